@@ -4,6 +4,7 @@
 // Data flow of DESIGN.md section 3: file -> reader -> model -> trace -> operator -> ESS.
 #pragma once
 #include <atomic>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,6 +97,33 @@ class Session {
  protected:
   size_t memoryBudget_ = size_t(2) << 30;
 };
+
+/// One tensor of a file as `ess info --tensors` lists it: `name dtype shape`.
+struct TensorSummary {
+  std::string name;
+  std::string dtype;  ///< safetensors spelling: F64, F32, F16, BF16, I64, ...
+  std::vector<long> shape;
+};
+
+/// What `ess info` reports of any readable checkpoint, including plain state dicts that are
+/// neither a model nor an operator (architecture "tensors", no layers).
+struct FileSummary {
+  SourceInfo info;
+  std::vector<TensorSummary> tensors;
+};
+
+/// Summarizes a file or checkpoint directory. Throws InputError("<path>: ...").
+FileSummary summarizeFile(const std::string& path);
+
+/// Writes an operator file (DESIGN.md section 6): tensor `operator` [H, L, L] float64 (exact),
+/// `__metadata__` from `metadata`; written to a temporary file and renamed into place.
+/// Throws InputError naming `path` when it cannot be written.
+void writeOperatorFile(const std::string& path, const OperatorData& op,
+                       const std::map<std::string, std::string>& metadata = {});
+
+/// Writes `data` to `path` through a temporary file in the same folder and a rename, so that
+/// nothing half-written is ever left. Throws InputError naming `path` on failure.
+void writeFileAtomically(const std::string& path, const std::string& data);
 
 /// The tolerance-ESS and entropy-ESS of one list of singular values (DESIGN.md section 1).
 double toleranceEss(const std::vector<double>& sigma, double tolerance, Normalization n);

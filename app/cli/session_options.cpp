@@ -1,0 +1,46 @@
+#include "session_options.h"
+
+#include "ess/error.h"
+
+namespace ess::cli {
+
+const std::vector<std::string>& computeOptionNames() {
+  static const std::vector<std::string> names = {"--layer", "--head",  "--input",  "--metric", "--tolerance",
+                                                 "--normalization", "--splits", "--dtype", "--device", "--format",
+                                                 "-o"};
+  return names;
+}
+
+std::unique_ptr<Session> openWithInput(const std::string& path, const Args& a) {
+  auto session = Session::open(path);
+  if (a.has("--input")) session->setInput(a.get("--input"));
+  return session;
+}
+
+EssOptions essOptionsFrom(const Args& a) {
+  EssOptions o;
+  o.tolerance(a.getDouble("--tolerance", 1e-3));
+  if (o.tolerance_ < 0) throw UsageError("--tolerance: must not be negative");
+  if (a.has("--normalization")) o.normalization(parseNormalization(a.get("--normalization")));
+  if (a.has("--dtype")) o.dtype(parseDType(a.get("--dtype")));
+  if (a.has("--device")) o.device(parseDevice(a.get("--device")));
+  if (a.has("--splits")) o.splits(parseSplitRange(a.get("--splits")));
+  return o;
+}
+
+std::vector<int> indicesFrom(const Args& a, const std::string& name, int count, bool defaultAll) {
+  const std::string v = a.get(name, defaultAll ? "all" : "");
+  if (v.empty()) throw UsageError(name + " is required");
+  std::vector<int> out;
+  if (v == "all") {
+    for (int i = 0; i < count; ++i) out.push_back(i);
+    return out;
+  }
+  const int i = a.getInt(name, 0);
+  if (i < 0 || i >= count)
+    throw UsageError(name + " " + v + " is outside 0.." + std::to_string(count - 1));
+  out.push_back(i);
+  return out;
+}
+
+}  // namespace ess::cli

@@ -1,0 +1,24 @@
+// Options shared by the `ess` subcommands that open a file and compute on it.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "ess/session.h"
+
+namespace ess::cli {
+
+/// The value-taking options every computing subcommand accepts.
+const std::vector<std::string>& computeOptionNames();
+
+/// Opens `path` and applies `--input` when given.
+std::unique_ptr<Session> openWithInput(const std::string& path, const Args& a);
+
+/// EssOptions from --tolerance, --normalization, --splits, --dtype, --device.
+EssOptions essOptionsFrom(const Args& a);
+
+/// Indices from `--NAME N|all` (default all) within 0..count-1; UsageError outside.
+std::vector<int> indicesFrom(const Args& a, const std::string& name, int count, bool defaultAll = true);
+
+}  // namespace ess::cli

@@ -1,0 +1,65 @@
+// `ess`: the command-line twin of ESS Explorer (DESIGN.md section 6).
+// Exit status: 0 success, 1 bad input, 2 usage error; one `error: ...` line on stderr.
+#include <cstring>
+#include <iostream>
+
+#include "commands.h"
+#include "ess/error.h"
+#include "ess/version.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: ess COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  info FILE [--tensors] [--format text|json]\n"
+    "  curve FILE [--layer N|all] [--head H|all] [--input SPEC] [--metric tolerance|entropy|both]\n"
+    "        [--tolerance X] [--normalization max|sum|none] [--splits A:B:STEP]\n"
+    "        [--dtype float32|float64] [--device cpu|cuda] [--format csv|json] [-o PATH]\n"
+    "  operator FILE --layer N [--head H|all] [--input SPEC] -o OUT.safetensors\n"
+    "  render FILE --figure heatmap|curve|spectrum|layers [--layer N] [--head H] [--split S]\n"
+    "        [--input SPEC] [--scale linear|log] [--width PX] [--height PX] -o OUT.png|OUT.pdf|OUT.svg\n"
+    "  convert FILE -o OUT.safetensors\n"
+    "  train-mqar --mixer KIND[,KIND...] [--layers N] [--d-model D] [--steps S] ... --out DIR\n"
+    "\n"
+    "FILE: an ess-lm checkpoint folder (config.json + model.safetensors), an operator or\n"
+    "generator file (.safetensors), or a PyTorch checkpoint (.pt, .pth, .bin).\n"
+    "SPEC: mqar:seed=S,len=L,pairs=P,vocab=V | tokens:1,2,3 | random:seed=S,len=L\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::cout << "ess " << ess::versionString() << "\n";
+    return 0;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (command == "info") return ess::cli::runInfo(args);
+    if (command == "curve") return ess::cli::runCurve(args);
+    if (command == "operator") return ess::cli::runOperator(args);
+    if (command == "render") return ess::cli::runRender(args);
+    if (command == "convert") return ess::cli::runConvert(args);
+    if (command == "train-mqar") return ess::cli::runTrainMqar(args);
+    std::cerr << "error: unknown command '" << command << "' (try ess --help)\n";
+    return 2;
+  } catch (const ess::UsageError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const ess::InputError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  } catch (const ess::Cancelled&) {
+    std::cerr << "error: cancelled\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}

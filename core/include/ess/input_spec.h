@@ -1,0 +1,22 @@
+// Input token sequences from the `--input` specs of DESIGN.md section 4:
+//   mqar:seed=S,len=L,pairs=P,vocab=V   a multi-query associative recall sample (Zoology-style)
+//   tokens:1,2,3                        explicit token ids
+//   random:seed=S,len=L                 uniform random tokens
+//   text:...  / textfile:PATH           bytes as tokens (needs a vocabulary of at least 256)
+#pragma once
+#include <string>
+#include <vector>
+
+namespace ess {
+
+/// Tokens of `spec` for a model with `vocabSize` tokens that accepts at most `maxLength`
+/// (0 = no limit). Missing mqar fields default to seed=0, len=64, pairs=8, vocab=vocabSize.
+/// Throws UsageError on a malformed spec, InputError when a token id is outside the vocabulary,
+/// the sequence is longer than `maxLength` (the message gives the limit) or a file is unreadable.
+std::vector<long> tokensFromSpec(const std::string& spec, int vocabSize, int maxLength);
+
+/// The input a model opens with: an MQAR sample that fits the model
+/// (`mqar:seed=0,len=min(64,maxLength),pairs=...,vocab=vocabSize`).
+std::string defaultInputSpec(int vocabSize, int maxLength);
+
+}  // namespace ess
