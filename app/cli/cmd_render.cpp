@@ -58,6 +58,10 @@ int runRender(const std::vector<std::string>& argv) {
     throw UsageError("--head " + std::to_string(head) + " is outside 0.." + std::to_string(info.layers[layer].heads - 1));
 
   if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+  // Scripts read stderr for `error:` lines only: keep Qt's informational warnings out of it.
+  qInstallMessageHandler([](QtMsgType type, const QMessageLogContext&, const QString& msg) {
+    if (type == QtCriticalMsg || type == QtFatalMsg) fprintf(stderr, "%s\n", qPrintable(msg));
+  });
   int qargc = 1;
   char qname[] = "ess";
   char* qargv[] = {qname, nullptr};

@@ -61,7 +61,10 @@ class Session {
   /// Opens a file or directory: an ess-lm checkpoint directory (config.json beside
   /// model.safetensors or a PyTorch .pt/.pth/.bin), an operator file (DESIGN.md section 6),
   /// or a weights file with config.json beside it. Throws InputError("<path>: ...").
-  static std::unique_ptr<Session> open(const std::string& path);
+  /// `memoryBudget` (bytes) caps dense operators: a larger one is refused with a message that
+  /// says which length fits.
+  static std::unique_ptr<Session> open(const std::string& path, size_t memoryBudget = kDefaultMemoryBudget);
+  static constexpr size_t kDefaultMemoryBudget = size_t(2) << 30;
   virtual ~Session();
 
   virtual const SourceInfo& info() const = 0;
@@ -95,7 +98,7 @@ class Session {
   size_t memoryBudget() const { return memoryBudget_; }
 
  protected:
-  size_t memoryBudget_ = size_t(2) << 30;
+  size_t memoryBudget_ = kDefaultMemoryBudget;
 };
 
 /// One tensor of a file as `ess info --tensors` lists it: `name dtype shape`.

@@ -241,8 +241,7 @@ class ModelSession : public SessionBase {
   std::mutex mutex_;
 };
 
-std::unique_ptr<Session> openFiles(const CheckpointFiles& files) {
-  const size_t budget = size_t(2) << 30;
+std::unique_ptr<Session> openFiles(const CheckpointFiles& files, size_t budget = Session::kDefaultMemoryBudget) {
   if (files.tensors.find("operator") || isGeneratorFile(files.tensors))
     return std::make_unique<OperatorSession>(files.path, files.tensors, budget);
   if (!files.configJson.empty()) return std::make_unique<ModelSession>(files, budget);
@@ -251,10 +250,10 @@ std::unique_ptr<Session> openFiles(const CheckpointFiles& files) {
 
 }  // namespace
 
-std::unique_ptr<Session> Session::open(const std::string& path) {
+std::unique_ptr<Session> Session::open(const std::string& path, size_t memoryBudget) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path + ": no such file or directory");
-  return openFiles(loadCheckpointFiles(path));
+  return openFiles(loadCheckpointFiles(path), memoryBudget);
 }
 
 FileSummary summarizeFile(const std::string& path) {
