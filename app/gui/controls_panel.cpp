@@ -1,0 +1,182 @@
+#include "controls_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QSpinBox>
+#include <QVBoxLayout>
+#include <cmath>
+
+namespace {
+
+/// A spin box for tolerances: shown in %g form, each step multiplies by about 10^(1/3)
+/// (1e-3, 2e-3, 5e-3, 1e-2, ...).
+class LogSpinBox : public QDoubleSpinBox {
+ public:
+  using QDoubleSpinBox::QDoubleSpinBox;
+  void stepBy(int steps) override {
+    double v = value();
+    for (int i = 0; i < std::abs(steps); ++i) {
+      const double e = std::floor(std::log10(v) + 1e-9);
+      const double m = v / std::pow(10, e);
+      double next;
+      if (steps > 0) {
+        next = m < 1.5 ? 2 : m < 3.5 ? 5 : 10;
+      } else {
+        next = m > 3.5 ? 2 : m > 1.5 ? 1 : 0.5;
+      }
+      v = next * std::pow(10, e);
+    }
+    setValue(v);
+  }
+  QString textFromValue(double v) const override { return QString::number(v, 'g', 4); }
+  double valueFromText(const QString& text) const override { return text.toDouble(); }
+  QValidator::State validate(QString& text, int&) const override {
+    bool ok = false;
+    text.toDouble(&ok);
+    if (ok) return QValidator::Acceptable;
+    static const QRegularExpression partial(QStringLiteral("^[0-9.]*([eE][-+]?[0-9]*)?$"));
+    return partial.match(text).hasMatch() ? QValidator::Intermediate : QValidator::Invalid;
+  }
+};
+
+}  // namespace
+
+ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
+
+  // Input.
+  inputGroup_ = new QGroupBox(tr("Input"), this);
+  auto* inputForm = new QFormLayout(inputGroup_);
+  seed_ = new QSpinBox(inputGroup_);
+  seed_->setRange(0, 1 << 30);
+  length_ = new QSpinBox(inputGroup_);
+  length_->setRange(2, 1 << 20);
+  length_->setValue(64);
+  pairs_ = new QSpinBox(inputGroup_);
+  pairs_->setRange(1, 1 << 16);
+  pairs_->setValue(8);
+  auto* mqarRow = new QHBoxLayout;
+  mqarRow->addWidget(new QLabel(tr("seed"), inputGroup_));
+  mqarRow->addWidget(seed_);
+  mqarRow->addWidget(new QLabel(tr("len"), inputGroup_));
+  mqarRow->addWidget(length_);
+  mqarRow->addWidget(new QLabel(tr("pairs"), inputGroup_));
+  mqarRow->addWidget(pairs_);
+  auto* mqarApply = new QPushButton(tr("Apply MQAR"), inputGroup_);
+  mqarApply->setToolTip(tr("Multi-query associative recall sample (DESIGN.md section 4)"));
+  inputForm->addRow(tr("MQAR"), mqarRow);
+  inputForm->addRow(QString(), mqarApply);
+  specEdit_ = new QLineEdit(inputGroup_);
+  specEdit_->setPlaceholderText(QStringLiteral("tokens:1,2,3  or  random:seed=0,len=64"));
+  specEdit_->setClearButtonEnabled(true);
+  auto* specApply = new QPushButton(tr("Apply"), inputGroup_);
+  auto* specRow = new QHBoxLayout;
+  specRow->addWidget(specEdit_, 1);
+  specRow->addWidget(specApply);
+  inputForm->addRow(tr("Spec"), specRow);
+  currentInput_ = new QLabel(inputGroup_);
+  currentInput_->setWordWrap(true);
+  currentInput_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  QFont small = currentInput_->font();
+  small.setPointSizeF(small.pointSizeF() * 0.9);
+  currentInput_->setFont(small);
+  inputForm->addRow(tr("Current"), currentInput_);
+  layout->addWidget(inputGroup_);
+
+  connect(mqarApply, &QPushButton::clicked, this, [this] { emit inputRequested(mqarSpec()); });
+  auto applySpec = [this] {
+    const QString spec = specEdit_->text().trimmed();
+    if (!spec.isEmpty()) emit inputRequested(spec);
+  };
+  connect(specApply, &QPushButton::clicked, this, applySpec);
+  connect(specEdit_, &QLineEdit::returnPressed, this, applySpec);
+
+  // ESS options.
+  auto* essGroup = new QGroupBox(tr("Effective state-size"), this);
+  auto* essForm = new QFormLayout(essGroup);
+  tolerance_ = new LogSpinBox(essGroup);
+  tolerance_->setDecimals(15);
+  tolerance_->setRange(1e-15, 1.0);
+  tolerance_->setValue(1e-3);
+  tolerance_->setKeyboardTracking(false);
+  tolerance_->setToolTip(tr("tolerance-ESS counts singular values above tolerance x reference"));
+  normalization_ = new QComboBox(essGroup);
+  normalization_->addItem(tr("max (σ_1)"), QStringLiteral("max"));
+  normalization_->addItem(tr("sum (Σσ)"), QStringLiteral("sum"));
+  normalization_->addItem(tr("none (1)"), QStringLiteral("none"));
+  dtype_ = new QComboBox(essGroup);
+  dtype_->addItem(QStringLiteral("float64"), QStringLiteral("float64"));
+  dtype_->addItem(QStringLiteral("float32"), QStringLiteral("float32"));
+  essForm->addRow(tr("Tolerance"), tolerance_);
+  essForm->addRow(tr("Normalization"), normalization_);
+  essForm->addRow(tr("SVD dtype"), dtype_);
+  layout->addWidget(essGroup);
+  auto emitOptions = [this] { emit optionsChanged(options()); };
+  connect(tolerance_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, emitOptions);
+  connect(normalization_, qOverload<int>(&QComboBox::currentIndexChanged), this, emitOptions);
+  connect(dtype_, qOverload<int>(&QComboBox::currentIndexChanged), this, emitOptions);
+
+  // View.
+  auto* viewGroup = new QGroupBox(tr("View"), this);
+  auto* viewLayout = new QVBoxLayout(viewGroup);
+  logScale_ = new QCheckBox(tr("Heatmap: log10 |T|"), viewGroup);
+  allHeads_ = new QCheckBox(tr("ESS curve: all heads of the layer"), viewGroup);
+  viewLayout->addWidget(logScale_);
+  viewLayout->addWidget(allHeads_);
+  layout->addWidget(viewGroup);
+  connect(logScale_, &QCheckBox::toggled, this, &ControlsPanel::logScaleChanged);
+  connect(allHeads_, &QCheckBox::toggled, this, &ControlsPanel::allHeadsChanged);
+
+  layout->addStretch(1);
+  setInputState(false, QString(), 0, 0);
+}
+
+QString ControlsPanel::mqarSpec() const {
+  QString spec = QStringLiteral("mqar:seed=%1,len=%2,pairs=%3")
+                     .arg(seed_->value())
+                     .arg(length_->value())
+                     .arg(pairs_->value());
+  if (vocab_ > 0) spec += QStringLiteral(",vocab=%1").arg(vocab_);
+  return spec;
+}
+
+void ControlsPanel::setInputState(bool needsInput, const QString& spec, int vocab, int maxLength) {
+  vocab_ = vocab;
+  inputGroup_->setEnabled(needsInput);
+  inputGroup_->setToolTip(needsInput ? QString() : tr("Operator files do not depend on an input."));
+  currentInput_->setText(needsInput ? spec : tr("none (operator file)"));
+  length_->setMaximum(maxLength > 0 ? maxLength : (1 << 20));
+  // Pre-fill the MQAR fields from an mqar: spec.
+  static const QRegularExpression field(QStringLiteral("(seed|len|pairs)=(\\d+)"));
+  if (spec.startsWith(QLatin1String("mqar:"))) {
+    auto it = field.globalMatch(spec);
+    while (it.hasNext()) {
+      const auto m = it.next();
+      const int v = m.captured(2).toInt();
+      if (m.captured(1) == QLatin1String("seed")) seed_->setValue(v);
+      else if (m.captured(1) == QLatin1String("len")) length_->setValue(v);
+      else pairs_->setValue(v);
+    }
+  } else if (!spec.isEmpty()) {
+    specEdit_->setText(spec);
+  }
+}
+
+ess::EssOptions ControlsPanel::options() const {
+  return ess::EssOptions()
+      .tolerance(tolerance_->value())
+      .normalization(ess::parseNormalization(normalization_->currentData().toString().toStdString()))
+      .dtype(ess::parseDType(dtype_->currentData().toString().toStdString()));
+}
+
+bool ControlsPanel::logScale() const { return logScale_->isChecked(); }
+bool ControlsPanel::allHeads() const { return allHeads_->isChecked(); }

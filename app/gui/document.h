@@ -1,0 +1,119 @@
+// Document: what the ESS Explorer window shows. Holds one opened ess::Session (checkpoint or
+// operator file), its input spec and the EssOptions, caches the operators and ESS curves of
+// its layers, and runs the long work (opening, materializing, SVDs) off the GUI thread with
+// progress and cancel. Results and errors arrive as signals; the views never see the Session.
+#pragma once
+#include <QFuture>
+#include <QHash>
+#include <QObject>
+#include <QSet>
+#include <QString>
+#include <QThreadPool>
+#include <QVector>
+#include <atomic>
+#include <memory>
+
+#include "ess/ess_options.h"
+#include "ess/session.h"
+
+class Document : public QObject {
+  Q_OBJECT
+ public:
+  explicit Document(QObject* parent = nullptr);
+  ~Document() override;
+
+  bool isOpen() const { return static_cast<bool>(handle_); }
+  QString path() const { return path_; }
+  /// What the opened file is (empty SourceInfo when nothing is open).
+  const ess::SourceInfo& info() const;
+  int layerCount() const { return int(info().layers.size()); }
+  int headCount(int layer) const;
+  /// The session's current input spec ("" for operator files).
+  QString inputSpec() const { return inputSpec_; }
+  const ess::EssOptions& options() const { return options_; }
+  bool isBusy() const { return busyJobs_ > 0; }
+
+  /// Cached results (null until ready).
+  const ess::OperatorData* operatorData(int layer) const;
+  const ess::CurveData* curveData(int layer) const;
+  /// Mean tolerance-ESS over splits of every layer x head ([layer][head], NaN where the
+  /// layer's curve is not computed).
+  QVector<QVector<double>> meanToleranceEss() const;
+  bool allCurvesReady() const;
+
+ public slots:
+  /// Opens a file or directory in the background: opened() on success, openFailed() on error
+  /// (the previous document stays).
+  void open(const QString& path);
+  /// Sets the input spec (models only): inputChanged() or errorOccurred().
+  void setInput(const QString& spec);
+  /// New ESS options: drops the cached curves, emits optionsChanged().
+  void setOptions(const ess::EssOptions& options);
+  /// Materializes the operator of a layer (cached): operatorReady(layer).
+  void requestOperator(int layer);
+  /// ESS curves of every head of a layer (cached): curveReady(layer, complete). Long curves
+  /// arrive twice: strided first (complete = false), then every split.
+  void requestCurve(int layer);
+  /// Singular values of H_s; only the latest request is computed: spectrumReady().
+  void requestSpectrum(int layer, int head, int split);
+  /// Curves of every layer (for the layer comparison): layerSummaryReady() at the end.
+  void requestAllCurves();
+  /// Stops the running work (curves raise ess::Cancelled and are dropped).
+  void cancel();
+
+ signals:
+  void opened(const QString& path);
+  void openFailed(const QString& path, const QString& message);
+  void inputChanged(const QString& spec);
+  void optionsChanged();
+  void operatorReady(int layer);
+  void curveReady(int layer, bool complete);
+  void spectrumReady(int layer, int head, int split, const QVector<double>& sigma);
+  void layerSummaryReady();
+  void cancelled();
+  void errorOccurred(const QString& message);
+  /// Busy state for the status bar; `what` says what runs ("ESS curve of layer 1").
+  void busyChanged(bool busy, const QString& what);
+  void progressChanged(qint64 done, qint64 total);
+
+ private:
+  struct Handle;
+  using HandlePtr = std::shared_ptr<Handle>;
+  using CancelFlag = std::shared_ptr<std::atomic<bool>>;
+
+  void startJob(const QString& what);
+  void finishJob();
+  void runWork(const QString& what, std::function<void(const HandlePtr&, quint64)> job);
+  void startSpectrum();
+  void invalidate();  // new input or options: bump the generation, drop caches
+  ess::ProgressFn progressFn(quint64 generation, long offset = 0, long scaleTotal = 0);
+
+  HandlePtr handle_;
+  QString path_;
+  QString inputSpec_;
+  ess::EssOptions options_;
+  quint64 generation_ = 0;  // results of older generations are dropped
+  CancelFlag cancel_;
+  QHash<int, std::shared_ptr<ess::OperatorData>> operators_;
+  QHash<int, std::shared_ptr<ess::CurveData>> curves_;
+  QHash<int, bool> curveComplete_;
+  QSet<int> pendingOperators_;
+  QSet<int> pendingCurves_;
+  bool pendingAll_ = false;
+
+  struct SpectrumRequest {
+    int layer = -1, head = -1, split = 0;
+    quint64 generation = 0;
+    bool operator==(const SpectrumRequest& o) const {
+      return layer == o.layer && head == o.head && split == o.split && generation == o.generation;
+    }
+  };
+  SpectrumRequest wantedSpectrum_;
+  bool spectrumRunning_ = false;
+
+  int busyJobs_ = 0;
+  QString busyWhat_;
+  QThreadPool work_;      // one job at a time: operators, curves, input changes
+  QThreadPool spectra_;   // spectra at the dragged split, beside the long work
+  QFuture<void> openFuture_;
+};

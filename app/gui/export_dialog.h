@@ -1,0 +1,33 @@
+// ExportDialog: asks which view to export and how (PNG at a chosen size and DPI, vector PDF or
+// SVG, or the numbers behind the view as CSV). The file name is asked for afterwards.
+#pragma once
+#include <QDialog>
+
+#include "figure_export.h"
+
+class QComboBox;
+class QSpinBox;
+class QLabel;
+
+class ExportDialog : public QDialog {
+  Q_OBJECT
+ public:
+  /// `views` are the names offered ("heatmap", ...); `current` is preselected.
+  ExportDialog(const QStringList& views, int current, QSize size, QWidget* parent = nullptr);
+
+  int viewIndex() const;
+  figure::Format format() const;
+  figure::ExportOptions options() const;
+  /// "png", "pdf", "svg" or "csv".
+  QString suffix() const;
+
+ private:
+  void updateEnabled();
+
+  QComboBox* view_ = nullptr;
+  QComboBox* format_ = nullptr;
+  QSpinBox* width_ = nullptr;
+  QSpinBox* height_ = nullptr;
+  QSpinBox* dpi_ = nullptr;
+  QLabel* hint_ = nullptr;
+};

@@ -1,0 +1,580 @@
+#include "main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSlider>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QToolButton>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+#include <cmath>
+
+#include "controls_panel.h"
+#include "document.h"
+#include "ess_curve_view.h"
+#include "export_dialog.h"
+#include "heatmap_view.h"
+#include "layer_comparison_view.h"
+#include "spectrum_view.h"
+#include "split_point.h"
+#include "view_data.h"
+
+namespace {
+constexpr int kMaxRecent = 8;
+constexpr int kLayerRole = Qt::UserRole;
+constexpr int kHeadRole = Qt::UserRole + 1;
+const char* kRecentKey = "recentFiles";
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle(tr("ESS Explorer"));
+  setAcceptDrops(true);
+  document_ = new Document(this);
+  split_ = new SplitPoint(this);
+  presentError_ = [this](const QString& title, const QString& message) {
+    QMessageBox::critical(this, title, message);
+  };
+  buildCentral();
+  buildSidePanel();
+  buildStatusBar();
+  buildMenus();
+  connectDocument();
+  resize(sizeHint());
+}
+
+MainWindow::~MainWindow() {
+  // The document waits for its worker threads; it must go before the views they report to.
+  delete document_;
+  document_ = nullptr;
+}
+
+QString MainWindow::hint() const {
+  return tr("Click the heatmap or the curve to set the split, drag the red outline, arrows move "
+            "it; wheel zooms, double-click resets.");
+}
+
+QList<PlotView*> MainWindow::views() const { return {heatmap_, curve_, spectrum_, layers_}; }
+
+// ---------------------------------------------------------------------------------------------
+// Layout
+
+void MainWindow::buildCentral() {
+  heatmap_ = new HeatmapView(this);
+  curve_ = new EssCurveView(this);
+  spectrum_ = new SpectrumView(this);
+  layers_ = new LayerComparisonView(this);
+  for (PlotView* v : views()) {
+    v->setSplitPoint(v == layers_ ? nullptr : split_);
+    connect(v, &PlotView::splitRequested, split_, &SplitPoint::setSplit);
+    connect(v, &PlotView::hoverChanged, this, [this](const QString& text) {
+      hoverLabel_->setText(text.isEmpty() ? hint() : text);
+    });
+    v->installEventFilter(this);
+    v->setFocusPolicy(Qt::ClickFocus);
+  }
+  connect(layers_, &LayerComparisonView::headActivated, this, [this](int layer, int head) {
+    selectHead(layer, head);
+    tabs_->setCurrentIndex(0);
+  });
+  lastView_ = heatmap_;
+
+  // Head tab: heatmap | (curve / spectrum), split controls below.
+  auto* headPage = new QWidget(this);
+  auto* headLayout = new QVBoxLayout(headPage);
+  headLayout->setContentsMargins(2, 2, 2, 2);
+  auto* right = new QSplitter(Qt::Vertical, headPage);
+  right->addWidget(curve_);
+  right->addWidget(spectrum_);
+  right->setSizes({450, 350});
+  auto* main = new QSplitter(Qt::Horizontal, headPage);
+  main->addWidget(heatmap_);
+  main->addWidget(right);
+  main->setStretchFactor(0, 11);
+  main->setStretchFactor(1, 9);
+  main->setSizes({620, 500});
+  headLayout->addWidget(main, 1);
+
+  auto* splitRow = new QHBoxLayout;
+  auto* splitLabel = new QLabel(tr("Split s:"), headPage);
+  slider_ = new QSlider(Qt::Horizontal, headPage);
+  slider_->setRange(0, 0);
+  slider_->setToolTip(tr("Split s: H_s = T[s:, :s]. Left/Right arrows move it, Shift for 10."));
+  splitSpin_ = new QSpinBox(headPage);
+  splitSpin_->setRange(0, 0);
+  splitSpin_->setMinimumWidth(80);
+  splitLabel->setBuddy(splitSpin_);
+  splitRow->addWidget(splitLabel);
+  splitRow->addWidget(slider_, 1);
+  splitRow->addWidget(splitSpin_);
+  headLayout->addLayout(splitRow);
+  slider_->installEventFilter(this);
+  connect(slider_, &QSlider::valueChanged, split_, &SplitPoint::setSplit);
+  connect(splitSpin_, qOverload<int>(&QSpinBox::valueChanged), split_, &SplitPoint::setSplit);
+  connect(split_, &SplitPoint::lengthChanged, this, [this](int) {
+    const QSignalBlocker b1(slider_), b2(splitSpin_);
+    slider_->setRange(split_->minimum(), split_->maximum());
+    splitSpin_->setRange(split_->minimum(), split_->maximum());
+    slider_->setPageStep(10);
+    slider_->setValue(split_->split());
+    splitSpin_->setValue(split_->split());
+  });
+  connect(split_, &SplitPoint::splitChanged, this, &MainWindow::onSplitChanged);
+
+  // Layers tab.
+  auto* layersPage = new QWidget(this);
+  auto* layersLayout = new QVBoxLayout(layersPage);
+  layersLayout->setContentsMargins(2, 2, 2, 2);
+  auto* layersBar = new QHBoxLayout;
+  auto* compute = new QPushButton(tr("Compute all layers"), layersPage);
+  layerStatus_ = new QLabel(tr("Mean tolerance-ESS over splits of every layer and head; click a "
+                               "cell to open that head."),
+                            layersPage);
+  layersBar->addWidget(compute);
+  layersBar->addWidget(layerStatus_, 1);
+  layersLayout->addLayout(layersBar);
+  layersLayout->addWidget(layers_, 1);
+  connect(compute, &QPushButton::clicked, this, &MainWindow::showLayerComparison);
+
+  tabs_ = new QTabWidget(this);
+  tabs_->addTab(headPage, tr("Head"));
+  tabs_->addTab(layersPage, tr("Layers"));
+  connect(tabs_, &QTabWidget::currentChanged, this, [this](int index) {
+    if (index == 1) showLayerComparison();
+  });
+  setCentralWidget(tabs_);
+}
+
+void MainWindow::buildSidePanel() {
+  auto* panel = new QWidget(this);
+  auto* layout = new QVBoxLayout(panel);
+  layout->setContentsMargins(2, 2, 2, 2);
+  tree_ = new QTreeWidget(panel);
+  tree_->setHeaderLabel(tr("Layers and heads"));
+  tree_->header()->setStretchLastSection(true);
+  tree_->installEventFilter(this);
+  layout->addWidget(tree_, 1);
+  controls_ = new ControlsPanel(panel);
+  layout->addWidget(controls_);
+  auto* dock = new QDockWidget(tr("Model"), this);
+  dock->setObjectName(QStringLiteral("modelDock"));
+  dock->setWidget(panel);
+  dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+  addDockWidget(Qt::LeftDockWidgetArea, dock);
+  resizeDocks({dock}, {330}, Qt::Horizontal);
+
+  connect(tree_, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
+    if (populating_ || !item) return;
+    const int layer = item->data(0, kLayerRole).toInt();
+    const QVariant head = item->data(0, kHeadRole);
+    if (head.isValid()) {
+      selectHead(layer, head.toInt());
+    } else {
+      const int h = layer == layer_ ? head_ : 0;
+      selectHead(layer, std::clamp(h, 0, std::max(0, document_->headCount(layer) - 1)));
+    }
+  });
+  connect(controls_, &ControlsPanel::inputRequested, document_, &Document::setInput);
+  connect(controls_, &ControlsPanel::optionsChanged, document_, &Document::setOptions);
+  connect(controls_, &ControlsPanel::logScaleChanged, this, [this](bool log) {
+    heatmap_->setScale(log ? HeatmapView::Scale::Log10 : HeatmapView::Scale::Linear);
+  });
+  connect(controls_, &ControlsPanel::allHeadsChanged, this, [this] { refreshCurveView(); });
+}
+
+void MainWindow::buildStatusBar() {
+  fileLabel_ = new QLabel(tr("No file open: File > Open, or drop a checkpoint here"), this);
+  hoverLabel_ = new QLabel(hint(), this);
+  hoverLabel_->setMinimumWidth(300);
+  busyLabel_ = new QLabel(this);
+  progress_ = new QProgressBar(this);
+  progress_->setMaximumWidth(220);
+  progress_->setTextVisible(true);
+  progress_->setVisible(false);
+  cancelButton_ = new QToolButton(this);
+  cancelButton_->setText(tr("Cancel"));
+  cancelButton_->setToolTip(tr("Stop the running computation"));
+  cancelButton_->setVisible(false);
+  statusBar()->addWidget(fileLabel_, 1);
+  statusBar()->addWidget(hoverLabel_, 1);
+  statusBar()->addPermanentWidget(busyLabel_);
+  statusBar()->addPermanentWidget(progress_);
+  statusBar()->addPermanentWidget(cancelButton_);
+  connect(cancelButton_, &QToolButton::clicked, document_, &Document::cancel);
+}
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  QAction* open = file->addAction(tr("&Open..."), this, &MainWindow::openFileDialog);
+  open->setShortcut(QKeySequence::Open);
+  QAction* openFolder = file->addAction(tr("Open &Folder..."), this, &MainWindow::openFolderDialog);
+  openFolder->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
+  recentMenu_ = file->addMenu(tr("Open &Recent"));
+  rebuildRecentMenu();
+  file->addSeparator();
+  QAction* exportAction = file->addAction(tr("&Export View..."), this, &MainWindow::exportDialog);
+  exportAction->setShortcut(QKeySequence(tr("Ctrl+E")));
+  file->addSeparator();
+  QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+  quit->setShortcut(QKeySequence::Quit);
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  view->addAction(tr("&Head"), this, [this] { tabs_->setCurrentIndex(0); })->setShortcut(QKeySequence(tr("Ctrl+1")));
+  view->addAction(tr("&Layers"), this, [this] { tabs_->setCurrentIndex(1); })->setShortcut(QKeySequence(tr("Ctrl+2")));
+  view->addAction(tr("&Reset Zoom"), this, [this] {
+    heatmap_->resetView();
+    curve_->resetView();
+    curve_->replot();
+  });
+}
+
+void MainWindow::connectDocument() {
+  connect(document_, &Document::opened, this, &MainWindow::onOpened);
+  connect(document_, &Document::openFailed, this, [this](const QString&, const QString& message) {
+    showError(tr("Could not open"), message);
+  });
+  connect(document_, &Document::errorOccurred, this, [this](const QString& message) {
+    showError(tr("ESS Explorer"), message);
+  });
+  connect(document_, &Document::inputChanged, this, [this](const QString& spec) {
+    const ess::SourceInfo& info = document_->info();
+    controls_->setInputState(info.needsInput, spec, info.vocabSize, info.maxLength);
+    fileLabel_->setText(QString::fromStdString(info.description) + tr("  |  input %1").arg(spec));
+    layers_->clear();
+    requestCurrent();
+    if (tabs_->currentIndex() == 1) showLayerComparison();
+  });
+  connect(document_, &Document::optionsChanged, this, &MainWindow::onOptionsChanged);
+  connect(document_, &Document::operatorReady, this, &MainWindow::onOperatorReady);
+  connect(document_, &Document::curveReady, this, &MainWindow::onCurveReady);
+  connect(document_, &Document::spectrumReady, this, &MainWindow::onSpectrumReady);
+  connect(document_, &Document::layerSummaryReady, this, [this] {
+    refreshLayerView();
+    layerStatus_->setText(tr("Mean tolerance-ESS over splits (tolerance %1); click a cell to open that head.")
+                              .arg(document_->options().tolerance_, 0, 'g', 3));
+  });
+  connect(document_, &Document::cancelled, this, [this] {
+    statusBar()->showMessage(tr("Cancelled."), 4000);
+  });
+  connect(document_, &Document::busyChanged, this, [this](bool busy, const QString& what) {
+    progress_->setVisible(busy);
+    cancelButton_->setVisible(busy);
+    busyLabel_->setText(busy ? what + QStringLiteral("…") : QString());
+    if (busy) progress_->setRange(0, 0);  // busy indicator until the first progress report
+  });
+  connect(document_, &Document::progressChanged, this, [this](qint64 done, qint64 total) {
+    progress_->setRange(0, 1000);
+    progress_->setValue(int(total > 0 ? done * 1000 / total : 0));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Document events
+
+void MainWindow::openPath(const QString& path) {
+  if (path.isEmpty()) return;
+  statusBar()->showMessage(tr("Opening %1…").arg(path));
+  document_->open(path);
+}
+
+void MainWindow::onOpened(const QString& path) {
+  statusBar()->clearMessage();
+  const ess::SourceInfo& info = document_->info();
+  setWindowTitle(tr("ESS Explorer - %1").arg(QFileInfo(path).fileName()));
+  QString description = QString::fromStdString(info.description);
+  if (info.needsInput) description += tr("  |  input %1").arg(document_->inputSpec());
+  fileLabel_->setText(description);
+  fileLabel_->setToolTip(path);
+  controls_->setInputState(info.needsInput, document_->inputSpec(), info.vocabSize, info.maxLength);
+  addRecent(path);
+  layer_ = head_ = -1;
+  // Options set before this document opened apply to it.
+  document_->setOptions(controls_->options());
+  heatmap_->clear();
+  curve_->clear();
+  spectrum_->clear();
+  layers_->clear();
+  populateTree();
+  if (document_->layerCount() > 0) selectHead(0, 0);
+  if (tabs_->currentIndex() == 1) showLayerComparison();
+}
+
+void MainWindow::populateTree() {
+  populating_ = true;
+  tree_->clear();
+  const ess::SourceInfo& info = document_->info();
+  for (const ess::LayerSummary& l : info.layers) {
+    auto* item = new QTreeWidgetItem(tree_);
+    item->setText(0, tr("layer %1: %2 (%3 %4)")
+                         .arg(l.index)
+                         .arg(QString::fromStdString(l.mixer))
+                         .arg(l.heads)
+                         .arg(l.heads == 1 ? tr("head") : tr("heads")));
+    item->setData(0, kLayerRole, l.index);
+    QString tip = tr("mixer %1, %2 head(s)").arg(QString::fromStdString(l.mixer)).arg(l.heads);
+    if (l.valueChannels > 1) tip += tr(", %1 value channels per head").arg(l.valueChannels);
+    if (!l.tss.empty()) tip += tr("\ntheoretical state size per head: %1").arg(QString::fromStdString(l.tss));
+    item->setToolTip(0, tip);
+    for (int h = 0; h < l.heads; ++h) {
+      auto* child = new QTreeWidgetItem(item);
+      child->setText(0, tr("head %1").arg(h));
+      child->setData(0, kLayerRole, l.index);
+      child->setData(0, kHeadRole, h);
+    }
+  }
+  tree_->expandAll();
+  populating_ = false;
+}
+
+void MainWindow::selectHead(int layer, int head) {
+  if (layer < 0 || layer >= document_->layerCount()) return;
+  if (head < 0 || head >= document_->headCount(layer)) return;
+  const bool layerChanged = layer != layer_;
+  layer_ = layer;
+  head_ = head;
+  // Keep the tree in step without re-entering.
+  populating_ = true;
+  if (QTreeWidgetItem* l = tree_->topLevelItem(layer))
+    if (QTreeWidgetItem* h = l->child(head)) tree_->setCurrentItem(h);
+  populating_ = false;
+  layers_->setCurrentHead(layer, head);
+  if (layerChanged) {
+    curve_->clear();
+    spectrum_->clear();
+  }
+  if (document_->operatorData(layer)) onOperatorReady(layer);
+  if (document_->curveData(layer)) refreshCurveView();
+  requestCurrent();
+}
+
+void MainWindow::requestCurrent() {
+  if (layer_ < 0) return;
+  // The curve is requested once the operator is there (onOperatorReady): its length decides
+  // whether a strided curve comes first.
+  document_->requestOperator(layer_);
+}
+
+QString MainWindow::headTitle() const {
+  const auto& layers = document_->info().layers;
+  if (layer_ < 0 || layer_ >= int(layers.size())) return QString();
+  return tr("layer %1 (%2), head %3")
+      .arg(layer_)
+      .arg(QString::fromStdString(layers[layer_].mixer))
+      .arg(head_);
+}
+
+void MainWindow::onOperatorReady(int layer) {
+  if (layer != layer_) return;
+  const ess::OperatorData* op = document_->operatorData(layer);
+  if (!op || head_ >= op->heads) return;
+  heatmap_->setOperator(op->length, viewdata::headValues(*op, head_),
+                        tr("operator T, %1, L = %2").arg(headTitle()).arg(op->length));
+  split_->setLength(op->length);
+  document_->requestSpectrum(layer_, head_, split_->split());
+  document_->requestCurve(layer);
+}
+
+void MainWindow::onCurveReady(int layer, bool) {
+  if (layer == layer_) refreshCurveView();
+  if (layers_->values().size() > 0 || tabs_->currentIndex() == 1) refreshLayerView();
+}
+
+void MainWindow::refreshCurveView() {
+  const ess::CurveData* c = document_->curveData(layer_);
+  if (!c || head_ < 0 || head_ >= int(c->tolerance.size())) return;
+  QList<int> heads{head_};
+  if (controls_->allHeads())
+    for (int h = 0; h < int(c->tolerance.size()); ++h)
+      if (h != head_) heads.append(h);
+  QVector<EssSeries> series;
+  for (int h : heads) series.append(viewdata::series(*c, h));
+  QString title = controls_->allHeads() ? tr("ESS, layer %1, all heads").arg(layer_)
+                                         : tr("ESS, layer %1 head %2").arg(layer_).arg(head_);
+  title += tr(" (tol %1)").arg(document_->options().tolerance_, 0, 'g', 3);
+  if (c->splits.size() > 1 && c->splits[1] - c->splits[0] > 1) title += tr(" [strided, refining…]");
+  curve_->setSeries(series, title);
+}
+
+void MainWindow::refreshLayerView() {
+  QStringList labels;
+  for (const ess::LayerSummary& l : document_->info().layers)
+    labels << QStringLiteral("%1: %2").arg(l.index).arg(QString::fromStdString(l.mixer));
+  layers_->setData(labels, document_->meanToleranceEss(), tr("mean tolerance-ESS"),
+                   tr("mean tolerance-ESS over splits, every layer and head"));
+  layers_->setCurrentHead(layer_, head_);
+}
+
+void MainWindow::onSpectrumReady(int layer, int head, int split, const QVector<double>& sigma) {
+  if (layer != layer_ || head != head_) return;
+  spectrum_->setSpectrum(split, sigma);
+}
+
+void MainWindow::onSplitChanged(int split) {
+  {
+    const QSignalBlocker b1(slider_), b2(splitSpin_);
+    slider_->setValue(split);
+    splitSpin_->setValue(split);
+  }
+  if (layer_ >= 0 && split >= 1) document_->requestSpectrum(layer_, head_, split);
+}
+
+void MainWindow::onOptionsChanged() {
+  const ess::EssOptions& o = document_->options();
+  spectrum_->setTolerance(o.tolerance_, viewdata::reference(o.normalization_));
+  layers_->clear();
+  requestCurrent();
+  if (layer_ >= 0 && split_->split() >= 1) document_->requestSpectrum(layer_, head_, split_->split());
+  if (tabs_->currentIndex() == 1) showLayerComparison();
+}
+
+void MainWindow::showLayerComparison() {
+  if (tabs_->currentIndex() != 1) tabs_->setCurrentIndex(1);  // re-enters through currentChanged
+  if (!document_->isOpen()) return;
+  refreshLayerView();
+  document_->requestAllCurves();
+}
+
+void MainWindow::showError(const QString& title, const QString& message) {
+  statusBar()->showMessage(message, 8000);
+  if (presentError_) presentError_(title, message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys, drag and drop
+
+bool MainWindow::handleSplitKey(QKeyEvent* event) {
+  const int step = event->modifiers() & Qt::ShiftModifier ? 10 : 1;
+  switch (event->key()) {
+    case Qt::Key_Left: split_->step(-step); return true;
+    case Qt::Key_Right: split_->step(step); return true;
+    case Qt::Key_Home: split_->setSplit(split_->minimum()); return true;
+    case Qt::Key_End: split_->setSplit(split_->maximum()); return true;
+    default: return false;
+  }
+}
+
+void MainWindow::keyPressEvent(QKeyEvent* event) {
+  if (handleSplitKey(event)) {
+    event->accept();
+    return;
+  }
+  QMainWindow::keyPressEvent(event);
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+  if (event->type() == QEvent::KeyPress) {
+    auto* key = static_cast<QKeyEvent*>(event);
+    // Left/Right move the split everywhere: in the tree (which would collapse items), on the
+    // slider (which would step by 1 without Shift) and on the views.
+    const bool arrow = key->key() == Qt::Key_Left || key->key() == Qt::Key_Right;
+    if (arrow && handleSplitKey(key)) return true;
+  } else if (event->type() == QEvent::MouseButtonPress) {
+    if (auto* v = qobject_cast<PlotView*>(watched)) lastView_ = v;
+  }
+  return QMainWindow::eventFilter(watched, event);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  const QMimeData* mime = event->mimeData();
+  if (mime->hasUrls() && !mime->urls().isEmpty() && mime->urls().first().isLocalFile())
+    event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  const QList<QUrl> urls = event->mimeData()->urls();
+  if (urls.isEmpty() || !urls.first().isLocalFile()) return;
+  event->acceptProposedAction();
+  openPath(urls.first().toLocalFile());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files and export
+
+void MainWindow::openFileDialog() {
+  const QString start = document_->isOpen() ? QFileInfo(document_->path()).absolutePath() : QString();
+  const QString path = QFileDialog::getOpenFileName(
+      this, tr("Open Checkpoint or Operator File"), start,
+      tr("Checkpoints and operators (*.safetensors *.pt *.pth *.bin *.json);;All files (*)"));
+  if (!path.isEmpty()) openPath(path);
+}
+
+void MainWindow::openFolderDialog() {
+  const QString start = document_->isOpen() ? QFileInfo(document_->path()).absolutePath() : QString();
+  const QString path = QFileDialog::getExistingDirectory(this, tr("Open Checkpoint Folder"), start);
+  if (!path.isEmpty()) openPath(path);
+}
+
+void MainWindow::addRecent(const QString& path) {
+  QSettings settings;
+  QStringList recent = settings.value(kRecentKey).toStringList();
+  const QString abs = QFileInfo(path).absoluteFilePath();
+  recent.removeAll(abs);
+  recent.prepend(abs);
+  while (recent.size() > kMaxRecent) recent.removeLast();
+  settings.setValue(kRecentKey, recent);
+  rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+  recentMenu_->clear();
+  const QStringList recent = QSettings().value(kRecentKey).toStringList();
+  for (const QString& path : recent) {
+    QAction* a = recentMenu_->addAction(QFileInfo(path).fileName() + QStringLiteral("  (") +
+                                        QFileInfo(path).absolutePath() + QStringLiteral(")"));
+    connect(a, &QAction::triggered, this, [this, path] { openPath(path); });
+  }
+  recentMenu_->setEnabled(!recent.isEmpty());
+  if (!recent.isEmpty()) {
+    recentMenu_->addSeparator();
+    recentMenu_->addAction(tr("Clear"), this, [this] {
+      QSettings().remove(kRecentKey);
+      rebuildRecentMenu();
+    });
+  }
+}
+
+bool MainWindow::exportView(PlotView* view, const QString& path, const figure::ExportOptions& options,
+                            QString* error) {
+  return figure::save(view, path, options, error);
+}
+
+void MainWindow::exportDialog() {
+  const QList<PlotView*> all = views();
+  PlotView* preferred = tabs_->currentIndex() == 1 ? layers_ : lastView_;
+  const QStringList names{tr("Heatmap of T"), tr("ESS curve"), tr("Singular values of H_s"),
+                          tr("Layer comparison")};
+  ExportDialog dialog(names, std::max<int>(0, all.indexOf(preferred)), preferred->size(), this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  PlotView* view = all.value(dialog.viewIndex(), heatmap_);
+  QString base = document_->isOpen() ? QFileInfo(document_->path()).completeBaseName() : QStringLiteral("ess");
+  if (view != layers_ && layer_ >= 0) base += QStringLiteral("_layer%1_head%2").arg(layer_).arg(head_);
+  if (view == spectrum_) base += QStringLiteral("_s%1").arg(split_->split());
+  const QString suffix = dialog.suffix();
+  QString path = QFileDialog::getSaveFileName(this, tr("Export View"),
+                                              base + QLatin1Char('_') + view->figureName() + QLatin1Char('.') + suffix,
+                                              suffix.toUpper() + QStringLiteral(" (*.") + suffix + QLatin1Char(')'));
+  if (path.isEmpty()) return;
+  if (QFileInfo(path).suffix().isEmpty()) path += QLatin1Char('.') + suffix;
+  QString error;
+  if (exportView(view, path, dialog.options(), &error))
+    statusBar()->showMessage(tr("Exported %1").arg(path), 5000);
+  else
+    showError(tr("Export failed"), error);
+}

@@ -1,0 +1,127 @@
+// MainWindow: the ESS Explorer window. Thin wiring between one Document (the opened checkpoint
+// or operator file and its computations) and the views (heatmap, ESS curve, spectrum, layer
+// comparison), which all observe one SplitPoint. Menus (open, recent, export), drag and drop,
+// the layer/head tree, the split slider and arrow keys, the status bar with progress and cancel.
+#pragma once
+#include <QMainWindow>
+#include <functional>
+
+#include "figure_export.h"
+
+class ControlsPanel;
+class Document;
+class EssCurveView;
+class HeatmapView;
+class LayerComparisonView;
+class PlotView;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QSlider;
+class QSpinBox;
+class QTabWidget;
+class QToolButton;
+class QTreeWidget;
+class QTreeWidgetItem;
+class SpectrumView;
+class SplitPoint;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  /// Shows an error to the user. The default is a modal QMessageBox; tests install a
+  /// non-blocking presenter.
+  using ErrorPresenter = std::function<void(const QString& title, const QString& message)>;
+  void setErrorPresenter(ErrorPresenter presenter) { presentError_ = std::move(presenter); }
+
+  Document* document() const { return document_; }
+  SplitPoint* splitPoint() const { return split_; }
+  HeatmapView* heatmapView() const { return heatmap_; }
+  EssCurveView* curveView() const { return curve_; }
+  SpectrumView* spectrumView() const { return spectrum_; }
+  LayerComparisonView* layerView() const { return layers_; }
+  QTreeWidget* layerTree() const { return tree_; }
+  QSlider* splitSlider() const { return slider_; }
+  QSpinBox* splitSpinBox() const { return splitSpin_; }
+  ControlsPanel* controls() const { return controls_; }
+  QTabWidget* tabs() const { return tabs_; }
+  int currentLayer() const { return layer_; }
+  int currentHead() const { return head_; }
+  /// The views in the order the export dialog lists them.
+  QList<PlotView*> views() const;
+
+  /// Writes `view` to `path` (format from the suffix); errors go to *error.
+  bool exportView(PlotView* view, const QString& path, const figure::ExportOptions& options = {},
+                  QString* error = nullptr);
+
+  QSize sizeHint() const override { return {1440, 900}; }
+
+ public slots:
+  /// Opens a checkpoint (file or directory) or an operator file in the background.
+  void openPath(const QString& path);
+  /// Shows `head` of `layer` in the heatmap, the ESS curve and the spectrum.
+  void selectHead(int layer, int head);
+  /// Switches to the layer comparison and computes what is missing.
+  void showLayerComparison();
+
+ protected:
+  void keyPressEvent(QKeyEvent* event) override;
+  bool eventFilter(QObject* watched, QEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
+ private:
+  void buildMenus();
+  void buildCentral();
+  void buildSidePanel();
+  void buildStatusBar();
+  void connectDocument();
+
+  void onOpened(const QString& path);
+  void onOperatorReady(int layer);
+  void onCurveReady(int layer, bool complete);
+  void onSpectrumReady(int layer, int head, int split, const QVector<double>& sigma);
+  void onSplitChanged(int split);
+  void onOptionsChanged();
+  void requestCurrent();
+  void refreshCurveView();
+  void refreshLayerView();
+  void populateTree();
+  void showError(const QString& title, const QString& message);
+  bool handleSplitKey(QKeyEvent* event);
+
+  void openFileDialog();
+  void openFolderDialog();
+  void exportDialog();
+  void addRecent(const QString& path);
+  void rebuildRecentMenu();
+  QString headTitle() const;
+  QString hint() const;
+
+  Document* document_ = nullptr;
+  SplitPoint* split_ = nullptr;
+  HeatmapView* heatmap_ = nullptr;
+  EssCurveView* curve_ = nullptr;
+  SpectrumView* spectrum_ = nullptr;
+  LayerComparisonView* layers_ = nullptr;
+  QTreeWidget* tree_ = nullptr;
+  ControlsPanel* controls_ = nullptr;
+  QTabWidget* tabs_ = nullptr;
+  QSlider* slider_ = nullptr;
+  QSpinBox* splitSpin_ = nullptr;
+  QLabel* layerStatus_ = nullptr;
+  QLabel* fileLabel_ = nullptr;
+  QLabel* hoverLabel_ = nullptr;
+  QLabel* busyLabel_ = nullptr;
+  QProgressBar* progress_ = nullptr;
+  QToolButton* cancelButton_ = nullptr;
+  QMenu* recentMenu_ = nullptr;
+  PlotView* lastView_ = nullptr;
+  ErrorPresenter presentError_;
+  int layer_ = -1;
+  int head_ = -1;
+  bool populating_ = false;
+};

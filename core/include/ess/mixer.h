@@ -1,0 +1,85 @@
+// Sequence mixers of the ess-lm model family (DESIGN.md sections 1 and 4): causal, multi-head
+// layers whose head outputs are y_h = T_h(u) V_h with a lower-triangular operator T_h built from
+// the input by a featurizer (queries, keys, decays). Every mixer has three forms that agree:
+//   - the parallel form used for training (`forward`, `headOutputs`),
+//   - a plain recurrent form (`recurrentHeadOutputs`: an explicit loop over time that carries
+//     the state or KV cache, as the layer would run at inference),
+//   - the materialized operator (`materialize`: T as a dense [H, L, L] tensor,
+//     T[h, r, c] = weight of value input c on output r, zero above the diagonal).
+// Kinds implemented here:
+//   softmax_attention  T = softmax(Q K^T / sqrt(d_k) + causal mask)          (Vaswani et al. 2017)
+//   linear_attention   T[r,c] = q_r . k_c (c <= r), identity feature map, q scaled by 1/sqrt(d_k),
+//                      no normalizing denominator                          (Katharopoulos et al. 2020)
+//   gla                T[r,c] = sum_n q_r[n] prod_{t=c+1..r} a_t[n] k_c[n] (c <= r), with
+//                      data-dependent decay log a_t = logsigmoid(W_a x_t) / 16, q scaled by
+//                      1/sqrt(d_k), no output gate or norm                        (Yang et al. 2024)
+// Weights are float32 parameters; every computation runs in the dtype of its input (weights are
+// cast), so a float64 input gives a float64 operator.
+#pragma once
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
+#include <torch/nn/module.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ess {
+
+/// The mixer kinds this build can construct ("softmax_attention", "linear_attention", "gla").
+const std::vector<std::string>& knownMixerKinds();
+
+/// Base class of all mixers. Parameter names (stable, used in checkpoints):
+/// `q_proj.weight`, `k_proj.weight`, `v_proj.weight` [H*d, D], `o_proj.weight` [D, H*d_v],
+/// and for gla `gate_proj.weight` [H*d_k, D], `gate_proj.bias` [H*d_k].
+class Mixer : public torch::nn::Module {
+ public:
+  Mixer(std::string kind, int dModel, int numHeads, const at::Generator* gen);
+  ~Mixer() override;
+
+  const std::string& kind() const { return kind_; }
+  int heads() const { return numHeads_; }
+  int keyDim() const { return headDim_; }    ///< d_k per head
+  int valueDim() const { return headDim_; }  ///< d_v per head
+
+  /// x [B, L, D] -> y [B, L, D]: head outputs, concatenated, through the output projection.
+  at::Tensor forward(const at::Tensor& x);
+  /// Parallel form: x [B, L, D] -> per-head outputs [B, H, L, d_v] (before the output projection).
+  virtual at::Tensor headOutputs(const at::Tensor& x) = 0;
+  /// Recurrent form (explicit loop over time, carrying the state / KV cache): same result.
+  virtual at::Tensor recurrentHeadOutputs(const at::Tensor& x) = 0;
+  /// Operator: x [L, D] -> T [H, L, L], or x [B, L, D] -> T [B, H, L, L]; lower triangular,
+  /// headOutputs(x) == T @ values(x).
+  virtual at::Tensor materialize(const at::Tensor& x) = 0;
+  /// The value inputs V: x [B, L, D] -> [B, H, L, d_v] (or [L, D] -> [H, L, d_v]).
+  at::Tensor values(const at::Tensor& x) const;
+
+  /// Theoretical state size per head at split s (DESIGN.md section 1), in full units
+  /// (softmax: s*(d_k+d_v); linear attention and GLA: d_k*d_v).
+  virtual double theoreticalStateSize(int split) const = 0;
+  /// The same formula as text, e.g. "d_k*d_v = 32*32" or "s*(d_k+d_v) = s*(32+32)".
+  virtual std::string tssFormula() const = 0;
+
+ protected:
+  /// x [..., L, D] -> [..., H, L, d] through `weight` [H*d, D] (cast to x's dtype).
+  at::Tensor project(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias = {}) const;
+  /// Registers a submodule `name` holding `weight` [out, in] (uniform in +-1/sqrt(in)) and, when
+  /// `withBias`, `bias` [out] (zeros); returns {weight, bias}.
+  std::pair<at::Tensor, at::Tensor> addLinear(const std::string& name, int out, int in, bool withBias,
+                                              const at::Generator* gen);
+  /// The query, key, value and output projection weights, registered by the base class.
+  at::Tensor qWeight_, kWeight_, vWeight_, oWeight_;
+
+ private:
+  std::string kind_;
+  int dModel_;
+  int numHeads_;
+  int headDim_;
+};
+
+/// Constructs a mixer with freshly initialized weights (drawn from `gen` when given).
+/// Throws InputError listing the known kinds when `kind` is unknown.
+std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHeads,
+                                 const at::Generator* gen = nullptr);
+
+}  // namespace ess

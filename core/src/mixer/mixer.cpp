@@ -1,0 +1,78 @@
+// Mixer base class and factory (see ess/mixer.h).
+#include "ess/mixer.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "ess/error.h"
+
+namespace ess {
+
+// Defined in one file per mixer family.
+std::shared_ptr<Mixer> makeSoftmaxAttention(int dModel, int numHeads, const at::Generator* gen);
+std::shared_ptr<Mixer> makeLinearAttention(int dModel, int numHeads, const at::Generator* gen);
+std::shared_ptr<Mixer> makeGla(int dModel, int numHeads, const at::Generator* gen);
+
+const std::vector<std::string>& knownMixerKinds() {
+  static const std::vector<std::string> kinds = {"softmax_attention", "linear_attention", "gla"};
+  return kinds;
+}
+
+std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHeads,
+                                 const at::Generator* gen) {
+  if (kind == "softmax_attention") return makeSoftmaxAttention(dModel, numHeads, gen);
+  if (kind == "linear_attention") return makeLinearAttention(dModel, numHeads, gen);
+  if (kind == "gla") return makeGla(dModel, numHeads, gen);
+  std::ostringstream os;
+  os << "unknown mixer kind '" << kind << "' (known kinds: ";
+  for (size_t i = 0; i < knownMixerKinds().size(); ++i) os << (i ? ", " : "") << knownMixerKinds()[i];
+  os << ")";
+  throw InputError(os.str());
+}
+
+Mixer::Mixer(std::string kind, int dModel, int numHeads, const at::Generator* gen)
+    : kind_(std::move(kind)), dModel_(dModel), numHeads_(numHeads) {
+  if (numHeads <= 0 || dModel <= 0 || dModel % numHeads != 0)
+    throw InputError("d_model " + std::to_string(dModel) + " is not a positive multiple of num_heads " +
+                     std::to_string(numHeads));
+  headDim_ = dModel / numHeads;
+  qWeight_ = addLinear("q_proj", dModel, dModel, false, gen).first;
+  kWeight_ = addLinear("k_proj", dModel, dModel, false, gen).first;
+  vWeight_ = addLinear("v_proj", dModel, dModel, false, gen).first;
+  oWeight_ = addLinear("o_proj", dModel, dModel, false, gen).first;
+}
+
+Mixer::~Mixer() = default;
+
+std::pair<at::Tensor, at::Tensor> Mixer::addLinear(const std::string& name, int out, int in, bool withBias,
+                                                   const at::Generator* gen) {
+  auto sub = register_module(name, std::make_shared<torch::nn::Module>());
+  const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+  auto w = at::empty({out, in}, at::kFloat);
+  w.uniform_(-bound, bound, gen ? c10::optional<at::Generator>(*gen) : c10::nullopt);
+  at::Tensor weight = sub->register_parameter("weight", w);
+  at::Tensor bias;
+  if (withBias) bias = sub->register_parameter("bias", at::zeros({out}, at::kFloat));
+  return {weight, bias};
+}
+
+at::Tensor Mixer::project(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) const {
+  auto y = at::linear(x, weight.to(x.scalar_type()),
+                      bias.defined() ? c10::optional<at::Tensor>(bias.to(x.scalar_type())) : c10::nullopt);
+  auto sizes = y.sizes().vec();  // [..., L, H*d]
+  const int64_t d = sizes.back() / numHeads_;
+  sizes.back() = numHeads_;
+  sizes.push_back(d);
+  return y.view(sizes).transpose(-3, -2);  // [..., H, L, d]
+}
+
+at::Tensor Mixer::values(const at::Tensor& x) const { return project(x, vWeight_); }
+
+at::Tensor Mixer::forward(const at::Tensor& x) {
+  auto h = headOutputs(x);                    // [B, H, L, d_v]
+  auto y = h.transpose(1, 2).contiguous();    // [B, L, H, d_v]
+  y = y.view({y.size(0), y.size(1), -1});
+  return at::linear(y, oWeight_.to(y.scalar_type()));
+}
+
+}  // namespace ess

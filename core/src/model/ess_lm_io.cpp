@@ -1,0 +1,63 @@
+// Saving and loading ess-lm checkpoint directories: config.json + model.safetensors.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "ess/error.h"
+#include "ess/model.h"
+#include "ess/safetensors.h"
+
+namespace ess {
+namespace fs = std::filesystem;
+
+namespace {
+
+void writeTextAtomic(const fs::path& path, const std::string& text) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError(path.string() + ": cannot write");
+    out << text;
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw InputError(path.string() + ": write failed");
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw InputError(path.string() + ": cannot rename temporary file into place");
+  }
+}
+
+}  // namespace
+
+void saveEssLm(const EssLm& m, const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) throw InputError(dir + ": cannot create directory");
+  writeSafetensors((fs::path(dir) / "model.safetensors").string(), m.stateDict());
+  writeTextAtomic(fs::path(dir) / "config.json", m.config().toJson());
+}
+
+std::unique_ptr<EssLm> loadEssLm(const std::string& pathIn) {
+  fs::path dir(pathIn);
+  std::error_code ec;
+  if (fs::is_regular_file(dir, ec)) dir = dir.parent_path();
+  if (!fs::exists(dir, ec)) throw InputError(pathIn + ": no such file or directory");
+  const fs::path cfgPath = dir / "config.json", weightsPath = dir / "model.safetensors";
+  std::ifstream in(cfgPath, std::ios::binary);
+  if (!in) throw InputError(cfgPath.string() + ": cannot read (an ess-lm checkpoint needs config.json)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ModelConfig cfg = ModelConfig::fromJson(ss.str(), cfgPath.string());
+  if (!fs::exists(weightsPath, ec)) throw InputError(weightsPath.string() + ": no such file");
+  NamedTensors w = readSafetensors(weightsPath.string());
+  return EssLm::fromTensors(cfg, w, weightsPath.string());
+}
+
+}  // namespace ess

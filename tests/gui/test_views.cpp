@@ -1,0 +1,308 @@
+// Tests of the esswidgets views on synthetic data: the shared split point, the heatmap's H_s
+// outline, the ESS curve cursor, the spectrum threshold, the layer grid and figure export.
+#include <QFile>
+#include <QImage>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QXmlStreamReader>
+#include <QtTest>
+#include <cmath>
+
+#include "ess_curve_view.h"
+#include "figure_export.h"
+#include "heatmap_view.h"
+#include "layer_comparison_view.h"
+#include "spectrum_view.h"
+#include "split_point.h"
+
+namespace {
+
+// A lower-triangular decay operator T[r, c] = 0.9^(r-c), [L, L] row-major.
+QVector<double> decayOperator(int L) {
+  QVector<double> t(L * L, 0.0);
+  for (int r = 0; r < L; ++r)
+    for (int c = 0; c <= r; ++c) t[r * L + c] = std::pow(0.9, r - c);
+  return t;
+}
+
+EssSeries syntheticSeries(int L) {
+  EssSeries s;
+  s.name = QStringLiteral("head 0");
+  for (int i = 1; i < L; ++i) {
+    s.splits.append(i);
+    s.tolerance.append(std::min(i, L - i));
+    s.entropy.append(0.5 * std::min(i, L - i));
+    s.tss.append(i % 5 == 0 ? std::nan("") : 4.0);
+  }
+  return s;
+}
+
+bool isSvg(const QString& path) {
+  QFile f(path);
+  if (!f.open(QIODevice::ReadOnly)) return false;
+  QXmlStreamReader xml(&f);
+  bool sawSvg = false;
+  while (!xml.atEnd()) {
+    xml.readNext();
+    if (xml.isStartElement() && xml.name() == QLatin1String("svg")) sawSvg = true;
+  }
+  return sawSvg && !xml.hasError();
+}
+
+}  // namespace
+
+class TestViews : public QObject {
+  Q_OBJECT
+ private slots:
+  void splitPointClamps();
+  void viewsFollowSplit();
+  void heatmapClickSetsSplit();
+  void heatmapLogScaleAndNan();
+  void curveDragSetsSplit();
+  void spectrumThreshold();
+  void layerGridActivatesHead();
+  void exportFigures();
+  void csv();
+};
+
+void TestViews::splitPointClamps() {
+  SplitPoint sp;
+  QCOMPARE(sp.split(), 0);
+  QSignalSpy spy(&sp, &SplitPoint::splitChanged);
+  sp.setLength(64);
+  QCOMPARE(sp.split(), 32);
+  sp.setSplit(0);
+  QCOMPARE(sp.split(), 1);
+  sp.setSplit(1000);
+  QCOMPARE(sp.split(), 63);
+  sp.step(-10);
+  QCOMPARE(sp.split(), 53);
+  const int before = spy.count();
+  sp.setSplit(53);  // unchanged: no signal
+  QCOMPARE(spy.count(), before);
+  sp.setLength(16);  // 53 no longer valid: moves to L/2
+  QCOMPARE(sp.split(), 8);
+  sp.setLength(1);
+  QCOMPARE(sp.split(), 0);
+}
+
+void TestViews::viewsFollowSplit() {
+  const int L = 32;
+  SplitPoint sp;
+  HeatmapView heat;
+  EssCurveView curve;
+  SpectrumView spec;
+  heat.resize(500, 400);
+  curve.resize(500, 300);
+  for (PlotView* v : {static_cast<PlotView*>(&heat), static_cast<PlotView*>(&curve),
+                      static_cast<PlotView*>(&spec)}) {
+    v->setSplitPoint(&sp);
+    connect(v, &PlotView::splitRequested, &sp, &SplitPoint::setSplit);
+  }
+  heat.setOperator(L, decayOperator(L), "decay");
+  curve.setSeries({syntheticSeries(L)});
+  sp.setLength(L);
+  for (int s : {1, 5, 17, 31}) {
+    sp.setSplit(s);
+    const QRectF r = heat.hankelOutline();
+    QCOMPARE(r.left(), -0.5);
+    QCOMPARE(r.top(), s - 0.5);
+    QCOMPARE(r.right(), s - 0.5);
+    QCOMPARE(r.bottom(), L - 0.5);
+    QCOMPARE(curve.cursorPosition(), double(s));
+  }
+  // A view's request goes through the split point and reaches the others (clamped).
+  emit curve.splitRequested(100);
+  QCOMPARE(sp.split(), L - 1);
+  QCOMPARE(heat.hankelOutline().top(), L - 1.5);
+}
+
+void TestViews::heatmapClickSetsSplit() {
+  const int L = 20;
+  SplitPoint sp;
+  HeatmapView heat;
+  heat.resize(600, 500);
+  heat.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&heat));
+  heat.setSplitPoint(&sp);
+  connect(&heat, &PlotView::splitRequested, &sp, &SplitPoint::setSplit);
+  heat.setOperator(L, decayOperator(L));
+  sp.setLength(L);
+  sp.setSplit(10);
+  heat.replot();
+  // Click right next to the column line between columns 4 and 5 (x = 4.5), on the diagonal
+  // far from any row line: the split becomes 5.
+  QPoint p = heat.pixelOf(4.45, 14.0).toPoint();
+  QTest::mouseClick(&heat, Qt::LeftButton, {}, p);
+  QCOMPARE(sp.split(), 5);
+  // Drag the row edge of the outline (y = s - 0.5 = 4.5) down to row 12 -> split 12.
+  heat.replot();
+  const QPoint start = heat.pixelOf(1.0, 4.5).toPoint();
+  QTest::mousePress(&heat, Qt::LeftButton, {}, start);
+  QMouseEvent move(QEvent::MouseMove, heat.pixelOf(1.0, 11.6), heat.mapToGlobal(heat.pixelOf(1.0, 11.6)),
+                   Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+  QApplication::sendEvent(&heat, &move);
+  QTest::mouseRelease(&heat, Qt::LeftButton, {}, heat.pixelOf(1.0, 11.6).toPoint());
+  QCOMPARE(sp.split(), 12);
+
+  // Hovering a cell reports its row, column and value.
+  QSignalSpy hover(&heat, &PlotView::hoverChanged);
+  QTest::mouseMove(&heat, heat.pixelOf(3, 7).toPoint());
+  QTRY_VERIFY(!hover.isEmpty());
+  const QString text = hover.last().at(0).toString();
+  QVERIFY2(text.contains("row 7, column 3") && text.contains(QString::number(std::pow(0.9, 4), 'g', 6)),
+           qPrintable(text));
+}
+
+void TestViews::heatmapLogScaleAndNan() {
+  const int L = 8;
+  HeatmapView heat;
+  QVector<double> t = decayOperator(L);
+  t[3 * L + 1] = std::nan("");
+  heat.setOperator(L, t);
+  QVERIFY(std::isnan(heat.valueAt(3, 1)));
+  QVERIFY(std::isnan(heat.colorMap()->data()->cell(1, 3)));
+  QCOMPARE(heat.colorMap()->interpolate(), false);
+  QVERIFY(heat.yAxis->rangeReversed());
+  heat.setScale(HeatmapView::Scale::Log10);
+  QCOMPARE(heat.colorMap()->data()->cell(0, 0), 0.0);  // log10(1)
+  QVERIFY(std::abs(heat.colorMap()->data()->cell(0, 2) - 2 * std::log10(0.9)) < 1e-12);
+  QVERIFY(std::isnan(heat.colorMap()->data()->cell(1, 3)));
+  QVERIFY(heat.colorScale()->axis()->label().contains("log10"));
+  // NaN is drawn in its own colour.
+  QCOMPARE(heat.colorMap()->gradient().nanHandling(), QCPColorGradient::nhNanColor);
+}
+
+void TestViews::curveDragSetsSplit() {
+  const int L = 40;
+  SplitPoint sp;
+  EssCurveView curve;
+  curve.resize(600, 300);
+  curve.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&curve));
+  curve.setSplitPoint(&sp);
+  connect(&curve, &PlotView::splitRequested, &sp, &SplitPoint::setSplit);
+  curve.setSeries({syntheticSeries(L)});
+  sp.setLength(L);
+  curve.replot();
+  const int y = curve.axisRect()->rect().center().y();
+  QTest::mouseClick(&curve, Qt::LeftButton, {}, QPoint(int(curve.xAxis->coordToPixel(7)), y));
+  QCOMPARE(sp.split(), 7);
+  QCOMPARE(curve.cursorPosition(), 7.0);
+  QVERIFY(curve.title().contains("s = 7"));
+  // TSS has NaN gaps: the graph keeps them (QCustomPlot draws a gap), the view does not crash.
+  QVERIFY(curve.graphCount() == 3);
+}
+
+void TestViews::spectrumThreshold() {
+  SpectrumView spec;
+  spec.setTolerance(1e-2, SpectrumView::Reference::Max);
+  spec.setSpectrum(5, {10.0, 1.0, 0.2, 0.05, 0.0});
+  QCOMPARE(spec.dataSplit(), 5);
+  QCOMPARE(spec.threshold(), 0.1);
+  QCOMPARE(spec.countAboveThreshold(), 3);
+  QVERIFY(spec.title().contains("3 of 5"));
+  spec.setTolerance(1e-2, SpectrumView::Reference::Sum);
+  QVERIFY(std::abs(spec.threshold() - 0.1125) < 1e-12);
+  spec.setTolerance(0.5, SpectrumView::Reference::None);
+  QCOMPARE(spec.countAboveThreshold(), 2);
+  QVERIFY(spec.yAxis->scaleType() == QCPAxis::stLogarithmic);
+}
+
+void TestViews::layerGridActivatesHead() {
+  LayerComparisonView view;
+  view.resize(500, 400);
+  view.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&view));
+  view.setData({"0: softmax_attention", "1: gla"}, {{3.0, 4.0, 5.0}, {1.5, 2.5}},
+               "mean tolerance-ESS");
+  view.replot();
+  QSignalSpy spy(&view, &LayerComparisonView::headActivated);
+  QTest::mouseClick(&view, Qt::LeftButton, {}, view.cellCenter(1, 1).toPoint());
+  QCOMPARE(spy.count(), 1);
+  QCOMPARE(spy.at(0).at(0).toInt(), 1);
+  QCOMPARE(spy.at(0).at(1).toInt(), 1);
+  // Layer 1 has no head 2: no signal.
+  QTest::mouseClick(&view, Qt::LeftButton, {}, view.cellCenter(1, 2).toPoint());
+  QCOMPARE(spy.count(), 1);
+
+  // One layer (a degenerate grid for QCPColorMap) still draws coloured cells.
+  view.setData({"0: operator"}, {{3.0, 5.0}}, "mean tolerance-ESS");
+  view.replot();
+  const QImage image = view.toPixmap(view.width(), view.height()).toImage();
+  const QPointF c0 = view.cellCenter(0, 0), c1 = view.cellCenter(0, 1);
+  const QPointF offset(0, (view.yAxis->coordToPixel(0.3) - view.yAxis->coordToPixel(0)));
+  const QColor low = image.pixelColor((c0 + offset).toPoint());
+  const QColor high = image.pixelColor((c1 + offset).toPoint());
+  QVERIFY2(low != QColor(Qt::white) && high != QColor(Qt::white), qPrintable(low.name() + high.name()));
+  QVERIFY(low != high);
+}
+
+void TestViews::exportFigures() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const int L = 24;
+  SplitPoint sp;
+  HeatmapView heat;
+  heat.resize(400, 300);
+  heat.setSplitPoint(&sp);
+  heat.setOperator(L, decayOperator(L));
+  sp.setLength(L);
+  EssCurveView curve;
+  curve.resize(400, 300);
+  curve.setSplitPoint(&sp);
+  curve.setSeries({syntheticSeries(L)});
+  SpectrumView spec;
+  spec.resize(400, 300);
+  spec.setSpectrum(3, {1.0, 0.1, 1e-5});
+
+  for (PlotView* v : {static_cast<PlotView*>(&heat), static_cast<PlotView*>(&curve),
+                      static_cast<PlotView*>(&spec)}) {
+    const QString base = dir.filePath(v->figureName());
+    QString error;
+    QVERIFY2(figure::save(v, base + ".png", {800, 500, 192}, &error), qPrintable(error));
+    QImage img(base + ".png");
+    QVERIFY(!img.isNull());
+    QCOMPARE(img.size(), QSize(800, 500));
+    QVERIFY2(figure::save(v, base + "_96.png", {640, 480, 96}, &error), qPrintable(error));
+    QCOMPARE(QImage(base + "_96.png").size(), QSize(640, 480));
+
+    QVERIFY2(figure::save(v, base + ".pdf", {500, 350}, &error), qPrintable(error));
+    QFile pdf(base + ".pdf");
+    QVERIFY(pdf.open(QIODevice::ReadOnly));
+    QVERIFY(pdf.read(5).startsWith("%PDF"));
+    QVERIFY(pdf.size() > 1000);
+
+    QVERIFY2(figure::save(v, base + ".svg", {500, 350}, &error), qPrintable(error));
+    QVERIFY(isSvg(base + ".svg"));
+
+    QVERIFY2(figure::save(v, base + ".csv", {}, &error), qPrintable(error));
+    QFile csv(base + ".csv");
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    QVERIFY(csv.readLine().contains(','));
+  }
+  QString error;
+  QVERIFY(!figure::save(&heat, dir.filePath("x.bmpx"), {}, &error));
+  QVERIFY(error.contains("x.bmpx"));
+  QVERIFY(!figure::save(&heat, dir.filePath("no/such/dir/x.png"), {}, &error));
+  QVERIFY(!QFile::exists(dir.filePath("no/such/dir/x.png")));
+}
+
+void TestViews::csv() {
+  HeatmapView heat;
+  heat.setOperator(2, {1.0, 0.0, 0.25, 0.5});
+  QCOMPARE(heat.toCsv(), QStringLiteral("row,0,1\n0,1,0\n1,0.25,0.5\n"));
+  EssCurveView curve;
+  EssSeries s;
+  s.name = "head 0";
+  s.splits = {1, 2};
+  s.tolerance = {1, 2};
+  s.entropy = {1, 1.5};
+  s.tss = {std::nan(""), 4};
+  curve.setSeries({s});
+  QCOMPARE(curve.toCsv(), QStringLiteral("series,split,tolerance_ess,entropy_ess,tss\n"
+                                         "head 0,1,1,1,\nhead 0,2,2,1.5,4\n"));
+}
+
+QTEST_MAIN(TestViews)
+#include "test_views.moc"

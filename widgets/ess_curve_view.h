@@ -1,0 +1,57 @@
+// EssCurveView: tolerance-ESS and entropy-ESS against the split s for one or several heads,
+// with the theoretical state size (TSS) as a line where known, a vertical cursor at the
+// current split, and click/drag to move the split (DESIGN.md section 1).
+#pragma once
+#include <QVector>
+
+#include "plot_view.h"
+
+/// The ESS curve of one head: values at splits[i]; `tss` may be empty or hold NaN (unknown).
+struct EssSeries {
+  QString name;  ///< "head 0"
+  QVector<double> splits;
+  QVector<double> tolerance;
+  QVector<double> entropy;
+  QVector<double> tss;
+};
+
+class EssCurveView : public PlotView {
+  Q_OBJECT
+ public:
+  explicit EssCurveView(QWidget* parent = nullptr);
+
+  /// Shows the curves (the first series is the "current" head and drives the readout).
+  void setSeries(const QVector<EssSeries>& series, const QString& title = QString());
+  void clear();
+  const QVector<EssSeries>& series() const { return series_; }
+
+  /// x position of the split cursor (the split it shows), NaN when hidden.
+  double cursorPosition() const;
+  /// Split nearest to the widget pixel x.
+  int splitAt(double pixelX) const;
+  /// Fits the axes to the data.
+  void resetView();
+
+  QString toCsv() const override;
+  QString figureName() const override { return QStringLiteral("ess_curve"); }
+
+ protected:
+  void onSplitChanged(int split) override;
+  void onLengthChanged(int length) override;
+  void mousePressEvent(QMouseEvent* event) override;
+  void mouseMoveEvent(QMouseEvent* event) override;
+  void mouseReleaseEvent(QMouseEvent* event) override;
+  void mouseDoubleClickEvent(QMouseEvent* event) override;
+  void leaveEvent(QEvent* event) override;
+
+ private:
+  void updateCursor();
+  QString readout(int split) const;
+
+  QVector<EssSeries> series_;
+  QString baseTitle_;
+  QCPItemStraightLine* cursor_ = nullptr;
+  QCPItemText* cursorLabel_ = nullptr;
+  bool dragging_ = false;
+  int length_ = 0;
+};

@@ -1,0 +1,344 @@
+#include "heatmap_view.h"
+
+#include <QToolTip>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "colormaps.h"
+
+namespace {
+constexpr double kEdgeGrabPixels = 6.0;
+
+// Integer ticks labelled only inside the matrix (the square-cell fit shows empty margins).
+class MatrixTicker : public QCPAxisTicker {
+ public:
+  int length = 0;
+
+ protected:
+  QString getTickLabel(double tick, const QLocale& locale, QChar formatChar, int precision) override {
+    if (tick < -0.01 || tick > length - 0.99) return QString();
+    return QCPAxisTicker::getTickLabel(tick, locale, formatChar, precision);
+  }
+  double getTickStep(const QCPRange& range) override {
+    return std::max(1.0, QCPAxisTicker::getTickStep(range));
+  }
+};
+
+double distanceToSegment(QPointF p, QPointF a, QPointF b) {
+  const QPointF ab = b - a;
+  const double len2 = QPointF::dotProduct(ab, ab);
+  double t = len2 > 0 ? QPointF::dotProduct(p - a, ab) / len2 : 0.0;
+  t = std::clamp(t, 0.0, 1.0);
+  const QPointF d = p - (a + t * ab);
+  return std::hypot(d.x(), d.y());
+}
+}  // namespace
+
+HeatmapView::HeatmapView(QWidget* parent) : PlotView(parent) {
+  xAxis->setLabel(QStringLiteral("input position c (column)"));
+  yAxis->setLabel(QStringLiteral("output position r (row)"));
+  yAxis->setRangeReversed(true);  // row 0 at the top, like a matrix
+  xAxis->grid()->setVisible(false);
+  yAxis->grid()->setVisible(false);
+  xAxis->setTickLength(0, 4);
+  yAxis->setTickLength(0, 4);
+  xAxis->setTicker(QSharedPointer<MatrixTicker>::create());
+  yAxis->setTicker(QSharedPointer<MatrixTicker>::create());
+
+  map_ = new QCPColorMap(xAxis, yAxis);
+  map_->setInterpolate(false);
+  map_->setTightBoundary(false);
+
+  colorScale_ = new QCPColorScale(this);
+  plotLayout()->addElement(1, 1, colorScale_);
+  colorScale_->setType(QCPAxis::atRight);
+  colorScale_->setBarWidth(14);
+  colorScale_->axis()->setLabelFont(xAxis->labelFont());
+  colorScale_->axis()->setTickLabelFont(xAxis->tickLabelFont());
+  map_->setColorScale(colorScale_);
+  // After linking: the colour scale pushes its own gradient onto the map.
+  colorScale_->setGradient(colormaps::viridis());
+  map_->setGradient(colormaps::viridis());
+  auto* group = new QCPMarginGroup(this);
+  axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);
+  colorScale_->setMarginGroup(QCP::msBottom | QCP::msTop, group);
+
+  outline_ = new QCPItemRect(this);
+  outline_->setPen(QPen(QColor(255, 60, 60), 2.0));
+  outline_->setBrush(Qt::NoBrush);
+  outline_->setClipToAxisRect(true);
+  outline_->setVisible(false);
+  outlineLabel_ = new QCPItemText(this);
+  outlineLabel_->setText(QStringLiteral("H_s"));
+  outlineLabel_->setColor(QColor(255, 60, 60));
+  outlineLabel_->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+  QFont f = font();
+  f.setBold(true);
+  outlineLabel_->setFont(f);
+  outlineLabel_->setBrush(QColor(255, 255, 255, 200));
+  outlineLabel_->setPadding(QMargins(2, 1, 2, 1));
+  outlineLabel_->setVisible(false);
+
+  setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  setTitle(tr("operator T"));
+  clear();
+}
+
+void HeatmapView::setOperator(int length, const QVector<double>& values, const QString& title) {
+  length_ = std::max(0, length);
+  values_ = values;
+  for (QCPAxis* axis : {xAxis, yAxis})
+    static_cast<MatrixTicker*>(axis->ticker().data())->length = length_;
+  if (values_.size() != length_ * length_) values_.resize(length_ * length_);
+  setTitle(title.isEmpty() ? tr("operator T (L = %1)").arg(length_) : title);
+  userView_ = false;
+  rebuildMap();
+  updateOutline();
+  resetView();
+}
+
+void HeatmapView::clear() {
+  length_ = 0;
+  values_.clear();
+  map_->data()->clear();
+  setTitle(tr("no operator"));
+  colorScale_->axis()->setLabel(QString());
+  updateOutline();
+  xAxis->setRange(-0.5, 0.5);
+  yAxis->setRange(-0.5, 0.5);
+  replot();
+}
+
+double HeatmapView::valueAt(int row, int col) const {
+  if (row < 0 || col < 0 || row >= length_ || col >= length_)
+    return std::numeric_limits<double>::quiet_NaN();
+  return values_[row * length_ + col];
+}
+
+void HeatmapView::setScale(Scale scale) {
+  if (scale == scale_) return;
+  scale_ = scale;
+  rebuildMap();
+  replot();
+}
+
+void HeatmapView::rebuildMap() {
+  const int L = length_;
+  auto* data = map_->data();
+  if (L == 0) {
+    data->clear();
+    return;
+  }
+  data->setSize(L, L);
+  data->setRange(QCPRange(0, L - 1), QCPRange(0, L - 1));
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  if (scale_ == Scale::Linear) {
+    for (double v : values_)
+      if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+    for (int r = 0; r < L; ++r)
+      for (int c = 0; c < L; ++c) data->setCell(c, r, values_[r * L + c]);
+    colorScale_->axis()->setLabel(QStringLiteral("T[r, c]"));
+  } else {
+    // log10 |T|; exact zeros (the causal upper triangle) sit at the floor of the range,
+    // at most 10 decades below the largest magnitude.
+    double maxLog = -std::numeric_limits<double>::infinity(), minLog = -maxLog;
+    for (double v : values_) {
+      if (!std::isfinite(v) || v == 0) continue;
+      const double l = std::log10(std::abs(v));
+      maxLog = std::max(maxLog, l);
+      minLog = std::min(minLog, l);
+    }
+    if (!std::isfinite(maxLog)) maxLog = 0, minLog = -1;
+    const double floor = std::max(minLog, maxLog - 10.0);
+    for (int r = 0; r < L; ++r)
+      for (int c = 0; c < L; ++c) {
+        const double v = values_[r * L + c];
+        double d;
+        if (std::isnan(v) || std::isinf(v)) d = nan;
+        else if (v == 0) d = floor;
+        else d = std::max(floor, std::log10(std::abs(v)));
+        data->setCell(c, r, d);
+      }
+    // Exact zeros get the darkest colour alone: the range starts a little below the floor.
+    lo = floor - std::max(0.25, 0.04 * (maxLog - floor));
+    hi = maxLog;
+    for (int r = 0; r < L; ++r)
+      for (int c = 0; c < L; ++c)
+        if (values_[r * L + c] == 0) data->setCell(c, r, lo);
+    colorScale_->axis()->setLabel(QStringLiteral("log10 |T[r, c]|"));
+  }
+  if (!std::isfinite(lo) || !std::isfinite(hi)) lo = 0, hi = 1;
+  if (hi <= lo) hi = lo + (lo == 0 ? 1.0 : std::abs(lo) * 1e-6 + 1e-12);
+  map_->setDataRange(QCPRange(lo, hi));
+}
+
+void HeatmapView::onSplitChanged(int) {
+  updateOutline();
+  replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HeatmapView::updateOutline() {
+  const int s = currentSplit();
+  const bool visible = length_ >= 2 && s >= 1 && s <= length_ - 1;
+  outline_->setVisible(visible);
+  outlineLabel_->setVisible(visible);
+  if (!visible) return;
+  outline_->topLeft->setCoords(-0.5, s - 0.5);
+  outline_->bottomRight->setCoords(s - 0.5, length_ - 0.5);
+  outlineLabel_->position->setCoords(-0.5, s - 0.5);
+  outlineLabel_->setText(QStringLiteral("H_%1").arg(s));
+}
+
+QRectF HeatmapView::hankelOutline() const {
+  if (!outline_->visible()) return {};
+  const QPointF a = outline_->topLeft->coords();
+  const QPointF b = outline_->bottomRight->coords();
+  return QRectF(a, b).normalized();
+}
+
+QPointF HeatmapView::pixelOf(double column, double row) const {
+  return {xAxis->coordToPixel(column), yAxis->coordToPixel(row)};
+}
+
+int HeatmapView::splitFromCoordinate(double coordinate) const {
+  return std::clamp(static_cast<int>(std::lround(coordinate + 0.5)), 1, std::max(1, length_ - 1));
+}
+
+int HeatmapView::splitAt(const QPointF& pos, Qt::Orientation* orientation) const {
+  if (length_ < 2) return 0;
+  const double x = xAxis->pixelToCoord(pos.x());
+  const double y = yAxis->pixelToCoord(pos.y());
+  const int sx = splitFromCoordinate(x);
+  const int sy = splitFromCoordinate(y);
+  const double dx = std::abs(pos.x() - xAxis->coordToPixel(sx - 0.5));
+  const double dy = std::abs(pos.y() - yAxis->coordToPixel(sy - 0.5));
+  const bool column = dx <= dy;
+  if (orientation) *orientation = column ? Qt::Vertical : Qt::Horizontal;
+  return column ? sx : sy;
+}
+
+bool HeatmapView::nearOutlineEdge(const QPointF& pos, Qt::Orientation* orientation) const {
+  if (!outline_->visible()) return false;
+  const int s = currentSplit();
+  const QPointF corner = pixelOf(s - 0.5, s - 0.5);
+  const double dv = distanceToSegment(pos, corner, pixelOf(s - 0.5, length_ - 0.5));
+  const double dh = distanceToSegment(pos, pixelOf(-0.5, s - 0.5), corner);
+  if (std::min(dv, dh) > kEdgeGrabPixels) return false;
+  *orientation = dv <= dh ? Qt::Vertical : Qt::Horizontal;
+  return true;
+}
+
+void HeatmapView::mousePressEvent(QMouseEvent* event) {
+  pressed_ = false;
+  dragging_ = 0;
+  if (event->button() == Qt::LeftButton && length_ >= 2 &&
+      axisRect()->rect().contains(event->pos())) {
+    Qt::Orientation o;
+    if (nearOutlineEdge(event->position(), &o)) {
+      dragging_ = o == Qt::Vertical ? 1 : 2;
+      setCursor(o == Qt::Vertical ? Qt::SizeHorCursor : Qt::SizeVerCursor);
+      event->accept();
+      return;  // no panning while the split is dragged
+    }
+    pressed_ = true;
+    pressPos_ = event->position();
+  }
+  PlotView::mousePressEvent(event);
+}
+
+void HeatmapView::mouseMoveEvent(QMouseEvent* event) {
+  if (dragging_) {
+    const double coord = dragging_ == 1 ? xAxis->pixelToCoord(event->position().x())
+                                        : yAxis->pixelToCoord(event->position().y());
+    emit splitRequested(splitFromCoordinate(coord));
+    event->accept();
+    return;
+  }
+  if (pressed_ && (event->buttons() & Qt::LeftButton) &&
+      (event->position() - pressPos_).manhattanLength() > 3)
+    userView_ = true;  // panning
+  if (length_ > 0 && axisRect()->rect().contains(event->pos())) {
+    const int c = static_cast<int>(std::lround(xAxis->pixelToCoord(event->position().x())));
+    const int r = static_cast<int>(std::lround(yAxis->pixelToCoord(event->position().y())));
+    if (r >= 0 && c >= 0 && r < length_ && c < length_) {
+      const double v = valueAt(r, c);
+      QString text = tr("row %1, column %2: T = %3").arg(r).arg(c).arg(v, 0, 'g', 6);
+      if (scale_ == Scale::Log10 && v != 0 && std::isfinite(v))
+        text += tr(" (log10|T| = %1)").arg(std::log10(std::abs(v)), 0, 'f', 2);
+      emit cellHovered(r, c, v);
+      emit hoverChanged(text);
+      if (!(event->buttons() & Qt::LeftButton))
+        QToolTip::showText(event->globalPosition().toPoint(), text, this);
+    } else {
+      emit hoverChanged(QString());
+      QToolTip::hideText();
+    }
+  }
+  PlotView::mouseMoveEvent(event);
+}
+
+void HeatmapView::mouseReleaseEvent(QMouseEvent* event) {
+  if (dragging_) {
+    dragging_ = 0;
+    unsetCursor();
+    event->accept();
+    return;
+  }
+  if (pressed_ && event->button() == Qt::LeftButton &&
+      (event->position() - pressPos_).manhattanLength() <= 3) {
+    const int s = splitAt(event->position());
+    if (s > 0) emit splitRequested(s);
+  }
+  pressed_ = false;
+  PlotView::mouseReleaseEvent(event);
+}
+
+void HeatmapView::mouseDoubleClickEvent(QMouseEvent* event) {
+  resetView();
+  PlotView::mouseDoubleClickEvent(event);
+}
+
+void HeatmapView::wheelEvent(QWheelEvent* event) {
+  userView_ = true;
+  PlotView::wheelEvent(event);
+}
+
+void HeatmapView::resizeEvent(QResizeEvent* event) {
+  PlotView::resizeEvent(event);
+  if (!userView_ && length_ > 0) resetView();
+}
+
+void HeatmapView::leaveEvent(QEvent* event) {
+  emit hoverChanged(QString());
+  PlotView::leaveEvent(event);
+}
+
+void HeatmapView::resetView() {
+  userView_ = false;
+  if (length_ == 0) return;
+  xAxis->setRange(-0.5, length_ - 0.5);
+  yAxis->setRange(-0.5, length_ - 0.5);
+  updateLayout();
+  const QRect r = axisRect()->rect();
+  if (r.width() > 0 && r.height() > 0) {
+    if (r.width() > r.height()) xAxis->setScaleRatio(yAxis, 1.0);
+    else yAxis->setScaleRatio(xAxis, 1.0);
+  }
+  replot();
+}
+
+QString HeatmapView::toCsv() const {
+  QString out;
+  out.reserve((length_ + 1) * (length_ + 1) * 8);
+  out += QStringLiteral("row");
+  for (int c = 0; c < length_; ++c) out += QLatin1Char(',') + QString::number(c);
+  out += QLatin1Char('\n');
+  for (int r = 0; r < length_; ++r) {
+    out += QString::number(r);
+    for (int c = 0; c < length_; ++c) out += QLatin1Char(',') + csvNumber(values_[r * length_ + c]);
+    out += QLatin1Char('\n');
+  }
+  return out;
+}

@@ -1,0 +1,154 @@
+#include "spectrum_view.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "colormaps.h"
+
+SpectrumView::SpectrumView(QWidget* parent) : PlotView(parent) {
+  xAxis->setLabel(QStringLiteral("index k"));
+  yAxis->setLabel(QStringLiteral("singular value σ_k of H_s"));
+  yAxis->setScaleType(QCPAxis::stLogarithmic);
+  auto ticker = QSharedPointer<QCPAxisTickerLog>::create();
+  ticker->setLogBase(10);
+  yAxis->setTicker(ticker);
+  yAxis->setNumberFormat(QStringLiteral("eb"));
+  yAxis->setNumberPrecision(0);
+  yAxis->grid()->setSubGridVisible(true);
+
+  graph_ = addGraph();
+  graph_->setPen(QPen(colormaps::seriesColor(0), 1.5));
+  graph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, colormaps::seriesColor(0),
+                                          Qt::white, 5));
+  graph_->setName(tr("σ_k"));
+
+  thresholdLine_ = new QCPItemStraightLine(this);
+  thresholdLine_->setPen(QPen(QColor(255, 60, 60), 1.5, Qt::DashLine));
+  thresholdLabel_ = new QCPItemText(this);
+  thresholdLabel_->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
+  thresholdLabel_->position->setTypeY(QCPItemPosition::ptPlotCoords);
+  thresholdLabel_->position->setAxisRect(axisRect());
+  thresholdLabel_->position->setAxes(xAxis, yAxis);
+  thresholdLabel_->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
+  thresholdLabel_->setColor(QColor(200, 30, 30));
+
+  setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  baseTitle_ = tr("singular values of H_s");
+  clear();
+}
+
+void SpectrumView::clear() {
+  dataSplit_ = 0;
+  sigma_.clear();
+  refresh();
+}
+
+void SpectrumView::setSpectrum(int split, const QVector<double>& sigma, const QString& title) {
+  dataSplit_ = split;
+  sigma_ = sigma;
+  if (!title.isEmpty()) baseTitle_ = title;
+  refresh();
+}
+
+void SpectrumView::setTolerance(double tolerance, Reference reference) {
+  tolerance_ = tolerance;
+  reference_ = reference;
+  refresh();
+}
+
+double SpectrumView::threshold() const {
+  double ref = 1.0;
+  if (reference_ == Reference::Max) {
+    ref = sigma_.isEmpty() ? 0.0 : *std::max_element(sigma_.begin(), sigma_.end());
+  } else if (reference_ == Reference::Sum) {
+    ref = 0;
+    for (double v : sigma_) ref += v;
+  }
+  return tolerance_ * ref;
+}
+
+int SpectrumView::countAboveThreshold() const {
+  const double t = threshold();
+  return int(std::count_if(sigma_.begin(), sigma_.end(), [t](double v) { return v > t; }));
+}
+
+void SpectrumView::onSplitChanged(int) { refresh(); }
+
+void SpectrumView::refresh() {
+  QVector<double> k, v;
+  double lo = std::numeric_limits<double>::infinity(), hi = 0;
+  int zeros = 0;
+  for (int i = 0; i < sigma_.size(); ++i) {
+    if (sigma_[i] > 0 && std::isfinite(sigma_[i])) {
+      k.append(i + 1);
+      v.append(sigma_[i]);
+      lo = std::min(lo, sigma_[i]);
+      hi = std::max(hi, sigma_[i]);
+    } else {
+      ++zeros;  // a log axis cannot show 0: counted in the title instead
+    }
+  }
+  graph_->setData(k, v, true);
+  const double t = threshold();
+  const bool haveData = dataSplit_ > 0 && !sigma_.isEmpty();
+  thresholdLine_->setVisible(haveData && t > 0);
+  thresholdLabel_->setVisible(haveData && t > 0);
+  if (t > 0) {
+    thresholdLine_->point1->setCoords(0, t);
+    thresholdLine_->point2->setCoords(1, t);
+    const QString ref = reference_ == Reference::Max ? QStringLiteral(" × σ_1")
+                        : reference_ == Reference::Sum ? QStringLiteral(" × Σσ")
+                                                      : QString();
+    thresholdLabel_->position->setCoords(0.99, t);
+    thresholdLabel_->setText(tr("threshold %1%2 = %3")
+                                 .arg(tolerance_, 0, 'g', 3)
+                                 .arg(ref)
+                                 .arg(t, 0, 'g', 3));
+  }
+  if (haveData) {
+    if (!std::isfinite(lo)) lo = hi = 1;
+    if (t > 0) lo = std::min(lo, t), hi = std::max(hi, t);
+    yAxis->setRange(lo / 3.0, hi * 3.0);
+    xAxis->setRange(0.5, std::max<double>(sigma_.size(), 1) + 0.5);
+  } else {
+    yAxis->setRange(1e-3, 1);
+    xAxis->setRange(0, 1);
+  }
+
+  QString text;
+  if (!haveData) {
+    text = baseTitle_;
+  } else {
+    text = tr("singular values of H_%1: %2 of %3 above threshold")
+               .arg(dataSplit_)
+               .arg(countAboveThreshold())
+               .arg(sigma_.size());
+    if (zeros > 0) text += tr(" (%1 zero, not drawn)").arg(zeros);
+    if (currentSplit() > 0 && currentSplit() != dataSplit_) text += tr(" [updating…]");
+  }
+  setTitle(text);
+  replot(QCustomPlot::rpQueuedReplot);
+}
+
+void SpectrumView::mouseMoveEvent(QMouseEvent* event) {
+  if (!sigma_.isEmpty() && axisRect()->rect().contains(event->pos())) {
+    const int i = int(std::lround(xAxis->pixelToCoord(event->position().x()))) - 1;
+    if (i >= 0 && i < sigma_.size())
+      emit hoverChanged(tr("σ_%1 = %2 (σ/σ_1 = %3)")
+                            .arg(i + 1)
+                            .arg(sigma_[i], 0, 'g', 6)
+                            .arg(sigma_[0] > 0 ? sigma_[i] / sigma_[0] : 0.0, 0, 'g', 3));
+  }
+  PlotView::mouseMoveEvent(event);
+}
+
+QString SpectrumView::toCsv() const {
+  QString out = QStringLiteral("split,k,sigma,above_threshold\n");
+  const double t = threshold();
+  for (int i = 0; i < sigma_.size(); ++i)
+    out += QString::number(dataSplit_) + QLatin1Char(',') + QString::number(i + 1) +
+           QLatin1Char(',') + csvNumber(sigma_[i]) + QLatin1Char(',') +
+           (sigma_[i] > t ? QStringLiteral("1") : QStringLiteral("0")) + QLatin1Char('\n');
+  return out;
+}

@@ -1,0 +1,48 @@
+// SpectrumView: singular values sigma_1 >= sigma_2 >= ... of the Hankel block H_s at the
+// current split on a log scale, with the tolerance threshold tol * ref drawn as a horizontal
+// line (ref = sigma_1, sum of sigma, or 1; DESIGN.md section 1) and the number of values
+// above it (the tolerance-ESS at s) in the title.
+#pragma once
+#include <QVector>
+
+#include "plot_view.h"
+
+class SpectrumView : public PlotView {
+  Q_OBJECT
+ public:
+  /// What the tolerance multiplies (mirrors ess::Normalization without depending on core).
+  enum class Reference { Max, Sum, None };
+
+  explicit SpectrumView(QWidget* parent = nullptr);
+
+  /// Singular values of H_s at split `split`, descending.
+  void setSpectrum(int split, const QVector<double>& sigma, const QString& title = QString());
+  void clear();
+  void setTolerance(double tolerance, Reference reference);
+
+  /// Split whose spectrum is shown (0 when none). While it differs from the observed split the
+  /// view marks itself as waiting for new values.
+  int dataSplit() const { return dataSplit_; }
+  const QVector<double>& sigma() const { return sigma_; }
+  double threshold() const;
+  int countAboveThreshold() const;
+
+  QString toCsv() const override;
+  QString figureName() const override { return QStringLiteral("spectrum"); }
+
+ protected:
+  void onSplitChanged(int split) override;
+  void mouseMoveEvent(QMouseEvent* event) override;
+
+ private:
+  void refresh();
+
+  int dataSplit_ = 0;
+  QVector<double> sigma_;
+  QString baseTitle_;
+  double tolerance_ = 1e-3;
+  Reference reference_ = Reference::Max;
+  QCPGraph* graph_ = nullptr;
+  QCPItemStraightLine* thresholdLine_ = nullptr;
+  QCPItemText* thresholdLabel_ = nullptr;
+};
