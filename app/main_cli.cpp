@@ -2,6 +2,7 @@
 // Exit status: 0 success, 1 bad input, 2 usage error; one `error: ...` line on stderr.
 #include <cstring>
 #include <iostream>
+#include <string>
 
 #include "commands.h"
 #include "ess/error.h"
@@ -31,8 +32,12 @@ const char* kUsage =
 
 int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    if (argc < 2) {
+      std::cerr << "error: no command given\n" << kUsage;
+      return 2;
+    }
     std::cout << kUsage;
-    return argc < 2 ? 2 : 0;
+    return 0;
   }
   if (!std::strcmp(argv[1], "--version")) {
     std::cout << "ess " << ess::versionString() << "\n";
@@ -59,7 +64,10 @@ int main(int argc, char** argv) {
     std::cerr << "error: cancelled\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    // Library errors (LibTorch) may carry a backtrace after the first line: keep one line.
+    std::string message = e.what();
+    message = message.substr(0, message.find('\n'));
+    std::cerr << "error: " << message << "\n";
     return 1;
   }
 }

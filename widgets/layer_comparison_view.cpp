@@ -95,7 +95,9 @@ void LayerComparisonView::rebuild() {
         for (int j = 0; j < 2; ++j) data->setCell(2 * h + i, 2 * l + j, v);
       if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
     }
+  // ESS is a count: anchor the colour scale at zero, so that nearly equal heads look alike.
   if (!std::isfinite(lo)) lo = 0, hi = 1;
+  lo = std::min(lo, 0.0);
   if (hi <= lo) hi = lo + 1;
   map_->setDataRange(QCPRange(lo, hi));
   colorScale_->axis()->setLabel(valueLabel_);

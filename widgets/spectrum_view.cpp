@@ -8,7 +8,7 @@
 
 SpectrumView::SpectrumView(QWidget* parent) : PlotView(parent) {
   xAxis->setLabel(QStringLiteral("index k"));
-  yAxis->setLabel(QStringLiteral("singular value σ_k of H_s"));
+  yAxis->setLabel(QStringLiteral("singular value σₖ of H_s"));
   yAxis->setScaleType(QCPAxis::stLogarithmic);
   auto ticker = QSharedPointer<QCPAxisTickerLog>::create();
   ticker->setLogBase(10);
@@ -21,7 +21,7 @@ SpectrumView::SpectrumView(QWidget* parent) : PlotView(parent) {
   graph_->setPen(QPen(colormaps::seriesColor(0), 1.5));
   graph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, colormaps::seriesColor(0),
                                           Qt::white, 5));
-  graph_->setName(tr("σ_k"));
+  graph_->setName(tr("σₖ"));
 
   thresholdLine_ = new QCPItemStraightLine(this);
   thresholdLine_->setPen(QPen(QColor(255, 60, 60), 1.5, Qt::DashLine));
@@ -32,6 +32,7 @@ SpectrumView::SpectrumView(QWidget* parent) : PlotView(parent) {
   thresholdLabel_->position->setAxes(xAxis, yAxis);
   thresholdLabel_->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
   thresholdLabel_->setColor(QColor(200, 30, 30));
+  thresholdLabel_->setBrush(QBrush(QColor(255, 255, 255, 210)));  // readable over the data
 
   setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   baseTitle_ = tr("singular values of H_s");
@@ -97,7 +98,7 @@ void SpectrumView::refresh() {
   if (t > 0) {
     thresholdLine_->point1->setCoords(0, t);
     thresholdLine_->point2->setCoords(1, t);
-    const QString ref = reference_ == Reference::Max ? QStringLiteral(" × σ_1")
+    const QString ref = reference_ == Reference::Max ? QStringLiteral(" × σ₁")
                         : reference_ == Reference::Sum ? QStringLiteral(" × Σσ")
                                                       : QString();
     thresholdLabel_->position->setCoords(0.99, t);
@@ -135,7 +136,7 @@ void SpectrumView::mouseMoveEvent(QMouseEvent* event) {
   if (!sigma_.isEmpty() && axisRect()->rect().contains(event->pos())) {
     const int i = int(std::lround(xAxis->pixelToCoord(event->position().x()))) - 1;
     if (i >= 0 && i < sigma_.size())
-      emit hoverChanged(tr("σ_%1 = %2 (σ/σ_1 = %3)")
+      emit hoverChanged(tr("σ%1 = %2 (σ/σ₁ = %3)")
                             .arg(i + 1)
                             .arg(sigma_[i], 0, 'g', 6)
                             .arg(sigma_[0] > 0 ? sigma_[i] / sigma_[0] : 0.0, 0, 'g', 3));

@@ -30,6 +30,7 @@ Args Args::parse(const std::vector<std::string>& argv, const std::vector<std::st
           if (i + 1 >= argv.size()) throw UsageError(arg + ": missing value");
           value = argv[++i];
         }
+        if (value.empty()) throw UsageError(arg + ": empty value");
         a.options[arg] = value;
       } else if (contains(switches, arg) && !inlineValue) {
         a.options[arg] = "";

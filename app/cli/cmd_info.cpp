@@ -36,9 +36,10 @@ int runInfo(const std::vector<std::string>& argv) {
       lj["mixer"] = l.mixer;
       lj["heads"] = l.heads;
       lj["value_channels"] = l.valueChannels;
-      lj["tss"] = l.tss;
+      lj["tss"] = l.tss.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(l.tss);
       j["layers"].push_back(lj);
     }
+    if (s.info.length > 0) j["length"] = s.info.length;
     if (s.info.needsInput) {
       j["vocab_size"] = s.info.vocabSize;
       j["max_length"] = s.info.maxLength;
@@ -52,6 +53,7 @@ int runInfo(const std::vector<std::string>& argv) {
     out << "file: " << s.info.path << "\n";
     out << "architecture: " << s.info.architecture << "\n";
     if (s.info.needsInput) out << "vocabulary: " << s.info.vocabSize << ", max length: " << s.info.maxLength << "\n";
+    if (s.info.length > 0) out << "length: " << s.info.length << "\n";
     out << "layers: " << s.info.layers.size() << "\n";
     for (const auto& l : s.info.layers) {
       out << "  layer " << l.index << ": " << l.mixer << ", " << l.heads << " head(s)";

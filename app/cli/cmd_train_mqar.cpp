@@ -13,7 +13,7 @@ namespace ess::cli {
 int runTrainMqar(const std::vector<std::string>& argv) {
   Args a = Args::parse(argv, {"--mixer", "--layers", "--d-model", "--heads", "--steps", "--batch", "--lr",
                               "--weight-decay", "--length", "--pairs", "--vocab", "--seed", "--eval-samples",
-                              "--threads", "--out", "-o"});
+                              "--threads", "--key-shift", "--out", "-o"});
   if (!a.positional.empty()) throw UsageError("train-mqar: unexpected argument '" + a.positional[0] + "'");
   if (!a.has("--mixer")) throw UsageError("train-mqar: --mixer KIND or --mixer KIND1,KIND2 is required");
   const std::string out = a.has("--out") ? a.get("--out") : a.get("-o");
@@ -45,6 +45,9 @@ int runTrainMqar(const std::vector<std::string>& argv) {
   o.seed = static_cast<uint64_t>(seed);
   o.evalSamples = a.getInt("--eval-samples", o.evalSamples);
   o.threads = a.getInt("--threads", 0);
+  const std::string shift = a.get("--key-shift", "on");
+  if (shift != "on" && shift != "off") throw UsageError("--key-shift: expected on or off, got '" + shift + "'");
+  o.keyShift = shift == "on";
 
   std::string kinds;
   for (size_t i = 0; i < o.mixers.size(); ++i) kinds += (i ? "," : "") + o.mixers[i];

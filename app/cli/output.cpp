@@ -4,7 +4,7 @@
 #include <cmath>
 #include <iostream>
 
-#include "ess/session.h"
+#include "ess/atomic_file.h"
 
 namespace ess::cli {
 

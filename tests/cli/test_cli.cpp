@@ -109,6 +109,27 @@ class TestCli : public QObject {
     QVERIFY(!head.contains("entropy_ess"));
   }
 
+  void outputFollowsSymlinks() {
+    QTemporaryDir dir;
+    const QString target = dir.filePath("target.csv"), link = dir.filePath("link.csv");
+    QVERIFY(QFile::link(target, link));
+    Run r = ess({"curve", data("identity_L16.safetensors"), "-o", link});
+    QCOMPARE(r.status, 0);
+    QVERIFY(QFileInfo(link).isSymLink());
+    QFile f(target);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(f.readAll().startsWith("layer,head,split,"));
+    r = ess({"curve", data("identity_L16.safetensors"), "-o", dir.path()});
+    QCOMPARE(r.status, 1);
+    QVERIFY2(r.err.contains("is a directory"), qPrintable(r.err));
+  }
+
+  void hugeSplitStep() {
+    Run r = ess({"curve", data("identity_L16.safetensors"), "--splits", "1:15:2147483647"});
+    QCOMPARE(r.status, 0);
+    QCOMPARE(csvRows(r.out).size(), 2);
+  }
+
   void operatorRoundTrip() {
     QTemporaryDir dir;
     const QString op = dir.filePath("op.safetensors");
@@ -180,8 +201,8 @@ class TestCli : public QObject {
 
   void renderFigures() {
     QTemporaryDir dir;
-    for (const QString& figure : {"heatmap", "curve", "spectrum", "layers"})
-      for (const QString& ext : {"png", "pdf", "svg"}) {
+    for (const QString& figure : QStringList{"heatmap", "curve", "spectrum", "layers"})
+      for (const QString& ext : QStringList{"png", "pdf", "svg"}) {
         const QString out = dir.filePath(figure + "." + ext);
         Run r = ess({"render", data("softmax_attention_h2_L64.safetensors"), "--figure", figure, "--head", "1",
                      "--split", "20", "-o", out});

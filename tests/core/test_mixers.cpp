@@ -14,9 +14,9 @@ namespace {
 
 double maxAbs(const at::Tensor& t) { return t.abs().max().item<double>(); }
 
-std::shared_ptr<Mixer> make(const std::string& kind, int d = 32, int h = 2, uint64_t seed = 1) {
+std::shared_ptr<Mixer> make(const std::string& kind, int d = 32, int h = 2, uint64_t seed = 1, bool shift = false) {
   at::Generator gen = at::detail::createCPUGenerator(seed);
-  return makeMixer(kind, d, h, &gen);
+  return makeMixer(kind, d, h, &gen, shift);
 }
 
 at::Tensor input(int64_t b, int64_t l, int64_t d, double scale = 1.0, uint64_t seed = 7) {
@@ -50,9 +50,11 @@ class TestMixers : public QObject {
   void forms_data() {
     QTest::addColumn<QString>("kind");
     QTest::addColumn<double>("scale");
+    QTest::addColumn<bool>("shift");
     for (const auto& k : knownMixerKinds()) {
-      QTest::newRow((k + " small").c_str()) << QString::fromStdString(k) << 1.0;
-      QTest::newRow((k + " large").c_str()) << QString::fromStdString(k) << 4.0;
+      QTest::newRow((k + " small").c_str()) << QString::fromStdString(k) << 1.0 << false;
+      QTest::newRow((k + " large").c_str()) << QString::fromStdString(k) << 4.0 << false;
+      QTest::newRow((k + " key shift").c_str()) << QString::fromStdString(k) << 2.0 << true;
     }
   }
 
@@ -60,7 +62,9 @@ class TestMixers : public QObject {
   void forms() {
     QFETCH(QString, kind);
     QFETCH(double, scale);
-    auto m = make(kind.toStdString());
+    QFETCH(bool, shift);
+    auto m = make(kind.toStdString(), 32, 2, 1, shift);
+    QCOMPARE(m->keyShift(), shift);
     at::NoGradGuard ng;
     auto x = input(3, 41, 32, scale);
     auto par = m->headOutputs(x);
@@ -133,6 +137,28 @@ class TestMixers : public QObject {
       QCOMPARE(m->theoreticalStateSize(100), 64.0);
       QCOMPARE(QString::fromStdString(m->tssFormula()), QString("d_k*d_v = 8*8"));
     }
+  }
+
+  // The key shift changes T (keys see the previous input) but not the values, and the first
+  // output sees only the first input either way.
+  void keyShiftChangesOperatorOnly() {
+    at::NoGradGuard ng;
+    auto plain = make("linear_attention", 16, 2, 3, false);
+    auto shifted = make("linear_attention", 16, 2, 3, true);
+    QCOMPARE(int(shifted->parameters().size()), int(plain->parameters().size()) + 1);
+    auto x = input(1, 12, 16)[0];
+    QVERIFY(at::equal(plain->values(x), shifted->values(x)));
+    auto Tp = plain->materialize(x), Ts = shifted->materialize(x);
+    QVERIFY(!at::allclose(Tp, Ts));
+    // mu = 1 makes key c exactly the (unshifted) key of input c-1.
+    for (auto& p : shifted->named_parameters())
+      if (p.key() == "k_shift") p.value().fill_(1.0);
+    auto Ts1 = shifted->materialize(x);
+    // T_shift[r, c] = q_r . k(x_{c-1}) = T_plain[r, c-1] for 1 <= c <= r.
+    auto a = Ts1.narrow(-1, 1, 11).narrow(-2, 1, 11).tril();
+    auto b = Tp.narrow(-1, 0, 11).narrow(-2, 1, 11).tril();
+    QVERIFY(maxAbs(a - b) < 1e-12 * std::max(1.0, maxAbs(b)));
+    QCOMPARE(maxAbs(Ts1.select(-1, 0)), 0.0);  // key 0 sees x_{-1} = 0
   }
 
   void gradientsFlow() {

@@ -59,6 +59,7 @@ class TestModel : public QObject {
   void configRoundTrip() {
     ModelConfig c = smallConfig();
     c.norm = "layernorm";
+    c.keyShift = true;
     const std::string text = c.toJson();
     QVERIFY(contains(text, "\"model_type\": \"ess-lm\""));
     ModelConfig d = ModelConfig::fromJson(text, "x/config.json");
@@ -70,6 +71,7 @@ class TestModel : public QObject {
     QVERIFY(d.mixers == c.mixers);
     QCOMPARE(QString::fromStdString(d.norm), QString("layernorm"));
     QCOMPARE(QString::fromStdString(d.positionEmbedding), QString("learned"));
+    QVERIFY(d.keyShift);
     QCOMPARE(d.toJson(), text);
   }
 
@@ -79,6 +81,7 @@ class TestModel : public QObject {
         "c.json");
     QCOMPARE(c.numLayers(), 3);
     QCOMPARE(c.mlpHidden, 32);
+    QVERIFY(!c.keyShift);
   }
 
   void configErrors() {
@@ -137,7 +140,10 @@ class TestModel : public QObject {
   void saveLoadRoundTrip() {
     QTemporaryDir tmp;
     const std::string dir = (tmp.path() + "/ckpt").toStdString();
-    EssLm m(smallConfig(), 5);
+    ModelConfig cfg = smallConfig();
+    cfg.keyShift = true;
+    EssLm m(cfg, 5);
+    QVERIFY(m.stateDict().find("layers.1.mixer.k_shift") != nullptr);
     saveEssLm(m, dir);
     QVERIFY(std::filesystem::exists(dir + "/config.json"));
     QVERIFY(std::filesystem::exists(dir + "/model.safetensors"));

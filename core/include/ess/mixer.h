@@ -12,7 +12,14 @@
 //                      no normalizing denominator                          (Katharopoulos et al. 2020)
 //   gla                T[r,c] = sum_n q_r[n] prod_{t=c+1..r} a_t[n] k_c[n] (c <= r), with
 //                      data-dependent decay log a_t = logsigmoid(W_a x_t) / 16, q scaled by
-//                      1/sqrt(d_k), no output gate or norm                        (Yang et al. 2024)
+//                      1/sqrt(d_k), no output gate or norm, gate bias initialized uniform in
+//                      [0, 4] (decays 0.958 .. 0.999 per step)                  (Yang et al. 2024)
+// Optional key shift (a one-step token shift in the key featurizer, as in RWKV's token shift or
+// the short convolutions of H3/Based/GLA): keys are computed from
+//   x~_t = x_t + mu * (x_{t-1} - x_t)   (x_{-1} = 0, mu in R^D learned, parameter `k_shift`)
+// instead of x_t. It changes only how T is built (the featurizer); values are not shifted, so T
+// is still exactly what multiplies V. It lets a single attention layer match "the token before
+// position c", which makes MQAR quick to learn.
 // Weights are float32 parameters; every computation runs in the dtype of its input (weights are
 // cast), so a float64 input gives a float64 operator.
 #pragma once
@@ -31,13 +38,15 @@ const std::vector<std::string>& knownMixerKinds();
 
 /// Base class of all mixers. Parameter names (stable, used in checkpoints):
 /// `q_proj.weight`, `k_proj.weight`, `v_proj.weight` [H*d, D], `o_proj.weight` [D, H*d_v],
+/// `k_shift` [D] with the key shift,
 /// and for gla `gate_proj.weight` [H*d_k, D], `gate_proj.bias` [H*d_k].
 class Mixer : public torch::nn::Module {
  public:
-  Mixer(std::string kind, int dModel, int numHeads, const at::Generator* gen);
+  Mixer(std::string kind, int dModel, int numHeads, bool keyShift, const at::Generator* gen);
   ~Mixer() override;
 
   const std::string& kind() const { return kind_; }
+  bool keyShift() const { return shift_.defined(); }
   int heads() const { return numHeads_; }
   int keyDim() const { return headDim_; }    ///< d_k per head
   int valueDim() const { return headDim_; }  ///< d_v per head
@@ -63,12 +72,15 @@ class Mixer : public torch::nn::Module {
  protected:
   /// x [..., L, D] -> [..., H, L, d] through `weight` [H*d, D] (cast to x's dtype).
   at::Tensor project(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias = {}) const;
+  /// Keys x [..., L, D] -> [..., H, L, d_k], through the key shift when enabled.
+  at::Tensor keys(const at::Tensor& x) const;
   /// Registers a submodule `name` holding `weight` [out, in] (uniform in +-1/sqrt(in)) and, when
   /// `withBias`, `bias` [out] (zeros); returns {weight, bias}.
   std::pair<at::Tensor, at::Tensor> addLinear(const std::string& name, int out, int in, bool withBias,
                                               const at::Generator* gen);
   /// The query, key, value and output projection weights, registered by the base class.
   at::Tensor qWeight_, kWeight_, vWeight_, oWeight_;
+  at::Tensor shift_;  ///< mu [D] of the key shift, undefined when off
 
  private:
   std::string kind_;
@@ -77,9 +89,10 @@ class Mixer : public torch::nn::Module {
   int headDim_;
 };
 
-/// Constructs a mixer with freshly initialized weights (drawn from `gen` when given).
+/// Constructs a mixer with freshly initialized weights (drawn from `gen` when given); `keyShift`
+/// adds the key shift (parameter `k_shift` [D], initialized to 0.5).
 /// Throws InputError listing the known kinds when `kind` is unknown.
 std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHeads,
-                                 const at::Generator* gen = nullptr);
+                                 const at::Generator* gen = nullptr, bool keyShift = false);
 
 }  // namespace ess

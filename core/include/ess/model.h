@@ -11,7 +11,8 @@
 // Mixers: ess/mixer.h. Tensor names in model.safetensors (all float32):
 //   embed.weight [V, D], pos_embed.weight [max_length, D],
 //   layers.{i}.norm1.weight [D] (+ .bias for LayerNorm), layers.{i}.mixer.{q,k,v,o}_proj.weight
-//   [D, D], layers.{i}.mixer.gate_proj.{weight,bias} (gla), layers.{i}.norm2.weight,
+//   [D, D], layers.{i}.mixer.gate_proj.{weight,bias} (gla), layers.{i}.mixer.k_shift [D] (with
+//   "key_shift": true), layers.{i}.norm2.weight,
 //   layers.{i}.mlp.fc1.{weight [F, D], bias [F]}, layers.{i}.mlp.fc2.{weight [D, F], bias [D]},
 //   norm_f.weight [D], lm_head.weight [V, D].
 #pragma once
@@ -43,6 +44,7 @@ struct ModelConfig {
   std::vector<std::string> mixers = {"softmax_attention", "gla"};  ///< one kind per layer
   std::string norm = "rmsnorm";                 ///< "rmsnorm" | "layernorm"
   std::string positionEmbedding = "learned";    ///< "learned" | "none"
+  bool keyShift = false;    ///< mixers' key shift (ess/mixer.h), "key_shift" in config.json
 
   int numLayers() const { return static_cast<int>(mixers.size()); }
 
@@ -52,7 +54,8 @@ struct ModelConfig {
   /// Accepted fields: model_type, vocab_size, d_model (alias hidden_size), num_heads (alias
   /// num_attention_heads), max_length (alias max_position_embeddings), mlp_hidden (alias
   /// intermediate_size; default 4*d_model), mixers (list, or a string with commas), num_layers
-  /// (optional; a single mixer kind is repeated num_layers times), norm, position_embedding.
+  /// (optional; a single mixer kind is repeated num_layers times), norm, position_embedding,
+  /// key_shift (bool, default false).
   static ModelConfig fromJson(const std::string& jsonText, const std::string& path);
   /// config.json text (pretty-printed) with "model_type": "ess-lm".
   std::string toJson() const;

@@ -31,6 +31,7 @@ struct SourceInfo {
   bool needsInput = false;   ///< true for models: operators depend on the input tokens
   int vocabSize = 0;         ///< models only
   int maxLength = 0;         ///< models only: longest input the model accepts (0 = no limit)
+  int length = 0;            ///< operator and generator files: sequence length L
   std::string description;   ///< one line for status bars ("ess-lm, 2 layers: softmax_attention, gla")
 };
 
@@ -123,10 +124,6 @@ FileSummary summarizeFile(const std::string& path);
 /// Throws InputError naming `path` when it cannot be written.
 void writeOperatorFile(const std::string& path, const OperatorData& op,
                        const std::map<std::string, std::string>& metadata = {});
-
-/// Writes `data` to `path` through a temporary file in the same folder and a rename, so that
-/// nothing half-written is ever left. Throws InputError naming `path` on failure.
-void writeFileAtomically(const std::string& path, const std::string& data);
 
 /// The tolerance-ESS and entropy-ESS of one list of singular values (DESIGN.md section 1).
 double toleranceEss(const std::vector<double>& sigma, double tolerance, Normalization n);

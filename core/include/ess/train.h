@@ -23,6 +23,7 @@ struct TrainOptions {
   int dModel = 64;
   int heads = 2;
   int mlpHidden = 0;        ///< 0 = 4*dModel
+  bool keyShift = true;     ///< the mixers' key shift (ess/mixer.h); makes MQAR quick to learn
   int steps = 2000;
   int batch = 64;
   double lr = 3e-3;

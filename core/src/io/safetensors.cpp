@@ -1,6 +1,8 @@
 // safetensors reader and writer: see ess/safetensors.h.
 #include "ess/safetensors.h"
 
+#include "ess/atomic_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -79,21 +81,6 @@ bool preadAll(int fd, void* buf, uint64_t n, uint64_t offset) {
     p += got;
     n -= static_cast<uint64_t>(got);
     offset += static_cast<uint64_t>(got);
-  }
-  return true;
-}
-
-bool writeAll(int fd, const void* buf, uint64_t n) {
-  auto* p = static_cast<const char*>(buf);
-  while (n > 0) {
-    size_t chunk = static_cast<size_t>(std::min<uint64_t>(n, 1ull << 30));
-    ssize_t put = ::write(fd, p, chunk);
-    if (put < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += put;
-    n -= static_cast<uint64_t>(put);
   }
   return true;
 }
@@ -293,51 +280,19 @@ void writeSafetensors(const std::string& path, const NamedTensors& t) {
   for (int i = 0; i < 8; ++i)
     lenBytes[i] = static_cast<unsigned char>((uint64_t(h.size()) >> (8 * i)) & 0xff);
 
-  // Temporary file in the same folder, renamed into place when complete.
-  fs::path target(path);
-  fs::path dir = target.parent_path();
-  if (dir.empty()) dir = ".";
-  std::error_code ec;
-  if (fs::is_directory(target, ec)) fail(path, "is a directory");
-  std::string tmpl = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-  std::vector<char> tmpName(tmpl.begin(), tmpl.end());
-  tmpName.push_back('\0');
-  int fd = ::mkstemp(tmpName.data());
-  if (fd < 0)
-    fail(path,
-         std::string("cannot create a temporary file in ") + dir.string() + ": " + std::strerror(errno));
-  const std::string tmp(tmpName.data());
-  auto abandon = [&](const std::string& what) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    fail(path, what + ": " + (err ? std::strerror(err) : "unknown error"));
-  };
-  if (!writeAll(fd, lenBytes, 8) || !writeAll(fd, h.data(), h.size())) abandon("cannot write");
-  for (const auto& c : data) {
-    if (c.numel() == 0) continue;
-    if (c.scalar_type() == at::kBool) {
-      at::Tensor b = c.to(at::kByte);  // bool storage may hold values other than 0/1
-      if (!writeAll(fd, b.data_ptr(), static_cast<uint64_t>(b.numel()))) abandon("cannot write");
-    } else if (!writeAll(fd, c.data_ptr(), static_cast<uint64_t>(c.numel()) * c.element_size())) {
-      abandon("cannot write");
+  writeFileAtomically(path, [&](const ByteSink& sink) {
+    sink(lenBytes, 8);
+    sink(h.data(), h.size());
+    for (const auto& c : data) {
+      if (c.numel() == 0) continue;
+      if (c.scalar_type() == at::kBool) {
+        at::Tensor b = c.to(at::kByte);  // bool storage may hold values other than 0/1
+        sink(b.data_ptr(), static_cast<size_t>(b.numel()));
+      } else {
+        sink(c.data_ptr(), static_cast<size_t>(c.numel()) * c.element_size());
+      }
     }
-  }
-  if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS) abandon("cannot flush");
-  // mkstemp creates 0600; give the file the usual permissions.
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(fd, 0666 & ~mask);
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    fail(path, std::string("cannot write: ") + std::strerror(err));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    fail(path, std::string("cannot rename the temporary file into place: ") + std::strerror(err));
-  }
+  });
 }
 
 }  // namespace ess

@@ -54,10 +54,15 @@ at::Tensor glaOperator(const at::Tensor& q, const at::Tensor& k, const at::Tenso
 
 class Gla : public Mixer {
  public:
-  Gla(int dModel, int numHeads, const at::Generator* gen) : Mixer("gla", dModel, numHeads, gen) {
+  Gla(int dModel, int numHeads, bool keyShift, const at::Generator* gen)
+      : Mixer("gla", dModel, numHeads, keyShift, gen) {
     auto [w, b] = addLinear("gate_proj", dModel, dModel, true, gen);
     gWeight_ = w;
     gBias_ = b;
+    // Gate bias uniform in [0, 4]: initial decays sigmoid(b)^(1/16) from 0.958 to 0.999 per step,
+    // a spread of time scales so that long-range recall is reachable from the start.
+    at::NoGradGuard noGrad;
+    gBias_.uniform_(0.0, 4.0, gen ? c10::optional<at::Generator>(*gen) : c10::nullopt);
   }
 
   at::Tensor queries(const at::Tensor& x) const {
@@ -69,7 +74,7 @@ class Gla : public Mixer {
 
   at::Tensor materialize(const at::Tensor& x) override {
     auto q = queries(x);                   // [..., H, L, n]
-    auto k = project(x, kWeight_);
+    auto k = keys(x);
     auto b = at::cumsum(logDecay(x), -2);  // [..., H, L, n], non-increasing along L
     return glaOperator(q, k, b, kChunk);
   }
@@ -77,7 +82,7 @@ class Gla : public Mixer {
 
   at::Tensor recurrentHeadOutputs(const at::Tensor& x) override {
     auto q = queries(x);  // [B, H, L, d_k]
-    auto k = project(x, kWeight_);
+    auto k = keys(x);
     auto v = values(x);
     auto a = at::exp(logDecay(x));
     const int64_t L = q.size(-2);
@@ -106,8 +111,8 @@ class Gla : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeGla(int dModel, int numHeads, const at::Generator* gen) {
-  return std::make_shared<Gla>(dModel, numHeads, gen);
+std::shared_ptr<Mixer> makeGla(int dModel, int numHeads, bool keyShift, const at::Generator* gen) {
+  return std::make_shared<Gla>(dModel, numHeads, keyShift, gen);
 }
 
 }  // namespace ess

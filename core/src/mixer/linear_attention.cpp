@@ -11,8 +11,8 @@ namespace {
 
 class LinearAttention : public Mixer {
  public:
-  LinearAttention(int dModel, int numHeads, const at::Generator* gen)
-      : Mixer("linear_attention", dModel, numHeads, gen) {}
+  LinearAttention(int dModel, int numHeads, bool keyShift, const at::Generator* gen)
+      : Mixer("linear_attention", dModel, numHeads, keyShift, gen) {}
 
   at::Tensor queries(const at::Tensor& x) const {
     return project(x, qWeight_) / std::sqrt(static_cast<double>(keyDim()));
@@ -20,7 +20,7 @@ class LinearAttention : public Mixer {
 
   at::Tensor materialize(const at::Tensor& x) override {
     auto q = queries(x);
-    auto k = project(x, kWeight_);
+    auto k = keys(x);
     return at::matmul(q, k.transpose(-1, -2)).tril();
   }
 
@@ -28,7 +28,7 @@ class LinearAttention : public Mixer {
 
   at::Tensor recurrentHeadOutputs(const at::Tensor& x) override {
     auto q = queries(x);  // [B, H, L, d_k]
-    auto k = project(x, kWeight_);
+    auto k = keys(x);
     auto v = values(x);   // [B, H, L, d_v]
     const int64_t L = q.size(-2);
     auto sizes = q.sizes().vec();
@@ -52,8 +52,8 @@ class LinearAttention : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeLinearAttention(int dModel, int numHeads, const at::Generator* gen) {
-  return std::make_shared<LinearAttention>(dModel, numHeads, gen);
+std::shared_ptr<Mixer> makeLinearAttention(int dModel, int numHeads, bool keyShift, const at::Generator* gen) {
+  return std::make_shared<LinearAttention>(dModel, numHeads, keyShift, gen);
 }
 
 }  // namespace ess

@@ -9,9 +9,9 @@
 namespace ess {
 
 // Defined in one file per mixer family.
-std::shared_ptr<Mixer> makeSoftmaxAttention(int dModel, int numHeads, const at::Generator* gen);
-std::shared_ptr<Mixer> makeLinearAttention(int dModel, int numHeads, const at::Generator* gen);
-std::shared_ptr<Mixer> makeGla(int dModel, int numHeads, const at::Generator* gen);
+std::shared_ptr<Mixer> makeSoftmaxAttention(int dModel, int numHeads, bool keyShift, const at::Generator* gen);
+std::shared_ptr<Mixer> makeLinearAttention(int dModel, int numHeads, bool keyShift, const at::Generator* gen);
+std::shared_ptr<Mixer> makeGla(int dModel, int numHeads, bool keyShift, const at::Generator* gen);
 
 const std::vector<std::string>& knownMixerKinds() {
   static const std::vector<std::string> kinds = {"softmax_attention", "linear_attention", "gla"};
@@ -19,10 +19,10 @@ const std::vector<std::string>& knownMixerKinds() {
 }
 
 std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHeads,
-                                 const at::Generator* gen) {
-  if (kind == "softmax_attention") return makeSoftmaxAttention(dModel, numHeads, gen);
-  if (kind == "linear_attention") return makeLinearAttention(dModel, numHeads, gen);
-  if (kind == "gla") return makeGla(dModel, numHeads, gen);
+                                 const at::Generator* gen, bool keyShift) {
+  if (kind == "softmax_attention") return makeSoftmaxAttention(dModel, numHeads, keyShift, gen);
+  if (kind == "linear_attention") return makeLinearAttention(dModel, numHeads, keyShift, gen);
+  if (kind == "gla") return makeGla(dModel, numHeads, keyShift, gen);
   std::ostringstream os;
   os << "unknown mixer kind '" << kind << "' (known kinds: ";
   for (size_t i = 0; i < knownMixerKinds().size(); ++i) os << (i ? ", " : "") << knownMixerKinds()[i];
@@ -30,7 +30,7 @@ std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHea
   throw InputError(os.str());
 }
 
-Mixer::Mixer(std::string kind, int dModel, int numHeads, const at::Generator* gen)
+Mixer::Mixer(std::string kind, int dModel, int numHeads, bool keyShift, const at::Generator* gen)
     : kind_(std::move(kind)), dModel_(dModel), numHeads_(numHeads) {
   if (numHeads <= 0 || dModel <= 0 || dModel % numHeads != 0)
     throw InputError("d_model " + std::to_string(dModel) + " is not a positive multiple of num_heads " +
@@ -40,6 +40,7 @@ Mixer::Mixer(std::string kind, int dModel, int numHeads, const at::Generator* ge
   kWeight_ = addLinear("k_proj", dModel, dModel, false, gen).first;
   vWeight_ = addLinear("v_proj", dModel, dModel, false, gen).first;
   oWeight_ = addLinear("o_proj", dModel, dModel, false, gen).first;
+  if (keyShift) shift_ = register_parameter("k_shift", at::full({dModel}, 0.5, at::kFloat));
 }
 
 Mixer::~Mixer() = default;
@@ -64,6 +65,14 @@ at::Tensor Mixer::project(const at::Tensor& x, const at::Tensor& weight, const a
   sizes.back() = numHeads_;
   sizes.push_back(d);
   return y.view(sizes).transpose(-3, -2);  // [..., H, L, d]
+}
+
+at::Tensor Mixer::keys(const at::Tensor& x) const {
+  if (!shift_.defined()) return project(x, kWeight_);
+  // x_{t-1}, with zeros before the first position: pad one row at the front of the L axis.
+  const int64_t L = x.size(-2);
+  auto prev = at::constant_pad_nd(x.narrow(-2, 0, L - 1), {0, 0, 1, 0});
+  return project(x + shift_.to(x.scalar_type()) * (prev - x), kWeight_);
 }
 
 at::Tensor Mixer::values(const at::Tensor& x) const { return project(x, vWeight_); }

@@ -11,12 +11,12 @@ namespace {
 
 class SoftmaxAttention : public Mixer {
  public:
-  SoftmaxAttention(int dModel, int numHeads, const at::Generator* gen)
-      : Mixer("softmax_attention", dModel, numHeads, gen) {}
+  SoftmaxAttention(int dModel, int numHeads, bool keyShift, const at::Generator* gen)
+      : Mixer("softmax_attention", dModel, numHeads, keyShift, gen) {}
 
   at::Tensor materialize(const at::Tensor& x) override {
     auto q = project(x, qWeight_);  // [..., H, L, d_k]
-    auto k = project(x, kWeight_);
+    auto k = keys(x);
     const int64_t L = q.size(-2);
     auto scores = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(keyDim()));
     auto upper = at::ones({L, L}, x.options().dtype(at::kBool)).triu(1);
@@ -28,7 +28,7 @@ class SoftmaxAttention : public Mixer {
 
   at::Tensor recurrentHeadOutputs(const at::Tensor& x) override {
     auto q = project(x, qWeight_);  // [B, H, L, d]
-    auto k = project(x, kWeight_);
+    auto k = keys(x);
     auto v = values(x);
     const int64_t L = q.size(-2);
     const double scale = 1.0 / std::sqrt(static_cast<double>(keyDim()));
@@ -54,8 +54,8 @@ class SoftmaxAttention : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeSoftmaxAttention(int dModel, int numHeads, const at::Generator* gen) {
-  return std::make_shared<SoftmaxAttention>(dModel, numHeads, gen);
+std::shared_ptr<Mixer> makeSoftmaxAttention(int dModel, int numHeads, bool keyShift, const at::Generator* gen) {
+  return std::make_shared<SoftmaxAttention>(dModel, numHeads, keyShift, gen);
 }
 
 }  // namespace ess

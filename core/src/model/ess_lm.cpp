@@ -64,7 +64,7 @@ struct Block : Module {
   Block(const ModelConfig& cfg, const std::string& kind, at::Generator& gen) {
     const bool ln = cfg.norm == "layernorm";
     norm1 = makeNorm(*this, "norm1", cfg.dModel, ln);
-    mixer = register_module("mixer", makeMixer(kind, cfg.dModel, cfg.numHeads, &gen));
+    mixer = register_module("mixer", makeMixer(kind, cfg.dModel, cfg.numHeads, &gen, cfg.keyShift));
     norm2 = makeNorm(*this, "norm2", cfg.dModel, ln);
     auto mlp = register_module("mlp", std::make_shared<Module>());
     fc1w = addParam(*mlp, "fc1", "weight", uniformInit(cfg.mlpHidden, cfg.dModel, gen));
@@ -184,6 +184,10 @@ ModelConfig ModelConfig::fromJson(const std::string& jsonText, const std::string
                        c.positionEmbedding == "none" ? std::optional<int>(0) : std::nullopt);
   c.mlpHidden = getInt({"mlp_hidden", "intermediate_size"}, 4 * c.dModel);
   c.norm = getString("norm", "rmsnorm");
+  if (const nlohmann::json* ks = find({"key_shift"})) {
+    if (!ks->is_boolean()) throw InputError(path + ": field \"key_shift\" must be true or false");
+    c.keyShift = ks->get<bool>();
+  }
 
   const nlohmann::json* mx = find({"mixers"});
   if (!mx) throw InputError(path + ": missing field \"mixers\" (one mixer kind per layer)");
@@ -226,6 +230,7 @@ std::string ModelConfig::toJson() const {
   j["mixers"] = mixers;
   j["norm"] = norm;
   j["position_embedding"] = positionEmbedding;
+  j["key_shift"] = keyShift;
   j["torch_dtype"] = "float32";
   return j.dump(2) + "\n";
 }

@@ -5,6 +5,8 @@
 
 #include "ess/error.h"
 #include "ess/model.h"
+
+#include "ess/atomic_file.h"
 #include "ess/safetensors.h"
 
 namespace ess {
@@ -12,27 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void writeTextAtomic(const fs::path& path, const std::string& text) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(path.string() + ": cannot write");
-    out << text;
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw InputError(path.string() + ": write failed");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw InputError(path.string() + ": cannot rename temporary file into place");
-  }
-}
+void writeTextAtomic(const fs::path& path, const std::string& text) { writeFileAtomically(path.string(), text); }
 
 }  // namespace
 

@@ -141,6 +141,7 @@ class OperatorSession : public SessionBase {
       at::Tensor op = t->dim() == 2 ? t->unsqueeze(0) : *t;
       if (op.dim() != 3 || op.size(1) != op.size(2))
         throw InputError(path + ": tensor 'operator' has shape " + shapeOf(*t) + "; expected [L, L] or [H, L, L]");
+      if (op.size(0) < 1) throw InputError(path + ": tensor 'operator' has shape " + shapeOf(*t) + " with no heads");
       if (op.size(1) < 2) throw InputError(path + ": tensor 'operator' has length " + std::to_string(op.size(1)) +
                                            "; ESS needs L >= 2");
       checkBudget(path, op.size(0), op.size(1), memoryBudget_);
@@ -154,6 +155,7 @@ class OperatorSession : public SessionBase {
     l.heads = static_cast<int>(op_.size(0));
     l.tss = stateSize_ > 0 ? std::to_string(stateSize_) : "";
     info_.layers.push_back(l);
+    info_.length = static_cast<int>(op_.size(1));
     info_.description = fs::path(path).filename().string() + ": " + info_.architecture + ", " +
                         std::to_string(l.heads) + " head(s), L = " + std::to_string(op_.size(1));
   }

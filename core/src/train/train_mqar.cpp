@@ -11,6 +11,8 @@
 #include "ess/mqar.h"
 #include "ess/train.h"
 
+#include "ess/atomic_file.h"
+
 namespace ess {
 namespace fs = std::filesystem;
 
@@ -104,6 +106,7 @@ TrainReport trainMqar(const TrainOptions& o, const std::string& outDir,
   cfg.maxLength = o.length;
   cfg.mlpHidden = o.mlpHidden > 0 ? o.mlpHidden : 4 * o.dModel;
   cfg.mixers = kinds;
+  cfg.keyShift = o.keyShift;
   EssLm model(cfg, o.seed);
 
   // AdamW; no weight decay on norm weights and biases (1-D tensors).
@@ -166,16 +169,8 @@ TrainReport trainMqar(const TrainOptions& o, const std::string& outDir,
     j["options"] = {{"d_model", o.dModel}, {"heads", o.heads}, {"layers", static_cast<int>(kinds.size())},
                     {"mlp_hidden", cfg.mlpHidden}, {"batch", o.batch}, {"lr", o.lr},
                     {"weight_decay", o.weightDecay}, {"length", o.length}, {"pairs", o.pairs},
-                    {"vocab", o.vocab}, {"seed", o.seed}};
-    const fs::path p = fs::path(outDir) / "train_report.json", tmp = fs::path(outDir) / "train_report.json.tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << j.dump(2) << "\n";
-      if (!out) throw InputError(p.string() + ": cannot write");
-    }
-    std::error_code ec;
-    fs::rename(tmp, p, ec);
-    if (ec) throw InputError(p.string() + ": cannot rename temporary file into place");
+                    {"vocab", o.vocab}, {"seed", o.seed}, {"key_shift", o.keyShift}};
+    writeFileAtomically((fs::path(outDir) / "train_report.json").string(), j.dump(2) + "\n");
   }
   return report;
 }
