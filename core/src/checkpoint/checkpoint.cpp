@@ -190,6 +190,10 @@ NamedTensors readTensorFile(const std::string& path) {
   // A safetensors header length can start with 0x80 too; its JSON then starts at byte 8.
   const bool looksSafetensors = head.size() >= 9 && head[8] == '{';
   if (byte(0) == 0x80 && !looksSafetensors) return readTorchCheckpoint(path);  // legacy: refused there
+  const std::string ext = fs::path(path).extension().string();
+  if (!looksSafetensors && (ext == ".pt" || ext == ".pth" || ext == ".bin" || ext == ".ckpt"))
+    fail(path, head.empty() ? "file is empty (not a PyTorch checkpoint)"
+                            : "not a PyTorch checkpoint (no zip signature) nor a safetensors file");
   return readSafetensors(path);
 }
 
