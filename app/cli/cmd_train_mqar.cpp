@@ -1,11 +1,13 @@
 // `ess train-mqar`: trains an ess-lm on MQAR and writes a checkpoint directory (DESIGN.md
 // sections 4 and 6). Progress on stderr, a one-line summary on stdout.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
 
 #include "commands.h"
 #include "ess/error.h"
+#include "ess/model.h"
 #include "ess/train.h"
 
 namespace ess::cli {
@@ -49,6 +51,14 @@ int runTrainMqar(const std::vector<std::string>& argv) {
   if (shift != "on" && shift != "off") throw UsageError("--key-shift: expected on or off, got '" + shift + "'");
   o.keyShift = shift == "on";
 
+  const auto& known = knownMixerKinds();
+  for (const auto& k : o.mixers) {
+    if (std::find(known.begin(), known.end(), k) == known.end()) {
+      std::string list;
+      for (size_t i = 0; i < known.size(); ++i) list += (i ? ", " : "") + known[i];
+      throw UsageError("--mixer: unknown mixer kind '" + k + "' (known kinds: " + list + ")");
+    }
+  }
   std::string kinds;
   for (size_t i = 0; i < o.mixers.size(); ++i) kinds += (i ? "," : "") + o.mixers[i];
   std::fprintf(stderr, "train-mqar: mixers %s, %d layer(s), d_model %d, heads %d, %d steps of batch %d, lr %g\n",
