@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <filesystem>
 #include <sstream>
 
 #include "commands.h"
@@ -20,6 +21,18 @@ int runTrainMqar(const std::vector<std::string>& argv) {
   if (!a.has("--mixer")) throw UsageError("train-mqar: --mixer KIND or --mixer KIND1,KIND2 is required");
   const std::string out = a.has("--out") ? a.get("--out") : a.get("-o");
   if (out.empty()) throw UsageError("train-mqar: --out DIR is required");
+  // Check the destination before minutes of training: a new or empty folder, never a file,
+  // never an existing checkpoint (nothing is overwritten).
+  {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::exists(out, ec) && !fs::is_directory(out, ec))
+      throw InputError(out + ": exists and is not a folder; --out needs a new or empty folder");
+    if (fs::is_directory(out, ec) && !fs::is_empty(out, ec))
+      throw InputError(out + ": folder is not empty (it may hold a checkpoint); --out needs a new or empty folder");
+    const fs::path parent = fs::absolute(out, ec).parent_path();
+    if (!fs::is_directory(parent, ec)) throw InputError(out + ": the folder " + parent.string() + " does not exist");
+  }
 
   TrainOptions o;
   o.mixers.clear();
