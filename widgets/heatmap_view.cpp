@@ -46,17 +46,7 @@ HeatmapView::HeatmapView(QWidget* parent) : PlotView(parent) {
   xAxis->setTicker(QSharedPointer<MatrixTicker>::create());
   yAxis->setTicker(QSharedPointer<MatrixTicker>::create());
 
-  map_ = new QCPColorMap(xAxis, yAxis);
-  map_->setInterpolate(false);
-  map_->setTightBoundary(false);
-
-  colorScale_ = new QCPColorScale(this);
-  plotLayout()->addElement(1, 1, colorScale_);
-  colorScale_->setType(QCPAxis::atRight);
-  colorScale_->setBarWidth(14);
-  colorScale_->axis()->setLabelFont(xAxis->labelFont());
-  colorScale_->axis()->setTickLabelFont(xAxis->tickLabelFont());
-  map_->setColorScale(colorScale_);
+  map_ = addColorMapWithScale(&colorScale_);
   // After linking: the colour scale pushes its own gradient onto the map.
   colorScale_->setGradient(colormaps::viridis());
   map_->setGradient(colormaps::viridis());

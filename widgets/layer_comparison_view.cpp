@@ -18,16 +18,7 @@ LayerComparisonView::LayerComparisonView(QWidget* parent) : PlotView(parent) {
   xAxis->setSubTicks(false);
   yAxis->setSubTicks(false);
 
-  map_ = new QCPColorMap(xAxis, yAxis);
-  map_->setInterpolate(false);
-  map_->setTightBoundary(false);
-
-  colorScale_ = new QCPColorScale(this);
-  plotLayout()->addElement(1, 1, colorScale_);
-  colorScale_->setType(QCPAxis::atRight);
-  colorScale_->setBarWidth(14);
-  colorScale_->axis()->setLabelFont(xAxis->labelFont());
-  map_->setColorScale(colorScale_);
+  map_ = addColorMapWithScale(&colorScale_);
   QCPColorGradient g = colormaps::viridis();
   g.setNanColor(QColor(235, 235, 235));  // missing heads: light grey, not a value
   colorScale_->setGradient(g);

@@ -32,6 +32,21 @@ void PlotView::setSplitPoint(SplitPoint* split) {
   }
 }
 
+QCPColorMap* PlotView::addColorMapWithScale(QCPColorScale** scale) {
+  auto* map = new QCPColorMap(xAxis, yAxis);
+  map->setInterpolate(false);
+  map->setTightBoundary(false);
+  auto* colorScale = new QCPColorScale(this);
+  plotLayout()->addElement(1, 1, colorScale);
+  colorScale->setType(QCPAxis::atRight);
+  colorScale->setBarWidth(14);
+  colorScale->axis()->setLabelFont(xAxis->labelFont());
+  colorScale->axis()->setTickLabelFont(xAxis->tickLabelFont());
+  map->setColorScale(colorScale);
+  *scale = colorScale;
+  return map;
+}
+
 void PlotView::setTitle(const QString& title) {
   titleElement_->setText(title);
 }

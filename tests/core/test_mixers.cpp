@@ -1,9 +1,13 @@
 // Mixers (ess/mixer.h): the parallel form, the recurrent form and the materialized operator agree
-// (y == T(u) u per head), T is lower triangular, softmax rows sum to 1, TSS values.
+// (y == T(u) u per head), T is lower triangular, softmax rows sum to 1, TSS values, and the
+// structural rank bounds of the banded kinds (sliding window, short convolution).
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
+
 #include "ess/error.h"
+#include "ess/ess_engine.h"
 #include "ess/mixer.h"
 // Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.
 #include <QtTest>
@@ -18,6 +22,15 @@ std::shared_ptr<Mixer> make(const std::string& kind, int d = 32, int h = 2, uint
   at::Generator gen = at::detail::createCPUGenerator(seed);
   return makeMixer(kind, d, h, &gen, shift);
 }
+
+std::shared_ptr<Mixer> makeWith(const std::string& kind, const MixerOptions& o, int d = 32, int h = 2,
+                                uint64_t seed = 1) {
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  return makeMixer(kind, d, h, &gen, o);
+}
+
+// Tolerance-ESS (tol 1e-10, max normalization) of every head and split of T [H, L, L].
+EssCurve tightEss(const at::Tensor& T) { return computeEss(T, EssOptions().tolerance(1e-10)); }
 
 at::Tensor input(int64_t b, int64_t l, int64_t d, double scale = 1.0, uint64_t seed = 7) {
   at::Generator gen = at::detail::createCPUGenerator(seed);
@@ -34,6 +47,19 @@ class TestMixers : public QObject {
     QVERIFY(std::find(k.begin(), k.end(), "softmax_attention") != k.end());
     QVERIFY(std::find(k.begin(), k.end(), "linear_attention") != k.end());
     QVERIFY(std::find(k.begin(), k.end(), "gla") != k.end());
+    QVERIFY(std::find(k.begin(), k.end(), "sliding_window_attention") != k.end());
+    QVERIFY(std::find(k.begin(), k.end(), "retnet") != k.end());
+    QVERIFY(std::find(k.begin(), k.end(), "short_conv") != k.end());
+    for (const auto& kind : k) QCOMPARE(QString::fromStdString(make(kind)->kind()), QString::fromStdString(kind));
+  }
+
+  void badOptions() {
+    MixerOptions o;
+    o.window = 0;
+    QVERIFY_EXCEPTION_THROWN(makeWith("sliding_window_attention", o), InputError);
+    o = MixerOptions();
+    o.convKernel = 0;
+    QVERIFY_EXCEPTION_THROWN(makeWith("short_conv", o), InputError);
   }
 
   void unknownKindListsKinds() {
@@ -64,15 +90,22 @@ class TestMixers : public QObject {
     QFETCH(double, scale);
     QFETCH(bool, shift);
     auto m = make(kind.toStdString(), 32, 2, 1, shift);
-    QCOMPARE(m->keyShift(), shift);
+    // short_conv has no keys, hence no key shift; it has one SISO head per channel.
+    const bool conv = kind == "short_conv";
+    QCOMPARE(m->keyShift(), shift && !conv);
+    const int64_t H = conv ? 32 : 2, dv = conv ? 1 : 16;
+    QCOMPARE(int64_t(m->heads()), H);
+    QCOMPARE(int64_t(m->valueDim()), dv);
     at::NoGradGuard ng;
     auto x = input(3, 41, 32, scale);
     auto par = m->headOutputs(x);
     auto rec = m->recurrentHeadOutputs(x);
     auto T = m->materialize(x);
     auto V = m->values(x);
-    QCOMPARE(par.sizes().vec(), (std::vector<int64_t>{3, 2, 41, 16}));
-    QCOMPARE(T.sizes().vec(), (std::vector<int64_t>{3, 2, 41, 41}));
+    QCOMPARE(par.sizes().vec(), (std::vector<int64_t>{3, H, 41, dv}));
+    QCOMPARE(rec.sizes().vec(), (std::vector<int64_t>{3, H, 41, dv}));
+    QCOMPARE(V.sizes().vec(), (std::vector<int64_t>{3, H, 41, dv}));
+    QCOMPARE(T.sizes().vec(), (std::vector<int64_t>{3, H, 41, 41}));
     QCOMPARE(T.scalar_type(), at::kDouble);
     const double ref = std::max(1.0, maxAbs(rec));
     QVERIFY2(maxAbs(par - rec) <= 1e-11 * ref, qPrintable(QString::number(maxAbs(par - rec))));
@@ -82,7 +115,7 @@ class TestMixers : public QObject {
     QCOMPARE(maxAbs(T.triu(1)), 0.0);
     // The unbatched operator [H, L, L] is the batched one of that sequence.
     auto T1 = m->materialize(x[1]);
-    QCOMPARE(T1.sizes().vec(), (std::vector<int64_t>{2, 41, 41}));
+    QCOMPARE(T1.sizes().vec(), (std::vector<int64_t>{H, 41, 41}));
     QVERIFY(maxAbs(T1 - T[1]) <= 1e-12 * std::max(1.0, maxAbs(T1)));
     // The full forward is the output projection of the concatenated heads.
     auto y = m->forward(x);
@@ -137,6 +170,140 @@ class TestMixers : public QObject {
       QCOMPARE(m->theoreticalStateSize(100), 64.0);
       QCOMPARE(QString::fromStdString(m->tssFormula()), QString("d_k*d_v = 8*8"));
     }
+    auto rn = make("retnet", 32, 4);  // d_k = d_v = 8
+    QCOMPARE(rn->theoreticalStateSize(1), 64.0);
+    QCOMPARE(rn->theoreticalStateSize(100), 64.0);
+    QCOMPARE(QString::fromStdString(rn->tssFormula()), QString("d_k*d_v = 8*8"));
+    MixerOptions o;
+    o.window = 8;
+    auto sw = makeWith("sliding_window_attention", o, 32, 2);  // d_k = d_v = 16
+    QCOMPARE(sw->theoreticalStateSize(3), 3.0 * 32);
+    QCOMPARE(sw->theoreticalStateSize(8), 8.0 * 32);
+    QCOMPARE(sw->theoreticalStateSize(100), 8.0 * 32);
+    QCOMPARE(QString::fromStdString(sw->tssFormula()), QString("min(s,w)*(d_k+d_v) = min(s,8)*(16+16)"));
+    o.convKernel = 5;
+    auto sc = makeWith("short_conv", o, 32, 2);
+    QCOMPARE(sc->heads(), 32);
+    QCOMPARE(sc->valueDim(), 1);
+    QCOMPARE(sc->keyDim(), 0);
+    QCOMPARE(sc->theoreticalStateSize(1), 4.0);
+    QCOMPARE(sc->theoreticalStateSize(100), 4.0);
+    QCOMPARE(QString::fromStdString(sc->tssFormula()), QString("k-1 = 5-1"));
+  }
+
+  // Sliding window: zero outside r - w < c <= r, rows sum to 1; w >= L is softmax attention and
+  // w = 1 the identity (same seed, same weights).
+  void slidingWindowOperator() {
+    at::NoGradGuard ng;
+    auto x = input(1, 30, 32, 2.0)[0];
+    MixerOptions o;
+    o.window = 5;
+    auto T = makeWith("sliding_window_attention", o)->materialize(x);  // [2, 30, 30]
+    auto ones = at::ones({30, 30}, at::kBool);
+    auto band = ones.tril().logical_and(ones.triu(-4));  // r - 5 < c <= r
+    QCOMPARE(maxAbs(T.masked_fill(band, 0.0)), 0.0);
+    QVERIFY(T.masked_select(band.expand_as(T)).min().item<double>() > 0.0);
+    QVERIFY(maxAbs(T.sum(-1) - 1.0) < 1e-12);
+    o.window = 30;
+    auto full = makeWith("sliding_window_attention", o)->materialize(x);
+    auto sm = make("softmax_attention")->materialize(x);
+    QVERIFY(maxAbs(full - sm) < 1e-14);
+    o.window = 1;
+    auto id = makeWith("sliding_window_attention", o)->materialize(x);
+    QVERIFY(maxAbs(id - at::eye(30, x.options()).expand_as(id)) < 1e-15);
+  }
+
+  // The exact structural bound of a window-w operator: H_s = T[s:, :s] is nonzero only in its
+  // top-right (w-1) x (w-1) anti-triangular corner (rows s..s+w-2, columns s-w+1..s-1), so
+  // tolerance-ESS(s) <= min(s, L-s, w-1); with random weights the bound is attained (softmax
+  // weights are positive, the corner's anti-diagonal is nonzero). Hence ESS <= w - 1 < w.
+  void slidingWindowEssBound() {
+    at::NoGradGuard ng;
+    const int L = 40;
+    auto x = input(1, L, 32, 1.0, 11)[0];
+    for (int w : {1, 2, 3, 6, 10}) {
+      MixerOptions o;
+      o.window = w;
+      auto m = makeWith("sliding_window_attention", o);
+      const auto curve = tightEss(m->materialize(x));
+      for (size_t h = 0; h < curve.tolerance.size(); ++h) {
+        for (size_t i = 0; i < curve.splits.size(); ++i) {
+          const int s = curve.splits[i];
+          const double bound = std::min({s, L - s, w - 1});
+          QVERIFY2(curve.tolerance[h][i] <= bound,
+                   qPrintable(QString("w %1 head %2 split %3: ESS %4 > %5").arg(w).arg(h).arg(s)
+                                  .arg(curve.tolerance[h][i]).arg(bound)));
+          QVERIFY(curve.tolerance[h][i] <= m->theoreticalStateSize(s) / m->valueDim());
+          QCOMPARE(curve.tolerance[h][i], bound);  // attained with random weights
+        }
+      }
+    }
+  }
+
+  // RetNet is linear attention times the fixed decay gamma_h^(r-c), gamma_h = 1 - 2^(-5-h)
+  // (same seed, same projection weights).
+  void retnetIsDecayedLinearAttention() {
+    at::NoGradGuard ng;
+    auto x = input(1, 25, 32, 1.0, 5)[0];
+    auto Tr = make("retnet", 32, 4)->materialize(x);
+    auto Tl = make("linear_attention", 32, 4)->materialize(x);
+    QCOMPARE(Tr.sizes().vec(), (std::vector<int64_t>{4, 25, 25}));
+    for (int h = 0; h < 4; ++h) {
+      const double g = 1.0 - std::pow(2.0, -5.0 - h);
+      for (int r : {0, 7, 24})
+        for (int c = 0; c <= r; ++c) {
+          const double want = std::pow(g, r - c) * Tl[h][r][c].item<double>();
+          QVERIFY(std::abs(Tr[h][r][c].item<double>() - want) <= 1e-13 * std::max(1.0, std::abs(want)));
+        }
+    }
+    // Semiseparable with inner size d_k: rank H_s <= d_k = 8.
+    const auto curve = tightEss(Tr);
+    for (const auto& head : curve.tolerance)
+      for (double e : head) QVERIFY(e <= 8.0);
+  }
+
+  // Short convolution: T[ch, r, c] = w[ch, r-c] for 0 <= r-c < k (banded Toeplitz, the same for
+  // every input), and tolerance-ESS(s) <= min(s, L-s, k-1) exactly (H_s is nonzero only in its
+  // top-right (k-1) x (k-1) anti-triangular corner, anti-diagonal w[ch, k-1]); attained with
+  // random weights.
+  void shortConvOperatorAndEssBound() {
+    at::NoGradGuard ng;
+    const int L = 30;
+    for (int k : {1, 2, 4, 7}) {
+      MixerOptions o;
+      o.convKernel = k;
+      auto m = makeWith("short_conv", o, 16, 2);
+      at::Tensor w;
+      for (auto& p : m->named_parameters())
+        if (p.key() == "conv.weight") w = p.value().to(at::kDouble);
+      QVERIFY(w.defined());
+      QCOMPARE(w.sizes().vec(), (std::vector<int64_t>{16, k}));
+      auto x1 = input(1, L, 16, 1.0, 2)[0], x2 = input(1, L, 16, 3.0, 9)[0];
+      auto T = m->materialize(x1);
+      QCOMPARE(T.sizes().vec(), (std::vector<int64_t>{16, L, L}));
+      QVERIFY(at::equal(T, m->materialize(x2)));  // input-invariant
+      for (int ch : {0, 15})
+        for (int r = 0; r < L; ++r)
+          for (int c = 0; c < L; ++c) {
+            const double want = (r - c >= 0 && r - c < k) ? w[ch][r - c].item<double>() : 0.0;
+            QCOMPARE(T[ch][r][c].item<double>(), want);
+          }
+      const auto curve = tightEss(T);
+      for (size_t h = 0; h < curve.tolerance.size(); ++h)
+        for (size_t i = 0; i < curve.splits.size(); ++i) {
+          const int s = curve.splits[i];
+          const double bound = std::min({s, L - s, k - 1});
+          QVERIFY(curve.tolerance[h][i] <= m->theoreticalStateSize(s));
+          QCOMPARE(curve.tolerance[h][i], bound);
+        }
+    }
+  }
+
+  void shortConvParameters() {
+    auto m = make("short_conv", 32, 2, 1, true);  // key shift requested: ignored
+    std::vector<std::string> names;
+    for (auto& p : m->named_parameters()) names.push_back(p.key());
+    QCOMPARE(names, (std::vector<std::string>{"v_proj.weight", "o_proj.weight", "conv.weight"}));
   }
 
   // The key shift changes T (keys see the previous input) but not the values, and the first

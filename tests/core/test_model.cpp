@@ -216,6 +216,92 @@ class TestModel : public QObject {
     QVERIFY(at::equal(m2->forward(tokens(40, 32)), m.forward(tokens(40, 32))));
   }
 
+  // The window and kernel length: read from config.json with defaults when absent (configs
+  // written before these fields existed), written back, validated.
+  void configWindowAndKernel() {
+    auto c = ModelConfig::fromJson(
+        R"({"model_type":"ess-lm","vocab_size":16,"d_model":8,"num_heads":2,"max_length":8,"mixers":["gla"]})", "p.json");
+    QCOMPARE(c.window, 16);
+    QCOMPARE(c.convKernel, 4);
+    c = ModelConfig::fromJson(
+        R"({"model_type":"ess-lm","vocab_size":16,"d_model":8,"num_heads":2,"max_length":8,"window":5,"conv_kernel":3,)"
+        R"("mixers":"sliding_window_attention,short_conv,retnet"})",
+        "p.json");
+    QCOMPARE(c.window, 5);
+    QCOMPARE(c.convKernel, 3);
+    QCOMPARE(c.numLayers(), 3);
+    auto d = ModelConfig::fromJson(c.toJson(), "q.json");
+    QCOMPARE(d.window, 5);
+    QCOMPARE(d.convKernel, 3);
+    QVERIFY(d.mixers == c.mixers);
+    auto msg = errorOf<InputError>([] {
+      ModelConfig::fromJson(
+          R"({"model_type":"ess-lm","vocab_size":16,"d_model":8,"num_heads":2,"max_length":8,"window":0,"mixers":["gla"]})",
+          "p.json");
+    });
+    QVERIFY2(contains(msg, "p.json: ") && contains(msg, "window"), msg.c_str());
+    msg = errorOf<InputError>([] {
+      ModelConfig::fromJson(
+          R"({"model_type":"ess-lm","vocab_size":16,"d_model":8,"num_heads":2,"max_length":8,"conv_kernel":"x","mixers":["gla"]})",
+          "p.json");
+    });
+    QVERIFY2(contains(msg, "conv_kernel"), msg.c_str());
+  }
+
+  // Models with the newer kinds (alone and hybrid with softmax attention): layer info, operators,
+  // and a save/load round trip that gives identical logits.
+  void newKindsModels() {
+    for (const std::vector<std::string>& mixers :
+         {std::vector<std::string>{"sliding_window_attention"}, {"retnet"}, {"short_conv"},
+          {"softmax_attention", "sliding_window_attention", "retnet", "short_conv"}}) {
+      ModelConfig cfg = smallConfig();
+      cfg.mixers = mixers;
+      cfg.window = 6;
+      cfg.convKernel = 3;
+      cfg.keyShift = true;
+      EssLm m(cfg, 4);
+      QTemporaryDir tmp;
+      const std::string dir = (tmp.path() + "/ckpt").toStdString();
+      saveEssLm(m, dir);
+      auto back = loadEssLm(dir);
+      QCOMPARE(back->config().window, 6);
+      QCOMPARE(back->config().convKernel, 3);
+      auto t = tokens(40, 32);
+      at::NoGradGuard ng;
+      auto logits = m.forward(t);
+      QVERIFY(at::isfinite(logits).all().item<bool>());
+      QVERIFY(at::equal(logits, back->forward(t)));
+      for (int layer = 0; layer < m.numLayers(); ++layer) {
+        const std::string kind = m.mixerKind(layer);
+        auto T = back->layerOperator(layer, t);
+        QVERIFY(at::equal(T, m.layerOperator(layer, t)));
+        QCOMPARE(T.triu(1).abs().max().item<double>(), 0.0);
+        if (kind == "short_conv") {
+          QCOMPARE(m.heads(layer), 32);
+          QCOMPARE(m.valueChannels(layer), 1);
+          QCOMPARE(m.keyChannels(layer), 0);
+          QCOMPARE(m.theoreticalStateSizeSiso(layer, 10), 2.0);
+          QCOMPARE(QString::fromStdString(m.tssFormula(layer)), QString("k-1 = 3-1"));
+          QCOMPARE(T.sizes().vec(), (std::vector<int64_t>{32, 40, 40}));
+          QVERIFY(m.stateDict().find("layers." + std::to_string(layer) + ".mixer.conv.weight") != nullptr);
+          QVERIFY(m.stateDict().find("layers." + std::to_string(layer) + ".mixer.k_shift") == nullptr);
+          QVERIFY(m.stateDict().find("layers." + std::to_string(layer) + ".mixer.q_proj.weight") == nullptr);
+        } else {
+          QCOMPARE(m.heads(layer), 2);
+          QCOMPARE(m.valueChannels(layer), 16);
+          QCOMPARE(T.sizes().vec(), (std::vector<int64_t>{2, 40, 40}));
+        }
+        if (kind == "sliding_window_attention") {
+          QCOMPARE(m.theoreticalStateSizeSiso(layer, 3), 3.0 * 32 / 16);
+          QCOMPARE(m.theoreticalStateSizeSiso(layer, 20), 6.0 * 32 / 16);
+          QCOMPARE(T.tril(-6).abs().max().item<double>(), 0.0);  // window of 6
+          QVERIFY((T.sum(-1) - 1.0).abs().max().item<double>() < 1e-12);
+        }
+        if (kind == "retnet") QCOMPARE(QString::fromStdString(m.tssFormula(layer)), QString("d_k*d_v = 16*16"));
+      }
+    }
+  }
+
   void layerOperators() {
     EssLm m(smallConfig(), 2);
     auto t = tokens(40, 32);

@@ -14,6 +14,18 @@
 //                      data-dependent decay log a_t = logsigmoid(W_a x_t) / 16, q scaled by
 //                      1/sqrt(d_k), no output gate or norm, gate bias initialized uniform in
 //                      [0, 4] (decays 0.958 .. 0.999 per step)                  (Yang et al. 2024)
+//   sliding_window_attention  softmax attention restricted to the last w positions:
+//                      T = softmax(Q K^T / sqrt(d_k) + mask), mask = -inf unless r - w < c <= r
+//                      (window w includes the current position; MixerOptions::window)
+//                      (Beltagy et al. 2020, Longformer; Child et al. 2019)
+//   retnet             retention with a fixed (not learned) decay per head,
+//                      T[h,r,c] = gamma_h^(r-c) q_r . k_c (c <= r), gamma_h = 1 - 2^(-5-h),
+//                      q scaled by 1/sqrt(d_k), no group norm, no gate              (Sun et al. 2023)
+//   short_conv         causal depthwise convolution of length k on the value projection:
+//                      y_t[ch] = sum_{j=0..k-1} w[ch, j] v_{t-j}[ch] (v_{<0} = 0), one SISO operator
+//                      per channel: heads() = d_model, d_v = 1, no queries or keys (and no key
+//                      shift), T[ch, r, c] = w[ch, r-c] for 0 <= r-c < k (MixerOptions::convKernel)
+//                      (the short convolutions of H3, Hyena, Mamba)
 // Optional key shift (a one-step token shift in the key featurizer, as in RWKV's token shift or
 // the short convolutions of H3/Based/GLA): keys are computed from
 //   x~_t = x_t + mu * (x_{t-1} - x_t)   (x_{-1} = 0, mu in R^D learned, parameter `k_shift`)
@@ -33,22 +45,34 @@
 
 namespace ess {
 
-/// The mixer kinds this build can construct ("softmax_attention", "linear_attention", "gla").
+/// The mixer kinds this build can construct ("softmax_attention", "linear_attention", "gla",
+/// "sliding_window_attention", "retnet", "short_conv").
 const std::vector<std::string>& knownMixerKinds();
+
+/// Construction options shared by all kinds (each kind reads the ones it uses).
+struct MixerOptions {
+  bool keyShift = false;  ///< key shift (parameter `k_shift`); ignored by short_conv (no keys)
+  int window = 16;        ///< sliding_window_attention: positions each output sees (w >= 1)
+  int convKernel = 4;     ///< short_conv: kernel length k >= 1
+};
 
 /// Base class of all mixers. Parameter names (stable, used in checkpoints):
 /// `q_proj.weight`, `k_proj.weight`, `v_proj.weight` [H*d, D], `o_proj.weight` [D, H*d_v],
 /// `k_shift` [D] with the key shift,
 /// and for gla `gate_proj.weight` [H*d_k, D], `gate_proj.bias` [H*d_k].
+/// short_conv has no `q_proj`/`k_proj`/`k_shift`; it has `conv.weight` [D, k] (tap j at lag j).
 class Mixer : public torch::nn::Module {
  public:
-  Mixer(std::string kind, int dModel, int numHeads, bool keyShift, const at::Generator* gen);
+  /// `queryKey` false: no query/key projections are registered (a mixer without a featurizer,
+  /// e.g. short_conv); keyDim() is then 0 and the key shift is not available.
+  Mixer(std::string kind, int dModel, int numHeads, bool keyShift, const at::Generator* gen,
+        bool queryKey = true);
   ~Mixer() override;
 
   const std::string& kind() const { return kind_; }
   bool keyShift() const { return shift_.defined(); }
   int heads() const { return numHeads_; }
-  int keyDim() const { return headDim_; }    ///< d_k per head
+  int keyDim() const { return qWeight_.defined() ? headDim_ : 0; }  ///< d_k per head (0: no keys)
   int valueDim() const { return headDim_; }  ///< d_v per head
 
   /// x [B, L, D] -> y [B, L, D]: head outputs, concatenated, through the output projection.
@@ -64,7 +88,8 @@ class Mixer : public torch::nn::Module {
   at::Tensor values(const at::Tensor& x) const;
 
   /// Theoretical state size per head at split s (DESIGN.md section 1), in full units
-  /// (softmax: s*(d_k+d_v); linear attention and GLA: d_k*d_v).
+  /// (softmax: s*(d_k+d_v); sliding window: min(s,w)*(d_k+d_v); linear attention, GLA and
+  /// RetNet: d_k*d_v; short convolution: k-1 per channel).
   virtual double theoreticalStateSize(int split) const = 0;
   /// The same formula as text, e.g. "d_k*d_v = 32*32" or "s*(d_k+d_v) = s*(32+32)".
   virtual std::string tssFormula() const = 0;
@@ -94,5 +119,10 @@ class Mixer : public torch::nn::Module {
 /// Throws InputError listing the known kinds when `kind` is unknown.
 std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHeads,
                                  const at::Generator* gen = nullptr, bool keyShift = false);
+/// The same with all construction options (window, kernel length). short_conv ignores
+/// `numHeads` (it has one head per channel) and `keyShift`. Throws InputError on an unknown
+/// kind or a non-positive window / kernel length.
+std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHeads, const at::Generator* gen,
+                                 const MixerOptions& options);
 
 }  // namespace ess

@@ -11,8 +11,9 @@
 // Mixers: ess/mixer.h. Tensor names in model.safetensors (all float32):
 //   embed.weight [V, D], pos_embed.weight [max_length, D],
 //   layers.{i}.norm1.weight [D] (+ .bias for LayerNorm), layers.{i}.mixer.{q,k,v,o}_proj.weight
-//   [D, D], layers.{i}.mixer.gate_proj.{weight,bias} (gla), layers.{i}.mixer.k_shift [D] (with
-//   "key_shift": true), layers.{i}.norm2.weight,
+//   [D, D] (short_conv: v_proj and o_proj only), layers.{i}.mixer.gate_proj.{weight,bias} (gla),
+//   layers.{i}.mixer.conv.weight [D, conv_kernel] (short_conv), layers.{i}.mixer.k_shift [D] (with
+//   "key_shift": true; not for short_conv), layers.{i}.norm2.weight,
 //   layers.{i}.mlp.fc1.{weight [F, D], bias [F]}, layers.{i}.mlp.fc2.{weight [D, F], bias [D]},
 //   norm_f.weight [D], lm_head.weight [V, D].
 #pragma once
@@ -45,6 +46,8 @@ struct ModelConfig {
   std::string norm = "rmsnorm";                 ///< "rmsnorm" | "layernorm"
   std::string positionEmbedding = "learned";    ///< "learned" | "none"
   bool keyShift = false;    ///< mixers' key shift (ess/mixer.h), "key_shift" in config.json
+  int window = 16;          ///< sliding_window_attention window w ("window"; default 16)
+  int convKernel = 4;       ///< short_conv kernel length k ("conv_kernel"; default 4)
 
   int numLayers() const { return static_cast<int>(mixers.size()); }
 
@@ -55,7 +58,8 @@ struct ModelConfig {
   /// num_attention_heads), max_length (alias max_position_embeddings), mlp_hidden (alias
   /// intermediate_size; default 4*d_model), mixers (list, or a string with commas), num_layers
   /// (optional; a single mixer kind is repeated num_layers times), norm, position_embedding,
-  /// key_shift (bool, default false).
+  /// key_shift (bool, default false), window (int >= 1, default 16), conv_kernel (int >= 1,
+  /// default 4); configs written before window / conv_kernel existed load with the defaults.
   static ModelConfig fromJson(const std::string& jsonText, const std::string& path);
   /// config.json text (pretty-printed) with "model_type": "ess-lm".
   std::string toJson() const;
@@ -81,9 +85,9 @@ class EssLm {
   const ModelConfig& config() const;
   int numLayers() const;
   std::string mixerKind(int layer) const;
-  int heads(int layer) const;          ///< H
-  int valueChannels(int layer) const;  ///< d_v per head
-  int keyChannels(int layer) const;    ///< d_k per head
+  int heads(int layer) const;          ///< H (short_conv: d_model, one operator per channel)
+  int valueChannels(int layer) const;  ///< d_v per head (short_conv: 1)
+  int keyChannels(int layer) const;    ///< d_k per head (short_conv: 0)
   /// Theoretical state size formula per head, e.g. "d_k*d_v = 32*32" or "s*(d_k+d_v) = s*(32+32)".
   std::string tssFormula(int layer) const;
   /// TSS per head at `split` (DESIGN.md section 1), full units.

@@ -12,17 +12,41 @@ namespace ess {
 std::shared_ptr<Mixer> makeSoftmaxAttention(int dModel, int numHeads, bool keyShift, const at::Generator* gen);
 std::shared_ptr<Mixer> makeLinearAttention(int dModel, int numHeads, bool keyShift, const at::Generator* gen);
 std::shared_ptr<Mixer> makeGla(int dModel, int numHeads, bool keyShift, const at::Generator* gen);
+std::shared_ptr<Mixer> makeSlidingWindowAttention(int dModel, int numHeads, bool keyShift, int window,
+                                                  const at::Generator* gen);
+std::shared_ptr<Mixer> makeRetNet(int dModel, int numHeads, bool keyShift, const at::Generator* gen);
+std::shared_ptr<Mixer> makeShortConv(int dModel, int kernel, const at::Generator* gen);
 
 const std::vector<std::string>& knownMixerKinds() {
-  static const std::vector<std::string> kinds = {"softmax_attention", "linear_attention", "gla"};
+  static const std::vector<std::string> kinds = {"softmax_attention",        "linear_attention", "gla",
+                                                 "sliding_window_attention", "retnet",           "short_conv"};
   return kinds;
 }
 
 std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHeads,
                                  const at::Generator* gen, bool keyShift) {
+  MixerOptions o;
+  o.keyShift = keyShift;
+  return makeMixer(kind, dModel, numHeads, gen, o);
+}
+
+std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHeads, const at::Generator* gen,
+                                 const MixerOptions& o) {
+  const bool keyShift = o.keyShift;
   if (kind == "softmax_attention") return makeSoftmaxAttention(dModel, numHeads, keyShift, gen);
   if (kind == "linear_attention") return makeLinearAttention(dModel, numHeads, keyShift, gen);
   if (kind == "gla") return makeGla(dModel, numHeads, keyShift, gen);
+  if (kind == "sliding_window_attention") {
+    if (o.window < 1) throw InputError("sliding_window_attention: window must be at least 1, got " +
+                                       std::to_string(o.window));
+    return makeSlidingWindowAttention(dModel, numHeads, keyShift, o.window, gen);
+  }
+  if (kind == "retnet") return makeRetNet(dModel, numHeads, keyShift, gen);
+  if (kind == "short_conv") {
+    if (o.convKernel < 1) throw InputError("short_conv: conv_kernel must be at least 1, got " +
+                                           std::to_string(o.convKernel));
+    return makeShortConv(dModel, o.convKernel, gen);
+  }
   std::ostringstream os;
   os << "unknown mixer kind '" << kind << "' (known kinds: ";
   for (size_t i = 0; i < knownMixerKinds().size(); ++i) os << (i ? ", " : "") << knownMixerKinds()[i];
@@ -30,17 +54,20 @@ std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHea
   throw InputError(os.str());
 }
 
-Mixer::Mixer(std::string kind, int dModel, int numHeads, bool keyShift, const at::Generator* gen)
+Mixer::Mixer(std::string kind, int dModel, int numHeads, bool keyShift, const at::Generator* gen,
+             bool queryKey)
     : kind_(std::move(kind)), dModel_(dModel), numHeads_(numHeads) {
   if (numHeads <= 0 || dModel <= 0 || dModel % numHeads != 0)
     throw InputError("d_model " + std::to_string(dModel) + " is not a positive multiple of num_heads " +
                      std::to_string(numHeads));
   headDim_ = dModel / numHeads;
-  qWeight_ = addLinear("q_proj", dModel, dModel, false, gen).first;
-  kWeight_ = addLinear("k_proj", dModel, dModel, false, gen).first;
+  if (queryKey) {
+    qWeight_ = addLinear("q_proj", dModel, dModel, false, gen).first;
+    kWeight_ = addLinear("k_proj", dModel, dModel, false, gen).first;
+  }
   vWeight_ = addLinear("v_proj", dModel, dModel, false, gen).first;
   oWeight_ = addLinear("o_proj", dModel, dModel, false, gen).first;
-  if (keyShift) shift_ = register_parameter("k_shift", at::full({dModel}, 0.5, at::kFloat));
+  if (keyShift && queryKey) shift_ = register_parameter("k_shift", at::full({dModel}, 0.5, at::kFloat));
 }
 
 Mixer::~Mixer() = default;

@@ -64,7 +64,11 @@ struct Block : Module {
   Block(const ModelConfig& cfg, const std::string& kind, at::Generator& gen) {
     const bool ln = cfg.norm == "layernorm";
     norm1 = makeNorm(*this, "norm1", cfg.dModel, ln);
-    mixer = register_module("mixer", makeMixer(kind, cfg.dModel, cfg.numHeads, &gen, cfg.keyShift));
+    MixerOptions mo;
+    mo.keyShift = cfg.keyShift;
+    mo.window = cfg.window;
+    mo.convKernel = cfg.convKernel;
+    mixer = register_module("mixer", makeMixer(kind, cfg.dModel, cfg.numHeads, &gen, mo));
     norm2 = makeNorm(*this, "norm2", cfg.dModel, ln);
     auto mlp = register_module("mlp", std::make_shared<Module>());
     fc1w = addParam(*mlp, "fc1", "weight", uniformInit(cfg.mlpHidden, cfg.dModel, gen));
@@ -123,6 +127,8 @@ void validateConfig(const ModelConfig& c, const std::string& path) {
   if (c.maxLength < 0) bad("max_length must not be negative");
   if (c.norm != "rmsnorm" && c.norm != "layernorm")
     bad("norm must be \"rmsnorm\" or \"layernorm\", got \"" + c.norm + "\"");
+  if (c.window < 1) bad("window must be at least 1, got " + std::to_string(c.window));
+  if (c.convKernel < 1) bad("conv_kernel must be at least 1, got " + std::to_string(c.convKernel));
   if (c.mixers.empty()) bad("mixers is empty (need one mixer kind per layer)");
   const auto& kinds = knownMixerKinds();
   for (const auto& m : c.mixers) {
@@ -188,6 +194,8 @@ ModelConfig ModelConfig::fromJson(const std::string& jsonText, const std::string
     if (!ks->is_boolean()) throw InputError(path + ": field \"key_shift\" must be true or false");
     c.keyShift = ks->get<bool>();
   }
+  c.window = getInt({"window", "sliding_window"}, c.window);
+  c.convKernel = getInt({"conv_kernel"}, c.convKernel);
 
   const nlohmann::json* mx = find({"mixers"});
   if (!mx) throw InputError(path + ": missing field \"mixers\" (one mixer kind per layer)");
@@ -231,6 +239,8 @@ std::string ModelConfig::toJson() const {
   j["norm"] = norm;
   j["position_embedding"] = positionEmbedding;
   j["key_shift"] = keyShift;
+  j["window"] = window;
+  j["conv_kernel"] = convKernel;
   j["torch_dtype"] = "float32";
   return j.dump(2) + "\n";
 }
