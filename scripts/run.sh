@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-debian.sh
-bash scripts/build.sh
+bash scripts/build.sh -DESS_BUILD_TESTS=OFF
 exec ./build/app/ess-explorer "$@"
