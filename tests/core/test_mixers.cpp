@@ -226,6 +226,7 @@ class TestMixers : public QObject {
       o.window = w;
       auto m = makeWith("sliding_window_attention", o);
       const auto curve = tightEss(m->materialize(x));
+      QCOMPARE(int(curve.splits.size()), L - 1);
       for (size_t h = 0; h < curve.tolerance.size(); ++h) {
         for (size_t i = 0; i < curve.splits.size(); ++i) {
           const int s = curve.splits[i];
@@ -289,6 +290,8 @@ class TestMixers : public QObject {
             QCOMPARE(T[ch][r][c].item<double>(), want);
           }
       const auto curve = tightEss(T);
+      QCOMPARE(int(curve.tolerance.size()), 16);
+      QCOMPARE(int(curve.splits.size()), L - 1);
       for (size_t h = 0; h < curve.tolerance.size(); ++h)
         for (size_t i = 0; i < curve.splits.size(); ++i) {
           const int s = curve.splits[i];
