@@ -15,6 +15,7 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QCloseEvent>
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
@@ -58,6 +59,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   buildMenus();
   connectDocument();
   resize(sizeHint());
+  QSettings settings;
+  restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+  restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
 }
 
 MainWindow::~MainWindow() {
@@ -468,6 +472,13 @@ bool MainWindow::handleSplitKey(QKeyEvent* event) {
     case Qt::Key_End: split_->setSplit(split_->maximum()); return true;
     default: return false;
   }
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  QSettings settings;
+  settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+  settings.setValue(QStringLiteral("window/state"), saveState());
+  QMainWindow::closeEvent(event);
 }
 
 void MainWindow::keyPressEvent(QKeyEvent* event) {
