@@ -91,7 +91,7 @@ class TestMixers : public QObject {
     QFETCH(bool, shift);
     auto m = make(kind.toStdString(), 32, 2, 1, shift);
     // short_conv has no keys, hence no key shift; it has one SISO head per channel.
-    const bool conv = kind == "short_conv";
+    const bool conv = kind == "short_conv" || kind == "hyena" || kind == "lti_ssm";  // one operator per channel
     QCOMPARE(m->keyShift(), shift && !conv);
     const int64_t H = conv ? 32 : 2, dv = conv ? 1 : 16;
     QCOMPARE(int64_t(m->heads()), H);

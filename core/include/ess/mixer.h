@@ -26,6 +26,28 @@
 //                      per channel: heads() = d_model, d_v = 1, no queries or keys (and no key
 //                      shift), T[ch, r, c] = w[ch, r-c] for 0 <= r-c < k (MixerOptions::convKernel)
 //                      (the short convolutions of H3, Hyena, Mamba)
+//   mamba2             Mamba-2 SSD, scalar decay per head: S_t = a_t S_{t-1} + dt_t B_t X_t^T,
+//                      y_t = S_t^T C_t + D X_t, a_t = exp(-exp(A_log) dt_t), dt_t = softplus(.);
+//                      T[h,r,c] = C_r . B_c dt_c prod_{t=c+1..r} a_t (+ D on the diagonal),
+//                      B, C in R^N (MixerOptions::stateSize); no q/k_proj (keyDim() 0); the key
+//                      shift, when on, applies to B. TSS N*d_v        (Dao and Gu 2024; mamba2.cpp)
+//   hyena              order-2 Hyena: T[ch] = diag(g_out) Toeplitz(h[ch]) diag(g_in), identity
+//                      gates (linear projections), explicit filter of length l_f
+//                      (MixerOptions::filterLength) times a fixed exponential decay window; one
+//                      SISO operator per channel like short_conv. TSS min(s, l_f-1)
+//                      (Poli et al. 2023; hyena.cpp)
+//   lti_ssm            diagonal LTI state space model, S4D-style with a REAL diagonal A (no imaginary
+//                      part): per channel h_t = A_bar h_{t-1} + B_bar u_t, y_t = C . h_t + D u_t,
+//                      A = -exp(log_a_real), dt = exp(log_dt), zero-order hold A_bar = exp(dt A),
+//                      B_bar = (A_bar - 1)/A B; T[ch,r,c] = sum_n C_n A_bar_n^(r-c) B_bar_n (+ D on
+//                      the diagonal); state n (MixerOptions::stateSize); one SISO operator per
+//                      channel like short_conv. Unstable parameters (decay >= 1, non-finite dt)
+//                      throw InputError. TSS n                      (Gu et al. 2022; lti_ssm.cpp)
+//   deltanet           linear attention with the delta rule: S_t = S_{t-1}(I - b_t k_t k_t^T)
+//                      + b_t v_t k_t^T, o_t = S_t q_t, keys L2-normalized, b_t = sigmoid(w_b . x_t)
+//                      per head (beta_proj.weight [H, D]), q scaled by 1/sqrt(d_k);
+//                      T[r,c] = q_r^T P_r P_{r-1} .. P_{c+1} b_c k_c, P_t = I - b_t k_t k_t^T.
+//                      TSS d_k*d_v               (Schlag et al. 2021, Yang et al. 2024; deltanet.cpp)
 // Optional key shift (a one-step token shift in the key featurizer, as in RWKV's token shift or
 // the short convolutions of H3/Based/GLA): keys are computed from
 //   x~_t = x_t + mu * (x_{t-1} - x_t)   (x_{-1} = 0, mu in R^D learned, parameter `k_shift`)
@@ -46,7 +68,7 @@
 namespace ess {
 
 /// The mixer kinds this build can construct ("softmax_attention", "linear_attention", "gla",
-/// "sliding_window_attention", "retnet", "short_conv").
+/// "sliding_window_attention", "retnet", "short_conv", "mamba2", "hyena", ...).
 const std::vector<std::string>& knownMixerKinds();
 
 /// Construction options shared by all kinds (each kind reads the ones it uses).
@@ -54,6 +76,8 @@ struct MixerOptions {
   bool keyShift = false;  ///< key shift (parameter `k_shift`); ignored by short_conv (no keys)
   int window = 16;        ///< sliding_window_attention: positions each output sees (w >= 1)
   int convKernel = 4;     ///< short_conv: kernel length k >= 1
+  int stateSize = 16;     ///< mamba2: state size N >= 1 per head; lti_ssm: state size n per channel
+  int filterLength = 64;  ///< hyena: long filter length l_f >= 1
 };
 
 /// Base class of all mixers. Parameter names (stable, used in checkpoints):

@@ -14,6 +14,11 @@
 //   [D, D] (short_conv: v_proj and o_proj only), layers.{i}.mixer.gate_proj.{weight,bias} (gla),
 //   layers.{i}.mixer.conv.weight [D, conv_kernel] (short_conv), layers.{i}.mixer.k_shift [D] (with
 //   "key_shift": true; not for short_conv), layers.{i}.norm2.weight,
+//   mamba2: layers.{i}.mixer.{b,c}_proj.weight [H*state_size, D], dt_proj.{weight [H, D],
+//   bias [H]}, A_log [H], D [H] (and v_proj, o_proj; no q/k_proj); hyena: layers.{i}.mixer.
+//   {v_proj,in_gate,out_gate,o_proj}.weight [D, D], filter.weight [D, filter_length],
+//   lti_ssm: layers.{i}.mixer.{log_a_real,B,C} [D, state_size], log_dt [D], D [D] (and v_proj,
+//   o_proj; no q/k_proj); deltanet: the four projections, beta_proj.weight [H, D] (+ k_shift),
 //   layers.{i}.mlp.fc1.{weight [F, D], bias [F]}, layers.{i}.mlp.fc2.{weight [D, F], bias [D]},
 //   norm_f.weight [D], lm_head.weight [V, D].
 #pragma once
@@ -48,6 +53,8 @@ struct ModelConfig {
   bool keyShift = false;    ///< mixers' key shift (ess/mixer.h), "key_shift" in config.json
   int window = 16;          ///< sliding_window_attention window w ("window"; default 16)
   int convKernel = 4;       ///< short_conv kernel length k ("conv_kernel"; default 4)
+  int filterLength = 0;     ///< hyena filter length l_f ("filter_length"; 0: max_length)
+  int stateSize = 16;       ///< mamba2 state size N per head, lti_ssm n per channel ("state_size"; default 16)
 
   int numLayers() const { return static_cast<int>(mixers.size()); }
 
@@ -59,7 +66,9 @@ struct ModelConfig {
   /// intermediate_size; default 4*d_model), mixers (list, or a string with commas), num_layers
   /// (optional; a single mixer kind is repeated num_layers times), norm, position_embedding,
   /// key_shift (bool, default false), window (int >= 1, default 16), conv_kernel (int >= 1,
-  /// default 4); configs written before window / conv_kernel existed load with the defaults.
+  /// default 4), state_size (int >= 1, default 16), filter_length (int >= 0, default 0 =
+  /// max_length; hyena needs one of them >= 1); configs written before window / conv_kernel /
+  /// state_size / filter_length existed load with the defaults.
   static ModelConfig fromJson(const std::string& jsonText, const std::string& path);
   /// config.json text (pretty-printed) with "model_type": "ess-lm".
   std::string toJson() const;

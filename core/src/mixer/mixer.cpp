@@ -16,10 +16,16 @@ std::shared_ptr<Mixer> makeSlidingWindowAttention(int dModel, int numHeads, bool
                                                   const at::Generator* gen);
 std::shared_ptr<Mixer> makeRetNet(int dModel, int numHeads, bool keyShift, const at::Generator* gen);
 std::shared_ptr<Mixer> makeShortConv(int dModel, int kernel, const at::Generator* gen);
+std::shared_ptr<Mixer> makeMamba2(int dModel, int numHeads, bool keyShift, int stateSize, const at::Generator* gen);
+std::shared_ptr<Mixer> makeHyena(int dModel, int filterLength, const at::Generator* gen);
+std::shared_ptr<Mixer> makeLtiSsm(int dModel, int stateSize, const at::Generator* gen);
+std::shared_ptr<Mixer> makeDeltaNet(int dModel, int numHeads, bool keyShift, const at::Generator* gen);
 
 const std::vector<std::string>& knownMixerKinds() {
   static const std::vector<std::string> kinds = {"softmax_attention",        "linear_attention", "gla",
-                                                 "sliding_window_attention", "retnet",           "short_conv"};
+                                                 "sliding_window_attention", "retnet",           "short_conv",
+                                                 "mamba2",                   "hyena",            "lti_ssm",
+                                                 "deltanet"};
   return kinds;
 }
 
@@ -47,6 +53,22 @@ std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHea
                                            std::to_string(o.convKernel));
     return makeShortConv(dModel, o.convKernel, gen);
   }
+  if (kind == "mamba2") {
+    if (o.stateSize < 1) throw InputError("mamba2: state_size must be at least 1, got " +
+                                          std::to_string(o.stateSize));
+    return makeMamba2(dModel, numHeads, keyShift, o.stateSize, gen);
+  }
+  if (kind == "hyena") {
+    if (o.filterLength < 1) throw InputError("hyena: filter_length must be at least 1, got " +
+                                             std::to_string(o.filterLength));
+    return makeHyena(dModel, o.filterLength, gen);
+  }
+  if (kind == "lti_ssm") {
+    if (o.stateSize < 1) throw InputError("lti_ssm: state_size must be at least 1, got " +
+                                          std::to_string(o.stateSize));
+    return makeLtiSsm(dModel, o.stateSize, gen);
+  }
+  if (kind == "deltanet") return makeDeltaNet(dModel, numHeads, keyShift, gen);
   std::ostringstream os;
   os << "unknown mixer kind '" << kind << "' (known kinds: ";
   for (size_t i = 0; i < knownMixerKinds().size(); ++i) os << (i ? ", " : "") << knownMixerKinds()[i];

@@ -68,6 +68,8 @@ struct Block : Module {
     mo.keyShift = cfg.keyShift;
     mo.window = cfg.window;
     mo.convKernel = cfg.convKernel;
+    mo.stateSize = cfg.stateSize;
+    mo.filterLength = cfg.filterLength > 0 ? cfg.filterLength : cfg.maxLength;
     mixer = register_module("mixer", makeMixer(kind, cfg.dModel, cfg.numHeads, &gen, mo));
     norm2 = makeNorm(*this, "norm2", cfg.dModel, ln);
     auto mlp = register_module("mlp", std::make_shared<Module>());
@@ -129,6 +131,11 @@ void validateConfig(const ModelConfig& c, const std::string& path) {
     bad("norm must be \"rmsnorm\" or \"layernorm\", got \"" + c.norm + "\"");
   if (c.window < 1) bad("window must be at least 1, got " + std::to_string(c.window));
   if (c.convKernel < 1) bad("conv_kernel must be at least 1, got " + std::to_string(c.convKernel));
+  if (c.stateSize < 1) bad("state_size must be at least 1, got " + std::to_string(c.stateSize));
+  if (c.filterLength < 0) bad("filter_length must not be negative, got " + std::to_string(c.filterLength));
+  if (c.filterLength == 0 && c.maxLength < 1 &&
+      std::find(c.mixers.begin(), c.mixers.end(), "hyena") != c.mixers.end())
+    bad("hyena needs filter_length (or max_length) of at least 1");
   if (c.mixers.empty()) bad("mixers is empty (need one mixer kind per layer)");
   const auto& kinds = knownMixerKinds();
   for (const auto& m : c.mixers) {
@@ -196,6 +203,8 @@ ModelConfig ModelConfig::fromJson(const std::string& jsonText, const std::string
   }
   c.window = getInt({"window", "sliding_window"}, c.window);
   c.convKernel = getInt({"conv_kernel"}, c.convKernel);
+  c.stateSize = getInt({"state_size"}, c.stateSize);
+  c.filterLength = getInt({"filter_length"}, c.filterLength);
 
   const nlohmann::json* mx = find({"mixers"});
   if (!mx) throw InputError(path + ": missing field \"mixers\" (one mixer kind per layer)");
@@ -241,6 +250,8 @@ std::string ModelConfig::toJson() const {
   j["key_shift"] = keyShift;
   j["window"] = window;
   j["conv_kernel"] = convKernel;
+  j["state_size"] = stateSize;
+  j["filter_length"] = filterLength;
   j["torch_dtype"] = "float32";
   return j.dump(2) + "\n";
 }
@@ -294,6 +305,16 @@ std::unique_ptr<EssLm> EssLm::fromTensors(const ModelConfig& cfg, const NamedTen
                          for (size_t i = 0; i < cfg.mixers.size(); ++i) s += (i ? "," : "") + cfg.mixers[i];
                          return s;
                        }());
+  }
+  // lti_ssm parameters must also give stable discrete decays; the mixer checks them (InputError
+  // naming the channel) whenever it runs, so run it once on one zero step to name the layer here.
+  for (int i = 0; i < cfg.numLayers(); ++i) {
+    if (cfg.mixers[i] != "lti_ssm") continue;
+    try {
+      m->impl_->net->blocks[i]->mixer->materialize(at::zeros({1, cfg.dModel}, at::kDouble));
+    } catch (const InputError& e) {
+      throw InputError(path + ": layer " + std::to_string(i) + ": " + e.what());
+    }
   }
   return m;
 }
