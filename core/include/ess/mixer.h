@@ -67,8 +67,9 @@
 
 namespace ess {
 
-/// The mixer kinds this build can construct ("softmax_attention", "linear_attention", "gla",
-/// "sliding_window_attention", "retnet", "short_conv", "mamba2", "hyena", ...).
+/// The mixer kinds this build can construct: softmax_attention, linear_attention, gla,
+/// sliding_window_attention, retnet, short_conv, mamba2, hyena, lti_ssm, deltanet
+/// (DESIGN.md section 6; `mamba`, Mamba's S6, is not built yet).
 const std::vector<std::string>& knownMixerKinds();
 
 /// Construction options shared by all kinds (each kind reads the ones it uses).
