@@ -14,6 +14,7 @@
 #include "ess/ess_engine.h"
 #include "ess/mixer.h"
 #include "ess/model.h"
+#include "model_test_util.h"
 // Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.
 #include <QTemporaryDir>
 #include <QtTest>
@@ -363,23 +364,17 @@ class TestMixersSsm : public QObject {
       cfg.stateSize = 5;
       cfg.keyShift = true;
       EssLm m(cfg, 4);
-      QTemporaryDir tmp;
-      const std::string dir = (tmp.path() + "/ckpt").toStdString();
-      saveEssLm(m, dir);
-      auto back = loadEssLm(dir);
+      auto t = tokens(40, 32);
+      std::unique_ptr<EssLm> back;
+      testutil::checkSaveLoadRoundTrip(m, t, &back);
+      if (QTest::currentTestFailed()) return;
       QCOMPARE(back->config().stateSize, 5);
       QVERIFY(back->config().mixers == mixers);
-      auto t = tokens(40, 32);
       at::NoGradGuard ng;
-      auto logits = m.forward(t);
-      QVERIFY(at::isfinite(logits).all().item<bool>());
-      QVERIFY(at::equal(logits, back->forward(t)));
       for (int layer = 0; layer < m.numLayers(); ++layer) {
         const std::string kind = m.mixerKind(layer);
         const std::string pre = "layers." + std::to_string(layer) + ".mixer.";
-        auto T = back->layerOperator(layer, t);
-        QVERIFY(at::equal(T, m.layerOperator(layer, t)));
-        QCOMPARE(T.triu(1).abs().max().item<double>(), 0.0);
+        auto T = m.layerOperator(layer, t);
         if (kind == "lti_ssm") {
           QCOMPARE(m.heads(layer), 32);
           QCOMPARE(m.valueChannels(layer), 1);
