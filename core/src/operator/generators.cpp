@@ -19,7 +19,7 @@ int generatorStateSize(const NamedTensors& t) {
   return c && c->dim() == 3 ? static_cast<int>(c->size(2)) : 0;
 }
 
-at::Tensor materializeGenerators(const NamedTensors& t, const std::string& path) {
+Generators readGenerators(const NamedTensors& t, const std::string& path) {
   const at::Tensor *pc = t.find("C"), *pb = t.find("B"), *pa = t.find("log_a"), *pd = t.find("D");
   if (!pc || !pb || !pa) throw InputError(path + ": a generator file needs tensors C, B and log_a");
   at::Tensor C = pc->to(at::kDouble), B = pb->to(at::kDouble), A = pa->to(at::kDouble);
@@ -38,6 +38,23 @@ at::Tensor materializeGenerators(const NamedTensors& t, const std::string& path)
   for (auto [name, x] : {std::pair<const char*, at::Tensor*>{"C", &C}, {"B", &B}, {"log_a", &A}, {"D", &D}})
     if (x->defined() && !at::isfinite(*x).all().item<bool>())
       throw InputError(path + ": tensor " + name + " holds NaN or Inf values");
+  Generators g;
+  g.C = C.contiguous();
+  g.B = B.contiguous();
+  g.logA = (pa->dim() == 2 ? A.select(2, 0) : A).contiguous();
+  g.D = D;
+  return g;
+}
+
+at::Tensor materializeGenerators(const NamedTensors& t, const std::string& path) {
+  return materializeGenerators(readGenerators(t, path), path);
+}
+
+at::Tensor materializeGenerators(const Generators& g, const std::string& path) {
+  at::Tensor C = g.C.to(at::kDouble), B = g.B.to(at::kDouble), A = g.logA.to(at::kDouble), D = g.D;
+  if (D.defined()) D = D.to(at::kDouble);
+  const int64_t H = C.size(0), L = C.size(1), N = C.size(2);
+  if (A.dim() == 2) A = A.unsqueeze(2).expand({H, L, N});
   // cum[h, t, n] = sum_{t' <= t} log_a; decay from c to r is exp(cum[r] - cum[c]).
   at::Tensor cum = A.cumsum(1).contiguous();
   C = C.contiguous();
