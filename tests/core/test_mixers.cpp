@@ -91,9 +91,10 @@ class TestMixers : public QObject {
     QFETCH(bool, shift);
     auto m = make(kind.toStdString(), 32, 2, 1, shift);
     // short_conv has no keys, hence no key shift; it has one SISO head per channel.
-    const bool conv = kind == "short_conv" || kind == "hyena" || kind == "lti_ssm";  // one operator per channel
+    const bool mamba = kind == "mamba";  // E = 2 * d_model channels
+    const bool conv = kind == "short_conv" || kind == "hyena" || kind == "lti_ssm" || mamba;  // one operator per channel
     QCOMPARE(m->keyShift(), shift && !conv);
-    const int64_t H = conv ? 32 : 2, dv = conv ? 1 : 16;
+    const int64_t H = mamba ? 64 : conv ? 32 : 2, dv = conv ? 1 : 16;
     QCOMPARE(int64_t(m->heads()), H);
     QCOMPARE(int64_t(m->valueDim()), dv);
     at::NoGradGuard ng;
@@ -121,6 +122,41 @@ class TestMixers : public QObject {
     auto y = m->forward(x);
     QCOMPARE(y.sizes().vec(), (std::vector<int64_t>{3, 41, 32}));
     QVERIFY(at::isfinite(y).all().item<bool>());
+  }
+
+  void generators_data() {
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<bool>("shift");
+    for (const auto& k : knownMixerKinds()) {
+      QTest::newRow(k.c_str()) << QString::fromStdString(k) << false;
+      QTest::newRow((k + " key shift").c_str()) << QString::fromStdString(k) << true;
+    }
+  }
+
+  // The structured (generator) form equals the materialized operator, float64, random weights;
+  // the kinds without one say so with an empty Generators.
+  void generators() {
+    QFETCH(QString, kind);
+    QFETCH(bool, shift);
+    const std::string k = kind.toStdString();
+    auto m = make(k, 32, 2, 3, shift);
+    at::NoGradGuard ng;
+    auto x = input(1, 37, 32, 1.5, 11)[0];  // [L, D]
+    const Generators g = m->generators(x);
+    const bool structured = k == "linear_attention" || k == "gla" || k == "retnet" || k == "lti_ssm" ||
+                            k == "mamba" || k == "mamba2";
+    QCOMPARE(g.heads() > 0, structured);
+    if (!structured) return;
+    QCOMPARE(g.heads(), m->heads());
+    QCOMPARE(g.length(), 37);
+    QCOMPARE(g.C.scalar_type(), at::kDouble);
+    QCOMPARE(g.B.sizes(), g.C.sizes());
+    QVERIFY(g.logA.max().item<double>() <= 0.0);  // stable: decays in (0, 1]
+    auto T = m->materialize(x);
+    auto Tg = materializeGenerators(g, k);
+    QCOMPARE(Tg.sizes(), T.sizes());
+    const double err = maxAbs(Tg - T), ref = maxAbs(T);
+    QVERIFY2(ref > 0 && err <= 1e-11 * ref, qPrintable(QString("%1 vs %2").arg(err).arg(ref)));
   }
 
   void softmaxRowsSumToOne() {

@@ -2,7 +2,9 @@
 // head in float64 on random weights, the operators against their closed forms (the S4D kernel
 // with zero-order hold; the delta-rule product with the latest factor next to the query), the
 // exact rank of the LTI Hankel blocks (tolerance-ESS == min(n, s, L-s)), the d_k bound of
-// deltanet, unstable-parameter errors, and ess-lm checkpoints with the new kinds.
+// deltanet, unstable-parameter errors, and ess-lm checkpoints with the new kinds; mamba (S6)
+// against an explicit scalar recurrence written here from the Mamba equations, its rank bound N,
+// and its unstable-parameter errors.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -351,9 +353,129 @@ class TestMixersSsm : public QObject {
   }
 
   // ess-lm checkpoints with the new kinds save and load with identical logits and operators.
+  // Mamba's block from its published equations, with scalar loops over channels, states and
+  // time (no code shared with the mixer): conv1d causal depthwise + bias, SiLU, x_proj split into
+  // (dt_low, B, C), dt = softplus(dt_proj), h = exp(dt A) h + dt B u, y = (C.h + D u) silu(z).
+  void mambaExplicitRecurrence() {
+    at::NoGradGuard ng;
+    const int D = 4, E = 8, N = 3, K = 3, R = 2, L = 11;
+    MixerOptions o;
+    o.stateSize = N;
+    o.convKernel = K;
+    o.expand = 2;
+    o.dtRank = R;
+    auto m = makeWith("mamba", o, D, 1, 5);
+    QCOMPARE(m->heads(), E);
+    QCOMPARE(m->valueDim(), 1);
+    auto x = input(1, L, D, 1.0, 21)[0];  // [L, D]
+    auto W = [&](const std::string& n) { return param(*m, n).to(at::kDouble); };
+    auto inW = W("in_proj.weight"), cw = W("conv1d.weight"), cb = W("conv1d.bias"), xw = W("x_proj.weight"),
+         dw = W("dt_proj.weight"), db = W("dt_proj.bias"), alog = W("A_log"), dskip = W("D");
+    auto silu = [](double v) { return v / (1.0 + std::exp(-v)); };
+    auto softplus = [](double v) { return std::log1p(std::exp(v)); };
+    auto xz = at::matmul(x, inW.t());  // [L, 2E]
+    std::vector<std::vector<double>> u(L, std::vector<double>(E)), y(L, std::vector<double>(E));
+    for (int t = 0; t < L; ++t)
+      for (int e = 0; e < E; ++e) {
+        double acc = cb[e].item<double>();
+        for (int j = 0; j < K; ++j) {  // tap j multiplies x_{t - (K-1) + j}
+          const int src = t - (K - 1) + j;
+          if (src >= 0) acc += cw[e][0][j].item<double>() * xz[src][e].item<double>();
+        }
+        u[t][e] = silu(acc);
+      }
+    std::vector<std::vector<double>> h(E, std::vector<double>(N, 0.0));
+    for (int t = 0; t < L; ++t) {
+      std::vector<double> proj(R + 2 * N, 0.0);
+      for (int i = 0; i < R + 2 * N; ++i)
+        for (int e = 0; e < E; ++e) proj[i] += xw[i][e].item<double>() * u[t][e];
+      for (int e = 0; e < E; ++e) {
+        double pre = db[e].item<double>();
+        for (int r = 0; r < R; ++r) pre += dw[e][r].item<double>() * proj[r];
+        const double dt = softplus(pre);
+        double out = dskip[e].item<double>() * u[t][e];
+        for (int n = 0; n < N; ++n) {
+          const double A = -std::exp(alog[e][n].item<double>());
+          h[e][n] = std::exp(dt * A) * h[e][n] + dt * proj[R + n] * u[t][e];
+          out += proj[R + N + n] * h[e][n];
+        }
+        y[t][e] = out * silu(xz[t][E + e].item<double>());
+      }
+    }
+    auto got = m->headOutputs(x.unsqueeze(0))[0];  // [E, L, 1]
+    auto T = m->materialize(x);                     // [E, L, L]
+    auto tu = at::matmul(T, m->values(x));          // [E, L, 1]
+    double err = 0, errT = 0, ref = 0;
+    for (int t = 0; t < L; ++t)
+      for (int e = 0; e < E; ++e) {
+        err = std::max(err, std::abs(got[e][t][0].item<double>() - y[t][e]));
+        errT = std::max(errT, std::abs(tu[e][t][0].item<double>() - y[t][e]));
+        ref = std::max(ref, std::abs(y[t][e]));
+      }
+    QVERIFY(ref > 1e-3);
+    QVERIFY2(err <= 1e-12 * ref, qPrintable(QString::number(err)));
+    QVERIFY2(errT <= 1e-12 * ref, qPrintable(QString::number(errT)));
+    // The value input is u itself.
+    auto v = m->values(x);
+    QCOMPARE(v.sizes().vec(), (std::vector<int64_t>{E, L, 1}));
+    QVERIFY(std::abs(v[3][5][0].item<double>() - u[5][3]) < 1e-14);
+  }
+
+  // Each channel's H_s is diag(gate) x (future generators) x (past generators): rank <= N,
+  // reached at middle splits on random weights.
+  void mambaEssBound() {
+    at::NoGradGuard ng;
+    MixerOptions o;
+    o.stateSize = 3;
+    auto m = makeWith("mamba", o, 8, 1, 9);
+    auto T = m->materialize(input(1, 30, 8, 1.0, 4)[0]);
+    auto curve = computeEss(T, EssOptions().tolerance(1e-9));
+    double top = 0;
+    for (int e = 0; e < m->heads(); ++e)
+      for (size_t i = 0; i < curve.splits.size(); ++i) {
+        const int s = curve.splits[i];
+        QVERIFY(curve.tolerance[e][i] <= std::min({3, s, 30 - s}));
+        top = std::max(top, curve.tolerance[e][i]);
+      }
+    QCOMPARE(top, 3.0);
+    QCOMPARE(m->theoreticalStateSize(7), 3.0);
+    QCOMPARE(QString::fromStdString(m->tssFormula()), QString("N = 3"));
+  }
+
+  void mambaUnstableRejected() {
+    at::NoGradGuard ng;
+    MixerOptions o;
+    o.stateSize = 2;
+    auto x = input(1, 6, 4)[0];
+    auto m = makeWith("mamba", o, 4, 1);
+    param(*m, "A_log")[2][1] = 1000.0;  // A = -exp(1000) = -inf
+    const std::string msg = inputErrorOf([&] { m->materialize(x); });
+    QVERIFY2(contains(msg, "mamba") && contains(msg, "channel 2"), msg.c_str());
+    QVERIFY(contains(inputErrorOf([&] { m->generators(x); }), "channel 2"));
+    MixerOptions bad = o;
+    bad.expand = 0;
+    QVERIFY(contains(inputErrorOf([&] { makeWith("mamba", bad, 4, 1); }), "expand"));
+    // A checkpoint with such parameters names the file and the layer.
+    ModelConfig cfg;
+    cfg.vocabSize = 16;
+    cfg.dModel = 8;
+    cfg.numHeads = 2;
+    cfg.maxLength = 12;
+    cfg.mlpHidden = 16;
+    cfg.mixers = {"gla", "mamba"};
+    cfg.stateSize = 2;
+    EssLm good(cfg, 1);
+    auto sd = good.stateDict();
+    for (auto& [name, t] : sd.tensors)
+      if (name == "layers.1.mixer.A_log") t = t.clone().fill_(1000.0);
+    const std::string err = inputErrorOf([&] { EssLm::fromTensors(cfg, sd, "bad.safetensors"); });
+    QVERIFY2(contains(err, "bad.safetensors") && contains(err, "layer 1") && contains(err, "mamba"), err.c_str());
+  }
+
   void modelsSaveLoad() {
     for (const std::vector<std::string>& mixers :
-         {std::vector<std::string>{"lti_ssm"}, {"deltanet"}, {"lti_ssm", "deltanet", "softmax_attention"}}) {
+         {std::vector<std::string>{"lti_ssm"}, {"deltanet"}, {"mamba"},
+          {"lti_ssm", "deltanet", "softmax_attention", "mamba"}}) {
       ModelConfig cfg;
       cfg.vocabSize = 32;
       cfg.dModel = 32;
@@ -386,6 +508,17 @@ class TestMixersSsm : public QObject {
           QVERIFY(m.stateDict().find(pre + "log_dt") != nullptr);
           QVERIFY(m.stateDict().find(pre + "k_shift") == nullptr);
           QVERIFY(m.stateDict().find(pre + "q_proj.weight") == nullptr);
+        } else if (kind == "mamba") {
+          QCOMPARE(m.heads(layer), 64);  // E = 2 * d_model channels
+          QCOMPARE(m.valueChannels(layer), 1);
+          QCOMPARE(m.keyChannels(layer), 0);
+          QCOMPARE(m.theoreticalStateSizeSiso(layer, 10), 5.0);
+          QCOMPARE(QString::fromStdString(m.tssFormula(layer)), QString("N = 5"));
+          QCOMPARE(T.sizes().vec(), (std::vector<int64_t>{64, 40, 40}));
+          for (const char* n : {"in_proj.weight", "conv1d.weight", "conv1d.bias", "x_proj.weight",
+                                "dt_proj.weight", "dt_proj.bias", "A_log", "D", "out_proj.weight"})
+            QVERIFY2(m.stateDict().find(pre + n) != nullptr, n);
+          QVERIFY(m.stateDict().find(pre + "v_proj.weight") == nullptr);
         } else {
           QCOMPARE(m.heads(layer), 2);
           QCOMPARE(m.valueChannels(layer), 16);

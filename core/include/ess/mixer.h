@@ -43,6 +43,15 @@
 //                      the diagonal); state n (MixerOptions::stateSize); one SISO operator per
 //                      channel like short_conv. Unstable parameters (decay >= 1, non-finite dt)
 //                      throw InputError. TSS n                      (Gu et al. 2022; lti_ssm.cpp)
+//   mamba              the selective SSM (S6) block of Mamba: in_proj to (x, z) of width E = expand*D,
+//                      causal depthwise conv1d of length d_conv + SiLU giving u, input-dependent
+//                      dt_t = softplus(dt_proj(x_proj(u)_dt)), B_t, C_t in R^N from x_proj(u), per
+//                      channel h_t = exp(dt_t A) h_t-1 + dt_t B_t u_t, y_t = (C_t . h_t + D u_t) silu(z_t);
+//                      one SISO operator per inner channel (heads() = E, d_v = 1):
+//                      T[e,r,c] = silu(z_r[e]) C_r . (exp(sum_{t=c+1..r} dt_t[e] A[e]) dt_c[e] B_c)
+//                      (+ silu(z_r[e]) D[e] on the diagonal). The conv and SiLU are the featurizer
+//                      (they make u, the value input); the gate scales rows. HF Mamba parameter
+//                      names. TSS N per channel             (Gu and Dao 2023; mamba.cpp)
 //   deltanet           linear attention with the delta rule: S_t = S_{t-1}(I - b_t k_t k_t^T)
 //                      + b_t v_t k_t^T, o_t = S_t q_t, keys L2-normalized, b_t = sigmoid(w_b . x_t)
 //                      per head (beta_proj.weight [H, D]), q scaled by 1/sqrt(d_k);
@@ -61,6 +70,8 @@
 #include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
 
+#include "ess/generators.h"
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,8 +79,8 @@
 namespace ess {
 
 /// The mixer kinds this build can construct: softmax_attention, linear_attention, gla,
-/// sliding_window_attention, retnet, short_conv, mamba2, hyena, lti_ssm, deltanet
-/// (DESIGN.md section 6; `mamba`, Mamba's S6, is not built yet).
+/// sliding_window_attention, retnet, short_conv, mamba2, hyena, lti_ssm, deltanet,
+/// mamba (DESIGN.md section 6).
 const std::vector<std::string>& knownMixerKinds();
 
 /// Construction options shared by all kinds (each kind reads the ones it uses).
@@ -77,7 +88,9 @@ struct MixerOptions {
   bool keyShift = false;  ///< key shift (parameter `k_shift`); ignored by short_conv (no keys)
   int window = 16;        ///< sliding_window_attention: positions each output sees (w >= 1)
   int convKernel = 4;     ///< short_conv: kernel length k >= 1
-  int stateSize = 16;     ///< mamba2: state size N >= 1 per head; lti_ssm: state size n per channel
+  int stateSize = 16;     ///< mamba2: state size N >= 1 per head; lti_ssm, mamba: n per channel
+  int expand = 2;         ///< mamba: inner width E = expand * d_model
+  int dtRank = 0;         ///< mamba: rank of the dt projection; 0 = ceil(d_model / 16) (Mamba's "auto")
   int filterLength = 64;  ///< hyena: long filter length l_f >= 1
 };
 
@@ -90,8 +103,9 @@ class Mixer : public torch::nn::Module {
  public:
   /// `queryKey` false: no query/key projections are registered (a mixer without a featurizer,
   /// e.g. short_conv); keyDim() is then 0 and the key shift is not available.
+  /// `valueOutput` false: no v_proj/o_proj either (the kind registers its own and sets oWeight_).
   Mixer(std::string kind, int dModel, int numHeads, bool keyShift, const at::Generator* gen,
-        bool queryKey = true);
+        bool queryKey = true, bool valueOutput = true);
   ~Mixer() override;
 
   const std::string& kind() const { return kind_; }
@@ -110,7 +124,14 @@ class Mixer : public torch::nn::Module {
   /// headOutputs(x) == T @ values(x).
   virtual at::Tensor materialize(const at::Tensor& x) = 0;
   /// The value inputs V: x [B, L, D] -> [B, H, L, d_v] (or [L, D] -> [H, L, d_v]).
-  at::Tensor values(const at::Tensor& x) const;
+  virtual at::Tensor values(const at::Tensor& x) const;
+
+  /// Structured (semiseparable generator) form of the operator for one sequence x [L, D]
+  /// (ess/generators.h, float64): materializeGenerators(generators(x)) == materialize(x).
+  /// Kinds with such a form: linear_attention, gla, retnet, lti_ssm, mamba, mamba2. The others
+  /// (softmax attention, sliding window, short convolution, hyena, deltanet) return an empty
+  /// Generators (heads() == 0); banded kinds are recognized from T by the engine instead.
+  virtual Generators generators(const at::Tensor& x);
 
   /// Theoretical state size per head at split s (DESIGN.md section 1), in full units
   /// (softmax: s*(d_k+d_v); sliding window: min(s,w)*(d_k+d_v); linear attention, GLA and
@@ -128,6 +149,17 @@ class Mixer : public torch::nn::Module {
   /// `withBias`, `bias` [out] (zeros); returns {weight, bias}.
   std::pair<at::Tensor, at::Tensor> addLinear(const std::string& name, int out, int in, bool withBias,
                                               const at::Generator* gen);
+  /// Heads and value channels per head, for kinds whose head layout is not d_model / num_heads
+  /// (mamba: E = expand * d_model SISO channels).
+  void setHeadLayout(int heads, int valueDim) {
+    numHeads_ = heads;
+    headDim_ = valueDim;
+  }
+  /// TSS d_k*d_v per head (linear attention, GLA, RetNet, DeltaNet) and its formula text.
+  double keyValueStateSize() const { return static_cast<double>(keyDim()) * valueDim(); }
+  std::string keyValueFormula() const {
+    return "d_k*d_v = " + std::to_string(keyDim()) + "*" + std::to_string(valueDim());
+  }
   /// The query, key, value and output projection weights, registered by the base class.
   at::Tensor qWeight_, kWeight_, vWeight_, oWeight_;
   at::Tensor shift_;  ///< mu [D] of the key shift, undefined when off

@@ -19,6 +19,9 @@
 //   {v_proj,in_gate,out_gate,o_proj}.weight [D, D], filter.weight [D, filter_length],
 //   lti_ssm: layers.{i}.mixer.{log_a_real,B,C} [D, state_size], log_dt [D], D [D] (and v_proj,
 //   o_proj; no q/k_proj); deltanet: the four projections, beta_proj.weight [H, D] (+ k_shift),
+//   mamba (E = expand*D, R = dt_rank, N = state_size, k = conv_kernel, Hugging Face MambaMixer
+//   names): in_proj.weight [2E, D], conv1d.{weight [E, 1, k], bias [E]}, x_proj.weight [R+2N, E],
+//   dt_proj.{weight [E, R], bias [E]}, A_log [E, N], D [E], out_proj.weight [D, E],
 //   layers.{i}.mlp.fc1.{weight [F, D], bias [F]}, layers.{i}.mlp.fc2.{weight [D, F], bias [D]},
 //   norm_f.weight [D], lm_head.weight [V, D].
 #pragma once
@@ -54,7 +57,9 @@ struct ModelConfig {
   int window = 16;          ///< sliding_window_attention window w ("window"; default 16)
   int convKernel = 4;       ///< short_conv kernel length k ("conv_kernel"; default 4)
   int filterLength = 0;     ///< hyena filter length l_f ("filter_length"; 0: max_length)
-  int stateSize = 16;       ///< mamba2 state size N per head, lti_ssm n per channel ("state_size"; default 16)
+  int stateSize = 16;       ///< mamba2 state size N per head, lti_ssm / mamba n per channel ("state_size"; default 16)
+  int expand = 2;           ///< mamba inner width E = expand * d_model ("expand"; default 2)
+  int dtRank = 0;           ///< mamba dt projection rank ("dt_rank"; default 0 = ceil(d_model / 16))
 
   int numLayers() const { return static_cast<int>(mixers.size()); }
 
@@ -66,9 +71,10 @@ struct ModelConfig {
   /// intermediate_size; default 4*d_model), mixers (list, or a string with commas), num_layers
   /// (optional; a single mixer kind is repeated num_layers times), norm, position_embedding,
   /// key_shift (bool, default false), window (int >= 1, default 16), conv_kernel (int >= 1,
-  /// default 4), state_size (int >= 1, default 16), filter_length (int >= 0, default 0 =
+  /// default 4), state_size (int >= 1, default 16), expand (int >= 1, default 2), dt_rank
+  /// (int >= 0, default 0 = ceil(d_model / 16)), filter_length (int >= 0, default 0 =
   /// max_length; hyena needs one of them >= 1); configs written before window / conv_kernel /
-  /// state_size / filter_length existed load with the defaults.
+  /// state_size / filter_length / expand / dt_rank existed load with the defaults.
   static ModelConfig fromJson(const std::string& jsonText, const std::string& path);
   /// config.json text (pretty-printed) with "model_type": "ess-lm".
   std::string toJson() const;

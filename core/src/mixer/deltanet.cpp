@@ -91,10 +91,8 @@ class DeltaNet : public Mixer {
     return at::cat(outs, -2);
   }
 
-  double theoreticalStateSize(int) const override { return static_cast<double>(keyDim()) * valueDim(); }
-  std::string tssFormula() const override {
-    return "d_k*d_v = " + std::to_string(keyDim()) + "*" + std::to_string(valueDim());
-  }
+  double theoreticalStateSize(int) const override { return keyValueStateSize(); }
+  std::string tssFormula() const override { return keyValueFormula(); }
 
  private:
   at::Tensor betaWeight_;

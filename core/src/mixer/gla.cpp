@@ -80,6 +80,16 @@ class Gla : public Mixer {
   }
   at::Tensor headOutputs(const at::Tensor& x) override { return at::matmul(materialize(x), values(x)); }
 
+  /// C = q (scaled), B = k, log a = the data-dependent gate decay, one per key channel.
+  Generators generators(const at::Tensor& x) override {
+    auto xd = x.to(at::kDouble);
+    Generators g;
+    g.C = queries(xd).contiguous();
+    g.B = keys(xd).contiguous();
+    g.logA = logDecay(xd).contiguous();
+    return g;
+  }
+
   at::Tensor recurrentHeadOutputs(const at::Tensor& x) override {
     auto q = queries(x);  // [B, H, L, d_k]
     auto k = keys(x);
@@ -100,10 +110,8 @@ class Gla : public Mixer {
     return at::cat(outs, -2);
   }
 
-  double theoreticalStateSize(int) const override { return static_cast<double>(keyDim()) * valueDim(); }
-  std::string tssFormula() const override {
-    return "d_k*d_v = " + std::to_string(keyDim()) + "*" + std::to_string(valueDim());
-  }
+  double theoreticalStateSize(int) const override { return keyValueStateSize(); }
+  std::string tssFormula() const override { return keyValueFormula(); }
 
  private:
   at::Tensor gWeight_, gBias_;

@@ -82,6 +82,18 @@ class Mamba2 : public Mixer {
 
   at::Tensor headOutputs(const at::Tensor& x) override { return at::matmul(materialize(x), values(x)); }
 
+  /// C = C_r, B = dt_c B_c, log a = -exp(A_log) dt (one decay per head), D on the diagonal.
+  Generators generators(const at::Tensor& x) override {
+    auto xd = x.to(at::kDouble);
+    auto dt = stepSizes(xd);  // [H, L]
+    Generators g;
+    g.C = outputC(xd).contiguous();
+    g.B = (inputB(xd) * dt.unsqueeze(-1)).contiguous();
+    g.logA = logDecay(dt).contiguous();
+    g.D = skip(xd).reshape({heads(), 1}).expand({heads(), x.size(-2)}).contiguous();
+    return g;
+  }
+
   /// Recurrent form: S_t = a_t S_{t-1} + dt_t B_t X_t^T, y_t = C_t S_t + D X_t (S [B, H, N, d_v]).
   at::Tensor recurrentHeadOutputs(const at::Tensor& x) override {
     auto dt = stepSizes(x);  // [B, H, L]

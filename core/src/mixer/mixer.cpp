@@ -20,12 +20,14 @@ std::shared_ptr<Mixer> makeMamba2(int dModel, int numHeads, bool keyShift, int s
 std::shared_ptr<Mixer> makeHyena(int dModel, int filterLength, const at::Generator* gen);
 std::shared_ptr<Mixer> makeLtiSsm(int dModel, int stateSize, const at::Generator* gen);
 std::shared_ptr<Mixer> makeDeltaNet(int dModel, int numHeads, bool keyShift, const at::Generator* gen);
+std::shared_ptr<Mixer> makeMamba(int dModel, int expand, int stateSize, int convKernel, int dtRank,
+                                 const at::Generator* gen);
 
 const std::vector<std::string>& knownMixerKinds() {
   static const std::vector<std::string> kinds = {"softmax_attention",        "linear_attention", "gla",
                                                  "sliding_window_attention", "retnet",           "short_conv",
                                                  "mamba2",                   "hyena",            "lti_ssm",
-                                                 "deltanet"};
+                                                 "deltanet",                 "mamba"};
   return kinds;
 }
 
@@ -69,6 +71,17 @@ std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHea
     return makeLtiSsm(dModel, o.stateSize, gen);
   }
   if (kind == "deltanet") return makeDeltaNet(dModel, numHeads, keyShift, gen);
+  if (kind == "mamba") {
+    auto bad = [](const std::string& what, int v) {
+      return InputError("mamba: " + what + " must be at least 1, got " + std::to_string(v));
+    };
+    if (o.stateSize < 1) throw bad("state_size", o.stateSize);
+    if (o.convKernel < 1) throw bad("conv_kernel", o.convKernel);
+    if (o.expand < 1) throw bad("expand", o.expand);
+    if (o.dtRank < 0) throw InputError("mamba: dt_rank must be at least 0 (0: automatic), got " +
+                                       std::to_string(o.dtRank));
+    return makeMamba(dModel, o.expand, o.stateSize, o.convKernel, o.dtRank, gen);
+  }
   std::ostringstream os;
   os << "unknown mixer kind '" << kind << "' (known kinds: ";
   for (size_t i = 0; i < knownMixerKinds().size(); ++i) os << (i ? ", " : "") << knownMixerKinds()[i];
@@ -77,7 +90,7 @@ std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHea
 }
 
 Mixer::Mixer(std::string kind, int dModel, int numHeads, bool keyShift, const at::Generator* gen,
-             bool queryKey)
+             bool queryKey, bool valueOutput)
     : kind_(std::move(kind)), dModel_(dModel), numHeads_(numHeads) {
   if (numHeads <= 0 || dModel <= 0 || dModel % numHeads != 0)
     throw InputError("d_model " + std::to_string(dModel) + " is not a positive multiple of num_heads " +
@@ -87,8 +100,10 @@ Mixer::Mixer(std::string kind, int dModel, int numHeads, bool keyShift, const at
     qWeight_ = addLinear("q_proj", dModel, dModel, false, gen).first;
     kWeight_ = addLinear("k_proj", dModel, dModel, false, gen).first;
   }
-  vWeight_ = addLinear("v_proj", dModel, dModel, false, gen).first;
-  oWeight_ = addLinear("o_proj", dModel, dModel, false, gen).first;
+  if (valueOutput) {
+    vWeight_ = addLinear("v_proj", dModel, dModel, false, gen).first;
+    oWeight_ = addLinear("o_proj", dModel, dModel, false, gen).first;
+  }
   if (keyShift && queryKey) shift_ = register_parameter("k_shift", at::full({dModel}, 0.5, at::kFloat));
 }
 
@@ -125,6 +140,8 @@ at::Tensor Mixer::keys(const at::Tensor& x) const {
 }
 
 at::Tensor Mixer::values(const at::Tensor& x) const { return project(x, vWeight_); }
+
+Generators Mixer::generators(const at::Tensor&) { return {}; }
 
 at::Tensor Mixer::forward(const at::Tensor& x) {
   auto h = headOutputs(x);                    // [B, H, L, d_v]

@@ -41,6 +41,18 @@ class RetNet : public Mixer {
 
   at::Tensor headOutputs(const at::Tensor& x) override { return at::matmul(materialize(x), values(x)); }
 
+  /// C = q (scaled), B = k, log a = log gamma_h at every position (one decay per head).
+  Generators generators(const at::Tensor& x) override {
+    auto xd = x.to(at::kDouble);
+    Generators g;
+    g.C = queries(xd).contiguous();
+    g.B = keys(xd).contiguous();
+    std::vector<double> logGamma(heads());
+    for (int h = 0; h < heads(); ++h) logGamma[h] = std::log(decay(h));
+    g.logA = at::tensor(logGamma, xd.options()).unsqueeze(1).expand({heads(), x.size(-2)}).contiguous();
+    return g;
+  }
+
   at::Tensor recurrentHeadOutputs(const at::Tensor& x) override {
     auto q = queries(x);  // [B, H, L, d_k]
     auto k = keys(x);
@@ -62,10 +74,8 @@ class RetNet : public Mixer {
     return at::cat(outs, -2);
   }
 
-  double theoreticalStateSize(int) const override { return static_cast<double>(keyDim()) * valueDim(); }
-  std::string tssFormula() const override {
-    return "d_k*d_v = " + std::to_string(keyDim()) + "*" + std::to_string(valueDim());
-  }
+  double theoreticalStateSize(int) const override { return keyValueStateSize(); }
+  std::string tssFormula() const override { return keyValueFormula(); }
 };
 
 }  // namespace

@@ -69,6 +69,8 @@ struct Block : Module {
     mo.window = cfg.window;
     mo.convKernel = cfg.convKernel;
     mo.stateSize = cfg.stateSize;
+    mo.expand = cfg.expand;
+    mo.dtRank = cfg.dtRank;
     mo.filterLength = cfg.filterLength > 0 ? cfg.filterLength : cfg.maxLength;
     mixer = register_module("mixer", makeMixer(kind, cfg.dModel, cfg.numHeads, &gen, mo));
     norm2 = makeNorm(*this, "norm2", cfg.dModel, ln);
@@ -133,6 +135,8 @@ void validateConfig(const ModelConfig& c, const std::string& path) {
   if (c.convKernel < 1) bad("conv_kernel must be at least 1, got " + std::to_string(c.convKernel));
   if (c.stateSize < 1) bad("state_size must be at least 1, got " + std::to_string(c.stateSize));
   if (c.filterLength < 0) bad("filter_length must not be negative, got " + std::to_string(c.filterLength));
+  if (c.expand < 1) bad("expand must be at least 1, got " + std::to_string(c.expand));
+  if (c.dtRank < 0) bad("dt_rank must not be negative (0: automatic), got " + std::to_string(c.dtRank));
   if (c.filterLength == 0 && c.maxLength < 1 &&
       std::find(c.mixers.begin(), c.mixers.end(), "hyena") != c.mixers.end())
     bad("hyena needs filter_length (or max_length) of at least 1");
@@ -205,6 +209,8 @@ ModelConfig ModelConfig::fromJson(const std::string& jsonText, const std::string
   c.convKernel = getInt({"conv_kernel"}, c.convKernel);
   c.stateSize = getInt({"state_size"}, c.stateSize);
   c.filterLength = getInt({"filter_length"}, c.filterLength);
+  c.expand = getInt({"expand"}, c.expand);
+  c.dtRank = getInt({"dt_rank", "time_step_rank"}, c.dtRank);
 
   const nlohmann::json* mx = find({"mixers"});
   if (!mx) throw InputError(path + ": missing field \"mixers\" (one mixer kind per layer)");
@@ -252,6 +258,8 @@ std::string ModelConfig::toJson() const {
   j["conv_kernel"] = convKernel;
   j["state_size"] = stateSize;
   j["filter_length"] = filterLength;
+  j["expand"] = expand;
+  j["dt_rank"] = dtRank;
   j["torch_dtype"] = "float32";
   return j.dump(2) + "\n";
 }
@@ -306,10 +314,11 @@ std::unique_ptr<EssLm> EssLm::fromTensors(const ModelConfig& cfg, const NamedTen
                          return s;
                        }());
   }
-  // lti_ssm parameters must also give stable discrete decays; the mixer checks them (InputError
-  // naming the channel) whenever it runs, so run it once on one zero step to name the layer here.
+  // lti_ssm and mamba parameters must also give stable discrete decays; the mixer checks them
+  // (InputError naming the channel) whenever it runs, so run it once on one zero step to name the
+  // layer here.
   for (int i = 0; i < cfg.numLayers(); ++i) {
-    if (cfg.mixers[i] != "lti_ssm") continue;
+    if (cfg.mixers[i] != "lti_ssm" && cfg.mixers[i] != "mamba") continue;
     try {
       m->impl_->net->blocks[i]->mixer->materialize(at::zeros({1, cfg.dModel}, at::kDouble));
     } catch (const InputError& e) {
