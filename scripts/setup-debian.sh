@@ -9,7 +9,7 @@ PACKAGES=(
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev libgl-dev
   libqcustomplot-dev
   libtorch-dev libeigen3-dev nlohmann-json3-dev libzip-dev
-  libopenblas0-serial  # optimized BLAS/LAPACK behind LibTorch (Debian defaults to the reference netlib one)
+  libopenblas0-pthread  # optimized, thread-safe BLAS/LAPACK behind LibTorch (Debian defaults to the reference one)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -55,12 +55,13 @@ void EssCurveView::setSeries(const QVector<EssSeries>& series, const QString& ti
     // With several heads the legend names each head once (tolerance-ESS, solid) and the line
     // styles once (entropy-ESS dashed, TSS dotted), instead of three entries per head.
     QCPGraph* tol = addGraph();
-    tol->setName(several ? s.name + tr(": tolerance-ESS") : tr("tolerance-ESS"));
+    const QString total = s.isTotal() ? tr("total ") : QString();
+    tol->setName(several ? s.name + tr(": tolerance-ESS") : total + tr("tolerance-ESS"));
     tol->setPen(QPen(color, i == 0 ? 2.0 : 1.3));
     tol->setData(s.splits, s.tolerance, true);
 
     QCPGraph* ent = addGraph();
-    ent->setName(several ? tr("entropy-ESS (dashed)") : tr("entropy-ESS"));
+    ent->setName(several ? tr("entropy-ESS (dashed)") : total + tr("entropy-ESS"));
     if (several && i > 0) ent->removeFromLegend();
     ent->setPen(QPen(several ? color : colormaps::seriesColor(1), i == 0 ? 2.0 : 1.3, Qt::DashLine));
     ent->setData(s.splits, s.entropy, true);
@@ -70,7 +71,7 @@ void EssCurveView::setSeries(const QVector<EssSeries>& series, const QString& ti
     if (anyTss) {
       // QCPGraph leaves gaps at NaN, so unknown TSS values are skipped.
       QCPGraph* tss = addGraph();
-      tss->setName(several ? tr("theoretical state size (dotted)") : tr("theoretical state size"));
+      tss->setName(several ? tr("theoretical state size (dotted)") : total + tr("theoretical state size"));
       if (several && i > 0) tss->removeFromLegend();
       tss->setPen(QPen(several ? color.darker(130) : QColor(90, 90, 90), 1.3, Qt::DotLine));
       tss->setData(s.splits, s.tss, true);
@@ -134,11 +135,21 @@ QString EssCurveView::readout(int split) const {
   const auto at = [best](const QVector<double>& v) {
     return best < v.size() ? v[best] : std::numeric_limits<double>::quiet_NaN();
   };
+  if (s.isTotal() && std::isfinite(at(s.tss))) {
+    // Totals run to thousands: a compact line, "tolerance-ESS / TSS (utilization)" first.
+    QString text = tr("s = %1: ESS %2 / TSS %3")
+                       .arg(int(s.splits[best]))
+                       .arg(at(s.tolerance), 0, 'g', 6)
+                       .arg(at(s.tss), 0, 'g', 6);
+    if (std::isfinite(at(s.utilization))) text += tr(" (%1 %)").arg(100.0 * at(s.utilization), 0, 'f', 1);
+    return text + tr("; entropy %1").arg(at(s.entropy), 0, 'f', 1);
+  }
   QString text = tr("s = %1: tolerance-ESS %2, entropy-ESS %3")
                      .arg(int(s.splits[best]))
                      .arg(at(s.tolerance), 0, 'g', 4)
                      .arg(at(s.entropy), 0, 'f', 2);
   if (std::isfinite(at(s.tss))) text += tr(", TSS %1").arg(at(s.tss), 0, 'g', 6);
+  if (std::isfinite(at(s.utilization))) text += tr(" (%1 %)").arg(100.0 * at(s.utilization), 0, 'f', 1);
   return text;
 }
 
@@ -202,7 +213,10 @@ void EssCurveView::leaveEvent(QEvent* event) {
 }
 
 QString EssCurveView::toCsv() const {
-  QString out = QStringLiteral("series,split,tolerance_ess,entropy_ess,tss\n");
+  bool anyTotal = false;
+  for (const EssSeries& s : series_) anyTotal = anyTotal || s.isTotal();
+  QString out = QStringLiteral("series,split,tolerance_ess,entropy_ess,tss");
+  out += anyTotal ? QStringLiteral(",utilization\n") : QStringLiteral("\n");
   for (const EssSeries& s : series_) {
     for (int i = 0; i < s.splits.size(); ++i) {
       const auto at = [i](const QVector<double>& v) {
@@ -210,7 +224,7 @@ QString EssCurveView::toCsv() const {
       };
       out += s.name + QLatin1Char(',') + csvNumber(s.splits[i]) + QLatin1Char(',') +
              at(s.tolerance) + QLatin1Char(',') + at(s.entropy) + QLatin1Char(',') + at(s.tss) +
-             QLatin1Char('\n');
+             (anyTotal ? QLatin1Char(',') + at(s.utilization) : QString()) + QLatin1Char('\n');
     }
   }
   return out;

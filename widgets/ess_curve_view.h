@@ -7,12 +7,16 @@
 #include "plot_view.h"
 
 /// The ESS curve of one head: values at splits[i]; `tss` may be empty or hold NaN (unknown).
+/// A total over heads (a layer or a channel group, ess/aggregate.h) also carries its
+/// utilization ESS / TSS per split: the legend then says "total" and the readout shows it.
 struct EssSeries {
-  QString name;  ///< "head 0"
+  QString name;  ///< "head 0", "layer total", "channels 0-7"
   QVector<double> splits;
   QVector<double> tolerance;
   QVector<double> entropy;
   QVector<double> tss;
+  QVector<double> utilization;  ///< totals only (empty for one head); NaN where the TSS is unknown
+  bool isTotal() const { return !utilization.isEmpty(); }
 };
 
 class EssCurveView : public PlotView {

@@ -1,5 +1,6 @@
 #include "heatmap_view.h"
 
+#include <QTimer>
 #include <QToolTip>
 #include <algorithm>
 #include <cmath>
@@ -50,6 +51,21 @@ HeatmapView::HeatmapView(QWidget* parent) : PlotView(parent) {
   // After linking: the colour scale pushes its own gradient onto the map.
   colorScale_->setGradient(colormaps::viridis());
   map_->setGradient(colormaps::viridis());
+  // Tiled mode: the detail tile, drawn over the overview (created before the outline items so
+  // that they stay on top), sharing the colour scale.
+  detailMap_ = new QCPColorMap(xAxis, yAxis);
+  detailMap_->setInterpolate(false);
+  detailMap_->setTightBoundary(false);
+  detailMap_->setColorScale(colorScale_);
+  detailMap_->setGradient(colormaps::viridis());
+  detailMap_->data()->clear();
+  detailMap_->setVisible(false);
+  tileTimer_ = new QTimer(this);
+  tileTimer_->setSingleShot(true);
+  tileTimer_->setInterval(100);
+  connect(tileTimer_, &QTimer::timeout, this, &HeatmapView::requestTileNow);
+  connect(xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] { scheduleTileRequest(); });
+  connect(yAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] { scheduleTileRequest(); });
   auto* group = new QCPMarginGroup(this);
   axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);
   colorScale_->setMarginGroup(QCP::msBottom | QCP::msTop, group);
@@ -76,6 +92,10 @@ HeatmapView::HeatmapView(QWidget* parent) : PlotView(parent) {
 }
 
 void HeatmapView::setOperator(int length, const QVector<double>& values, const QString& title) {
+  tiled_ = false;
+  overview_ = detail_ = HeatmapTile();
+  detailMap_->data()->clear();
+  detailMap_->setVisible(false);
   length_ = std::max(0, length);
   values_ = values;
   for (QCPAxis* axis : {xAxis, yAxis})
@@ -91,6 +111,11 @@ void HeatmapView::setOperator(int length, const QVector<double>& values, const Q
 void HeatmapView::clear() {
   length_ = 0;
   values_.clear();
+  tiled_ = false;
+  overview_ = detail_ = HeatmapTile();
+  tileTimer_->stop();
+  detailMap_->data()->clear();
+  detailMap_->setVisible(false);
   map_->data()->clear();
   setTitle(tr("no operator"));
   colorScale_->axis()->setLabel(QString());
@@ -103,7 +128,168 @@ void HeatmapView::clear() {
 double HeatmapView::valueAt(int row, int col) const {
   if (row < 0 || col < 0 || row >= length_ || col >= length_)
     return std::numeric_limits<double>::quiet_NaN();
-  return values_[row * length_ + col];
+  if (!tiled_) return values_[row * length_ + col];
+  const HeatmapTile& t = !detail_.isEmpty() && detail_.covers(row, col) ? detail_ : overview_;
+  if (!t.covers(row, col)) return std::numeric_limits<double>::quiet_NaN();
+  const int i = (row - t.firstRow) / t.rowStep, j = (col - t.firstColumn) / t.columnStep;
+  return t.values.value(i * t.columns + j, std::numeric_limits<double>::quiet_NaN());
+}
+
+bool HeatmapView::sampleAt(int row, int col, int* sampleRow, int* sampleColumn, bool* exact) const {
+  if (row < 0 || col < 0 || row >= length_ || col >= length_) return false;
+  if (!tiled_) {
+    *sampleRow = row, *sampleColumn = col, *exact = true;
+    return true;
+  }
+  const HeatmapTile& t = !detail_.isEmpty() && detail_.covers(row, col) ? detail_ : overview_;
+  if (!t.covers(row, col)) return false;
+  *sampleRow = t.firstRow + (row - t.firstRow) / t.rowStep * t.rowStep;
+  *sampleColumn = t.firstColumn + (col - t.firstColumn) / t.columnStep * t.columnStep;
+  *exact = t.isExact();
+  return true;
+}
+
+void HeatmapView::setTiledOperator(int length, const HeatmapTile& overview, const QString& title) {
+  // Another head or layer of the same length: keep the user's zoom and fetch its detail.
+  const bool keepView = tiled_ && userView_ && length == length_;
+  tiled_ = true;
+  length_ = std::max(0, length);
+  values_.clear();
+  overview_ = overview;
+  if (overview_.values.size() != overview_.rows * overview_.columns)
+    overview_.values.resize(overview_.rows * overview_.columns);
+  detail_ = HeatmapTile();
+  detailMap_->data()->clear();
+  detailMap_->setVisible(false);
+  for (QCPAxis* axis : {xAxis, yAxis})
+    static_cast<MatrixTicker*>(axis->ticker().data())->length = length_;
+  setTitle(title.isEmpty() ? tr("operator T (L = %1, overview 1:%2)").arg(length_).arg(overview_.rowStep) : title);
+  rebuildMap();
+  updateOutline();
+  if (keepView) {
+    replot();
+    scheduleTileRequest();
+  } else {
+    userView_ = false;
+    resetView();
+  }
+}
+
+void HeatmapView::setDetailTile(const HeatmapTile& tile) {
+  if (!tiled_ || tile.isEmpty() || tile.values.size() != tile.rows * tile.columns) return;
+  detail_ = tile;
+  fillMap(detailMap_, detail_);
+  detailMap_->setVisible(true);
+  replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HeatmapView::setTileDelay(int ms) { tileTimer_->setInterval(std::max(0, ms)); }
+
+void HeatmapView::scheduleTileRequest() {
+  if (tiled_ && length_ >= 2) tileTimer_->start();
+}
+
+void HeatmapView::requestTileNow() {
+  tileTimer_->stop();
+  if (!tiled_ || length_ < 2) return;
+  const QRect rect = axisRect()->rect();
+  if (rect.width() < 2 || rect.height() < 2) return;
+  // The visible cells, at least two in each direction.
+  const auto span = [this](const QCPRange& range, int* begin, int* end) {
+    *begin = std::clamp(static_cast<int>(std::floor(range.lower + 0.5)), 0, length_ - 1);
+    *end = std::clamp(static_cast<int>(std::ceil(range.upper + 0.5)), *begin + 1, length_);
+    if (*end - *begin < 2) {
+      if (*end < length_) ++*end;
+      else --*begin;
+    }
+  };
+  int c0, c1, r0, r1;
+  span(xAxis->range(), &c0, &c1);
+  span(yAxis->range(), &r0, &r1);
+  const double ratio = devicePixelRatioF();
+  const int maxColumns = std::max(2, static_cast<int>(rect.width() * ratio));
+  const int maxRows = std::max(2, static_cast<int>(rect.height() * ratio));
+  const int needColumn = std::max(1, (c1 - c0 + maxColumns - 1) / maxColumns);
+  const int needRow = std::max(1, (r1 - r0 + maxRows - 1) / maxRows);
+  if (overview_.columnStep <= needColumn && overview_.rowStep <= needRow) {
+    // The overview is already as fine as the screen.
+    if (!detail_.isEmpty()) {
+      detail_ = HeatmapTile();
+      detailMap_->data()->clear();
+      detailMap_->setVisible(false);
+      replot(QCustomPlot::rpQueuedReplot);
+    }
+    return;
+  }
+  if (!detail_.isEmpty() && detail_.firstRow <= r0 && detail_.firstColumn <= c0 && detail_.rowEnd() >= r1 &&
+      detail_.columnEnd() >= c1 && detail_.rowStep <= needRow && detail_.columnStep <= needColumn)
+    return;  // the detail drawn covers the view finely enough
+  emit tileRequested(r0, r1, c0, c1, maxRows, maxColumns);
+}
+
+double HeatmapView::display(double v) const {
+  if (scale_ == Scale::Linear) return v;
+  if (!std::isfinite(v)) return std::numeric_limits<double>::quiet_NaN();
+  if (v == 0) return zeroLevel_;
+  return std::max(logFloor_, std::log10(std::abs(v)));
+}
+
+void HeatmapView::fillMap(QCPColorMap* map, const HeatmapTile& t) const {
+  auto* data = map->data();
+  if (t.isEmpty()) {
+    data->clear();
+    return;
+  }
+  // Cell (i, j) covers the block of steps that starts at its sample; QCustomPlot needs two
+  // cells per direction to give them a width, so a single one is drawn as two halves.
+  const auto axis = [](int first, int step, int n, int* size, QCPRange* range) {
+    if (n >= 2) {
+      const double lo = first + (step - 1) / 2.0;
+      *size = n;
+      *range = QCPRange(lo, lo + double(n - 1) * step);
+    } else {
+      *size = 2;
+      *range = QCPRange(first - 0.5 + 0.25 * step, first - 0.5 + 0.75 * step);
+    }
+  };
+  int keySize, valueSize;
+  QCPRange keyRange, valueRange;
+  axis(t.firstColumn, t.columnStep, t.columns, &keySize, &keyRange);
+  axis(t.firstRow, t.rowStep, t.rows, &valueSize, &valueRange);
+  data->setSize(keySize, valueSize);
+  data->setRange(keyRange, valueRange);
+  for (int i = 0; i < valueSize; ++i)
+    for (int j = 0; j < keySize; ++j)
+      data->setCell(j, i, display(t.values[std::min(i, t.rows - 1) * t.columns + std::min(j, t.columns - 1)]));
+}
+
+void HeatmapView::rebuildTiles() {
+  // The colour scale comes from the overview alone, so zooming never changes it.
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  if (scale_ == Scale::Linear) {
+    for (double v : overview_.values)
+      if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+    colorScale_->axis()->setLabel(QStringLiteral("T[r, c]"));
+  } else {
+    double maxLog = -std::numeric_limits<double>::infinity(), minLog = -maxLog;
+    for (double v : overview_.values) {
+      if (!std::isfinite(v) || v == 0) continue;
+      const double l = std::log10(std::abs(v));
+      maxLog = std::max(maxLog, l);
+      minLog = std::min(minLog, l);
+    }
+    if (!std::isfinite(maxLog)) maxLog = 0, minLog = -1;
+    logFloor_ = std::max(minLog, maxLog - 10.0);
+    zeroLevel_ = logFloor_ - std::max(0.25, 0.04 * (maxLog - logFloor_));
+    lo = zeroLevel_;
+    hi = maxLog;
+    colorScale_->axis()->setLabel(QStringLiteral("log10 |T[r, c]|"));
+  }
+  if (!std::isfinite(lo) || !std::isfinite(hi)) lo = 0, hi = 1;
+  if (hi <= lo) hi = lo + (lo == 0 ? 1.0 : std::abs(lo) * 1e-6 + 1e-12);
+  fillMap(map_, overview_);
+  if (!detail_.isEmpty()) fillMap(detailMap_, detail_);
+  map_->setDataRange(QCPRange(lo, hi));
 }
 
 void HeatmapView::setScale(Scale scale) {
@@ -114,6 +300,10 @@ void HeatmapView::setScale(Scale scale) {
 }
 
 void HeatmapView::rebuildMap() {
+  if (tiled_) {
+    rebuildTiles();
+    return;
+  }
   const int L = length_;
   auto* data = map_->data();
   if (L == 0) {
@@ -252,9 +442,16 @@ void HeatmapView::mouseMoveEvent(QMouseEvent* event) {
   if (length_ > 0 && axisRect()->rect().contains(event->pos())) {
     const int c = static_cast<int>(std::lround(xAxis->pixelToCoord(event->position().x())));
     const int r = static_cast<int>(std::lround(yAxis->pixelToCoord(event->position().y())));
-    if (r >= 0 && c >= 0 && r < length_ && c < length_) {
+    int sr = r, sc = c;
+    bool exact = true;
+    if (sampleAt(r, c, &sr, &sc, &exact)) {
       const double v = valueAt(r, c);
-      QString text = tr("row %1, column %2: T = %3").arg(r).arg(c).arg(v, 0, 'g', 6);
+      QString text = exact ? tr("row %1, column %2: T = %3").arg(r).arg(c).arg(v, 0, 'g', 6)
+                           : tr("row %1, column %2: T[%3, %4] = %5 (sample of a reduced-resolution tile, "
+                                "1 per %6 x %7 entries; zoom in for exact values)")
+                                 .arg(r).arg(c).arg(sr).arg(sc).arg(v, 0, 'g', 6)
+                                 .arg(detail_.covers(r, c) ? detail_.rowStep : overview_.rowStep)
+                                 .arg(detail_.covers(r, c) ? detail_.columnStep : overview_.columnStep);
       if (scale_ == Scale::Log10 && v != 0 && std::isfinite(v))
         text += tr(" (log10|T| = %1)").arg(std::log10(std::abs(v)), 0, 'f', 2);
       emit cellHovered(r, c, v);
@@ -320,6 +517,19 @@ void HeatmapView::resetView() {
 }
 
 QString HeatmapView::toCsv() const {
+  if (tiled_) {
+    // The overview's samples, labelled with their true row and column.
+    const HeatmapTile& t = overview_;
+    QString out = QStringLiteral("row");
+    for (int j = 0; j < t.columns; ++j) out += QLatin1Char(',') + QString::number(t.firstColumn + j * t.columnStep);
+    out += QLatin1Char('\n');
+    for (int i = 0; i < t.rows; ++i) {
+      out += QString::number(t.firstRow + i * t.rowStep);
+      for (int j = 0; j < t.columns; ++j) out += QLatin1Char(',') + csvNumber(t.values[i * t.columns + j]);
+      out += QLatin1Char('\n');
+    }
+    return out;
+  }
   QString out;
   out.reserve((length_ + 1) * (length_ + 1) * 8);
   out += QStringLiteral("row");

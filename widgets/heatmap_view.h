@@ -3,11 +3,35 @@
 // (linear or log10|T|, viridis), zoom and pan, a hover readout, and the Hankel block
 // H_s = T[s:, :s] of the current split outlined. Clicking sets the split to the nearest
 // column/row boundary; dragging the outline's edge moves it.
+// Long operators (too large to hold densely) use the tiled mode: the view knows the true
+// length L (axes, outline, clicks and hover in true matrix coordinates), draws a point-sampled
+// overview of the whole matrix, and after each zoom or pan (debounced) asks for a detail tile
+// of the visible region at about screen resolution (tileRequested), drawn over the overview.
 #pragma once
 #include <QRectF>
 #include <QVector>
 
 #include "plot_view.h"
+
+class QTimer;
+
+/// Point samples of an L x L matrix on a regular grid: value (i, j), row-major, is
+/// T[firstRow + i * rowStep, firstColumn + j * columnStep] (steps of 1: exact entries).
+/// Drawn with cell (i, j) covering the rowStep x columnStep block that starts at its sample.
+struct HeatmapTile {
+  int firstRow = 0, firstColumn = 0;
+  int rowStep = 1, columnStep = 1;
+  int rows = 0, columns = 0;
+  QVector<double> values;
+  bool isEmpty() const { return rows == 0 || columns == 0; }
+  bool isExact() const { return rowStep == 1 && columnStep == 1; }
+  int rowEnd() const { return firstRow + rows * rowStep; }        ///< first row not covered
+  int columnEnd() const { return firstColumn + columns * columnStep; }
+  /// Whether matrix cell (row, col) lies in the tile's covered blocks.
+  bool covers(int row, int col) const {
+    return row >= firstRow && col >= firstColumn && row < rowEnd() && col < columnEnd();
+  }
+};
 
 class HeatmapView : public PlotView {
   Q_OBJECT
@@ -21,8 +45,28 @@ class HeatmapView : public PlotView {
   void setOperator(int length, const QVector<double>& values, const QString& title = QString());
   void clear();
   int length() const { return length_; }
-  /// T[row, col] as given (NaN outside the matrix).
+  /// T[row, col] as given (NaN outside the matrix). In the tiled mode: the value of the sample
+  /// drawn at that cell (the detail tile where it covers the cell, else the overview).
   double valueAt(int row, int col) const;
+
+  /// Tiled mode: shows an operator of true length `length` from `overview`, a point-sampled
+  /// tile of the whole matrix (rows and columns starting at 0). The colour scale is fixed from
+  /// the overview's values. Replaces any detail tile; keeps the zoom when the view was tiled
+  /// at the same length and the user had zoomed (another head), else fits the whole matrix.
+  void setTiledOperator(int length, const HeatmapTile& overview, const QString& title = QString());
+  /// Draws `tile` (the answer to tileRequested) over the overview; ignored outside the tiled mode.
+  void setDetailTile(const HeatmapTile& tile);
+  bool isTiled() const { return tiled_; }
+  const HeatmapTile& overviewTile() const { return overview_; }
+  /// The detail tile drawn (empty when none: the overview is as fine as the screen).
+  const HeatmapTile& detailTile() const { return detail_; }
+  /// The sample drawn at matrix cell (row, col): its row and column, and whether it is the
+  /// exact entry (step 1). False outside the matrix.
+  bool sampleAt(int row, int col, int* sampleRow, int* sampleColumn, bool* exact) const;
+  /// Sends the pending tile request now instead of after the debounce (tests).
+  void requestTileNow();
+  /// Debounce between the last zoom or pan and tileRequested, in milliseconds (default 100).
+  void setTileDelay(int ms);
 
   void setScale(Scale scale);
   Scale scale() const { return scale_; }
@@ -43,10 +87,16 @@ class HeatmapView : public PlotView {
   QString toCsv() const override;
   QString figureName() const override { return QStringLiteral("heatmap"); }
   QCPColorMap* colorMap() const { return map_; }
+  /// The detail tile's colour map (tiled mode; empty data when no detail is drawn).
+  QCPColorMap* detailMap() const { return detailMap_; }
   QCPColorScale* colorScale() const { return colorScale_; }
 
  signals:
   void cellHovered(int row, int column, double value);
+  /// Tiled mode: the visible region, rows [rowBegin, rowEnd) x columns [columnBegin,
+  /// columnEnd), is wanted with at most maxRows x maxColumns samples (about one per screen
+  /// pixel). Answer with setDetailTile(). Not sent while the overview is already that fine.
+  void tileRequested(int rowBegin, int rowEnd, int columnBegin, int columnEnd, int maxRows, int maxColumns);
 
  protected:
   void onSplitChanged(int split) override;
@@ -60,6 +110,10 @@ class HeatmapView : public PlotView {
 
  private:
   void rebuildMap();
+  void rebuildTiles();
+  void fillMap(QCPColorMap* map, const HeatmapTile& tile) const;
+  double display(double v) const;  // value -> colour coordinate (linear or log10, tiled mode)
+  void scheduleTileRequest();
   void updateOutline();
   int splitFromCoordinate(double coordinate) const;
   bool nearOutlineEdge(const QPointF& pos, Qt::Orientation* orientation) const;
@@ -68,6 +122,12 @@ class HeatmapView : public PlotView {
   QVector<double> values_;
   Scale scale_ = Scale::Linear;
   QCPColorMap* map_ = nullptr;
+  QCPColorMap* detailMap_ = nullptr;
+  bool tiled_ = false;
+  HeatmapTile overview_;
+  HeatmapTile detail_;
+  QTimer* tileTimer_ = nullptr;
+  double logFloor_ = 0, zeroLevel_ = 0;  // tiled log10 scale: floor of the range, colour of exact zeros
   QCPColorScale* colorScale_ = nullptr;
   QCPItemRect* outline_ = nullptr;
   QCPItemText* outlineLabel_ = nullptr;

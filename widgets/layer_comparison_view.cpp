@@ -1,14 +1,27 @@
 #include "layer_comparison_view.h"
 
-#include <QRegularExpression>
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "colormaps.h"
 
+namespace {
+
+QString shortNumber(double v) {
+  if (!std::isfinite(v)) return QStringLiteral("–");
+  return QString::number(v, 'f', std::abs(v) < 10 ? 2 : (std::abs(v) < 1000 ? 1 : 0));
+}
+
+QString percent(double u) {
+  if (!std::isfinite(u)) return QStringLiteral("–");
+  return QString::number(100.0 * u, 'f', u < 0.1 ? 2 : 1) + QStringLiteral(" %");
+}
+
+}  // namespace
+
 LayerComparisonView::LayerComparisonView(QWidget* parent) : PlotView(parent) {
-  xAxis->setLabel(QStringLiteral("head"));
+  xAxis->setLabel(QStringLiteral("head or channel group"));
   yAxis->setLabel(QStringLiteral("layer"));
   yAxis->setRangeReversed(true);
   xAxis->grid()->setVisible(false);
@@ -30,31 +43,164 @@ LayerComparisonView::LayerComparisonView(QWidget* parent) : PlotView(parent) {
   current_ = new QCPItemRect(this);
   current_->setPen(QPen(QColor(255, 60, 60), 2.5));
   current_->setVisible(false);
+
+  // The bars panel above the grid (the grid and its colour scale move to row 2).
+  plotLayout()->insertRow(1);
+  barsRect_ = new QCPAxisRect(this);
+  plotLayout()->addElement(1, 0, barsRect_);
+  plotLayout()->setRowStretchFactor(1, 1.3);
+  plotLayout()->setRowStretchFactor(2, 1.0);
+  auto* left = new QCPMarginGroup(this);
+  barsRect_->setMarginGroup(QCP::msLeft | QCP::msRight, left);
+  xAxis->axisRect()->setMarginGroup(QCP::msLeft | QCP::msRight, left);
+  QCPAxis* bx = barsRect_->axis(QCPAxis::atBottom);
+  QCPAxis* by = barsRect_->axis(QCPAxis::atLeft);
+  for (QCPAxis* a : {bx, by}) {
+    a->setLabelFont(xAxis->labelFont());
+    a->setTickLabelFont(xAxis->tickLabelFont());
+  }
+  bx->grid()->setVisible(false);
+  bx->setTickLength(0, 0);
+  bx->setSubTicks(false);
+  by->setScaleType(QCPAxis::stLogarithmic);
+  by->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
+  by->setNumberFormat(QStringLiteral("gb"));
+  by->setLabel(QStringLiteral("layer total (mean over splits)"));
+
+  auto* barsGroup = new QCPBarsGroup(this);
+  barsGroup->setSpacing(1);
+  const struct {
+    QCPBars** bars;
+    QString name;
+    QColor color;
+  } kinds[] = {{&tolBars_, QStringLiteral("total tolerance-ESS"), colormaps::seriesColor(0)},
+               {&entBars_, QStringLiteral("total entropy-ESS"), colormaps::seriesColor(1)},
+               {&tssBars_, QStringLiteral("total theoretical state size"), QColor(150, 150, 150)}};
+  barsLegend_ = new QCPLegend;
+  barsRect_->insetLayout()->addElement(barsLegend_, Qt::AlignTop | Qt::AlignHCenter);
+  barsLegend_->setLayer(QStringLiteral("legend"));
+  QFont lf = font();
+  lf.setPointSizeF(8.5);
+  barsLegend_->setFont(lf);
+  barsLegend_->setBrush(QColor(255, 255, 255, 220));
+  barsLegend_->setFillOrder(QCPLayoutGrid::foColumnsFirst);  // one row: keeps clear of the bars
+  barsLegend_->setWrap(3);
+  for (const auto& k : kinds) {
+    auto* b = new QCPBars(bx, by);
+    b->setName(k.name);
+    b->setPen(QPen(k.color.darker(120)));
+    b->setBrush(k.color);
+    b->setWidth(0.26);
+    b->setBarsGroup(barsGroup);
+    b->removeFromLegend();
+    b->addToLegend(barsLegend_);
+    *k.bars = b;
+  }
   clear();
 }
 
 void LayerComparisonView::clear() {
   layerLabels_.clear();
   values_.clear();
+  columnLabels_.clear();
   valueLabel_.clear();
+  totals_.clear();
   setTitle(tr("layer comparison (not computed)"));
+  rebuildBars();
   rebuild();
 }
 
-void LayerComparisonView::setData(const QStringList& layerLabels,
-                                  const QVector<QVector<double>>& values,
-                                  const QString& valueLabel, const QString& title) {
+void LayerComparisonView::setData(const QStringList& layerLabels, const QVector<QVector<double>>& values,
+                                  const QString& valueLabel, const QString& title,
+                                  const QVector<QStringList>& columnLabels) {
   layerLabels_ = layerLabels;
   values_ = values;
   valueLabel_ = valueLabel;
+  columnLabels_ = columnLabels;
   setTitle(title.isEmpty() ? tr("%1 of every layer and head").arg(valueLabel) : title);
   rebuild();
+}
+
+void LayerComparisonView::setTotals(const QVector<LayerTotals>& totals) {
+  totals_ = totals;
+  rebuildBars();
+  replot();
 }
 
 int LayerComparisonView::maxHeads() const {
   int h = 0;
   for (const auto& row : values_) h = std::max<int>(h, row.size());
   return h;
+}
+
+QString LayerComparisonView::columnLabel(int layer, int column) const {
+  if (layer >= 0 && layer < columnLabels_.size() && column >= 0 && column < columnLabels_[layer].size())
+    return columnLabels_[layer][column];
+  return QString::number(column);
+}
+
+QString LayerComparisonView::layerLabel(int layer) const {
+  if (layer >= 0 && layer < layerLabels_.size()) return layerLabels_[layer];
+  if (layer >= 0 && layer < totals_.size()) return totals_[layer].label;
+  return QString::number(layer);
+}
+
+void LayerComparisonView::rebuildBars() {
+  for (QCPItemText* t : barLabels_) removeItem(t);
+  barLabels_.clear();
+  QCPAxis* bx = barsRect_->axis(QCPAxis::atBottom);
+  QCPAxis* by = barsRect_->axis(QCPAxis::atLeft);
+  const int n = totals_.size();
+  QVector<double> keys, tol, ent, tss;
+  double lo = std::numeric_limits<double>::infinity(), hi = 0;
+  for (int l = 0; l < n; ++l) {
+    const LayerTotals& t = totals_[l];
+    keys << l;
+    tol << t.tolerance;
+    ent << t.entropy;
+    tss << t.tss;
+    for (double v : {t.tolerance, t.entropy, t.tss})
+      if (std::isfinite(v) && v > 0) lo = std::min(lo, v), hi = std::max(hi, v);
+  }
+  // NaN or non-positive values draw no bar (the log axis has no zero).
+  const auto positive = [](QVector<double> v) {
+    for (double& x : v)
+      if (!(std::isfinite(x) && x > 0)) x = std::numeric_limits<double>::quiet_NaN();
+    return v;
+  };
+  tolBars_->setData(keys, positive(tol), true);
+  entBars_->setData(keys, positive(ent), true);
+  tssBars_->setData(keys, positive(tss), true);
+  if (!std::isfinite(lo)) lo = 1, hi = 10;
+  const double bottom = std::pow(10.0, std::floor(std::log10(lo))) / 2.0;
+  const double top = hi * 15.0;  // room for the utilization labels and the legend
+  for (QCPBars* b : bars()) b->setBaseValue(bottom);
+  by->setRange(bottom, top);
+  bx->setRange(-0.6, std::max(0, n - 1) + 0.6);
+
+  auto ticker = QSharedPointer<QCPAxisTickerText>::create();
+  for (int l = 0; l < n; ++l) ticker->addTick(l, totals_[l].label.isEmpty() ? QString::number(l) : totals_[l].label);
+  bx->setTicker(ticker);
+  bx->setTickLabelRotation(n > 5 ? -30 : 0);
+
+  // Utilization above each layer's bars.
+  for (int l = 0; l < n; ++l) {
+    const LayerTotals& t = totals_[l];
+    double barTop = bottom;
+    for (double v : {t.tolerance, t.entropy, t.tss})
+      if (std::isfinite(v) && v > 0) barTop = std::max(barTop, v);
+    auto* label = new QCPItemText(this);
+    label->setClipAxisRect(barsRect_);
+    label->position->setAxes(bx, by);
+    label->position->setCoords(l, barTop * 1.15);
+    label->setPositionAlignment(Qt::AlignHCenter | Qt::AlignBottom);
+    QFont f = font();
+    f.setPointSizeF(n > 8 ? 7.5 : 8.5);
+    label->setFont(f);
+    label->setText(n > 8 ? percent(t.utilization) : tr("util. %1").arg(percent(t.utilization)));
+    barLabels_.append(label);
+  }
+  barsLegend_->setVisible(n > 0);
 }
 
 void LayerComparisonView::rebuild() {
@@ -95,23 +241,26 @@ void LayerComparisonView::rebuild() {
 
   // Value labels, dark on the bright end of viridis, white on the dark end.
   if (layers * heads <= 1024) {
+    QFont f = font();
+    f.setPointSizeF(heads > 12 ? 7.0 : 8.5);
     for (int l = 0; l < layers; ++l)
       for (int h = 0; h < values_[l].size(); ++h) {
         const double v = values_[l][h];
         auto* t = new QCPItemText(this);
         t->position->setCoords(h, l);
+        t->setFont(f);
         t->setText(std::isfinite(v) ? QString::number(v, 'f', v < 10 ? 2 : 1) : QStringLiteral("–"));
         const double frac = std::isfinite(v) ? (v - lo) / (hi - lo) : 0.0;
         t->setColor(frac > 0.6 ? Qt::black : Qt::white);
         t->setClipToAxisRect(true);
+        t->setClipAxisRect(xAxis->axisRect());  // axisRect() is now the bars panel (first in the layout)
         labels_.append(t);
       }
   }
 
-  // Axis ticks: layer labels on the left, head indices at the bottom.
+  // Axis ticks: layer labels on the left, column indices at the bottom.
   auto layerTicker = QSharedPointer<QCPAxisTickerText>::create();
-  for (int l = 0; l < layers; ++l)
-    layerTicker->addTick(l, l < layerLabels_.size() ? layerLabels_[l] : QString::number(l));
+  for (int l = 0; l < layers; ++l) layerTicker->addTick(l, layerLabel(l));
   yAxis->setTicker(layerTicker);
   auto headTicker = QSharedPointer<QCPAxisTickerText>::create();
   const int step = std::max(1, heads / 16);
@@ -136,7 +285,7 @@ void LayerComparisonView::setCurrentHead(int layer, int head) {
 }
 
 QPoint LayerComparisonView::cellAt(const QPointF& pos) const {
-  if (!axisRect()->rect().contains(pos.toPoint())) return {-1, -1};
+  if (!xAxis->axisRect()->rect().contains(pos.toPoint())) return {-1, -1};
   const int h = int(std::lround(xAxis->pixelToCoord(pos.x())));
   const int l = int(std::lround(yAxis->pixelToCoord(pos.y())));
   if (l < 0 || l >= values_.size() || h < 0 || h >= values_[l].size()) return {-1, -1};
@@ -145,6 +294,16 @@ QPoint LayerComparisonView::cellAt(const QPointF& pos) const {
 
 QPointF LayerComparisonView::cellCenter(int layer, int head) const {
   return {xAxis->coordToPixel(head), yAxis->coordToPixel(layer)};
+}
+
+int LayerComparisonView::barLayerAt(const QPointF& pos) const {
+  if (!barsRect_->rect().contains(pos.toPoint())) return -1;
+  const int l = int(std::lround(barsRect_->axis(QCPAxis::atBottom)->pixelToCoord(pos.x())));
+  return l >= 0 && l < totals_.size() ? l : -1;
+}
+
+QPointF LayerComparisonView::barCenter(int layer) const {
+  return {barsRect_->axis(QCPAxis::atBottom)->coordToPixel(layer), double(barsRect_->rect().center().y())};
 }
 
 void LayerComparisonView::mousePressEvent(QMouseEvent* event) {
@@ -156,19 +315,28 @@ void LayerComparisonView::mouseReleaseEvent(QMouseEvent* event) {
   if (event->button() == Qt::LeftButton && (event->position() - pressPos_).manhattanLength() <= 3) {
     const QPoint cell = cellAt(event->position());
     if (cell.x() >= 0) emit headActivated(cell.y(), cell.x());
+    const int layer = barLayerAt(event->position());
+    if (layer >= 0) emit layerActivated(layer);
   }
   PlotView::mouseReleaseEvent(event);
 }
 
 void LayerComparisonView::mouseMoveEvent(QMouseEvent* event) {
   const QPoint cell = cellAt(event->position());
+  const int barLayer = barLayerAt(event->position());
   if (cell.x() >= 0) {
-    const QString layer = cell.y() < layerLabels_.size() ? layerLabels_[cell.y()] : QString::number(cell.y());
-    emit hoverChanged(tr("layer %1, head %2: %3 = %4 (click to open)")
-                          .arg(layer)
-                          .arg(cell.x())
+    emit hoverChanged(tr("layer %1, %2: %3 = %4 (click to open)")
+                          .arg(layerLabel(cell.y()))
+                          .arg(columnLabel(cell.y(), cell.x()))
                           .arg(valueLabel_)
                           .arg(values_[cell.y()][cell.x()], 0, 'g', 5));
+    setCursor(Qt::PointingHandCursor);
+  } else if (barLayer >= 0) {
+    const LayerTotals& t = totals_[barLayer];
+    emit hoverChanged(tr("layer %1 total (means over splits): tolerance-ESS %2, entropy-ESS %3, TSS %4, "
+                         "utilization %5 (click to open)")
+                          .arg(t.label, shortNumber(t.tolerance), shortNumber(t.entropy), shortNumber(t.tss),
+                               percent(t.utilization)));
     setCursor(Qt::PointingHandCursor);
   } else {
     unsetCursor();
@@ -176,20 +344,17 @@ void LayerComparisonView::mouseMoveEvent(QMouseEvent* event) {
   PlotView::mouseMoveEvent(event);
 }
 
-void LayerComparisonView::resizeEvent(QResizeEvent* event) { PlotView::resizeEvent(event); }
-
 QString LayerComparisonView::toCsv() const {
-  // Third column named after the value: "mean tolerance-ESS" -> mean_tolerance_ess.
-  QString column = valueLabel_.toLower();
-  column.replace(QRegularExpression(QStringLiteral("[^a-z0-9]+")), QStringLiteral("_"));
-  column = column.trimmed();
-  while (column.startsWith(QLatin1Char('_'))) column.remove(0, 1);
-  while (column.endsWith(QLatin1Char('_'))) column.chop(1);
-  if (column.isEmpty()) column = QStringLiteral("value");
-  QString out = QStringLiteral("layer,head,") + column + QLatin1Char('\n');
+  QString out = QStringLiteral("layer,head,mean_tolerance_ess,mean_entropy_ess,mean_tss,mean_utilization\n");
+  const auto num = [](double v) { return std::isnan(v) ? QString() : csvNumber(v); };
+  for (int l = 0; l < totals_.size(); ++l) {
+    const LayerTotals& t = totals_[l];
+    out += QString::number(l) + QStringLiteral(",total,") + num(t.tolerance) + QLatin1Char(',') + num(t.entropy) +
+           QLatin1Char(',') + num(t.tss) + QLatin1Char(',') + num(t.utilization) + QLatin1Char('\n');
+  }
   for (int l = 0; l < values_.size(); ++l)
     for (int h = 0; h < values_[l].size(); ++h)
-      out += QString::number(l) + QLatin1Char(',') + QString::number(h) + QLatin1Char(',') +
-             csvNumber(values_[l][h]) + QLatin1Char('\n');
+      out += QString::number(l) + QLatin1Char(',') + columnLabel(l, h) + QLatin1Char(',') + num(values_[l][h]) +
+             QStringLiteral(",,,\n");
   return out;
 }

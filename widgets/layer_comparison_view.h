@@ -1,55 +1,95 @@
-// LayerComparisonView: one number per layer and head at once (the mean tolerance-ESS over
-// splits, say) as a grid: layers as rows (layer 0 at the top), heads as columns, each cell
-// labelled with its value. Layers with fewer heads leave cells empty. Clicking a cell emits
-// headActivated(layer, head).
+// LayerComparisonView: every layer at once, in two panels.
+//  - Top: grouped bars per layer (log scale): the layer's total tolerance-ESS, total entropy-ESS
+//    and total theoretical state size (TSS), each a mean over splits, with the utilization
+//    (ESS / TSS) written above each layer. Readable for 1-16 layers and any mixer; clicking a
+//    layer's bars emits layerActivated(layer).
+//  - Bottom: a grid of one number per layer and column (the mean tolerance-ESS per head, say):
+//    layers as rows (layer 0 at the top), columns as heads or, for layers with many channels,
+//    channel groups (the caller chooses; keep it to 16 columns or so), each cell labelled with
+//    its value. Layers with fewer columns leave cells empty. Clicking a cell emits
+//    headActivated(layer, column).
 #pragma once
 #include <QStringList>
 #include <QVector>
 
 #include "plot_view.h"
 
+/// One layer's bars: means over splits of its totals (NaN where unknown, e.g. no TSS).
+struct LayerTotals {
+  QString label;           ///< "0: softmax_attention"
+  double tolerance = 0;    ///< mean total tolerance-ESS
+  double entropy = 0;      ///< mean total entropy-ESS
+  double tss = 0;          ///< mean total theoretical state size (NaN: unknown)
+  double utilization = 0;  ///< mean utilization ESS / TSS (NaN: unknown)
+};
+
 class LayerComparisonView : public PlotView {
   Q_OBJECT
  public:
   explicit LayerComparisonView(QWidget* parent = nullptr);
 
-  /// values[layer][head]; `layerLabels` one per layer ("0: softmax_attention");
-  /// `valueLabel` names the number ("mean tolerance-ESS").
-  void setData(const QStringList& layerLabels, const QVector<QVector<double>>& values,
-               const QString& valueLabel, const QString& title = QString());
+  /// The grid: values[layer][column]; `layerLabels` one per layer ("0: softmax_attention");
+  /// `valueLabel` names the number ("mean tolerance-ESS"); `columnLabels[layer][column]` names
+  /// each column in the hover text and the CSV ("3", "channels 0-7"; default: the index).
+  void setData(const QStringList& layerLabels, const QVector<QVector<double>>& values, const QString& valueLabel,
+               const QString& title = QString(), const QVector<QStringList>& columnLabels = {});
+  /// The bars, one entry per layer (NaN values draw no bar).
+  void setTotals(const QVector<LayerTotals>& totals);
   void clear();
   const QVector<QVector<double>>& values() const { return values_; }
+  const QVector<LayerTotals>& totals() const { return totals_; }
+  /// The bar charts (tolerance-ESS, entropy-ESS, TSS) of the top panel.
+  QList<QCPBars*> bars() const { return {tolBars_, entBars_, tssBars_}; }
+  QCPAxisRect* barsRect() const { return barsRect_; }
 
-  /// Highlights the current layer and head (-1 to hide).
+  /// Highlights the current layer and column (-1 to hide).
   void setCurrentHead(int layer, int head);
-  /// Cell (x = head, y = layer) under the widget pixel `pos`, or (-1, -1).
+  /// Cell (x = column, y = layer) under the widget pixel `pos`, or (-1, -1).
   QPoint cellAt(const QPointF& pos) const;
   /// Widget pixel at the centre of a cell.
   QPointF cellCenter(int layer, int head) const;
+  /// Layer whose bars lie under the widget pixel `pos`, or -1.
+  int barLayerAt(const QPointF& pos) const;
+  /// Widget pixel in the middle of a layer's bars.
+  QPointF barCenter(int layer) const;
 
+  /// `layer,head,mean_tolerance_ess,mean_entropy_ess,mean_tss,mean_utilization`: one row per
+  /// layer with head `total` (the bars), then one per grid cell (head or group label; only the
+  /// grid's value, in the third column).
   QString toCsv() const override;
   QString figureName() const override { return QStringLiteral("layers"); }
 
  signals:
   void headActivated(int layer, int head);
+  void layerActivated(int layer);
 
  protected:
   void mouseReleaseEvent(QMouseEvent* event) override;
   void mousePressEvent(QMouseEvent* event) override;
   void mouseMoveEvent(QMouseEvent* event) override;
-  void resizeEvent(QResizeEvent* event) override;
 
  private:
   void rebuild();
+  void rebuildBars();
   int maxHeads() const;
+  QString columnLabel(int layer, int column) const;
+  QString layerLabel(int layer) const;
 
   QStringList layerLabels_;
   QVector<QVector<double>> values_;
+  QVector<QStringList> columnLabels_;
   QString valueLabel_;
+  QVector<LayerTotals> totals_;
   QCPColorMap* map_ = nullptr;
   QCPColorScale* colorScale_ = nullptr;
   QList<QCPItemText*> labels_;
+  QList<QCPItemText*> barLabels_;
   QCPItemRect* current_ = nullptr;
+  QCPAxisRect* barsRect_ = nullptr;
+  QCPBars* tolBars_ = nullptr;
+  QCPBars* entBars_ = nullptr;
+  QCPBars* tssBars_ = nullptr;
+  QCPLegend* barsLegend_ = nullptr;
   int currentLayer_ = -1;
   int currentHead_ = -1;
   QPointF pressPos_;

@@ -48,7 +48,7 @@ void SpectrumView::clear() {
 void SpectrumView::setSpectrum(int split, const QVector<double>& sigma, const QString& title) {
   dataSplit_ = split;
   sigma_ = sigma;
-  if (!title.isEmpty()) baseTitle_ = title;
+  baseTitle_ = title.isEmpty() ? tr("singular values of H_s") : title;
   refresh();
 }
 
@@ -127,6 +127,7 @@ void SpectrumView::refresh() {
                .arg(sigma_.size());
     if (zeros > 0) text += tr(" (%1 zero, not drawn)").arg(zeros);
     if (currentSplit() > 0 && currentSplit() != dataSplit_) text += tr(" [updating…]");
+    if (baseTitle_ != tr("singular values of H_s")) text += QLatin1Char('\n') + baseTitle_;
   }
   setTitle(text);
   replot(QCustomPlot::rpQueuedReplot);

@@ -15,7 +15,8 @@ class SpectrumView : public PlotView {
 
   explicit SpectrumView(QWidget* parent = nullptr);
 
-  /// Singular values of H_s at split `split`, descending.
+  /// Singular values of H_s at split `split`, descending. `title` (what they belong to, e.g.
+  /// "layer 1, channel 8 (first of channels 8-15)") goes on a second title line; empty: none.
   void setSpectrum(int split, const QVector<double>& sigma, const QString& title = QString());
   void clear();
   void setTolerance(double tolerance, Reference reference);

@@ -1,59 +1,134 @@
 // `ess curve FILE ...`: ESS curves as CSV (layer,head,split,tolerance_ess,entropy_ess,tss) or JSON.
+// `--head all|H|A:B` picks heads (A:B inclusive, like --splits); `--aggregate total` sums the
+// picked heads of each layer, each times the layer's value channels (ess/aggregate.h), into one
+// row per split with head `total`, the summed TSS and a trailing `utilization` column.
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "commands.h"
+#include "ess/aggregate.h"
 #include "ess/error.h"
 #include "output.h"
 #include "session_options.h"
 
 namespace ess::cli {
 
+namespace {
+
+int parseIndex(const std::string& text, const std::string& spec) {
+  size_t used = 0;
+  int v = -1;
+  try {
+    v = std::stoi(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (text.empty() || used != text.size())
+    throw UsageError("--head: expected all, H or A:B (inclusive), got '" + spec + "'");
+  return v;
+}
+
+/// Heads from `--head all|H|A:B` (A:B inclusive) within 0..count-1; UsageError outside.
+std::vector<int> headsFrom(const std::string& spec, int count, int layer) {
+  std::vector<int> out;
+  if (spec == "all") {
+    for (int i = 0; i < count; ++i) out.push_back(i);
+    return out;
+  }
+  const auto colon = spec.find(':');
+  const int first = parseIndex(spec.substr(0, colon), spec);
+  const int last = colon == std::string::npos ? first : parseIndex(spec.substr(colon + 1), spec);
+  if (first < 0 || last >= count || first > last)
+    throw UsageError("--head " + spec + " is outside 0.." + std::to_string(count - 1) + " (layer " +
+                     std::to_string(layer) + ")" + (first > last ? ": A:B needs A <= B" : ""));
+  for (int h = first; h <= last; ++h) out.push_back(h);
+  return out;
+}
+
+nlohmann::ordered_json numbers(const std::vector<double>& v) {
+  nlohmann::ordered_json a = nlohmann::ordered_json::array();
+  for (double x : v) a.push_back(std::isnan(x) ? nlohmann::ordered_json() : nlohmann::ordered_json(x));
+  return a;
+}
+
+}  // namespace
+
 int runCurve(const std::vector<std::string>& argv) {
-  Args a = Args::parse(argv, computeOptionNames());
+  std::vector<std::string> names = computeOptionNames();
+  names.push_back("--aggregate");
+  Args a = Args::parse(argv, names);
   if (a.positional.size() != 1) throw UsageError("curve: expected one FILE");
   const std::string format = a.get("--format", "csv");
   if (format != "csv" && format != "json") throw UsageError("--format: expected csv or json, got '" + format + "'");
   const std::string metric = a.get("--metric", "both");
   if (metric != "tolerance" && metric != "entropy" && metric != "both")
     throw UsageError("--metric: expected tolerance, entropy or both, got '" + metric + "'");
+  const std::string aggregate = a.get("--aggregate", "none");
+  if (aggregate != "none" && aggregate != "total")
+    throw UsageError("--aggregate: expected none or total, got '" + aggregate + "'");
+  const bool total = aggregate == "total";
+  const std::string headSpec = a.get("--head", "all");
   const bool wantTol = metric != "entropy", wantEnt = metric != "tolerance";
   const EssOptions options = essOptionsFrom(a);
   auto session = openWithInput(a.positional[0], a);
   const SourceInfo& info = session->info();
-  if (info.layers.empty()) throw InputError(info.path + ": holds no operator or model layers (" + info.description + ")");
+  if (info.layers.empty())
+    throw InputError(info.path + ": holds no operator or model layers (" + info.description + ")");
   const std::vector<int> layers = indicesFrom(a, "--layer", static_cast<int>(info.layers.size()));
+  // Check every layer's heads before the (long) computation starts.
+  std::vector<std::vector<int>> headsOf;
+  for (int layer : layers) headsOf.push_back(headsFrom(headSpec, info.layers[layer].heads, layer));
 
   std::ostringstream csv;
   nlohmann::ordered_json json;
-  if (format == "csv") csv << "layer,head,split,tolerance_ess,entropy_ess,tss\n";
+  if (format == "csv") csv << "layer,head,split,tolerance_ess,entropy_ess,tss" << (total ? ",utilization" : "") << "\n";
   json["file"] = info.path;
   json["architecture"] = info.architecture;
   json["input"] = session->input();
   json["tolerance"] = options.tolerance_;
   json["normalization"] = toString(options.normalization_);
   json["dtype"] = toString(options.dtype_);
+  json["aggregate"] = aggregate;
   json["layers"] = nlohmann::ordered_json::array();
-  for (int layer : layers) {
-    const std::vector<int> heads = indicesFrom(a, "--head", info.layers[layer].heads);
+  for (size_t li = 0; li < layers.size(); ++li) {
+    const int layer = layers[li];
+    const std::vector<int>& heads = headsOf[li];
     const CurveData c = session->curve(layer, options);
     nlohmann::ordered_json lj;
     lj["layer"] = layer;
     lj["mixer"] = info.layers[layer].mixer;
+    lj["value_channels"] = info.layers[layer].valueChannels;
     lj["heads"] = nlohmann::ordered_json::array();
-    for (int h : heads) {
+    if (total) {
+      const HeadTotal t = sumHeads(c, info.layers[layer], heads);
       nlohmann::ordered_json hj;
-      hj["head"] = h;
-      hj["splits"] = c.splits;
-      if (wantTol) hj["tolerance_ess"] = c.tolerance[h];
-      if (wantEnt) hj["entropy_ess"] = c.entropy[h];
-      hj["tss"] = nlohmann::ordered_json::array();
-      for (double v : c.tss[h]) hj["tss"].push_back(std::isnan(v) ? nlohmann::ordered_json() : nlohmann::ordered_json(v));
+      hj["head"] = "total";
+      hj["members"] = t.heads;
+      hj["splits"] = t.splits;
+      if (wantTol) hj["tolerance_ess"] = t.tolerance;
+      if (wantEnt) hj["entropy_ess"] = t.entropy;
+      hj["tss"] = numbers(t.tss);
+      hj["utilization"] = numbers(t.utilization);
       lj["heads"].push_back(hj);
       if (format == "csv")
-        for (size_t i = 0; i < c.splits.size(); ++i)
-          csv << layer << ',' << h << ',' << c.splits[i] << ',' << (wantTol ? formatNumber(c.tolerance[h][i]) : "")
-              << ',' << (wantEnt ? formatNumber(c.entropy[h][i]) : "") << ',' << formatNumber(c.tss[h][i]) << '\n';
+        for (size_t i = 0; i < t.splits.size(); ++i)
+          csv << layer << ",total," << t.splits[i] << ',' << (wantTol ? formatNumber(t.tolerance[i]) : "") << ','
+              << (wantEnt ? formatNumber(t.entropy[i]) : "") << ',' << formatNumber(t.tss[i]) << ','
+              << formatNumber(t.utilization[i]) << '\n';
+    } else {
+      for (int h : heads) {
+        nlohmann::ordered_json hj;
+        hj["head"] = h;
+        hj["splits"] = c.splits;
+        if (wantTol) hj["tolerance_ess"] = c.tolerance[h];
+        if (wantEnt) hj["entropy_ess"] = c.entropy[h];
+        hj["tss"] = numbers(c.tss[h]);
+        lj["heads"].push_back(hj);
+        if (format == "csv")
+          for (size_t i = 0; i < c.splits.size(); ++i)
+            csv << layer << ',' << h << ',' << c.splits[i] << ',' << (wantTol ? formatNumber(c.tolerance[h][i]) : "")
+                << ',' << (wantEnt ? formatNumber(c.entropy[h][i]) : "") << ',' << formatNumber(c.tss[h][i]) << '\n';
+      }
     }
     json["layers"].push_back(lj);
   }

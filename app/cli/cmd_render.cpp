@@ -1,5 +1,11 @@
 // `ess render FILE --figure heatmap|curve|spectrum|layers ... -o OUT.png|OUT.pdf|OUT.svg`
 // Draws with the GUI's own views on Qt's offscreen platform (no display needed).
+// `--head H`, `--head A:B` (a channel group, inclusive) or `--head total` (every head): a group
+// or total draws the summed curves (each head times its value channels) with the summed TSS and
+// the utilization, the mean |T| over its heads as the heatmap, and the spectrum of its first head.
+// Long operators (a dense H x L x L float64 form over the memory budget, `--memory-budget GIB`,
+// default 2; or generator files with L > 4096) are drawn from a point-sampled overview tile at
+// the output size (ess::Session::operatorTile): a group or total then shows its first head.
 #include "commands.h"
 #include "ess/error.h"
 #include "session_options.h"
@@ -26,7 +32,8 @@ int runRender(const std::vector<std::string>&) {
 
 int runRender(const std::vector<std::string>& argv) {
   std::vector<std::string> names = computeOptionNames();
-  for (const char* n : {"--figure", "--split", "--scale", "--width", "--height", "--dpi"}) names.push_back(n);
+  for (const char* n : {"--figure", "--split", "--scale", "--width", "--height", "--dpi", "--memory-budget"})
+    names.push_back(n);
   Args a = Args::parse(argv, names);
   if (a.positional.size() != 1) throw UsageError("render: expected one FILE");
   if (!a.has("-o")) throw UsageError("render: -o OUT.png|OUT.pdf|OUT.svg is required");
@@ -47,15 +54,42 @@ int runRender(const std::vector<std::string>& argv) {
     throw UsageError("--width/--height: expected 50..20000 pixels");
   const EssOptions options = essOptionsFrom(a);
 
+  const double budgetGib = a.getDouble("--memory-budget", double(Session::kDefaultMemoryBudget) / double(1ull << 30));
+  if (!(budgetGib > 0) || budgetGib > 1e6) throw UsageError("--memory-budget: expected a positive size in GiB");
   auto session = openWithInput(a.positional[0], a);
+  session->setMemoryBudget(static_cast<size_t>(budgetGib * double(1ull << 30)));
   const SourceInfo& info = session->info();
   if (info.layers.empty()) throw InputError(info.path + ": holds no operator or model layers");
   const int layer = a.getInt("--layer", 0);
   if (layer < 0 || layer >= static_cast<int>(info.layers.size()))
     throw UsageError("--layer " + std::to_string(layer) + " is outside 0.." + std::to_string(info.layers.size() - 1));
-  const int head = a.getInt("--head", 0);
-  if (head < 0 || head >= info.layers[layer].heads)
-    throw UsageError("--head " + std::to_string(head) + " is outside 0.." + std::to_string(info.layers[layer].heads - 1));
+  const int heads = info.layers[layer].heads;
+  const std::string headSpec = a.get("--head", "0");
+  int first = 0, last = heads - 1;
+  const bool total = headSpec == "total";
+  const bool group = !total && headSpec.find(':') != std::string::npos;
+  if (!total) {
+    const auto colon = headSpec.find(':');
+    const auto toInt = [&](const std::string& t) {
+      size_t used = 0;
+      int v = -1;
+      try {
+        v = std::stoi(t, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (t.empty() || used != t.size()) throw UsageError("--head: expected H, A:B or total, got '" + headSpec + "'");
+      return v;
+    };
+    first = toInt(headSpec.substr(0, colon));
+    last = colon == std::string::npos ? first : toInt(headSpec.substr(colon + 1));
+  }
+  if (first < 0 || last >= heads || first > last)
+    throw UsageError("--head " + headSpec + " is outside 0.." + std::to_string(heads - 1));
+  const int head = first;
+  const bool aggregate = total || group;
+  std::vector<int> members;
+  for (int h = first; h <= last; ++h) members.push_back(h);
 
   if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
   // Scripts read stderr for `error:` lines only: keep Qt's informational warnings out of it.
@@ -68,49 +102,82 @@ int runRender(const std::vector<std::string>& argv) {
   QApplication app(qargc, qargv);
 
   const QString fileName = QString::fromStdString(info.path).section('/', -1);
-  const QString where = QStringLiteral("%1, layer %2 (%3), head %4")
+  const QString what = total ? QStringLiteral("layer total")
+                      : group ? QStringLiteral("heads %1-%2 summed").arg(first).arg(last)
+                              : QStringLiteral("head %1").arg(head);
+  const QString where = QStringLiteral("%1, layer %2 (%3), %4")
                             .arg(fileName)
                             .arg(layer)
                             .arg(QString::fromStdString(info.layers[layer].mixer))
-                            .arg(head);
+                            .arg(what);
   SplitPoint split;
   std::unique_ptr<PlotView> view;
   if (figureKind == "layers") {
     auto v = std::make_unique<LayerComparisonView>();
-    QStringList labels;
-    QVector<QVector<double>> means;
-    for (const auto& l : info.layers) {
-      const CurveData c = session->curve(l.index, options);
-      labels << QStringLiteral("layer %1: %2").arg(l.index).arg(QString::fromStdString(l.mixer));
-      means << viewdata::meanPerHead(c.tolerance);
-    }
-    v->setData(labels, means, QStringLiteral("mean tolerance-ESS"), fileName + QStringLiteral(": mean tolerance-ESS per head"));
+    std::vector<CurveData> curves;
+    for (const auto& l : info.layers) curves.push_back(session->curve(l.index, options));
+    std::vector<const CurveData*> pointers;
+    for (const CurveData& c : curves) pointers.push_back(&c);
+    viewdata::fillLayerView(*v, info, pointers,
+                            fileName + QStringLiteral(": layer totals (mean over splits) and mean tolerance-ESS per "
+                                                      "head or channel group"));
     view = std::move(v);
   } else {
-    const OperatorData op = session->operatorOf(layer);
-    split.setLength(op.length);
-    const int s = a.getInt("--split", op.length / 2);
-    if (s < 1 || s > op.length - 1)
-      throw UsageError("--split " + std::to_string(s) + " is outside 1.." + std::to_string(op.length - 1));
+    // The operator's length without forming it (operator and generator files: the file's;
+    // models: the input's).
+    const int length = info.length > 0 ? info.length : static_cast<int>(session->tokens().size());
+    split.setLength(length);
+    const int s = a.getInt("--split", length / 2);
+    if (s < 1 || s > length - 1)
+      throw UsageError("--split " + std::to_string(s) + " is outside 1.." + std::to_string(length - 1));
     split.setSplit(s);
-    if (figureKind == "heatmap") {
+    const double denseBytes = double(heads) * double(length) * double(length) * 8.0;
+    const bool tiled = denseBytes > double(session->memoryBudget()) ||
+                       (info.architecture == "generators" && length > 4096);
+    if (figureKind == "heatmap" && tiled) {
       auto v = std::make_unique<HeatmapView>();
       v->setSplitPoint(&split);
       v->setScale(scale == "log" ? HeatmapView::Scale::Log10 : HeatmapView::Scale::Linear);
-      v->setOperator(op.length, viewdata::headValues(op, head), QStringLiteral("operator T: ") + where);
+      TileRequest req;
+      req.maxRows = req.maxColumns = std::max(exportOptions.width, exportOptions.height);
+      const OperatorTile tile = session->operatorTile(layer, head, req);
+      QString second = tile.rowStep > 1 ? QStringLiteral("point-sampled overview 1:%1").arg(tile.rowStep)
+                                        : QStringLiteral("exact entries");
+      if (aggregate) second = QStringLiteral("head %1 only (no mean |T| for long operators), ").arg(head) + second;
+      v->setTiledOperator(length, viewdata::tileOf(tile),
+                          QStringLiteral("operator T: ") + where + QStringLiteral(", L = %1\n").arg(length) + second);
+      view = std::move(v);
+    } else if (figureKind == "heatmap") {
+      const OperatorData op = session->operatorOf(layer);
+      auto v = std::make_unique<HeatmapView>();
+      v->setSplitPoint(&split);
+      v->setScale(scale == "log" ? HeatmapView::Scale::Log10 : HeatmapView::Scale::Linear);
+      if (aggregate) {
+        const std::vector<double> mean = meanAbsOperator(op, members);
+        v->setOperator(op.length, QVector<double>(mean.begin(), mean.end()), QStringLiteral("mean |T|: ") + where);
+      } else {
+        v->setOperator(op.length, viewdata::headValues(op, head), QStringLiteral("operator T: ") + where);
+      }
       view = std::move(v);
     } else if (figureKind == "curve") {
       auto v = std::make_unique<EssCurveView>();
       v->setSplitPoint(&split);
       const CurveData c = session->curve(layer, options);
-      v->setSeries({viewdata::series(c, head)}, QStringLiteral("ESS: ") + where);
+      if (aggregate) {
+        const HeadTotal t = sumHeads(c, info.layers[layer], members);
+        v->setSeries({viewdata::totalSeries(t, what)}, QStringLiteral("ESS: ") + where);
+      } else {
+        v->setSeries({viewdata::series(c, head)}, QStringLiteral("ESS: ") + where);
+      }
       view = std::move(v);
     } else {
       auto v = std::make_unique<SpectrumView>();
       v->setSplitPoint(&split);
       v->setTolerance(options.tolerance_, viewdata::reference(options.normalization_));
       const std::vector<double> sigma = session->spectrum(layer, head, s, options);
-      v->setSpectrum(s, QVector<double>(sigma.begin(), sigma.end()), QStringLiteral("singular values of H_s: ") + where);
+      v->setSpectrum(s, QVector<double>(sigma.begin(), sigma.end()),
+                     where +
+                         (aggregate ? QStringLiteral(" (its first head, %1)").arg(head) : QString()));
       view = std::move(v);
     }
   }

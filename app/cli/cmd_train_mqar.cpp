@@ -16,7 +16,8 @@ namespace ess::cli {
 int runTrainMqar(const std::vector<std::string>& argv) {
   Args a = Args::parse(argv, {"--mixer", "--layers", "--d-model", "--heads", "--steps", "--batch", "--lr",
                               "--weight-decay", "--length", "--pairs", "--vocab", "--seed", "--eval-samples",
-                              "--threads", "--key-shift", "--out", "-o"});
+                              "--threads", "--key-shift", "--window", "--conv-kernel", "--state-size",
+                              "--filter-length", "--out", "-o"});
   if (!a.positional.empty()) throw UsageError("train-mqar: unexpected argument '" + a.positional[0] + "'");
   if (!a.has("--mixer")) throw UsageError("train-mqar: --mixer KIND or --mixer KIND1,KIND2 is required");
   const std::string out = a.has("--out") ? a.get("--out") : a.get("-o");
@@ -60,6 +61,16 @@ int runTrainMqar(const std::vector<std::string>& argv) {
   o.seed = static_cast<uint64_t>(seed);
   o.evalSamples = a.getInt("--eval-samples", o.evalSamples);
   o.threads = a.getInt("--threads", 0);
+  // Per-kind sizes (go into config.json whatever the kinds; each >= 1).
+  auto atLeastOne = [&](const char* flag, int fallback) {
+    const int v = a.getInt(flag, fallback);
+    if (v < 1) throw UsageError(std::string(flag) + " must be at least 1, got " + std::to_string(v));
+    return v;
+  };
+  o.window = atLeastOne("--window", o.window);
+  o.convKernel = atLeastOne("--conv-kernel", o.convKernel);
+  o.stateSize = atLeastOne("--state-size", o.stateSize);
+  o.filterLength = a.has("--filter-length") ? atLeastOne("--filter-length", 1) : 0;
   const std::string shift = a.get("--key-shift", "on");
   if (shift != "on" && shift != "off") throw UsageError("--key-shift: expected on or off, got '" + shift + "'");
   o.keyShift = shift == "on";

@@ -5,9 +5,9 @@
 namespace ess::cli {
 
 const std::vector<std::string>& computeOptionNames() {
-  static const std::vector<std::string> names = {"--layer", "--head",  "--input",  "--metric", "--tolerance",
-                                                 "--normalization", "--splits", "--dtype", "--device", "--format",
-                                                 "-o"};
+  static const std::vector<std::string> names = {"--layer",  "--head",   "--input",     "--metric",
+                                                 "--tolerance", "--normalization", "--splits",
+                                                 "--dtype",  "--device", "--algorithm", "--format", "-o"};
   return names;
 }
 
@@ -24,6 +24,7 @@ EssOptions essOptionsFrom(const Args& a) {
   if (a.has("--normalization")) o.normalization(parseNormalization(a.get("--normalization")));
   if (a.has("--dtype")) o.dtype(parseDType(a.get("--dtype")));
   if (a.has("--device")) o.device(parseDevice(a.get("--device")));
+  if (a.has("--algorithm")) o.algorithm(parseAlgorithm(a.get("--algorithm")));
   if (a.has("--splits")) o.splits(parseSplitRange(a.get("--splits")));
   return o;
 }

@@ -15,7 +15,7 @@ const std::vector<std::string>& computeOptionNames();
 /// Opens `path` and applies `--input` when given.
 std::unique_ptr<Session> openWithInput(const std::string& path, const Args& a);
 
-/// EssOptions from --tolerance, --normalization, --splits, --dtype, --device.
+/// EssOptions from --tolerance, --normalization, --splits, --dtype, --device, --algorithm.
 EssOptions essOptionsFrom(const Args& a);
 
 /// Indices from `--NAME N|all` (default all) within 0..count-1; UsageError outside.

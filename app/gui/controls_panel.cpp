@@ -10,6 +10,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QSettings>
 #include <QSpinBox>
 #include <QVBoxLayout>
 #include <cmath>
@@ -132,9 +133,27 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
   allHeads_ = new QCheckBox(tr("ESS curve: all heads of the layer"), viewGroup);
   viewLayout->addWidget(logScale_);
   viewLayout->addWidget(allHeads_);
+  // Operators whose dense H x L x L float64 form exceeds the budget are shown from tiles.
+  memoryBudget_ = new QDoubleSpinBox(viewGroup);
+  memoryBudget_->setDecimals(2);
+  memoryBudget_->setRange(0.01, 4096.0);
+  memoryBudget_->setSuffix(tr(" GiB"));
+  memoryBudget_->setKeyboardTracking(false);
+  memoryBudget_->setValue(QSettings().value(QStringLiteral("memoryBudgetGiB"), 2.0).toDouble());
+  memoryBudget_->setToolTip(tr("Largest dense operator (heads x L x L float64) formed in memory. Longer "
+                               "operators are drawn from tiles; ESS curves and spectra of generator "
+                               "files never need the dense form."));
+  auto* budgetRow = new QHBoxLayout;
+  budgetRow->addWidget(new QLabel(tr("Memory budget"), viewGroup));
+  budgetRow->addWidget(memoryBudget_, 1);
+  viewLayout->addLayout(budgetRow);
   layout->addWidget(viewGroup);
   connect(logScale_, &QCheckBox::toggled, this, &ControlsPanel::logScaleChanged);
   connect(allHeads_, &QCheckBox::toggled, this, &ControlsPanel::allHeadsChanged);
+  connect(memoryBudget_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, [this](double gib) {
+    QSettings().setValue(QStringLiteral("memoryBudgetGiB"), gib);
+    emit memoryBudgetChanged(memoryBudget());
+  });
 
   layout->addStretch(1);
   setInputState(false, QString(), 0, 0);
@@ -180,3 +199,4 @@ ess::EssOptions ControlsPanel::options() const {
 
 bool ControlsPanel::logScale() const { return logScale_->isChecked(); }
 bool ControlsPanel::allHeads() const { return allHeads_->isChecked(); }
+qint64 ControlsPanel::memoryBudget() const { return qint64(memoryBudget_->value() * double(qint64(1) << 30)); }

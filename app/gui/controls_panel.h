@@ -1,6 +1,7 @@
 // ControlsPanel: the side panel's editors for what a Document computes: the input (an MQAR
 // sample from seed, length and pairs, or a typed spec such as "tokens:1,2,3"), the ESS options
-// (tolerance, normalization, dtype) and how the views draw (linear or log10 heatmap, all heads).
+// (tolerance, normalization, dtype), how the views draw (linear or log10 heatmap, all heads) and
+// the memory budget for dense operators (saved with QSettings, default 2 GiB).
 // It only emits intent; the main window applies it to the Document and the views.
 #pragma once
 #include <QWidget>
@@ -27,6 +28,9 @@ class ControlsPanel : public QWidget {
   ess::EssOptions options() const;
   bool logScale() const;
   bool allHeads() const;
+  /// Memory budget for dense operators, in bytes.
+  qint64 memoryBudget() const;
+  QDoubleSpinBox* memoryBudgetBox() const { return memoryBudget_; }
 
   QLineEdit* specEdit() const { return specEdit_; }
   QDoubleSpinBox* toleranceBox() const { return tolerance_; }
@@ -39,6 +43,8 @@ class ControlsPanel : public QWidget {
   void optionsChanged(const ess::EssOptions& options);
   void logScaleChanged(bool log);
   void allHeadsChanged(bool all);
+  /// The user changed the memory budget (bytes); already saved in QSettings.
+  void memoryBudgetChanged(qint64 bytes);
 
  private:
   QString mqarSpec() const;
@@ -54,5 +60,6 @@ class ControlsPanel : public QWidget {
   QComboBox* dtype_ = nullptr;
   QCheckBox* logScale_ = nullptr;
   QCheckBox* allHeads_ = nullptr;
+  QDoubleSpinBox* memoryBudget_ = nullptr;
   int vocab_ = 0;
 };

@@ -17,7 +17,12 @@ struct Document::Handle {
 
 namespace {
 
-QString messageOf(const std::exception& e) { return QString::fromStdString(e.what()); }
+QString messageOf(const std::exception& e) {
+  QString m = QString::fromStdString(e.what());
+  if (m.contains(QLatin1String("memory budget")))
+    m += QStringLiteral("\nRaise the memory budget in the side panel (View: Memory budget) to form it.");
+  return m;
+}
 
 const ess::SourceInfo& emptyInfo() {
   static const ess::SourceInfo info;
@@ -29,6 +34,8 @@ const ess::SourceInfo& emptyInfo() {
 Document::Document(QObject* parent) : QObject(parent), cancel_(std::make_shared<std::atomic<bool>>(false)) {
   work_.setMaxThreadCount(1);
   spectra_.setMaxThreadCount(1);
+  summaries_.setMaxThreadCount(1);
+  tiles_.setMaxThreadCount(1);
   qRegisterMetaType<QVector<double>>();
 }
 
@@ -37,6 +44,8 @@ Document::~Document() {
   openFuture_.waitForFinished();
   work_.waitForDone();
   spectra_.waitForDone();
+  summaries_.waitForDone();
+  tiles_.waitForDone();
 }
 
 const ess::SourceInfo& Document::info() const {
@@ -56,6 +65,184 @@ const ess::OperatorData* Document::operatorData(int layer) const {
 const ess::CurveData* Document::curveData(int layer) const {
   auto it = curves_.find(layer);
   return it == curves_.end() ? nullptr : it.value().get();
+}
+
+QString Document::groupKey(int layer, int first, int last) {
+  return QStringLiteral("%1:%2:%3").arg(layer).arg(first).arg(last);
+}
+
+const std::vector<double>* Document::groupOperator(int layer, int first, int last) const {
+  auto it = groupOperators_.find(groupKey(layer, first, last));
+  return it == groupOperators_.end() ? nullptr : it.value().get();
+}
+
+bool Document::total(int layer, int first, int last, ess::HeadTotal* out) const {
+  const ess::CurveData* c = curveData(layer);
+  if (!c || layer < 0 || layer >= layerCount() || first < 0 || last < first || last >= int(c->tolerance.size()))
+    return false;
+  std::vector<int> heads;
+  for (int h = first; h <= last; ++h) heads.push_back(h);
+  *out = ess::sumHeads(*c, info().layers[layer], heads);
+  return true;
+}
+
+bool Document::isTiled(int layer) const {
+  if (!handle_ || layer < 0 || layer >= layerCount() || length_ < 2) return false;
+  const double bytes = double(headCount(layer)) * double(length_) * double(length_) * 8.0;
+  return bytes > double(memoryBudget_) ||
+         (info().architecture == "generators" && length_ > kTiledGeneratorLength);
+}
+
+void Document::setMemoryBudget(qint64 bytes) {
+  memoryBudget_ = std::max<qint64>(1, bytes);
+  // A plain size; the session reads it when it next forms a dense operator.
+  if (handle_) handle_->session->setMemoryBudget(size_t(memoryBudget_));
+}
+
+void Document::setLengthFrom(const HandlePtr& handle, int length) {
+  if (handle == handle_) length_ = length;
+}
+
+const ess::OperatorTile* Document::overviewTile(int layer, int head) const {
+  auto it = overviews_.find(tileKey(layer, head));
+  return it == overviews_.end() ? nullptr : it.value().get();
+}
+
+const ess::OperatorTile* Document::detailTile(int* layer, int* head) const {
+  if (layer) *layer = detailLayer_;
+  if (head) *head = detailHead_;
+  return detail_.get();
+}
+
+void Document::requestOverviewTile(int layer, int head) {
+  if (!handle_ || layer < 0 || layer >= layerCount() || head < 0 || head >= headCount(layer)) return;
+  const qint64 key = tileKey(layer, head);
+  if (overviews_.contains(key)) {
+    QMetaObject::invokeMethod(this, [this, layer, head, key] {
+      if (overviews_.contains(key)) emit tileReady(layer, head, true);
+    }, Qt::QueuedConnection);
+    return;
+  }
+  if (pendingOverviews_.contains(key)) return;
+  pendingOverviews_.insert(key);
+  HandlePtr handle = handle_;
+  const quint64 generation = generation_;
+  startJob(tr("overview of layer %1, head %2").arg(layer).arg(head));
+  (void)QtConcurrent::run(&tiles_, [this, handle, generation, layer, head, key] {
+    std::shared_ptr<ess::OperatorTile> tile;
+    QString error;
+    try {
+      QReadLocker lock(&handle->lock);
+      ess::TileRequest req;
+      req.maxRows = req.maxColumns = kOverviewSize;
+      tile = std::make_shared<ess::OperatorTile>(handle->session->operatorTile(layer, head, req));
+    } catch (const std::exception& e) {
+      error = messageOf(e);
+    }
+    QMetaObject::invokeMethod(this, [this, generation, layer, head, key, tile, error] {
+      finishJob();
+      if (generation != generation_) return;
+      pendingOverviews_.remove(key);
+      if (!tile) {
+        emit tileFailed(layer, head, error);
+        emit errorOccurred(error);
+        return;
+      }
+      overviews_.insert(key, tile);
+      emit tileReady(layer, head, true);
+    }, Qt::QueuedConnection);
+  });
+}
+
+void Document::requestDetailTile(int layer, int head, const ess::TileRequest& request) {
+  if (!handle_ || layer < 0 || layer >= layerCount() || head < 0 || head >= headCount(layer)) return;
+  wantedDetail_ = {layer, head, request, generation_, true};
+  if (!detailRunning_) startDetailTile();
+}
+
+void Document::startDetailTile() {
+  const DetailRequest req = wantedDetail_;
+  wantedDetail_.valid = false;
+  HandlePtr handle = handle_;
+  detailRunning_ = true;
+  (void)QtConcurrent::run(&tiles_, [this, req, handle] {
+    std::shared_ptr<ess::OperatorTile> tile;
+    QString error;
+    try {
+      QReadLocker lock(&handle->lock);
+      tile = std::make_shared<ess::OperatorTile>(handle->session->operatorTile(req.layer, req.head, req.tile));
+    } catch (const std::exception& e) {
+      error = messageOf(e);
+    }
+    QMetaObject::invokeMethod(this, [this, req, tile, error] {
+      detailRunning_ = false;
+      // A newer request came in while this one ran: it supersedes this one.
+      const bool stale = wantedDetail_.valid;
+      if (req.generation == generation_ && !stale) {
+        if (!tile) {
+          emit errorOccurred(error);
+        } else {
+          detail_ = tile;
+          detailLayer_ = req.layer;
+          detailHead_ = req.head;
+          emit tileReady(req.layer, req.head, false);
+        }
+      }
+      if (wantedDetail_.valid && wantedDetail_.generation == generation_ && handle_) startDetailTile();
+    }, Qt::QueuedConnection);
+  });
+}
+
+void Document::requestGroupOperator(int layer, int first, int last) {
+  if (!handle_ || layer < 0 || layer >= layerCount()) return;
+  if (isTiled(layer)) return;  // long operators are never formed densely for a group picture
+  const QString key = groupKey(layer, first, last);
+  if (groupOperators_.contains(key)) {
+    QMetaObject::invokeMethod(this, [this, layer, first, last, key] {
+      if (groupOperators_.contains(key)) emit groupOperatorReady(layer, first, last);
+    }, Qt::QueuedConnection);
+    return;
+  }
+  if (pendingGroups_.contains(key)) return;
+  if (!operators_.contains(layer)) {
+    // Computed when the operator arrives (operatorReady).
+    wantedGroups_.insert(key);
+    requestOperator(layer);
+    return;
+  }
+  startGroupOperator(layer, first, last);
+}
+
+void Document::startGroupOperator(int layer, int first, int last) {
+  const QString key = groupKey(layer, first, last);
+  std::shared_ptr<ess::OperatorData> op = operators_.value(layer);
+  if (!op || pendingGroups_.contains(key)) return;
+  wantedGroups_.remove(key);
+  pendingGroups_.insert(key);
+  const quint64 generation = generation_;
+  startJob(tr("mean |T| of layer %1, heads %2-%3").arg(layer).arg(first).arg(last));
+  (void)QtConcurrent::run(&summaries_, [this, op, layer, first, last, key, generation] {
+    std::shared_ptr<std::vector<double>> values;
+    QString error;
+    try {
+      std::vector<int> heads;
+      for (int h = first; h <= last; ++h) heads.push_back(h);
+      values = std::make_shared<std::vector<double>>(ess::meanAbsOperator(*op, heads));
+    } catch (const std::exception& e) {
+      error = messageOf(e);
+    }
+    QMetaObject::invokeMethod(this, [this, layer, first, last, key, generation, values, error] {
+      finishJob();
+      if (generation != generation_) return;
+      pendingGroups_.remove(key);
+      if (!values) {
+        emit errorOccurred(error);
+        return;
+      }
+      groupOperators_.insert(key, values);
+      emit groupOperatorReady(layer, first, last);
+    }, Qt::QueuedConnection);
+  });
 }
 
 bool Document::allCurvesReady() const {
@@ -119,25 +306,31 @@ void Document::open(const QString& path) {
   // when opening fails, the window keeps the previous document as it was.
   startJob(tr("opening %1").arg(path));
   openFuture_.waitForFinished();
-  openFuture_ = QtConcurrent::run([this, path] {
+  const qint64 budget = memoryBudget_;
+  openFuture_ = QtConcurrent::run([this, path, budget] {
     std::shared_ptr<Handle> handle;
+    int length = 0;
     QString error;
     try {
       auto h = std::make_shared<Handle>();
-      h->session = ess::Session::open(path.toStdString());
+      h->session = ess::Session::open(path.toStdString(), size_t(budget));
+      length = h->session->info().length > 0 ? h->session->info().length
+                                               : int(h->session->tokens().size());
       handle = h;
     } catch (const std::exception& e) {
       error = messageOf(e);
     } catch (...) {
       error = tr("%1: could not be opened").arg(path);
     }
-    QMetaObject::invokeMethod(this, [this, path, handle, error] {
+    QMetaObject::invokeMethod(this, [this, path, handle, length, error] {
       finishJob();
       if (!handle) {
         emit openFailed(path, error);
         return;
       }
       handle_ = handle;
+      handle_->session->setMemoryBudget(size_t(memoryBudget_));
+      length_ = length;
       path_ = path;
       inputSpec_ = QString::fromStdString(handle->session->input());
       invalidate();
@@ -153,6 +346,14 @@ void Document::invalidate() {
   operators_.clear();
   curves_.clear();
   curveComplete_.clear();
+  groupOperators_.clear();
+  overviews_.clear();
+  pendingOverviews_.clear();
+  wantedDetail_.valid = false;
+  detail_.reset();
+  detailLayer_ = detailHead_ = -1;
+  pendingGroups_.clear();
+  wantedGroups_.clear();
   pendingOperators_.clear();
   pendingCurves_.clear();
   pendingAll_ = false;
@@ -171,19 +372,23 @@ void Document::setInput(const QString& spec) {
   HandlePtr handle = handle_;
   (void)QtConcurrent::run(&work_, [this, handle, spec] {
     QString error;
+    int length = 0;
     try {
       QWriteLocker lock(&handle->lock);
       handle->session->setInput(spec.toStdString());
+      length = handle->session->info().length > 0 ? handle->session->info().length
+                                                  : int(handle->session->tokens().size());
     } catch (const std::exception& e) {
       error = messageOf(e);
     }
-    QMetaObject::invokeMethod(this, [this, handle, spec, error] {
+    QMetaObject::invokeMethod(this, [this, handle, spec, length, error] {
       finishJob();
       if (handle != handle_) return;
       if (!error.isEmpty()) {
         emit errorOccurred(error);
         return;
       }
+      setLengthFrom(handle, length);
       inputSpec_ = QString::fromStdString(handle->session->input());
       invalidate();
       emit inputChanged(inputSpec_);
@@ -193,10 +398,14 @@ void Document::setInput(const QString& spec) {
 
 void Document::setOptions(const ess::EssOptions& options) {
   options_ = options;
-  // Operators do not depend on the options: keep them, drop the curves.
+  // Operators do not depend on the options: keep them (and their group pictures), drop the curves.
   auto operators = operators_;
+  auto groups = groupOperators_;
+  auto overviews = overviews_;
   invalidate();
   operators_ = operators;
+  groupOperators_ = groups;
+  overviews_ = overviews;
   emit optionsChanged();
 }
 
@@ -228,6 +437,12 @@ void Document::requestOperator(int layer) {
       }
       operators_.insert(layer, op);
       emit operatorReady(layer);
+      const QString prefix = QStringLiteral("%1:").arg(layer);
+      for (const QString& key : QSet<QString>(wantedGroups_)) {
+        if (!key.startsWith(prefix)) continue;
+        const QStringList parts = key.split(QLatin1Char(':'));
+        startGroupOperator(layer, parts[1].toInt(), parts[2].toInt());
+      }
     }, Qt::QueuedConnection);
   });
 }
@@ -244,7 +459,8 @@ void Document::requestCurve(int layer) {
   pendingCurves_.insert(layer);
   const ess::EssOptions options = options_;
   CancelFlag flag = cancel_;
-  const int length = operators_.contains(layer) ? operators_.value(layer)->length : 0;
+  // Tiled layers have no operator here: the sequence length decides.
+  const int length = operators_.contains(layer) ? operators_.value(layer)->length : length_;
   runWork(tr("ESS curve of layer %1").arg(layer), [this, layer, options, flag, length](const HandlePtr& handle,
                                                                                quint64 generation) {
     const ess::ProgressFn progress = progressFn(generation);

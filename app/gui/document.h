@@ -13,6 +13,7 @@
 #include <atomic>
 #include <memory>
 
+#include "ess/aggregate.h"
 #include "ess/ess_options.h"
 #include "ess/session.h"
 
@@ -32,10 +33,38 @@ class Document : public QObject {
   QString inputSpec() const { return inputSpec_; }
   const ess::EssOptions& options() const { return options_; }
   bool isBusy() const { return busyJobs_ > 0; }
+  /// Sequence length L of the operators (operator and generator files: the file's; models: the
+  /// current input's); 0 when nothing is open.
+  int sequenceLength() const { return length_; }
+
+  /// Long operators are shown from tiles instead of a dense [H, L, L] operator: a layer is tiled
+  /// when its dense form (H x L x L float64) would exceed the memory budget, and always for
+  /// generator files with L > kTiledGeneratorLength (materializing them takes long and the
+  /// structured engine needs no dense operator).
+  bool isTiled(int layer) const;
+  static constexpr int kTiledGeneratorLength = 4096;
+  /// Samples per side of the overview tile of a tiled layer.
+  static constexpr int kOverviewSize = 1024;
+  /// Memory budget for dense operators, in bytes (ess::Session::setMemoryBudget); applies to
+  /// the open session and to files opened later.
+  void setMemoryBudget(qint64 bytes);
+  qint64 memoryBudget() const { return memoryBudget_; }
+  /// The overview tile of T[head] of `layer` (kOverviewSize samples per side; null until
+  /// requestOverviewTile() delivered it).
+  const ess::OperatorTile* overviewTile(int layer, int head) const;
+  /// The latest detail tile delivered (null when none) and its layer and head.
+  const ess::OperatorTile* detailTile(int* layer = nullptr, int* head = nullptr) const;
 
   /// Cached results (null until ready).
   const ess::OperatorData* operatorData(int layer) const;
   const ess::CurveData* curveData(int layer) const;
+  /// Mean |T| over heads first..last (inclusive) of a layer's operator, row-major [L, L]
+  /// (null until requestGroupOperator() delivered it).
+  const std::vector<double>* groupOperator(int layer, int first, int last) const;
+  /// Heads first..last (inclusive) of the cached curve of `layer` summed, each times the layer's
+  /// value channels (ess::sumHeads; ESS and TSS per split, utilization). Cheap (heads x splits);
+  /// false until the curve is there.
+  bool total(int layer, int first, int last, ess::HeadTotal* out) const;
   /// Mean tolerance-ESS over splits of every layer x head ([layer][head], NaN where the
   /// layer's curve is not computed).
   QVector<QVector<double>> meanToleranceEss() const;
@@ -54,6 +83,15 @@ class Document : public QObject {
   /// ESS curves of every head of a layer (cached): curveReady(layer, complete). Long curves
   /// arrive twice: strided first (complete = false), then every split.
   void requestCurve(int layer);
+  /// Mean |T| over heads first..last of a layer (a picture of a channel group), computed off
+  /// the GUI thread from the operator (materialized first when needed): groupOperatorReady().
+  void requestGroupOperator(int layer, int first, int last);
+  /// Overview tile of T[head] of `layer` (cached), computed off the GUI thread: tileReady(layer,
+  /// head, true).
+  void requestOverviewTile(int layer, int head);
+  /// A detail tile of T[head]; only the latest request is computed (stale ones are dropped):
+  /// tileReady(layer, head, false).
+  void requestDetailTile(int layer, int head, const ess::TileRequest& request);
   /// Singular values of H_s; only the latest request is computed: spectrumReady().
   void requestSpectrum(int layer, int head, int split);
   /// Curves of every layer (for the layer comparison): layerSummaryReady() at the end.
@@ -68,6 +106,10 @@ class Document : public QObject {
   void optionsChanged();
   void operatorReady(int layer);
   void curveReady(int layer, bool complete);
+  void groupOperatorReady(int layer, int first, int last);
+  void tileReady(int layer, int head, bool overview);
+  /// The overview of a tiled layer could not be computed (also reported by errorOccurred).
+  void tileFailed(int layer, int head, const QString& message);
   void spectrumReady(int layer, int head, int split, const QVector<double>& sigma);
   void layerSummaryReady();
   void cancelled();
@@ -85,6 +127,8 @@ class Document : public QObject {
   void finishJob();
   void runWork(const QString& what, std::function<void(const HandlePtr&, quint64)> job);
   void startSpectrum();
+  void startDetailTile();
+  void setLengthFrom(const HandlePtr& handle, int length);
   void invalidate();  // new input or options: bump the generation, drop caches
   ess::ProgressFn progressFn(quint64 generation, long offset = 0, long scaleTotal = 0);
 
@@ -97,6 +141,11 @@ class Document : public QObject {
   QHash<int, std::shared_ptr<ess::OperatorData>> operators_;
   QHash<int, std::shared_ptr<ess::CurveData>> curves_;
   QHash<int, bool> curveComplete_;
+  static QString groupKey(int layer, int first, int last);
+  void startGroupOperator(int layer, int first, int last);
+  QHash<QString, std::shared_ptr<std::vector<double>>> groupOperators_;
+  QSet<QString> pendingGroups_;   // computing
+  QSet<QString> wantedGroups_;    // waiting for the operator
   QSet<int> pendingOperators_;
   QSet<int> pendingCurves_;
   bool pendingAll_ = false;
@@ -111,9 +160,27 @@ class Document : public QObject {
   SpectrumRequest wantedSpectrum_;
   bool spectrumRunning_ = false;
 
+  int length_ = 0;
+  qint64 memoryBudget_ = qint64(ess::Session::kDefaultMemoryBudget);
+  static qint64 tileKey(int layer, int head) { return (qint64(layer) << 32) | quint32(head); }
+  QHash<qint64, std::shared_ptr<ess::OperatorTile>> overviews_;
+  QSet<qint64> pendingOverviews_;
+  struct DetailRequest {
+    int layer = -1, head = -1;
+    ess::TileRequest tile;
+    quint64 generation = 0;
+    bool valid = false;
+  };
+  DetailRequest wantedDetail_;
+  bool detailRunning_ = false;
+  std::shared_ptr<ess::OperatorTile> detail_;
+  int detailLayer_ = -1, detailHead_ = -1;
+
   int busyJobs_ = 0;
   QString busyWhat_;
   QThreadPool work_;      // one job at a time: operators, curves, input changes
   QThreadPool spectra_;   // spectra at the dragged split, beside the long work
+  QThreadPool summaries_; // mean |T| of channel groups, beside the long work
+  QThreadPool tiles_;     // heatmap tiles of long operators, beside the long work
   QFuture<void> openFuture_;
 };

@@ -25,7 +25,9 @@
 #include <QToolButton>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "controls_panel.h"
 #include "document.h"
@@ -40,7 +42,10 @@
 namespace {
 constexpr int kMaxRecent = 8;
 constexpr int kLayerRole = Qt::UserRole;
-constexpr int kHeadRole = Qt::UserRole + 1;
+constexpr int kHeadRole = Qt::UserRole + 1;   // single head or channel items
+constexpr int kFirstRole = Qt::UserRole + 2;  // group and layer-total items: first..last
+constexpr int kLastRole = Qt::UserRole + 3;
+constexpr int kTotalRole = Qt::UserRole + 4;  // the layer-total item
 const char* kRecentKey = "recentFiles";
 
 }  // namespace
@@ -94,8 +99,15 @@ void MainWindow::buildCentral() {
     v->installEventFilter(this);
     v->setFocusPolicy(Qt::ClickFocus);
   }
-  connect(layers_, &LayerComparisonView::headActivated, this, [this](int layer, int head) {
-    selectHead(layer, head);
+  connect(layers_, &LayerComparisonView::headActivated, this, [this](int layer, int column) {
+    // Grouped layers show one column per channel group.
+    const std::vector<ess::ChannelGroup> groups = viewdata::groupsOf(document_->info(), layer);
+    if (groups.empty()) selectHead(layer, column);
+    else if (column >= 0 && column < int(groups.size())) selectGroup(layer, groups[column].first, groups[column].last);
+    tabs_->setCurrentIndex(0);
+  });
+  connect(layers_, &LayerComparisonView::layerActivated, this, [this](int layer) {
+    selectLayerTotal(layer);
     tabs_->setCurrentIndex(0);
   });
   lastView_ = heatmap_;
@@ -148,9 +160,10 @@ void MainWindow::buildCentral() {
   layersLayout->setContentsMargins(2, 2, 2, 2);
   auto* layersBar = new QHBoxLayout;
   auto* compute = new QPushButton(tr("Compute all layers"), layersPage);
-  layerStatus_ = new QLabel(tr("Mean tolerance-ESS over splits of every layer and head; click a "
-                               "cell to open that head."),
+  layerStatus_ = new QLabel(tr("Every layer's total ESS beside its theoretical state size, and the mean "
+                               "tolerance-ESS per head or channel group; click to open."),
                             layersPage);
+  layerStatus_->setWordWrap(true);
   layersBar->addWidget(compute);
   layersBar->addWidget(layerStatus_, 1);
   layersLayout->addLayout(layersBar);
@@ -188,8 +201,13 @@ void MainWindow::buildSidePanel() {
     if (populating_ || !item) return;
     const int layer = item->data(0, kLayerRole).toInt();
     const QVariant head = item->data(0, kHeadRole);
+    const QVariant first = item->data(0, kFirstRole);
     if (head.isValid()) {
       selectHead(layer, head.toInt());
+    } else if (item->data(0, kTotalRole).toBool()) {
+      selectLayerTotal(layer);
+    } else if (first.isValid()) {
+      selectGroup(layer, first.toInt(), item->data(0, kLastRole).toInt());
     } else {
       const int h = layer == layer_ ? head_ : 0;
       selectHead(layer, std::clamp(h, 0, std::max(0, document_->headCount(layer) - 1)));
@@ -201,6 +219,20 @@ void MainWindow::buildSidePanel() {
     heatmap_->setScale(log ? HeatmapView::Scale::Log10 : HeatmapView::Scale::Linear);
   });
   connect(controls_, &ControlsPanel::allHeadsChanged, this, [this] { refreshCurveView(); });
+  document_->setMemoryBudget(controls_->memoryBudget());
+  connect(controls_, &ControlsPanel::memoryBudgetChanged, this, &MainWindow::onMemoryBudgetChanged);
+  connect(heatmap_, &HeatmapView::tileRequested, this,
+          [this](int rowBegin, int rowEnd, int columnBegin, int columnEnd, int maxRows, int maxColumns) {
+            if (layer_ < 0 || !document_->isTiled(layer_)) return;
+            ess::TileRequest req;
+            req.rowBegin = rowBegin;
+            req.rowEnd = rowEnd;
+            req.columnBegin = columnBegin;
+            req.columnEnd = columnEnd;
+            req.maxRows = maxRows;
+            req.maxColumns = maxColumns;
+            document_->requestDetailTile(layer_, head_, req);
+          });
 }
 
 void MainWindow::buildStatusBar() {
@@ -262,16 +294,27 @@ void MainWindow::connectDocument() {
     controls_->setInputState(info.needsInput, spec, info.vocabSize, info.maxLength);
     fileLabel_->setText(QString::fromStdString(info.description) + tr("  |  input %1").arg(spec));
     layers_->clear();
+    for (int l = 0; l < document_->layerCount(); ++l) updateTreeTotals(l);
     requestCurrent();
     if (tabs_->currentIndex() == 1) showLayerComparison();
   });
   connect(document_, &Document::optionsChanged, this, &MainWindow::onOptionsChanged);
   connect(document_, &Document::operatorReady, this, &MainWindow::onOperatorReady);
   connect(document_, &Document::curveReady, this, &MainWindow::onCurveReady);
+  connect(document_, &Document::groupOperatorReady, this, &MainWindow::onGroupOperatorReady);
+  connect(document_, &Document::tileReady, this, &MainWindow::onTileReady);
+  connect(document_, &Document::tileFailed, this, [this](int layer, int head, const QString&) {
+    if (layer != layer_ || head != head_) return;
+    // Do not leave another layer's picture under this selection.
+    heatmap_->clear();
+    shownOverview_ = nullptr;
+    heatmap_->setTitle(tr("operator T, %1: not available").arg(headTitle()));
+  });
   connect(document_, &Document::spectrumReady, this, &MainWindow::onSpectrumReady);
   connect(document_, &Document::layerSummaryReady, this, [this] {
     refreshLayerView();
-    layerStatus_->setText(tr("Mean tolerance-ESS over splits (tolerance %1); click a cell to open that head.")
+    layerStatus_->setText(tr("Top: layer totals, means over splits (tolerance %1); bottom: mean tolerance-ESS "
+                             "per head or channel group. Click a layer's bars or a cell to open it.")
                               .arg(document_->options().tolerance_, 0, 'g', 3));
   });
   connect(document_, &Document::cancelled, this, [this] {
@@ -308,10 +351,12 @@ void MainWindow::onOpened(const QString& path) {
   fileLabel_->setToolTip(path);
   controls_->setInputState(info.needsInput, document_->inputSpec(), info.vocabSize, info.maxLength);
   addRecent(path);
-  layer_ = head_ = -1;
+  layer_ = head_ = first_ = last_ = -1;
+  aggregate_ = total_ = false;
   // Options set before this document opened apply to it.
   document_->setOptions(controls_->options());
   heatmap_->clear();
+  shownOverview_ = nullptr;
   curve_->clear();
   spectrum_->clear();
   layers_->clear();
@@ -325,40 +370,130 @@ void MainWindow::populateTree() {
   tree_->clear();
   const ess::SourceInfo& info = document_->info();
   for (const ess::LayerSummary& l : info.layers) {
+    const QString noun = viewdata::unitNoun(info, l.index);
+    const QString nouns = viewdata::unitNoun(info, l.index, true);
     auto* item = new QTreeWidgetItem(tree_);
     item->setText(0, tr("layer %1: %2 (%3 %4)")
                          .arg(l.index)
                          .arg(QString::fromStdString(l.mixer))
                          .arg(l.heads)
-                         .arg(l.heads == 1 ? tr("head") : tr("heads")));
+                         .arg(l.heads == 1 ? noun : nouns));
     item->setData(0, kLayerRole, l.index);
-    QString tip = tr("mixer %1, %2 head(s)").arg(QString::fromStdString(l.mixer)).arg(l.heads);
+    QString tip = tr("mixer %1, %2 %3").arg(QString::fromStdString(l.mixer)).arg(l.heads).arg(nouns);
     if (l.valueChannels > 1) tip += tr(", %1 value channels per head").arg(l.valueChannels);
-    if (!l.tss.empty()) tip += tr("\ntheoretical state size per head: %1").arg(QString::fromStdString(l.tss));
+    if (!l.tss.empty()) tip += tr("\ntheoretical state size per %1: %2").arg(noun, QString::fromStdString(l.tss));
     item->setToolTip(0, tip);
-    for (int h = 0; h < l.heads; ++h) {
-      auto* child = new QTreeWidgetItem(item);
-      child->setText(0, tr("head %1").arg(h));
+
+    // The layer total: every head summed, each times its value channels.
+    auto* total = new QTreeWidgetItem(item);
+    total->setData(0, kLayerRole, l.index);
+    total->setData(0, kFirstRole, 0);
+    total->setData(0, kLastRole, l.heads - 1);
+    total->setData(0, kTotalRole, true);
+    QFont bold = total->font(0);
+    bold.setBold(true);
+    total->setFont(0, bold);
+
+    auto addHead = [&](QTreeWidgetItem* parent, int h) {
+      auto* child = new QTreeWidgetItem(parent);
+      child->setText(0, tr("%1 %2").arg(noun).arg(h));
       child->setData(0, kLayerRole, l.index);
       child->setData(0, kHeadRole, h);
+    };
+    const std::vector<ess::ChannelGroup> groups = viewdata::groupsOf(info, l.index);
+    if (groups.empty()) {
+      for (int h = 0; h < l.heads; ++h) addHead(item, h);
+    } else {
+      for (const ess::ChannelGroup& g : groups) {
+        auto* group = new QTreeWidgetItem(item);
+        group->setText(0, QString::fromStdString(g.label));
+        group->setData(0, kLayerRole, l.index);
+        group->setData(0, kFirstRole, g.first);
+        group->setData(0, kLastRole, g.last);
+        group->setToolTip(0, tr("%1 summed (each times %2 value channel(s)); expand for single %3")
+                                 .arg(QString::fromStdString(g.label))
+                                 .arg(l.valueChannels)
+                                 .arg(nouns));
+        for (int h = g.first; h <= g.last; ++h) addHead(group, h);
+      }
     }
+    updateTreeTotals(l.index);
   }
-  tree_->expandAll();
+  tree_->expandToDepth(0);  // layers open, channel groups closed
   populating_ = false;
 }
 
-void MainWindow::selectHead(int layer, int head) {
+void MainWindow::updateTreeTotals(int layer) {
+  QTreeWidgetItem* item = treeItemFor(layer, 0, document_->headCount(layer) - 1, true, true);
+  if (!item) return;
+  ess::HeadTotal t;
+  if (!document_->total(layer, 0, document_->headCount(layer) - 1, &t)) {
+    item->setText(0, tr("layer total"));
+    item->setToolTip(0, tr("Every %1 summed, each times its value channels (computing…)")
+                            .arg(viewdata::unitNoun(document_->info(), layer)));
+    return;
+  }
+  const auto num = [](double v) {
+    return std::isfinite(v) ? QString::number(v, 'f', v < 100 ? 1 : 0) : QStringLiteral("?");
+  };
+  const double u = t.utilizationSummary.mean;
+  QString text = tr("layer total: ESS %1 / TSS %2").arg(num(t.toleranceSummary.mean), num(t.tssSummary.mean));
+  if (std::isfinite(u)) text += tr(" (%1 %)").arg(100.0 * u, 0, 'f', 1);
+  item->setText(0, text);
+  item->setToolTip(0, tr("Layer total, means over %1 splits: tolerance-ESS %2, entropy-ESS %3, theoretical state "
+                         "size %4, utilization %5\nEvery %6 summed, each times %7 value channel(s) (MIMO units)")
+                          .arg(t.splits.size())
+                          .arg(t.toleranceSummary.mean, 0, 'g', 5)
+                          .arg(t.entropySummary.mean, 0, 'g', 5)
+                          .arg(t.tssSummary.mean, 0, 'g', 5)
+                          .arg(std::isfinite(u) ? QString::number(100.0 * u, 'f', 2) + QStringLiteral(" %")
+                                                : tr("unknown"))
+                          .arg(viewdata::unitNoun(document_->info(), layer))
+                          .arg(t.valueChannels));
+}
+
+QTreeWidgetItem* MainWindow::treeItemFor(int layer, int first, int last, bool aggregate, bool total) const {
+  QTreeWidgetItem* top = tree_->topLevelItem(layer);
+  if (!top) return nullptr;
+  std::function<QTreeWidgetItem*(QTreeWidgetItem*)> find = [&](QTreeWidgetItem* parent) -> QTreeWidgetItem* {
+    for (int i = 0; i < parent->childCount(); ++i) {
+      QTreeWidgetItem* c = parent->child(i);
+      if (total && c->data(0, kTotalRole).toBool()) return c;
+      if (!total && !aggregate && c->data(0, kHeadRole).isValid() && c->data(0, kHeadRole).toInt() == first) return c;
+      if (!total && aggregate && !c->data(0, kTotalRole).toBool() && c->data(0, kFirstRole).isValid() &&
+          c->data(0, kFirstRole).toInt() == first && c->data(0, kLastRole).toInt() == last)
+        return c;
+      if (QTreeWidgetItem* below = find(c)) return below;
+    }
+    return nullptr;
+  };
+  return find(top);
+}
+
+void MainWindow::selectHead(int layer, int head) { select(layer, head, head, false, false); }
+
+void MainWindow::selectGroup(int layer, int first, int last) { select(layer, first, last, true, false); }
+
+void MainWindow::selectLayerTotal(int layer) {
+  select(layer, 0, std::max(0, document_->headCount(layer) - 1), true, true);
+}
+
+void MainWindow::select(int layer, int first, int last, bool aggregate, bool total) {
   if (layer < 0 || layer >= document_->layerCount()) return;
-  if (head < 0 || head >= document_->headCount(layer)) return;
+  const int heads = document_->headCount(layer);
+  if (first < 0 || last < first || last >= heads) return;
   const bool layerChanged = layer != layer_;
   layer_ = layer;
-  head_ = head;
+  head_ = first;
+  first_ = first;
+  last_ = last;
+  aggregate_ = aggregate;
+  total_ = total;
   // Keep the tree in step without re-entering.
   populating_ = true;
-  if (QTreeWidgetItem* l = tree_->topLevelItem(layer))
-    if (QTreeWidgetItem* h = l->child(head)) tree_->setCurrentItem(h);
+  if (QTreeWidgetItem* item = treeItemFor(layer, first, last, aggregate, total)) tree_->setCurrentItem(item);
   populating_ = false;
-  layers_->setCurrentHead(layer, head);
+  layers_->setCurrentHead(layer, gridColumn());
   if (layerChanged) {
     curve_->clear();
     spectrum_->clear();
@@ -368,8 +503,30 @@ void MainWindow::selectHead(int layer, int head) {
   requestCurrent();
 }
 
+int MainWindow::gridColumn() const {
+  if (layer_ < 0 || total_) return -1;
+  const std::vector<ess::ChannelGroup> groups = viewdata::groupsOf(document_->info(), layer_);
+  if (groups.empty()) return aggregate_ ? -1 : head_;
+  for (int i = 0; i < int(groups.size()); ++i)
+    if (head_ >= groups[i].first && head_ <= groups[i].last) return i;
+  return -1;
+}
+
+QString MainWindow::selectionLabel() const {
+  const ess::SourceInfo& info = document_->info();
+  const QString noun = viewdata::unitNoun(info, layer_), nouns = viewdata::unitNoun(info, layer_, true);
+  if (total_) return tr("layer total (%1 %2)").arg(last_ - first_ + 1).arg(last_ == first_ ? noun : nouns);
+  if (aggregate_) return first_ == last_ ? tr("%1 %2").arg(noun).arg(first_)
+                                         : tr("%1 %2-%3").arg(nouns).arg(first_).arg(last_);
+  return tr("%1 %2").arg(noun).arg(head_);
+}
+
 void MainWindow::requestCurrent() {
   if (layer_ < 0) return;
+  if (document_->isTiled(layer_)) {
+    showTiledLayer();
+    return;
+  }
   // The curve is requested once the operator is there (onOperatorReady): its length decides
   // whether a strided curve comes first.
   document_->requestOperator(layer_);
@@ -378,24 +535,100 @@ void MainWindow::requestCurrent() {
 QString MainWindow::headTitle() const {
   const auto& layers = document_->info().layers;
   if (layer_ < 0 || layer_ >= int(layers.size())) return QString();
-  return tr("layer %1 (%2), head %3")
-      .arg(layer_)
-      .arg(QString::fromStdString(layers[layer_].mixer))
-      .arg(head_);
+  return tr("layer %1 (%2), %3").arg(layer_).arg(QString::fromStdString(layers[layer_].mixer)).arg(selectionLabel());
 }
 
 void MainWindow::onOperatorReady(int layer) {
-  if (layer != layer_) return;
+  if (layer != layer_ || document_->isTiled(layer)) return;
   const ess::OperatorData* op = document_->operatorData(layer);
-  if (!op || head_ >= op->heads) return;
-  heatmap_->setOperator(op->length, viewdata::headValues(*op, head_),
-                        tr("operator T, %1, L = %2").arg(headTitle()).arg(op->length));
+  if (!op || head_ >= op->heads || last_ >= op->heads) return;
+  shownOverview_ = nullptr;
+  if (!aggregate_) {
+    heatmap_->setOperator(op->length, viewdata::headValues(*op, head_),
+                          tr("operator T, %1, L = %2").arg(headTitle()).arg(op->length));
+  } else if (document_->groupOperator(layer_, first_, last_)) {
+    onGroupOperatorReady(layer_, first_, last_);
+  } else {
+    document_->requestGroupOperator(layer_, first_, last_);
+  }
   split_->setLength(op->length);
   document_->requestSpectrum(layer_, head_, split_->split());
   document_->requestCurve(layer);
 }
 
+void MainWindow::showTiledLayer() {
+  // Long operators: the heatmap comes from tiles, the curve and the spectrum from the
+  // structured engine (generator form) without a dense operator.
+  split_->setLength(document_->sequenceLength());
+  if (document_->overviewTile(layer_, head_)) onTileReady(layer_, head_, true);
+  else document_->requestOverviewTile(layer_, head_);
+  document_->requestSpectrum(layer_, head_, split_->split());
+  document_->requestCurve(layer_);
+}
+
+void MainWindow::onTileReady(int layer, int head, bool overview) {
+  if (layer != layer_ || head != head_ || !document_->isTiled(layer)) return;
+  if (!overview) {
+    int l = -1, h = -1;
+    const ess::OperatorTile* t = document_->detailTile(&l, &h);
+    if (t && l == layer_ && h == head_ && heatmap_->isTiled() && shownOverview_ == document_->overviewTile(layer, head))
+      heatmap_->setDetailTile(viewdata::tileOf(*t));
+    return;
+  }
+  const ess::OperatorTile* t = document_->overviewTile(layer, head);
+  if (!t) return;
+  const int L = document_->sequenceLength();
+  // On a second line, so that the first fits above the heatmap.
+  const QString sampling = t->rowStep > 1 ? tr("tiled: overview 1:%1, zoom in for detail").arg(t->rowStep)
+                                          : tr("tiled: exact entries");
+  QString title;
+  if (aggregate_) {
+    title = tr("operator T, layer %1 (%2), %3 %4, L = %6\n%7; first of %5, no mean |T| when tiled")
+                .arg(layer)
+                .arg(QString::fromStdString(document_->info().layers[layer].mixer))
+                .arg(viewdata::unitNoun(document_->info(), layer))
+                .arg(head)
+                .arg(selectionLabel())
+                .arg(L)
+                .arg(sampling);
+  } else {
+    title = tr("operator T, %1, L = %2\n%3").arg(headTitle()).arg(L).arg(sampling);
+  }
+  // Already shown (options changed, the same selection again): keep the user's zoom.
+  if (heatmap_->isTiled() && shownOverview_ == t && heatmap_->length() == L && heatmap_->title() == title) return;
+  heatmap_->setTiledOperator(L, viewdata::tileOf(*t), title);
+  shownOverview_ = t;
+}
+
+void MainWindow::onMemoryBudgetChanged(qint64 bytes) {
+  document_->setMemoryBudget(bytes);
+  const double gib = double(bytes) / double(qint64(1) << 30);
+  statusBar()->showMessage(tr("Memory budget for dense operators: %1 GiB").arg(gib, 0, 'g', 4), 5000);
+  if (layer_ < 0) return;
+  // The budget may switch the layer between the dense and the tiled heatmap.
+  shownOverview_ = nullptr;
+  if (document_->operatorData(layer_) && !document_->isTiled(layer_)) onOperatorReady(layer_);
+  requestCurrent();
+}
+
+void MainWindow::onGroupOperatorReady(int layer, int first, int last) {
+  if (!aggregate_ || layer != layer_ || first != first_ || last != last_) return;
+  const ess::OperatorData* op = document_->operatorData(layer);
+  const std::vector<double>* mean = document_->groupOperator(layer, first, last);
+  if (!op || !mean) return;
+  heatmap_->setOperator(op->length, QVector<double>(mean->begin(), mean->end()),
+                        tr("mean |T|, layer %1 (%2), %3, L = %4")
+                            .arg(layer)
+                            .arg(QString::fromStdString(document_->info().layers[layer].mixer))
+                            .arg(total_ ? tr("all %1 %2")
+                                              .arg(last - first + 1)
+                                              .arg(viewdata::unitNoun(document_->info(), layer, true))
+                                        : selectionLabel())
+                            .arg(op->length));
+}
+
 void MainWindow::onCurveReady(int layer, bool) {
+  updateTreeTotals(layer);
   if (layer == layer_) refreshCurveView();
   if (layers_->values().size() > 0 || tabs_->currentIndex() == 1) refreshLayerView();
 }
@@ -403,31 +636,58 @@ void MainWindow::onCurveReady(int layer, bool) {
 void MainWindow::refreshCurveView() {
   const ess::CurveData* c = document_->curveData(layer_);
   if (!c || head_ < 0 || head_ >= int(c->tolerance.size())) return;
+  const QString tol = tr(" (tol %1)").arg(document_->options().tolerance_, 0, 'g', 3);
+  const QString strided =
+      c->splits.size() > 1 && c->splits[1] - c->splits[0] > 1 ? tr(" [strided, refining…]") : QString();
+  if (aggregate_) {
+    ess::HeadTotal t;
+    if (!document_->total(layer_, first_, last_, &t)) return;
+    const double u = t.utilizationSummary.mean;
+    // "layer 0 total (x d_v 32), utilization 34.5 %" (mean over splits): each head counts
+    // d_v times.
+    QString title = tr("layer %1 %2").arg(layer_).arg(total_ ? tr("total") : selectionLabel());
+    if (t.valueChannels > 1) title += tr(" (x d_v %1)").arg(t.valueChannels);
+    if (std::isfinite(u)) title += tr(", utilization %1 %").arg(100.0 * u, 0, 'f', 1);
+    curve_->setSeries({viewdata::totalSeries(t, total_ ? tr("layer total") : selectionLabel())},
+                      title + tol + strided);
+    return;
+  }
+  // All heads: every head of the layer, or of the current channel group in a grouped layer.
   QList<int> heads{head_};
-  if (controls_->allHeads())
-    for (int h = 0; h < int(c->tolerance.size()); ++h)
+  if (controls_->allHeads()) {
+    int lo = 0, hi = int(c->tolerance.size()) - 1;
+    for (const ess::ChannelGroup& g : viewdata::groupsOf(document_->info(), layer_))
+      if (head_ >= g.first && head_ <= g.last) lo = g.first, hi = g.last;
+    for (int h = lo; h <= hi; ++h)
       if (h != head_) heads.append(h);
+  }
+  const QString noun = viewdata::unitNoun(document_->info(), layer_);
   QVector<EssSeries> series;
-  for (int h : heads) series.append(viewdata::series(*c, h));
-  QString title = controls_->allHeads() ? tr("ESS, layer %1, all heads").arg(layer_)
-                                         : tr("ESS, layer %1 head %2").arg(layer_).arg(head_);
-  title += tr(" (tol %1)").arg(document_->options().tolerance_, 0, 'g', 3);
-  if (c->splits.size() > 1 && c->splits[1] - c->splits[0] > 1) title += tr(" [strided, refining…]");
-  curve_->setSeries(series, title);
+  for (int h : heads) series.append(viewdata::series(*c, h, tr("%1 %2").arg(noun).arg(h)));
+  QString title = controls_->allHeads() && heads.size() > 1
+                      ? tr("ESS, layer %1, %2 %3-%4").arg(layer_).arg(viewdata::unitNoun(document_->info(), layer_, true))
+                            .arg(*std::min_element(heads.begin(), heads.end()))
+                            .arg(*std::max_element(heads.begin(), heads.end()))
+                      : tr("ESS, layer %1 %2 %3").arg(layer_).arg(noun).arg(head_);
+  curve_->setSeries(series, title + tol + strided);
 }
 
 void MainWindow::refreshLayerView() {
-  QStringList labels;
-  for (const ess::LayerSummary& l : document_->info().layers)
-    labels << QStringLiteral("%1: %2").arg(l.index).arg(QString::fromStdString(l.mixer));
-  layers_->setData(labels, document_->meanToleranceEss(), tr("mean tolerance-ESS"),
-                   tr("mean tolerance-ESS over splits, every layer and head"));
-  layers_->setCurrentHead(layer_, head_);
+  std::vector<const ess::CurveData*> curves;
+  for (int l = 0; l < document_->layerCount(); ++l) curves.push_back(document_->curveData(l));
+  viewdata::fillLayerView(*layers_, document_->info(), curves);
+  layers_->setCurrentHead(layer_, gridColumn());
 }
 
 void MainWindow::onSpectrumReady(int layer, int head, int split, const QVector<double>& sigma) {
   if (layer != layer_ || head != head_) return;
-  spectrum_->setSpectrum(split, sigma);
+  QString title;
+  if (aggregate_)
+    title = tr("%1 %2 (first of %3)")
+                 .arg(viewdata::unitNoun(document_->info(), layer))
+                 .arg(head)
+                 .arg(total_ ? tr("the layer") : selectionLabel());
+  spectrum_->setSpectrum(split, sigma, title);
 }
 
 void MainWindow::onSplitChanged(int split) {
@@ -443,6 +703,7 @@ void MainWindow::onOptionsChanged() {
   const ess::EssOptions& o = document_->options();
   spectrum_->setTolerance(o.tolerance_, viewdata::reference(o.normalization_));
   layers_->clear();
+  for (int l = 0; l < document_->layerCount(); ++l) updateTreeTotals(l);
   requestCurrent();
   if (layer_ >= 0 && split_->split() >= 1) document_->requestSpectrum(layer_, head_, split_->split());
   if (tabs_->currentIndex() == 1) showLayerComparison();
@@ -457,6 +718,11 @@ void MainWindow::showLayerComparison() {
 
 void MainWindow::showError(const QString& title, const QString& message) {
   statusBar()->showMessage(message, 8000);
+  // One refusal often fails several requests at once (overview, curve, spectrum of a layer
+  // over the memory budget): the same message again within a few seconds is not re-shown.
+  if (message == lastError_ && lastErrorTime_.isValid() && lastErrorTime_.elapsed() < 3000) return;
+  lastError_ = message;
+  lastErrorTime_.start();
   if (presentError_) presentError_(title, message);
 }
 
@@ -575,7 +841,11 @@ void MainWindow::exportDialog() {
   if (dialog.exec() != QDialog::Accepted) return;
   PlotView* view = all.value(dialog.viewIndex(), heatmap_);
   QString base = document_->isOpen() ? QFileInfo(document_->path()).completeBaseName() : QStringLiteral("ess");
-  if (view != layers_ && layer_ >= 0) base += QStringLiteral("_layer%1_head%2").arg(layer_).arg(head_);
+  if (view != layers_ && layer_ >= 0) {
+    if (total_) base += QStringLiteral("_layer%1_total").arg(layer_);
+    else if (aggregate_) base += QStringLiteral("_layer%1_heads%2-%3").arg(layer_).arg(first_).arg(last_);
+    else base += QStringLiteral("_layer%1_head%2").arg(layer_).arg(head_);
+  }
   if (view == spectrum_) base += QStringLiteral("_s%1").arg(split_->split());
   const QString suffix = dialog.suffix();
   QString path = QFileDialog::getSaveFileName(this, tr("Export View"),

@@ -3,6 +3,7 @@
 // comparison), which all observe one SplitPoint. Menus (open, recent, export), drag and drop,
 // the layer/head tree, the split slider and arrow keys, the status bar with progress and cancel.
 #pragma once
+#include <QElapsedTimer>
 #include <QMainWindow>
 #include <functional>
 
@@ -49,7 +50,15 @@ class MainWindow : public QMainWindow {
   ControlsPanel* controls() const { return controls_; }
   QTabWidget* tabs() const { return tabs_; }
   int currentLayer() const { return layer_; }
+  /// The head shown (for a channel group or the layer total: its first head, whose spectrum
+  /// the spectrum view shows).
   int currentHead() const { return head_; }
+  /// True when a channel group or the layer total is selected (summed curves, mean |T|).
+  bool isAggregateSelected() const { return aggregate_; }
+  bool isLayerTotalSelected() const { return total_; }
+  /// The heads of the selection, first..last inclusive.
+  int selectionFirst() const { return first_; }
+  int selectionLast() const { return last_; }
   /// The views in the order the export dialog lists them.
   QList<PlotView*> views() const;
 
@@ -64,6 +73,12 @@ class MainWindow : public QMainWindow {
   void openPath(const QString& path);
   /// Shows `head` of `layer` in the heatmap, the ESS curve and the spectrum.
   void selectHead(int layer, int head);
+  /// Shows heads first..last (a channel group) of `layer` summed, each times the layer's value
+  /// channels: the summed ESS curves with the summed TSS and the utilization, the mean |T| over
+  /// the group as the heatmap, the spectrum of its first head.
+  void selectGroup(int layer, int first, int last);
+  /// Shows the layer total: every head of `layer` summed, as selectGroup().
+  void selectLayerTotal(int layer);
   /// Switches to the layer comparison and computes what is missing.
   void showLayerComparison();
 
@@ -85,6 +100,18 @@ class MainWindow : public QMainWindow {
   void onOpened(const QString& path);
   void onOperatorReady(int layer);
   void onCurveReady(int layer, bool complete);
+  void onGroupOperatorReady(int layer, int first, int last);
+  /// Tiled layers (long operators): the overview or a detail tile of the head shown arrived.
+  void onTileReady(int layer, int head, bool overview);
+  void showTiledLayer();
+  void onMemoryBudgetChanged(qint64 bytes);
+  void select(int layer, int first, int last, bool aggregate, bool total);
+  QTreeWidgetItem* treeItemFor(int layer, int first, int last, bool aggregate, bool total) const;
+  void updateTreeTotals(int layer);
+  /// "head 1", "channels 8-15", "layer total (64 channels)".
+  QString selectionLabel() const;
+  /// Grid column of the layer comparison that holds the selection (-1: none).
+  int gridColumn() const;
   void onSpectrumReady(int layer, int head, int split, const QVector<double>& sigma);
   void onSplitChanged(int split);
   void onOptionsChanged();
@@ -125,5 +152,12 @@ class MainWindow : public QMainWindow {
   ErrorPresenter presentError_;
   int layer_ = -1;
   int head_ = -1;
+  int first_ = -1;
+  int last_ = -1;
+  bool aggregate_ = false;
+  bool total_ = false;
   bool populating_ = false;
+  const void* shownOverview_ = nullptr;
+  QString lastError_;  // the last error presented and when (repeats are not re-shown)
+  QElapsedTimer lastErrorTime_;  // the overview tile the heatmap shows (tiled layers)
 };

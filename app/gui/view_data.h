@@ -1,22 +1,55 @@
-// Conversions from the core's plain results (ess/session.h) to the views' Qt data
-// (esswidgets), shared by the GUI and `ess render`.
+// Conversions from the core's plain results (ess/session.h, ess/aggregate.h) to the views' Qt
+// data (esswidgets), shared by the GUI and `ess render`: head curves, layer and channel-group
+// totals (each head times its value channels), channel grouping of layers with many SISO
+// channels, and the layer comparison (bars of totals plus the per-head or per-group grid).
 #pragma once
+#include <QStringList>
 #include <QVector>
+#include <vector>
 
+#include "ess/aggregate.h"
 #include "ess/session.h"
 #include "ess_curve_view.h"
+#include "heatmap_view.h"
+#include "layer_comparison_view.h"
 #include "spectrum_view.h"
 
 namespace viewdata {
 
+/// Layers with more heads or channels than this are shown as channel groups (tree, grid).
+constexpr int kMaxFlatHeads = 16;
+
 /// Row-major L x L values of head `head` of `op`.
 QVector<double> headValues(const ess::OperatorData& op, int head);
 
-/// The curve of head `head` as a series named "head H".
-EssSeries series(const ess::CurveData& curve, int head);
+/// A sampled tile of an operator (ess::Session::operatorTile) as the heatmap's HeatmapTile.
+HeatmapTile tileOf(const ess::OperatorTile& tile);
+
+/// The curve of head `head` as a series named "head H" (or `name` when given).
+EssSeries series(const ess::CurveData& curve, int head, const QString& name = QString());
+
+/// A total over heads (ess::sumHeads) as a series named `name`, with its utilization.
+EssSeries totalSeries(const ess::HeadTotal& total, const QString& name);
 
 /// Mean tolerance-ESS (or any [H][S] table) over splits, one value per head.
 QVector<double> meanPerHead(const std::vector<std::vector<double>>& perHead);
+
+/// What one SISO operator of a layer is called: "channel" for a model layer whose operators
+/// each act on one value channel (short_conv, lti_ssm, hyena, ...), "head" otherwise.
+QString unitNoun(const ess::SourceInfo& info, int layer, bool plural = false);
+
+/// The channel groups the tree and the layer grid show for `layer`; empty when the layer has
+/// at most kMaxFlatHeads heads (shown one by one). Labels like "channels 0-7".
+std::vector<ess::ChannelGroup> groupsOf(const ess::SourceInfo& info, int layer);
+
+/// One layer's bars for the layer comparison: means over splits of its totals.
+LayerTotals layerTotals(const ess::CurveData& curve, const ess::LayerSummary& layer);
+
+/// Fills the layer comparison: bars of every layer's totals and the grid of mean tolerance-ESS
+/// per head (per channel group, the mean over its channels, for grouped layers). `curves[l]`
+/// may be null (not computed yet: NaN bars and cells). `title` empty: a default.
+void fillLayerView(LayerComparisonView& view, const ess::SourceInfo& info,
+                   const std::vector<const ess::CurveData*>& curves, const QString& title = QString());
 
 /// The spectrum view's threshold reference for a normalization.
 SpectrumView::Reference reference(ess::Normalization n);

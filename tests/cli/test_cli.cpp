@@ -5,6 +5,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QImage>
 #include <QProcess>
 #include <QTemporaryDir>
 
@@ -27,6 +28,31 @@ Run ess(const QStringList& args) {
 QString data(const QString& name) { return QStringLiteral(ESS_TEST_DATA_DIR "/") + name; }
 
 QString demo() { return QStringLiteral(ESS_SOURCE_DIR "/resources/demo/hybrid"); }
+
+/// A generator file (DESIGN.md section 6) of float64 C, B, log_a [1, L, N], written by hand.
+bool writeGeneratorFile(const QString& path, int L, int N) {
+  QJsonObject header;
+  QByteArray data;
+  quint32 state = 12345;
+  const auto next = [&state] {
+    state = state * 1664525u + 1013904223u;
+    return double(state >> 8) / double(1u << 24);
+  };
+  for (const char* name : {"C", "B", "log_a"}) {
+    QVector<double> v(L * N);
+    for (double& x : v) x = QByteArray(name) == "log_a" ? -(0.05 * next() + 1e-4) : next();
+    const qint64 begin = data.size();
+    data.append(reinterpret_cast<const char*>(v.constData()), v.size() * qint64(sizeof(double)));
+    header[name] = QJsonObject{{"dtype", "F64"}, {"shape", QJsonArray{1, L, N}},
+                               {"data_offsets", QJsonArray{begin, qint64(data.size())}}};
+  }
+  QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
+  while (json.size() % 8) json.append(' ');
+  QByteArray len(8, 0);
+  for (int i = 0; i < 8; ++i) len[i] = char((quint64(json.size()) >> (8 * i)) & 0xff);
+  QFile f(path);
+  return f.open(QIODevice::WriteOnly) && f.write(len + json + data) == 8 + json.size() + data.size();
+}
 
 QList<QStringList> csvRows(const QString& text) {
   QList<QStringList> rows;
@@ -240,6 +266,142 @@ class TestCli : public QObject {
       QVERIFY(std::isfinite(ent) && ent >= 0);
       QVERIFY2(tol <= tss, qPrintable(rows[i].join(',')));
     }
+  }
+
+  // `--aggregate total`: one row per split with head `total`, the sum of the chosen heads'
+  // rows times the layer's value channels (DESIGN.md section 1), the summed TSS and a trailing
+  // utilization = tolerance-ESS / TSS.
+  void curveAggregateTotalSumsHeads() {
+    if (!QFileInfo::exists(demo() + "/config.json")) QSKIP("no demo checkpoint");
+    Run info = ess({"info", demo(), "--format", "json"});
+    QCOMPARE(info.status, 0);
+    const QJsonArray layersJson = QJsonDocument::fromJson(info.out.toUtf8()).object()["layers"].toArray();
+    const QStringList input{"--input", "mqar:seed=2,len=48,pairs=6", "--layer", "1"};
+    Run perHead = ess(QStringList{"curve", demo()} + input);
+    Run total = ess(QStringList{"curve", demo(), "--aggregate", "total"} + input);
+    QCOMPARE(perHead.status, 0);
+    QVERIFY2(total.status == 0, qPrintable(total.err));
+    const auto ph = csvRows(perHead.out), tr = csvRows(total.out);
+    QCOMPARE(tr[0], QStringList({"layer", "head", "split", "tolerance_ess", "entropy_ess", "tss", "utilization"}));
+    QCOMPARE(tr.size(), 1 + 47);
+    // Value channels of layer 1 from `ess curve --format json` (also in `ess info`'s heads x d_v).
+    Run js = ess(QStringList{"curve", demo(), "--format", "json", "--splits", "1:1"} + input);
+    const int dv = QJsonDocument::fromJson(js.out.toUtf8()).object()["layers"].toArray()[0].toObject()["value_channels"].toInt();
+    QVERIFY(dv >= 1);
+    const int heads = layersJson[1].toObject()["heads"].toInt();
+    QCOMPARE(ph.size(), 1 + heads * 47);
+    for (int i = 1; i < tr.size(); ++i) {
+      QCOMPARE(tr[i][0], QString("1"));
+      QCOMPARE(tr[i][1], QString("total"));
+      QCOMPARE(tr[i][2].toInt(), i);
+      double tol = 0, ent = 0, tss = 0;
+      for (int h = 0; h < heads; ++h) {
+        const QStringList& row = ph[1 + h * 47 + (i - 1)];
+        QCOMPARE(row[1].toInt(), h);
+        QCOMPARE(row[2].toInt(), i);
+        tol += dv * row[3].toDouble();
+        ent += dv * row[4].toDouble();
+        tss += dv * row[5].toDouble();
+      }
+      QCOMPARE(tr[i][3].toDouble(), tol);
+      QVERIFY(std::abs(tr[i][4].toDouble() - ent) <= 1e-12 * ent);
+      QVERIFY(std::abs(tr[i][5].toDouble() - tss) <= 1e-12 * tss);
+      QVERIFY(std::abs(tr[i][6].toDouble() - tol / tss) <= 1e-12);
+      QVERIFY(tr[i][6].toDouble() > 0 && tr[i][6].toDouble() <= 1);
+    }
+    // JSON likewise: head "total", its members and the utilization.
+    Run tj = ess(QStringList{"curve", demo(), "--aggregate", "total", "--head", "0:0", "--format", "json"} + input);
+    QCOMPARE(tj.status, 0);
+    const QJsonObject t = QJsonDocument::fromJson(tj.out.toUtf8()).object()["layers"].toArray()[0].toObject()["heads"]
+                              .toArray()[0].toObject();
+    QCOMPARE(t["head"].toString(), QString("total"));
+    QCOMPARE(t["members"].toArray(), QJsonArray({0}));
+    QCOMPARE(t["tolerance_ess"].toArray()[9].toDouble(), dv * ph[10][3].toDouble());
+    QCOMPARE(t["utilization"].toArray().size(), 47);
+  }
+
+  // A channel-type layer (short_conv: one operator per channel, d_v = 1) and `--head A:B`.
+  void curveChannelGroupOfShortConv() {
+    QTemporaryDir dir;
+    const QString ckpt = dir.filePath("sc");
+    Run train = ess({"train-mqar", "--mixer", "short_conv", "--layers", "1", "--d-model", "32", "--steps", "1",
+                     "--batch", "2", "--length", "16", "--pairs", "2", "--vocab", "16", "--eval-samples", "2",
+                     "--conv-kernel", "4", "--out", ckpt});
+    QVERIFY2(train.status == 0, qPrintable(train.err));
+    Run perHead = ess({"curve", ckpt, "--head", "8:15", "--input", "random:seed=1,len=16"});
+    Run total = ess({"curve", ckpt, "--head", "8:15", "--aggregate", "total", "--input", "random:seed=1,len=16"});
+    QVERIFY2(perHead.status == 0, qPrintable(perHead.err));
+    QVERIFY2(total.status == 0, qPrintable(total.err));
+    const auto ph = csvRows(perHead.out), tr = csvRows(total.out);
+    QCOMPARE(ph.size(), 1 + 8 * 15);  // channels 8..15 inclusive
+    QCOMPARE(ph[1][1], QString("8"));
+    QCOMPARE(ph.last()[1], QString("15"));
+    QCOMPARE(tr.size(), 1 + 15);
+    for (int i = 1; i < tr.size(); ++i) {
+      double tol = 0;
+      for (int c = 0; c < 8; ++c) {
+        QCOMPARE(ph[1 + c * 15 + (i - 1)][5], QString("3"));  // k - 1 per channel
+        tol += ph[1 + c * 15 + (i - 1)][3].toDouble();
+      }
+      QCOMPARE(tr[i][3].toDouble(), tol);
+      QCOMPARE(tr[i][5], QString("24"));  // 8 channels x (k - 1)
+      QCOMPARE(tr[i][6].toDouble(), tol / 24);
+    }
+    // Operator files have no TSS: the total's tss and utilization stay empty.
+    Run op = ess({"curve", data("softmax_attention_h2_L64.safetensors"), "--aggregate", "total", "--splits", "5:5"});
+    QCOMPARE(op.status, 0);
+    const auto rows = csvRows(op.out);
+    QCOMPARE(rows.size(), 2);
+    QCOMPARE(rows[1].size(), 7);
+    QCOMPARE(rows[1][1], QString("total"));
+    QCOMPARE(rows[1][5], QString());
+    QCOMPARE(rows[1][6], QString());
+    // Bad head ranges and aggregate values are usage errors.
+    for (const QStringList& args : QList<QStringList>{{"--head", "1:0"}, {"--head", "0:2"}, {"--head", "a:b"},
+                                                       {"--head", "3"}, {"--aggregate", "mean"}}) {
+      Run r = ess(QStringList{"curve", data("softmax_attention_h2_L64.safetensors")} + args);
+      QCOMPARE(r.status, 2);
+      QVERIFY2(r.err.startsWith("error: "), qPrintable(r.err));
+    }
+  }
+
+  void renderAggregates() {
+    QTemporaryDir dir;
+    for (const QString& head : QStringList{"total", "0:1"})
+      for (const QString& figure : QStringList{"heatmap", "curve", "spectrum"}) {
+        const QString out = dir.filePath(figure + head.left(1) + ".svg");
+        Run r = ess({"render", data("softmax_attention_h2_L64.safetensors"), "--figure", figure, "--head", head, "-o",
+                     out});
+        QVERIFY2(r.status == 0, qPrintable(r.err));
+        QVERIFY(QFileInfo(out).size() > 1000);
+      }
+    Run r = ess({"render", data("softmax_attention_h2_L64.safetensors"), "--figure", "curve", "--head", "0:5", "-o",
+                 dir.filePath("x.svg")});
+    QCOMPARE(r.status, 2);
+  }
+
+  // A generator file whose dense operator (3000 x 3000 float64, 72 MB) exceeds the memory
+  // budget renders its heatmap from an overview tile, and its spectrum without the operator.
+  void renderLongGeneratorFromTiles() {
+    QTemporaryDir dir;
+    const QString gen = dir.filePath("gen_L3000.safetensors");
+    QVERIFY(writeGeneratorFile(gen, 3000, 4));
+    const QString png = dir.filePath("heat.png");
+    Run r = ess({"render", gen, "--figure", "heatmap", "--scale", "log", "--memory-budget", "0.001", "-o", png});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    QImage img(png);
+    QCOMPARE(img.size(), QSize(900, 760));
+    QSet<QRgb> colours;
+    for (int y = 0; y < img.height(); y += 5)
+      for (int x = 0; x < img.width(); x += 5) colours.insert(img.pixel(x, y));
+    QVERIFY(colours.size() > 50);  // a colour map, not an empty plot
+    r = ess({"render", gen, "--figure", "spectrum", "--split", "1500", "--memory-budget", "0.001", "-o",
+             dir.filePath("spec.svg")});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    // A budget that is not a positive size is a usage error.
+    r = ess({"render", gen, "--figure", "heatmap", "--memory-budget", "0", "-o", dir.filePath("x.png")});
+    QCOMPARE(r.status, 2);
+    QVERIFY(!QFile::exists(dir.filePath("x.png")));
   }
 };
 

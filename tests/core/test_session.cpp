@@ -93,6 +93,141 @@ class TestSession : public QObject {
       }
   }
 
+  // Generator files go through the structured engine: the same curves, spectra and heatmap
+  // entries as the dense operator.
+  void generatorFileStructuredEqualsDense() {
+    at::manual_seed(11);
+    const int H = 2, L = 40, N = 3;
+    NamedTensors g;
+    g.add("C", at::randn({H, L, N}, at::kDouble));
+    g.add("B", at::randn({H, L, N}, at::kDouble));
+    g.add("log_a", -0.3 * at::rand({H, L}, at::kDouble));  // one decay per head
+    g.add("D", at::randn({H, L}, at::kDouble));
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("gen.safetensors").toStdString();
+    writeSafetensors(path, g);
+    auto s = Session::open(path);
+    QCOMPARE(s->info().length, L);
+    const CurveData st = s->curve(0, EssOptions().algorithm(Algorithm::Structured));
+    const CurveData de = s->curve(0, EssOptions().algorithm(Algorithm::Dense));
+    QCOMPARE(st.splits, de.splits);
+    for (int h = 0; h < H; ++h)
+      for (size_t i = 0; i < st.splits.size(); ++i) {
+        QCOMPARE(st.tolerance[h][i], de.tolerance[h][i]);
+        QVERIFY(std::abs(st.entropy[h][i] - de.entropy[h][i]) <= 1e-8 * de.entropy[h][i]);
+      }
+    // Spectrum from the generators (fresh session: no dense operator formed yet) == dense.
+    auto fresh = Session::open(path);
+    for (int split : {1, 2, 20, 39}) {
+      const auto a = fresh->spectrum(0, 1, split, EssOptions());
+      const auto b = fresh->spectrum(0, 1, split, EssOptions().algorithm(Algorithm::Dense));
+      QCOMPARE(a.size(), b.size());
+      for (size_t k = 0; k < a.size(); ++k) QVERIFY(std::abs(a[k] - b[k]) <= 1e-12 * std::max(1.0, b[0]));
+    }
+    // Tiles: full resolution equals the dense entries; a stepped tile samples every k-th entry.
+    auto tiles = Session::open(path);
+    const OperatorTile full = tiles->operatorTile(0, 1, TileRequest());
+    QCOMPARE(full.rows, L);
+    QCOMPARE(full.rowStep, 1);
+    const OperatorData op = s->operatorOf(0);
+    for (int r = 0; r < L; ++r)
+      for (int c = 0; c < L; ++c) QVERIFY(std::abs(full.at(r, c) - op.at(1, r, c)) <= 1e-12 * std::max(1.0, std::abs(op.at(1, r, c))));
+    TileRequest req;
+    req.rowBegin = 5;
+    req.rowEnd = 35;
+    req.columnBegin = 2;
+    req.columnEnd = 40;
+    req.maxRows = 10;
+    req.maxColumns = 7;
+    const OperatorTile part = tiles->operatorTile(0, 0, req);
+    QCOMPARE(part.rowStep, 3);
+    QCOMPARE(part.rows, 10);
+    QCOMPARE(part.columnStep, 6);
+    QCOMPARE(part.columns, 7);
+    for (int i = 0; i < part.rows; ++i)
+      for (int j = 0; j < part.columns; ++j) {
+        const double want = op.at(0, 5 + 3 * i, 2 + 6 * j);
+        QVERIFY(std::abs(part.at(i, j) - want) <= 1e-12 * std::max(1.0, std::abs(want)));
+      }
+    QVERIFY_THROWS_EXCEPTION(UsageError, tiles->operatorTile(0, 2, req));
+  }
+
+  // A generator file far beyond the dense memory budget still gives curves, spectra and tiles.
+  void longGeneratorFileWithoutDenseOperator() {
+    at::manual_seed(5);
+    const int L = 20000, N = 4;
+    NamedTensors g;
+    g.add("C", at::randn({1, L, N}, at::kDouble));
+    g.add("B", at::randn({1, L, N}, at::kDouble));
+    g.add("log_a", -5.0 * at::rand({1, L, N}, at::kDouble));  // strong decay
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("long.safetensors").toStdString();
+    writeSafetensors(path, g);
+    auto s = Session::open(path, size_t(1) << 20);  // 1 MiB: a dense operator needs 3 GB
+    QCOMPARE(s->info().length, L);
+    const std::string e = errorOf<InputError>([&] { s->operatorOf(0); });
+    QVERIFY2(e.find("memory budget") != std::string::npos, e.c_str());
+    const CurveData c = s->curve(0, EssOptions().splits(parseSplitRange("1::999")));
+    QCOMPARE(c.length, L);
+    for (size_t i = 0; i < c.splits.size(); ++i) {
+      QVERIFY(c.tolerance[0][i] >= 1 && c.tolerance[0][i] <= N);
+      QVERIFY(std::isfinite(c.entropy[0][i]));
+    }
+    QCOMPARE(int(s->spectrum(0, 0, 10000, EssOptions()).size()), 10000);
+    TileRequest overview;
+    overview.maxRows = overview.maxColumns = 200;
+    const OperatorTile t = s->operatorTile(0, 0, overview);
+    QCOMPARE(t.rows, 200);
+    QCOMPARE(t.rowStep, 100);
+    QCOMPARE(t.at(0, 1), 0.0);  // above the diagonal
+    QVERIFY(t.at(3, 3) != 0.0);
+  }
+
+  void generatorOverflowIsReported() {
+    NamedTensors g;
+    g.add("C", at::ones({1, 3000, 2}, at::kDouble));
+    g.add("B", at::ones({1, 3000, 2}, at::kDouble));
+    g.add("log_a", at::full({1, 3000, 2}, 0.5, at::kDouble));  // grows by e^0.5 per step
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("grow.safetensors").toStdString();
+    writeSafetensors(path, g);
+    const std::string e = errorOf<InputError>([&] { Session::open(path); });
+    QVERIFY2(e.find("grow.safetensors") != std::string::npos && e.find("overflow") != std::string::npos &&
+                 e.find("row 1419") != std::string::npos,
+             e.c_str());
+  }
+
+  // Model layers with a generator form use the structured engine; others refuse Structured.
+  void modelLayersStructured() {
+    ModelConfig cfg;
+    cfg.vocabSize = 16;
+    cfg.dModel = 16;
+    cfg.numHeads = 2;
+    cfg.maxLength = 32;
+    cfg.mlpHidden = 32;
+    cfg.stateSize = 4;
+    cfg.mixers = {"softmax_attention", "mamba", "gla"};
+    EssLm model(cfg, 3);
+    QTemporaryDir dir;
+    saveEssLm(model, dir.path().toStdString());
+    auto s = Session::open(dir.path().toStdString());
+    s->setInput("random:seed=3,len=30");
+    for (int layer : {1, 2}) {
+      const CurveData st = s->curve(layer, EssOptions().algorithm(Algorithm::Structured));
+      const CurveData de = s->curve(layer, EssOptions().algorithm(Algorithm::Dense));
+      QCOMPARE(int(st.tolerance.size()), s->info().layers[layer].heads);
+      for (size_t h = 0; h < st.tolerance.size(); ++h)
+        for (size_t i = 0; i < st.splits.size(); ++i) {
+          QCOMPARE(st.tolerance[h][i], de.tolerance[h][i]);
+          QVERIFY(std::abs(st.entropy[h][i] - de.entropy[h][i]) <= 1e-8 * std::max(1.0, de.entropy[h][i]));
+          QCOMPARE(st.tss[h][i], de.tss[h][i]);
+        }
+    }
+    const std::string e = errorOf<UsageError>([&] { s->curve(0, EssOptions().algorithm(Algorithm::Structured)); });
+    QVERIFY2(e.find("softmax_attention") != std::string::npos && e.find("no structured form") != std::string::npos,
+             e.c_str());
+  }
+
   void generatorShapesAreChecked() {
     NamedTensors g;
     g.add("C", at::ones({1, 8, 2}, at::kDouble));

@@ -88,6 +88,49 @@ class TestTrain : public QObject {
     QCOMPARE(QString::fromStdString(m->mixerKind(2)), QString("linear_attention"));
   }
 
+  // Per-kind sizes reach config.json and the loaded model.
+  void perKindSizesSaved() {
+    TrainOptions o = tiny();
+    o.mixers = {"sliding_window_attention", "short_conv"};
+    o.steps = 2;
+    o.evalSamples = 4;
+    o.window = 8;
+    o.convKernel = 3;
+    o.stateSize = 5;
+    o.filterLength = 12;
+    QTemporaryDir tmp;
+    const std::string dir = (tmp.path() + "/sizes").toStdString();
+    trainMqar(o, dir);
+    std::ifstream in(dir + "/config.json");
+    const auto j = nlohmann::json::parse(in);
+    QCOMPARE(j["window"].get<int>(), 8);
+    QCOMPARE(j["conv_kernel"].get<int>(), 3);
+    QCOMPARE(j["state_size"].get<int>(), 5);
+    QCOMPARE(j["filter_length"].get<int>(), 12);
+    auto m = loadEssLm(dir);
+    QCOMPARE(m->config().window, 8);
+    QCOMPARE(m->config().convKernel, 3);
+    QCOMPARE(m->config().stateSize, 5);
+    QCOMPARE(m->config().filterLength, 12);
+    // The short_conv layer really has a kernel of 3 taps.
+    const auto w = m->stateDict();
+    QVERIFY(w.find("layers.1.mixer.conv.weight"));
+    QCOMPARE(w.find("layers.1.mixer.conv.weight")->size(1), int64_t(3));
+    // Window 8 makes the sliding-window operator zero more than 7 positions back.
+    MqarSpec spec{3, 32, 4, 32};
+    const auto toks = makeMqar(spec).tokens;
+    auto T = m->layerOperator(0, at::tensor(std::vector<int64_t>(toks.begin(), toks.end()), at::kLong));  // [H, L, L]
+    QCOMPARE(T.select(1, 20).narrow(1, 0, 13).abs().max().item<double>(), 0.0);
+    QVERIFY(T.select(1, 20).narrow(1, 13, 8).abs().max().item<double>() > 0.0);
+    // Unset filter length means the sequence length.
+    o.mixers = {"hyena"};
+    o.layers = 1;
+    o.filterLength = 0;
+    const std::string dir2 = (tmp.path() + "/hyena").toStdString();
+    trainMqar(o, dir2);
+    QCOMPARE(loadEssLm(dir2)->config().filterLength, 32);
+  }
+
   void badOptions() {
     auto expectUsage = [](TrainOptions o, const char* part) {
       try {
@@ -113,6 +156,18 @@ class TestTrain : public QObject {
     o = tiny();
     o.lr = -1;
     expectUsage(o, "--lr");
+    o = tiny();
+    o.window = 0;
+    expectUsage(o, "--window");
+    o = tiny();
+    o.convKernel = -2;
+    expectUsage(o, "--conv-kernel");
+    o = tiny();
+    o.stateSize = 0;
+    expectUsage(o, "--state-size");
+    o = tiny();
+    o.filterLength = -1;
+    expectUsage(o, "--filter-length");
   }
 
   void cancelWritesNothing() {

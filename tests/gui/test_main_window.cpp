@@ -107,16 +107,17 @@ void TestMainWindow::opensOperatorFileAndKeepsViewsInStep() {
   QStringList recent = QSettings().value("recentFiles").toStringList();
   QCOMPARE(recent.value(0), QFileInfo(kOperatorFile).absoluteFilePath());
 
-  // The tree: one layer with two heads.
+  // The tree: one layer with its total and two heads.
   QTreeWidget* tree = w.layerTree();
   QCOMPARE(tree->topLevelItemCount(), 1);
   QVERIFY(tree->topLevelItem(0)->text(0).startsWith("layer 0: "));
   QVERIFY(tree->topLevelItem(0)->text(0).contains("(2 heads)"));
-  QCOMPARE(tree->topLevelItem(0)->childCount(), 2);
+  QCOMPARE(tree->topLevelItem(0)->childCount(), 3);
+  QVERIFY(tree->topLevelItem(0)->child(0)->text(0).startsWith("layer total"));
   QTRY_COMPARE_WITH_TIMEOUT(w.heatmapView()->length(), 64, kTimeout);
 
   // Select head 1 in the tree: the heatmap shows head 1 of the operator.
-  tree->setCurrentItem(tree->topLevelItem(0)->child(1));
+  tree->setCurrentItem(tree->topLevelItem(0)->child(2));
   QCOMPARE(w.currentLayer(), 0);
   QCOMPARE(w.currentHead(), 1);
   const ess::OperatorData* op = w.document()->operatorData(0);
@@ -244,7 +245,13 @@ void TestMainWindow::layerComparisonOpensHead() {
   QTRY_COMPARE_WITH_TIMEOUT(view->values().size(), 1, kTimeout);
   QCOMPARE(view->values()[0].size(), 2);
   QVERIFY(std::isfinite(view->values()[0][0]) && view->values()[0][0] > 0);
-  QVERIFY(view->toCsv().startsWith("layer,head,mean_tolerance_ess\n0,0,"));
+  QVERIFY2(view->toCsv().startsWith("layer,head,mean_tolerance_ess,mean_entropy_ess,mean_tss,mean_utilization\n0,total,"),
+           qPrintable(view->toCsv()));
+  QVERIFY(view->toCsv().contains("\n0,1,"));
+  // The bars: the layer total is the sum of both heads' mean tolerance-ESS (d_v = 1).
+  QCOMPARE(view->totals().size(), 1);
+  QVERIFY(std::abs(view->totals()[0].tolerance - (view->values()[0][0] + view->values()[0][1])) < 1e-9);
+  QVERIFY(std::isnan(view->totals()[0].tss));  // an operator file has no TSS
   view->replot();
   QTest::mouseClick(view, Qt::LeftButton, {}, view->cellCenter(0, 1).toPoint());
   QCOMPARE(w.tabs()->currentIndex(), 0);

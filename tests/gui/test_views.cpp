@@ -61,6 +61,7 @@ class TestViews : public QObject {
   void curveDragSetsSplit();
   void spectrumThreshold();
   void layerGridActivatesHead();
+  void layerBarsShowTotals();
   void exportFigures();
   void csv();
 };
@@ -238,6 +239,47 @@ void TestViews::layerGridActivatesHead() {
   QVERIFY(low != high);
 }
 
+void TestViews::layerBarsShowTotals() {
+  LayerComparisonView view;
+  view.resize(700, 600);
+  view.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&view));
+  // Two layers: a head layer with known TSS, an operator-like layer without (NaN: no bar).
+  const double nan = std::nan("");
+  view.setData({"0: gla", "1: short_conv"}, {{3.0, 4.0}, {1.0, 2.0, 2.5}}, "mean tolerance-ESS", "t",
+               {{"0", "1"}, {"channels 0-1", "channels 2-3", "channels 4-5"}});
+  view.setTotals({{"0: gla", 224.0, 100.5, 2048.0, 0.109375}, {"1: short_conv", 11.0, 9.0, nan, nan}});
+  view.replot();
+  QCOMPARE(view.totals().size(), 2);
+  QCOMPARE(view.bars()[0]->data()->size(), 2);
+  QCOMPARE(view.bars()[0]->data()->at(0)->value, 224.0);
+  QCOMPARE(view.bars()[2]->data()->at(0)->value, 2048.0);
+  QVERIFY(std::isnan(view.bars()[2]->data()->at(1)->value));  // unknown TSS: no bar
+  QVERIFY(view.barsRect()->axis(QCPAxis::atLeft)->scaleType() == QCPAxis::stLogarithmic);
+  QVERIFY(view.barsRect()->axis(QCPAxis::atLeft)->range().contains(2048.0));
+  // The totals come first in the CSV, then the grid's cells under their column labels.
+  QCOMPARE(view.toCsv(), QStringLiteral("layer,head,mean_tolerance_ess,mean_entropy_ess,mean_tss,mean_utilization\n"
+                                        "0,total,224,100.5,2048,0.109375\n"
+                                        "1,total,11,9,,\n"
+                                        "0,0,3,,,\n0,1,4,,,\n"
+                                        "1,channels 0-1,1,,,\n1,channels 2-3,2,,,\n1,channels 4-5,2.5,,,\n"));
+  // Clicking a layer's bars asks for that layer; the grid still answers below.
+  QSignalSpy layer(&view, &LayerComparisonView::layerActivated);
+  QSignalSpy head(&view, &LayerComparisonView::headActivated);
+  QTest::mouseClick(&view, Qt::LeftButton, {}, view.barCenter(1).toPoint());
+  QCOMPARE(layer.count(), 1);
+  QCOMPARE(layer.at(0).at(0).toInt(), 1);
+  QCOMPARE(head.count(), 0);
+  QTest::mouseClick(&view, Qt::LeftButton, {}, view.cellCenter(1, 2).toPoint());
+  QCOMPARE(head.count(), 1);
+  QCOMPARE(head.at(0).at(1).toInt(), 2);
+  // Hovering a grid cell names its column label.
+  QSignalSpy hover(&view, &PlotView::hoverChanged);
+  QTest::mouseMove(&view, view.cellCenter(1, 1).toPoint());
+  QTRY_VERIFY(!hover.isEmpty());
+  QVERIFY2(hover.last().at(0).toString().contains("channels 2-3"), qPrintable(hover.last().at(0).toString()));
+}
+
 void TestViews::exportFigures() {
   QTemporaryDir dir;
   QVERIFY(dir.isValid());
@@ -302,6 +344,13 @@ void TestViews::csv() {
   curve.setSeries({s});
   QCOMPARE(curve.toCsv(), QStringLiteral("series,split,tolerance_ess,entropy_ess,tss\n"
                                          "head 0,1,1,1,\nhead 0,2,2,1.5,4\n"));
+  // A total carries its utilization: one more column, and "total" in the legend.
+  s.name = "layer total";
+  s.utilization = {std::nan(""), 0.5};
+  curve.setSeries({s});
+  QCOMPARE(curve.toCsv(), QStringLiteral("series,split,tolerance_ess,entropy_ess,tss,utilization\n"
+                                         "layer total,1,1,1,,\nlayer total,2,2,1.5,4,0.5\n"));
+  QCOMPARE(curve.graph(0)->name(), QStringLiteral("total tolerance-ESS"));
 }
 
 QTEST_MAIN(TestViews)

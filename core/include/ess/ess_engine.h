@@ -24,17 +24,47 @@ struct EssCurve {
 std::vector<int> resolveSplits(const SplitRange& range, int length);
 
 /// ESS curves of every head of `op`, shape [H, L, L] or [L, L] (any floating dtype, CPU),
-/// T[h, r, c] = weight of input c on output r. Runs one SVD per (head, split) in
-/// `options.dtype_`, on all cores (or `options.threads_`), or batched on CUDA when
-/// `options.device_` is Cuda (UsageError when LibTorch lacks CUDA).
+/// T[h, r, c] = weight of input c on output r, on all cores (or `options.threads_`), or batched
+/// on CUDA when `options.device_` is Cuda (UsageError when LibTorch lacks CUDA). On the CPU,
+/// per (head, split):
+/// - band corner: when the operator is banded (detectBandwidth w) and w - 1 < min(s, L - s),
+///   only the (w-1) x (w-1) corner H_s[0:w-1, s-w+1:s] is nonzero and only it is decomposed
+///   (same singular values: the rest of H_s is exactly zero);
+/// - Gram fast path: eigenvalues (LAPACK DSYEV, float64) of the smaller Gram matrix H_s^T H_s
+///   or H_s H_s^T, updated from split to split (a rank-one downdate plus a new row and column,
+///   or a rank-one update after dropping a row); sigma_k = sqrt(lambda_k). Squaring loses
+///   singular values below ~1e-8 sigma_1, so the Gram result is used only when every
+///   lambda_k >= 1e-7 lambda_1 (all sigma_k >= ~3e-4 sigma_1, where the squared problem is
+///   accurate to ~1e-7 relative or better); otherwise
+/// - SVD of H_s (LAPACK xGESVD, values only) in `options.dtype_`.
+/// Tolerance-ESS therefore equals the plain SVD result except for singular values within
+/// ~1e-7 relative of the threshold, and entropy-ESS agrees to ~1e-9 relative in float64
+/// (float32 SVDs, used only where the Gram path is not, agree with float64 to ~1e-5).
 /// `progress(done, total)` counts (head, split) pairs; raising `*cancel` throws Cancelled.
 /// Throws InputError when `op` holds NaN or Inf.
 EssCurve computeEss(const at::Tensor& op, const EssOptions& options, const ProgressFn& progress = {},
                     const std::atomic<bool>* cancel = nullptr);
 
 /// Singular values of H_s = op[s:, :s] for one head `op` [L, L], descending, length
-/// min(s, L-s), computed in `dtype` and returned as double. Throws UsageError if s is not in 1..L-1.
+/// min(s, L-s), computed by a plain SVD (no Gram matrix, so small ones stay accurate) in `dtype`
+/// and returned as double. Throws UsageError if s is not in 1..L-1.
 std::vector<double> splitSingularValues(const at::Tensor& op, int split, DType dtype);
+
+/// Bandwidth of the lower triangle of `op` [H, L, L] or [L, L]: the smallest w such that
+/// T[h, r, c] == 0 exactly for every r - c >= w and every head (0 when the lower triangle is
+/// all zero, 1 for a diagonal operator, k for a causal convolution of length k, L for a full
+/// lower triangle). For w - 1 < min(s, L - s), only the (w-1) x (w-1) corner of H_s is nonzero.
+int detectBandwidth(const at::Tensor& op);
+
+/// Makes OpenBLAS (when it is the BLAS/LAPACK LibTorch and the engines load) run each call on
+/// the calling thread: the engines already run one LAPACK call per worker thread, and nested
+/// BLAS threads only oversubscribe the cores (their spinning costs several times the work on a
+/// busy machine). Returns whether LAPACK may be called from several threads at once: false for
+/// a sequential OpenBLAS build (Debian's `libopenblas0-serial` has no locking and gives wrong
+/// results when called concurrently; the engines then use one worker thread), true otherwise
+/// (install `libopenblas0-pthread`). Called by computeEss, computeStructuredEss and
+/// Session::open; harmless without OpenBLAS.
+bool useSingleThreadedBlas();
 
 /// Whether this LibTorch build can run on CUDA (and a device is present).
 bool cudaAvailable();

@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "ess/generators.h"
 #include "ess/tensors.h"
 
 namespace torch::nn {
@@ -117,6 +118,12 @@ class EssLm {
   /// up to that layer, featurizes the normed hidden state and materializes the mixer operator.
   /// No gradients. Throws InputError for a bad layer index or bad tokens.
   at::Tensor layerOperator(int layer, const at::Tensor& tokens);
+  /// The same operator in generator form (ess/generators.h, float64, O(L N) memory) for the
+  /// kinds that have one (Mixer::generators); an empty Generators (heads() == 0) otherwise.
+  Generators layerGenerators(int layer, const at::Tensor& tokens);
+
+  /// The normed hidden state that enters the mixer of `layer`: [1, L, D] float64.
+  at::Tensor mixerInput(int layer, const at::Tensor& tokens);
 
   /// The underlying LibTorch module (parameters for the optimizer, train()/eval()).
   torch::nn::Module& module();

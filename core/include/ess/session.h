@@ -46,6 +46,27 @@ struct OperatorData {
   }
 };
 
+/// Which part of an operator T[head] a heatmap needs: rows [rowBegin, rowEnd) and columns
+/// [columnBegin, columnEnd) (an end of -1 means L), sampled with at most maxRows x maxColumns
+/// points. Used for long operators, whose dense [H, L, L] form would not fit in memory.
+struct TileRequest {
+  int rowBegin = 0, rowEnd = -1;
+  int columnBegin = 0, columnEnd = -1;
+  int maxRows = 1024, maxColumns = 1024;
+};
+
+/// Point samples of T[head] on a regular grid: value (i, j) is T[head, firstRow + i * rowStep,
+/// firstColumn + j * columnStep], for i < rows, j < columns, row-major. Steps of 1 give the exact
+/// entries (full resolution); larger steps give a reduced-resolution overview.
+struct OperatorTile {
+  int head = 0;
+  int firstRow = 0, firstColumn = 0;
+  int rowStep = 1, columnStep = 1;
+  int rows = 0, columns = 0;
+  std::vector<double> values;
+  double at(int i, int j) const { return values[static_cast<size_t>(i) * columns + j]; }
+};
+
 /// ESS curves of one layer: for each head h and each evaluated split splits[i],
 /// tolerance[h][i], entropy[h][i] and tss[h][i] (NaN where the TSS is unknown).
 struct CurveData {
@@ -82,7 +103,16 @@ class Session {
   /// the operator holds NaN/Inf or exceeds the memory budget (the message says what fits).
   virtual OperatorData operatorOf(int layer) = 0;
 
-  /// ESS curves of every head of `layer` (DESIGN.md section 1). `progress` counts splits x heads;
+  /// A sampled block of T[head] of `layer` (see OperatorTile). For generator files and layers
+  /// with a generator form, entries are computed from the generators without forming T, so any
+  /// L works; otherwise from the dense operator (memory budget applies). Throws UsageError for a
+  /// bad layer, head or empty range.
+  virtual OperatorTile operatorTile(int layer, int head, const TileRequest& request) = 0;
+
+  /// ESS curves of every head of `layer` (DESIGN.md section 1). Semiseparable layers and
+  /// generator files use the structured engine (ess/structured_ess.h) unless
+  /// `options.algorithm_` is Dense; UsageError when Structured is asked of a layer without
+  /// generators or band. `progress` counts splits x heads;
   /// raising `*cancel` stops the work with Cancelled.
   virtual CurveData curve(int layer, const EssOptions& options, const ProgressFn& progress = {},
                           const std::atomic<bool>* cancel = nullptr) = 0;

@@ -1,13 +1,20 @@
-// Dense ESS engine: one singular-value decomposition per (head, split), spread over all
-// cores (DESIGN.md sections 1 and 5).
+// Dense ESS engine: the singular values of every block H_s of a materialized operator, per
+// (head, split) from the band corner, the Gram fast path or a plain SVD (see ess_engine.h),
+// spread over all cores (DESIGN.md sections 1 and 5).
 #include "ess/ess_engine.h"
 
+#include <ATen/ATen.h>
 #include <ATen/Context.h>
+#include <Eigen/Dense>
 
+#include <dlfcn.h>
+
+#include <mutex>
 #include <thread>
 
 #include "ess/error.h"
 #include "ess/session.h"
+#include "metric/lapack_kernels.h"
 
 namespace ess {
 
@@ -55,26 +62,169 @@ std::vector<int> resolveSplits(const SplitRange& range, int length) {
 
 bool cudaAvailable() { return at::hasCUDA(); }
 
+bool useSingleThreadedBlas() {
+  static bool concurrentCallsSafe = true;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    using SetThreads = void (*)(int);
+    using GetParallel = int (*)();
+    if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(1);
+    // openblas_get_parallel() == 0: a sequential OpenBLAS build, whose buffers are not locked.
+    if (auto g = reinterpret_cast<GetParallel>(dlsym(RTLD_DEFAULT, "openblas_get_parallel")))
+      concurrentCallsSafe = g() != 0;
+  });
+  return concurrentCallsSafe;
+}
+
 namespace {
 
-// Singular values of the (L-s) x s block below-left of split s, computed by LAPACK (gesdd,
-// through LibTorch) in `dtype`. LAPACK's float32 SVD keeps the noise floor of rank-deficient
-// blocks low enough for entropy-ESS to stay within 1e-5 of float64.
-std::vector<double> singularValuesOf(const double* t, int L, int s, DType dtype) {
-  const int rows = L - s, cols = s;
-  at::Tensor whole = at::from_blob(const_cast<double*>(t), {L, L}, at::kDouble);
-  at::Tensor h = whole.narrow(0, s, rows).narrow(1, 0, cols);
-  h = h.to(dtype == DType::Float32 ? at::kFloat : at::kDouble).contiguous();
-  at::Tensor sv = at::linalg_svdvals(h).to(at::kDouble).contiguous();
-  std::vector<double> out(sv.data_ptr<double>(), sv.data_ptr<double>() + sv.numel());
-  std::sort(out.begin(), out.end(), std::greater<double>());
+// Singular values of rows [r0, r0 + rows) x columns [c0, c0 + cols) of the row-major L x L
+// head `t`, by LAPACK's SVD (values only) in `dtype`, descending. A row-major block is the
+// column-major transpose, which has the same singular values.
+std::vector<double> blockSingularValues(const double* t, int L, int r0, int rows, int c0, int cols, DType dtype) {
+  std::vector<double> out(std::min(rows, cols));
+  if (out.empty()) return out;
+  if (dtype == DType::Float32) {
+    std::vector<float> a(static_cast<size_t>(rows) * cols), sv(out.size());
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c)
+        a[static_cast<size_t>(r) * cols + c] = static_cast<float>(t[static_cast<size_t>(r0 + r) * L + c0 + c]);
+    lapack::singularValues(a.data(), cols, rows, cols, sv.data());
+    std::copy(sv.begin(), sv.end(), out.begin());
+  } else {
+    std::vector<double> a(static_cast<size_t>(rows) * cols);
+    for (int r = 0; r < rows; ++r)
+      std::copy(t + static_cast<size_t>(r0 + r) * L + c0, t + static_cast<size_t>(r0 + r) * L + c0 + cols,
+                a.begin() + static_cast<size_t>(r) * cols);
+    lapack::singularValues(a.data(), cols, rows, cols, out.data());
+  }
   return out;
 }
 
+// Singular values of H_s = T[s:, :s] (plain SVD).
+std::vector<double> singularValuesOf(const double* t, int L, int s, DType dtype) {
+  return blockSingularValues(t, L, s, L - s, 0, s, dtype);
+}
+
+using RowMap =
+    Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>>;
+
+// The Gram fast path of one head over consecutive splits: G = H_s^T H_s (s <= L - s, indices
+// c = 0..s-1) or G = H_s H_s^T (s > L - s, indices r = s..L-1), kept in float64 and updated
+// from s to s + 1 in O(L n) instead of being formed again in O(L n^2).
+class GramTracker {
+ public:
+  GramTracker(const double* t, int L) : t_(t), L_(L) {}
+
+  // Moves to split s (incrementally from s - 1 when possible) and returns the singular values
+  // of H_s, descending, or false when the squared problem is not accurate enough
+  // (lapack::gramSingularValues: some lambda_k < 1e-7 lambda_1, i.e. sigma_k < ~3e-4 sigma_1).
+  bool singularValues(int s, std::vector<double>& sigma) {
+    const bool left = s <= L_ - s;  // G = H^T H of size s, else H H^T of size L - s
+    if (s_ > 0 && s == s_ + 1 && left == left_) {
+      left ? growColumns(s) : dropRow(s);
+    } else {
+      form(s, left);
+    }
+    s_ = s;
+    left_ = left;
+    const int n = n_;
+    work_.resize(static_cast<size_t>(n) * n);
+    for (int j = 0; j < n; ++j)
+      std::copy(g_.data() + static_cast<size_t>(j) * ld_ + j, g_.data() + static_cast<size_t>(j) * ld_ + n,
+                work_.data() + static_cast<size_t>(j) * n + j);
+    return lapack::gramSingularValues(work_.data(), n, n, sigma);
+  }
+
+ private:
+  // Lower triangle of G, column-major, leading dimension ld_ (capacity).
+  double& at(int i, int j) { return g_[static_cast<size_t>(j) * ld_ + i]; }
+
+  void reserve(int n) {
+    if (n <= ld_) return;
+    const int ld = std::max(n, std::min(L_, ld_ * 2 + 16));
+    std::vector<double> g(static_cast<size_t>(ld) * ld, 0.0);
+    for (int j = 0; j < n_; ++j)
+      for (int i = j; i < n_; ++i) g[static_cast<size_t>(j) * ld + i] = at(i, j);
+    g_.swap(g);
+    ld_ = ld;
+  }
+
+  void form(int s, bool left) {
+    const int n = left ? s : L_ - s;
+    n_ = 0;
+    reserve(n);
+    n_ = n;
+    Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>> G(g_.data(), n, n, Eigen::OuterStride<>(ld_));
+    const RowMap H(t_ + static_cast<size_t>(s) * L_, L_ - s, s, Eigen::OuterStride<>(L_));
+    G.setZero();
+    if (left)
+      G.selfadjointView<Eigen::Lower>().rankUpdate(H.transpose());
+    else
+      G.selfadjointView<Eigen::Lower>().rankUpdate(H);
+  }
+
+  // s - 1 -> s with G = H^T H: remove row s - 1 of T from H (rank-one downdate) and add
+  // column s - 1 (a new last row and column of G).
+  void growColumns(int s) {
+    const int old = n_;  // = s - 1
+    reserve(old + 1);
+    const double* x = t_ + static_cast<size_t>(s - 1) * L_;  // T[s-1, 0:s-1]
+    for (int j = 0; j < old; ++j) {
+      const double xj = x[j];
+      if (xj == 0.0) continue;
+      for (int i = j; i < old; ++i) at(i, j) -= x[i] * xj;
+    }
+    // New row `old` of G: sum_{r >= s} T[r, c] T[r, s-1] for c = 0..s-1.
+    const RowMap H(t_ + static_cast<size_t>(s) * L_, L_ - s, s, Eigen::OuterStride<>(L_));
+    col_.noalias() = H.transpose() * H.col(s - 1);
+    for (int c = 0; c <= old; ++c) at(old, c) = col_[c];
+    n_ = old + 1;
+  }
+
+  // s - 1 -> s with G = H H^T: drop row s - 1 (the first index) and add column s - 1 of T
+  // (rank-one update with u = T[s:, s-1]).
+  void dropRow(int s) {
+    const int n = n_ - 1;  // = L - s
+    for (int j = 0; j < n; ++j)
+      for (int i = j; i < n; ++i) at(i, j) = at(i + 1, j + 1);
+    const double* u = t_ + static_cast<size_t>(s) * L_ + (s - 1);  // stride L
+    for (int j = 0; j < n; ++j) {
+      const double uj = u[static_cast<size_t>(j) * L_];
+      if (uj == 0.0) continue;
+      for (int i = j; i < n; ++i) at(i, j) += u[static_cast<size_t>(i) * L_] * uj;
+    }
+    n_ = n;
+  }
+
+  const double* t_;
+  int L_;
+  int s_ = 0, n_ = 0, ld_ = 0;
+  bool left_ = true;
+  std::vector<double> g_, work_;
+  Eigen::VectorXd col_;
+};
+
 at::Tensor asHeads(const at::Tensor& op) {
   if (op.dim() == 2) return op.unsqueeze(0);
-  if (op.dim() != 3) throw InputError("operator must have shape [L, L] or [H, L, L], got " + std::to_string(op.dim()) + " dimensions");
+  if (op.dim() != 3)
+    throw InputError("operator must have shape [L, L] or [H, L, L], got " + std::to_string(op.dim()) + " dimensions");
   return op;
+}
+
+// Smallest w with T[h, r, c] == 0 for all r - c >= w (see detectBandwidth).
+int bandwidthOf(const double* t, int H, int L) {
+  int w = 0;
+  for (int h = 0; h < H; ++h)
+    for (int r = 0; r < L; ++r) {
+      const double* row = t + (static_cast<size_t>(h) * L + r) * L;
+      for (int c = 0; c <= r - w; ++c)
+        if (row[c] != 0.0) {
+          w = r - c + 1;
+          break;
+        }
+    }
+  return w;
 }
 
 void checkFinite(const at::Tensor& t) {
@@ -132,6 +282,7 @@ std::vector<double> splitSingularValues(const at::Tensor& op, int split, DType d
 
 EssCurve computeEss(const at::Tensor& op, const EssOptions& options, const ProgressFn& progress,
                     const std::atomic<bool>* cancel) {
+  const bool concurrentLapack = useSingleThreadedBlas();
   at::Tensor ops = asHeads(op);
   if (ops.size(1) != ops.size(2))
     throw InputError("operator must be square per head, got [" + std::to_string(ops.size(1)) + ", " +
@@ -141,47 +292,72 @@ EssCurve computeEss(const at::Tensor& op, const EssOptions& options, const Progr
   const std::vector<int> splits = resolveSplits(options.splits_, L);
   if (options.device_ == Device::Cuda) {
     if (!cudaAvailable())
-      throw UsageError("--device cuda: this LibTorch build has no CUDA support or no CUDA device is present; use --device cpu");
+      throw UsageError(
+          "--device cuda: this LibTorch build has no CUDA support or no CUDA device is present; use --device cpu");
     return computeEssCuda(ops, splits, options, progress, cancel);
   }
   at::Tensor t = ops.to(at::kCPU, at::kDouble).contiguous();
   const double* base = t.data_ptr<double>();
+  const int band = bandwidthOf(base, H, L);
 
   EssCurve curve;
   curve.splits = splits;
   curve.tolerance.assign(H, std::vector<double>(splits.size()));
   curve.entropy.assign(H, std::vector<double>(splits.size()));
   const long total = static_cast<long>(H) * splits.size();
-  // Costliest splits (near L/2) first, so that the dynamic schedule ends evenly.
-  std::vector<long> order(total);
-  for (long i = 0; i < total; ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](long a, long b) {
-    const int sa = splits[a % splits.size()], sb = splits[b % splits.size()];
-    return std::min(sa, L - sa) > std::min(sb, L - sb);
-  });
+  // Tasks: runs of up to kChunk consecutive evaluated splits of one head, so that the Gram
+  // matrix is formed once per run and then updated split by split.
+  constexpr size_t kChunk = 32;
+  struct Task {
+    int head;
+    size_t first, last;  // indices into `splits`
+  };
+  std::vector<Task> tasks;
+  for (int h = 0; h < H; ++h)
+    for (size_t i = 0; i < splits.size(); i += kChunk) tasks.push_back({h, i, std::min(splits.size(), i + kChunk)});
+  // Costliest runs (near L/2) first, so that the dynamic schedule ends evenly.
+  auto cost = [&](const Task& k) {
+    const int s = splits[(k.first + k.last) / 2];
+    return std::min(s, L - s);
+  };
+  std::stable_sort(tasks.begin(), tasks.end(), [&](const Task& a, const Task& b) { return cost(a) > cost(b); });
+
   std::atomic<long> next{0}, done{0};
   std::atomic<bool> stopped{false};
   std::exception_ptr failure;
   std::mutex failureMutex;
   auto worker = [&]() {
     try {
+      std::vector<double> sigma;
       for (;;) {
         if (stopped.load()) return;
-        if (cancel && cancel->load()) {
-          stopped = true;
-          return;
-        }
         const long k = next.fetch_add(1);
-        if (k >= total) return;
-        const long task = order[k];
-        const int h = static_cast<int>(task / splits.size());
-        const size_t i = task % splits.size();
-        const std::vector<double> sigma =
-            singularValuesOf(base + static_cast<size_t>(h) * L * L, L, splits[i], options.dtype_);
-        curve.tolerance[h][i] = toleranceEss(sigma, options.tolerance_, options.normalization_);
-        curve.entropy[h][i] = entropyEss(sigma);
-        const long d = done.fetch_add(1) + 1;
-        if (progress) progress(d, total);
+        if (k >= static_cast<long>(tasks.size())) return;
+        const Task& task = tasks[k];
+        const double* head = base + static_cast<size_t>(task.head) * L * L;
+        GramTracker gram(head, L);
+        bool gramRefused = false;  // spectra change slowly: after one refusal, SVDs for the run
+        for (size_t i = task.first; i < task.last; ++i) {
+          if (cancel && cancel->load()) {
+            stopped = true;
+            return;
+          }
+          const int s = splits[i];
+          if (band <= 1) {
+            sigma.clear();  // H_s is exactly zero
+          } else if (band - 1 < std::min(s, L - s)) {
+            // Band corner: rows s .. s+w-2, columns s-w+1 .. s-1.
+            const int rows = std::min(band - 1, L - s), cols = std::min(band - 1, s);
+            sigma = blockSingularValues(head, L, s, rows, s - cols, cols, options.dtype_);
+          } else if (gramRefused || !gram.singularValues(s, sigma)) {
+            gramRefused = true;
+            sigma = singularValuesOf(head, L, s, options.dtype_);
+          }
+          curve.tolerance[task.head][i] = toleranceEss(sigma, options.tolerance_, options.normalization_);
+          curve.entropy[task.head][i] = entropyEss(sigma);
+          const long d = done.fetch_add(1) + 1;
+          if (progress) progress(d, total);
+        }
       }
     } catch (...) {
       std::lock_guard<std::mutex> lock(failureMutex);
@@ -190,7 +366,8 @@ EssCurve computeEss(const at::Tensor& op, const EssOptions& options, const Progr
     }
   };
   int threads = options.threads_ > 0 ? options.threads_ : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(1, std::min<int>(threads, static_cast<int>(total)));
+  if (!concurrentLapack) threads = 1;
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(tasks.size())));
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
   worker();
@@ -198,6 +375,15 @@ EssCurve computeEss(const at::Tensor& op, const EssOptions& options, const Progr
   if (failure) std::rethrow_exception(failure);
   if (cancel && cancel->load()) throw Cancelled();
   return curve;
+}
+
+int detectBandwidth(const at::Tensor& op) {
+  at::Tensor ops = asHeads(op);
+  if (ops.size(1) != ops.size(2))
+    throw InputError("operator must be square per head, got [" + std::to_string(ops.size(1)) + ", " +
+                     std::to_string(ops.size(2)) + "]");
+  at::Tensor t = ops.to(at::kCPU, at::kDouble).contiguous();
+  return bandwidthOf(t.data_ptr<double>(), static_cast<int>(t.size(0)), static_cast<int>(t.size(1)));
 }
 
 }  // namespace ess

@@ -26,6 +26,13 @@ Device parseDevice(const std::string& s) {
   throw UsageError("--device: expected cpu or cuda, got '" + s + "'");
 }
 
+Algorithm parseAlgorithm(const std::string& s) {
+  if (s == "auto") return Algorithm::Auto;
+  if (s == "dense") return Algorithm::Dense;
+  if (s == "structured") return Algorithm::Structured;
+  throw UsageError("--algorithm: expected auto, dense or structured, got '" + s + "'");
+}
+
 namespace {
 int parseSplitPart(const std::string& part, const std::string& whole, int fallback) {
   if (part.empty()) return fallback;
@@ -66,5 +73,14 @@ std::string toString(Normalization n) {
 }
 
 std::string toString(DType d) { return d == DType::Float32 ? "float32" : "float64"; }
+
+std::string toString(Algorithm a) {
+  switch (a) {
+    case Algorithm::Auto: return "auto";
+    case Algorithm::Dense: return "dense";
+    case Algorithm::Structured: return "structured";
+  }
+  return "auto";
+}
 
 }  // namespace ess

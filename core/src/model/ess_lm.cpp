@@ -398,16 +398,27 @@ at::Tensor EssLm::forward(const at::Tensor& tokens) {
   return single ? logits.squeeze(0) : logits;
 }
 
-at::Tensor EssLm::layerOperator(int layer, const at::Tensor& tokens) {
+at::Tensor EssLm::mixerInput(int layer, const at::Tensor& tokens) {
   checkLayer(*this, layer);
   checkTokens(impl_->cfg, tokens);
-  if (tokens.dim() != 1) throw InputError("layerOperator takes tokens [L]");
+  if (tokens.dim() != 1) throw InputError("the operator of a layer takes tokens [L]");
   at::NoGradGuard noGrad;
   auto& net = *impl_->net;
   auto x = net.embedTokens(tokens.to(at::kLong).unsqueeze(0), at::kDouble);
   for (int i = 0; i < layer; ++i) x = net.blocks[i]->forward(x);
-  auto& b = *net.blocks[layer];
-  return b.mixer->materialize(b.norm1(x)).squeeze(0).contiguous();
+  return net.blocks[layer]->norm1(x);  // [1, L, D]
+}
+
+at::Tensor EssLm::layerOperator(int layer, const at::Tensor& tokens) {
+  auto x = mixerInput(layer, tokens);
+  at::NoGradGuard noGrad;
+  return impl_->net->blocks[layer]->mixer->materialize(x).squeeze(0).contiguous();
+}
+
+Generators EssLm::layerGenerators(int layer, const at::Tensor& tokens) {
+  auto x = mixerInput(layer, tokens);
+  at::NoGradGuard noGrad;
+  return impl_->net->blocks[layer]->mixer->generators(x.squeeze(0));
 }
 
 torch::nn::Module& EssLm::module() { return *impl_->net; }

@@ -1,6 +1,9 @@
 // Dense materialization of semiseparable generator files.
 #include "ess/generators.h"
 
+#include <cmath>
+#include <limits>
+
 #include "ess/error.h"
 
 namespace ess {
@@ -38,6 +41,28 @@ Generators readGenerators(const NamedTensors& t, const std::string& path) {
   for (auto [name, x] : {std::pair<const char*, at::Tensor*>{"C", &C}, {"B", &B}, {"log_a", &A}, {"D", &D}})
     if (x->defined() && !at::isfinite(*x).all().item<bool>())
       throw InputError(path + ": tensor " + name + " holds NaN or Inf values");
+  // A positive log a makes T grow: find the first row where some T[r, c] overflows float64, i.e.
+  // where a run of decays sum_{t=c+1..r} log_a (the largest over c, Kadane's scan) plus the log
+  // of the largest |C| |B| N exceeds log(DBL_MAX).
+  {
+    const double scale = std::log(std::max(1e-300, C.abs().max().item<double>())) +
+                         std::log(std::max(1e-300, B.abs().max().item<double>())) + std::log(double(N));
+    const double limit = std::log(std::numeric_limits<double>::max()) - scale;
+    at::Tensor a = A.contiguous();
+    const double* pa = a.data_ptr<double>();
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t n = 0; n < N; ++n) {
+        double run = 0.0;  // largest sum_{t=c+1..r} over c < r
+        for (int64_t r = 1; r < L; ++r) {
+          run = std::max(0.0, run) + pa[(h * L + r) * N + n];
+          if (run > limit)
+            throw InputError(path + ": the generators overflow: log_a > 0 makes the operator grow without bound; "
+                             "T[" + std::to_string(h) + ", " + std::to_string(r) + ", c] exceeds the float64 range "
+                             "at row " + std::to_string(r) + " (head " + std::to_string(h) + ", state " +
+                             std::to_string(n) + ")");
+        }
+      }
+  }
   Generators g;
   g.C = C.contiguous();
   g.B = B.contiguous();

@@ -50,6 +50,10 @@ void validate(const TrainOptions& o) {
   positive(o.length, "--length");
   positive(o.vocab, "--vocab");
   positive(o.evalSamples, "evaluation samples");
+  positive(o.window, "--window");
+  positive(o.convKernel, "--conv-kernel");
+  positive(o.stateSize, "--state-size");
+  if (o.filterLength < 0) throw UsageError("--filter-length must be at least 1 (or 0 for the sequence length)");
   if (o.dModel % o.heads != 0)
     throw UsageError("--d-model " + std::to_string(o.dModel) + " is not divisible by --heads " + std::to_string(o.heads));
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw UsageError("--lr must be a positive number");
@@ -107,6 +111,10 @@ TrainReport trainMqar(const TrainOptions& o, const std::string& outDir,
   cfg.mlpHidden = o.mlpHidden > 0 ? o.mlpHidden : 4 * o.dModel;
   cfg.mixers = kinds;
   cfg.keyShift = o.keyShift;
+  cfg.window = o.window;
+  cfg.convKernel = o.convKernel;
+  cfg.stateSize = o.stateSize;
+  cfg.filterLength = o.filterLength > 0 ? o.filterLength : o.length;
   EssLm model(cfg, o.seed);
 
   // AdamW; no weight decay on norm weights and biases (1-D tensors).
@@ -169,7 +177,9 @@ TrainReport trainMqar(const TrainOptions& o, const std::string& outDir,
     j["options"] = {{"d_model", o.dModel}, {"heads", o.heads}, {"layers", static_cast<int>(kinds.size())},
                     {"mlp_hidden", cfg.mlpHidden}, {"batch", o.batch}, {"lr", o.lr},
                     {"weight_decay", o.weightDecay}, {"length", o.length}, {"pairs", o.pairs},
-                    {"vocab", o.vocab}, {"seed", o.seed}, {"key_shift", o.keyShift}};
+                    {"vocab", o.vocab}, {"seed", o.seed}, {"key_shift", o.keyShift},
+                    {"window", cfg.window}, {"conv_kernel", cfg.convKernel}, {"state_size", cfg.stateSize},
+                    {"filter_length", cfg.filterLength}, {"threads", o.threads}};
     writeFileAtomically((fs::path(outDir) / "train_report.json").string(), j.dump(2) + "\n");
   }
   return report;

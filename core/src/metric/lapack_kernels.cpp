@@ -1,0 +1,95 @@
+// Direct LAPACK calls of the ESS engines (see lapack_kernels.h).
+#include "metric/lapack_kernels.h"
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "ess/error.h"
+
+extern "C" {
+void dgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a, const int* lda, double* s,
+             double* u, const int* ldu, double* vt, const int* ldvt, double* work, const int* lwork, int* info);
+void sgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, float* a, const int* lda, float* s,
+             float* u, const int* ldu, float* vt, const int* ldvt, float* work, const int* lwork, int* info);
+void dsytrd_(const char* uplo, const int* n, double* a, const int* lda, double* d, double* e, double* tau, double* work,
+             const int* lwork, int* info);
+void dsterf_(const int* n, double* d, double* e, int* info);
+}
+
+namespace ess::lapack {
+namespace {
+
+template <typename T>
+std::vector<T>& workspace(size_t size) {
+  thread_local std::vector<T> w;
+  if (w.size() < size) w.resize(size);
+  return w;
+}
+
+void check(int info, const char* routine, int m, int n) {
+  if (info != 0)
+    throw InputError(std::string("LAPACK ") + routine + " failed (info " + std::to_string(info) + ") on a " +
+                     std::to_string(m) + " x " + std::to_string(n) + " block; the operator may hold NaN or Inf");
+}
+
+}  // namespace
+
+// Workspace: xGESVD with JOBU = JOBVT = 'N' needs max(3 min + max, 5 min); the blocked
+// bidiagonalization runs faster with (m + n) * 64 more.
+void singularValues(double* a, int m, int n, int lda, double* sigma) {
+  if (m <= 0 || n <= 0) return;
+  const int lwork = std::max(3 * std::min(m, n) + std::max(m, n), 5 * std::min(m, n)) + (m + n) * 64;
+  auto& work = workspace<double>(lwork);
+  int info = 0, one = 1;
+  dgesvd_("N", "N", &m, &n, a, &lda, sigma, nullptr, &one, nullptr, &one, work.data(), &lwork, &info);
+  check(info, "dgesvd", m, n);
+}
+
+void singularValues(float* a, int m, int n, int lda, float* sigma) {
+  if (m <= 0 || n <= 0) return;
+  const int lwork = std::max(3 * std::min(m, n) + std::max(m, n), 5 * std::min(m, n)) + (m + n) * 64;
+  auto& work = workspace<float>(lwork);
+  int info = 0, one = 1;
+  sgesvd_("N", "N", &m, &n, a, &lda, sigma, nullptr, &one, nullptr, &one, work.data(), &lwork, &info);
+  check(info, "sgesvd", m, n);
+}
+
+bool gramSingularValues(double* g, int n, int ld, std::vector<double>& sigma) {
+  sigma.resize(n);
+  if (n <= 0) return false;
+  thread_local std::vector<double> d, e, tau;
+  d.resize(n);
+  e.resize(std::max(1, n - 1));
+  if (n <= 96) {
+    Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>> G(g, n, n, Eigen::OuterStride<>(ld));
+    if (n > 1) {
+      thread_local Eigen::VectorXd h;
+      h.resize(n - 1);
+      Eigen::internal::tridiagonalization_inplace(G, h);
+    }
+    for (int i = 0; i < n; ++i) d[i] = G(i, i);
+    for (int i = 0; i + 1 < n; ++i) e[i] = G(i + 1, i);
+  } else {
+    tau.resize(n);
+    const int lwork = 64 * n;
+    auto& work = workspace<double>(lwork);
+    int info = 0;
+    dsytrd_("L", &n, g, &ld, d.data(), e.data(), tau.data(), work.data(), &lwork, &info);
+    check(info, "dsytrd", n, n);
+  }
+  int info = 0;
+  dsterf_(&n, d.data(), e.data(), &info);
+  if (info != 0) return false;
+  // DSTERF sorts ascending.
+  const double top = d[n - 1], low = d[0];
+  if (!std::isfinite(top) || !std::isfinite(low) || !(top > 1e-250) || !(top < 1e250) || !(low >= 1e-7 * top))
+    return false;
+  for (int k = 0; k < n; ++k) sigma[k] = std::sqrt(d[n - 1 - k]);
+  return true;
+}
+
+}  // namespace ess::lapack

@@ -1,0 +1,27 @@
+// Small dense kernels of the ESS engines, called on raw buffers straight into LAPACK (no ATen
+// dispatch, which costs microseconds per call): singular values only (xGESVD with JOBU = JOBVT
+// = 'N': bidiagonalization + dqds, high relative accuracy on the bidiagonal) and singular values
+// from a Gram matrix (tridiagonalization + DSTERF) with an accuracy guard. Thread-safe: each
+// thread keeps its own workspace.
+#pragma once
+#include <vector>
+
+namespace ess::lapack {
+
+/// Singular values of the m x n column-major matrix `a` (leading dimension lda >= max(1, m)),
+/// descending, into sigma[0 .. min(m, n)). Destroys `a`. Throws InputError when LAPACK fails
+/// (it does not converge, or `a` holds NaN).
+void singularValues(double* a, int m, int n, int lda, double* sigma);
+void singularValues(float* a, int m, int n, int lda, float* sigma);
+
+/// Singular values sigma_k = sqrt(lambda_k) of a block X from its Gram matrix G = X^T X (or
+/// X X^T), n x n, lower triangle in the column-major `g` (leading dimension ld; destroyed),
+/// descending into `sigma` (resized to n). Eigenvalues by Householder tridiagonalization (Eigen
+/// for n <= 96, LAPACK DSYTRD above) and DSTERF, in float64. Squaring loses singular values
+/// below ~1e-8 sigma_1, so the result is refused (returns false, `sigma` unspecified) unless
+/// every lambda_k >= 1e-7 lambda_1 (sigma_k >= ~3e-4 sigma_1, accurate to ~1e-7 relative or
+/// better) and lambda_1 lies within 1e-250 .. 1e250 (no underflow or overflow); callers then
+/// fall back to singularValues().
+bool gramSingularValues(double* g, int n, int ld, std::vector<double>& sigma);
+
+}  // namespace ess::lapack

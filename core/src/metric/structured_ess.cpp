@@ -1,0 +1,375 @@
+// Structured ESS engine: singular values of H_s = F_s P_s^T from the triangular factors of the
+// future and past generators, updated split to split by Givens rotations (see structured_ess.h).
+#include "ess/structured_ess.h"
+
+#include <ATen/ATen.h>
+#include <Eigen/Dense>
+
+#include <cmath>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__SSE2__)
+#include <pmmintrin.h>
+#include <xmmintrin.h>
+#endif
+
+#include "ess/error.h"
+#include "ess/session.h"
+#include "metric/lapack_kernels.h"
+
+namespace ess {
+namespace {
+
+using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+std::string shapeOf(const at::Tensor& t) {
+  std::string s = "[";
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
+  return s + "]";
+}
+
+// Decays make old factor entries tiny; subnormal arithmetic is ~100x slower and those values
+// are below 1e-308 of the rest, so workers flush them to zero (restored on exit).
+class FlushSubnormals {
+ public:
+  FlushSubnormals() {
+#if defined(__SSE2__)
+    saved_ = _mm_getcsr();
+    _mm_setcsr(saved_ | 0x8040);  // FTZ | DAZ
+#endif
+  }
+  ~FlushSubnormals() {
+#if defined(__SSE2__)
+    _mm_setcsr(saved_);
+#endif
+  }
+  FlushSubnormals(const FlushSubnormals&) = delete;
+  FlushSubnormals& operator=(const FlushSubnormals&) = delete;
+
+ private:
+  unsigned saved_ = 0;
+};
+
+// Runs task(i, worker) for i in [0, count) on `threads` threads; rethrows the first failure,
+// throws Cancelled when `cancel` was raised.
+template <typename Task>
+void runTasks(long count, int threads, const std::atomic<bool>* cancel, Task&& task) {
+  std::atomic<long> next{0};
+  std::atomic<bool> stopped{false};
+  std::exception_ptr failure;
+  std::mutex failureMutex;
+  auto worker = [&](int w) {
+    FlushSubnormals flush;
+    try {
+      for (;;) {
+        if (stopped.load()) return;
+        if (cancel && cancel->load()) return;
+        const long i = next.fetch_add(1);
+        if (i >= count) return;
+        task(i, w);
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(failureMutex);
+      if (!failure) failure = std::current_exception();
+      stopped = true;
+    }
+  };
+  threads = std::max(1, static_cast<int>(std::min<long>(threads, count)));
+  std::vector<std::thread> pool;
+  for (int w = 1; w < threads; ++w) pool.emplace_back(worker, w);
+  worker(0);
+  for (auto& th : pool) th.join();
+  if (failure) std::rethrow_exception(failure);
+  if (cancel && cancel->load()) throw Cancelled();
+}
+
+// One head's generators as raw float64 rows: C, B [L, N]; decays a = exp(logA) [L, N] or [L].
+struct Head {
+  const double* C = nullptr;
+  const double* B = nullptr;
+  std::vector<double> a;
+  int L = 0, N = 0;
+  bool perHead = false;
+  const double* row(const double* x, int t) const { return x + static_cast<size_t>(t) * N; }
+};
+
+// R <- R diag(a_t): the decay of step t applied to the upper-triangular N x N factor R.
+void applyDecay(double* R, const Head& h, int t) {
+  const int N = h.N;
+  if (h.perHead) {
+    const double a = h.a[t];
+    if (a == 1.0) return;
+    for (int i = 0; i < N; ++i)
+      for (int k = i; k < N; ++k) R[i * N + k] *= a;
+  } else {
+    const double* a = h.a.data() + static_cast<size_t>(t) * N;
+    for (int i = 0; i < N; ++i)
+      for (int k = i; k < N; ++k) R[i * N + k] *= a[k];
+  }
+}
+
+// R <- the triangular factor of [R; x^T] (Givens rotations, O(N^2)); `work` holds N doubles.
+void appendRow(double* R, const double* x, int N, double* work) {
+  std::copy(x, x + N, work);
+  for (int j = 0; j < N; ++j) {
+    const double bj = work[j];
+    if (bj == 0.0) continue;
+    double* Rj = R + static_cast<size_t>(j) * N;
+    const double r = Rj[j];
+    const double sq = r * r + bj * bj;  // std::hypot only where squares could under/overflow
+    const double hyp = sq > 1e-290 && sq < 1e290 ? std::sqrt(sq) : std::hypot(r, bj);
+    const double c = r / hyp, s = bj / hyp;
+    Rj[j] = hyp;
+    for (int k = j + 1; k < N; ++k) {
+      const double x0 = Rj[k], y0 = work[k];
+      Rj[k] = c * x0 + s * y0;
+      work[k] = c * y0 - s * x0;
+    }
+  }
+}
+
+bool allFinite(const double* R, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(R[i])) return false;
+  return true;
+}
+
+[[noreturn]] void overflow() {
+  throw InputError(
+      "generators: the operator overflows (a decay log_a > 0 makes it grow without bound along the sequence)");
+}
+
+// Reusable buffers of one worker.
+struct Scratch {
+  std::vector<double> blockF;  // K factors R_F, N x N each
+  std::vector<double> rp, row, sigma;
+  RowMajor f, p;
+  Eigen::MatrixXd m, g;
+  bool tryGram = true;   // try the Gram fast path at the next split
+  int sinceRefusal = 0;  // SVD splits since the Gram path was last refused
+};
+
+// Singular values of R_F R_P^T (only the nonzero rows of each factor take part).
+void factorSingularValues(const double* Rf, const double* Rp, int N, Scratch& w) {
+  auto gather = [N](const double* R, RowMajor& out) {
+    int rows = 0;
+    for (int i = 0; i < N; ++i) {
+      const double* r = R + static_cast<size_t>(i) * N;
+      bool nonzero = false;
+      for (int k = i; k < N && !nonzero; ++k) nonzero = r[k] != 0.0;
+      if (nonzero) ++rows;
+    }
+    out.setZero(rows, N);
+    int o = 0;
+    for (int i = 0; i < N; ++i) {
+      const double* r = R + static_cast<size_t>(i) * N;
+      bool nonzero = false;
+      for (int k = i; k < N && !nonzero; ++k) nonzero = r[k] != 0.0;
+      if (nonzero) {
+        std::copy(r + i, r + N, out.row(o).data() + i);
+        ++o;
+      }
+    }
+  };
+  gather(Rf, w.f);
+  gather(Rp, w.p);
+  const int m = static_cast<int>(w.f.rows()), n = static_cast<int>(w.p.rows());
+  w.sigma.assign(std::min(m, n), 0.0);
+  if (m == 0 || n == 0) return;
+  w.m.noalias() = w.f * w.p.transpose();
+  if (!allFinite(w.m.data(), w.m.size())) overflow();
+  // Scaled to entries <= 1, so that the squares of the Gram path neither overflow nor lose the
+  // large singular values to underflow.
+  const double scale = w.m.cwiseAbs().maxCoeff();
+  if (!(scale > 0.0)) return;  // H_s = 0
+  w.m *= 1.0 / scale;
+  // Gram fast path (lower triangle of the smaller Gram matrix), refused when squaring costs
+  // accuracy; after a refusal the next splits go straight to the SVD for a while.
+  if (w.tryGram) {
+    const int k = std::min(m, n);
+    w.g.setZero(k, k);
+    if (n <= m)
+      w.g.selfadjointView<Eigen::Lower>().rankUpdate(w.m.transpose());
+    else
+      w.g.selfadjointView<Eigen::Lower>().rankUpdate(w.m);
+    if (lapack::gramSingularValues(w.g.data(), k, k, w.sigma)) {
+      for (double& v : w.sigma) v *= scale;
+      return;
+    }
+    w.tryGram = false;
+    w.sinceRefusal = 0;
+  }
+  w.sigma.assign(std::min(m, n), 0.0);
+  lapack::singularValues(w.m.data(), m, n, m, w.sigma.data());
+  for (double& v : w.sigma) v *= scale;
+  if (++w.sinceRefusal >= 16) w.tryGram = true;
+}
+
+// The validated float64 generators.
+struct Checked {
+  at::Tensor C, B, logA;
+  int H = 0, L = 0, N = 0;
+  bool perHead = false;
+};
+
+Checked check(const Generators& g) {
+  if (!g.C.defined() || !g.B.defined() || !g.logA.defined())
+    throw InputError("generators: C, B and log_a must all be given");
+  Checked c;
+  c.C = g.C.to(at::kCPU, at::kDouble).contiguous();
+  c.B = g.B.to(at::kCPU, at::kDouble).contiguous();
+  c.logA = g.logA.to(at::kCPU, at::kDouble).contiguous();
+  if (c.C.dim() != 3 || c.B.sizes() != c.C.sizes())
+    throw InputError("generators: C " + shapeOf(c.C) + " and B " + shapeOf(c.B) + " must both be [H, L, N]");
+  c.H = static_cast<int>(c.C.size(0));
+  c.L = static_cast<int>(c.C.size(1));
+  c.N = static_cast<int>(c.C.size(2));
+  const bool perState = c.logA.dim() == 3 && c.logA.size(0) == c.H && c.logA.size(1) == c.L && c.logA.size(2) == c.N;
+  c.perHead = c.logA.dim() == 2 && c.logA.size(0) == c.H && c.logA.size(1) == c.L;
+  if (!perState && !c.perHead)
+    throw InputError("generators: log_a " + shapeOf(c.logA) + " must be [H, L, N] or [H, L] to match C " +
+                     shapeOf(c.C));
+  if (g.D.defined() && (g.D.dim() != 2 || g.D.size(0) != c.H || g.D.size(1) != c.L))
+    throw InputError("generators: D " + shapeOf(g.D) + " must be [H, L] to match C " + shapeOf(c.C));
+  for (auto [name, x] : {std::pair<const char*, at::Tensor*>{"C", &c.C}, {"B", &c.B}, {"log_a", &c.logA}})
+    if (!at::isfinite(*x).all().item<bool>())
+      throw InputError(std::string("generators: ") + name + " holds NaN or Inf values");
+  return c;
+}
+
+}  // namespace
+
+Generators denseAsGenerators(const at::Tensor& op) {
+  at::Tensor ops = op.dim() == 2 ? op.unsqueeze(0) : op;
+  if (ops.dim() != 3 || ops.size(1) != ops.size(2))
+    throw InputError("denseAsGenerators: expected an operator [L, L] or [H, L, L], got " + shapeOf(op));
+  const int64_t H = ops.size(0), L = ops.size(1);
+  Generators g;
+  g.C = ops.to(at::kCPU, at::kDouble).tril().contiguous();
+  g.B = at::eye(L, at::kDouble).unsqueeze(0).expand({H, L, L}).contiguous();
+  g.logA = at::zeros({H, L}, at::kDouble);
+  return g;
+}
+
+EssCurve computeStructuredEss(const Generators& g, const EssOptions& options, const ProgressFn& progress,
+                              const std::atomic<bool>* cancel) {
+  const bool concurrentLapack = useSingleThreadedBlas();
+  const Checked c = check(g);
+  const int H = c.H, L = c.L, N = c.N;
+  const std::vector<int> splits = resolveSplits(options.splits_, L);
+  int threads = options.threads_ > 0 ? options.threads_ : static_cast<int>(std::thread::hardware_concurrency());
+  if (!concurrentLapack) threads = 1;
+  threads = std::max(1, threads);
+  // Block length K: ~sqrt(L) and >= N keeps the checkpoints (2 L / K factors) within O(L N);
+  // capped so each worker's K factors stay within 2^21 doubles (16 MiB), and short enough to
+  // give every thread several blocks.
+  const size_t NN = static_cast<size_t>(N) * N;
+  long K = std::max<long>(static_cast<long>(std::ceil(std::sqrt(double(L)))), N);
+  K = std::min<long>(K, std::max<long>(1, (1L << 21) / std::max<size_t>(NN, 1)));
+  K = std::min<long>(K, std::max<long>(1, (L - 1) / (4L * threads)));
+  K = std::max<long>(K, 1);
+  const int blocks = static_cast<int>((L - 1 + K - 1) / K);  // block b: splits 1 + bK .. min(1 + (b+1)K, L) - 1
+  // Checkpoints and block factors, in doubles; when they outgrow the dense operator (N close to
+  // L), the dense engine is both smaller and faster.
+  const double factorDoubles = (2.0 * blocks + double(threads) * K) * double(NN);
+  const bool denseSmaller = factorDoubles > double(L) * L + double(1 << 24);
+  if (options.algorithm_ == Algorithm::Dense || (options.algorithm_ == Algorithm::Auto && 2 * N >= L) || denseSmaller) {
+    Generators d{c.C, c.B, c.logA, at::Tensor()};
+    EssOptions dense = options;
+    dense.algorithm(Algorithm::Dense);
+    return computeEss(materializeGenerators(d, "generators"), dense, progress, cancel);
+  }
+
+  EssCurve curve;
+  curve.splits = splits;
+  curve.tolerance.assign(H, std::vector<double>(splits.size()));
+  curve.entropy.assign(H, std::vector<double>(splits.size()));
+  std::vector<int> column(L, -1);  // index in `splits` of each evaluated split
+  for (size_t i = 0; i < splits.size(); ++i) column[splits[i]] = static_cast<int>(i);
+
+  auto blockStart = [&](int b) { return static_cast<int>(1 + b * K); };
+  auto blockEnd = [&](int b) { return static_cast<int>(std::min<long>(1 + (b + 1) * K, L)); };
+  std::vector<int> work;  // blocks holding at least one evaluated split
+  for (int b = 0; b < blocks; ++b)
+    for (int s = blockStart(b); s < blockEnd(b); ++s)
+      if (column[s] >= 0) {
+        work.push_back(b);
+        break;
+      }
+
+  std::vector<double> cpP(blocks * NN), cpF(blocks * NN);  // R_P and R_F at each block start
+  std::vector<Scratch> scratch(threads);
+  const long total = static_cast<long>(H) * splits.size();
+  std::atomic<long> done{0};
+
+  for (int hd = 0; hd < H; ++hd) {
+    Head head;
+    head.C = c.C.data_ptr<double>() + static_cast<size_t>(hd) * L * N;
+    head.B = c.B.data_ptr<double>() + static_cast<size_t>(hd) * L * N;
+    head.L = L;
+    head.N = N;
+    head.perHead = c.perHead;
+    const size_t decays = c.perHead ? static_cast<size_t>(L) : static_cast<size_t>(L) * N;
+    const double* logA = c.logA.data_ptr<double>() + hd * decays;
+    head.a.resize(decays);
+    for (size_t i = 0; i < decays; ++i) head.a[i] = std::exp(logA[i]);
+
+    // Pass 1: the forward sweep stores R_P and the backward sweep R_F at every block start.
+    runTasks(2, std::min(threads, 2), cancel, [&](long which, int) {
+      std::vector<double> R(NN, 0.0), tmp(N);
+      if (which == 0) {
+        for (int s = 1; s < L; ++s) {  // R = R_P(s): rows B_c prod_{t=c+1..s} a_t, c < s
+          appendRow(R.data(), head.row(head.B, s - 1), N, tmp.data());
+          applyDecay(R.data(), head, s);
+          if ((s - 1) % K == 0) std::copy(R.begin(), R.end(), cpP.begin() + ((s - 1) / K) * NN);
+          if ((s & 1023) == 0 && cancel && cancel->load()) return;
+        }
+        if (!allFinite(cpP.data(), cpP.size())) overflow();
+      } else {
+        for (int s = L - 1; s >= 1; --s) {  // R = R_F(s): rows C_r prod_{t=s+1..r} a_t, r >= s
+          if (s < L - 1) applyDecay(R.data(), head, s + 1);
+          appendRow(R.data(), head.row(head.C, s), N, tmp.data());
+          if ((s - 1) % K == 0) std::copy(R.begin(), R.end(), cpF.begin() + ((s - 1) / K) * NN);
+          if ((s & 1023) == 0 && cancel && cancel->load()) return;
+        }
+        if (!allFinite(cpF.data(), cpF.size())) overflow();
+      }
+    });
+
+    // Pass 2: each block recomputes its R_F backward from the next checkpoint, then walks R_P
+    // forward through the block and decomposes R_F R_P^T at the evaluated splits.
+    runTasks(static_cast<long>(work.size()), threads, cancel, [&](long task, int wi) {
+      Scratch& w = scratch[wi];
+      const int b = work[task], s0 = blockStart(b), s1 = blockEnd(b);
+      w.blockF.resize(static_cast<size_t>(K) * NN);
+      w.row.resize(N);
+      std::vector<double> R(NN, 0.0);
+      if (b + 1 < blocks) std::copy(cpF.begin() + (b + 1) * NN, cpF.begin() + (b + 2) * NN, R.begin());
+      for (int s = s1 - 1; s >= s0; --s) {
+        if (s < L - 1) applyDecay(R.data(), head, s + 1);
+        appendRow(R.data(), head.row(head.C, s), N, w.row.data());
+        std::copy(R.begin(), R.end(), w.blockF.begin() + (s - s0) * NN);
+      }
+      w.rp.assign(cpP.begin() + b * NN, cpP.begin() + (b + 1) * NN);
+      for (int s = s0; s < s1; ++s) {
+        if (column[s] >= 0) {
+          if (cancel && cancel->load()) return;
+          factorSingularValues(w.blockF.data() + (s - s0) * NN, w.rp.data(), N, w);
+          curve.tolerance[hd][column[s]] = toleranceEss(w.sigma, options.tolerance_, options.normalization_);
+          curve.entropy[hd][column[s]] = entropyEss(w.sigma);
+          const long d = done.fetch_add(1) + 1;
+          if (progress) progress(d, total);
+        }
+        if (s + 1 < s1) {
+          appendRow(w.rp.data(), head.row(head.B, s), N, w.row.data());
+          applyDecay(w.rp.data(), head, s + 1);
+        }
+      }
+    });
+  }
+  return curve;
+}
+
+}  // namespace ess
