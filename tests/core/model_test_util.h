@@ -1,5 +1,5 @@
-// Shared helpers of the model and mixer test suites: MQAR token sequences and the checkpoint
-// save/load round trip every mixer kind must pass.
+// Shared helpers of the model, mixer and session test suites: tiny configurations, MQAR token
+// sequences and the checkpoint save/load round trip every mixer kind must pass.
 #pragma once
 #include <ATen/ATen.h>
 
@@ -10,6 +10,19 @@
 #include "ess/mqar.h"
 
 namespace testutil {
+
+/// A tiny ess-lm configuration: vocabulary 16, 2 heads, the given mixers, width `dModel`,
+/// positions up to `maxLength`, MLP width 2 * dModel.
+inline ess::ModelConfig tinyConfig(std::vector<std::string> mixers, int dModel = 16, int maxLength = 32) {
+  ess::ModelConfig cfg;
+  cfg.vocabSize = 16;
+  cfg.dModel = dModel;
+  cfg.numHeads = 2;
+  cfg.maxLength = maxLength;
+  cfg.mlpHidden = 2 * dModel;
+  cfg.mixers = std::move(mixers);
+  return cfg;
+}
 
 /// An MQAR sample of length `l` over `vocab` tokens (4 pairs) as a [L] int64 tensor.
 inline at::Tensor mqarTokens(int64_t l, int64_t vocab, uint64_t seed = 3) {

@@ -267,13 +267,7 @@ class TestMixersSsm : public QObject {
       QVERIFY2(contains(msg, "channel 3") && contains(msg, "decay"), msg.c_str());
     }
     // A checkpoint with such parameters names the layer.
-    ModelConfig cfg;
-    cfg.vocabSize = 16;
-    cfg.dModel = 8;
-    cfg.numHeads = 2;
-    cfg.maxLength = 12;
-    cfg.mlpHidden = 16;
-    cfg.mixers = {"softmax_attention", "lti_ssm"};
+    ModelConfig cfg = testutil::tinyConfig({"softmax_attention", "lti_ssm"}, 8, 12);
     cfg.stateSize = 3;
     EssLm good(cfg, 1);
     auto sd = good.stateDict();
@@ -456,13 +450,7 @@ class TestMixersSsm : public QObject {
     bad.expand = 0;
     QVERIFY(contains(inputErrorOf([&] { makeWith("mamba", bad, 4, 1); }), "expand"));
     // A checkpoint with such parameters names the file and the layer.
-    ModelConfig cfg;
-    cfg.vocabSize = 16;
-    cfg.dModel = 8;
-    cfg.numHeads = 2;
-    cfg.maxLength = 12;
-    cfg.mlpHidden = 16;
-    cfg.mixers = {"gla", "mamba"};
+    ModelConfig cfg = testutil::tinyConfig({"gla", "mamba"}, 8, 12);
     cfg.stateSize = 2;
     EssLm good(cfg, 1);
     auto sd = good.stateDict();

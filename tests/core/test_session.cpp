@@ -13,6 +13,7 @@
 #include "ess/mqar.h"
 #include "ess/safetensors.h"
 #include "ess/session.h"
+#include "model_test_util.h"
 
 using namespace ess;
 
@@ -199,14 +200,8 @@ class TestSession : public QObject {
 
   // Model layers with a generator form use the structured engine; others refuse Structured.
   void modelLayersStructured() {
-    ModelConfig cfg;
-    cfg.vocabSize = 16;
-    cfg.dModel = 16;
-    cfg.numHeads = 2;
-    cfg.maxLength = 32;
-    cfg.mlpHidden = 32;
+    ModelConfig cfg = testutil::tinyConfig({"softmax_attention", "mamba", "gla"});
     cfg.stateSize = 4;
-    cfg.mixers = {"softmax_attention", "mamba", "gla"};
     EssLm model(cfg, 3);
     QTemporaryDir dir;
     saveEssLm(model, dir.path().toStdString());
@@ -282,13 +277,7 @@ class TestSession : public QObject {
   }
 
   void modelCheckpoint() {
-    ModelConfig cfg;
-    cfg.vocabSize = 16;
-    cfg.dModel = 16;
-    cfg.numHeads = 2;
-    cfg.maxLength = 32;
-    cfg.mlpHidden = 32;
-    cfg.mixers = {"softmax_attention", "linear_attention", "gla"};
+    const ModelConfig cfg = testutil::tinyConfig({"softmax_attention", "linear_attention", "gla"});
     EssLm model(cfg, 3);
     QTemporaryDir dir;
     saveEssLm(model, dir.path().toStdString());
