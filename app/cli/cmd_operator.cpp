@@ -1,4 +1,4 @@
-// `ess operator FILE --layer N [--head H|all] [--input SPEC] -o OUT.safetensors`
+// `ess operator FILE --layer N [--head H|all] [--input SPEC] [--memory-budget GIB] -o OUT.safetensors`
 #include "commands.h"
 #include "ess/error.h"
 #include "session_options.h"
@@ -6,7 +6,7 @@
 namespace ess::cli {
 
 int runOperator(const std::vector<std::string>& argv) {
-  Args a = Args::parse(argv, {"--layer", "--head", "--input", "-o"});
+  Args a = Args::parse(argv, {"--layer", "--head", "--input", "--memory-budget", "-o"});
   if (a.positional.size() != 1) throw UsageError("operator: expected one FILE");
   if (!a.has("-o")) throw UsageError("operator: -o OUT.safetensors is required");
   if (!a.has("--layer")) throw UsageError("operator: --layer N is required");

@@ -32,7 +32,7 @@ int runRender(const std::vector<std::string>&) {
 
 int runRender(const std::vector<std::string>& argv) {
   std::vector<std::string> names = computeOptionNames();
-  for (const char* n : {"--figure", "--split", "--scale", "--width", "--height", "--dpi", "--memory-budget"})
+  for (const char* n : {"--figure", "--split", "--scale", "--width", "--height", "--dpi"})
     names.push_back(n);
   Args a = Args::parse(argv, names);
   if (a.positional.size() != 1) throw UsageError("render: expected one FILE");
@@ -54,10 +54,7 @@ int runRender(const std::vector<std::string>& argv) {
     throw UsageError("--width/--height: expected 50..20000 pixels");
   const EssOptions options = essOptionsFrom(a);
 
-  const double budgetGib = a.getDouble("--memory-budget", double(Session::kDefaultMemoryBudget) / double(1ull << 30));
-  if (!(budgetGib > 0) || budgetGib > 1e6) throw UsageError("--memory-budget: expected a positive size in GiB");
   auto session = openWithInput(a.positional[0], a);
-  session->setMemoryBudget(static_cast<size_t>(budgetGib * double(1ull << 30)));
   const SourceInfo& info = session->info();
   if (info.layers.empty()) throw InputError(info.path + ": holds no operator or model layers");
   const int layer = a.getInt("--layer", 0);

@@ -7,12 +7,15 @@ namespace ess::cli {
 const std::vector<std::string>& computeOptionNames() {
   static const std::vector<std::string> names = {"--layer",  "--head",   "--input",     "--metric",
                                                  "--tolerance", "--normalization", "--splits",
-                                                 "--dtype",  "--device", "--algorithm", "--format", "-o"};
+                                                 "--dtype",  "--device", "--algorithm", "--format", "-o",
+                                                 "--memory-budget"};
   return names;
 }
 
 std::unique_ptr<Session> openWithInput(const std::string& path, const Args& a) {
-  auto session = Session::open(path);
+  const double budgetGib = a.getDouble("--memory-budget", double(Session::kDefaultMemoryBudget) / double(1ull << 30));
+  if (!(budgetGib > 0) || budgetGib > 1e6) throw UsageError("--memory-budget: expected a positive size in GiB");
+  auto session = Session::open(path, static_cast<size_t>(budgetGib * double(1ull << 30)));
   if (a.has("--input")) session->setInput(a.get("--input"));
   return session;
 }

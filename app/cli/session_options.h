@@ -12,7 +12,8 @@ namespace ess::cli {
 /// The value-taking options every computing subcommand accepts.
 const std::vector<std::string>& computeOptionNames();
 
-/// Opens `path` and applies `--input` when given.
+/// Opens `path` with the memory budget of `--memory-budget GIB` (default 2; dense operators
+/// beyond it are refused with a message that says what fits) and applies `--input` when given.
 std::unique_ptr<Session> openWithInput(const std::string& path, const Args& a);
 
 /// EssOptions from --tolerance, --normalization, --splits, --dtype, --device, --algorithm.

@@ -402,6 +402,16 @@ class TestCli : public QObject {
     r = ess({"render", gen, "--figure", "heatmap", "--memory-budget", "0", "-o", dir.filePath("x.png")});
     QCOMPARE(r.status, 2);
     QVERIFY(!QFile::exists(dir.filePath("x.png")));
+    // Curves of generator files need no dense operator: any budget works; `ess operator`
+    // (a dense output) is refused with what fits, and writes nothing.
+    r = ess({"curve", gen, "--splits", "1::500", "--memory-budget", "0.001"});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    QCOMPARE(r.out.count('\n'), 1 + 6);  // header + splits 1, 501, ..., 2501
+    const QString op = dir.filePath("op.safetensors");
+    r = ess({"operator", gen, "--layer", "0", "--memory-budget", "0.001", "-o", op});
+    QCOMPARE(r.status, 1);
+    QVERIFY2(r.err.contains("gen_L3000.safetensors") && r.err.contains("at most L ="), qPrintable(r.err));
+    QVERIFY(!QFile::exists(op));
   }
 };
 
