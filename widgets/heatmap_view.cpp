@@ -512,6 +512,12 @@ void HeatmapView::resetView() {
   if (r.width() > 0 && r.height() > 0) {
     if (r.width() > r.height()) xAxis->setScaleRatio(yAxis, 1.0);
     else yAxis->setScaleRatio(xAxis, 1.0);
+    // Square cells leave room on one axis: keep row 0 at the top and column 0 at the left
+    // instead of centring the matrix.
+    for (QCPAxis* axis : {xAxis, yAxis}) {
+      const double size = axis->range().size();
+      axis->setRange(-0.5, -0.5 + size);
+    }
   }
   replot();
 }
