@@ -1,13 +1,17 @@
-// Session implementations: operator and generator files, and ess-lm model checkpoints.
+// Session implementations: operator and generator files, ess-lm model checkpoints and Hugging
+// Face checkpoints (gpt2, llama, mistral, qwen2, mamba; ess/hf_model.h).
 #include "ess/session.h"
 
 #include <filesystem>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "ess/checkpoint.h"
 #include "ess/error.h"
 #include "ess/ess_engine.h"
 #include "ess/generators.h"
+#include "ess/hf_model.h"
 #include "ess/input_spec.h"
 #include "ess/model.h"
 #include "ess/safetensors.h"
@@ -403,10 +407,122 @@ class ModelSession : public SessionBase {
   mutable std::mutex mutex_;
 };
 
+/// A Hugging Face checkpoint (ess/hf_model.h): operators depend on the input tokens; the forward
+/// pass runs in float64 up to the layer asked for.
+class HfSession : public SessionBase {
+ public:
+  HfSession(const CheckpointFiles& files, size_t budget) : model_(std::make_unique<HfModel>(files)) {
+    memoryBudget_ = budget;
+    const HfConfig& cfg = model_->config();
+    info_.path = files.path;
+    info_.architecture = cfg.modelType;
+    info_.needsInput = true;
+    info_.vocabSize = cfg.vocabSize;
+    info_.maxLength = cfg.maxPositions;
+    for (int i = 0; i < model_->numLayers(); ++i) {
+      LayerSummary l;
+      l.index = i;
+      l.mixer = model_->mixerKind();
+      l.heads = model_->heads();
+      l.valueChannels = model_->valueChannels();
+      l.tss = model_->tssFormula();
+      info_.layers.push_back(l);
+    }
+    info_.description = fs::path(files.path).filename().string() + ": " + cfg.modelType + ", " +
+                        std::to_string(model_->numLayers()) + " layer(s) of " + model_->mixerKind() + ", " +
+                        std::to_string(model_->heads()) + (model_->isMamba() ? " channels" : " heads") + " each";
+    const int len = cfg.maxPositions > 0 ? std::min(64, cfg.maxPositions) : 64;
+    setInput("random:seed=0,len=" + std::to_string(len));
+  }
+
+  void setInput(const std::string& spec) override {
+    const std::string kind = spec.substr(0, spec.find(':'));
+    if (kind == "text" || kind == "textfile")
+      throw UsageError("--input " + kind + ":...: text input for Hugging Face checkpoints needs the checkpoint's "
+                       "tokenizer, which is not supported yet; use tokens:..., random:... or mqar:...");
+    std::vector<long> t = tokensFromSpec(spec, info_.vocabSize, info_.maxLength);
+    if (t.empty()) throw InputError("--input " + spec + ": no tokens");
+    tokens_ = std::move(t);
+    input_ = spec;
+    std::lock_guard<std::mutex> lock(mutex_);
+    cache_.clear();
+    genCache_.clear();
+  }
+  std::string input() const override { return input_; }
+  std::vector<long> tokens() const override { return tokens_; }
+
+  std::optional<double> theoreticalStateSize(int layer, int, int split, int) const override {
+    checkLayer(layer);
+    return model_->theoreticalStateSize(split) / model_->valueChannels();
+  }
+
+ protected:
+  at::Tensor tokenTensor() const {
+    return at::tensor(std::vector<int64_t>(tokens_.begin(), tokens_.end()), at::kLong);
+  }
+  at::Tensor operatorTensor(int layer) override {
+    checkLayer(layer);
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = cache_.find(layer);
+    if (it != cache_.end()) return it->second;
+    const std::string what = info_.path + ": layer " + std::to_string(layer);
+    checkBudget(what, model_->heads(), static_cast<int64_t>(tokens_.size()), memoryBudget_);
+    at::Tensor op = model_->layerOperator(layer, tokenTensor()).to(at::kDouble).contiguous();
+    checkFiniteOperator(op, what + " operator");
+    cache_[layer] = op;
+    return op;
+  }
+  Generators generatorsOf(int layer) override {
+    checkLayer(layer);
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = genCache_.find(layer);
+    if (it != genCache_.end()) return it->second;
+    Generators g = model_->layerGenerators(layer, tokenTensor());
+    if (g.heads() > 0) {
+      for (const at::Tensor* t : {&g.C, &g.B, &g.logA})
+        if (!at::isfinite(*t).all().item<bool>())
+          throw InputError(info_.path + ": layer " + std::to_string(layer) + ": the generators hold NaN or Inf");
+    }
+    genCache_[layer] = g;
+    return g;
+  }
+  bool hasDenseOperator(int layer) const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return cache_.count(layer) > 0;
+  }
+  int lengthOf(int) override { return static_cast<int>(tokens_.size()); }
+
+ private:
+  std::unique_ptr<HfModel> model_;
+  std::vector<long> tokens_;
+  std::string input_;
+  std::map<int, at::Tensor> cache_;
+  std::map<int, Generators> genCache_;
+  mutable std::mutex mutex_;
+};
+
+/// The model_type of config.json text, "" when absent or not parseable (the model readers then
+/// report the problem).
+std::string modelTypeOf(const std::string& configJson) {
+  try {
+    auto j = nlohmann::json::parse(configJson);
+    if (j.is_object()) {
+      auto it = j.find("model_type");
+      if (it != j.end() && it->is_string()) return it->get<std::string>();
+    }
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
 std::unique_ptr<Session> openFiles(const CheckpointFiles& files, size_t budget = Session::kDefaultMemoryBudget) {
   if (files.tensors.find("operator") || isGeneratorFile(files.tensors))
     return std::make_unique<OperatorSession>(files.path, files.tensors, budget);
-  if (!files.configJson.empty()) return std::make_unique<ModelSession>(files, budget);
+  if (!files.configJson.empty()) {
+    const std::string type = modelTypeOf(files.configJson);
+    if (!type.empty() && type != "ess-lm") return std::make_unique<HfSession>(files, budget);  // lists supported types
+    return std::make_unique<ModelSession>(files, budget);
+  }
   return std::make_unique<OperatorSession>(files.path, files.tensors, budget);  // raises the error
 }
 

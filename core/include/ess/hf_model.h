@@ -1,0 +1,137 @@
+// Hugging Face checkpoints (issue 5, DESIGN.md section 4): a model folder with config.json and
+// its weights (model.safetensors, sharded safetensors with index, or pytorch_model.bin, read by
+// loadCheckpointFiles) whose `model_type` is one of
+//   gpt2     GPT-2 (Radford et al. 2019, HF GPT2Model): learned positions wpe, pre-LayerNorm
+//            blocks, Conv1D weights stored [in, out] (y = x W + b), causal softmax attention
+//            scaled by 1/sqrt(d), MLP with GELU (tanh form, "gelu_new"), tied LM head;
+//   llama, mistral, qwen2  the Llama block (Touvron et al. 2023, HF LlamaModel): RMSNorm,
+//            rotary positions (HF rotate-half convention q*cos + rotate_half(q)*sin with
+//            inv_freq[i] = rope_theta^(-2i/d), optional "linear" or "llama3" rope_scaling),
+//            grouped-query attention (query head h reads key/value head h / (H / H_kv)),
+//            SwiGLU MLP down(silu(gate(x)) * up(x)); q/k/v biases for qwen2 and where
+//            `attention_bias` is true; mistral's `sliding_window` masks keys older than w - 1;
+//   mamba    Mamba (Gu and Dao 2023, HF MambaModel): RMSNorm, then the S6 mixer of ess/mixer.h
+//            (kind "mamba", the same parameter names), residual; embeddings
+//            backbone.embeddings.weight, final norm backbone.norm_f.weight.
+// Tensor names are accepted with or without the task-model prefix (`transformer.`, `model.`,
+// `backbone.`). Weights keep their stored dtype (f32, f16, bf16) and are cast to float64 per
+// layer on use: every forward pass and operator here is computed in float64.
+// The forward pass runs only up to the layer asked for (the residual stream is cached per
+// input), so the final norm and the LM head are never used.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ess/generators.h"
+
+namespace ess {
+
+struct CheckpointFiles;
+class Mixer;
+
+/// The fields of a Hugging Face config.json that the forward pass up to a layer needs.
+struct HfConfig {
+  std::string modelType;  ///< gpt2, llama, mistral, qwen2 or mamba
+  int vocabSize = 0;
+  int hiddenSize = 0;        ///< d_model (gpt2: n_embd)
+  int numLayers = 0;         ///< gpt2: n_layer
+  int numHeads = 0;          ///< query heads (gpt2: n_head); mamba: 0
+  int numKvHeads = 0;        ///< key/value heads (GQA); gpt2: numHeads
+  int headDim = 0;           ///< d per head (config `head_dim`, else hidden / heads)
+  int intermediateSize = 0;  ///< MLP width (gpt2: n_inner or 4 * n_embd)
+  int maxPositions = 0;      ///< n_positions / max_position_embeddings; 0 for mamba (no limit)
+  double normEps = 1e-5;     ///< layer_norm_epsilon / rms_norm_eps
+  std::string activation;    ///< MLP activation (activation_function / hidden_act)
+  // Llama family.
+  double ropeTheta = 10000.0;
+  std::string ropeScaling;  ///< "" (none), "linear" or "llama3"
+  double ropeFactor = 1.0;
+  double ropeLowFreqFactor = 1.0, ropeHighFreqFactor = 4.0;
+  int ropeOriginalMaxPositions = 8192;
+  bool qkvBias = false, oBias = false, mlpBias = false;
+  int slidingWindow = 0;  ///< mistral: keys older than w - 1 positions are masked; 0 = none
+  bool tieWordEmbeddings = true;
+  // gpt2.
+  bool scaleByInverseLayer = false;  ///< scale_attn_by_inverse_layer_idx
+  // mamba.
+  int stateSize = 0, expand = 0, convKernel = 0, dtRank = 0;
+  bool convBias = true;
+
+  /// Parses config.json text (`path` names it in errors). Throws InputError naming `path` and
+  /// the field: missing or ill-typed fields, non-positive sizes, hidden size not divisible by
+  /// the heads, heads not divisible by the key/value heads, an unsupported rope_scaling type,
+  /// an unknown model_type (the message lists supportedModelTypes()).
+  static HfConfig fromJson(const std::string& jsonText, const std::string& path);
+};
+
+class HfModel {
+ public:
+  /// The model_type values this build opens: gpt2, llama, mistral, qwen2, mamba.
+  static const std::vector<std::string>& supportedModelTypes();
+
+  /// Opens `files` (config.json and tensors as loadCheckpointFiles returns them). Every tensor
+  /// the layers use is checked against the config here; the LM head only when present.
+  /// Throws InputError naming config.json (bad config) or the weights file, the tensor and both
+  /// shapes (a shape that disagrees with the config), or the missing tensor.
+  explicit HfModel(const CheckpointFiles& files);
+  ~HfModel();
+  HfModel(const HfModel&) = delete;
+  HfModel& operator=(const HfModel&) = delete;
+
+  const HfConfig& config() const { return cfg_; }
+  int numLayers() const { return cfg_.numLayers; }
+  bool isMamba() const { return cfg_.modelType == "mamba"; }
+  /// "softmax_attention" (gpt2, llama, qwen2, mistral without window), "sliding_window_attention"
+  /// (mistral with sliding_window) or "mamba".
+  std::string mixerKind() const;
+  /// SISO operators per layer: query heads, or E = expand * hidden channels for mamba.
+  int heads() const;
+  /// Value channels each operator is applied to: head_dim for attention, 1 for mamba.
+  int valueChannels() const;
+  /// Theoretical state size per SISO operator at split s (DESIGN.md section 1): the KV cache
+  /// s*(d_k+d_v) per query head (min(s, w) with a window; under GQA the cache of one key/value
+  /// head serves H / H_kv query heads, but each query head is charged a full d_k + d_v per
+  /// position, as in the paper's per-head accounting), N per channel for mamba.
+  double theoreticalStateSize(int split) const;
+  std::string tssFormula() const;
+
+  /// The input of `layer`'s mixer for one token sequence `tokens` [L] (int64): the normalized
+  /// residual stream (ln_1 / input_layernorm / norm of that block), [L, D] float64. Runs the
+  /// blocks before `layer` only. Throws InputError for a token outside the vocabulary or a
+  /// sequence longer than maxPositions; UsageError for a bad layer.
+  at::Tensor mixerInput(int layer, const at::Tensor& tokens) const;
+  /// The residual stream entering block `layer` (layer == numLayers(): after the last block,
+  /// before the final norm), [L, D] float64.
+  at::Tensor hiddenState(int layer, const at::Tensor& tokens) const;
+
+  /// The operator of `layer`, float64: attention probabilities per query head [H, L, L]
+  /// (causal softmax, rows sum to 1; GQA query heads of one group use the same keys); for
+  /// mamba the S6 operator per channel [E, L, L] (ess/mixer.h).
+  at::Tensor layerOperator(int layer, const at::Tensor& tokens) const;
+  /// Generator form of `layer` (mamba: per channel, [E, L, N]); empty for attention.
+  Generators layerGenerators(int layer, const at::Tensor& tokens) const;
+
+  /// Llama family: rotary cos and sin for positions 0..L-1, [L, head_dim] float64, each
+  /// cat(freqs, freqs) with freqs[p, i] = p * inv_freq[i] (after rope_scaling).
+  std::pair<at::Tensor, at::Tensor> rotary(int64_t length) const;
+  /// Llama family: per query head queries and keys after RoPE, [H, L, d] and [H_kv, L, d].
+  std::pair<at::Tensor, at::Tensor> queriesKeys(int layer, const at::Tensor& tokens) const;
+
+ private:
+  at::Tensor weight(const std::string& name) const;        ///< float64 copy of a checked tensor
+  at::Tensor block(int layer, const at::Tensor& h) const;  ///< one whole block, residual included
+  at::Tensor attentionProbabilities(int layer, const at::Tensor& x) const;
+  std::shared_ptr<Mixer> mambaMixer(int layer) const;
+  void checkLayer(int layer) const;
+  void checkTokens(const at::Tensor& tokens) const;
+
+  struct State;
+  HfConfig cfg_;
+  std::string path_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace ess

@@ -1,0 +1,776 @@
+// Hugging Face checkpoints (ess/hf_model.h, issue 5): tiny random checkpoints in the GPT-2,
+// Llama (GQA, biases, rope scaling), Qwen2 and Mamba layouts, written here with the project's
+// safetensors writer and, for gpt2 and qwen2, by PyTorch itself (tests/data/hf, made by
+// tests/data/hf/make_fixtures.py). The forward pass up to each layer and each layer's operator
+// are checked against independent float64 implementations written below from the published
+// equations (explicit loops: LayerNorm, Conv1D x W + b, GELU tanh, RMSNorm, RoPE as a rotation of
+// the pairs (i, i + d/2), GQA by head index, SwiGLU, the S6 scan), then the Session (info, TSS,
+// inputs, curves) and the errors for bad checkpoints.
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "ess/checkpoint.h"
+#include "ess/error.h"
+#include "ess/hf_model.h"
+#include "ess/safetensors.h"
+#include "ess/session.h"
+// Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace ess;
+
+namespace {
+
+using Weights = std::map<std::string, at::Tensor>;  // float64 copies, by name without prefix
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+template <typename E = InputError, typename F>
+std::string errorOf(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+double maxDiff(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+/// A tiny checkpoint being built: tensors in their stored dtype, float64 copies for the references.
+struct Ckpt {
+  NamedTensors tensors;
+  Weights w;
+  at::Generator gen = at::detail::createCPUGenerator(11);
+  at::ScalarType dtype = at::kFloat;
+  std::string prefix;
+  void add(const std::string& name, at::Tensor t) {
+    t = t.to(dtype);
+    tensors.add(prefix + name, t);
+    w[name] = t.to(at::kDouble);
+  }
+  at::Tensor rnd(std::vector<int64_t> shape, double scale = 0.3, double offset = 0.0) {
+    return at::randn(shape, gen, at::TensorOptions().dtype(at::kDouble)) * scale + offset;
+  }
+  void write(const std::string& dir, const std::string& config) const {
+    std::filesystem::create_directories(dir);
+    writeSafetensors(dir + "/model.safetensors", tensors);
+    std::ofstream(dir + "/config.json") << config;
+  }
+};
+
+at::Tensor tokensOf(std::vector<int64_t> t) { return at::tensor(t, at::kLong); }
+
+// ---- references: plain float64 from the published equations ----
+
+at::Tensor refLayerNorm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, double eps) {
+  at::Tensor mean = x.mean(-1, true);
+  at::Tensor var = (x - mean).pow(2).mean(-1, true);
+  return (x - mean) / at::sqrt(var + eps) * w + b;
+}
+at::Tensor refRms(const at::Tensor& x, const at::Tensor& w, double eps) {
+  return x / at::sqrt(x.pow(2).mean(-1, true) + eps) * w;
+}
+at::Tensor refGeluTanh(const at::Tensor& x) {
+  return 0.5 * x * (1 + at::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x.pow(3))));
+}
+at::Tensor refSilu(const at::Tensor& x) { return x / (1 + at::exp(-x)); }
+
+/// Causal softmax of q k^T * scale with explicit loops: q [L, d], k [L, d] -> [L, L].
+at::Tensor refAttention(const at::Tensor& q, const at::Tensor& k, double scale, int window = 0) {
+  const int64_t L = q.size(0);
+  at::Tensor p = at::zeros({L, L}, at::kDouble);
+  auto qa = q.accessor<double, 2>(), ka = k.accessor<double, 2>();
+  auto pa = p.accessor<double, 2>();
+  for (int64_t r = 0; r < L; ++r) {
+    std::vector<double> s;
+    double mx = -1e300;
+    const int64_t c0 = window > 0 ? std::max<int64_t>(0, r - window + 1) : 0;
+    for (int64_t c = c0; c <= r; ++c) {
+      double v = 0;
+      for (int64_t i = 0; i < q.size(1); ++i) v += qa[r][i] * ka[c][i];
+      s.push_back(v * scale);
+      mx = std::max(mx, v * scale);
+    }
+    double z = 0;
+    for (double& v : s) z += (v = std::exp(v - mx));
+    for (int64_t c = c0; c <= r; ++c) pa[r][c] = s[c - c0] / z;
+  }
+  return p;
+}
+
+struct RefOut {
+  std::vector<at::Tensor> mixerInputs;  // per layer [L, D]
+  std::vector<at::Tensor> operators;    // per layer [H, L, L]
+};
+
+RefOut refGpt2(const Weights& w, const at::Tensor& tok, int layers, int H, double eps) {
+  const int64_t L = tok.size(0);
+  at::Tensor h = w.at("wte.weight").index_select(0, tok) + w.at("wpe.weight").narrow(0, 0, L);
+  const int64_t D = h.size(1), d = D / H;
+  RefOut out;
+  for (int i = 0; i < layers; ++i) {
+    const std::string b = "h." + std::to_string(i) + ".";
+    at::Tensor x = refLayerNorm(h, w.at(b + "ln_1.weight"), w.at(b + "ln_1.bias"), eps);
+    out.mixerInputs.push_back(x);
+    at::Tensor qkv = at::matmul(x, w.at(b + "attn.c_attn.weight")) + w.at(b + "attn.c_attn.bias");  // Conv1D
+    std::vector<at::Tensor> probs, heads;
+    for (int hh = 0; hh < H; ++hh) {
+      at::Tensor q = qkv.narrow(1, hh * d, d).contiguous(), k = qkv.narrow(1, D + hh * d, d).contiguous();
+      at::Tensor v = qkv.narrow(1, 2 * D + hh * d, d);
+      at::Tensor p = refAttention(q, k, 1.0 / std::sqrt(double(d)));
+      probs.push_back(p);
+      heads.push_back(at::matmul(p, v));
+    }
+    out.operators.push_back(at::stack(probs));
+    h = h + at::matmul(at::cat(heads, 1), w.at(b + "attn.c_proj.weight")) + w.at(b + "attn.c_proj.bias");
+    at::Tensor m = refLayerNorm(h, w.at(b + "ln_2.weight"), w.at(b + "ln_2.bias"), eps);
+    m = refGeluTanh(at::matmul(m, w.at(b + "mlp.c_fc.weight")) + w.at(b + "mlp.c_fc.bias"));
+    h = h + at::matmul(m, w.at(b + "mlp.c_proj.weight")) + w.at(b + "mlp.c_proj.bias");
+  }
+  return out;
+}
+
+/// RoPE by its definition: the pair (x_i, x_{i+d/2}) rotated by the angle pos * inv_freq[i],
+/// inv_freq[i] = theta^(-2i/d) / factor (linear scaling). x [L, d].
+at::Tensor refRope(const at::Tensor& x, double theta, double factor = 1.0) {
+  const int64_t L = x.size(0), d = x.size(1), half = d / 2;
+  at::Tensor y = x.clone();
+  auto xa = x.accessor<double, 2>();
+  auto ya = y.accessor<double, 2>();
+  for (int64_t p = 0; p < L; ++p)
+    for (int64_t i = 0; i < half; ++i) {
+      const double a = double(p) * std::pow(theta, -2.0 * double(i) / double(d)) / factor;
+      ya[p][i] = xa[p][i] * std::cos(a) - xa[p][i + half] * std::sin(a);
+      ya[p][i + half] = xa[p][i + half] * std::cos(a) + xa[p][i] * std::sin(a);
+    }
+  return y;
+}
+
+struct LlamaShape {
+  int H = 4, KV = 2, d = 4, layers = 2;
+  double eps = 1e-6, theta = 10000.0, ropeFactor = 1.0;
+  bool qkvBias = false, oBias = false;
+  int window = 0;
+};
+
+RefOut refLlama(const Weights& w, const at::Tensor& tok, const LlamaShape& s) {
+  at::Tensor h = w.at("embed_tokens.weight").index_select(0, tok);
+  RefOut out;
+  auto lin = [&](const at::Tensor& x, const std::string& n, bool bias) {
+    at::Tensor y = at::matmul(x, w.at(n + ".weight").t());
+    return bias ? y + w.at(n + ".bias") : y;
+  };
+  const int group = s.H / s.KV;
+  for (int i = 0; i < s.layers; ++i) {
+    const std::string b = "layers." + std::to_string(i) + ".";
+    at::Tensor x = refRms(h, w.at(b + "input_layernorm.weight"), s.eps);
+    out.mixerInputs.push_back(x);
+    at::Tensor q = lin(x, b + "self_attn.q_proj", s.qkvBias), k = lin(x, b + "self_attn.k_proj", s.qkvBias);
+    at::Tensor v = lin(x, b + "self_attn.v_proj", s.qkvBias);
+    std::vector<at::Tensor> probs, heads;
+    for (int hh = 0; hh < s.H; ++hh) {
+      const int kv = hh / group;  // GQA: consecutive query heads share a key/value head
+      at::Tensor qh = refRope(q.narrow(1, hh * s.d, s.d).contiguous(), s.theta, s.ropeFactor);
+      at::Tensor kh = refRope(k.narrow(1, kv * s.d, s.d).contiguous(), s.theta, s.ropeFactor);
+      at::Tensor p = refAttention(qh, kh, 1.0 / std::sqrt(double(s.d)), s.window);
+      probs.push_back(p);
+      heads.push_back(at::matmul(p, v.narrow(1, kv * s.d, s.d)));
+    }
+    out.operators.push_back(at::stack(probs));
+    h = h + lin(at::cat(heads, 1), b + "self_attn.o_proj", s.oBias);
+    at::Tensor m = refRms(h, w.at(b + "post_attention_layernorm.weight"), s.eps);
+    m = refSilu(lin(m, b + "mlp.gate_proj", false)) * lin(m, b + "mlp.up_proj", false);
+    h = h + lin(m, b + "mlp.down_proj", false);
+  }
+  return out;
+}
+
+struct MambaShape {
+  int D = 8, expand = 2, N = 4, K = 3, R = 2, layers = 2;
+  double eps = 1e-5;
+};
+
+/// Mamba blocks with the S6 scan as explicit loops; the operator T[e, r, c] from the scan's
+/// response to an impulse at c (the output at r when u = e_c on channel e, the gate applied).
+RefOut refMamba(const Weights& w, const at::Tensor& tok, const MambaShape& s) {
+  at::Tensor h = w.at("embeddings.weight").index_select(0, tok);
+  const int64_t L = tok.size(0), E = int64_t(s.expand) * s.D, N = s.N;
+  RefOut out;
+  for (int i = 0; i < s.layers; ++i) {
+    const std::string b = "layers." + std::to_string(i) + ".mixer.";
+    at::Tensor x = refRms(h, w.at("layers." + std::to_string(i) + ".norm.weight"), s.eps);
+    out.mixerInputs.push_back(x);
+    at::Tensor xz = at::matmul(x, w.at(b + "in_proj.weight").t());  // [L, 2E]
+    at::Tensor xin = xz.narrow(1, 0, E), z = xz.narrow(1, E, E);
+    at::Tensor cw = w.at(b + "conv1d.weight"), cb = w.at(b + "conv1d.bias");
+    at::Tensor u = at::zeros({L, E}, at::kDouble);
+    for (int64_t t = 0; t < L; ++t)
+      for (int64_t e = 0; e < E; ++e) {
+        double acc = cb[e].item<double>();
+        for (int64_t j = 0; j < s.K; ++j) {  // tap j of K multiplies x_{t - (K-1) + j}
+          const int64_t src = t - (s.K - 1) + j;
+          if (src >= 0) acc += cw[e][0][j].item<double>() * xin[src][e].item<double>();
+        }
+        u[t][e] = acc;
+      }
+    u = refSilu(u);
+    at::Tensor xdbl = at::matmul(u, w.at(b + "x_proj.weight").t());  // [L, R + 2N]
+    at::Tensor dt = at::log1p(at::exp(at::matmul(xdbl.narrow(1, 0, s.R), w.at(b + "dt_proj.weight").t()) +
+                                      w.at(b + "dt_proj.bias")));  // softplus, [L, E]
+    at::Tensor B = xdbl.narrow(1, s.R, N), C = xdbl.narrow(1, s.R + N, N);
+    at::Tensor A = -at::exp(w.at(b + "A_log")), Dskip = w.at(b + "D");
+    at::Tensor gate = refSilu(z);
+    at::Tensor y = at::zeros({L, E}, at::kDouble), T = at::zeros({E, L, L}, at::kDouble);
+    auto dta = dt.accessor<double, 2>(), ua = u.accessor<double, 2>(), ga = gate.accessor<double, 2>();
+    auto Ba = B.accessor<double, 2>(), Ca = C.accessor<double, 2>(), Aa = A.accessor<double, 2>();
+    auto ya = y.accessor<double, 2>();
+    auto Ta = T.accessor<double, 3>();
+    for (int64_t e = 0; e < E; ++e) {
+      std::vector<double> st(N, 0.0);
+      for (int64_t t = 0; t < L; ++t) {
+        double out_t = 0;
+        for (int64_t n = 0; n < N; ++n) {
+          st[n] = std::exp(dta[t][e] * Aa[e][n]) * st[n] + dta[t][e] * Ba[t][n] * ua[t][e];
+          out_t += Ca[t][n] * st[n];
+        }
+        ya[t][e] = (out_t + Dskip[e].item<double>() * ua[t][e]) * ga[t][e];
+      }
+      for (int64_t c = 0; c < L; ++c) {  // impulse response: u = 1 at c on channel e
+        std::vector<double> si(N, 0.0);
+        for (int64_t t = c; t < L; ++t) {
+          double o = 0;
+          for (int64_t n = 0; n < N; ++n) {
+            si[n] = (t > c ? std::exp(dta[t][e] * Aa[e][n]) * si[n] : 0.0) + (t == c ? dta[t][e] * Ba[t][n] : 0.0);
+            o += Ca[t][n] * si[n];
+          }
+          Ta[e][t][c] = (o + (t == c ? Dskip[e].item<double>() : 0.0)) * ga[t][e];
+        }
+      }
+    }
+    out.operators.push_back(T);
+    h = h + at::matmul(y, w.at(b + "out_proj.weight").t());
+  }
+  return out;
+}
+
+// ---- checkpoint builders ----
+
+std::string gpt2Config(int V, int D, int H, int layers, int P) {
+  return "{\"model_type\": \"gpt2\", \"vocab_size\": " + std::to_string(V) + ", \"n_embd\": " + std::to_string(D) +
+         ", \"n_head\": " + std::to_string(H) + ", \"n_layer\": " + std::to_string(layers) +
+         ", \"n_positions\": " + std::to_string(P) + ", \"layer_norm_epsilon\": 1e-5, \"n_inner\": null}";
+}
+
+Ckpt makeGpt2(int V, int D, int layers, int P, at::ScalarType dtype = at::kFloat) {
+  Ckpt c;
+  c.dtype = dtype;
+  c.add("wte.weight", c.rnd({V, D}));
+  c.add("wpe.weight", c.rnd({P, D}));
+  for (int i = 0; i < layers; ++i) {
+    const std::string b = "h." + std::to_string(i) + ".";
+    c.add(b + "ln_1.weight", c.rnd({D}, 0.2, 1.0));
+    c.add(b + "ln_1.bias", c.rnd({D}, 0.1));
+    c.add(b + "attn.c_attn.weight", c.rnd({D, 3 * D}, 0.5));
+    c.add(b + "attn.c_attn.bias", c.rnd({3 * D}, 0.1));
+    c.add(b + "attn.c_proj.weight", c.rnd({D, D}));
+    c.add(b + "attn.c_proj.bias", c.rnd({D}, 0.1));
+    c.add(b + "ln_2.weight", c.rnd({D}, 0.2, 1.0));
+    c.add(b + "ln_2.bias", c.rnd({D}, 0.1));
+    c.add(b + "mlp.c_fc.weight", c.rnd({D, 4 * D}));
+    c.add(b + "mlp.c_fc.bias", c.rnd({4 * D}, 0.1));
+    c.add(b + "mlp.c_proj.weight", c.rnd({4 * D, D}));
+    c.add(b + "mlp.c_proj.bias", c.rnd({D}, 0.1));
+  }
+  c.add("ln_f.weight", c.rnd({D}, 0.2, 1.0));
+  c.add("ln_f.bias", c.rnd({D}, 0.1));
+  return c;
+}
+
+std::string llamaConfig(const std::string& type, int V, int D, const LlamaShape& s, int I, int P,
+                        const std::string& extra = "") {
+  return "{\"model_type\": \"" + type + "\", \"vocab_size\": " + std::to_string(V) +
+         ", \"hidden_size\": " + std::to_string(D) + ", \"num_attention_heads\": " + std::to_string(s.H) +
+         ", \"num_key_value_heads\": " + std::to_string(s.KV) + ", \"num_hidden_layers\": " + std::to_string(s.layers) +
+         ", \"intermediate_size\": " + std::to_string(I) + ", \"max_position_embeddings\": " + std::to_string(P) +
+         ", \"rms_norm_eps\": 1e-6, " + "\"rope_theta\": " + std::to_string(s.theta) +
+         ", \"attention_bias\": " + (s.qkvBias ? "true" : "false") + ", \"tie_word_embeddings\": true" + extra + "}";
+}
+
+Ckpt makeLlama(int V, int D, const LlamaShape& s, int I, at::ScalarType dtype, const std::string& prefix) {
+  Ckpt c;
+  c.dtype = dtype;
+  c.prefix = prefix;
+  c.add("embed_tokens.weight", c.rnd({V, D}, 1.0));
+  for (int i = 0; i < s.layers; ++i) {
+    const std::string b = "layers." + std::to_string(i) + ".";
+    c.add(b + "input_layernorm.weight", c.rnd({D}, 0.2, 1.0));
+    c.add(b + "self_attn.q_proj.weight", c.rnd({s.H * s.d, D}, 0.5));
+    c.add(b + "self_attn.k_proj.weight", c.rnd({s.KV * s.d, D}, 0.5));
+    c.add(b + "self_attn.v_proj.weight", c.rnd({s.KV * s.d, D}));
+    c.add(b + "self_attn.o_proj.weight", c.rnd({D, s.H * s.d}));
+    if (s.qkvBias) {
+      c.add(b + "self_attn.q_proj.bias", c.rnd({s.H * s.d}, 0.2));
+      c.add(b + "self_attn.k_proj.bias", c.rnd({s.KV * s.d}, 0.2));
+      c.add(b + "self_attn.v_proj.bias", c.rnd({s.KV * s.d}, 0.2));
+    }
+    if (s.oBias) c.add(b + "self_attn.o_proj.bias", c.rnd({D}, 0.2));
+    c.add(b + "post_attention_layernorm.weight", c.rnd({D}, 0.2, 1.0));
+    c.add(b + "mlp.gate_proj.weight", c.rnd({I, D}));
+    c.add(b + "mlp.up_proj.weight", c.rnd({I, D}));
+    c.add(b + "mlp.down_proj.weight", c.rnd({D, I}));
+  }
+  c.add("norm.weight", c.rnd({D}, 0.2, 1.0));
+  return c;
+}
+
+std::string mambaConfig(int V, const MambaShape& s) {
+  return "{\"model_type\": \"mamba\", \"vocab_size\": " + std::to_string(V) +
+         ", \"hidden_size\": " + std::to_string(s.D) + ", \"state_size\": " + std::to_string(s.N) +
+         ", \"expand\": " + std::to_string(s.expand) + ", \"conv_kernel\": " + std::to_string(s.K) +
+         ", \"time_step_rank\": " + (s.R == (s.D + 15) / 16 ? std::string("\"auto\"") : std::to_string(s.R)) +
+         ", \"num_hidden_layers\": " + std::to_string(s.layers) +
+         ", \"layer_norm_epsilon\": 1e-5, \"use_bias\": false, \"use_conv_bias\": true}";
+}
+
+Ckpt makeMamba(int V, const MambaShape& s, at::ScalarType dtype) {
+  Ckpt c;
+  c.dtype = dtype;
+  c.prefix = "backbone.";
+  const int64_t E = int64_t(s.expand) * s.D;
+  c.add("embeddings.weight", c.rnd({V, s.D}, 1.0));
+  for (int i = 0; i < s.layers; ++i) {
+    const std::string b = "layers." + std::to_string(i) + ".";
+    c.add(b + "norm.weight", c.rnd({s.D}, 0.2, 1.0));
+    c.add(b + "mixer.in_proj.weight", c.rnd({2 * E, s.D}, 0.4));
+    c.add(b + "mixer.conv1d.weight", c.rnd({E, 1, s.K}, 0.5));
+    c.add(b + "mixer.conv1d.bias", c.rnd({E}, 0.1));
+    c.add(b + "mixer.x_proj.weight", c.rnd({s.R + 2 * s.N, E}, 0.4));
+    c.add(b + "mixer.dt_proj.weight", c.rnd({E, s.R}, 0.4));
+    c.add(b + "mixer.dt_proj.bias", c.rnd({E}, 0.5, -2.0));
+    c.add(b + "mixer.A_log",
+          at::log(at::arange(1, s.N + 1, at::kDouble)).unsqueeze(0).repeat({E, 1}) + c.rnd({E, s.N}, 0.1));
+    c.add(b + "mixer.D", c.rnd({E}, 0.3, 1.0));
+    c.add(b + "mixer.out_proj.weight", c.rnd({s.D, E}, 0.3));
+  }
+  c.add("norm_f.weight", c.rnd({s.D}, 0.2, 1.0));
+  return c;
+}
+
+/// Reference weights from a PyTorch-made fixture: float64 copies, `prefix` stripped.
+Weights weightsOf(const std::string& dir, const std::string& prefix) {
+  Weights w;
+  for (const auto& [n, t] : loadCheckpointFiles(dir).tensors.tensors)
+    if (n.rfind(prefix, 0) == 0 && at::isFloatingType(t.scalar_type())) w[n.substr(prefix.size())] = t.to(at::kDouble);
+  return w;
+}
+
+void checkAgainst(const HfModel& m, const RefOut& ref, const at::Tensor& tok, double tol) {
+  for (int i = 0; i < m.numLayers(); ++i) {
+    at::Tensor x = m.mixerInput(i, tok);
+    QCOMPARE(x.scalar_type(), at::kDouble);
+    QVERIFY2(maxDiff(x, ref.mixerInputs[i]) < tol, ("layer " + std::to_string(i) + " mixer input differs by " +
+                                                    std::to_string(maxDiff(x, ref.mixerInputs[i])))
+                                                       .c_str());
+    at::Tensor T = m.layerOperator(i, tok);
+    QCOMPARE(T.sizes().vec(), ref.operators[i].sizes().vec());
+    QVERIFY2(maxDiff(T, ref.operators[i]) < tol,
+             ("layer " + std::to_string(i) + " operator differs by " + std::to_string(maxDiff(T, ref.operators[i])))
+                 .c_str());
+    QCOMPARE(T.triu(1).abs().max().item<double>(), 0.0);
+  }
+}
+
+/// The values PyTorch computed with HF's own formulations (expected.pt beside the fixture, made
+/// by make_fixtures.py for its TOKENS): mixer_input.{i} [L, D] and operator.{i} [H, L, L].
+void checkPyTorchExpected(const HfModel& m, const std::string& dir) {
+  const NamedTensors e = readTensorFile(dir + "/expected.pt");
+  const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+  for (int i = 0; i < m.numLayers(); ++i) {
+    const at::Tensor* x = e.find("mixer_input." + std::to_string(i));
+    const at::Tensor* T = e.find("operator." + std::to_string(i));
+    QVERIFY(x && T);
+    QCOMPARE(T->scalar_type(), at::kDouble);
+    QVERIFY2(maxDiff(m.mixerInput(i, tok), *x) < 1e-10, ("mixer input " + std::to_string(i)).c_str());
+    QVERIFY2(maxDiff(m.layerOperator(i, tok), *T) < 1e-10, ("operator " + std::to_string(i)).c_str());
+  }
+}
+
+void checkRowsSumToOne(const at::Tensor& T) {
+  QVERIFY(maxDiff(T.sum(-1), at::ones({T.size(0), T.size(1)}, at::kDouble)) < 1e-12);
+  QVERIFY(T.min().item<double>() >= 0.0);
+}
+
+}  // namespace
+
+class TestHfModels : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void gpt2ForwardAndAttention() {
+    QTemporaryDir tmp;
+    const std::string dir = tmp.path().toStdString() + "/gpt2";
+    Ckpt c = makeGpt2(40, 16, 3, 24);
+    c.write(dir, gpt2Config(40, 16, 2, 3, 24));
+    HfModel m(loadCheckpointFiles(dir));
+    QCOMPARE(m.heads(), 2);
+    QCOMPARE(m.valueChannels(), 8);
+    QCOMPARE(m.mixerKind(), std::string("softmax_attention"));
+    at::Tensor tok = tokensOf({3, 17, 0, 39, 5, 5, 22, 8, 1, 30, 12});
+    RefOut ref = refGpt2(c.w, tok, 3, 2, 1e-5);
+    checkAgainst(m, ref, tok, 1e-10);
+    for (int i = 0; i < 3; ++i) checkRowsSumToOne(m.layerOperator(i, tok));
+    // The residual stream after the last block differs from before it (the blocks did work).
+    QVERIFY(maxDiff(m.hiddenState(3, tok), m.hiddenState(2, tok)) > 1e-3);
+    // A different input gives a different operator (the cache is keyed by the tokens).
+    at::Tensor tok2 = tokensOf({4, 17, 0, 39, 5, 5, 22, 8, 1, 30, 12});
+    QVERIFY(maxDiff(m.layerOperator(2, tok2), m.layerOperator(2, tok)) > 1e-6);
+    QVERIFY(maxDiff(m.layerOperator(2, tok2), refGpt2(c.w, tok2, 3, 2, 1e-5).operators[2]) < 1e-10);
+    QCOMPARE(m.layerGenerators(0, tok).heads(), 0);
+  }
+
+  void gpt2WrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/gpt2_torch";
+    HfModel m(loadCheckpointFiles(dir));
+    at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2, 6, 11});
+    RefOut ref = refGpt2(weightsOf(dir, "transformer."), tok, 2, 2, 1e-5);
+    checkAgainst(m, ref, tok, 1e-10);
+    checkPyTorchExpected(m, dir);
+  }
+
+  void llamaGqaBiasesAndRopeScaling() {
+    QTemporaryDir tmp;
+    const std::string dir = tmp.path().toStdString() + "/llama";
+    LlamaShape s;
+    s.H = 4;
+    s.KV = 2;
+    s.d = 4;
+    s.layers = 3;
+    s.theta = 500.0;
+    s.ropeFactor = 2.0;
+    s.qkvBias = s.oBias = true;
+    Ckpt c = makeLlama(48, 16, s, 24, at::kBFloat16, "model.");
+    c.write(dir,
+            llamaConfig("llama", 48, 16, s, 24, 64, ", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 2.0}"));
+    HfModel m(loadCheckpointFiles(dir));
+    QCOMPARE(m.config().numKvHeads, 2);
+    QCOMPARE(m.heads(), 4);
+    QVERIFY(contains(m.tssFormula(), "2 KV heads, each shared by 2 query heads"));
+    at::Tensor tok = tokensOf({5, 47, 0, 12, 12, 30, 8, 2, 44, 19, 7, 3, 21});
+    checkAgainst(m, refLlama(c.w, tok, s), tok, 1e-10);
+    for (int i = 0; i < 3; ++i) checkRowsSumToOne(m.layerOperator(i, tok));
+    // GQA: query heads 0, 1 read key head 0 and 2, 3 read key head 1; the operator of head h is
+    // softmax(q_h K_{h/2}^T / sqrt(d)) with the keys of its group.
+    auto [q, k] = m.queriesKeys(1, tok);
+    QCOMPARE(q.size(0), 4);
+    QCOMPARE(k.size(0), 2);
+    at::Tensor T = m.layerOperator(1, tok);
+    for (int h = 0; h < 4; ++h) {
+      QVERIFY(maxDiff(T[h], refAttention(q[h].contiguous(), k[h / 2].contiguous(), 0.5)) < 1e-12);
+      QVERIFY(maxDiff(T[h], refAttention(q[h].contiguous(), k[1 - h / 2].contiguous(), 0.5)) > 1e-3);
+    }
+  }
+
+  void qwen2WrittenByPyTorchInBf16() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/qwen2_torch";
+    CheckpointFiles files = loadCheckpointFiles(dir);
+    QCOMPARE(files.tensors.find("model.embed_tokens.weight")->scalar_type(), at::kBFloat16);
+    HfModel m(files);
+    QVERIFY(m.config().qkvBias);
+    QVERIFY(!m.config().oBias);
+    LlamaShape s;  // as in make_fixtures.py
+    s.H = 4;
+    s.KV = 2;
+    s.d = 4;
+    s.layers = 2;
+    s.qkvBias = true;
+    at::Tensor tok = tokensOf({0, 9, 31, 4, 4, 17, 22, 8, 13, 1});
+    checkAgainst(m, refLlama(weightsOf(dir, "model."), tok, s), tok, 1e-10);
+    checkPyTorchExpected(m, dir);
+  }
+
+  void mistralSlidingWindow() {
+    QTemporaryDir tmp;
+    const std::string dir = tmp.path().toStdString() + "/mistral";
+    LlamaShape s;
+    s.H = 2;
+    s.KV = 1;
+    s.d = 8;
+    s.layers = 2;
+    s.window = 3;
+    Ckpt c = makeLlama(20, 16, s, 32, at::kFloat, "");
+    c.write(dir, llamaConfig("mistral", 20, 16, s, 32, 32, ", \"sliding_window\": 3"));
+    HfModel m(loadCheckpointFiles(dir));
+    QCOMPARE(m.mixerKind(), std::string("sliding_window_attention"));
+    QCOMPARE(m.theoreticalStateSize(10), 3.0 * 16);
+    at::Tensor tok = tokensOf({1, 2, 3, 19, 5, 0, 7, 8, 11});
+    checkAgainst(m, refLlama(c.w, tok, s), tok, 1e-10);
+    at::Tensor T = m.layerOperator(1, tok);
+    QCOMPARE(T.tril(-3).abs().max().item<double>(), 0.0);  // nothing older than w - 1 positions
+    checkRowsSumToOne(T);
+  }
+
+  void ropeMatchesItsDefinition() {
+    QTemporaryDir tmp;
+    const std::string dir = tmp.path().toStdString() + "/rope";
+    LlamaShape s;
+    s.H = 2;
+    s.KV = 2;
+    s.d = 8;
+    s.layers = 1;
+    s.theta = 10000.0;
+    Ckpt c = makeLlama(16, 16, s, 16, at::kFloat, "");
+    c.write(dir, llamaConfig("llama", 16, 16, s, 16, 64));
+    HfModel m(loadCheckpointFiles(dir));
+    auto [cos, sin] = m.rotary(40);
+    QCOMPARE(cos.sizes().vec(), (std::vector<int64_t>{40, 8}));
+    for (int p : {0, 1, 7, 39})
+      for (int i = 0; i < 4; ++i) {
+        const double a = p * std::pow(10000.0, -2.0 * i / 8.0);
+        QVERIFY(std::abs(cos[p][i].item<double>() - std::cos(a)) < 1e-12);
+        QVERIFY(std::abs(cos[p][i + 4].item<double>() - std::cos(a)) < 1e-12);
+        QVERIFY(std::abs(sin[p][i].item<double>() - std::sin(a)) < 1e-12);
+        QVERIFY(std::abs(sin[p][i + 4].item<double>() - std::sin(a)) < 1e-12);
+      }
+    // HF's q*cos + rotate_half(q)*sin is the rotation of each pair (i, i + d/2): apply the tables
+    // to one vector at every position and compare with refRope; then q_m . k_n depends on m - n.
+    at::Generator gen = at::detail::createCPUGenerator(5);
+    at::Tensor q = at::randn({8}, gen, at::TensorOptions().dtype(at::kDouble));
+    at::Tensor k = at::randn({8}, gen, at::TensorOptions().dtype(at::kDouble));
+    auto rot = [&](const at::Tensor& v, int p) {
+      at::Tensor half = at::cat({-v.narrow(0, 4, 4), v.narrow(0, 0, 4)});
+      return v * cos[p] + half * sin[p];
+    };
+    at::Tensor rows = q.unsqueeze(0).repeat({40, 1});
+    at::Tensor byDefinition = refRope(rows, 10000.0);
+    for (int p : {0, 3, 21, 39}) QVERIFY(maxDiff(rot(q, p), byDefinition[p]) < 1e-12);
+    const double d30 = rot(q, 5).dot(rot(k, 2)).item<double>();
+    QVERIFY(std::abs(d30 - rot(q, 3).dot(rot(k, 0)).item<double>()) < 1e-12);
+    QVERIFY(std::abs(d30 - rot(q, 37).dot(rot(k, 34)).item<double>()) < 1e-12);
+    QVERIFY(std::abs(d30 - rot(q, 6).dot(rot(k, 2)).item<double>()) > 1e-6);  // a different offset
+    // Norms are kept (a rotation).
+    QVERIFY(std::abs(rot(q, 11).norm().item<double>() - q.norm().item<double>()) < 1e-12);
+  }
+
+  void ropeLlama3Scaling() {
+    QTemporaryDir tmp;
+    const std::string dir = tmp.path().toStdString() + "/llama3";
+    LlamaShape s;
+    s.H = 2;
+    s.KV = 2;
+    s.d = 16;
+    s.layers = 1;
+    s.theta = 500000.0;
+    Ckpt c = makeLlama(16, 32, s, 16, at::kFloat, "");
+    c.write(dir,
+            llamaConfig("llama", 16, 32, s, 16, 64,
+                        ", \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0,"
+                        " \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 64}"));
+    HfModel m(loadCheckpointFiles(dir));
+    auto [cos, sin] = m.rotary(2);
+    // Position 1: the angle is inv_freq itself. High frequencies (wavelength < 64 / 4) are kept,
+    // low ones (wavelength > 64) divided by 8, those between blended (HF's llama3 rule).
+    for (int i = 0; i < 8; ++i) {
+      const double f = std::pow(500000.0, -2.0 * i / 16.0), wave = 2 * M_PI / f;
+      double expect = f;
+      if (wave > 64.0)
+        expect = f / 8.0;
+      else if (wave >= 16.0) {
+        const double sm = (64.0 / wave - 1.0) / 3.0;
+        expect = (1 - sm) * f / 8.0 + sm * f;
+      }
+      QVERIFY2(std::abs(std::atan2(sin[1][i].item<double>(), cos[1][i].item<double>()) - expect) < 1e-12,
+               std::to_string(i).c_str());
+    }
+  }
+
+  void mambaForwardOperatorAndGenerators() {
+    QTemporaryDir tmp;
+    const std::string dir = tmp.path().toStdString() + "/mamba";
+    MambaShape s;  // D = 8: time_step_rank "auto" = ceil(8 / 16) = 1
+    s.R = 1;
+    s.layers = 3;
+    Ckpt c = makeMamba(30, s, at::kHalf);
+    c.write(dir, mambaConfig(30, s));
+    HfModel m(loadCheckpointFiles(dir));
+    QCOMPARE(m.config().dtRank, 1);
+    QCOMPARE(m.heads(), 16);
+    QCOMPARE(m.valueChannels(), 1);
+    QCOMPARE(m.theoreticalStateSize(5), 4.0);
+    at::Tensor tok = tokensOf({2, 29, 0, 14, 14, 7, 3, 21, 9, 11});
+    checkAgainst(m, refMamba(c.w, tok, s), tok, 1e-10);
+    for (int i = 0; i < 3; ++i) {
+      Generators g = m.layerGenerators(i, tok);
+      QCOMPARE(g.heads(), 16);
+      QCOMPARE(g.stateSize(), 4);
+      QVERIFY(maxDiff(materializeGenerators(g, "g"), m.layerOperator(i, tok)) < 1e-12);
+    }
+    // An explicit time_step_rank and use_conv_bias false (no conv1d.bias tensors: zero bias).
+    MambaShape s2;
+    s2.R = 3;
+    s2.layers = 2;
+    Ckpt c2 = makeMamba(30, s2, at::kFloat);
+    auto& list = c2.tensors.tensors;
+    list.erase(
+        std::remove_if(list.begin(), list.end(), [](const auto& nt) { return contains(nt.first, "conv1d.bias"); }),
+        list.end());
+    for (int i = 0; i < s2.layers; ++i)
+      c2.w["layers." + std::to_string(i) + ".mixer.conv1d.bias"] = at::zeros({16}, at::kDouble);
+    std::string cfg2 = mambaConfig(30, s2);
+    cfg2.replace(cfg2.find("\"use_conv_bias\": true"), 21, "\"use_conv_bias\": false");
+    c2.write(dir + "2", cfg2);
+    HfModel m2(loadCheckpointFiles(dir + "2"));
+    QCOMPARE(m2.config().dtRank, 3);
+    QVERIFY(!m2.config().convBias);
+    checkAgainst(m2, refMamba(c2.w, tok, s2), tok, 1e-10);
+  }
+
+  void sessionOnHfFolders() {
+    QTemporaryDir tmp;
+    const std::string g2 = tmp.path().toStdString() + "/gpt2", mb = tmp.path().toStdString() + "/mamba";
+    Ckpt cg = makeGpt2(40, 16, 2, 24);
+    cg.write(g2, gpt2Config(40, 16, 2, 2, 24));
+    MambaShape s;
+    s.R = 1;
+    Ckpt cm = makeMamba(30, s, at::kBFloat16);
+    cm.write(mb, mambaConfig(30, s));
+
+    auto sg = Session::open(g2);
+    const SourceInfo& info = sg->info();
+    QCOMPARE(info.architecture, std::string("gpt2"));
+    QVERIFY(info.needsInput);
+    QCOMPARE(info.vocabSize, 40);
+    QCOMPARE(info.maxLength, 24);
+    QCOMPARE(int(info.layers.size()), 2);
+    QCOMPARE(info.layers[1].mixer, std::string("softmax_attention"));
+    QCOMPARE(info.layers[1].heads, 2);
+    QCOMPARE(info.layers[1].valueChannels, 8);
+    QCOMPARE(info.layers[1].tss, std::string("s*(d_k+d_v) = s*(8+8)"));
+    QCOMPARE(int(sg->tokens().size()), 24);  // default input: random, at most the context
+    sg->setInput("tokens:3,17,0,39,5,5,22,8,1,30,12");
+    OperatorData op = sg->operatorOf(1);
+    at::Tensor ref = refGpt2(cg.w, tokensOf({3, 17, 0, 39, 5, 5, 22, 8, 1, 30, 12}), 2, 2, 1e-5).operators[1];
+    QCOMPARE(op.heads, 2);
+    QCOMPARE(op.length, 11);
+    QVERIFY(std::abs(op.at(1, 7, 3) - ref[1][7][3].item<double>()) < 1e-12);
+    QCOMPARE(*sg->theoreticalStateSize(0, 0, 5, 11), 10.0);  // s*(8+8) / d_v 8 in SISO units
+    EssOptions o;
+    CurveData cd = sg->curve(0, o);
+    QCOMPARE(int(cd.splits.size()), 10);
+    QCOMPARE(cd.tss[0][4], 2.0 * cd.splits[4]);
+    QVERIFY(cd.tolerance[0][4] >= 1 && cd.tolerance[0][4] <= std::min(cd.splits[4], 11 - cd.splits[4]));
+    // Inputs the model cannot take.
+    QVERIFY(contains(errorOf([&] { sg->setInput("tokens:1,40"); }), "40"));
+    QVERIFY(contains(errorOf([&] { sg->setInput("random:seed=1,len=25"); }), "24"));
+    QVERIFY(contains(errorOf<UsageError>([&] { sg->setInput("text:hello"); }), "tokenizer"));
+    QCOMPARE(sg->input(), std::string("tokens:3,17,0,39,5,5,22,8,1,30,12"));  // unchanged
+    QVERIFY(contains(errorOf<UsageError>([&] { sg->operatorOf(2); }), "--layer 2"));
+
+    // Mamba: per-channel operators, structured curve == dense curve, TSS N.
+    auto sm = Session::open(mb);
+    QCOMPARE(sm->info().architecture, std::string("mamba"));
+    QCOMPARE(sm->info().layers[0].mixer, std::string("mamba"));
+    QCOMPARE(sm->info().layers[0].heads, 16);
+    QCOMPARE(sm->info().layers[0].valueChannels, 1);
+    QCOMPARE(sm->info().maxLength, 0);
+    sm->setInput("random:seed=3,len=20");
+    QCOMPARE(*sm->theoreticalStateSize(1, 0, 7, 20), 4.0);
+    EssOptions dense;
+    dense.algorithm(Algorithm::Dense);
+    CurveData structured = sm->curve(1, o), full = sm->curve(1, dense);
+    QCOMPARE(structured.splits, full.splits);
+    for (int h = 0; h < 16; ++h)
+      for (size_t i = 0; i < full.splits.size(); ++i) {
+        QCOMPARE(structured.tolerance[h][i], full.tolerance[h][i]);
+        QVERIFY(std::abs(structured.entropy[h][i] - full.entropy[h][i]) < 1e-6 * full.entropy[h][i] + 1e-9);
+        QVERIFY(full.tolerance[h][i] <= 4);
+      }
+    OperatorTile tile = sm->operatorTile(1, 3, TileRequest{});
+    OperatorData mop = sm->operatorOf(1);
+    QVERIFY(std::abs(tile.at(9, 4) - mop.at(3, 9, 4)) < 1e-12);
+  }
+
+  void badCheckpoints() {
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString();
+    Ckpt c = makeGpt2(40, 16, 2, 24);
+
+    // Unknown model_type: names config.json and lists the supported types.
+    c.write(root + "/unknown", "{\"model_type\": \"falcon\", \"vocab_size\": 40}");
+    std::string msg = errorOf([&] { Session::open(root + "/unknown"); });
+    QVERIFY2(
+        contains(msg, "config.json") && contains(msg, "falcon") && contains(msg, "gpt2, llama, mistral, qwen2, mamba"),
+        msg.c_str());
+
+    // A tensor whose shape disagrees with the config: the file, the tensor, both shapes.
+    Ckpt bad = c;
+    for (auto& [n, t] : bad.tensors.tensors)
+      if (n == "h.1.attn.c_attn.weight") t = at::zeros({16, 40});
+    bad.write(root + "/shape", gpt2Config(40, 16, 2, 2, 24));
+    msg = errorOf([&] { Session::open(root + "/shape"); });
+    QVERIFY2(contains(msg, "model.safetensors") && contains(msg, "'h.1.attn.c_attn.weight'") &&
+                 contains(msg, "[16, 40]") && contains(msg, "[16, 48]"),
+             msg.c_str());
+
+    // A missing tensor is named.
+    Ckpt missing = c;
+    missing.tensors.tensors.erase(missing.tensors.tensors.begin() + 5);
+    const std::string gone = c.tensors.tensors[5].first;
+    missing.write(root + "/missing", gpt2Config(40, 16, 2, 2, 24));
+    msg = errorOf([&] { Session::open(root + "/missing"); });
+    QVERIFY2(contains(msg, "missing tensor '" + gone + "'"), msg.c_str());
+
+    // A sharded checkpoint whose index names an absent shard: the shard is named.
+    const std::string sh = root + "/sharded";
+    std::filesystem::create_directories(sh);
+    NamedTensors first, second;
+    for (size_t i = 0; i < c.tensors.tensors.size(); ++i)
+      (i < 10 ? first : second).add(c.tensors.tensors[i].first, c.tensors.tensors[i].second);
+    writeSafetensors(sh + "/model-00001-of-00002.safetensors", first);
+    std::string index = "{\"metadata\": {}, \"weight_map\": {";
+    for (size_t i = 0; i < c.tensors.tensors.size(); ++i)
+      index += std::string(i ? ", " : "") + "\"" + c.tensors.tensors[i].first + "\": \"model-0000" +
+               (i < 10 ? "1" : "2") + "-of-00002.safetensors\"";
+    std::ofstream(sh + "/model.safetensors.index.json") << index << "}}";
+    std::ofstream(sh + "/config.json") << gpt2Config(40, 16, 2, 2, 24);
+    msg = errorOf([&] { Session::open(sh); });
+    QVERIFY2(contains(msg, "model-00002-of-00002.safetensors"), msg.c_str());
+    // With the shard present it opens, and a shape error names the shard that holds the tensor.
+    for (auto& [n, t] : second.tensors)
+      if (n == "h.1.ln_2.bias") t = at::zeros({15});
+    writeSafetensors(sh + "/model-00002-of-00002.safetensors", second);
+    msg = errorOf([&] { Session::open(sh); });
+    QVERIFY2(contains(msg, "model-00002-of-00002.safetensors") && contains(msg, "'h.1.ln_2.bias'") &&
+                 contains(msg, "[15]") && contains(msg, "[16]"),
+             msg.c_str());
+
+    // Config fields: an unsupported rope_scaling type, GQA heads that do not divide.
+    LlamaShape s;
+    s.layers = 1;
+    Ckpt l = makeLlama(16, 16, s, 16, at::kFloat, "");
+    l.write(root + "/yarn",
+            llamaConfig("llama", 16, 16, s, 16, 64, ", \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4}"));
+    msg = errorOf([&] { Session::open(root + "/yarn"); });
+    QVERIFY2(contains(msg, "config.json") && contains(msg, "rope_scaling") && contains(msg, "yarn"), msg.c_str());
+    s.KV = 3;
+    l.write(root + "/kv", llamaConfig("llama", 16, 16, s, 16, 64));
+    msg = errorOf([&] { Session::open(root + "/kv"); });
+    QVERIFY2(contains(msg, "num_key_value_heads"), msg.c_str());
+    MambaShape ms;
+    ms.R = 1;
+    std::string mcfg = mambaConfig(30, ms);
+    mcfg.insert(mcfg.size() - 1, ", \"intermediate_size\": 24");
+    makeMamba(30, ms, at::kFloat).write(root + "/mamba", mcfg);
+    msg = errorOf([&] { Session::open(root + "/mamba"); });
+    QVERIFY2(contains(msg, "config.json") && contains(msg, "intermediate_size") && contains(msg, "16"), msg.c_str());
+  }
+};
+
+QTEST_APPLESS_MAIN(TestHfModels)
+#include "test_hf_models.moc"
