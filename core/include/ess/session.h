@@ -98,6 +98,9 @@ class Session {
   virtual std::string input() const = 0;
   /// The current input tokens (empty for operator files).
   virtual std::vector<long> tokens() const = 0;
+  /// Text of each input token, for axis labels and hover text (as long as tokens()): the
+  /// tokenizer's piece where the checkpoint has a tokenizer, the token id otherwise.
+  virtual std::vector<std::string> tokenLabels() const;
 
   /// Materialized operator of `layer`, [H, L, L] (cached per input). Throws InputError when
   /// the operator holds NaN/Inf or exceeds the memory budget (the message says what fits).

@@ -21,6 +21,12 @@ namespace ess {
 
 Session::~Session() = default;
 
+std::vector<std::string> Session::tokenLabels() const {
+  std::vector<std::string> labels;
+  for (long t : tokens()) labels.push_back(std::to_string(t));
+  return labels;
+}
+
 namespace {
 
 namespace fs = std::filesystem;
