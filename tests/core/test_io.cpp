@@ -281,6 +281,31 @@ class TestIo : public QObject {
                      "short.safetensors: file is 5 bytes, too short"));
   }
 
+  // Files of 1 MiB and more are memory-mapped copy-on-write: values as written, tensors stay
+  // valid after the NamedTensors that held them are gone, and writing into a loaded tensor
+  // neither faults nor changes the file.
+  void largeFilesAreMapped() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("big.safetensors").toStdString();
+    ess::NamedTensors t;
+    t.add("a", at::arange(300000, at::kFloat).reshape({600, 500}));
+    t.add("b", at::linspace(-1, 1, 70001, at::kDouble));
+    t.add("c", at::full({3}, 7, at::kShort));
+    ess::writeSafetensors(path, t);
+    QVERIFY(std::filesystem::file_size(path) > (1u << 20));
+    at::Tensor a;
+    {
+      ess::NamedTensors back = ess::readSafetensors(path);
+      QVERIFY(at::equal(*back.find("b"), *t.find("b")));
+      QVERIFY(at::equal(*back.find("c"), *t.find("c")));
+      a = *back.find("a");
+    }
+    QVERIFY(at::equal(a, *t.find("a")));
+    a.mul_(2.0);  // private copy of the touched pages
+    QCOMPARE(a[599][499].item<float>(), 2.0f * 299999.0f);
+    QVERIFY(at::equal(*ess::readSafetensors(path).find("a"), *t.find("a")));
+  }
+
   void roundTripAllDtypes() {
     QTemporaryDir tmp;
     const std::string p = tmp.filePath("all.safetensors").toStdString();

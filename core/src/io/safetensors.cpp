@@ -4,6 +4,7 @@
 #include "ess/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <set>
 
 #include "ess/error.h"
@@ -63,6 +65,21 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
+
+// A read-only file mapped copy-on-write (writes to a tensor's pages stay private, so no code
+// path can fault on them); unmapped when the last tensor viewing it goes away.
+struct Mapping {
+  void* base = MAP_FAILED;
+  size_t size = 0;
+  ~Mapping() {
+    if (base != MAP_FAILED) ::munmap(base, size);
+  }
+};
+
+// Files at least this large are memory-mapped instead of read: only the pages of the tensors
+// a view touches are ever read from disk, so opening a large checkpoint needs no RAM for all
+// its weights.
+constexpr uint64_t kMapThreshold = uint64_t(1) << 20;
 
 // Reads exactly `n` bytes at `offset`; false on a short read or an error (errno set).
 bool preadAll(int fd, void* buf, uint64_t n, uint64_t offset) {
@@ -224,8 +241,22 @@ NamedTensors readSafetensors(const std::string& path) {
       fail(path, "tensors '" + byBegin[i - 1]->name + "' and '" + byBegin[i]->name +
                      "' overlap in the data section");
 
+  std::shared_ptr<Mapping> mapping;
+  if (fileSize >= kMapThreshold) {
+    auto m = std::make_shared<Mapping>();
+    m->size = static_cast<size_t>(fileSize);
+    m->base = ::mmap(nullptr, m->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, f.fd, 0);
+    if (m->base != MAP_FAILED) mapping = std::move(m);  // else: fall back to reading
+  }
   for (const auto& e : entries) {
     const bool isBool = e.dtype->type == at::kBool;
+    const uint64_t at = dataStart + e.begin;
+    if (mapping && !isBool && e.end > e.begin && at % e.dtype->itemsize == 0) {
+      void* p = static_cast<char*>(mapping->base) + at;
+      auto keep = mapping;
+      out.add(e.name, at::from_blob(p, e.shape, [keep](void*) {}, at::TensorOptions().dtype(e.dtype->type)));
+      continue;
+    }
     at::Tensor t;
     try {
       t = at::empty(e.shape, at::TensorOptions().dtype(isBool ? at::kByte : e.dtype->type));
