@@ -668,7 +668,7 @@ class TestHfModels : public QObject {
     // Inputs the model cannot take.
     QVERIFY(contains(errorOf([&] { sg->setInput("tokens:1,40"); }), "40"));
     QVERIFY(contains(errorOf([&] { sg->setInput("random:seed=1,len=25"); }), "24"));
-    QVERIFY(contains(errorOf<UsageError>([&] { sg->setInput("text:hello"); }), "tokenizer"));
+    QVERIFY(contains(errorOf<InputError>([&] { sg->setInput("text:hello"); }), "tokenizer.json"));
     QCOMPARE(sg->input(), std::string("tokens:3,17,0,39,5,5,22,8,1,30,12"));  // unchanged
     QVERIFY(contains(errorOf<UsageError>([&] { sg->operatorOf(2); }), "--layer 2"));
 

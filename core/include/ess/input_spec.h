@@ -3,6 +3,8 @@
 //   tokens:1,2,3                        explicit token ids
 //   random:seed=S,len=L                 uniform random tokens
 //   text:...  / textfile:PATH           bytes as tokens (needs a vocabulary of at least 256)
+//                                       (Hugging Face sessions tokenize text with the checkpoint's
+//                                       own tokenizer instead: ess/tokenizer.h)
 #pragma once
 #include <string>
 #include <vector>

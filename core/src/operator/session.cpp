@@ -3,6 +3,7 @@
 #include "ess/session.h"
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include "ess/model.h"
 #include "ess/safetensors.h"
 #include "ess/structured_ess.h"
+#include "ess/tokenizer.h"
 
 namespace ess {
 
@@ -327,6 +329,39 @@ class OperatorSession : public SessionBase {
 };
 
 /// An ess-lm checkpoint: operators depend on the input tokens.
+/// The kind of an --input spec: the text before the first ':'.
+std::string specKind(const std::string& spec) { return spec.substr(0, spec.find(':')); }
+
+/// The text of a `text:...` or `textfile:PATH` spec. Throws InputError when the file is unreadable.
+std::string specText(const std::string& spec) {
+  const std::string rest = spec.substr(spec.find(':') + 1);
+  if (specKind(spec) == "text") return rest;
+  std::ifstream in(rest, std::ios::binary);
+  if (!in) throw InputError("--input textfile:" + rest + ": cannot read the file");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// Labels of byte tokens (ess-lm text input): each character on its first byte, whitespace made
+/// visible; the continuation bytes of a multi-byte character as <0xNN>.
+std::vector<std::string> byteLabels(const std::vector<long>& tokens) {
+  std::string bytes;
+  for (long t : tokens) bytes += static_cast<char>(t);
+  std::vector<std::string> labels;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(bytes[i]);
+    size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+    bool whole = i + n <= bytes.size();
+    for (size_t k = 1; whole && k < n; ++k) whole = (static_cast<unsigned char>(bytes[i + k]) & 0xC0) == 0x80;
+    labels.push_back(visibleText(bytes.substr(i, whole ? n : 1)));
+    if (whole)
+      for (size_t k = 1; k < n; ++k) labels.push_back(visibleText(bytes.substr(i + k, 1)));
+    if (whole) i += n - 1;
+  }
+  return labels;
+}
+
 class ModelSession : public SessionBase {
  public:
   ModelSession(const CheckpointFiles& files, size_t budget) {
@@ -364,6 +399,12 @@ class ModelSession : public SessionBase {
   }
   std::string input() const override { return input_; }
   std::vector<long> tokens() const override { return tokens_; }
+  /// Text input is bytes as tokens: the labels are its characters.
+  std::vector<std::string> tokenLabels() const override {
+    const std::string kind = specKind(input_);
+    if (kind == "text" || kind == "textfile") return byteLabels(tokens_);
+    return Session::tokenLabels();
+  }
 
   std::optional<double> theoreticalStateSize(int layer, int, int split, int) const override {
     return model_->theoreticalStateSizeSiso(layer, split);
@@ -441,12 +482,26 @@ class HfSession : public SessionBase {
     setInput("random:seed=0,len=" + std::to_string(len));
   }
 
+  /// text:... and textfile:PATH are tokenized with the checkpoint folder's tokenizer
+  /// (ess/tokenizer.h); other specs as tokensFromSpec.
   void setInput(const std::string& spec) override {
-    const std::string kind = spec.substr(0, spec.find(':'));
-    if (kind == "text" || kind == "textfile")
-      throw UsageError("--input " + kind + ":...: text input for Hugging Face checkpoints needs the checkpoint's "
-                       "tokenizer, which is not supported yet; use tokens:..., random:... or mqar:...");
-    std::vector<long> t = tokensFromSpec(spec, info_.vocabSize, info_.maxLength);
+    const std::string kind = specKind(spec);
+    std::vector<long> t;
+    if (kind == "text" || kind == "textfile") {
+      const std::string text = specText(spec);
+      const Tokenizer& tok = tokenizer();
+      t = tok.encode(text);
+      const std::string what = "--input " + kind + ":" + (kind == "textfile" ? spec.substr(9) : "...");
+      if (info_.maxLength > 0 && static_cast<int>(t.size()) > info_.maxLength)
+        throw InputError(what + ": the text is " + std::to_string(t.size()) +
+                         " tokens long, over the model's context of " + std::to_string(info_.maxLength) + " tokens");
+      for (long id : t)
+        if (id >= info_.vocabSize)
+          throw InputError(what + ": " + tok.source() + " gives token id " + std::to_string(id) +
+                           ", outside the model's vocabulary of " + std::to_string(info_.vocabSize));
+    } else {
+      t = tokensFromSpec(spec, info_.vocabSize, info_.maxLength);
+    }
     if (t.empty()) throw InputError("--input " + spec + ": no tokens");
     tokens_ = std::move(t);
     input_ = spec;
@@ -456,6 +511,14 @@ class HfSession : public SessionBase {
   }
   std::string input() const override { return input_; }
   std::vector<long> tokens() const override { return tokens_; }
+  /// The tokenizer's pieces when the folder has a usable tokenizer, otherwise the token ids.
+  std::vector<std::string> tokenLabels() const override {
+    try {
+      return tokenizer().pieces(tokens_);
+    } catch (const InputError&) {
+      return Session::tokenLabels();
+    }
+  }
 
   std::optional<double> theoreticalStateSize(int layer, int, int split, int) const override {
     checkLayer(layer);
@@ -499,7 +562,25 @@ class HfSession : public SessionBase {
   int lengthOf(int) override { return static_cast<int>(tokens_.size()); }
 
  private:
+  /// The folder's tokenizer, loaded on first use. Throws InputError (no tokenizer, bad file).
+  const Tokenizer& tokenizer() const {
+    std::lock_guard<std::mutex> lock(tokenizerMutex_);
+    if (!tokenizer_) {
+      if (!tokenizerError_.empty()) throw InputError(tokenizerError_);
+      try {
+        tokenizer_ = Tokenizer::fromFolder(info_.path);
+      } catch (const InputError& e) {
+        tokenizerError_ = e.what();
+        throw;
+      }
+    }
+    return *tokenizer_;
+  }
+
   std::unique_ptr<HfModel> model_;
+  mutable std::unique_ptr<Tokenizer> tokenizer_;
+  mutable std::string tokenizerError_;  ///< why the tokenizer did not load, once tried
+  mutable std::mutex tokenizerMutex_;
   std::vector<long> tokens_;
   std::string input_;
   std::map<int, at::Tensor> cache_;
