@@ -1,5 +1,6 @@
 #include "heatmap_view.h"
 
+#include <QFontMetrics>
 #include <QTimer>
 #include <QToolTip>
 #include <algorithm>
@@ -10,19 +11,36 @@
 
 namespace {
 constexpr double kEdgeGrabPixels = 6.0;
+constexpr int kMaxTokenChars = 10;  // longer token labels are elided on the axes
 
 // Integer ticks labelled only inside the matrix (the square-cell fit shows empty margins).
+// With token labels (as many as the length), ticks sit every `labelStep` positions and show
+// the token text.
 class MatrixTicker : public QCPAxisTicker {
  public:
   int length = 0;
+  QStringList labels;
+  int labelStep = 1;
+  bool useLabels() const { return !labels.isEmpty() && labels.size() == length; }
 
  protected:
   QString getTickLabel(double tick, const QLocale& locale, QChar formatChar, int precision) override {
     if (tick < -0.01 || tick > length - 0.99) return QString();
+    if (useLabels()) {
+      QString text = labels.value(int(std::lround(tick)));
+      text.replace(QLatin1Char('\n'), QLatin1String("\\n")).replace(QLatin1Char('\t'), QLatin1String("\\t"));
+      if (text.isEmpty()) text = QStringLiteral("''");
+      if (text.size() > kMaxTokenChars) text = text.left(kMaxTokenChars - 1) + QChar(0x2026);
+      return text;
+    }
     return QCPAxisTicker::getTickLabel(tick, locale, formatChar, precision);
   }
   double getTickStep(const QCPRange& range) override {
+    if (useLabels()) return std::max(1, labelStep);
     return std::max(1.0, QCPAxisTicker::getTickStep(range));
+  }
+  int getSubTickCount(double tickStep) override {
+    return useLabels() ? 0 : QCPAxisTicker::getSubTickCount(tickStep);
   }
 };
 
@@ -64,8 +82,14 @@ HeatmapView::HeatmapView(QWidget* parent) : PlotView(parent) {
   tileTimer_->setSingleShot(true);
   tileTimer_->setInterval(100);
   connect(tileTimer_, &QTimer::timeout, this, &HeatmapView::requestTileNow);
-  connect(xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] { scheduleTileRequest(); });
-  connect(yAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] { scheduleTileRequest(); });
+  connect(xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] {
+    updateTokenTicks();
+    scheduleTileRequest();
+  });
+  connect(yAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] {
+    updateTokenTicks();
+    scheduleTileRequest();
+  });
   auto* group = new QCPMarginGroup(this);
   axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);
   colorScale_->setMarginGroup(QCP::msBottom | QCP::msTop, group);
@@ -446,10 +470,10 @@ void HeatmapView::mouseMoveEvent(QMouseEvent* event) {
     bool exact = true;
     if (sampleAt(r, c, &sr, &sc, &exact)) {
       const double v = valueAt(r, c);
-      QString text = exact ? tr("row %1, column %2: T = %3").arg(r).arg(c).arg(v, 0, 'g', 6)
-                           : tr("row %1, column %2: T[%3, %4] = %5 (sample of a reduced-resolution tile, "
-                                "1 per %6 x %7 entries; zoom in for exact values)")
-                                 .arg(r).arg(c).arg(sr).arg(sc).arg(v, 0, 'g', 6)
+      QString text = exact ? tr("%1: T = %2").arg(cellText(r, c)).arg(v, 0, 'g', 6)
+                           : tr("%1: T[%2, %3] = %4 (sample of a reduced-resolution tile, "
+                                "1 per %5 x %6 entries; zoom in for exact values)")
+                                 .arg(cellText(r, c)).arg(sr).arg(sc).arg(v, 0, 'g', 6)
                                  .arg(detail_.covers(r, c) ? detail_.rowStep : overview_.rowStep)
                                  .arg(detail_.covers(r, c) ? detail_.columnStep : overview_.columnStep);
       if (scale_ == Scale::Log10 && v != 0 && std::isfinite(v))
@@ -495,6 +519,7 @@ void HeatmapView::wheelEvent(QWheelEvent* event) {
 void HeatmapView::resizeEvent(QResizeEvent* event) {
   PlotView::resizeEvent(event);
   if (!userView_ && length_ > 0) resetView();
+  updateTokenTicks();
 }
 
 void HeatmapView::leaveEvent(QEvent* event) {
@@ -547,4 +572,59 @@ QString HeatmapView::toCsv() const {
     out += QLatin1Char('\n');
   }
   return out;
+}
+
+void HeatmapView::setTokenLabels(const QStringList& labels) {
+  tokenLabels_ = labels;
+  for (QCPAxis* axis : {xAxis, yAxis}) static_cast<MatrixTicker*>(axis->ticker().data())->labels = labels;
+  updateTokenTicks();
+  replot(QCustomPlot::rpQueuedReplot);
+}
+
+int HeatmapView::tokenLabelStep(Qt::Orientation orientation) const {
+  const auto* ticker = static_cast<const MatrixTicker*>((orientation == Qt::Horizontal ? xAxis : yAxis)->ticker().data());
+  return ticker->useLabels() ? ticker->labelStep : 0;
+}
+
+QString HeatmapView::cellText(int row, int column) const {
+  auto token = [this](int i) {
+    if (tokenLabels_.size() != length_ || i < 0 || i >= tokenLabels_.size()) return QString();
+    QString text = tokenLabels_[i];
+    text.replace(QLatin1Char('\n'), QLatin1String("\\n")).replace(QLatin1Char('\t'), QLatin1String("\\t"));
+    return QStringLiteral(" '") + text + QLatin1Char('\'');
+  };
+  return tr("row %1%2, column %3%4").arg(row).arg(token(row)).arg(column).arg(token(column));
+}
+
+void HeatmapView::updateLayout() {
+  PlotView::updateLayout();
+  if (updateTokenTicks()) PlotView::updateLayout();
+}
+
+bool HeatmapView::updateTokenTicks() {
+  bool changed = false;
+  // Thinning: a label every `step` positions, so that neighbouring labels do not overlap at
+  // the current zoom (x: label widths, y: line height).
+  const QFontMetrics fm(xAxis->tickLabelFont());
+  for (QCPAxis* axis : {xAxis, yAxis}) {
+    auto* ticker = static_cast<MatrixTicker*>(axis->ticker().data());
+    ticker->length = length_;
+    if (!ticker->useLabels()) continue;
+    const bool horizontal = axis == xAxis;
+    const int pixels = horizontal ? axisRect()->width() : axisRect()->height();
+    const double perCell = std::max(1e-9, std::max(1, pixels > 0 ? pixels : 400) / axis->range().size());
+    double need = fm.height() + 2;
+    if (horizontal) {
+      int widest = 0;
+      const int first = std::max(0, int(std::floor(axis->range().lower)));
+      const int last = std::min<int>(length_ - 1, int(std::ceil(axis->range().upper)));
+      for (int i = first; i <= last; ++i)
+        widest = std::max(widest, fm.horizontalAdvance(tokenLabels_[i].left(kMaxTokenChars)));
+      need = widest + 8;
+    }
+    const int step = std::max(1, int(std::ceil(need / perCell)));
+    changed = changed || step != ticker->labelStep;
+    ticker->labelStep = step;
+  }
+  return changed;
 }

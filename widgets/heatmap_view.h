@@ -9,6 +9,7 @@
 // of the visible region at about screen resolution (tileRequested), drawn over the overview.
 #pragma once
 #include <QRectF>
+#include <QStringList>
 #include <QVector>
 
 #include "plot_view.h"
@@ -68,6 +69,15 @@ class HeatmapView : public PlotView {
   /// Debounce between the last zoom or pan and tileRequested, in milliseconds (default 100).
   void setTileDelay(int ms);
 
+  /// Text of each input token (as long as the operator): the row and column ticks show the
+  /// token text instead of positions, thinned so labels do not overlap (every one when zoomed
+  /// in far enough), and the hover readout names the tokens. Empty: numeric ticks.
+  void setTokenLabels(const QStringList& labels);
+  const QStringList& tokenLabels() const { return tokenLabels_; }
+  /// Every how many positions a token label is drawn on the x (Qt::Horizontal) or y axis now.
+  int tokenLabelStep(Qt::Orientation orientation) const;
+  /// "row r 'tok', column c 'tok'" (without the token parts when there are no labels).
+  QString cellText(int row, int column) const;
   void setScale(Scale scale);
   Scale scale() const { return scale_; }
 
@@ -107,6 +117,8 @@ class HeatmapView : public PlotView {
   void wheelEvent(QWheelEvent* event) override;
   void resizeEvent(QResizeEvent* event) override;
   void leaveEvent(QEvent* event) override;
+  /// Lays out, then thins the token labels for the laid-out size (again when they changed).
+  void updateLayout() override;
 
  private:
   void rebuildMap();
@@ -115,10 +127,12 @@ class HeatmapView : public PlotView {
   double display(double v) const;  // value -> colour coordinate (linear or log10, tiled mode)
   void scheduleTileRequest();
   void updateOutline();
+  bool updateTokenTicks();  // true when a label step changed
   int splitFromCoordinate(double coordinate) const;
   bool nearOutlineEdge(const QPointF& pos, Qt::Orientation* orientation) const;
 
   int length_ = 0;
+  QStringList tokenLabels_;
   QVector<double> values_;
   Scale scale_ = Scale::Linear;
   QCPColorMap* map_ = nullptr;

@@ -1,4 +1,4 @@
-// `ess render FILE --figure heatmap|curve|spectrum|layers ... -o OUT.png|OUT.pdf|OUT.svg`
+// `ess render FILE --figure heatmap|curve|spectrum|layers|position ... -o OUT.png|OUT.pdf|OUT.svg`
 // Draws with the GUI's own views on Qt's offscreen platform (no display needed).
 // `--head H`, `--head A:B` (a channel group, inclusive) or `--head total` (every head): a group
 // or total draws the summed curves (each head times its value channels) with the summed TSS and
@@ -6,6 +6,9 @@
 // Long operators (a dense H x L x L float64 form over the memory budget, `--memory-budget GIB`,
 // default 2; or generator files with L > 4096) are drawn from a point-sampled overview tile at
 // the output size (ess::Session::operatorTile): a group or total then shows its first head.
+// `--figure position`: ESS over position with the token text along the x axis, of the layer
+// total (default; or `--head H|A:B`) of `--layer N`, or of every layer's total with `--layer
+// all` (one row per layer); `--mark "\n, <eos>"` names the delimiter tokens marked.
 #include "commands.h"
 #include "ess/error.h"
 #include "session_options.h"
@@ -17,6 +20,7 @@
 #include "figure_export.h"
 #include "heatmap_view.h"
 #include "layer_comparison_view.h"
+#include "position_ess_view.h"
 #include "spectrum_view.h"
 #include "split_point.h"
 #include "view_data.h"
@@ -32,14 +36,15 @@ int runRender(const std::vector<std::string>&) {
 
 int runRender(const std::vector<std::string>& argv) {
   std::vector<std::string> names = computeOptionNames();
-  for (const char* n : {"--figure", "--split", "--scale", "--width", "--height", "--dpi"})
+  for (const char* n : {"--figure", "--split", "--scale", "--width", "--height", "--dpi", "--mark"})
     names.push_back(n);
   Args a = Args::parse(argv, names);
   if (a.positional.size() != 1) throw UsageError("render: expected one FILE");
   if (!a.has("-o")) throw UsageError("render: -o OUT.png|OUT.pdf|OUT.svg is required");
   const std::string figureKind = a.get("--figure");
-  if (figureKind != "heatmap" && figureKind != "curve" && figureKind != "spectrum" && figureKind != "layers")
-    throw UsageError("--figure: expected heatmap, curve, spectrum or layers, got '" + figureKind + "'");
+  if (figureKind != "heatmap" && figureKind != "curve" && figureKind != "spectrum" && figureKind != "layers" &&
+      figureKind != "position")
+    throw UsageError("--figure: expected heatmap, curve, spectrum, layers or position, got '" + figureKind + "'");
   const QString out = QString::fromStdString(a.get("-o"));
   figure::Format format;
   if (!figure::formatFromPath(out, &format) || format == figure::Format::Csv)
@@ -48,7 +53,7 @@ int runRender(const std::vector<std::string>& argv) {
   if (scale != "linear" && scale != "log") throw UsageError("--scale: expected linear or log, got '" + scale + "'");
   figure::ExportOptions exportOptions;
   exportOptions.width = a.getInt("--width", 900);
-  exportOptions.height = a.getInt("--height", figureKind == "heatmap" ? 760 : 520);
+  exportOptions.height = a.getInt("--height", figureKind == "heatmap" ? 760 : figureKind == "position" ? 620 : 520);
   exportOptions.dpi = a.getDouble("--dpi", 96.0);
   if (exportOptions.width < 50 || exportOptions.height < 50 || exportOptions.width > 20000 || exportOptions.height > 20000)
     throw UsageError("--width/--height: expected 50..20000 pixels");
@@ -57,11 +62,12 @@ int runRender(const std::vector<std::string>& argv) {
   auto session = openWithInput(a.positional[0], a);
   const SourceInfo& info = session->info();
   if (info.layers.empty()) throw InputError(info.path + ": holds no operator or model layers");
-  const int layer = a.getInt("--layer", 0);
+  const bool allLayers = figureKind == "position" && a.get("--layer") == "all";
+  const int layer = allLayers ? 0 : a.getInt("--layer", 0);
   if (layer < 0 || layer >= static_cast<int>(info.layers.size()))
     throw UsageError("--layer " + std::to_string(layer) + " is outside 0.." + std::to_string(info.layers.size() - 1));
   const int heads = info.layers[layer].heads;
-  const std::string headSpec = a.get("--head", "0");
+  const std::string headSpec = a.get("--head", figureKind == "position" ? "total" : "0");
   int first = 0, last = heads - 1;
   const bool total = headSpec == "total";
   const bool group = !total && headSpec.find(':') != std::string::npos;
@@ -109,7 +115,28 @@ int runRender(const std::vector<std::string>& argv) {
                             .arg(what);
   SplitPoint split;
   std::unique_ptr<PlotView> view;
-  if (figureKind == "layers") {
+  if (figureKind == "position") {
+    auto v = std::make_unique<PositionEssView>();
+    const QStringList tokens = viewdata::labelsOf(session->tokenLabels());
+    QVector<PositionRow> rows;
+    QString title;
+    if (allLayers) {
+      std::vector<CurveData> curves;
+      for (const auto& l : info.layers) curves.push_back(session->curve(l.index, options));
+      std::vector<const CurveData*> pointers;
+      for (const CurveData& c : curves) pointers.push_back(&c);
+      rows = viewdata::layerTotalRows(info, pointers);
+      title = fileName + QStringLiteral(": ESS over position, every layer's total");
+    } else {
+      const CurveData c = session->curve(layer, options);
+      if (aggregate) rows.append({layer, viewdata::totalSeries(sumHeads(c, info.layers[layer], members), what)});
+      else rows.append({layer, viewdata::series(c, head)});
+      title = QStringLiteral("ESS over position: ") + where;
+    }
+    v->setRows(rows, tokens, title);
+    v->setMarkedTokens(PositionEssView::parseMarks(QString::fromStdString(a.get("--mark", viewdata::kDefaultMarks))));
+    view = std::move(v);
+  } else if (figureKind == "layers") {
     auto v = std::make_unique<LayerComparisonView>();
     std::vector<CurveData> curves;
     for (const auto& l : info.layers) curves.push_back(session->curve(l.index, options));

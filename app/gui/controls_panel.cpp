@@ -8,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSettings>
@@ -84,6 +85,14 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
   specRow->addWidget(specEdit_, 1);
   specRow->addWidget(specApply);
   inputForm->addRow(tr("Spec"), specRow);
+  textEdit_ = new QPlainTextEdit(inputGroup_);
+  textEdit_->setPlaceholderText(tr("Text to run through the model"));
+  textEdit_->setTabChangesFocus(true);
+  textEdit_->setFixedHeight(textEdit_->fontMetrics().lineSpacing() * 4 + 10);
+  applyText_ = new QPushButton(tr("Apply text"), inputGroup_);
+  applyText_->setToolTip(tr("Sets the input text:<the text>, tokenized by the checkpoint's tokenizer"));
+  inputForm->addRow(tr("Text"), textEdit_);
+  inputForm->addRow(QString(), applyText_);
   currentInput_ = new QLabel(inputGroup_);
   currentInput_->setWordWrap(true);
   currentInput_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -99,6 +108,10 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
     if (!spec.isEmpty()) emit inputRequested(spec);
   };
   connect(specApply, &QPushButton::clicked, this, applySpec);
+  connect(applyText_, &QPushButton::clicked, this, [this] {
+    const QString text = textEdit_->toPlainText();
+    if (!text.isEmpty()) emit inputRequested(QStringLiteral("text:") + text);
+  });
   connect(specEdit_, &QLineEdit::returnPressed, this, applySpec);
 
   // ESS options.

@@ -14,6 +14,7 @@ class QDoubleSpinBox;
 class QGroupBox;
 class QLabel;
 class QLineEdit;
+class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
 
@@ -33,6 +34,10 @@ class ControlsPanel : public QWidget {
   QDoubleSpinBox* memoryBudgetBox() const { return memoryBudget_; }
 
   QLineEdit* specEdit() const { return specEdit_; }
+  /// The text box: "Apply text" requests the input "text:<its text>" (tokenized by the
+  /// checkpoint's tokenizer, or as bytes by byte-level models).
+  QPlainTextEdit* textEdit() const { return textEdit_; }
+  QPushButton* applyTextButton() const { return applyText_; }
   QDoubleSpinBox* toleranceBox() const { return tolerance_; }
   QComboBox* normalizationBox() const { return normalization_; }
   QComboBox* dtypeBox() const { return dtype_; }
@@ -54,6 +59,8 @@ class ControlsPanel : public QWidget {
   QSpinBox* length_ = nullptr;
   QSpinBox* pairs_ = nullptr;
   QLineEdit* specEdit_ = nullptr;
+  QPlainTextEdit* textEdit_ = nullptr;
+  QPushButton* applyText_ = nullptr;
   QLabel* currentInput_ = nullptr;
   QDoubleSpinBox* tolerance_ = nullptr;
   QComboBox* normalization_ = nullptr;

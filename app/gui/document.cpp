@@ -24,6 +24,13 @@ QString messageOf(const std::exception& e) {
   return m;
 }
 
+// Token labels of the session's input (empty for operator files, which have no tokens).
+QStringList labelsOf(const ess::Session& session) {
+  QStringList labels;
+  for (const std::string& l : session.tokenLabels()) labels << QString::fromStdString(l);
+  return labels;
+}
+
 const ess::SourceInfo& emptyInfo() {
   static const ess::SourceInfo info;
   return info;
@@ -310,19 +317,21 @@ void Document::open(const QString& path) {
   openFuture_ = QtConcurrent::run([this, path, budget] {
     std::shared_ptr<Handle> handle;
     int length = 0;
+    QStringList labels;
     QString error;
     try {
       auto h = std::make_shared<Handle>();
       h->session = ess::Session::open(path.toStdString(), size_t(budget));
       length = h->session->info().length > 0 ? h->session->info().length
                                                : int(h->session->tokens().size());
+      labels = labelsOf(*h->session);
       handle = h;
     } catch (const std::exception& e) {
       error = messageOf(e);
     } catch (...) {
       error = tr("%1: could not be opened").arg(path);
     }
-    QMetaObject::invokeMethod(this, [this, path, handle, length, error] {
+    QMetaObject::invokeMethod(this, [this, path, handle, length, labels, error] {
       finishJob();
       if (!handle) {
         emit openFailed(path, error);
@@ -331,6 +340,7 @@ void Document::open(const QString& path) {
       handle_ = handle;
       handle_->session->setMemoryBudget(size_t(memoryBudget_));
       length_ = length;
+      tokenLabels_ = labels;
       path_ = path;
       inputSpec_ = QString::fromStdString(handle->session->input());
       invalidate();
@@ -373,15 +383,17 @@ void Document::setInput(const QString& spec) {
   (void)QtConcurrent::run(&work_, [this, handle, spec] {
     QString error;
     int length = 0;
+    QStringList labels;
     try {
       QWriteLocker lock(&handle->lock);
       handle->session->setInput(spec.toStdString());
       length = handle->session->info().length > 0 ? handle->session->info().length
                                                   : int(handle->session->tokens().size());
+      labels = labelsOf(*handle->session);
     } catch (const std::exception& e) {
       error = messageOf(e);
     }
-    QMetaObject::invokeMethod(this, [this, handle, spec, length, error] {
+    QMetaObject::invokeMethod(this, [this, handle, spec, length, labels, error] {
       finishJob();
       if (handle != handle_) return;
       if (!error.isEmpty()) {
@@ -389,6 +401,7 @@ void Document::setInput(const QString& spec) {
         return;
       }
       setLengthFrom(handle, length);
+      tokenLabels_ = labels;
       inputSpec_ = QString::fromStdString(handle->session->input());
       invalidate();
       emit inputChanged(inputSpec_);

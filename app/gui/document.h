@@ -8,6 +8,7 @@
 #include <QObject>
 #include <QSet>
 #include <QString>
+#include <QStringList>
 #include <QThreadPool>
 #include <QVector>
 #include <atomic>
@@ -36,6 +37,9 @@ class Document : public QObject {
   /// Sequence length L of the operators (operator and generator files: the file's; models: the
   /// current input's); 0 when nothing is open.
   int sequenceLength() const { return length_; }
+  /// Text of each input token (ess::Session::tokenLabels: tokenizer pieces, or token ids as
+  /// text), as long as the input; empty for operator files and when nothing is open.
+  QStringList tokenLabels() const { return tokenLabels_; }
 
   /// Long operators are shown from tiles instead of a dense [H, L, L] operator: a layer is tiled
   /// when its dense form (H x L x L float64) would exceed the memory budget, and always for
@@ -161,6 +165,7 @@ class Document : public QObject {
   bool spectrumRunning_ = false;
 
   int length_ = 0;
+  QStringList tokenLabels_;
   qint64 memoryBudget_ = qint64(ess::Session::kDefaultMemoryBudget);
   static qint64 tileKey(int layer, int head) { return (qint64(layer) << 32) | quint32(head); }
   QHash<qint64, std::shared_ptr<ess::OperatorTile>> overviews_;

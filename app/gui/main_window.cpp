@@ -2,6 +2,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QFileDialog>
@@ -10,6 +11,7 @@
 #include <QHeaderView>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -35,6 +37,7 @@
 #include "export_dialog.h"
 #include "heatmap_view.h"
 #include "layer_comparison_view.h"
+#include "position_ess_view.h"
 #include "spectrum_view.h"
 #include "split_point.h"
 #include "view_data.h"
@@ -80,7 +83,7 @@ QString MainWindow::hint() const {
             "it; wheel zooms, double-click resets.");
 }
 
-QList<PlotView*> MainWindow::views() const { return {heatmap_, curve_, spectrum_, layers_}; }
+QList<PlotView*> MainWindow::views() const { return {heatmap_, curve_, spectrum_, layers_, position_}; }
 
 // ---------------------------------------------------------------------------------------------
 // Layout
@@ -90,6 +93,7 @@ void MainWindow::buildCentral() {
   curve_ = new EssCurveView(this);
   spectrum_ = new SpectrumView(this);
   layers_ = new LayerComparisonView(this);
+  position_ = new PositionEssView(this);
   for (PlotView* v : views()) {
     v->setSplitPoint(v == layers_ ? nullptr : split_);
     connect(v, &PlotView::splitRequested, split_, &SplitPoint::setSplit);
@@ -170,11 +174,43 @@ void MainWindow::buildCentral() {
   layersLayout->addWidget(layers_, 1);
   connect(compute, &QPushButton::clicked, this, &MainWindow::showLayerComparison);
 
+  // Position tab: ESS over position of the selection (or of every layer's total).
+  auto* positionPage = new QWidget(this);
+  auto* positionLayout = new QVBoxLayout(positionPage);
+  positionLayout->setContentsMargins(2, 2, 2, 2);
+  auto* positionBar = new QHBoxLayout;
+  positionAll_ = new QCheckBox(tr("All layers (layer totals)"), positionPage);
+  positionAll_->setToolTip(tr("One row per layer, each layer's total; computes every layer's curves"));
+  positionMarks_ = new QLineEdit(positionPage);
+  positionMarks_->setText(QString::fromUtf8(viewdata::kDefaultMarks));
+  positionMarks_->setToolTip(tr("Tokens to mark, comma-separated; \\n is a newline, \\, a comma"));
+  auto* marksLabel = new QLabel(tr("mark tokens:"), positionPage);
+  marksLabel->setBuddy(positionMarks_);
+  positionBar->addWidget(positionAll_);
+  positionBar->addSpacing(12);
+  positionBar->addWidget(marksLabel);
+  positionBar->addWidget(positionMarks_, 1);
+  positionLayout->addLayout(positionBar);
+  positionLayout->addWidget(position_, 1);
+  position_->setMarkedTokens(PositionEssView::parseMarks(positionMarks_->text()));
+  connect(positionMarks_, &QLineEdit::textChanged, this, [this](const QString& text) {
+    position_->setMarkedTokens(PositionEssView::parseMarks(text));
+  });
+  connect(positionAll_, &QCheckBox::toggled, this, [this](bool all) {
+    if (all && document_->isOpen()) document_->requestAllCurves();
+    refreshPositionView();
+  });
+
   tabs_ = new QTabWidget(this);
   tabs_->addTab(headPage, tr("Head"));
   tabs_->addTab(layersPage, tr("Layers"));
+  tabs_->addTab(positionPage, tr("Position"));
   connect(tabs_, &QTabWidget::currentChanged, this, [this](int index) {
     if (index == 1) showLayerComparison();
+    if (index == 2) {
+      if (positionAll_->isChecked() && document_->isOpen()) document_->requestAllCurves();
+      refreshPositionView();
+    }
   });
   setCentralWidget(tabs_);
 }
@@ -274,6 +310,7 @@ void MainWindow::buildMenus() {
   QMenu* view = menuBar()->addMenu(tr("&View"));
   view->addAction(tr("&Head"), this, [this] { tabs_->setCurrentIndex(0); })->setShortcut(QKeySequence(tr("Ctrl+1")));
   view->addAction(tr("&Layers"), this, [this] { tabs_->setCurrentIndex(1); })->setShortcut(QKeySequence(tr("Ctrl+2")));
+  view->addAction(tr("&Position"), this, [this] { tabs_->setCurrentIndex(2); })->setShortcut(QKeySequence(tr("Ctrl+3")));
   view->addAction(tr("&Reset Zoom"), this, [this] {
     heatmap_->resetView();
     curve_->resetView();
@@ -294,9 +331,12 @@ void MainWindow::connectDocument() {
     controls_->setInputState(info.needsInput, spec, info.vocabSize, info.maxLength);
     fileLabel_->setText(QString::fromStdString(info.description) + tr("  |  input %1").arg(spec));
     layers_->clear();
+    position_->clear();
+    heatmap_->setTokenLabels(document_->tokenLabels());
     for (int l = 0; l < document_->layerCount(); ++l) updateTreeTotals(l);
     requestCurrent();
     if (tabs_->currentIndex() == 1) showLayerComparison();
+    if (tabs_->currentIndex() == 2 && positionAll_->isChecked()) document_->requestAllCurves();
   });
   connect(document_, &Document::optionsChanged, this, &MainWindow::onOptionsChanged);
   connect(document_, &Document::operatorReady, this, &MainWindow::onOperatorReady);
@@ -313,6 +353,7 @@ void MainWindow::connectDocument() {
   connect(document_, &Document::spectrumReady, this, &MainWindow::onSpectrumReady);
   connect(document_, &Document::layerSummaryReady, this, [this] {
     refreshLayerView();
+    refreshPositionView();
     layerStatus_->setText(tr("Top: layer totals, means over splits (tolerance %1); bottom: mean tolerance-ESS "
                              "per head or channel group. Click a layer's bars or a cell to open it.")
                               .arg(document_->options().tolerance_, 0, 'g', 3));
@@ -360,6 +401,8 @@ void MainWindow::onOpened(const QString& path) {
   curve_->clear();
   spectrum_->clear();
   layers_->clear();
+  position_->clear();
+  heatmap_->setTokenLabels(document_->tokenLabels());
   populateTree();
   if (document_->layerCount() > 0) selectHead(0, 0);
   if (tabs_->currentIndex() == 1) showLayerComparison();
@@ -500,6 +543,7 @@ void MainWindow::select(int layer, int first, int last, bool aggregate, bool tot
   }
   if (document_->operatorData(layer)) onOperatorReady(layer);
   if (document_->curveData(layer)) refreshCurveView();
+  refreshPositionView();
   requestCurrent();
 }
 
@@ -631,6 +675,36 @@ void MainWindow::onCurveReady(int layer, bool) {
   updateTreeTotals(layer);
   if (layer == layer_) refreshCurveView();
   if (layers_->values().size() > 0 || tabs_->currentIndex() == 1) refreshLayerView();
+  if (layer == layer_ || positionAll_->isChecked()) refreshPositionView();
+}
+
+void MainWindow::refreshPositionView() {
+  const QStringList tokens = document_->tokenLabels();
+  const QString tol = tr(" (tol %1)").arg(document_->options().tolerance_, 0, 'g', 3);
+  QVector<PositionRow> rows;
+  if (positionAll_->isChecked()) {
+    std::vector<const ess::CurveData*> curves;
+    for (int l = 0; l < document_->layerCount(); ++l) curves.push_back(document_->curveData(l));
+    rows = viewdata::layerTotalRows(document_->info(), curves);
+    const QString missing = rows.size() < document_->layerCount()
+                                ? tr(" [%1 of %2 layers]").arg(rows.size()).arg(document_->layerCount())
+                                : QString();
+    position_->setRows(rows, tokens, tr("ESS over position, every layer's total") + tol + missing);
+    return;
+  }
+  const ess::CurveData* c = document_->curveData(layer_);
+  if (!c || head_ < 0 || head_ >= int(c->tolerance.size())) {
+    position_->setRows({}, tokens);
+    return;
+  }
+  if (aggregate_) {
+    ess::HeadTotal t;
+    if (!document_->total(layer_, first_, last_, &t)) return;
+    rows.append({layer_, viewdata::totalSeries(t, selectionLabel())});
+  } else {
+    rows.append({layer_, viewdata::series(*c, head_)});
+  }
+  position_->setRows(rows, tokens, tr("ESS over position, layer %1 %2").arg(layer_).arg(selectionLabel()) + tol);
 }
 
 void MainWindow::refreshCurveView() {
@@ -703,8 +777,10 @@ void MainWindow::onOptionsChanged() {
   const ess::EssOptions& o = document_->options();
   spectrum_->setTolerance(o.tolerance_, viewdata::reference(o.normalization_));
   layers_->clear();
+  position_->clear();
   for (int l = 0; l < document_->layerCount(); ++l) updateTreeTotals(l);
   requestCurrent();
+  if (tabs_->currentIndex() == 2 && positionAll_->isChecked()) document_->requestAllCurves();
   if (layer_ >= 0 && split_->split() >= 1) document_->requestSpectrum(layer_, head_, split_->split());
   if (tabs_->currentIndex() == 1) showLayerComparison();
 }
@@ -834,7 +910,7 @@ bool MainWindow::exportView(PlotView* view, const QString& path, const figure::E
 
 void MainWindow::exportDialog() {
   const QList<PlotView*> all = views();
-  PlotView* preferred = tabs_->currentIndex() == 1 ? layers_ : lastView_;
+  PlotView* preferred = tabs_->currentIndex() == 1 ? layers_ : tabs_->currentIndex() == 2 ? position_ : lastView_;
   const QStringList names{tr("Heatmap of T"), tr("ESS curve"), tr("Singular values of H_s"),
                           tr("Layer comparison")};
   ExportDialog dialog(names, std::max<int>(0, all.indexOf(preferred)), preferred->size(), this);

@@ -15,6 +15,9 @@ class EssCurveView;
 class HeatmapView;
 class LayerComparisonView;
 class PlotView;
+class PositionEssView;
+class QCheckBox;
+class QLineEdit;
 class QLabel;
 class QMenu;
 class QProgressBar;
@@ -44,6 +47,10 @@ class MainWindow : public QMainWindow {
   EssCurveView* curveView() const { return curve_; }
   SpectrumView* spectrumView() const { return spectrum_; }
   LayerComparisonView* layerView() const { return layers_; }
+  /// The Position tab: ESS over position of the selection, or of every layer's total.
+  PositionEssView* positionView() const { return position_; }
+  QCheckBox* positionAllLayersBox() const { return positionAll_; }
+  QLineEdit* positionMarksEdit() const { return positionMarks_; }
   QTreeWidget* layerTree() const { return tree_; }
   QSlider* splitSlider() const { return slider_; }
   QSpinBox* splitSpinBox() const { return splitSpin_; }
@@ -118,6 +125,7 @@ class MainWindow : public QMainWindow {
   void requestCurrent();
   void refreshCurveView();
   void refreshLayerView();
+  void refreshPositionView();
   void populateTree();
   void showError(const QString& title, const QString& message);
   bool handleSplitKey(QKeyEvent* event);
@@ -136,6 +144,9 @@ class MainWindow : public QMainWindow {
   EssCurveView* curve_ = nullptr;
   SpectrumView* spectrum_ = nullptr;
   LayerComparisonView* layers_ = nullptr;
+  PositionEssView* position_ = nullptr;
+  QCheckBox* positionAll_ = nullptr;
+  QLineEdit* positionMarks_ = nullptr;
   QTreeWidget* tree_ = nullptr;
   ControlsPanel* controls_ = nullptr;
   QTabWidget* tabs_ = nullptr;

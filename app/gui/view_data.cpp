@@ -147,4 +147,23 @@ SpectrumView::Reference reference(ess::Normalization n) {
   }
 }
 
+QStringList labelsOf(const std::vector<std::string>& labels) {
+  QStringList out;
+  out.reserve(int(labels.size()));
+  for (const std::string& l : labels) out << QString::fromStdString(l);
+  return out;
+}
+
+QVector<PositionRow> layerTotalRows(const ess::SourceInfo& info, const std::vector<const ess::CurveData*>& curves) {
+  QVector<PositionRow> rows;
+  for (int l = 0; l < int(curves.size()) && l < int(info.layers.size()); ++l) {
+    if (!curves[l]) continue;
+    std::vector<int> heads;
+    for (int h = 0; h < int(curves[l]->tolerance.size()); ++h) heads.push_back(h);
+    const ess::HeadTotal t = ess::sumHeads(*curves[l], info.layers[l], heads);
+    rows.append({l, totalSeries(t, QStringLiteral("layer %1 total").arg(l))});
+  }
+  return rows;
+}
+
 }  // namespace viewdata

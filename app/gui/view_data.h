@@ -12,6 +12,7 @@
 #include "ess_curve_view.h"
 #include "heatmap_view.h"
 #include "layer_comparison_view.h"
+#include "position_ess_view.h"
 #include "spectrum_view.h"
 
 namespace viewdata {
@@ -50,6 +51,17 @@ LayerTotals layerTotals(const ess::CurveData& curve, const ess::LayerSummary& la
 /// may be null (not computed yet: NaN bars and cells). `title` empty: a default.
 void fillLayerView(LayerComparisonView& view, const ess::SourceInfo& info,
                    const std::vector<const ess::CurveData*>& curves, const QString& title = QString());
+
+/// Token labels (ess::Session::tokenLabels) as Qt strings.
+QStringList labelsOf(const std::vector<std::string>& labels);
+
+/// The ESS-over-position rows of every layer's total (each head times its value channels,
+/// ess::sumHeads), one row per layer whose curve is given (`curves[l]` may be null: skipped).
+QVector<PositionRow> layerTotalRows(const ess::SourceInfo& info, const std::vector<const ess::CurveData*>& curves);
+
+/// The delimiters the position view marks unless told otherwise: newline and the common
+/// end-of-sequence pieces (the "mark tokens:" field's syntax, PositionEssView::parseMarks).
+inline constexpr char kDefaultMarks[] = "\\n, <eos>, </s>, <|endoftext|>";
 
 /// The spectrum view's threshold reference for a normalization.
 SpectrumView::Reference reference(ess::Normalization n);

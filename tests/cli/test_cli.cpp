@@ -413,6 +413,48 @@ class TestCli : public QObject {
     QVERIFY2(r.err.contains("gen_L3000.safetensors") && r.err.contains("at most L ="), qPrintable(r.err));
     QVERIFY(!QFile::exists(op));
   }
+
+  void textInputOfHfCheckpointUsesItsTokenizer() {
+    // tests/data/hf/gpt2_torch/tokenizer.json: 32 tokens (its vocab_size), merges t h, Ġ th, Ġth e.
+    const QString dir = data("hf/gpt2_torch");
+    Run text = ess({"curve", dir, "--input", "text:the cat. the end"});
+    QCOMPARE(text.status, 0);
+    Run ids = ess({"curve", dir, "--input", "tokens:29,4,26,2,0,19,28,31,26,4,13,3"});
+    QCOMPARE(ids.status, 0);
+    QCOMPARE(text.out, ids.out);
+    QCOMPARE(csvRows(text.out).last()[2], QString("11"));  // 12 tokens: splits 1..11
+    // "the" is 2 tokens, each " the" 1: 18 tokens, over n_positions 16.
+    Run longText =
+        ess({"curve", dir, "--input", "text:the the the the the the the the the the the the the the the the the"});
+    QCOMPARE(longText.status, 1);
+    QVERIFY2(longText.err.contains("18 tokens") && longText.err.contains("context of 16"), qPrintable(longText.err));
+    Run noTokenizer = ess({"curve", data("hf/qwen2_torch"), "--input", "text:hello"});
+    QCOMPARE(noTokenizer.status, 1);
+    QVERIFY2(noTokenizer.err.contains("tokenizer.json") && noTokenizer.err.contains("tokenizer.model"),
+             qPrintable(noTokenizer.err));
+  }
+
+  // `--figure position`: ESS over position of one layer and of every layer, drawn to PNG; a
+  // layer outside the model or a bad --layer word is refused.
+  void renderPositionFigure() {
+    QTemporaryDir dir;
+    const QString input = "tokens:1,9,4,33,12,9,7,50,33,2,9,18,21,9,5,33";
+    for (const QString& layer : QStringList{"1", "all"}) {
+      const QString png = dir.filePath("position_" + layer + ".png");
+      Run r = ess({"render", demo(), "--input", input, "--figure", "position", "--layer", layer, "--mark", "9, 33",
+                   "-o", png});
+      QVERIFY2(r.status == 0, qPrintable(r.err));
+      QImage img(png);
+      QVERIFY(!img.isNull());
+      QCOMPARE(img.width(), 900);
+      QCOMPARE(img.height(), 620);
+    }
+    Run svg = ess({"render", demo(), "--input", input, "--figure", "position", "-o", dir.filePath("p.svg")});
+    QVERIFY2(svg.status == 0, qPrintable(svg.err));
+    Run bad = ess({"render", demo(), "--input", input, "--figure", "position", "--layer", "7", "-o", dir.filePath("x.png")});
+    QCOMPARE(bad.status, 2);
+    QVERIFY(!QFile::exists(dir.filePath("x.png")));
+  }
 };
 
 QTEST_GUILESS_MAIN(TestCli)

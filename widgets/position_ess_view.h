@@ -1,0 +1,82 @@
+// PositionEssView: ESS over position for one layer or for every layer as a small multiple
+// (one row per layer, shared x axis): tolerance-ESS and entropy-ESS at every split s with the
+// input's token text along the x axis, and chosen delimiter tokens (end-of-sequence, newline,
+// a typed token) marked as bands. Split s sits between token s-1 and token s, so token i spans
+// x in [i, i+1] and its label is centred at x = i + 0.5; labels are thinned so they do not
+// overlap and all shown once the view is zoomed in far enough (DESIGN.md section 1; the
+// paper's "state modulation" analysis, Parnichkun et al., ICML 2025).
+#pragma once
+#include <QStringList>
+#include <QVector>
+
+#include "ess_curve_view.h"
+
+/// One row of the view: the curve (a layer total or one head) of layer `layer`.
+struct PositionRow {
+  int layer = 0;
+  EssSeries series;
+};
+
+class PositionEssView : public PlotView {
+  Q_OBJECT
+ public:
+  explicit PositionEssView(QWidget* parent = nullptr);
+
+  /// Shows `rows` (one row: a single plot; several: stacked small multiples, top to bottom in
+  /// the given order) against the tokens `tokens` (the text of each input token, may be empty:
+  /// the x axis then shows split numbers).
+  void setRows(const QVector<PositionRow>& rows, const QStringList& tokens, const QString& title = QString());
+  void clear();
+  const QVector<PositionRow>& rows() const { return rows_; }
+  const QStringList& tokens() const { return tokens_; }
+  int rowCount() const { return rows_.size(); }
+
+  /// Tokens to mark: every position whose label equals one of `marks` gets a band.
+  void setMarkedTokens(const QStringList& marks);
+  const QStringList& markedTokens() const { return marks_; }
+  /// Token positions currently marked (ascending).
+  QVector<int> markedPositions() const;
+  /// Parses the "mark tokens:" field: comma-separated, each trimmed; the escapes \n, \t, \r
+  /// and \, stand for newline, tab, carriage return and a comma ("\n, ., <eos>").
+  static QStringList parseMarks(const QString& text);
+  /// A token's text as drawn on the axis: newline as "\n", tab as "\t", empty as "''".
+  static QString displayToken(const QString& token);
+
+  /// Token positions whose label the x axis shows now (thinned to fit, every one when zoomed).
+  QVector<int> visibleLabelPositions() const;
+  /// Fits the x axis to all tokens and the y axes to the data.
+  void resetView();
+
+  /// Columns layer,split,token,tolerance_ess,entropy_ess; `token` is the text of token s-1, the
+  /// last token read before split s (CSV-quoted).
+  QString toCsv() const override;
+  QString figureName() const override { return QStringLiteral("position_ess"); }
+
+ protected:
+  void onSplitChanged(int split) override;
+  void resizeEvent(QResizeEvent* event) override;
+  void mousePressEvent(QMouseEvent* event) override;
+  void mouseMoveEvent(QMouseEvent* event) override;
+  /// Lays out, then thins the token labels for the laid-out width (and lays out again when the
+  /// labels changed), so every replot and export draws labels that fit.
+  void updateLayout() override;
+
+ private:
+  void rebuild();
+  void rebuildMarks();
+  bool updateTicks();  // true when the labelled positions changed
+  void updateCursors();
+  QCPAxisRect* rectAt(const QPointF& pos) const;
+
+  QVector<PositionRow> rows_;
+  QStringList tokens_;
+  QStringList marks_;
+  QString baseTitle_;
+  QVector<QCPAxisRect*> rects_;
+  QCPMarginGroup* marginGroup_ = nullptr;
+  QVector<QCPItemRect*> bands_;
+  QVector<QCPItemStraightLine*> cursors_;
+  QSharedPointer<QCPAxisTickerText> ticker_;
+  QVector<int> labelPositions_;
+  bool updatingRange_ = false;
+};
