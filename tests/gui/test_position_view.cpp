@@ -239,6 +239,31 @@ class TestPositionView : public QObject {
     QCOMPARE(w.document()->inputSpec(), QStringLiteral("text:") + text);
     QVERIFY(before != w.document()->inputSpec());
   }
+
+  // A Hugging Face checkpoint (the PyTorch-written GPT-2 fixture with its tiny tokenizer.json):
+  // a text from the text box is tokenized by the checkpoint's tokenizer, the Position view shows
+  // its pieces along the axis ("th", "e", "·", ..., newline as "⏎") and marks the newline.
+  void huggingFaceCheckpointWithText() {
+    Window win;
+    MainWindow& w = win.w;
+    QVERIFY(win.open(QStringLiteral(ESS_TEST_DATA_DIR "/hf/gpt2_torch")));
+    const QString text = QStringLiteral("the cat.\nthe end");
+    QSignalSpy changed(w.document(), &Document::inputChanged);
+    w.controls()->textEdit()->setPlainText(text);
+    w.controls()->applyTextButton()->click();
+    QVERIFY(changed.wait(kTimeout));
+    QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+    auto session = ess::Session::open(ESS_TEST_DATA_DIR "/hf/gpt2_torch");
+    session->setInput((QStringLiteral("text:") + text).toStdString());
+    QStringList expected;
+    for (const std::string& l : session->tokenLabels()) expected << QString::fromStdString(l);
+    QVERIFY2(expected.contains(QStringLiteral("th")) && expected.contains(QStringLiteral("⏎")), qPrintable(expected.join(QLatin1Char('|'))));
+    QCOMPARE(w.document()->tokenLabels(), expected);
+    w.tabs()->setCurrentIndex(tabIndex(w.tabs(), QStringLiteral("Position")));
+    QTRY_VERIFY_WITH_TIMEOUT(w.positionView()->rowCount() == 1 && w.document()->curveData(0), kTimeout);
+    QCOMPARE(w.positionView()->tokens(), expected);
+    QVERIFY(w.positionView()->markedPositions().contains(expected.indexOf(QStringLiteral("⏎"))));
+  }
 };
 
 QTEST_MAIN(TestPositionView)
