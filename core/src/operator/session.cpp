@@ -328,7 +328,6 @@ class OperatorSession : public SessionBase {
   mutable std::mutex mutex_;
 };
 
-/// An ess-lm checkpoint: operators depend on the input tokens.
 /// The kind of an --input spec: the text before the first ':'.
 std::string specKind(const std::string& spec) { return spec.substr(0, spec.find(':')); }
 
@@ -362,7 +361,75 @@ std::vector<std::string> byteLabels(const std::vector<long>& tokens) {
   return labels;
 }
 
-class ModelSession : public SessionBase {
+/// Sessions of models: operators depend on the input tokens. Holds the tokens and caches each
+/// layer's dense operator and generators for the current input; subclasses run the model.
+class TokenModelSession : public SessionBase {
+ public:
+  std::string input() const override { return input_; }
+  std::vector<long> tokens() const override { return tokens_; }
+
+ protected:
+  /// Heads (or channels) of `layer`, for the memory budget.
+  virtual int layerHeads(int layer) const = 0;
+  /// The model's operator [H, L, L] and generators of `layer` for the tokens [L].
+  virtual at::Tensor computeOperator(int layer, const at::Tensor& tokens) = 0;
+  virtual Generators computeGenerators(int layer, const at::Tensor& tokens) = 0;
+
+  /// Makes `tokens` (read from `spec`) the input and forgets what was computed for the old one.
+  void setTokens(const std::string& spec, std::vector<long> tokens) {
+    tokens_ = std::move(tokens);
+    input_ = spec;
+    std::lock_guard<std::mutex> lock(mutex_);
+    cache_.clear();
+    genCache_.clear();
+  }
+  at::Tensor tokenTensor() const {
+    return at::tensor(std::vector<int64_t>(tokens_.begin(), tokens_.end()), at::kLong);
+  }
+
+  at::Tensor operatorTensor(int layer) override {
+    checkLayer(layer);
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = cache_.find(layer);
+    if (it != cache_.end()) return it->second;
+    const std::string what = info_.path + ": layer " + std::to_string(layer);
+    checkBudget(what, layerHeads(layer), static_cast<int64_t>(tokens_.size()), memoryBudget_);
+    at::Tensor op = computeOperator(layer, tokenTensor()).to(at::kDouble).contiguous();
+    checkFiniteOperator(op, what + " operator");
+    cache_[layer] = op;
+    return op;
+  }
+  Generators generatorsOf(int layer) override {
+    checkLayer(layer);
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = genCache_.find(layer);
+    if (it != genCache_.end()) return it->second;
+    Generators g = computeGenerators(layer, tokenTensor());
+    if (g.heads() > 0) {
+      for (const at::Tensor* t : {&g.C, &g.B, &g.logA})
+        if (!at::isfinite(*t).all().item<bool>())
+          throw InputError(info_.path + ": layer " + std::to_string(layer) + ": the generators hold NaN or Inf");
+    }
+    genCache_[layer] = g;
+    return g;
+  }
+  bool hasDenseOperator(int layer) const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return cache_.count(layer) > 0;
+  }
+  int lengthOf(int) override { return static_cast<int>(tokens_.size()); }
+
+  std::vector<long> tokens_;
+  std::string input_;
+
+ private:
+  std::map<int, at::Tensor> cache_;
+  std::map<int, Generators> genCache_;
+  mutable std::mutex mutex_;
+};
+
+/// An ess-lm checkpoint (ess/model.h).
+class ModelSession : public TokenModelSession {
  public:
   ModelSession(const CheckpointFiles& files, size_t budget) {
     memoryBudget_ = budget;
@@ -390,15 +457,8 @@ class ModelSession : public SessionBase {
   }
 
   void setInput(const std::string& spec) override {
-    std::vector<long> t = tokensFromSpec(spec, info_.vocabSize, info_.maxLength);
-    tokens_ = std::move(t);
-    input_ = spec;
-    std::lock_guard<std::mutex> lock(mutex_);
-    cache_.clear();
-    genCache_.clear();
+    setTokens(spec, tokensFromSpec(spec, info_.vocabSize, info_.maxLength));
   }
-  std::string input() const override { return input_; }
-  std::vector<long> tokens() const override { return tokens_; }
   /// Text input is bytes as tokens: the labels are its characters.
   std::vector<std::string> tokenLabels() const override {
     const std::string kind = specKind(input_);
@@ -411,52 +471,19 @@ class ModelSession : public SessionBase {
   }
 
  protected:
-  at::Tensor operatorTensor(int layer) override {
-    checkLayer(layer);
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = cache_.find(layer);
-    if (it != cache_.end()) return it->second;
-    checkBudget(info_.path + ": layer " + std::to_string(layer), model_->heads(layer),
-                static_cast<int64_t>(tokens_.size()), memoryBudget_);
-    at::Tensor tok = at::tensor(std::vector<int64_t>(tokens_.begin(), tokens_.end()), at::kLong);
-    at::Tensor op = model_->layerOperator(layer, tok).to(at::kDouble).contiguous();
-    checkFiniteOperator(op, info_.path + ": layer " + std::to_string(layer) + " operator");
-    cache_[layer] = op;
-    return op;
+  int layerHeads(int layer) const override { return model_->heads(layer); }
+  at::Tensor computeOperator(int layer, const at::Tensor& tokens) override {
+    return model_->layerOperator(layer, tokens);
   }
-  Generators generatorsOf(int layer) override {
-    checkLayer(layer);
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = genCache_.find(layer);
-    if (it != genCache_.end()) return it->second;
-    at::Tensor tok = at::tensor(std::vector<int64_t>(tokens_.begin(), tokens_.end()), at::kLong);
-    Generators g = model_->layerGenerators(layer, tok);
-    if (g.heads() > 0) {
-      for (const at::Tensor* t : {&g.C, &g.B, &g.logA})
-        if (!at::isfinite(*t).all().item<bool>())
-          throw InputError(info_.path + ": layer " + std::to_string(layer) + ": the generators hold NaN or Inf");
-    }
-    genCache_[layer] = g;
-    return g;
+  Generators computeGenerators(int layer, const at::Tensor& tokens) override {
+    return model_->layerGenerators(layer, tokens);
   }
-  bool hasDenseOperator(int layer) const override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return cache_.count(layer) > 0;
-  }
-  int lengthOf(int) override { return static_cast<int>(tokens_.size()); }
 
  private:
   std::unique_ptr<EssLm> model_;
-  std::vector<long> tokens_;
-  std::string input_;
-  std::map<int, at::Tensor> cache_;
-  std::map<int, Generators> genCache_;
-  mutable std::mutex mutex_;
 };
 
-/// A Hugging Face checkpoint (ess/hf_model.h): operators depend on the input tokens; the forward
-/// pass runs in float64 up to the layer asked for.
-class HfSession : public SessionBase {
+class HfSession : public TokenModelSession {
  public:
   HfSession(const CheckpointFiles& files, size_t budget) : model_(std::make_unique<HfModel>(files)) {
     memoryBudget_ = budget;
@@ -503,14 +530,8 @@ class HfSession : public SessionBase {
       t = tokensFromSpec(spec, info_.vocabSize, info_.maxLength);
     }
     if (t.empty()) throw InputError("--input " + spec + ": no tokens");
-    tokens_ = std::move(t);
-    input_ = spec;
-    std::lock_guard<std::mutex> lock(mutex_);
-    cache_.clear();
-    genCache_.clear();
+    setTokens(spec, std::move(t));
   }
-  std::string input() const override { return input_; }
-  std::vector<long> tokens() const override { return tokens_; }
   /// The tokenizer's pieces when the folder has a usable tokenizer, otherwise the token ids.
   std::vector<std::string> tokenLabels() const override {
     try {
@@ -526,40 +547,13 @@ class HfSession : public SessionBase {
   }
 
  protected:
-  at::Tensor tokenTensor() const {
-    return at::tensor(std::vector<int64_t>(tokens_.begin(), tokens_.end()), at::kLong);
+  int layerHeads(int) const override { return model_->heads(); }
+  at::Tensor computeOperator(int layer, const at::Tensor& tokens) override {
+    return model_->layerOperator(layer, tokens);
   }
-  at::Tensor operatorTensor(int layer) override {
-    checkLayer(layer);
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = cache_.find(layer);
-    if (it != cache_.end()) return it->second;
-    const std::string what = info_.path + ": layer " + std::to_string(layer);
-    checkBudget(what, model_->heads(), static_cast<int64_t>(tokens_.size()), memoryBudget_);
-    at::Tensor op = model_->layerOperator(layer, tokenTensor()).to(at::kDouble).contiguous();
-    checkFiniteOperator(op, what + " operator");
-    cache_[layer] = op;
-    return op;
+  Generators computeGenerators(int layer, const at::Tensor& tokens) override {
+    return model_->layerGenerators(layer, tokens);
   }
-  Generators generatorsOf(int layer) override {
-    checkLayer(layer);
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = genCache_.find(layer);
-    if (it != genCache_.end()) return it->second;
-    Generators g = model_->layerGenerators(layer, tokenTensor());
-    if (g.heads() > 0) {
-      for (const at::Tensor* t : {&g.C, &g.B, &g.logA})
-        if (!at::isfinite(*t).all().item<bool>())
-          throw InputError(info_.path + ": layer " + std::to_string(layer) + ": the generators hold NaN or Inf");
-    }
-    genCache_[layer] = g;
-    return g;
-  }
-  bool hasDenseOperator(int layer) const override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return cache_.count(layer) > 0;
-  }
-  int lengthOf(int) override { return static_cast<int>(tokens_.size()); }
 
  private:
   /// The folder's tokenizer, loaded on first use. Throws InputError (no tokenizer, bad file).
@@ -581,11 +575,6 @@ class HfSession : public SessionBase {
   mutable std::unique_ptr<Tokenizer> tokenizer_;
   mutable std::string tokenizerError_;  ///< why the tokenizer did not load, once tried
   mutable std::mutex tokenizerMutex_;
-  std::vector<long> tokens_;
-  std::string input_;
-  std::map<int, at::Tensor> cache_;
-  std::map<int, Generators> genCache_;
-  mutable std::mutex mutex_;
 };
 
 /// The model_type of config.json text, "" when absent or not parseable (the model readers then
