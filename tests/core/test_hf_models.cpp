@@ -1,11 +1,12 @@
 // Hugging Face checkpoints (ess/hf_model.h, issue 5): tiny random checkpoints in the GPT-2,
 // Llama (GQA, biases, rope scaling), Qwen2 and Mamba layouts, written here with the project's
-// safetensors writer and, for gpt2 and qwen2, by PyTorch itself (tests/data/hf, made by
-// tests/data/hf/make_fixtures.py). The forward pass up to each layer and each layer's operator
-// are checked against independent float64 implementations written below from the published
-// equations (explicit loops: LayerNorm, Conv1D x W + b, GELU tanh, RMSNorm, RoPE as a rotation of
-// the pairs (i, i + d/2), GQA by head index, SwiGLU, the S6 scan), then the Session (info, TSS,
-// inputs, curves) and the errors for bad checkpoints.
+// safetensors writer and, for gpt2, qwen2 (bf16) and mamba (f16), by PyTorch itself (tests/data/hf,
+// made by tests/data/hf/make_fixtures.py, whose expected.pt holds the values PyTorch computed in
+// float64 from HF's formulations, for mamba MambaMixer.slow_forward). The forward pass up to
+// each layer and each layer's operator are checked against independent float64 implementations
+// written below from the published equations (explicit loops: LayerNorm, Conv1D x W + b, GELU
+// tanh, RMSNorm, RoPE as a rotation of the pairs (i, i + d/2), GQA by head index, SwiGLU, the S6
+// scan), then the Session (info, TSS, inputs, curves) and the errors for bad checkpoints.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -388,8 +389,10 @@ void checkAgainst(const HfModel& m, const RefOut& ref, const at::Tensor& tok, do
 }
 
 /// The values PyTorch computed with HF's own formulations (expected.pt beside the fixture, made
-/// by make_fixtures.py for its TOKENS): mixer_input.{i} [L, D] and operator.{i} [H, L, L].
-void checkPyTorchExpected(const HfModel& m, const std::string& dir) {
+/// by make_fixtures.py for its TOKENS): mixer_input.{i} [L, D] and operator.{i} [H, L, L]
+/// (mamba: [E, L, L]); with `hiddenStates` also the residual stream hidden_state.{i} [L, D]
+/// entering block i, i = 0..layers (the last one after every block).
+void checkPyTorchExpected(const HfModel& m, const std::string& dir, bool hiddenStates = false) {
   const NamedTensors e = readTensorFile(dir + "/expected.pt");
   const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
   for (int i = 0; i < m.numLayers(); ++i) {
@@ -399,6 +402,11 @@ void checkPyTorchExpected(const HfModel& m, const std::string& dir) {
     QCOMPARE(T->scalar_type(), at::kDouble);
     QVERIFY2(maxDiff(m.mixerInput(i, tok), *x) < 1e-10, ("mixer input " + std::to_string(i)).c_str());
     QVERIFY2(maxDiff(m.layerOperator(i, tok), *T) < 1e-10, ("operator " + std::to_string(i)).c_str());
+  }
+  for (int i = 0; hiddenStates && i <= m.numLayers(); ++i) {
+    const at::Tensor* h = e.find("hidden_state." + std::to_string(i));
+    QVERIFY(h);
+    QVERIFY2(maxDiff(m.hiddenState(i, tok), *h) < 1e-10, ("hidden state " + std::to_string(i)).c_str());
   }
 }
 
@@ -629,6 +637,43 @@ class TestHfModels : public QObject {
     QCOMPARE(m2.config().dtRank, 3);
     QVERIFY(!m2.config().convBias);
     checkAgainst(m2, refMamba(c2.w, tok, s2), tok, 1e-10);
+  }
+
+  void mambaWrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/mamba_torch";
+    CheckpointFiles files = loadCheckpointFiles(dir);
+    QCOMPARE(files.tensors.find("backbone.embeddings.weight")->scalar_type(), at::kHalf);
+    QVERIFY(files.tensors.find("lm_head.weight"));  // tied to the embeddings in the .bin
+    HfModel m(files);
+    QCOMPARE(m.mixerKind(), std::string("mamba"));
+    QCOMPARE(m.config().dtRank, 2);
+    QCOMPARE(m.config().convKernel, 4);
+    QCOMPARE(m.heads(), 32);
+    QCOMPARE(m.theoreticalStateSize(6), 4.0);
+    MambaShape s;  // as in make_fixtures.py
+    s.D = 16;
+    s.K = 4;
+    s.R = 2;
+    s.layers = 2;
+    at::Tensor tok = tokensOf({4, 0, 31, 17, 17, 2, 9, 26, 13, 5, 30, 8, 1});
+    checkAgainst(m, refMamba(weightsOf(dir, "backbone."), tok, s), tok, 1e-10);
+    checkPyTorchExpected(m, dir, true);
+    const NamedTensors e = readTensorFile(dir + "/expected.pt");
+    const at::Tensor pyTok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    for (int i = 0; i < 2; ++i) {
+      // The fixture is not trivial: the scan carries earlier inputs (strictly lower entries),
+      // and the generator form gives PyTorch's operator too.
+      const at::Tensor& T = *e.find("operator." + std::to_string(i));
+      QVERIFY(T.tril(-1).abs().max().item<double>() > 0.1);
+      QVERIFY(T.tril(-5).abs().max().item<double>() > 1e-2);
+      Generators g = m.layerGenerators(i, pyTok);
+      QCOMPARE(g.heads(), 32);
+      QCOMPARE(g.stateSize(), 4);
+      QVERIFY(maxDiff(materializeGenerators(g, "g"), T) < 1e-10);
+    }
+    // Both blocks change the residual stream.
+    QVERIFY(maxDiff(*e.find("hidden_state.2"), *e.find("hidden_state.1")) > 1e-2);
+    QVERIFY(maxDiff(*e.find("hidden_state.1"), *e.find("hidden_state.0")) > 1e-2);
   }
 
   void sessionOnHfFolders() {

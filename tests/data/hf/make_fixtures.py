@@ -3,10 +3,18 @@
 #   gpt2_torch/    GPT2LMHeadModel layout ("transformer." prefix, tied lm_head), float32
 #   qwen2_torch/   Qwen2ForCausalLM layout ("model." prefix), GQA 4 query / 2 KV heads,
 #                  q/k/v biases, bfloat16 weights
-# and expected.pt beside each: the mixer input of every layer and every layer's attention
-# probabilities for fixed tokens, computed by PyTorch in float64 with HF's formulations.
-# Run: /usr/bin/python3 tests/data/hf/make_fixtures.py   (from the repository root)
+#   mamba_torch/   MambaForCausalLM layout ("backbone." prefix, tied lm_head), d_model 16,
+#                  E = 32 inner channels, N = 4, conv_kernel 4, time_step_rank 2, float16 weights
+# and expected.pt beside each: the mixer input of every layer and every layer's operator
+# (attention probabilities [H, L, L]; for mamba the S6 operator per inner channel [E, L, L] as
+# ess/mixer.h defines it, and the residual stream hidden_state.{i} entering every block) for
+# fixed tokens, computed by PyTorch in float64 with HF's formulations.
+# Run from the repository root:
+#   /usr/bin/python3 tests/data/hf/make_fixtures.py            all fixtures
+#   /usr/bin/python3 tests/data/hf/make_fixtures.py mamba      only the named ones (gpt2, qwen2, mamba)
+import argparse
 import json
+import math
 import os
 
 import torch
@@ -76,12 +84,6 @@ def qwen2():
            "max_position_embeddings": 64, "rms_norm_eps": 1e-6, "rope_theta": 10000.0,
            "tie_word_embeddings": False, "use_sliding_window": False, "hidden_act": "silu"}
     save("qwen2_torch", cfg, sd)
-
-
-if __name__ == "__main__":
-    torch.manual_seed(0)
-    gpt2()
-    qwen2()
 
 
 # Expected values computed by PyTorch in float64 with HF's own formulations (GPT2Attention with
@@ -159,6 +161,99 @@ def expected_qwen2():
     torch.save(out, os.path.join(HERE, "qwen2_torch", "expected.pt"))
 
 
+def mamba():
+    g = torch.Generator().manual_seed(3)
+    V, D, E, N, K, R, Lyr = 32, 16, 32, 4, 4, 2, 2
+    r = lambda *s: torch.randn(*s, generator=g) * 0.3
+    sd = {"backbone.embeddings.weight": torch.randn(V, D, generator=g)}
+    for i in range(Lyr):
+        b = f"backbone.layers.{i}."
+        sd[b + "norm.weight"] = 1 + r(D)
+        sd[b + "mixer.in_proj.weight"] = r(2 * E, D)
+        sd[b + "mixer.conv1d.weight"] = r(E, 1, K) * 2
+        sd[b + "mixer.conv1d.bias"] = r(E) / 3
+        sd[b + "mixer.x_proj.weight"] = r(R + 2 * N, E)
+        sd[b + "mixer.dt_proj.weight"] = r(E, R) / 2
+        # softplus(dt_proj.bias) log-uniform in [0.03, 0.2] (Mamba's dt init, range moved from
+        # [1e-3, 1e-1] so that the input-dependent dt stays in (0.01, 0.5)), then the
+        # inverse softplus as in MambaMixer's _init_weights.
+        dt = torch.exp(torch.rand(E, generator=g) * (math.log(0.2) - math.log(0.03)) + math.log(0.03))
+        sd[b + "mixer.dt_proj.bias"] = dt + torch.log(-torch.expm1(-dt))
+        sd[b + "mixer.A_log"] = torch.log(torch.arange(1, N + 1, dtype=torch.float32)).repeat(E, 1) + r(E, N) / 3
+        sd[b + "mixer.D"] = 1 + r(E)
+        sd[b + "mixer.out_proj.weight"] = r(D, E)
+    sd["backbone.norm_f.weight"] = 1 + r(D)
+    sd = {k: v.to(torch.float16) for k, v in sd.items()}
+    sd["lm_head.weight"] = sd["backbone.embeddings.weight"]  # tied: one shared storage
+    cfg = {"model_type": "mamba", "vocab_size": V, "hidden_size": D, "state_size": N, "expand": E // D,
+           "conv_kernel": K, "time_step_rank": R, "num_hidden_layers": Lyr, "layer_norm_epsilon": 1e-5,
+           "use_bias": False, "use_conv_bias": True, "hidden_act": "silu", "tie_word_embeddings": True}
+    save("mamba_torch", cfg, sd)
+
+
+def expected_mamba():
+    """HF MambaMixer.slow_forward and MambaBlock / MambaRMSNorm in float64, and the S6 operator
+    of ess/mixer.h (kind "mamba"): per inner channel e, with u = silu(conv1d(x_in)) the value
+    input and the gate silu(z) scaling rows,
+      T[e, r, c] = silu(z_r[e]) * sum_n C_r[n] exp(sum_{t=c+1..r} dt_t[e] A[e, n]) dt_c[e] B_c[n]  (c <= r)
+                   + [r == c] silu(z_r[e]) D[e],
+    so that the gated scan output y[e] = T[e] u[e]; asserted below."""
+    sd = {k: v.double() for k, v in torch.load(os.path.join(HERE, "mamba_torch", "pytorch_model.bin")).items()}
+    cfg = json.load(open(os.path.join(HERE, "mamba_torch", "config.json")))
+    E, N, R, K = cfg["expand"] * cfg["hidden_size"], cfg["state_size"], cfg["time_step_rank"], cfg["conv_kernel"]
+    L = len(TOKENS)
+    F = torch.nn.functional
+    rms = lambda x, w: w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + cfg["layer_norm_epsilon"]))
+    h = sd["backbone.embeddings.weight"][torch.tensor(TOKENS)]
+    out = {}
+    for i in range(cfg["num_hidden_layers"]):
+        out[f"hidden_state.{i}"] = h
+        b = f"backbone.layers.{i}."
+        m = b + "mixer."
+        x = rms(h, sd[b + "norm.weight"])
+        out[f"mixer_input.{i}"] = x
+        # slow_forward, batch 1: in_proj -> [x_in, gate]; causal depthwise conv (padding K - 1, first L).
+        xz = F.linear(x[None], sd[m + "in_proj.weight"]).transpose(1, 2)  # [1, 2E, L]
+        xin, z = xz.chunk(2, dim=1)
+        u = F.silu(F.conv1d(xin, sd[m + "conv1d.weight"], sd[m + "conv1d.bias"], padding=K - 1, groups=E)[..., :L])
+        ssm = F.linear(u.transpose(1, 2), sd[m + "x_proj.weight"])  # [1, L, R + 2N]
+        dt_low, B, C = torch.split(ssm, [R, N, N], dim=-1)
+        dt = F.softplus(F.linear(dt_low, sd[m + "dt_proj.weight"], sd[m + "dt_proj.bias"])).transpose(1, 2)  # [1, E, L]
+        A = -torch.exp(sd[m + "A_log"])  # [E, N]
+        dA = torch.exp(A[None, :, None, :] * dt[:, :, :, None])  # [1, E, L, N]
+        dBu = dt[:, :, :, None] * B[:, None, :, :] * u[:, :, :, None]
+        assert 0.01 < dt.min() and dt.max() < 0.5, (dt.min(), dt.max())
+        assert 0 < dA.min() and dA.max() < 1, (dA.min(), dA.max())
+        state = torch.zeros(1, E, N, dtype=torch.float64)
+        ys = []
+        for t in range(L):
+            state = dA[:, :, t, :] * state + dBu[:, :, t, :]
+            ys.append(torch.matmul(state, C[:, t, :].unsqueeze(-1))[:, :, 0])
+        y = (torch.stack(ys, dim=-1) + u * sd[m + "D"][None, :, None]) * F.silu(z)  # [1, E, L]
+        # The operator: decay sums over (c, r] from the cumulative sum of dt * A, masked above the diagonal.
+        cs = torch.cumsum(dt[0, :, :, None] * A[:, None, :], dim=1)  # [E, L, N]
+        seg = cs[:, :, None, :] - cs[:, None, :, :]  # [E, r, c, N]
+        causal = torch.tril(torch.ones(L, L, dtype=torch.bool))
+        seg = seg.masked_fill(~causal[None, :, :, None], float("-inf"))
+        T = (C[0][None, :, None, :] * B[0][None, None, :, :] * torch.exp(seg)).sum(-1) * dt[0][:, None, :]
+        T = (T + torch.diag_embed(sd[m + "D"][:, None].expand(E, L))) * F.silu(z[0])[:, :, None]
+        assert torch.allclose(torch.matmul(T, u[0][:, :, None])[:, :, 0], y[0], rtol=0, atol=1e-12), "y != T u"
+        out[f"operator.{i}"] = T
+        h = h + F.linear(y.transpose(1, 2), sd[m + "out_proj.weight"])[0]  # out_proj, residual
+    out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
+    torch.save(out, os.path.join(HERE, "mamba_torch", "expected.pt"))
+
+
+FIXTURES = {"gpt2": (gpt2, expected_gpt2), "qwen2": (qwen2, expected_qwen2), "mamba": (mamba, expected_mamba)}
+
 if __name__ == "__main__":
-    expected_gpt2()
-    expected_qwen2()
+    ap = argparse.ArgumentParser(description="Writes the PyTorch-made HF fixtures (all unless named).")
+    ap.add_argument("names", nargs="*", metavar="NAME", help="gpt2, qwen2 or mamba (default: all)")
+    names = ap.parse_args().names or list(FIXTURES)
+    for n in names:
+        if n not in FIXTURES:
+            ap.error(f"unknown fixture {n!r} (known: {', '.join(FIXTURES)})")
+    torch.manual_seed(0)
+    for n in names:  # weights first: expected.pt is computed from the file as saved
+        FIXTURES[n][0]()
+        FIXTURES[n][1]()
