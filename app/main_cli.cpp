@@ -20,17 +20,19 @@ const char* kUsage =
     "        [--splits A:B:STEP] [--algorithm auto|dense|structured] [--dtype float32|float64]\n"
     "        [--device cpu|cuda] [--memory-budget GIB] [--format csv|json] [-o PATH]\n"
     "  operator FILE --layer N [--head H|all] [--input SPEC] [--memory-budget GIB] -o OUT.safetensors\n"
-    "  render FILE --figure heatmap|curve|spectrum|layers [--layer N] [--head H|A:B|total] [--split S]\n"
-    "        [--input SPEC] [--scale linear|log] [--width PX] [--height PX] [--memory-budget GIB]\n"
-    "        -o OUT.png|OUT.pdf|OUT.svg\n"
+    "  render FILE --figure heatmap|curve|spectrum|layers|position [--layer N|all] [--head H|A:B|total]\n"
+    "        [--split S] [--input SPEC] [--scale linear|log] [--mark \"\\n, <eos>\"] [--width PX]\n"
+    "        [--height PX] [--dpi N] [--memory-budget GIB] -o OUT.png|OUT.pdf|OUT.svg\n"
     "  convert FILE -o OUT.safetensors\n"
     "  train-mqar --mixer KIND[,KIND...] [--layers N] [--d-model D] [--heads H] [--steps S]\n"
     "        [--batch B] [--lr X] [--length L] [--pairs P] [--vocab V] [--seed S] [--key-shift on|off]\n"
     "        [--window W] [--conv-kernel K] [--state-size N] [--filter-length F] [--threads T] --out DIR\n"
     "\n"
-    "FILE: an ess-lm checkpoint folder (config.json + model.safetensors), an operator or\n"
-    "generator file (.safetensors), or a PyTorch checkpoint (.pt, .pth, .bin).\n"
-    "SPEC: mqar:seed=S,len=L,pairs=P,vocab=V | tokens:1,2,3 | random:seed=S,len=L\n";
+    "FILE: an ess-lm checkpoint folder (config.json + model.safetensors), a Hugging Face model\n"
+    "folder (gpt2, llama, mistral, qwen2, mamba), an operator or generator file (.safetensors),\n"
+    "or a PyTorch checkpoint (.pt, .pth, .bin).\n"
+    "SPEC: mqar:seed=S,len=L,pairs=P,vocab=V | tokens:1,2,3 | random:seed=S,len=L |\n"
+    "      text:TEXT | textfile:PATH (tokenized by the checkpoint's tokenizer)\n";
 
 }  // namespace
 

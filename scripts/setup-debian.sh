@@ -9,6 +9,7 @@ PACKAGES=(
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev libgl-dev
   libqcustomplot-dev
   libtorch-dev libeigen3-dev nlohmann-json3-dev libzip-dev
+  libsentencepiece-dev  # reads tokenizer.model (Llama-2, Mistral) in a module of its own
   libopenblas0-pthread  # optimized, thread-safe BLAS/LAPACK behind LibTorch (Debian defaults to the reference one)
 )
 missing=()

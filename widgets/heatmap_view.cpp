@@ -122,8 +122,7 @@ void HeatmapView::setOperator(int length, const QVector<double>& values, const Q
   detailMap_->setVisible(false);
   length_ = std::max(0, length);
   values_ = values;
-  for (QCPAxis* axis : {xAxis, yAxis})
-    static_cast<MatrixTicker*>(axis->ticker().data())->length = length_;
+  updateTokenTicks();  // tick length, label thinning and the axis titles follow the new length
   if (values_.size() != length_ * length_) values_.resize(length_ * length_);
   setTitle(title.isEmpty() ? tr("operator T (L = %1)").arg(length_) : title);
   userView_ = false;
@@ -143,6 +142,7 @@ void HeatmapView::clear() {
   map_->data()->clear();
   setTitle(tr("no operator"));
   colorScale_->axis()->setLabel(QString());
+  updateTokenTicks();
   updateOutline();
   xAxis->setRange(-0.5, 0.5);
   yAxis->setRange(-0.5, 0.5);
@@ -185,8 +185,7 @@ void HeatmapView::setTiledOperator(int length, const HeatmapTile& overview, cons
   detail_ = HeatmapTile();
   detailMap_->data()->clear();
   detailMap_->setVisible(false);
-  for (QCPAxis* axis : {xAxis, yAxis})
-    static_cast<MatrixTicker*>(axis->ticker().data())->length = length_;
+  updateTokenTicks();  // tick length, label thinning and the axis titles follow the new length
   setTitle(title.isEmpty() ? tr("operator T (L = %1, overview 1:%2)").arg(length_).arg(overview_.rowStep) : title);
   rebuildMap();
   updateOutline();
@@ -609,8 +608,16 @@ bool HeatmapView::updateTokenTicks() {
   for (QCPAxis* axis : {xAxis, yAxis}) {
     auto* ticker = static_cast<MatrixTicker*>(axis->ticker().data());
     ticker->length = length_;
-    if (!ticker->useLabels()) continue;
     const bool horizontal = axis == xAxis;
+    // The axis title says what the ticks show: positions, or the input's tokens at them.
+    const QString title = ticker->useLabels()
+                              ? (horizontal ? tr("input token at column c") : tr("output token at row r"))
+                              : (horizontal ? tr("input position c (column)") : tr("output position r (row)"));
+    if (axis->label() != title) {
+      axis->setLabel(title);
+      changed = true;
+    }
+    if (!ticker->useLabels()) continue;
     const int pixels = horizontal ? axisRect()->width() : axisRect()->height();
     const double perCell = std::max(1e-9, std::max(1, pixels > 0 ? pixels : 400) / axis->range().size());
     double need = fm.height() + 2;

@@ -3,9 +3,11 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
@@ -91,8 +93,17 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
   textEdit_->setFixedHeight(textEdit_->fontMetrics().lineSpacing() * 4 + 10);
   applyText_ = new QPushButton(tr("Apply text"), inputGroup_);
   applyText_->setToolTip(tr("Sets the input text:<the text>, tokenized by the checkpoint's tokenizer"));
+  applyText_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
+  applyText_->setToolTip(applyText_->toolTip() + tr(" (Ctrl+Return)"));
+  textFile_ = new QPushButton(tr("Text file…"), inputGroup_);
+  textFile_->setToolTip(tr("Sets the input textfile:<path>: a UTF-8 text file, tokenized by the checkpoint's "
+                           "tokenizer (a .txt file dropped on the window does the same)"));
   inputForm->addRow(tr("Text"), textEdit_);
-  inputForm->addRow(QString(), applyText_);
+  auto* textRow = new QHBoxLayout;
+  textRow->addWidget(applyText_);
+  textRow->addWidget(textFile_);
+  textRow->addStretch(1);
+  inputForm->addRow(QString(), textRow);
   currentInput_ = new QLabel(inputGroup_);
   currentInput_->setWordWrap(true);
   currentInput_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -111,6 +122,11 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
   connect(applyText_, &QPushButton::clicked, this, [this] {
     const QString text = textEdit_->toPlainText();
     if (!text.isEmpty()) emit inputRequested(QStringLiteral("text:") + text);
+  });
+  connect(textFile_, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Run a Text File Through the Model"), QString(),
+                                                      tr("Text files (*.txt *.md *.text);;All files (*)"));
+    if (!path.isEmpty()) emit inputRequested(QStringLiteral("textfile:") + path);
   });
   connect(specEdit_, &QLineEdit::returnPressed, this, applySpec);
 

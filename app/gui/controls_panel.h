@@ -38,6 +38,8 @@ class ControlsPanel : public QWidget {
   /// checkpoint's tokenizer, or as bytes by byte-level models).
   QPlainTextEdit* textEdit() const { return textEdit_; }
   QPushButton* applyTextButton() const { return applyText_; }
+  /// Opens a file dialog and asks for the input textfile:<path>.
+  QPushButton* textFileButton() const { return textFile_; }
   QDoubleSpinBox* toleranceBox() const { return tolerance_; }
   QComboBox* normalizationBox() const { return normalization_; }
   QComboBox* dtypeBox() const { return dtype_; }
@@ -61,6 +63,7 @@ class ControlsPanel : public QWidget {
   QLineEdit* specEdit_ = nullptr;
   QPlainTextEdit* textEdit_ = nullptr;
   QPushButton* applyText_ = nullptr;
+  QPushButton* textFile_ = nullptr;
   QLabel* currentInput_ = nullptr;
   QDoubleSpinBox* tolerance_ = nullptr;
   QComboBox* normalization_ = nullptr;

@@ -854,7 +854,15 @@ void MainWindow::dropEvent(QDropEvent* event) {
   const QList<QUrl> urls = event->mimeData()->urls();
   if (urls.isEmpty() || !urls.first().isLocalFile()) return;
   event->acceptProposedAction();
-  openPath(urls.first().toLocalFile());
+  const QString path = urls.first().toLocalFile();
+  // A text file dropped on an open model becomes its input; anything else is opened.
+  const QString suffix = QFileInfo(path).suffix().toLower();
+  if ((suffix == QLatin1String("txt") || suffix == QLatin1String("text") || suffix == QLatin1String("md")) &&
+      document_->isOpen() && document_->info().needsInput) {
+    document_->setInput(QStringLiteral("textfile:") + path);
+    return;
+  }
+  openPath(path);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ QVector<PositionRow> layerTotalRows(const ess::SourceInfo& info, const std::vect
 
 /// The delimiters the position view marks unless told otherwise: newline and the common
 /// end-of-sequence pieces (the "mark tokens:" field's syntax, PositionEssView::parseMarks).
-inline constexpr char kDefaultMarks[] = "\\n, <eos>, </s>, <|endoftext|>";
+inline constexpr char kDefaultMarks[] = "\\n, <eos>, </s>, <|endoftext|>, <|end_of_text|>, <|eot_id|>, <|im_end|>";
 
 /// The spectrum view's threshold reference for a normalization.
 SpectrumView::Reference reference(ess::Normalization n);

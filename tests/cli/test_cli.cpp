@@ -428,6 +428,15 @@ class TestCli : public QObject {
         ess({"curve", dir, "--input", "text:the the the the the the the the the the the the the the the the the"});
     QCOMPARE(longText.status, 1);
     QVERIFY2(longText.err.contains("18 tokens") && longText.err.contains("context of 16"), qPrintable(longText.err));
+    // SentencePiece tokenizer.model (llama_spm_torch, the 320-piece spm_tiny model): read by
+    // libsentencepiece in the ess process next to LibTorch, BOS (id 1) first as
+    // tokenizer_config.json asks; the ids are those libsentencepiece gave when it trained it.
+    Run spm = ess({"curve", data("hf/llama_spm_torch"), "--input", "text:the cat sat on the mat"});
+    QCOMPARE(spm.status, 0);
+    Run spmIds = ess({"curve", data("hf/llama_spm_torch"), "--input",
+                      "tokens:1,283,300,319,259,266,259,300,308,305,283,295"});
+    QCOMPARE(spmIds.status, 0);
+    QCOMPARE(spm.out, spmIds.out);
     Run noTokenizer = ess({"curve", data("hf/qwen2_torch"), "--input", "text:hello"});
     QCOMPARE(noTokenizer.status, 1);
     QVERIFY2(noTokenizer.err.contains("tokenizer.json") && noTokenizer.err.contains("tokenizer.model"),

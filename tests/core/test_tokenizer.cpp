@@ -1,7 +1,10 @@
 // Tokenizers (ess/tokenizer.h): GPT-2's byte-level BPE against ids from an independent encoder
-// (npm gpt-3-encoder, tests/data/tokenizer/make_reference.js), round trips, labels, bad files.
+// (npm gpt-3-encoder, tests/data/tokenizer/make_reference.js); SentencePiece-style tokenizer.json
+// against libsentencepiece (tests/data/tokenizer/make_spm_json.py); special tokens; round trips,
+// labels, bad files.
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +25,22 @@ std::string dataPath(const std::string& name) { return std::string(ESS_TEST_DATA
 void writeFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
+}
+
+nlohmann::json readJson(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return nlohmann::json::parse(in);
+}
+
+std::string idsText(const std::vector<long>& ids) {
+  std::string out;
+  for (long t : ids) out += std::to_string(t) + " ";
+  return out;
+}
+
+std::vector<long> concat(std::vector<long> a, const std::vector<long>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
 }
 
 /// The InputError message of `f`, failing the test when none is thrown.
@@ -156,13 +175,8 @@ class TestTokenizer : public QObject {
   void sentencePieceModelThroughLibsentencepiece() {
     // spm_tiny/tokenizer.model: 320 pieces, BPE with byte fallback (make_spm_tiny.cpp; the ids
     // below are the ones libsentencepiece printed when it trained the model).
-    std::unique_ptr<Tokenizer> t;
-    try {
-      t = Tokenizer::fromFolder(dataPath("tokenizer/spm_tiny"));
-    } catch (const InputError& e) {
-      QVERIFY2(std::string(e.what()).find("does not link") != std::string::npos, e.what());
-      QSKIP("this build has no libsentencepiece");
-    }
+    // libsentencepiece runs in the ess_sentencepiece module next to LibTorch in this process.
+    const std::unique_ptr<Tokenizer> t = Tokenizer::fromFolder(dataPath("tokenizer/spm_tiny"));
     QCOMPARE(t->vocabSize(), 320);
     QCOMPARE(t->encode("the cat sat on the mat"),
              (std::vector<long>{283, 300, 319, 259, 266, 259, 300, 308, 305, 283, 295}));
@@ -180,6 +194,193 @@ class TestTokenizer : public QObject {
     writeFile(bad, "not a protobuf");
     const std::string e = inputErrorOf([&] { Tokenizer::fromFolder(dir.path().toStdString()); });
     QVERIFY2(e.find(bad) != std::string::npos, e.c_str());
+  }
+
+  void sentencePieceJsonMatchesLibsentencepiece() {
+    // spm_tiny_json/: spm_tiny converted by make_spm_json.py into both tokenizer.json layouts,
+    // its tokenizer.model (spm_tiny keeping runs of spaces, as Llama-2's model does) and the
+    // ids libsentencepiece gave for a corpus of tricky strings (reference.json).
+    const std::string dir = dataPath("tokenizer/spm_tiny_json/");
+    const auto legacy = Tokenizer::fromJsonFile(dir + "legacy/tokenizer.json");
+    const auto meta = Tokenizer::fromJsonFile(dir + "metaspace/tokenizer.json");
+    nlohmann::json split = readJson(dir + "metaspace/tokenizer.json");
+    split["pre_tokenizer"]["split"] = true;
+    const auto metaSplit = Tokenizer::fromJsonText(split.dump(), "split.json");
+    const auto lib = Tokenizer::fromSentencePieceFile(dir + "tokenizer.model");
+    QCOMPARE(legacy->vocabSize(), 320);
+    QCOMPARE(meta->vocabSize(), 320);
+    const auto refs = readJson(dir + "reference.json");
+    QVERIFY(refs.size() >= 25);
+    int byteFallbacks = 0;
+    for (const auto& r : refs) {
+      const std::string text = r["text"].get<std::string>();
+      const std::vector<long> want = r["ids"].get<std::vector<long>>();
+      const std::string name = "'" + visibleText(text) + "': ";
+      const auto check = [&](const char* what, const std::vector<long>& got, const std::vector<long>& w) {
+        if (got != w) QFAIL((name + what + " gave " + idsText(got) + "want " + idsText(w)).c_str());
+      };
+      check("libsentencepiece", lib->encode(text), want);
+      check("legacy layout", legacy->encode(text), want);
+      // Metaspace prepends "▁" only when the text does not already start with one, so a text
+      // starting with a space is tokenized as libsentencepiece tokenizes it without that space
+      // (" " alone: "▁", id 300).
+      const bool leadingSpace = !text.empty() && text[0] == ' ';
+      const std::vector<long> wantMeta = !leadingSpace ? want
+                                         : text == " " ? std::vector<long>{300}
+                                                       : lib->encode(text.substr(1));
+      check("metaspace layout", meta->encode(text), wantMeta);
+      check("metaspace split", metaSplit->encode(text), wantMeta);
+      for (long id : want) byteFallbacks += (id >= 3 && id < 259);
+      QCOMPARE(legacy->pieces(want), lib->pieces(want));
+      QCOMPARE(legacy->decode(want), lib->decode(want));
+      if (text.find("\xE2\x96\x81") == std::string::npos) {  // a literal ▁ decodes as a space
+        QCOMPARE(legacy->decode(want), text);
+        if (!leadingSpace) QCOMPARE(meta->decode(want), text);
+      }
+    }
+    QVERIFY(byteFallbacks > 30);  // digits, capitals, accents, emoji, CJK
+    std::string bytes;            // any bytes round-trip, invalid UTF-8 included (byte fallback)
+    for (int b = 1; b < 256; ++b) bytes += static_cast<char>(b);
+    QCOMPARE(legacy->decode(legacy->encode(bytes)), bytes);
+    QCOMPARE(meta->decode(meta->encode(bytes)), bytes);
+  }
+
+  void sentencePieceJsonComponents() {
+    const std::string dir = dataPath("tokenizer/spm_tiny_json/");
+    const nlohmann::json base = readJson(dir + "metaspace/tokenizer.json");
+    const auto& vocab = base["model"]["vocab"];
+    const auto id = [&](const char* piece) { return vocab.at(piece).get<long>(); };
+    const auto variant = [&](const std::function<void(nlohmann::json&)>& edit) {
+      nlohmann::json j = base;
+      edit(j);
+      return Tokenizer::fromJsonText(j.dump(), "variant.json");
+    };
+    const auto first = Tokenizer::fromJsonText(base.dump(), "first.json");
+    const auto always = variant([](nlohmann::json& j) { j["pre_tokenizer"]["prepend_scheme"] = "always"; });
+    const auto never = variant([](nlohmann::json& j) { j["pre_tokenizer"]["prepend_scheme"] = "never"; });
+    const auto noPrefix = variant([](nlohmann::json& j) {  // the older field
+      j["pre_tokenizer"].erase("prepend_scheme");
+      j["pre_tokenizer"]["add_prefix_space"] = false;
+    });
+    const auto legacy = Tokenizer::fromJsonFile(dir + "legacy/tokenizer.json");
+    QCOMPARE(first->encode("at"), (std::vector<long>{id("\xE2\x96\x81"
+                                                        "at")}));
+    QCOMPARE(never->encode("at"), (std::vector<long>{id("at")}));
+    QCOMPARE(noPrefix->encode("at"), (std::vector<long>{id("at")}));
+    QCOMPARE(never->encode(" at"), first->encode("at"));
+    QCOMPARE(never->decode(never->encode("at at")), std::string("at at"));
+    // After an added token: Prepend (legacy) and "always" prepend "▁" again, "first" does not.
+    const std::vector<long> at = {id("at")}, spaceAt = {id("\xE2\x96\x81"
+                                                           "at")};
+    QCOMPARE(legacy->encode("at</s>at"), concat(concat(spaceAt, {2}), spaceAt));
+    QCOMPARE(always->encode("at</s>at"), concat(concat(spaceAt, {2}), spaceAt));
+    QCOMPARE(first->encode("at</s>at"), concat(concat(spaceAt, {2}), at));
+    QCOMPARE(first->encode("</s>at"), concat({2}, at));
+    QCOMPARE(first->pieces({1, 2,
+                            id("\xE2\x96\x81"
+                               "at")}),
+             (std::vector<std::string>{"<s>", "</s>",
+                                       "\xC2\xB7"
+                                       "at"}));
+    QCOMPARE(first->preTokenize("at at"), (std::vector<std::string>{" at at"}));
+    const auto split = variant([](nlohmann::json& j) { j["pre_tokenizer"]["split"] = true; });
+    QCOMPARE(split->preTokenize("at  at"), (std::vector<std::string>{" at", " ", " at"}));
+
+    // Byte fallback: é is <0xC3><0xA9>; labels show each byte, decode joins them.
+    const std::vector<long> e = first->encode("\xC3\xA9");
+    QCOMPARE(e, (std::vector<long>{id("\xE2\x96\x81"), id("<0xC3>"), id("<0xA9>")}));
+    QCOMPARE(first->pieces(e), (std::vector<std::string>{"\xC2\xB7", "<0xC3>", "<0xA9>"}));
+    QCOMPARE(first->decode(e), std::string("\xC3\xA9"));
+    QCOMPARE(first->pieces(first->encode("7")), (std::vector<std::string>{"\xC2\xB7", "7"}));
+    // Without byte fallback: unk, runs fused when fuse_unk.
+    const auto unk = variant([](nlohmann::json& j) { j["model"]["byte_fallback"] = false; });
+    QCOMPARE(unk->encode("\xC3\xA9\xC3\xA9"), (std::vector<long>{id("\xE2\x96\x81"), 0}));
+    const auto unfused = variant([](nlohmann::json& j) {
+      j["model"]["byte_fallback"] = false;
+      j["model"]["fuse_unk"] = false;
+    });
+    QCOMPARE(unfused->encode("\xC3\xA9\xC3\xA9"), (std::vector<long>{id("\xE2\x96\x81"), 0, 0}));
+    // A byte piece missing: the message names the byte.
+    const auto noByte = variant([](nlohmann::json& j) { j["model"]["vocab"].erase("<0xC3>"); });
+    std::string err = inputErrorOf([&] { noByte->encode("caf\xC3\xA9"); });
+    QVERIFY2(err.find("variant.json") != std::string::npos && err.find("0xC3") != std::string::npos &&
+                 err.find("<0xC3>") != std::string::npos,
+             err.c_str());
+    QCOMPARE(noByte->encode("cafe"), first->encode("cafe"));  // other text still encodes
+
+    // Unsupported components are refused naming the field and the type.
+    const auto refused = [&](const std::function<void(nlohmann::json&)>& edit) {
+      nlohmann::json j = base;
+      edit(j);
+      return inputErrorOf([&] { Tokenizer::fromJsonText(j.dump(), "bad.json"); });
+    };
+    err = refused([](nlohmann::json& j) { j["normalizer"] = {{"type", "NFKC"}}; });
+    QVERIFY2(err.find("bad.json") != std::string::npos && err.find("normalizer type \"NFKC\"") != std::string::npos,
+             err.c_str());
+    err = refused([](nlohmann::json& j) { j["pre_tokenizer"] = {{"type", "Whitespace"}}; });
+    QVERIFY2(err.find("pre_tokenizer type \"Whitespace\"") != std::string::npos, err.c_str());
+    err = refused([](nlohmann::json& j) { j["decoder"] = {{"type", "WordPiece"}}; });
+    QVERIFY2(err.find("decoder type \"WordPiece\"") != std::string::npos, err.c_str());
+    err = refused([](nlohmann::json& j) { j["pre_tokenizer"]["prepend_scheme"] = "sometimes"; });
+    QVERIFY2(err.find("prepend_scheme \"sometimes\"") != std::string::npos, err.c_str());
+    err = refused([](nlohmann::json& j) { j["model"]["merges"].push_back({"q", "z"}); });
+    QVERIFY2(err.find("model.merges[41]") != std::string::npos, err.c_str());
+  }
+
+  void specialTokensAsInTraining() {
+    // tokenizer.json: the post_processor's single template (<s> $A in spm_tiny_json).
+    const std::string dir = dataPath("tokenizer/spm_tiny_json/");
+    const auto legacy = Tokenizer::fromJsonFile(dir + "legacy/tokenizer.json");
+    QCOMPARE(legacy->encodeWithSpecialTokens("at"), concat({1}, legacy->encode("at")));
+    QCOMPARE(legacy->encodeWithSpecialTokens(""), (std::vector<long>{1}));
+    QCOMPARE(legacy->pieces(legacy->encodeWithSpecialTokens("at"))[0], std::string("<s>"));
+    nlohmann::json j = readJson(dir + "legacy/tokenizer.json");
+    j["post_processor"] = {{"type", "Sequence"},
+                           {"processors",
+                            {{{"type", "ByteLevel"}},
+                             {{"type", "TemplateProcessing"},
+                              {"single", "<s> $A:0 </s>"},
+                              {"special_tokens",
+                               {{"<s>", {{"id", "<s>"}, {"ids", {1}}, {"tokens", {"<s>"}}}},
+                                {"</s>", {{"id", "</s>"}, {"ids", {2}}, {"tokens", {"</s>"}}}}}}}}}};
+    auto t = Tokenizer::fromJsonText(j.dump(), "seq.json");
+    QCOMPARE(t->encodeWithSpecialTokens("at"), concat(concat({1}, t->encode("at")), {2}));
+    j["post_processor"] = {{"type", "RobertaProcessing"}, {"cls", {"<s>", 1}}, {"sep", {"</s>", 2}}};
+    t = Tokenizer::fromJsonText(j.dump(), "roberta.json");
+    QCOMPARE(t->encodeWithSpecialTokens("at"), concat(concat({1}, t->encode("at")), {2}));
+    j["post_processor"] = {{"type", "Mystery"}};
+    t = Tokenizer::fromJsonText(j.dump(), "mystery.json");
+    QCOMPARE(t->encode("at"), legacy->encode("at"));  // plain encoding still works
+    const std::string err = inputErrorOf([&] { t->encodeWithSpecialTokens("at"); });
+    QVERIFY2(err.find("mystery.json") != std::string::npos &&
+                 err.find("post_processor type \"Mystery\"") != std::string::npos,
+             err.c_str());
+    // GPT-2's file has no post_processor: no special tokens.
+    QCOMPARE(gpt2_->encodeWithSpecialTokens("Hello world"), gpt2_->encode("Hello world"));
+
+    // tokenizer.model: tokenizer_config.json add_bos_token (default true), add_eos_token
+    // (default false); spm_tiny has no tokenizer_config.json.
+    const std::vector<long> cat = {283, 300, 319, 259, 266, 259, 300, 308, 305, 283, 295};
+    const auto spm = Tokenizer::fromFolder(dataPath("tokenizer/spm_tiny"));
+    QCOMPARE(spm->encodeWithSpecialTokens("the cat sat on the mat"), concat({1}, cat));
+    QCOMPARE(spm->pieces({1, 2}), (std::vector<std::string>{"<s>", "</s>"}));
+    QTemporaryDir tmp;
+    const std::string folder = tmp.path().toStdString();
+    std::filesystem::copy_file(dataPath("tokenizer/spm_tiny/tokenizer.model"), folder + "/tokenizer.model");
+    writeFile(folder + "/tokenizer_config.json", "{\"add_bos_token\": false, \"add_eos_token\": true}");
+    QCOMPARE(Tokenizer::fromFolder(folder)->encodeWithSpecialTokens("the cat sat on the mat"), concat(cat, {2}));
+    writeFile(folder + "/tokenizer_config.json", "{\"add_bos_token\": ");
+    const std::string bad = inputErrorOf([&] { Tokenizer::fromFolder(folder); });
+    QVERIFY2(bad.find("tokenizer_config.json") != std::string::npos, bad.c_str());
+  }
+
+  void hfSessionWithSentencePieceAddsBos() {
+    // tests/data/hf/llama_spm_torch: the spm_tiny model with add_bos_token true.
+    auto session = Session::open(dataPath("hf/llama_spm_torch"));
+    session->setInput("text:the cat sat on the mat");
+    QCOMPARE(session->tokens(), (std::vector<long>{1, 283, 300, 319, 259, 266, 259, 300, 308, 305, 283, 295}));
+    QCOMPARE(session->tokenLabels()[0], std::string("<s>"));
+    QCOMPARE(QString::fromStdString(session->tokenLabels()[1]), QString::fromUtf8("\xC2\xB7the"));
   }
 
   void hfSessionTakesTextAndLabelsTokens() {

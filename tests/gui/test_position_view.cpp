@@ -6,9 +6,13 @@
 #include "ess/model.h"  // LibTorch before Qt
 #include "ess/session.h"
 
+#include <QApplication>
 #include <QCheckBox>
+#include <QDropEvent>
+#include <QFile>
 #include <QFontMetrics>
 #include <QLineEdit>
+#include <QMimeData>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -263,6 +267,54 @@ class TestPositionView : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(w.positionView()->rowCount() == 1 && w.document()->curveData(0), kTimeout);
     QCOMPARE(w.positionView()->tokens(), expected);
     QVERIFY(w.positionView()->markedPositions().contains(expected.indexOf(QStringLiteral("⏎"))));
+  }
+
+  // A Llama checkpoint whose tokenizer is SentencePiece's tokenizer.model (the PyTorch-written
+  // llama_spm_torch fixture, tests/data/hf/make_llama_spm.py): libsentencepiece tokenizes the
+  // text in the GUI process next to LibTorch; BOS comes first as tokenizer_config.json asks;
+  // the pieces, spaces shown as "·" and the newline byte as "⏎", spell the text; the heatmap's
+  // axes are titled by tokens.
+  void sentencePieceCheckpointWithText() {
+    Window win;
+    MainWindow& w = win.w;
+    QVERIFY(win.open(QStringLiteral(ESS_TEST_DATA_DIR "/hf/llama_spm_torch")));
+    w.controls()->textEdit()->setPlainText(QStringLiteral("the cat sat\non the mat"));
+    QSignalSpy changed(w.document(), &Document::inputChanged);
+    w.controls()->applyTextButton()->click();
+    QVERIFY(changed.wait(kTimeout));
+    QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+    QStringList labels = w.document()->tokenLabels();
+    QCOMPARE(labels.value(0), QStringLiteral("<s>"));
+    QCOMPARE(labels.mid(1).join(QString()), QStringLiteral("·the·cat·sat⏎on·the·mat"));
+    QCOMPARE(w.document()->sequenceLength(), labels.size());
+    HeatmapView* heat = w.heatmapView();
+    QTRY_COMPARE_WITH_TIMEOUT(heat->length(), int(labels.size()), kTimeout);  // the new operator is shown
+    QCOMPARE(heat->tokenLabels(), labels);
+    QCOMPARE(heat->xAxis->label(), QStringLiteral("input token at column c"));
+    QCOMPARE(heat->yAxis->label(), QStringLiteral("output token at row r"));
+    w.tabs()->setCurrentIndex(tabIndex(w.tabs(), QStringLiteral("Position")));
+    QTRY_VERIFY_WITH_TIMEOUT(w.positionView()->rowCount() == 1 && w.document()->curveData(0), kTimeout);
+    QCOMPARE(w.positionView()->tokens(), labels);
+
+    // The same text as a file dropped on the window: the input becomes textfile:<path>.
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("cat.txt"));
+    {
+      QFile f(file);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("the cat sat\non the mat");
+    }
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(file)});
+    QSignalSpy fromFile(w.document(), &Document::inputChanged);
+    QDragEnterEvent enter(QPoint(100, 100), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(100, 100), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &drop);
+    QVERIFY(fromFile.wait(kTimeout));
+    QCOMPARE(w.document()->inputSpec(), QStringLiteral("textfile:") + file);
+    QCOMPARE(w.document()->tokenLabels(), labels);
   }
 };
 

@@ -1,16 +1,32 @@
 // Tokenizers of Hugging Face checkpoint folders: turns text into the token ids a model was
 // trained on, and token ids back into readable text for axis labels and hover text.
 //
-// Supported: `tokenizer.json` (the Hugging Face `tokenizers` format) with a byte-level BPE model,
-// as GPT-2, Llama-3 and Qwen2 ship it: model.type "BPE" with model.vocab and model.merges
-// ("a b" strings or ["a", "b"] pairs), pre_tokenizer ByteLevel or Split with the GPT-2, Llama-3 or
-// Qwen2 pattern (alone or in a Sequence), and added_tokens (matched verbatim before pre-tokenization).
-// The algorithm is GPT-2's published one (Radford et al. 2019, openai/gpt-2 encoder.py):
-// bytes mapped to printable unicode characters, the text pre-split by the GPT-2 regex, then
-// adjacent symbol pairs merged lowest merge rank first until no listed pair is left.
-// `tokenizer.model` (SentencePiece: Llama-2, Mistral) goes through libsentencepiece only in builds
-// with ESS_WITH_SENTENCEPIECE (off: Debian's libsentencepiece clashes with LibTorch's protobuf);
-// otherwise opening such a folder says so.
+// Supported:
+// - `tokenizer.json` (the Hugging Face `tokenizers` format) with a byte-level BPE model, as
+//   GPT-2, Llama-3 and Qwen2 ship it: model.type "BPE" with model.vocab and model.merges
+//   ("a b" strings or ["a", "b"] pairs), pre_tokenizer ByteLevel or Split with the GPT-2,
+//   Llama-3 or Qwen2 pattern (alone or in a Sequence), and added_tokens (matched verbatim before
+//   pre-tokenization). The algorithm is GPT-2's published one (Radford et al. 2019,
+//   openai/gpt-2 encoder.py): bytes mapped to printable unicode characters, the text pre-split
+//   by the GPT-2 regex, then adjacent symbol pairs merged lowest merge rank first until no
+//   listed pair is left. (The normalizer of such files is not applied.)
+// - `tokenizer.json` with a SentencePiece-style BPE model, as Hugging Face converts Llama-2,
+//   Mistral and TinyLlama: the older layout (normalizer Sequence[Prepend("▁"), Replace(" ",
+//   "▁")], no pre_tokenizer) and the newer one (pre_tokenizer Metaspace with prepend_scheme
+//   "first" / "always" / "never" or the older add_prefix_space, split true or false); model BPE
+//   with byte_fallback (a character absent from the vocabulary becomes its UTF-8 bytes as <0xNN>
+//   tokens), unk_token, fuse_unk; decoder Metaspace or Sequence of Replace, ByteFallback, Fuse,
+//   Strip. Semantics as the `tokenizers` documentation gives them: added tokens split off
+//   first; then per remaining segment the normalizer (Prepend only to a non-empty segment), the
+//   Metaspace pre-tokenizer (spaces as "▁"; "▁" prepended unless the segment already starts
+//   with one, for "first" only at the start of the text), then each character (a piece when in
+//   the vocabulary, else bytes) merged lowest merge rank first, leftmost first. Checked against
+//   libsentencepiece on a converted 320-piece model (tests/data/tokenizer/make_spm_json.py).
+// - `tokenizer.model` (SentencePiece: Llama-2, Mistral) through libsentencepiece, which runs in
+//   a module of its own (src/text/sentencepiece_model.h); without it opening such a folder
+//   says so.
+// Anything else (other model types, normalizers, pre-tokenizers, decoders, Split patterns) is
+// refused naming the field and the type.
 #pragma once
 #include <memory>
 #include <string>
@@ -28,7 +44,8 @@ class Tokenizer {
   static std::unique_ptr<Tokenizer> fromJsonFile(const std::string& path);
   /// Loads a SentencePiece `tokenizer.model` (Llama-2, Mistral) through libsentencepiece.
   /// Throws InputError naming the file when it does not load or when this build lacks
-  /// libsentencepiece.
+  /// libsentencepiece, and naming tokenizer_config.json next to it when that is not valid JSON
+  /// (it says whether encodeWithSpecialTokens adds BOS / EOS).
   static std::unique_ptr<Tokenizer> fromSentencePieceFile(const std::string& path);
   /// Parses `tokenizer.json` text; `what` names it in errors (InputError).
   static std::unique_ptr<Tokenizer> fromJsonText(const std::string& json, const std::string& what);
@@ -36,16 +53,32 @@ class Tokenizer {
   ~Tokenizer();
 
   /// Token ids of UTF-8 `text` (no special tokens are added). Throws InputError when a piece of
-  /// the text has no token in the vocabulary.
+  /// the text has no token in the vocabulary, or (byte_fallback) when a byte needed for a
+  /// character absent from the vocabulary has no <0xNN> piece (the message says which byte).
   std::vector<long> encode(const std::string& text) const;
+  /// Token ids of `text` with the special tokens the tokenizer itself adds, as Hugging Face
+  /// tokenizers do by default (add_special_tokens=True) and so as the model saw text in
+  /// training: for tokenizer.json the post_processor's "single" template (TemplateProcessing,
+  /// alone or in a Sequence: the special tokens before and after $A; BertProcessing /
+  /// RobertaProcessing: cls $A sep; ByteLevel adds none; no post_processor: none); for
+  /// tokenizer.model the folder's tokenizer_config.json `add_bos_token` (default true) and
+  /// `add_eos_token` (default false) with the model's BOS / EOS ids (Llama-2: BOS <s> = 1 first).
+  /// Throws as encode(), and InputError naming the file when its post_processor is of a type not
+  /// understood or malformed (encode() still works then).
+  std::vector<long> encodeWithSpecialTokens(const std::string& text) const;
   /// The pieces the pre-tokenizer cuts `text` into before BPE (the whole text when it has no
-  /// regex split; added tokens are not looked for). Pieces are UTF-8 text, not mapped bytes.
+  /// regex split; added tokens are not looked for). Pieces are UTF-8 text, not mapped bytes;
+  /// SentencePiece-style files: the words after the normalizer and Metaspace, "▁" as a space.
   std::vector<std::string> preTokenize(const std::string& text) const;
   /// The bytes the ids stand for, concatenated (decode(encode(t)) == t for byte-level BPE).
-  /// Throws InputError for an id outside the vocabulary.
+  /// SentencePiece-style: "▁" as a space, <0xNN> as its byte, added tokens as their content,
+  /// and the space the encoder prepended removed as the file's decoder says (Strip, or
+  /// Metaspace with a prepend scheme). Throws InputError for an id outside the vocabulary.
   std::string decode(const std::vector<long>& ids) const;
   /// One readable label per id: the token's text with whitespace made visible (visibleText);
-  /// bytes that are not valid UTF-8 on their own (a piece of a multi-byte character) as <0xNN>.
+  /// bytes that are not valid UTF-8 on their own (a piece of a multi-byte character) as <0xNN>;
+  /// SentencePiece "▁" as a space (so '·'), byte tokens as their byte; special and added tokens
+  /// as their content ("<s>").
   std::vector<std::string> pieces(const std::vector<long>& ids) const;
   /// Number of ids: the largest id of the vocabulary and added tokens, plus one.
   int vocabSize() const;

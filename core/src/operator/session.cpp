@@ -517,7 +517,7 @@ class HfSession : public TokenModelSession {
     if (kind == "text" || kind == "textfile") {
       const std::string text = specText(spec);
       const Tokenizer& tok = tokenizer();
-      t = tok.encode(text);
+      t = tok.encodeWithSpecialTokens(text);
       const std::string what = "--input " + kind + ":" + (kind == "textfile" ? spec.substr(9) : "...");
       if (info_.maxLength > 0 && static_cast<int>(t.size()) > info_.maxLength)
         throw InputError(what + ": the text is " + std::to_string(t.size()) +

@@ -1,9 +1,14 @@
-// Byte-level BPE from tokenizer.json (GPT-2's published algorithm, openai/gpt-2 encoder.py).
+// Tokenizers of checkpoint folders: byte-level BPE from tokenizer.json (GPT-2's published
+// algorithm, openai/gpt-2 encoder.py), SentencePiece-style BPE from tokenizer.json (the
+// Hugging Face `tokenizers` components Prepend, Replace, Metaspace, BPE with byte_fallback, as
+// its documentation describes them), and tokenizer.model through libsentencepiece.
 #include "ess/tokenizer.h"
 
 #include <locale.h>
 #include <algorithm>
+#include <array>
 #include <clocale>
+#include <cstdint>
 #include <cwctype>
 #include <filesystem>
 #include <fstream>
@@ -11,15 +16,14 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <queue>
 #include <sstream>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
-#ifdef ESS_HAVE_SENTENCEPIECE
-#include <sentencepiece_processor.h>
-#endif
 
 #include "ess/error.h"
+#include "text/sentencepiece_model.h"
 
 namespace ess {
 
@@ -238,6 +242,25 @@ const std::vector<std::string>& byteToUnicode() {
   return table;
 }
 
+/// `s` with every occurrence of `from` (non-empty) replaced by `to`, left to right.
+std::string replaceAll(const std::string& s, const std::string& from, const std::string& to) {
+  std::string out;
+  size_t i = 0;
+  for (size_t k; (k = s.find(from, i)) != std::string::npos; i = k + from.size()) out += s.substr(i, k - i) + to;
+  return out + s.substr(i);
+}
+
+/// "<0xNN>", the piece SentencePiece's byte fallback uses for byte `b`.
+std::string bytePiece(int b) {
+  static const char* hex = "0123456789ABCDEF";
+  return std::string("<0x") + hex[b >> 4] + hex[b & 15] + ">";
+}
+
+const char* const kMetaspace = "\xE2\x96\x81";  // U+2581 (▁), SentencePiece's space
+
+/// Metaspace prepend_scheme.
+enum class Prepend { Always, First, Never };
+
 }  // namespace
 
 struct Tokenizer::Impl {
@@ -253,9 +276,32 @@ struct Tokenizer::Impl {
   bool addPrefixSpace = false;  ///< ByteLevel add_prefix_space
   bool ignoreMerges = false;    ///< model.ignore_merges (Llama-3): a pre-token in the vocabulary is one token
   int vocabSize = 0;
-#ifdef ESS_HAVE_SENTENCEPIECE
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> spm;  ///< set for tokenizer.model
-#endif
+  std::unique_ptr<SentencePieceModel> spm;  ///< set for tokenizer.model
+
+  // SentencePiece-style tokenizer.json (no ByteLevel pre-tokenizer; `sentencePiece` true).
+  bool sentencePiece = false;
+  struct NormalizerStep {
+    bool prepend;  ///< Prepend(`text`) when true, else Replace(`text` -> `with`)
+    std::string text, with;
+  };
+  std::vector<NormalizerStep> normalizers;  ///< applied in order to each text segment
+  bool metaspace = false;                   ///< Metaspace pre-tokenizer
+  std::string replacement = kMetaspace;     ///< its replacement character (UTF-8)
+  Prepend prependScheme = Prepend::Always;
+  bool metaspaceSplit = true;  ///< split into words before each replacement character
+  bool byteFallback = false;   ///< model.byte_fallback: characters absent from the vocabulary as <0xNN>
+  bool fuseUnk = false;
+  long unkId = -1;
+  std::unordered_map<uint64_t, std::pair<int, long>> mergeIds;  ///< (left id, right id) -> rank, merged id
+  std::array<long, 256> byteIds;                                ///< id of <0xNN>, -1 when absent
+  std::unordered_map<long, int> idToByte;                       ///< inverse of byteIds
+  std::string decodeSpace = " ";                                ///< what the replacement character decodes to
+  bool decodeDropFirst = false;       ///< Metaspace decoder: replacement characters of the first token dropped
+  int stripStart = 0, stripStop = 0;  ///< Strip decoder: spaces removed at the start / end
+
+  // Special tokens of encodeWithSpecialTokens.
+  std::vector<long> specialBefore, specialAfter;
+  std::string specialError;  ///< set when the post_processor is not understood
   mutable std::mutex cacheMutex;
   mutable std::unordered_map<std::string, std::vector<long>> cache;
 
@@ -330,8 +376,126 @@ struct Tokenizer::Impl {
     return out;
   }
 
-  void encodeSegment(const std::string& text, std::vector<long>& out) const {
+  /// SentencePiece-style BPE of one word (UTF-8, spaces already replaced): its characters,
+  /// those absent from the vocabulary as byte tokens (byte_fallback) or unk, then merged
+  /// lowest rank first, leftmost first among equal ranks (the Hugging Face BPE model).
+  std::vector<long> spmBpe(const std::string& word) const {
+    const bool cacheable = word.size() <= 256;
+    if (cacheable) {
+      std::lock_guard<std::mutex> lock(cacheMutex);
+      auto it = cache.find(word);
+      if (it != cache.end()) return it->second;
+    }
+    struct Symbol {
+      long id;
+      int prev, next;
+      bool alive;
+    };
+    std::vector<Symbol> sym;
+    for (size_t i = 0; i < word.size();) {
+      size_t len;
+      bool ok;
+      decodeAt(word, i, len, ok);
+      const std::string c = word.substr(i, len);
+      i += len;
+      auto v = vocab.find(c);
+      if (v != vocab.end()) {
+        sym.push_back({v->second, 0, 0, true});
+      } else if (byteFallback) {
+        for (unsigned char b : c) {
+          if (byteIds[b] < 0)
+            throw InputError(source + ": the character '" + visibleText(c) +
+                             "' is not in the vocabulary and its byte 0x" + bytePiece(b).substr(3, 2) +
+                             " has no byte-fallback piece " + bytePiece(b));
+          sym.push_back({byteIds[b], 0, 0, true});
+        }
+      } else if (unkId >= 0) {
+        if (!(fuseUnk && !sym.empty() && sym.back().id == unkId)) sym.push_back({unkId, 0, 0, true});
+      } else {
+        throw InputError(source + ": the character '" + visibleText(c) +
+                         "' has no token in the vocabulary (no byte_fallback, no unk_token)");
+      }
+    }
+    const int n = static_cast<int>(sym.size());
+    for (int k = 0; k < n; ++k) sym[k].prev = k - 1, sym[k].next = k + 1 < n ? k + 1 : -1;
+    struct Candidate {
+      int rank, left, right;
+      long leftId, rightId, merged;
+      bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : left > o.left; }
+    };
+    std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> queue;
+    const auto consider = [&](int l, int r) {
+      if (l < 0 || r < 0) return;
+      auto m = mergeIds.find((static_cast<uint64_t>(sym[l].id) << 32) | static_cast<uint32_t>(sym[r].id));
+      if (m != mergeIds.end()) queue.push({m->second.first, l, r, sym[l].id, sym[r].id, m->second.second});
+    };
+    for (int k = 0; k + 1 < n; ++k) consider(k, k + 1);
+    while (!queue.empty()) {
+      const Candidate c = queue.top();
+      queue.pop();
+      Symbol& l = sym[c.left];
+      if (!l.alive || l.next != c.right || l.id != c.leftId || sym[c.right].id != c.rightId) continue;  // stale
+      l.id = c.merged;
+      sym[c.right].alive = false;
+      l.next = sym[c.right].next;
+      if (l.next >= 0) sym[l.next].prev = c.left;
+      consider(l.prev, c.left);
+      consider(c.left, l.next);
+    }
+    std::vector<long> ids;
+    for (int k = n > 0 ? 0 : -1; k >= 0; k = sym[k].next) ids.push_back(sym[k].id);
+    if (cacheable) {
+      std::lock_guard<std::mutex> lock(cacheMutex);
+      if (cache.size() < 100000) cache.emplace(word, ids);
+    }
+    return ids;
+  }
+
+  /// The words a SentencePiece-style file cuts a text segment into (after its normalizer and
+  /// Metaspace pre-tokenizer; spaces as the replacement character). `offset`: where the
+  /// segment starts in the whole text (Metaspace prepend_scheme "first" prepends at 0 only).
+  std::vector<std::string> spmWords(const std::string& text, size_t offset) const {
+    if (text.empty()) return {};
+    std::string s = text;
+    for (const NormalizerStep& n : normalizers)
+      s = n.prepend ? (s.empty() ? s : n.text + s) : replaceAll(s, n.text, n.with);
+    if (!metaspace) return {s};
+    s = replaceAll(s, " ", replacement);
+    const bool prepend = prependScheme == Prepend::Always || (prependScheme == Prepend::First && offset == 0);
+    if (prepend && s.compare(0, replacement.size(), replacement) != 0) s = replacement + s;
+    if (!metaspaceSplit) return {s};
+    std::vector<std::string> words;  // each replacement character starts a word
+    size_t start = 0;
+    for (size_t k = s.find(replacement, 1); k != std::string::npos; k = s.find(replacement, k + 1)) {
+      words.push_back(s.substr(start, k - start));
+      start = k;
+    }
+    words.push_back(s.substr(start));
+    return words;
+  }
+
+  /// The text of token `id` of a SentencePiece-style file: added tokens as their content, byte
+  /// tokens as their byte, the replacement character as a space (or dropped: `dropSpace`).
+  std::string spmText(long id, bool dropSpace) const {
+    auto a = addedById.find(id);
+    if (a != addedById.end()) return a->second;
+    auto b = idToByte.find(id);
+    if (b != idToByte.end()) return std::string(1, static_cast<char>(b->second));
+    auto t = idToToken.find(id);
+    if (t == idToToken.end())
+      throw InputError(source + ": token id " + std::to_string(id) + " is not in the vocabulary");
+    return replaceAll(t->second, replacement, dropSpace ? "" : decodeSpace);
+  }
+
+  void encodeSegment(const std::string& text, std::vector<long>& out, size_t offset) const {
     if (text.empty()) return;
+    if (sentencePiece) {
+      for (const std::string& w : spmWords(text, offset)) {
+        auto ids = spmBpe(w);
+        out.insert(out.end(), ids.begin(), ids.end());
+      }
+      return;
+    }
     const std::string t = (addPrefixSpace && text[0] != ' ') ? " " + text : text;
     if (!preSplit) {
       auto ids = bpe(t);
@@ -362,21 +526,33 @@ std::unique_ptr<Tokenizer> Tokenizer::fromFolder(const std::string& folderOrFile
 }
 
 std::unique_ptr<Tokenizer> Tokenizer::fromSentencePieceFile(const std::string& path) {
-#ifdef ESS_HAVE_SENTENCEPIECE
   std::unique_ptr<Tokenizer> tok(new Tokenizer());
   Impl& m = *tok->impl_;
   m.source = path;
-  m.spm = std::make_unique<sentencepiece::SentencePieceProcessor>();
-  const auto status = m.spm->Load(path);
-  if (!status.ok()) throw InputError(path + ": not a SentencePiece model: " + status.ToString());
-  m.vocabSize = m.spm->GetPieceSize();
+  m.spm = SentencePieceModel::load(path);
+  m.vocabSize = m.spm->pieceSize();
   m.preSplit = false;
+  // Special tokens: the folder's tokenizer_config.json add_bos_token (default true) and
+  // add_eos_token (default false), as transformers' LlamaTokenizer reads them.
+  bool addBos = true, addEos = false;
+  const fs::path config = fs::path(path).parent_path() / "tokenizer_config.json";
+  std::error_code ec;
+  if (fs::exists(config, ec)) {
+    std::ifstream in(config, std::ios::binary);
+    nlohmann::json c;
+    try {
+      c = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+      throw InputError(config.string() + ": not valid JSON: " + e.what());
+    }
+    if (c.is_object()) {
+      if (c.contains("add_bos_token") && c["add_bos_token"].is_boolean()) addBos = c["add_bos_token"].get<bool>();
+      if (c.contains("add_eos_token") && c["add_eos_token"].is_boolean()) addEos = c["add_eos_token"].get<bool>();
+    }
+  }
+  if (addBos && m.spm->bosId() >= 0) m.specialBefore.push_back(m.spm->bosId());
+  if (addEos && m.spm->eosId() >= 0) m.specialAfter.push_back(m.spm->eosId());
   return tok;
-#else
-  throw InputError(path +
-                   ": SentencePiece tokenizers need libsentencepiece, which this build does not link; "
-                   "add a tokenizer.json (the Hugging Face tokenizers format) to the folder");
-#endif
 }
 
 std::unique_ptr<Tokenizer> Tokenizer::fromJsonFile(const std::string& path) {
@@ -404,7 +580,7 @@ std::unique_ptr<Tokenizer> Tokenizer::fromJsonText(const std::string& text, cons
     if (model == j.end() || !model->is_object()) throw InputError(what + ": no \"model\" object");
     const std::string type = model->value("type", std::string("BPE"));
     if (type != "BPE")
-      throw InputError(what + ": model.type \"" + type + "\" is not supported (only byte-level \"BPE\")");
+      throw InputError(what + ": model.type \"" + type + "\" is not supported (only \"BPE\")");
     auto vocab = model->find("vocab");
     if (vocab == model->end() || !vocab->is_object())
       throw InputError(what + ": model.vocab is missing or not an object");
@@ -439,8 +615,31 @@ std::unique_ptr<Tokenizer> Tokenizer::fromJsonText(const std::string& text, cons
       m.ignoreMerges = (*model)["ignore_merges"].get<bool>();
 
     // Pre-tokenizer: ByteLevel (regex on unless use_regex false), Split with the GPT-2 pattern,
-    // or a Sequence of those.
+    // or a Sequence of those; or Metaspace (SentencePiece-style files).
     bool byteLevel = false, split = false;
+    const auto prependOf = [&](const json& p, const std::string& field) {
+      // prepend_scheme (default "always"); the older add_prefix_space false means "never".
+      Prepend scheme = Prepend::Always;
+      const std::string ps = p.value("prepend_scheme", std::string("always"));
+      if (ps == "first")
+        scheme = Prepend::First;
+      else if (ps == "never")
+        scheme = Prepend::Never;
+      else if (ps != "always")
+        throw InputError(what + ": " + field + " Metaspace prepend_scheme \"" + ps +
+                         "\" is not one of \"first\", \"always\", \"never\"");
+      if (p.contains("add_prefix_space") && p["add_prefix_space"].is_boolean() && !p["add_prefix_space"].get<bool>())
+        scheme = Prepend::Never;
+      return scheme;
+    };
+    const auto replacementOf = [&](const json& p, const std::string& field) {
+      const std::string r = p.value("replacement", std::string(kMetaspace));
+      size_t len;
+      bool ok;
+      if (r.empty() || (decodeAt(r, 0, len, ok), !ok || len != r.size()))
+        throw InputError(what + ": " + field + " Metaspace replacement \"" + r + "\" is not one character");
+      return r;
+    };
     std::function<void(const json&)> readPre = [&](const json& p) {
       if (p.is_null()) return;
       const std::string pt = p.value("type", std::string());
@@ -464,15 +663,121 @@ std::unique_ptr<Tokenizer> Tokenizer::fromJsonText(const std::string& text, cons
           throw InputError(what + ": pre_tokenizer Split pattern \"" + pattern +
                            "\" is not supported (the GPT-2, Llama-3 and Qwen2 patterns are)");
         split = true;
+      } else if (pt == "Metaspace") {
+        m.metaspace = true;
+        m.replacement = replacementOf(p, "pre_tokenizer");
+        m.prependScheme = prependOf(p, "pre_tokenizer");
+        m.metaspaceSplit = p.value("split", true);
       } else if (pt == "Sequence") {
         for (const auto& q : p.value("pretokenizers", json::array())) readPre(q);
       } else {
-        throw InputError(what + ": pre_tokenizer type \"" + pt + "\" is not supported (ByteLevel, Split, Sequence)");
+        throw InputError(what + ": pre_tokenizer type \"" + pt +
+                         "\" is not supported (ByteLevel, Split, Metaspace, Sequence)");
       }
     };
     if (j.contains("pre_tokenizer")) readPre(j["pre_tokenizer"]);
-    if (!byteLevel)
-      throw InputError(what + ": only byte-level BPE is supported, and this file has no ByteLevel pre_tokenizer");
+
+    // Normalizer: read for SentencePiece-style files only (byte-level files: not applied).
+    std::function<void(const json&)> readNorm = [&](const json& p) {
+      if (p.is_null()) return;
+      const std::string nt = p.value("type", std::string());
+      if (nt == "Prepend") {
+        m.normalizers.push_back({true, p.value("prepend", std::string()), ""});
+      } else if (nt == "Replace") {
+        const json pat = p.value("pattern", json::object());
+        if (!pat.is_object() || !pat.contains("String") || !pat["String"].is_string() ||
+            pat["String"].get<std::string>().empty())
+          throw InputError(what + ": normalizer Replace pattern " + pat.dump() +
+                           " is not supported (only a non-empty {\"String\": ...})");
+        m.normalizers.push_back({false, pat["String"].get<std::string>(), p.value("content", std::string())});
+      } else if (nt == "Sequence") {
+        for (const auto& q : p.value("normalizers", json::array())) readNorm(q);
+      } else {
+        throw InputError(what + ": normalizer type \"" + nt + "\" is not supported (Prepend, Replace, Sequence)");
+      }
+    };
+    const bool byteFallback = model->value("byte_fallback", false);
+    const json normalizer = j.value("normalizer", json());
+    if (!byteLevel && (m.metaspace || byteFallback || !normalizer.is_null())) {
+      m.sentencePiece = true;
+      if (split)
+        throw InputError(what + ": pre_tokenizer Split is not supported in a SentencePiece-style file (Metaspace)");
+      readNorm(normalizer);
+      if (!m.metaspace) {  // the replacement character is what the normalizer puts for a space
+        bool replaced = false;
+        for (const auto& n : m.normalizers)
+          if (!n.prepend && n.text == " " && !n.with.empty()) m.replacement = n.with, replaced = true;
+        if (!replaced)
+          throw InputError(what +
+                           ": a SentencePiece-style file needs a Metaspace pre_tokenizer or a normalizer "
+                           "Replace of \" \"; it has neither");
+      }
+      m.byteFallback = byteFallback;
+      m.fuseUnk = model->value("fuse_unk", false);
+      const json unk = model->value("unk_token", json());
+      if (unk.is_string()) {
+        auto u = m.vocab.find(unk.get<std::string>());
+        if (u == m.vocab.end())
+          throw InputError(what + ": model.unk_token \"" + unk.get<std::string>() + "\" is not in model.vocab");
+        m.unkId = u->second;
+      }
+      for (const char* field : {"continuing_subword_prefix", "end_of_word_suffix"})
+        if (model->contains(field) && !(*model)[field].is_null() && !(*model)[field].get<std::string>().empty())
+          throw InputError(what + ": model." + field + " is not supported in a SentencePiece-style file");
+      if (model->contains("dropout") && (*model)["dropout"].is_number() && (*model)["dropout"].get<double>() > 0)
+        throw InputError(what + ": model.dropout is not supported (it makes tokenization random)");
+      for (int b = 0; b < 256; ++b) {
+        auto v = m.vocab.find(bytePiece(b));
+        m.byteIds[b] = v == m.vocab.end() ? -1 : v->second;
+        if (v != m.vocab.end()) m.idToByte[v->second] = b;
+      }
+      for (const auto& [key, rank] : m.mergeRank) {
+        const size_t sp = key.find(' ');
+        const std::string l = key.substr(0, sp), r = key.substr(sp + 1);
+        auto li = m.vocab.find(l), ri = m.vocab.find(r), mi = m.vocab.find(l + r);
+        for (const auto& [name, it] : {std::make_pair(l, li), std::make_pair(r, ri), std::make_pair(l + r, mi)})
+          if (it == m.vocab.end())
+            throw InputError(what + ": model.merges[" + std::to_string(rank) + "] \"" + key + "\": \"" + name +
+                             "\" is not in model.vocab");
+        m.mergeIds[(static_cast<uint64_t>(li->second) << 32) | static_cast<uint32_t>(ri->second)] = {rank, mi->second};
+      }
+      // Decoder: Metaspace, or a Sequence of Replace(replacement -> " "), ByteFallback, Fuse and
+      // Strip(" ") (what decode() always does: replacement as space, <0xNN> as its byte).
+      std::function<void(const json&)> readDec = [&](const json& p) {
+        if (p.is_null()) return;
+        const std::string dt = p.value("type", std::string());
+        if (dt == "Metaspace") {
+          if (replacementOf(p, "decoder") != m.replacement && m.metaspace)
+            throw InputError(what + ": decoder Metaspace replacement differs from the pre_tokenizer's");
+          m.decodeDropFirst = prependOf(p, "decoder") != Prepend::Never;
+        } else if (dt == "Replace") {
+          const json pat = p.value("pattern", json::object());
+          const std::string from = pat.is_object() ? pat.value("String", std::string()) : std::string();
+          if (from != m.replacement)
+            throw InputError(what + ": decoder Replace pattern " + pat.dump() +
+                             " is not supported (only the replacement character)");
+          m.decodeSpace = p.value("content", std::string(" "));
+        } else if (dt == "Strip") {
+          if (p.value("content", std::string(" ")) != " ")
+            throw InputError(what + ": decoder Strip content \"" + p.value("content", std::string()) +
+                             "\" is not supported (only \" \")");
+          m.stripStart = p.value("start", 0);
+          m.stripStop = p.value("stop", 0);
+        } else if (dt == "Sequence") {
+          for (const auto& q : p.value("decoders", json::array())) readDec(q);
+        } else if (dt != "ByteFallback" && dt != "Fuse") {
+          throw InputError(what + ": decoder type \"" + dt +
+                           "\" is not supported (Metaspace, Replace, ByteFallback, Fuse, Strip, Sequence)");
+        }
+      };
+      readDec(j.value("decoder", json()));
+    } else if (!byteLevel) {
+      throw InputError(what +
+                       ": neither byte-level BPE (a ByteLevel pre_tokenizer) nor SentencePiece-style BPE (a "
+                       "Metaspace pre_tokenizer, a Prepend normalizer or model.byte_fallback)");
+    } else if (m.metaspace) {
+      throw InputError(what + ": pre_tokenizer has both ByteLevel and Metaspace; not supported");
+    }
     m.preSplit = split;
 
     for (const auto& a : j.value("added_tokens", json::array())) {
@@ -489,6 +794,100 @@ std::unique_ptr<Tokenizer> Tokenizer::fromJsonText(const std::string& text, cons
     std::sort(m.added.begin(), m.added.end(),
               [](const auto& x, const auto& y) { return x.first.size() > y.first.size(); });
     m.vocabSize = static_cast<int>(maxId + 1);
+
+    // Post-processor: the special tokens encodeWithSpecialTokens puts around the text (the
+    // "single" template). Not understood: encodeWithSpecialTokens says why, encode() still works.
+    std::function<void(const json&)> readPost = [&](const json& p) {
+      if (p.is_null()) return;
+      const std::string pt = p.value("type", std::string());
+      std::vector<long> before, after;
+      if (pt == "ByteLevel") {
+        return;  // offsets only
+      } else if (pt == "Sequence") {
+        for (const auto& q : p.value("processors", json::array())) readPost(q);
+        return;
+      } else if (pt == "TemplateProcessing") {
+        const json specials = p.value("special_tokens", json::object());
+        const auto idsOf = [&](const std::string& name) {
+          if (!specials.contains(name) || !specials[name].is_object() || !specials[name].contains("ids") ||
+              !specials[name]["ids"].is_array())
+            throw InputError(what + ": post_processor TemplateProcessing: special token \"" + name +
+                             "\" is not in its special_tokens (with \"ids\")");
+          return specials[name]["ids"].get<std::vector<long>>();
+        };
+        const json single = p.value("single", json());
+        // Items: {"SpecialToken": {"id": name}} / {"Sequence": {"id": "A"}}, or the string form
+        // "<s> $A" / "<s>:0 $A:0".
+        std::vector<std::pair<bool, std::string>> items;  // (is the sequence, special token name)
+        if (single.is_string()) {
+          std::istringstream words(single.get<std::string>());
+          for (std::string w; words >> w;) {
+            if (w[0] == '$') {
+              const std::string seq =
+                  w.substr(1, w.find(':') == std::string::npos ? std::string::npos : w.find(':') - 1);
+              if (!seq.empty() && seq != "A" && seq != "0")
+                throw InputError(what + ": post_processor TemplateProcessing single holds $" + seq + " (only $A)");
+              items.emplace_back(true, "");
+            } else {
+              const size_t colon = w.rfind(':');
+              items.emplace_back(false, colon == std::string::npos ? w : w.substr(0, colon));
+            }
+          }
+        } else if (single.is_array()) {
+          for (const auto& item : single) {
+            if (item.is_object() && item.contains("Sequence")) {
+              const std::string seq = item["Sequence"].value("id", std::string("A"));
+              if (seq != "A")
+                throw InputError(what + ": post_processor TemplateProcessing single holds $" + seq + " (only $A)");
+              items.emplace_back(true, "");
+            } else if (item.is_object() && item.contains("SpecialToken") && item["SpecialToken"].is_object()) {
+              items.emplace_back(false, item["SpecialToken"].value("id", std::string()));
+            } else {
+              throw InputError(what + ": post_processor TemplateProcessing single item " + item.dump() +
+                               " is neither a SpecialToken nor a Sequence");
+            }
+          }
+        } else {
+          throw InputError(what + ": post_processor TemplateProcessing has no \"single\" template");
+        }
+        bool seen = false;
+        for (const auto& [isSeq, name] : items) {
+          if (isSeq) {
+            if (seen) throw InputError(what + ": post_processor TemplateProcessing single holds $A twice");
+            seen = true;
+            continue;
+          }
+          const std::vector<long> ids = idsOf(name);
+          (seen ? after : before).insert((seen ? after : before).end(), ids.begin(), ids.end());
+        }
+        if (!seen) throw InputError(what + ": post_processor TemplateProcessing single has no $A");
+      } else if (pt == "BertProcessing" || pt == "RobertaProcessing") {  // cls $A sep
+        for (const char* field : {"cls", "sep"}) {
+          const json f = p.value(field, json());
+          if (!f.is_array() || f.size() != 2 || !f[1].is_number_integer())
+            throw InputError(what + ": post_processor " + pt + "." + field + " is not [\"token\", id]");
+          (std::string(field) == "cls" ? before : after).push_back(f[1].get<long>());
+        }
+      } else {
+        throw InputError(what + ": post_processor type \"" + pt +
+                         "\" is not supported (TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, "
+                         "Sequence)");
+      }
+      // A later processor wraps what the earlier ones gave.
+      m.specialBefore.insert(m.specialBefore.begin(), before.begin(), before.end());
+      m.specialAfter.insert(m.specialAfter.end(), after.begin(), after.end());
+    };
+    try {
+      readPost(j.value("post_processor", json()));
+    } catch (const InputError& e) {
+      m.specialError = e.what();
+      m.specialBefore.clear();
+      m.specialAfter.clear();
+    } catch (const std::exception& e) {
+      m.specialError = what + ": post_processor: " + e.what();
+      m.specialBefore.clear();
+      m.specialAfter.clear();
+    }
   } catch (const InputError&) {
     throw;
   } catch (const std::exception& e) {
@@ -500,14 +899,7 @@ std::unique_ptr<Tokenizer> Tokenizer::fromJsonText(const std::string& text, cons
 
 std::vector<long> Tokenizer::encode(const std::string& text) const {
   std::vector<long> out;
-#ifdef ESS_HAVE_SENTENCEPIECE
-  if (impl_->spm) {
-    std::vector<int> ids;
-    const auto status = impl_->spm->Encode(text, &ids);
-    if (!status.ok()) throw InputError(impl_->source + ": cannot encode the text: " + status.ToString());
-    return std::vector<long>(ids.begin(), ids.end());
-  }
-#endif
+  if (impl_->spm) return impl_->spm->encode(text);
   size_t start = 0, i = 0;
   while (i < text.size()) {
     const std::pair<std::string, long>* hit = nullptr;
@@ -520,51 +912,67 @@ std::vector<long> Tokenizer::encode(const std::string& text) const {
       ++i;
       continue;
     }
-    impl_->encodeSegment(text.substr(start, i - start), out);
+    impl_->encodeSegment(text.substr(start, i - start), out, start);
     out.push_back(hit->second);
     i += hit->first.size();
     start = i;
   }
-  impl_->encodeSegment(text.substr(start), out);
+  impl_->encodeSegment(text.substr(start), out, start);
+  return out;
+}
+
+std::vector<long> Tokenizer::encodeWithSpecialTokens(const std::string& text) const {
+  if (!impl_->specialError.empty())
+    throw InputError(impl_->specialError + " (needed for the special tokens the model was trained with)");
+  std::vector<long> out = impl_->specialBefore;
+  const std::vector<long> body = encode(text);
+  out.insert(out.end(), body.begin(), body.end());
+  out.insert(out.end(), impl_->specialAfter.begin(), impl_->specialAfter.end());
   return out;
 }
 
 std::vector<std::string> Tokenizer::preTokenize(const std::string& text) const {
+  if (impl_->sentencePiece) {
+    std::vector<std::string> words = impl_->spmWords(text, 0);
+    for (std::string& w : words) w = replaceAll(w, impl_->replacement, " ");
+    return words;
+  }
   if (!impl_->preSplit) return {text};
   return splitText(text, impl_->pattern);
 }
 
 std::string Tokenizer::decode(const std::vector<long>& ids) const {
   std::string out;
-#ifdef ESS_HAVE_SENTENCEPIECE
   if (impl_->spm) {
-    std::vector<int> v;
-    for (long id : ids) {
+    for (long id : ids)
       if (id < 0 || id >= impl_->vocabSize)
         throw InputError(impl_->source + ": token id " + std::to_string(id) + " is not in the vocabulary");
-      v.push_back(static_cast<int>(id));
-    }
-    const auto status = impl_->spm->Decode(v, &out);
-    if (!status.ok()) throw InputError(impl_->source + ": cannot decode: " + status.ToString());
-    return out;
+    return impl_->spm->decode(ids);
   }
-#endif
+  if (impl_->sentencePiece) {
+    for (size_t k = 0; k < ids.size(); ++k) out += impl_->spmText(ids[k], k == 0 && impl_->decodeDropFirst);
+    int start = 0, stop = 0;
+    while (start < impl_->stripStart && start < static_cast<int>(out.size()) && out[start] == ' ') ++start;
+    while (stop < impl_->stripStop && start + stop < static_cast<int>(out.size()) && out[out.size() - 1 - stop] == ' ')
+      ++stop;
+    return out.substr(start, out.size() - start - stop);
+  }
   for (long id : ids) out += impl_->bytesOf(id);
   return out;
 }
 
 std::vector<std::string> Tokenizer::pieces(const std::vector<long>& ids) const {
   std::vector<std::string> out;
-#ifdef ESS_HAVE_SENTENCEPIECE
   if (impl_->spm) {
-    const auto& p = *impl_->spm;
+    const SentencePieceModel& p = *impl_->spm;
     for (long id : ids) {
       if (id < 0 || id >= impl_->vocabSize)
         throw InputError(impl_->source + ": token id " + std::to_string(id) + " is not in the vocabulary");
-      const std::string& piece = p.IdToPiece(static_cast<int>(id));
-      if (p.IsByte(static_cast<int>(id)) && piece.size() == 6) {  // <0xNN>
+      const std::string piece = p.piece(id);
+      const SentencePieceModel::Kind kind = p.kind(id);
+      if (kind == SentencePieceModel::Kind::Byte && piece.size() == 6) {  // <0xNN>
         out.push_back(visibleText(std::string(1, static_cast<char>(std::stoi(piece.substr(3, 2), nullptr, 16)))));
-      } else if (p.IsControl(static_cast<int>(id)) || p.IsUnknown(static_cast<int>(id))) {
+      } else if (kind == SentencePieceModel::Kind::Control || kind == SentencePieceModel::Kind::Unknown) {
         out.push_back(piece);
       } else {
         std::string text;  // U+2581 (▁) is SentencePiece's space
@@ -578,10 +986,11 @@ std::vector<std::string> Tokenizer::pieces(const std::vector<long>& ids) const {
     }
     return out;
   }
-#endif
   for (long id : ids) {
     if (impl_->addedById.count(id))
       out.push_back(impl_->addedById.at(id));
+    else if (impl_->sentencePiece)
+      out.push_back(visibleText(impl_->spmText(id, false)));
     else
       out.push_back(visibleText(impl_->bytesOf(id)));
   }
