@@ -57,26 +57,30 @@ def gpt2():
     save("gpt2_torch", cfg, sd)
 
 
-def qwen2():
-    g = torch.Generator().manual_seed(2)
-    V, D, H, KV, hd, I, Lyr = 32, 16, 4, 2, 4, 24, 2
-    r = lambda *s: torch.randn(*s, generator=g) * 0.3
-    sd = {"model.embed_tokens.weight": r(V, D)}
-    for i in range(Lyr):
+def llama_layers(sd, r, D, H, KV, hd, I, layers, biases):
+    """Adds the decoder layers of LlamaForCausalLM / Qwen2ForCausalLM ("model." prefix) to `sd`,
+    drawing every tensor from `r` in a fixed order; q/k/v biases when `biases` (Qwen2)."""
+    for i in range(layers):
         b = f"model.layers.{i}."
         sd[b + "input_layernorm.weight"] = 1 + r(D)
-        sd[b + "self_attn.q_proj.weight"] = r(H * hd, D)
-        sd[b + "self_attn.q_proj.bias"] = r(H * hd)
-        sd[b + "self_attn.k_proj.weight"] = r(KV * hd, D)
-        sd[b + "self_attn.k_proj.bias"] = r(KV * hd)
-        sd[b + "self_attn.v_proj.weight"] = r(KV * hd, D)
-        sd[b + "self_attn.v_proj.bias"] = r(KV * hd)
+        for name, rows in (("q", H * hd), ("k", KV * hd), ("v", KV * hd)):
+            sd[b + f"self_attn.{name}_proj.weight"] = r(rows, D)
+            if biases:
+                sd[b + f"self_attn.{name}_proj.bias"] = r(rows)
         sd[b + "self_attn.o_proj.weight"] = r(D, H * hd)
         sd[b + "post_attention_layernorm.weight"] = 1 + r(D)
         sd[b + "mlp.gate_proj.weight"] = r(I, D)
         sd[b + "mlp.up_proj.weight"] = r(I, D)
         sd[b + "mlp.down_proj.weight"] = r(D, I)
     sd["model.norm.weight"] = 1 + r(D)
+
+
+def qwen2():
+    g = torch.Generator().manual_seed(2)
+    V, D, H, KV, hd, I, Lyr = 32, 16, 4, 2, 4, 24, 2
+    r = lambda *s: torch.randn(*s, generator=g) * 0.3
+    sd = {"model.embed_tokens.weight": r(V, D)}
+    llama_layers(sd, r, D, H, KV, hd, I, Lyr, biases=True)
     sd["lm_head.weight"] = r(V, D)
     sd = {k: v.to(torch.bfloat16) for k, v in sd.items()}
     cfg = {"model_type": "qwen2", "vocab_size": V, "hidden_size": D, "num_attention_heads": H,

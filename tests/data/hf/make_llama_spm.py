@@ -13,6 +13,8 @@ import struct
 
 import torch
 
+from make_fixtures import llama_layers
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "llama_spm_torch")
 
@@ -40,18 +42,7 @@ def main():
     V, D, H, KV, hd, I, Lyr = 320, 16, 4, 2, 4, 32, 2
     r = lambda *s: torch.randn(*s, generator=g) * 0.3
     sd = {"model.embed_tokens.weight": r(V, D)}
-    for i in range(Lyr):
-        b = f"model.layers.{i}."
-        sd[b + "input_layernorm.weight"] = 1 + r(D)
-        sd[b + "self_attn.q_proj.weight"] = r(H * hd, D)
-        sd[b + "self_attn.k_proj.weight"] = r(KV * hd, D)
-        sd[b + "self_attn.v_proj.weight"] = r(KV * hd, D)
-        sd[b + "self_attn.o_proj.weight"] = r(D, H * hd)
-        sd[b + "post_attention_layernorm.weight"] = 1 + r(D)
-        sd[b + "mlp.gate_proj.weight"] = r(I, D)
-        sd[b + "mlp.up_proj.weight"] = r(I, D)
-        sd[b + "mlp.down_proj.weight"] = r(D, I)
-    sd["model.norm.weight"] = 1 + r(D)
+    llama_layers(sd, r, D, H, KV, hd, I, Lyr, biases=False)
     sd = {k: v.to(torch.float16) for k, v in sd.items()}
     os.makedirs(OUT, exist_ok=True)
     cfg = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": V, "hidden_size": D,
