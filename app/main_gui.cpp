@@ -1,10 +1,14 @@
 // ess-explorer: the ESS Explorer desktop app. Opens the path given on the command line, or
-// the bundled demo checkpoint when there is none.
+// the bundled demo checkpoint when there is none; --input sets the input of a model once it is
+// open (an `ess` --input spec, e.g. text:... or textfile:PATH), --tab picks the view.
 #include <QApplication>
+#include <QCommandLineParser>
 #include <QDir>
 #include <QIcon>
+#include <QTabWidget>
 #include <QTimer>
 
+#include "document.h"
 #include "main_window.h"
 
 int main(int argc, char** argv) {
@@ -15,16 +19,45 @@ int main(int argc, char** argv) {
 
   QApplication::setWindowIcon(QIcon(QStringLiteral(":/ess/icons/ess-explorer.svg")));
 
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral("Effective state-size of sequence-model operators"));
+  parser.addHelpOption();
+  parser.addPositionalArgument(QStringLiteral("path"),
+                               QStringLiteral("checkpoint folder, operator or generator file (default: the demo)"));
+  const QCommandLineOption input(QStringLiteral("input"),
+                                 QStringLiteral("input of a model: tokens:1,2,3 | random:seed=S,len=L | "
+                                                "mqar:... | text:TEXT | textfile:PATH"),
+                                 QStringLiteral("spec"));
+  const QCommandLineOption tab(QStringLiteral("tab"), QStringLiteral("view to show: head, layers or position"),
+                               QStringLiteral("name"));
+  parser.addOption(input);
+  parser.addOption(tab);
+  parser.process(app);
+
   MainWindow window;
   window.show();
 
   QString path;
-  const QStringList args = QApplication::arguments();
-  if (args.size() > 1) {
-    path = args.at(1);
+  const QStringList args = parser.positionalArguments();
+  if (!args.isEmpty()) {
+    path = args.first();
   } else {
     const QString demo = QStringLiteral(ESS_DEMO_DIR "/hybrid");
     if (QDir(demo).exists()) path = demo;
+  }
+  if (parser.isSet(tab)) {
+    const QString name = parser.value(tab).toLower();
+    for (int i = 0; i < window.tabs()->count(); ++i)
+      if (window.tabs()->tabText(i).toLower() == name) window.tabs()->setCurrentIndex(i);
+  }
+  if (parser.isSet(input)) {
+    const QString spec = parser.value(input);
+    QObject::connect(
+        window.document(), &Document::opened, &window,
+        [&window, spec] {
+          if (window.document()->info().needsInput) window.document()->setInput(spec);
+        },
+        Qt::SingleShotConnection);
   }
   if (!path.isEmpty()) QTimer::singleShot(0, &window, [&window, path] { window.openPath(path); });
   return app.exec();

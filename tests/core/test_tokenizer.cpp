@@ -182,6 +182,16 @@ class TestTokenizer : public QObject {
              (std::vector<long>{283, 300, 319, 259, 266, 259, 300, 308, 305, 283, 295}));
     const std::vector<long> ids = t->encode("dogs ran\nhome");
     QCOMPARE(ids, (std::vector<long>{261, 308, 315, 307, 287, 13, 309, 264, 302}));
+    // Special pieces typed in the text are those tokens (<unk> 0, <s> 1, </s> 2), the text
+    // around them encoded on its own, as transformers' (legacy) LlamaTokenizer does.
+    std::vector<long> joined = t->encode("the cat sat on the mat");
+    joined.push_back(2);
+    const std::vector<long> after = t->encode("dogs ran\nhome");
+    joined.insert(joined.end(), after.begin(), after.end());
+    joined.push_back(1);
+    QCOMPARE(t->encode("the cat sat on the mat</s>dogs ran\nhome<s>"), joined);
+    QCOMPARE(t->encode("<unk>"), (std::vector<long>{0}));
+    QCOMPARE(t->pieces({1, 2}), (std::vector<std::string>{"<s>", "</s>"}));
     QCOMPARE(t->decode(ids), std::string("dogs ran\nhome"));
     const auto p = t->pieces(ids);
     QCOMPARE(QString::fromStdString(p[0]), QString::fromUtf8("\xC2\xB7"

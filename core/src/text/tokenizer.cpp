@@ -489,6 +489,11 @@ struct Tokenizer::Impl {
 
   void encodeSegment(const std::string& text, std::vector<long>& out, size_t offset) const {
     if (text.empty()) return;
+    if (spm) {  // tokenizer.model: each segment between special tokens on its own (transformers' legacy Llama)
+      const std::vector<long> ids = spm->encode(text);
+      out.insert(out.end(), ids.begin(), ids.end());
+      return;
+    }
     if (sentencePiece) {
       for (const std::string& w : spmWords(text, offset)) {
         auto ids = spmBpe(w);
@@ -532,6 +537,17 @@ std::unique_ptr<Tokenizer> Tokenizer::fromSentencePieceFile(const std::string& p
   m.spm = SentencePieceModel::load(path);
   m.vocabSize = m.spm->pieceSize();
   m.preSplit = false;
+  // Control and unknown pieces typed in the text (<s>, </s>, <unk>) are those tokens, as
+  // transformers' LlamaTokenizer splits its special tokens off before SentencePiece runs.
+  for (long id = 0; id < m.vocabSize; ++id) {
+    const SentencePieceModel::Kind kind = m.spm->kind(id);
+    if (kind == SentencePieceModel::Kind::Control || kind == SentencePieceModel::Kind::Unknown) {
+      const std::string piece = m.spm->piece(id);
+      if (!piece.empty()) m.added.emplace_back(piece, id);
+    }
+  }
+  std::sort(m.added.begin(), m.added.end(),
+            [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   // Special tokens: the folder's tokenizer_config.json add_bos_token (default true) and
   // add_eos_token (default false), as transformers' LlamaTokenizer reads them.
   bool addBos = true, addEos = false;
@@ -899,7 +915,6 @@ std::unique_ptr<Tokenizer> Tokenizer::fromJsonText(const std::string& text, cons
 
 std::vector<long> Tokenizer::encode(const std::string& text) const {
   std::vector<long> out;
-  if (impl_->spm) return impl_->spm->encode(text);
   size_t start = 0, i = 0;
   while (i < text.size()) {
     const std::pair<std::string, long>* hit = nullptr;
