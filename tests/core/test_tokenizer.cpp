@@ -368,6 +368,26 @@ class TestTokenizer : public QObject {
     // GPT-2's file has no post_processor: no special tokens.
     QCOMPARE(gpt2_->encodeWithSpecialTokens("Hello world"), gpt2_->encode("Hello world"));
 
+    // A folder whose tokenizer_config.json names LlamaTokenizerFast: transformers rebuilds the
+    // post-processor from add_bos_token / add_eos_token; other classes keep tokenizer.json's.
+    {
+      QTemporaryDir llamaDir;
+      const std::string d = llamaDir.path().toStdString();
+      std::filesystem::copy_file(dir + "legacy/tokenizer.json", d + "/tokenizer.json");
+      writeFile(d + "/tokenizer_config.json",
+                "{\"tokenizer_class\": \"LlamaTokenizerFast\", \"add_bos_token\": false, "
+                "\"add_eos_token\": true, \"bos_token\": \"<s>\", \"eos_token\": {\"content\": \"</s>\"}}");
+      QCOMPARE(Tokenizer::fromFolder(d)->encodeWithSpecialTokens("at"), concat(legacy->encode("at"), {2}));
+      writeFile(d + "/tokenizer_config.json",
+                "{\"tokenizer_class\": \"PreTrainedTokenizerFast\", \"add_bos_token\": false}");
+      QCOMPARE(Tokenizer::fromFolder(d)->encodeWithSpecialTokens("at"), concat({1}, legacy->encode("at")));
+      writeFile(d + "/tokenizer_config.json",
+                "{\"tokenizer_class\": \"LlamaTokenizer\", \"bos_token\": \"<bos>\"}");
+      const std::string err = inputErrorOf([&] { Tokenizer::fromFolder(d); });
+      QVERIFY2(err.find("tokenizer_config.json") != std::string::npos && err.find("<bos>") != std::string::npos,
+               err.c_str());
+    }
+
     // tokenizer.model: tokenizer_config.json add_bos_token (default true), add_eos_token
     // (default false); spm_tiny has no tokenizer_config.json.
     const std::vector<long> cat = {283, 300, 319, 259, 266, 259, 300, 308, 305, 283, 295};

@@ -60,7 +60,10 @@ class Tokenizer {
   /// tokenizers do by default (add_special_tokens=True) and so as the model saw text in
   /// training: for tokenizer.json the post_processor's "single" template (TemplateProcessing,
   /// alone or in a Sequence: the special tokens before and after $A; BertProcessing /
-  /// RobertaProcessing: cls $A sep; ByteLevel adds none; no post_processor: none); for
+  /// RobertaProcessing: cls $A sep; ByteLevel adds none; no post_processor: none), except
+  /// when the folder's tokenizer_config.json names a class whose transformers tokenizer
+  /// rebuilds it (LlamaTokenizer[Fast], CodeLlamaTokenizer[Fast], GemmaTokenizer[Fast]): then
+  /// bos_token first when add_bos_token (default true), eos_token last when add_eos_token; for
   /// tokenizer.model the folder's tokenizer_config.json `add_bos_token` (default true) and
   /// `add_eos_token` (default false) with the model's BOS / EOS ids (Llama-2: BOS <s> = 1 first).
   /// Throws as encode(), and InputError naming the file when its post_processor is of a type not

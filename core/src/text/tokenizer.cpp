@@ -16,7 +16,9 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <queue>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 
@@ -260,6 +262,48 @@ const char* const kMetaspace = "\xE2\x96\x81";  // U+2581 (▁), SentencePiece's
 
 /// Metaspace prepend_scheme.
 enum class Prepend { Always, First, Never };
+
+/// What tokenizer_config.json (beside the tokenizer file) says about special tokens.
+struct TokenizerConfig {
+  std::string tokenizerClass;
+  std::optional<bool> addBos, addEos;
+  std::string bosToken, eosToken;  ///< contents, empty when not given
+};
+
+/// Reads `dir`/tokenizer_config.json; an absent file gives an empty config. Throws InputError
+/// naming the file when it is not valid JSON.
+TokenizerConfig readTokenizerConfig(const fs::path& dir) {
+  TokenizerConfig out;
+  const fs::path config = dir / "tokenizer_config.json";
+  std::error_code ec;
+  if (!fs::exists(config, ec)) return out;
+  std::ifstream in(config, std::ios::binary);
+  nlohmann::json c;
+  try {
+    c = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    throw InputError(config.string() + ": not valid JSON: " + e.what());
+  }
+  if (!c.is_object()) return out;
+  auto flag = [&](const char* key) -> std::optional<bool> {
+    if (c.contains(key) && c[key].is_boolean()) return c[key].get<bool>();
+    return std::nullopt;
+  };
+  auto token = [&](const char* key) -> std::string {  // "<s>" or {"content": "<s>", ...}
+    if (!c.contains(key)) return {};
+    const auto& t = c[key];
+    if (t.is_string()) return t.get<std::string>();
+    if (t.is_object() && t.contains("content") && t["content"].is_string()) return t["content"].get<std::string>();
+    return {};
+  };
+  out.addBos = flag("add_bos_token");
+  out.addEos = flag("add_eos_token");
+  out.bosToken = token("bos_token");
+  out.eosToken = token("eos_token");
+  if (c.contains("tokenizer_class") && c["tokenizer_class"].is_string())
+    out.tokenizerClass = c["tokenizer_class"].get<std::string>();
+  return out;
+}
 
 }  // namespace
 
@@ -522,7 +566,33 @@ std::unique_ptr<Tokenizer> Tokenizer::fromFolder(const std::string& folderOrFile
   const fs::path dir =
       fs::is_directory(folderOrFile, ec) ? fs::path(folderOrFile) : fs::path(folderOrFile).parent_path();
   const fs::path json = dir / "tokenizer.json";
-  if (fs::exists(json, ec)) return fromJsonFile(json.string());
+  if (fs::exists(json, ec)) {
+    std::unique_ptr<Tokenizer> tok = fromJsonFile(json.string());
+    // transformers' LlamaTokenizerFast (and CodeLlama's, Gemma's) rebuilds the post-processor
+    // from tokenizer_config.json: BOS first when add_bos_token (default true), EOS last when
+    // add_eos_token (default false), whatever tokenizer.json's post_processor says.
+    const TokenizerConfig c = readTokenizerConfig(dir);
+    static const std::set<std::string> rebuilds = {"LlamaTokenizer",     "LlamaTokenizerFast",
+                                                   "CodeLlamaTokenizer", "CodeLlamaTokenizerFast",
+                                                   "GemmaTokenizer",     "GemmaTokenizerFast"};
+    if (rebuilds.count(c.tokenizerClass)) {
+      Impl& m = *tok->impl_;
+      auto idOf = [&](const std::string& content, const char* field) {
+        for (const auto& a : m.added)
+          if (a.first == content) return a.second;
+        auto v = m.vocab.find(content);
+        if (v != m.vocab.end()) return v->second;
+        throw InputError((dir / "tokenizer_config.json").string() + ": " + field + " \"" + content +
+                         "\" is not a token of " + json.string());
+      };
+      m.specialBefore.clear();
+      m.specialAfter.clear();
+      m.specialError.clear();
+      if (c.addBos.value_or(true) && !c.bosToken.empty()) m.specialBefore.push_back(idOf(c.bosToken, "bos_token"));
+      if (c.addEos.value_or(false) && !c.eosToken.empty()) m.specialAfter.push_back(idOf(c.eosToken, "eos_token"));
+    }
+    return tok;
+  }
   const fs::path spm = dir / "tokenizer.model";
   if (fs::exists(spm, ec)) return fromSentencePieceFile(spm.string());
   throw InputError(dir.string() +
@@ -550,22 +620,8 @@ std::unique_ptr<Tokenizer> Tokenizer::fromSentencePieceFile(const std::string& p
             [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   // Special tokens: the folder's tokenizer_config.json add_bos_token (default true) and
   // add_eos_token (default false), as transformers' LlamaTokenizer reads them.
-  bool addBos = true, addEos = false;
-  const fs::path config = fs::path(path).parent_path() / "tokenizer_config.json";
-  std::error_code ec;
-  if (fs::exists(config, ec)) {
-    std::ifstream in(config, std::ios::binary);
-    nlohmann::json c;
-    try {
-      c = nlohmann::json::parse(in);
-    } catch (const std::exception& e) {
-      throw InputError(config.string() + ": not valid JSON: " + e.what());
-    }
-    if (c.is_object()) {
-      if (c.contains("add_bos_token") && c["add_bos_token"].is_boolean()) addBos = c["add_bos_token"].get<bool>();
-      if (c.contains("add_eos_token") && c["add_eos_token"].is_boolean()) addEos = c["add_eos_token"].get<bool>();
-    }
-  }
+  const TokenizerConfig c = readTokenizerConfig(fs::path(path).parent_path());
+  const bool addBos = c.addBos.value_or(true), addEos = c.addEos.value_or(false);
   if (addBos && m.spm->bosId() >= 0) m.specialBefore.push_back(m.spm->bosId());
   if (addEos && m.spm->eosId() >= 0) m.specialAfter.push_back(m.spm->eosId());
   return tok;
