@@ -1,4 +1,5 @@
 // `ess info FILE [--tensors] [--format text|json]`
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -6,11 +7,27 @@
 #include "commands.h"
 #include "ess/error.h"
 #include "ess/session.h"
+#include "ess/tokenizer.h"
 #include "output.h"
 
 namespace ess::cli {
 
 namespace {
+/// The tokenizer of a model folder, for `text:` inputs: its file and size, or why it cannot be
+/// used; empty when the folder has no tokenizer file.
+std::string tokenizerLine(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path dir = fs::is_directory(path, ec) ? fs::path(path) : fs::path(path).parent_path();
+  if (!fs::exists(dir / "tokenizer.json", ec) && !fs::exists(dir / "tokenizer.model", ec)) return {};
+  try {
+    const auto t = Tokenizer::fromFolder(dir.string());
+    return t->source() + " (" + std::to_string(t->vocabSize()) + " tokens)";
+  } catch (const InputError& e) {
+    return std::string("unusable: ") + e.what();
+  }
+}
+
 std::string shapeText(const std::vector<long>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
@@ -43,6 +60,7 @@ int runInfo(const std::vector<std::string>& argv) {
     if (s.info.needsInput) {
       j["vocab_size"] = s.info.vocabSize;
       j["max_length"] = s.info.maxLength;
+      if (const std::string t = tokenizerLine(s.info.path); !t.empty()) j["tokenizer"] = t;
     }
     if (a.has("--tensors")) {
       j["tensors"] = nlohmann::ordered_json::array();
@@ -52,7 +70,10 @@ int runInfo(const std::vector<std::string>& argv) {
   } else {
     out << "file: " << s.info.path << "\n";
     out << "architecture: " << s.info.architecture << "\n";
-    if (s.info.needsInput) out << "vocabulary: " << s.info.vocabSize << ", max length: " << s.info.maxLength << "\n";
+    if (s.info.needsInput) {
+      out << "vocabulary: " << s.info.vocabSize << ", max length: " << s.info.maxLength << "\n";
+      if (const std::string t = tokenizerLine(s.info.path); !t.empty()) out << "tokenizer: " << t << "\n";
+    }
     if (s.info.length > 0) out << "length: " << s.info.length << "\n";
     out << "layers: " << s.info.layers.size() << "\n";
     for (const auto& l : s.info.layers) {

@@ -431,6 +431,10 @@ class TestCli : public QObject {
     // SentencePiece tokenizer.model (llama_spm_torch, the 320-piece spm_tiny model): read by
     // libsentencepiece in the ess process next to LibTorch, BOS (id 1) first as
     // tokenizer_config.json asks; the ids are those libsentencepiece gave when it trained it.
+    Run spmInfo = ess({"info", data("hf/llama_spm_torch")});
+    QCOMPARE(spmInfo.status, 0);
+    QVERIFY2(spmInfo.out.contains("tokenizer: ") && spmInfo.out.contains("tokenizer.model (320 tokens)"),
+             qPrintable(spmInfo.out));
     Run spm = ess({"curve", data("hf/llama_spm_torch"), "--input", "text:the cat sat on the mat"});
     QCOMPARE(spm.status, 0);
     Run spmIds = ess({"curve", data("hf/llama_spm_torch"), "--input",
