@@ -14,6 +14,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "ess/checkpoint.h"
 #include "ess/error.h"
@@ -814,6 +815,51 @@ class TestHfModels : public QObject {
     makeMamba(30, ms, at::kFloat).write(root + "/mamba", mcfg);
     msg = errorOf([&] { Session::open(root + "/mamba"); });
     QVERIFY2(contains(msg, "config.json") && contains(msg, "intermediate_size") && contains(msg, "16"), msg.c_str());
+
+    // NaN weights: the folder and the weight are named when a layer first uses it.
+    Ckpt nan = c;
+    for (auto& [n, t] : nan.tensors.tensors)
+      if (n == "h.0.attn.c_attn.weight") t.index_put_({3, 5}, std::nan(""));
+    nan.write(root + "/nan", gpt2Config(40, 16, 2, 2, 24));
+    msg = errorOf([&] { Session::open(root + "/nan")->curve(1, EssOptions()); });
+    QVERIFY2(contains(msg, root + "/nan") && contains(msg, "h.0.attn.c_attn.weight") && contains(msg, "NaN"),
+             msg.c_str());
+    // Mamba: an Inf A_log is named; an unstable but finite one (a decay that is not in [0, 1))
+    // names the folder and the layer.
+    ms = MambaShape();
+    Ckpt inf = makeMamba(30, ms, at::kFloat);
+    for (auto& [n, t] : inf.tensors.tensors)
+      if (n == inf.prefix + "layers.1.mixer.A_log") t.index_put_({2, 1}, std::numeric_limits<double>::infinity());
+    inf.write(root + "/mamba_inf", mambaConfig(30, ms));
+    msg = errorOf([&] { Session::open(root + "/mamba_inf")->curve(1, EssOptions()); });
+    QVERIFY2(contains(msg, "layers.1.mixer.A_log") && contains(msg, "NaN or Inf"), msg.c_str());
+    Ckpt grow = makeMamba(30, ms, at::kFloat);
+    for (auto& [n, t] : grow.tensors.tensors)
+      if (n == grow.prefix + "layers.0.mixer.A_log") t.index_put_({4, 0}, 1000.0);  // finite, but A = -exp(1000) is not
+    grow.write(root + "/mamba_unstable", mambaConfig(30, ms));
+    msg = errorOf([&] { Session::open(root + "/mamba_unstable")->curve(0, EssOptions()); });
+    QVERIFY2(contains(msg, root + "/mamba_unstable: layer 0: ") && contains(msg, "channel 4"), msg.c_str());
+  }
+
+  // Inputs whose float64 forward pass exceeds the memory budget are refused before running,
+  // with the longest input that fits; that one is accepted.
+  void forwardPassMemoryBudget() {
+    QTemporaryDir tmp;
+    const std::string dir = tmp.path().toStdString() + "/mamba";
+    MambaShape ms;
+    makeMamba(30, ms, at::kFloat).write(dir, mambaConfig(30, ms));
+    auto session = Session::open(dir);
+    const std::string before = session->input();
+    session->setMemoryBudget(size_t(1) << 20);  // 1 MiB
+    const std::string msg = errorOf([&] { session->setInput("random:seed=1,len=100000"); });
+    QVERIFY2(contains(msg, "100000 tokens") && contains(msg, "memory budget") && contains(msg, "at most"), msg.c_str());
+    QCOMPARE(session->input(), before);  // unchanged
+    const size_t at = msg.find("at most ") + 8;
+    const long fits = std::stol(msg.substr(at));
+    HfModel m(loadCheckpointFiles(dir));
+    QVERIFY(m.forwardBytes(fits) <= double(1 << 20) && m.forwardBytes(fits + 1) > double(1 << 20));
+    session->setInput("random:seed=1,len=" + std::to_string(fits));
+    QCOMPARE(long(session->tokens().size()), fits);
   }
 };
 

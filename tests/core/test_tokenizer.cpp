@@ -13,6 +13,7 @@
 #include <QtTest>
 
 #include "ess/error.h"
+#include "ess/input_spec.h"
 #include "ess/session.h"
 #include "ess/tokenizer.h"
 
@@ -411,6 +412,35 @@ class TestTokenizer : public QObject {
     QCOMPARE(session->tokens(), (std::vector<long>{1, 283, 300, 319, 259, 266, 259, 300, 308, 305, 283, 295}));
     QCOMPARE(session->tokenLabels()[0], std::string("<s>"));
     QCOMPARE(QString::fromStdString(session->tokenLabels()[1]), QString::fromUtf8("\xC2\xB7the"));
+  }
+
+  // textfile: inputs are checked before anything is read into memory or tokenized: a
+  // directory, a device, a file over kMaxTextFileBytes, bytes that are not UTF-8 (for
+  // tokenizers); a text of fewer than 2 tokens is refused (no split); the input stays.
+  void textInputsAreCheckedBeforeTokenizing() {
+    QTemporaryDir dir;
+    const std::string d = dir.path().toStdString();
+    auto session = Session::open(dataPath("hf/gpt2_torch"));
+    const std::string before = session->input();
+    auto refused = [&](const std::string& spec, std::initializer_list<const char*> words) {
+      const std::string e = inputErrorOf([&] { session->setInput(spec); });
+      for (const char* w : words) QVERIFY2(e.find(w) != std::string::npos, (spec + " -> " + e).c_str());
+      QCOMPARE(session->input(), before);
+    };
+    refused("textfile:" + d, {"is a directory"});
+    refused("textfile:/dev/zero", {"/dev/zero", "not a regular file"});
+    refused("textfile:" + d + "/absent.txt", {"absent.txt", "does not exist"});
+    writeFile(d + "/latin1.txt", "caf\xE9 ok");
+    refused("textfile:" + d + "/latin1.txt", {"latin1.txt", "not UTF-8", "0xE9", "offset 3"});
+    refused("text:\xC0\xAF", {"not UTF-8", "0xC0"});  // an overlong '/'
+    const std::string big = d + "/big.txt";
+    std::filesystem::resize_file((std::ofstream(big), big), kMaxTextFileBytes + 1);
+    refused("textfile:" + big, {"big.txt", "MiB"});
+    refused("text:t", {"1 token", "at least 2"});
+    // The byte-level path of ess-lm models makes the same file checks.
+    QVERIFY_EXCEPTION_THROWN(tokensFromSpec("textfile:" + d, 256, 0), InputError);
+    QVERIFY(inputErrorOf([&] { tokensFromSpec("text:a", 256, 0); }).find("at least 2") != std::string::npos);
+    QCOMPARE(tokensFromSpec("text:\xFF\x01", 256, 0), (std::vector<long>{255, 1}));  // bytes are bytes
   }
 
   void hfSessionTakesTextAndLabelsTokens() {

@@ -114,6 +114,12 @@ class HfModel {
   /// Generator form of `layer` (mamba: per channel, [E, L, N]); empty for attention.
   Generators layerGenerators(int layer, const at::Tensor& tokens) const;
 
+  /// Rough peak memory, in bytes, of the float64 forward pass and operator of one layer for
+  /// `length` tokens: attention scores, mask and probabilities 3 * H * L^2 * 8 (mamba: the
+  /// scan's [L, E, N] terms, 4 * L * E * N * 8), plus activations 8 * L * max(intermediate,
+  /// 3 * hidden) * 8. Sessions refuse inputs whose forward pass exceeds the memory budget.
+  double forwardBytes(int64_t length) const;
+
   /// Llama family: rotary cos and sin for positions 0..L-1, [L, head_dim] float64, each
   /// cat(freqs, freqs) with freqs[p, i] = p * inv_freq[i] (after rope_scaling).
   std::pair<at::Tensor, at::Tensor> rotary(int64_t length) const;

@@ -6,6 +6,7 @@
 //                                       (Hugging Face sessions tokenize text with the checkpoint's
 //                                       own tokenizer instead: ess/tokenizer.h)
 #pragma once
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,17 @@ namespace ess {
 /// Throws UsageError on a malformed spec, InputError when a token id is outside the vocabulary,
 /// the sequence is longer than `maxLength` (the message gives the limit) or a file is unreadable.
 std::vector<long> tokensFromSpec(const std::string& spec, int vocabSize, int maxLength);
+
+/// Largest text file a `textfile:` input reads, in bytes (16 MiB: millions of tokens, more
+/// than any forward pass here fits in memory).
+inline constexpr size_t kMaxTextFileBytes = size_t(16) << 20;
+
+/// The text of a `text:TEXT` spec (TEXT itself) or a `textfile:PATH` spec (the file's bytes).
+/// `requireUtf8`: refuse text that is not valid UTF-8 (tokenizers read characters). Throws
+/// InputError naming the file: absent or unreadable, not a regular file (a directory, a
+/// device), larger than kMaxTextFileBytes, or (requireUtf8, also for text:) not UTF-8 (the
+/// byte offset of the first invalid byte is given). UsageError for other spec kinds.
+std::string textOfSpec(const std::string& spec, bool requireUtf8);
 
 /// The input a model opens with: an MQAR sample that fits the model
 /// (`mqar:seed=0,len=min(64,maxLength),pairs=...,vocab=vocabSize`).

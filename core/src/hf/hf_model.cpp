@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
 
 #include "ess/checkpoint.h"
 #include "ess/error.h"
@@ -231,6 +233,22 @@ struct HfModel::State {
   std::vector<at::Tensor> hidden;  ///< hidden[i]: the residual stream entering block i
   std::mutex mixerMutex;
   std::map<int, std::shared_ptr<Mixer>> mixers;
+  std::mutex finiteMutex;
+  std::set<std::string> finite;  ///< tensors found free of NaN and Inf
+
+  /// Throws InputError naming the folder and the tensor when `name` holds NaN or Inf; each
+  /// tensor is checked once, when a layer first uses it.
+  void checkFinite(const std::string& path, const std::string& name) {
+    {
+      std::lock_guard<std::mutex> lock(finiteMutex);
+      if (finite.count(name)) return;
+    }
+    const at::Tensor& t = tensors.at(name);
+    if (t.is_floating_point() && !at::isfinite(t).all().item<bool>())
+      throw InputError(path + ": weight " + name + " holds NaN or Inf values");
+    std::lock_guard<std::mutex> lock(finiteMutex);
+    finite.insert(name);
+  }
 };
 
 namespace {
@@ -377,6 +395,14 @@ std::string HfModel::mixerKind() const {
 int HfModel::heads() const { return isMamba() ? cfg_.intermediateSize : cfg_.numHeads; }
 int HfModel::valueChannels() const { return isMamba() ? 1 : cfg_.headDim; }
 
+double HfModel::forwardBytes(int64_t length) const {
+  const double L = static_cast<double>(length), f64 = 8.0;
+  const double mixer = isMamba() ? 4.0 * L * cfg_.intermediateSize * cfg_.stateSize * f64
+                                 : 3.0 * cfg_.numHeads * L * L * f64;
+  const double activations = 8.0 * L * std::max(cfg_.intermediateSize, 3 * cfg_.hiddenSize) * f64;
+  return mixer + activations;
+}
+
 double HfModel::theoreticalStateSize(int split) const {
   if (isMamba()) return cfg_.stateSize;
   const double s = cfg_.slidingWindow > 0 ? std::min(split, cfg_.slidingWindow) : split;
@@ -419,8 +445,23 @@ void HfModel::checkTokens(const at::Tensor& tokens) const {
 at::Tensor HfModel::weight(const std::string& name) const {
   auto it = state_->tensors.find(name);
   if (it == state_->tensors.end()) throw std::logic_error("HfModel: unchecked tensor " + name);
+  state_->checkFinite(path_, name);
   return it->second.to(at::kDouble);
 }
+
+namespace {
+/// Runs `f` (a use of layer `layer`'s Mamba mixer), prefixing its InputError (e.g. unstable
+/// parameters of a channel) with the checkpoint folder and the layer.
+template <typename F>
+auto withLayerContext(const std::string& path, int layer, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const InputError& e) {
+    if (std::string(e.what()).rfind(path, 0) == 0) throw;  // names the folder already
+    throw InputError(path + ": layer " + std::to_string(layer) + ": " + e.what());
+  }
+}
+}  // namespace
 
 std::shared_ptr<Mixer> HfModel::mambaMixer(int layer) const {
   std::lock_guard<std::mutex> lock(state_->mixerMutex);
@@ -436,8 +477,10 @@ std::shared_ptr<Mixer> HfModel::mambaMixer(int layer) const {
   const std::string b = "layers." + std::to_string(layer) + ".mixer.";
   for (auto& p : m->named_parameters()) {
     auto src = state_->tensors.find(b + p.key());
-    if (src != state_->tensors.end())
+    if (src != state_->tensors.end()) {
+      state_->checkFinite(path_, b + p.key());
       p.value().copy_(src->second.to(p.value().scalar_type()));
+    }
     else if (p.key() == "conv1d.bias")  // use_conv_bias false
       p.value().zero_();
     else
@@ -521,7 +564,7 @@ at::Tensor HfModel::block(int layer, const at::Tensor& h) const {
   const std::string li = std::to_string(layer);
   if (isMamba()) {
     at::Tensor x = rmsNorm(h, weight("layers." + li + ".norm.weight"), cfg_.normEps);
-    return h + mambaMixer(layer)->forward(x.unsqueeze(0)).squeeze(0);
+    return h + withLayerContext(path_, layer, [&] { return mambaMixer(layer)->forward(x.unsqueeze(0)).squeeze(0); });
   }
   const int64_t L = h.size(0);
   if (cfg_.modelType == "gpt2") {
@@ -592,7 +635,7 @@ at::Tensor HfModel::mixerInput(int layer, const at::Tensor& tokens) const {
 at::Tensor HfModel::layerOperator(int layer, const at::Tensor& tokens) const {
   at::Tensor x = mixerInput(layer, tokens);
   at::NoGradGuard noGrad;
-  if (isMamba()) return mambaMixer(layer)->materialize(x);
+  if (isMamba()) return withLayerContext(path_, layer, [&] { return mambaMixer(layer)->materialize(x); });
   return attentionProbabilities(layer, x);
 }
 
@@ -603,7 +646,7 @@ Generators HfModel::layerGenerators(int layer, const at::Tensor& tokens) const {
   }
   at::Tensor x = mixerInput(layer, tokens);
   at::NoGradGuard noGrad;
-  return mambaMixer(layer)->generators(x);
+  return withLayerContext(path_, layer, [&] { return mambaMixer(layer)->generators(x); });
 }
 
 }  // namespace ess

@@ -331,17 +331,6 @@ class OperatorSession : public SessionBase {
 /// The kind of an --input spec: the text before the first ':'.
 std::string specKind(const std::string& spec) { return spec.substr(0, spec.find(':')); }
 
-/// The text of a `text:...` or `textfile:PATH` spec. Throws InputError when the file is unreadable.
-std::string specText(const std::string& spec) {
-  const std::string rest = spec.substr(spec.find(':') + 1);
-  if (specKind(spec) == "text") return rest;
-  std::ifstream in(rest, std::ios::binary);
-  if (!in) throw InputError("--input textfile:" + rest + ": cannot read the file");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 /// Labels of byte tokens (ess-lm text input): each character on its first byte, whitespace made
 /// visible; the continuation bytes of a multi-byte character as <0xNN>.
 std::vector<std::string> byteLabels(const std::vector<long>& tokens) {
@@ -514,11 +503,11 @@ class HfSession : public TokenModelSession {
   void setInput(const std::string& spec) override {
     const std::string kind = specKind(spec);
     std::vector<long> t;
+    const std::string what = "--input " + kind + ":" + (kind == "textfile" ? spec.substr(9) : "...");
     if (kind == "text" || kind == "textfile") {
-      const std::string text = specText(spec);
+      const std::string text = textOfSpec(spec, true);
       const Tokenizer& tok = tokenizer();
       t = tok.encodeWithSpecialTokens(text);
-      const std::string what = "--input " + kind + ":" + (kind == "textfile" ? spec.substr(9) : "...");
       if (info_.maxLength > 0 && static_cast<int>(t.size()) > info_.maxLength)
         throw InputError(what + ": the text is " + std::to_string(t.size()) +
                          " tokens long, over the model's context of " + std::to_string(info_.maxLength) + " tokens");
@@ -526,10 +515,31 @@ class HfSession : public TokenModelSession {
         if (id >= info_.vocabSize)
           throw InputError(what + ": " + tok.source() + " gives token id " + std::to_string(id) +
                            ", outside the model's vocabulary of " + std::to_string(info_.vocabSize));
+      if (t.size() < 2)
+        throw InputError(what + ": the text gives " + std::to_string(t.size()) +
+                         " token(s) with the special tokens; ESS needs at least 2 (a split between them)");
     } else {
       t = tokensFromSpec(spec, info_.vocabSize, info_.maxLength);
     }
-    if (t.empty()) throw InputError("--input " + spec + ": no tokens");
+    // The float64 forward pass of a long input (a model without a context limit, or a long
+    // context) must fit the memory budget like a dense operator.
+    const double need = model_->forwardBytes(static_cast<int64_t>(t.size()));
+    if (need > static_cast<double>(memoryBudget())) {
+      int64_t fits = 2;
+      while (model_->forwardBytes(fits * 2) <= static_cast<double>(memoryBudget())) fits *= 2;
+      for (int64_t step = fits / 2; step >= 1; step /= 2)
+        if (model_->forwardBytes(fits + step) <= static_cast<double>(memoryBudget())) fits += step;
+      const auto gib = [](double b) {
+        std::ostringstream o;
+        o.precision(3);
+        o << b / double(1ull << 30);
+        return o.str();
+      };
+      throw InputError((kind == "text" || kind == "textfile" ? what : "--input " + spec.substr(0, 40)) + ": " +
+                       std::to_string(t.size()) + " tokens need about " + gib(need) +
+                       " GiB for the float64 forward pass, over the memory budget of " +
+                       gib(double(memoryBudget())) + " GiB; at most " + std::to_string(fits) + " tokens fit");
+    }
     setTokens(spec, std::move(t));
   }
   /// The tokenizer's pieces when the folder has a usable tokenizer, otherwise the token ids.

@@ -1,6 +1,8 @@
 // Parsing of `--input` specs into token sequences.
 #include "ess/input_spec.h"
 
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -58,7 +60,78 @@ std::vector<long> bytesOf(const std::string& text, int vocabSize, const std::str
   return t;
 }
 
+/// Offset of the first byte of `s` that is not part of valid UTF-8 (overlong forms,
+/// surrogates and code points above U+10FFFF are invalid), or npos.
+size_t firstInvalidUtf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    uint32_t cp = 0, min = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3, cp = c & 0x07, min = 0x10000;
+    } else {
+      return i;
+    }
+    for (size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return i;
+      const unsigned char d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += n + 1;
+  }
+  return std::string::npos;
+}
+
 }  // namespace
+
+std::string textOfSpec(const std::string& spec, bool requireUtf8) {
+  const auto colon = spec.find(':');
+  const std::string kind = spec.substr(0, colon), body = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  std::string text, what;
+  if (kind == "text") {
+    text = body;
+    what = "--input text:...";
+  } else if (kind == "textfile") {
+    namespace fs = std::filesystem;
+    what = body;
+    std::error_code ec;
+    const fs::file_status st = fs::status(body, ec);
+    if (ec || !fs::exists(st)) throw InputError(body + ": cannot read the text file (it does not exist)");
+    if (fs::is_directory(st)) throw InputError(body + ": is a directory, not a text file");
+    if (!fs::is_regular_file(st)) throw InputError(body + ": not a regular file (a device or pipe); give a text file");
+    const auto size = fs::file_size(body, ec);
+    if (!ec && size > kMaxTextFileBytes)
+      throw InputError(body + ": the text file is " + std::to_string(size >> 20) + " MiB, over the " +
+                       std::to_string(kMaxTextFileBytes >> 20) + " MiB text inputs may have");
+    std::ifstream in(body, std::ios::binary);
+    if (!in) throw InputError(body + ": cannot read the text file");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  } else {
+    throw UsageError("--input: '" + spec + "' is not a text:... or textfile:... spec");
+  }
+  if (requireUtf8) {
+    const size_t bad = firstInvalidUtf8(text);
+    if (bad != std::string::npos) {
+      static const char* hex = "0123456789ABCDEF";
+      const unsigned char b = static_cast<unsigned char>(text[bad]);
+      throw InputError(what + ": not UTF-8 text (byte 0x" + std::string(1, hex[b >> 4]) + hex[b & 15] +
+                       " at offset " + std::to_string(bad) + " is not valid UTF-8)");
+    }
+  }
+  return text;
+}
 
 std::string defaultInputSpec(int vocabSize, int maxLength) {
   const int len = maxLength > 0 ? std::min(64, maxLength) : 64;
@@ -98,14 +171,11 @@ std::vector<long> tokensFromSpec(const std::string& spec, int vocabSize, int max
     std::mt19937_64 rng(static_cast<uint64_t>(seed));
     std::uniform_int_distribution<long> dist(0, std::max(0, vocabSize - 1));
     for (long i = 0; i < len; ++i) tokens.push_back(dist(rng));
-  } else if (kind == "text") {
-    tokens = bytesOf(body, vocabSize, spec);
-  } else if (kind == "textfile") {
-    std::ifstream in(body, std::ios::binary);
-    if (!in) throw InputError(body + ": cannot read the text file");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    tokens = bytesOf(ss.str(), vocabSize, spec);
+  } else if (kind == "text" || kind == "textfile") {
+    tokens = bytesOf(textOfSpec(spec, false), vocabSize, spec);  // byte-level models read any bytes
+    if (tokens.size() < 2)
+      throw InputError("--input " + spec.substr(0, 40) + ": the text gives " + std::to_string(tokens.size()) +
+                       " token(s); ESS needs at least 2 (a split between them)");
   } else {
     throw UsageError("--input: unknown kind '" + kind + "' (expected mqar, tokens, random, text or textfile)");
   }
