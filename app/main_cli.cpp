@@ -2,6 +2,7 @@
 // Exit status: 0 success, 1 bad input, 2 usage error; one `error: ...` line on stderr.
 #include <cstring>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "commands.h"
@@ -51,6 +52,21 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
+  // `ess COMMAND --help`: the usage lines of that command.
+  for (const std::string& a : args)
+    if (a == "--help" || a == "-h") {
+      std::istringstream usage(kUsage);
+      std::string line;
+      bool in = false, found = false;
+      while (std::getline(usage, line)) {
+        if (line.rfind("  " + command + " ", 0) == 0) in = found = true;
+        else if (line.rfind("  ", 0) != 0 || line.rfind("   ", 0) != 0) in = false;
+        if (in) std::cout << line << "\n";
+      }
+      if (!found) break;  // an unknown command is reported below
+      std::cout << kUsage + std::string(kUsage).find("\nFILE:") + 1;
+      return 0;
+    }
   try {
     if (command == "info") return ess::cli::runInfo(args);
     if (command == "curve") return ess::cli::runCurve(args);

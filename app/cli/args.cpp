@@ -31,6 +31,7 @@ Args Args::parse(const std::vector<std::string>& argv, const std::vector<std::st
           value = argv[++i];
         }
         if (value.empty()) throw UsageError(arg + ": empty value");
+        if (a.options.count(arg)) throw UsageError(arg + " given twice ('" + a.options[arg] + "' and '" + value + "')");
         a.options[arg] = value;
       } else if (contains(switches, arg) && !inlineValue) {
         a.options[arg] = "";

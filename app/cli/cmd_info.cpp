@@ -71,7 +71,8 @@ int runInfo(const std::vector<std::string>& argv) {
     out << "file: " << s.info.path << "\n";
     out << "architecture: " << s.info.architecture << "\n";
     if (s.info.needsInput) {
-      out << "vocabulary: " << s.info.vocabSize << ", max length: " << s.info.maxLength << "\n";
+      out << "vocabulary: " << s.info.vocabSize << ", max length: "
+          << (s.info.maxLength > 0 ? std::to_string(s.info.maxLength) : std::string("none (no context limit)")) << "\n";
       if (const std::string t = tokenizerLine(s.info.path); !t.empty()) out << "tokenizer: " << t << "\n";
     }
     if (s.info.length > 0) out << "length: " << s.info.length << "\n";

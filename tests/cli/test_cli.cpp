@@ -431,6 +431,16 @@ class TestCli : public QObject {
     // SentencePiece tokenizer.model (llama_spm_torch, the 320-piece spm_tiny model): read by
     // libsentencepiece in the ess process next to LibTorch, BOS (id 1) first as
     // tokenizer_config.json asks; the ids are those libsentencepiece gave when it trained it.
+    Run renderHelp = ess({"render", "--help"});
+    QCOMPARE(renderHelp.status, 0);
+    QVERIFY2(renderHelp.out.contains("render FILE --figure") && !renderHelp.out.contains("train-mqar"),
+             qPrintable(renderHelp.out));
+    Run twice = ess({"curve", dir, "--input", "text:a b", "--input", "text:c d"});
+    QCOMPARE(twice.status, 2);
+    QVERIFY2(twice.err.contains("--input given twice"), qPrintable(twice.err));
+    Run oneToken = ess({"curve", dir, "--input", "text:a"});
+    QCOMPARE(oneToken.status, 1);
+    QVERIFY2(oneToken.err.contains("1 token") && oneToken.err.contains("at least 2"), qPrintable(oneToken.err));
     Run spmInfo = ess({"info", data("hf/llama_spm_torch")});
     QCOMPARE(spmInfo.status, 0);
     QVERIFY2(spmInfo.out.contains("tokenizer: ") && spmInfo.out.contains("tokenizer.model (320 tokens)"),
