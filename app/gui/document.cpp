@@ -392,6 +392,9 @@ void Document::setInput(const QString& spec) {
       labels = labelsOf(*handle->session);
     } catch (const std::exception& e) {
       error = messageOf(e);
+      // The core words input errors for the command line ("--input text:...: ..."); here
+      // the input came from the Input box.
+      if (error.startsWith(QLatin1String("--input"))) error = tr("Input") + error.mid(7);
     }
     QMetaObject::invokeMethod(this, [this, handle, spec, length, labels, error] {
       finishJob();

@@ -240,6 +240,7 @@ class TestPositionView : public QObject {
     w.controls()->textEdit()->setPlainText(QString(100, QLatin1Char('x')));
     w.controls()->applyTextButton()->click();
     QTRY_COMPARE_WITH_TIMEOUT(win.errors.size(), 1, kTimeout);
+    QVERIFY2(win.errors.first().startsWith(QLatin1String("Input: 100 tokens")), qPrintable(win.errors.first()));
     QCOMPARE(w.document()->inputSpec(), QStringLiteral("text:") + text);
     QVERIFY(before != w.document()->inputSpec());
   }
