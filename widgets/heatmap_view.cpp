@@ -13,7 +13,7 @@ namespace {
 constexpr double kEdgeGrabPixels = 6.0;
 constexpr int kMaxTokenChars = 10;  // longer token labels are elided on the axes
 
-// Integer ticks labelled only inside the matrix (the square-cell fit shows empty margins).
+// Integer ticks labelled only inside the matrix (a zoomed-out view shows empty margins).
 // With token labels (as many as the length), ticks sit every `labelStep` positions and show
 // the token text.
 class MatrixTicker : public QCPAxisTicker {
@@ -529,20 +529,10 @@ void HeatmapView::leaveEvent(QEvent* event) {
 void HeatmapView::resetView() {
   userView_ = false;
   if (length_ == 0) return;
+  // The axis rect is kept square (updateLayout), so the whole matrix with square cells is
+  // exactly these ranges, whatever the widget's (or an export's) aspect ratio.
   xAxis->setRange(-0.5, length_ - 0.5);
   yAxis->setRange(-0.5, length_ - 0.5);
-  updateLayout();
-  const QRect r = axisRect()->rect();
-  if (r.width() > 0 && r.height() > 0) {
-    if (r.width() > r.height()) xAxis->setScaleRatio(yAxis, 1.0);
-    else yAxis->setScaleRatio(xAxis, 1.0);
-    // Square cells leave room on one axis: keep row 0 at the top and column 0 at the left
-    // instead of centring the matrix.
-    for (QCPAxis* axis : {xAxis, yAxis}) {
-      const double size = axis->range().size();
-      axis->setRange(-0.5, -0.5 + size);
-    }
-  }
   replot();
 }
 
@@ -597,7 +587,38 @@ QString HeatmapView::cellText(int row, int column) const {
 
 void HeatmapView::updateLayout() {
   PlotView::updateLayout();
-  if (updateTokenTicks()) PlotView::updateLayout();
+  squareAxisRect();
+  if (updateTokenTicks()) {
+    PlotView::updateLayout();
+    squareAxisRect();
+  }
+}
+
+void HeatmapView::squareAxisRect() {
+  // The grid layout gives the axis rect all the room left of the colour scale; shrink its
+  // inner rect to the largest centred square, and move the colour scale (beside it, at its
+  // height) and the title (just above it) along. Margins (tick labels, axis titles) stay, so
+  // the axis titles sit next to the matrix.
+  QCPAxisRect* ar = axisRect();
+  const QRect inner = ar->rect();
+  const int side = std::min(inner.width(), inner.height());
+  if (side <= 0) return;
+  const int dx = inner.width() - side, dy = inner.height() - side;
+  if (dx == 0 && dy == 0) return;
+  const int left = dx / 2, top = dy / 2;
+  const QMargins m = ar->margins();
+  const QRect square(inner.left() + left, inner.top() + top, side, side);
+  ar->setOuterRect(square.adjusted(-m.left(), -m.top(), m.right(), m.bottom()));
+  static_cast<QCPLayoutElement*>(ar)->update(QCPLayoutElement::upLayout);
+  // The colour bar: as far left as the axis rect's right edge moved, and the matrix's height
+  // (its margin group keeps its top and bottom margins equal to the axis rect's).
+  const QRect bar = colorScale_->outerRect();
+  colorScale_->setOuterRect(QRect(bar.left() - (dx - left), bar.top() + top, bar.width(), bar.height() - dy));
+  static_cast<QCPLayoutElement*>(colorScale_)->update(QCPLayoutElement::upLayout);
+  if (titleElement_ && dy > 0) {
+    const QRect t = titleElement_->outerRect();
+    titleElement_->setOuterRect(t.translated(0, top));
+  }
 }
 
 bool HeatmapView::updateTokenTicks() {

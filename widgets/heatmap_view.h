@@ -91,7 +91,8 @@ class HeatmapView : public PlotView {
   /// Widget pixel of matrix coordinates (x = column, y = row).
   QPointF pixelOf(double column, double row) const;
 
-  /// Fits the whole matrix with square cells (also on double-click).
+  /// Fits the whole matrix: both axes [-0.5, L-0.5] in a square axis rect (also on
+  /// double-click).
   void resetView();
 
   QString toCsv() const override;
@@ -121,6 +122,9 @@ class HeatmapView : public PlotView {
   void updateLayout() override;
 
  private:
+  /// Makes the axis rect's inner rect square (centred in its cell), the colour scale beside it
+  /// at its height, the title just above it: the matrix fills the axis rect at reset zoom.
+  void squareAxisRect();
   void rebuildMap();
   void rebuildTiles();
   void fillMap(QCPColorMap* map, const HeatmapTile& tile) const;

@@ -7,6 +7,7 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QKeyEvent>
 #include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
@@ -16,6 +17,7 @@
 #include <QSettings>
 #include <QSpinBox>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 
 namespace {
@@ -52,6 +54,52 @@ class LogSpinBox : public QDoubleSpinBox {
 };
 
 }  // namespace
+
+ElidedLabel::ElidedLabel(QWidget* parent) : QLabel(parent) {
+  setWordWrap(false);
+  setTextFormat(Qt::PlainText);
+  setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+}
+
+QString ElidedLabel::oneLine(const QString& text) {
+  QString line = text;
+  line.replace(QLatin1String("\r\n"), QString(QChar(0x23CE)));
+  line.replace(QLatin1Char('\n'), QChar(0x23CE)).replace(QLatin1Char('\r'), QChar(0x23CE));
+  line.replace(QLatin1Char('\t'), QLatin1Char(' '));
+  return line;
+}
+
+void ElidedLabel::setFullText(const QString& text, const QString& extraTip) {
+  full_ = text;
+  // Very long inputs (a pasted document): the tooltip shows the start.
+  constexpr int kMaxTip = 2000;
+  QString tip = text.size() <= kMaxTip ? text
+                                       : text.left(kMaxTip) + tr("… (%1 characters in all)").arg(text.size());
+  if (!extraTip.isEmpty()) tip += (tip.isEmpty() ? QString() : QStringLiteral("\n")) + extraTip;
+  setToolTip(tip);
+  updateElided();
+  updateGeometry();
+}
+
+QSize ElidedLabel::sizeHint() const {
+  const QSize s = QLabel::sizeHint();
+  const int width = fontMetrics().horizontalAdvance(oneLine(full_)) + 2 * margin() + 4;
+  return {std::min(width, 400), s.height()};
+}
+
+QSize ElidedLabel::minimumSizeHint() const {
+  return {fontMetrics().averageCharWidth() * 6, QLabel::minimumSizeHint().height()};
+}
+
+void ElidedLabel::resizeEvent(QResizeEvent* event) {
+  QLabel::resizeEvent(event);
+  updateElided();
+}
+
+void ElidedLabel::updateElided() {
+  const int width = std::max(0, contentsRect().width() - 2 * margin());
+  QLabel::setText(fontMetrics().elidedText(oneLine(full_), Qt::ElideRight, width));
+}
 
 ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
@@ -98,15 +146,14 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
   textFile_ = new QPushButton(tr("Text file…"), inputGroup_);
   textFile_->setToolTip(tr("Sets the input textfile:<path>: a UTF-8 text file, tokenized by the checkpoint's "
                            "tokenizer (a .txt file dropped on the window does the same)"));
+  textEdit_->installEventFilter(this);
   inputForm->addRow(tr("Text"), textEdit_);
   auto* textRow = new QHBoxLayout;
   textRow->addWidget(applyText_);
   textRow->addWidget(textFile_);
   textRow->addStretch(1);
   inputForm->addRow(QString(), textRow);
-  currentInput_ = new QLabel(inputGroup_);
-  currentInput_->setWordWrap(true);
-  currentInput_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  currentInput_ = new ElidedLabel(inputGroup_);
   QFont small = currentInput_->font();
   small.setPointSizeF(small.pointSizeF() * 0.9);
   currentInput_->setFont(small);
@@ -121,7 +168,12 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
   connect(specApply, &QPushButton::clicked, this, applySpec);
   connect(applyText_, &QPushButton::clicked, this, [this] {
     const QString text = textEdit_->toPlainText();
-    if (!text.isEmpty()) emit inputRequested(QStringLiteral("text:") + text);
+    if (text.isEmpty()) {
+      emit statusMessage(tr("Apply text: type a text first (or use Text file…)"));
+      textEdit_->setFocus();
+      return;
+    }
+    emit inputRequested(QStringLiteral("text:") + text);
   });
   connect(textFile_, &QPushButton::clicked, this, [this] {
     const QString path = QFileDialog::getOpenFileName(this, tr("Run a Text File Through the Model"), QString(),
@@ -188,6 +240,21 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
   setInputState(false, QString(), 0, 0);
 }
 
+bool ControlsPanel::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == textEdit_ && (event->type() == QEvent::KeyPress || event->type() == QEvent::ShortcutOverride)) {
+    auto* key = static_cast<QKeyEvent*>(event);
+    const bool apply = (key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter) &&
+                       (key->modifiers() & Qt::ControlModifier);
+    if (apply) {
+      // The override is taken so that the key arrives here once, as a key press.
+      event->accept();
+      if (event->type() == QEvent::KeyPress) applyText_->click();
+      return true;
+    }
+  }
+  return QWidget::eventFilter(watched, event);
+}
+
 QString ControlsPanel::mqarSpec() const {
   QString spec = QStringLiteral("mqar:seed=%1,len=%2,pairs=%3")
                      .arg(seed_->value())
@@ -201,7 +268,7 @@ void ControlsPanel::setInputState(bool needsInput, const QString& spec, int voca
   vocab_ = vocab;
   inputGroup_->setEnabled(needsInput);
   inputGroup_->setToolTip(needsInput ? QString() : tr("Operator files do not depend on an input."));
-  currentInput_->setText(needsInput ? spec : tr("none (operator file)"));
+  currentInput_->setFullText(needsInput ? spec : tr("none (operator file)"));
   length_->setMaximum(maxLength > 0 ? maxLength : (1 << 20));
   // Pre-fill the MQAR fields from an mqar: spec.
   static const QRegularExpression field(QStringLiteral("(seed|len|pairs)=(\\d+)"));

@@ -4,6 +4,7 @@
 // the memory budget for dense operators (saved with QSettings, default 2 GiB).
 // It only emits intent; the main window applies it to the Document and the views.
 #pragma once
+#include <QLabel>
 #include <QWidget>
 
 #include "ess/ess_options.h"
@@ -12,11 +13,33 @@ class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QGroupBox;
-class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
+
+/// A one-line label for text of any length (inputs typed or loaded from files): newlines show
+/// as ⏎ (U+23CE), tabs as spaces, and what does not fit the label's width is elided with …;
+/// the tooltip holds the full text (its first 2000 characters) and `extraTip`, when given, on
+/// its own line.
+class ElidedLabel : public QLabel {
+  Q_OBJECT
+ public:
+  explicit ElidedLabel(QWidget* parent = nullptr);
+  void setFullText(const QString& text, const QString& extraTip = QString());
+  const QString& fullText() const { return full_; }
+  /// The text on one line (newlines as ⏎), before elision.
+  static QString oneLine(const QString& text);
+  QSize sizeHint() const override;
+  QSize minimumSizeHint() const override;
+
+ protected:
+  void resizeEvent(QResizeEvent* event) override;
+
+ private:
+  void updateElided();
+  QString full_;
+};
 
 class ControlsPanel : public QWidget {
   Q_OBJECT
@@ -37,7 +60,10 @@ class ControlsPanel : public QWidget {
   /// The text box: "Apply text" requests the input "text:<its text>" (tokenized by the
   /// checkpoint's tokenizer, or as bytes by byte-level models).
   QPlainTextEdit* textEdit() const { return textEdit_; }
+  /// Clicked (or Ctrl+Return) with an empty text box: statusMessage("type a text first").
   QPushButton* applyTextButton() const { return applyText_; }
+  /// "Current": the input in use, on one line, elided (full text in the tooltip).
+  ElidedLabel* currentInputLabel() const { return currentInput_; }
   /// Opens a file dialog and asks for the input textfile:<path>.
   QPushButton* textFileButton() const { return textFile_; }
   QDoubleSpinBox* toleranceBox() const { return tolerance_; }
@@ -52,6 +78,13 @@ class ControlsPanel : public QWidget {
   void allHeadsChanged(bool all);
   /// The user changed the memory budget (bytes); already saved in QSettings.
   void memoryBudgetChanged(qint64 bytes);
+  /// A short note for the status bar (e.g. why a button did nothing).
+  void statusMessage(const QString& text);
+
+ protected:
+  /// Ctrl+Return (or Ctrl+Enter) in the text box applies the text (the text box would take the
+  /// key before the button's shortcut).
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
   QString mqarSpec() const;
@@ -64,7 +97,7 @@ class ControlsPanel : public QWidget {
   QPlainTextEdit* textEdit_ = nullptr;
   QPushButton* applyText_ = nullptr;
   QPushButton* textFile_ = nullptr;
-  QLabel* currentInput_ = nullptr;
+  ElidedLabel* currentInput_ = nullptr;
   QDoubleSpinBox* tolerance_ = nullptr;
   QComboBox* normalization_ = nullptr;
   QComboBox* dtype_ = nullptr;

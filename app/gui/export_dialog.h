@@ -16,6 +16,9 @@ class ExportDialog : public QDialog {
   ExportDialog(const QStringList& views, int current, QSize size, QWidget* parent = nullptr);
 
   int viewIndex() const;
+  /// The view and format choosers (tests drive the dialog through them).
+  QComboBox* viewBox() const { return view_; }
+  QComboBox* formatBox() const { return format_; }
   figure::Format format() const;
   figure::ExportOptions options() const;
   /// "png", "pdf", "svg" or "csv".

@@ -85,6 +85,31 @@ QString MainWindow::hint() const {
 
 QList<PlotView*> MainWindow::views() const { return {heatmap_, curve_, spectrum_, layers_, position_}; }
 
+QStringList MainWindow::exportViewNames() const {
+  QStringList names;
+  for (PlotView* v : views()) {
+    if (v == heatmap_) names << tr("Heatmap of T");
+    else if (v == curve_) names << tr("ESS curve");
+    else if (v == spectrum_) names << tr("Singular values of H_s");
+    else if (v == layers_) names << tr("Layer comparison");
+    else if (v == position_) names << tr("ESS over position");
+    else names << v->figureName();
+  }
+  return names;
+}
+
+PlotView* MainWindow::exportPreselection() const {
+  switch (tabs_->currentIndex()) {
+    case 1: return layers_;
+    case 2: return position_;
+    default:
+      // Head tab: the heatmap, or the curve or spectrum when that was clicked last.
+      return lastView_ == curve_ || lastView_ == spectrum_ ? lastView_ : heatmap_;
+  }
+}
+
+QLabel* MainWindow::fileLabel() const { return fileLabel_; }
+
 // ---------------------------------------------------------------------------------------------
 // Layout
 
@@ -250,6 +275,9 @@ void MainWindow::buildSidePanel() {
     }
   });
   connect(controls_, &ControlsPanel::inputRequested, document_, &Document::setInput);
+  connect(controls_, &ControlsPanel::statusMessage, this, [this](const QString& text) {
+    statusBar()->showMessage(text, 5000);
+  });
   connect(controls_, &ControlsPanel::optionsChanged, document_, &Document::setOptions);
   connect(controls_, &ControlsPanel::logScaleChanged, this, [this](bool log) {
     heatmap_->setScale(log ? HeatmapView::Scale::Log10 : HeatmapView::Scale::Linear);
@@ -272,7 +300,8 @@ void MainWindow::buildSidePanel() {
 }
 
 void MainWindow::buildStatusBar() {
-  fileLabel_ = new QLabel(tr("No file open: File > Open, or drop a checkpoint here"), this);
+  fileLabel_ = new ElidedLabel(this);
+  fileLabel_->setFullText(tr("No file open: File > Open, or drop a checkpoint here"));
   hoverLabel_ = new QLabel(hint(), this);
   hoverLabel_->setMinimumWidth(300);
   busyLabel_ = new QLabel(this);
@@ -329,7 +358,7 @@ void MainWindow::connectDocument() {
   connect(document_, &Document::inputChanged, this, [this](const QString& spec) {
     const ess::SourceInfo& info = document_->info();
     controls_->setInputState(info.needsInput, spec, info.vocabSize, info.maxLength);
-    fileLabel_->setText(QString::fromStdString(info.description) + tr("  |  input %1").arg(spec));
+    updateFileLabel();
     layers_->clear();
     position_->clear();
     heatmap_->setTokenLabels(document_->tokenLabels());
@@ -386,10 +415,7 @@ void MainWindow::onOpened(const QString& path) {
   statusBar()->clearMessage();
   const ess::SourceInfo& info = document_->info();
   setWindowTitle(tr("ESS Explorer - %1").arg(QFileInfo(path).fileName()));
-  QString description = QString::fromStdString(info.description);
-  if (info.needsInput) description += tr("  |  input %1").arg(document_->inputSpec());
-  fileLabel_->setText(description);
-  fileLabel_->setToolTip(path);
+  updateFileLabel();
   controls_->setInputState(info.needsInput, document_->inputSpec(), info.vocabSize, info.maxLength);
   addRecent(path);
   layer_ = head_ = first_ = last_ = -1;
@@ -406,6 +432,13 @@ void MainWindow::onOpened(const QString& path) {
   populateTree();
   if (document_->layerCount() > 0) selectHead(0, 0);
   if (tabs_->currentIndex() == 1) showLayerComparison();
+}
+
+void MainWindow::updateFileLabel() {
+  const ess::SourceInfo& info = document_->info();
+  QString description = QString::fromStdString(info.description);
+  if (info.needsInput) description += tr("  |  input %1").arg(document_->inputSpec());
+  fileLabel_->setFullText(description, document_->path());
 }
 
 void MainWindow::populateTree() {
@@ -916,24 +949,28 @@ bool MainWindow::exportView(PlotView* view, const QString& path, const figure::E
   return figure::save(view, path, options, error);
 }
 
-void MainWindow::exportDialog() {
-  const QList<PlotView*> all = views();
-  PlotView* preferred = tabs_->currentIndex() == 1 ? layers_ : tabs_->currentIndex() == 2 ? position_ : lastView_;
-  const QStringList names{tr("Heatmap of T"), tr("ESS curve"), tr("Singular values of H_s"),
-                          tr("Layer comparison")};
-  ExportDialog dialog(names, std::max<int>(0, all.indexOf(preferred)), preferred->size(), this);
-  if (dialog.exec() != QDialog::Accepted) return;
-  PlotView* view = all.value(dialog.viewIndex(), heatmap_);
+QString MainWindow::suggestedExportName(PlotView* view, const QString& suffix) const {
   QString base = document_->isOpen() ? QFileInfo(document_->path()).completeBaseName() : QStringLiteral("ess");
+  if (view == position_ && positionAll_->isChecked())
+    return base + QStringLiteral("_position_all_layers.") + suffix;
   if (view != layers_ && layer_ >= 0) {
     if (total_) base += QStringLiteral("_layer%1_total").arg(layer_);
     else if (aggregate_) base += QStringLiteral("_layer%1_heads%2-%3").arg(layer_).arg(first_).arg(last_);
     else base += QStringLiteral("_layer%1_head%2").arg(layer_).arg(head_);
   }
   if (view == spectrum_) base += QStringLiteral("_s%1").arg(split_->split());
+  const QString name = view == position_ ? QStringLiteral("position") : view->figureName();
+  return base + QLatin1Char('_') + name + QLatin1Char('.') + suffix;
+}
+
+void MainWindow::exportDialog() {
+  const QList<PlotView*> all = views();
+  PlotView* preferred = exportPreselection();
+  ExportDialog dialog(exportViewNames(), std::max<int>(0, all.indexOf(preferred)), preferred->size(), this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  PlotView* view = all.value(dialog.viewIndex(), heatmap_);
   const QString suffix = dialog.suffix();
-  QString path = QFileDialog::getSaveFileName(this, tr("Export View"),
-                                              base + QLatin1Char('_') + view->figureName() + QLatin1Char('.') + suffix,
+  QString path = QFileDialog::getSaveFileName(this, tr("Export View"), suggestedExportName(view, suffix),
                                               suffix.toUpper() + QStringLiteral(" (*.") + suffix + QLatin1Char(')'));
   if (path.isEmpty()) return;
   if (QFileInfo(path).suffix().isEmpty()) path += QLatin1Char('.') + suffix;

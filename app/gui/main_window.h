@@ -10,6 +10,7 @@
 #include "figure_export.h"
 
 class ControlsPanel;
+class ElidedLabel;
 class Document;
 class EssCurveView;
 class HeatmapView;
@@ -68,6 +69,18 @@ class MainWindow : public QMainWindow {
   int selectionLast() const { return last_; }
   /// The views in the order the export dialog lists them.
   QList<PlotView*> views() const;
+  /// The export dialog's names of views(), in the same order ("Heatmap of T", ...,
+  /// "ESS over position").
+  QStringList exportViewNames() const;
+  /// The view the export dialog preselects: the current tab's (Layers: the layer comparison,
+  /// Position: the position view, Head: the heatmap, or the curve or spectrum last clicked).
+  PlotView* exportPreselection() const;
+  /// The file name the export suggests for `view` as `suffix` ("png", "csv", ...):
+  /// "<model>_layer0_head1_heatmap.png", "<model>_layer0_total_position.csv",
+  /// "<model>_position_all_layers.csv", "<model>_layer_comparison.csv", ...
+  QString suggestedExportName(PlotView* view, const QString& suffix) const;
+  /// The status bar's file and input label (one line, elided; the full text in its tooltip).
+  QLabel* fileLabel() const;
 
   /// Writes `view` to `path` (format from the suffix); errors go to *error.
   bool exportView(PlotView* view, const QString& path, const figure::ExportOptions& options = {},
@@ -136,6 +149,8 @@ class MainWindow : public QMainWindow {
   void addRecent(const QString& path);
   void rebuildRecentMenu();
   QString headTitle() const;
+  /// Shows the opened file's description and the input in the status bar.
+  void updateFileLabel();
   QString hint() const;
 
   Document* document_ = nullptr;
@@ -153,7 +168,7 @@ class MainWindow : public QMainWindow {
   QSlider* slider_ = nullptr;
   QSpinBox* splitSpin_ = nullptr;
   QLabel* layerStatus_ = nullptr;
-  QLabel* fileLabel_ = nullptr;
+  ElidedLabel* fileLabel_ = nullptr;
   QLabel* hoverLabel_ = nullptr;
   QLabel* busyLabel_ = nullptr;
   QProgressBar* progress_ = nullptr;

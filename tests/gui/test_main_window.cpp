@@ -2,11 +2,19 @@
 // bundled demo checkpoint when present), the layer/head tree, the split moved by the slider,
 // arrow keys and clicks staying in step across heatmap, ESS curve and spectrum, errors shown
 // without losing the document, drag and drop, the layer comparison, and figure export.
+#include <QAction>
+#include <QCheckBox>
+#include <QApplication>
+#include <QComboBox>
 #include <QDir>
+#include <QFileDialog>
 #include <QFile>
 #include <QImage>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QStatusBar>
 #include <QTimer>
 #include <QSettings>
 #include <QSignalSpy>
@@ -23,10 +31,12 @@
 
 #include "controls_panel.h"
 #include "document.h"
+#include "export_dialog.h"
 #include "ess_curve_view.h"
 #include "heatmap_view.h"
 #include "layer_comparison_view.h"
 #include "main_window.h"
+#include "position_ess_view.h"
 #include "spectrum_view.h"
 #include "split_point.h"
 
@@ -87,6 +97,9 @@ class TestMainWindow : public QObject {
   void layerComparisonOpensHead();
   void dropOpensFile();
   void exportsFromMainWindow();
+  void exportFollowsTab();
+  void inputLabelsOnOneLine();
+  void applyEmptyTextSaysSo();
   void opensDemoCheckpoint();
   void longCurveShowsProgressAndCancels();
 };
@@ -308,6 +321,158 @@ void TestMainWindow::exportsFromMainWindow() {
   QFile csv(dir.filePath("heatmap.csv"));
   QVERIFY(csv.open(QIODevice::ReadOnly));
   QCOMPARE(csv.readAll().count('\n'), 65);
+}
+
+// File > Export View (Ctrl+E) offers every view under its own name and preselects the current
+// tab's; from the Position tab it writes the position view's CSV under a position file name.
+void TestMainWindow::exportFollowsTab() {
+  Window win;
+  MainWindow& w = win.w;
+  QVERIFY(openAndWait(win, kOperatorFile));
+  QTRY_COMPARE_WITH_TIMEOUT(w.heatmapView()->length(), 64, kTimeout);
+  QTRY_VERIFY_WITH_TIMEOUT(!w.curveView()->series().isEmpty(), kTimeout);
+  const QStringList names = w.exportViewNames();
+  QCOMPARE(names.size(), w.views().size());
+  QCOMPARE(names.value(w.views().indexOf(w.positionView())), QStringLiteral("ESS over position"));
+  QCOMPARE(names.value(w.views().indexOf(w.heatmapView())), QStringLiteral("Heatmap of T"));
+  QCOMPARE(names.value(w.views().indexOf(w.layerView())), QStringLiteral("Layer comparison"));
+
+  // Head tab: the heatmap, or the curve once clicked; a view of another tab clicked last
+  // does not carry over.
+  QCOMPARE(w.exportPreselection(), static_cast<PlotView*>(w.heatmapView()));
+  QTest::mouseClick(w.curveView(), Qt::LeftButton, {}, w.curveView()->axisRect()->rect().center());
+  QCOMPARE(w.exportPreselection(), static_cast<PlotView*>(w.curveView()));
+  w.tabs()->setCurrentIndex(1);
+  QCOMPARE(w.exportPreselection(), static_cast<PlotView*>(w.layerView()));
+  QCOMPARE(w.suggestedExportName(w.layerView(), "png"), QStringLiteral("softmax_attention_h2_L64_layers.png"));
+  w.tabs()->setCurrentIndex(2);
+  QCOMPARE(w.exportPreselection(), static_cast<PlotView*>(w.positionView()));
+  QTest::mouseClick(w.positionView(), Qt::LeftButton, {}, w.positionView()->rect().center());
+  w.tabs()->setCurrentIndex(0);
+  QCOMPARE(w.exportPreselection(), static_cast<PlotView*>(w.heatmapView()));
+  QCOMPARE(w.suggestedExportName(w.heatmapView(), "csv"), QStringLiteral("softmax_attention_h2_L64_layer0_head0_heatmap.csv"));
+
+  w.tabs()->setCurrentIndex(2);
+  QTRY_COMPARE_WITH_TIMEOUT(w.positionView()->rowCount(), 1, kTimeout);
+  QCOMPARE(w.suggestedExportName(w.positionView(), "csv"), QStringLiteral("softmax_attention_h2_L64_layer0_head0_position.csv"));
+  w.positionAllLayersBox()->setChecked(true);
+  QCOMPARE(w.suggestedExportName(w.positionView(), "svg"), QStringLiteral("softmax_attention_h2_L64_position_all_layers.svg"));
+  w.positionAllLayersBox()->setChecked(false);
+  QTRY_COMPARE_WITH_TIMEOUT(w.positionView()->rowCount(), 1, kTimeout);
+
+  // Through the menu: Ctrl+E's dialog shows "ESS over position"; CSV; the file dialog
+  // suggests the position file name; the file written is the position view's CSV.
+  QAction* exportAction = nullptr;
+  for (QAction* a : w.findChildren<QAction*>())
+    if (a->shortcut() == QKeySequence(QStringLiteral("Ctrl+E"))) exportAction = a;
+  QVERIFY(exportAction);
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const QString out = dir.filePath("softmax_attention_h2_L64_layer0_head0_position.csv");
+  QString shownView, suggested;
+  int viewCount = 0;
+  bool sawDialog = false, sawFileDialog = false;
+  QTimer poll;
+  poll.setInterval(50);
+  connect(&poll, &QTimer::timeout, this, [&] {
+    QWidget* modal = QApplication::activeModalWidget();
+    if (auto* d = qobject_cast<ExportDialog*>(modal); d && !sawDialog) {
+      sawDialog = true;
+      shownView = d->viewBox()->currentText();
+      viewCount = d->viewBox()->count();
+      d->formatBox()->setCurrentIndex(d->formatBox()->findData(int(figure::Format::Csv)));
+      d->accept();
+    } else if (auto* f = qobject_cast<QFileDialog*>(modal); f && !sawFileDialog) {
+      sawFileDialog = true;
+      suggested = QFileInfo(f->selectedFiles().value(0)).fileName();
+      f->setDirectory(dir.path());  // the suggested name, in the temporary folder
+      static_cast<QDialog*>(f)->accept();  // QFileDialog::accept() checks the name
+    }
+  });
+  poll.start();
+  exportAction->trigger();
+  poll.stop();
+  QVERIFY(sawDialog);
+  QCOMPARE(shownView, QStringLiteral("ESS over position"));
+  QCOMPARE(viewCount, w.views().size());
+  QVERIFY(sawFileDialog);
+  QCOMPARE(suggested, QStringLiteral("softmax_attention_h2_L64_layer0_head0_position.csv"));
+  QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+  QFile csv(out);
+  QVERIFY2(csv.open(QIODevice::ReadOnly), qPrintable(out));
+  const QList<QByteArray> lines = csv.readAll().split('\n');
+  QCOMPARE(lines.value(0), QByteArray("layer,split,token,tolerance_ess,entropy_ess"));
+  QCOMPARE(lines.value(1).left(4), QByteArray("0,1,"));
+}
+
+// A text input with newlines shows on one line (newline as ⏎) in the controls' "Current" label
+// and the status bar, elided to the label's width, the full text in the tooltip; the panel's
+// layout does not move.
+void TestMainWindow::inputLabelsOnOneLine() {
+  Window win;
+  MainWindow& w = win.w;
+  QVERIFY(openAndWait(win, QStringLiteral(ESS_TEST_DATA_DIR "/hf/gpt2_torch")));
+  QLabel* current = w.controls()->currentInputLabel();
+  QTRY_VERIFY(current->isVisible() && current->width() > 0);
+  const int singleLineHeight = current->sizeHint().height();
+  const QString text = QStringLiteral("the cat.\nthe end");
+  QSignalSpy changed(w.document(), &Document::inputChanged);
+  w.controls()->textEdit()->setPlainText(text);
+  w.controls()->applyTextButton()->click();
+  QVERIFY(changed.wait(kTimeout));
+  QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+  QCOMPARE(w.document()->inputSpec(), QStringLiteral("text:") + text);
+  for (QLabel* label : {current, w.fileLabel()}) {
+    QVERIFY2(!label->text().contains(QLatin1Char('\n')), qPrintable(label->text()));
+    QVERIFY2(label->text().contains(QStringLiteral("⏎")) || label->text().endsWith(QStringLiteral("…")),
+             qPrintable(label->text()));
+    QVERIFY2(label->toolTip().contains(QStringLiteral("text:") + text), qPrintable(label->toolTip()));
+  }
+  QCOMPARE(current->text(), QStringLiteral("text:the cat.⏎the end"));
+  QCOMPARE(current->sizeHint().height(), singleLineHeight);
+  const int panelWidth = w.controls()->width();
+
+  // A long input (this model reads 16 tokens at most: shown as the document would show it):
+  // elided to the width, the panel keeps its width; a narrow window elides the status bar.
+  const QString longSpec = QStringLiteral("text:") + QStringLiteral("the cat the end ").repeated(40) + QStringLiteral("\nthe end");
+  w.controls()->setInputState(true, longSpec, 0, 16);
+  w.resize(900, 700);
+  QTRY_COMPARE(w.width(), 900);
+  QCoreApplication::processEvents();
+  QVERIFY2(current->text().endsWith(QStringLiteral("…")), qPrintable(current->text()));
+  QVERIFY(current->toolTip().contains(longSpec));
+  QCOMPARE(current->sizeHint().height(), singleLineHeight);
+  QVERIFY(w.controls()->width() <= panelWidth);
+  for (QLabel* label : {current, w.fileLabel()}) {
+    QVERIFY2(label->fontMetrics().horizontalAdvance(label->text()) <= label->contentsRect().width(),
+             qPrintable(label->text()));
+    QVERIFY(!label->text().contains(QLatin1Char('\n')));
+  }
+  QVERIFY2(w.fileLabel()->text().endsWith(QStringLiteral("…")), qPrintable(w.fileLabel()->text()));
+}
+
+// Apply text with an empty box says why nothing happens, and asks for nothing.
+void TestMainWindow::applyEmptyTextSaysSo() {
+  Window win;
+  MainWindow& w = win.w;
+  QVERIFY(openAndWait(win, QStringLiteral(ESS_TEST_DATA_DIR "/hf/gpt2_torch")));
+  const QString spec = w.document()->inputSpec();
+  QSignalSpy requested(w.controls(), &ControlsPanel::inputRequested);
+  w.controls()->textEdit()->clear();
+  w.controls()->applyTextButton()->click();
+  QVERIFY2(w.statusBar()->currentMessage().contains(QStringLiteral("type a text first")),
+           qPrintable(w.statusBar()->currentMessage()));
+  QCOMPARE(requested.count(), 0);
+  // Ctrl+Return in the text box does the same.
+  w.statusBar()->clearMessage();
+  w.activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(&w));
+  w.controls()->textEdit()->setFocus();
+  QTest::keyClick(w.controls()->textEdit(), Qt::Key_Return, Qt::ControlModifier);
+  QVERIFY2(w.statusBar()->currentMessage().contains(QStringLiteral("type a text first")),
+           qPrintable(w.statusBar()->currentMessage()));
+  QCOMPARE(requested.count(), 0);
+  QCOMPARE(w.document()->inputSpec(), spec);
 }
 
 void TestMainWindow::opensDemoCheckpoint() {

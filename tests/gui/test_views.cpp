@@ -58,6 +58,7 @@ class TestViews : public QObject {
   void viewsFollowSplit();
   void heatmapClickSetsSplit();
   void heatmapLogScaleAndNan();
+  void heatmapFillsSquareAxisRect();
   void curveDragSetsSplit();
   void spectrumThreshold();
   void layerGridActivatesHead();
@@ -172,6 +173,59 @@ void TestViews::heatmapLogScaleAndNan() {
   QVERIFY(heat.colorScale()->axis()->label().contains("log10"));
   // NaN is drawn in its own colour.
   QCOMPARE(heat.colorMap()->gradient().nanHandling(), QCPColorGradient::nhNanColor);
+}
+
+// The matrix fills a square axis rect at any widget (or export) aspect: at reset zoom both axes
+// are exactly [-0.5, L-0.5] (no ticks past the matrix), the cells are square, the colour bar
+// sits right beside the matrix at its height; zooming keeps the axis rect square.
+void TestViews::heatmapFillsSquareAxisRect() {
+  const int L = 31;
+  HeatmapView heat;
+  heat.setOperator(L, decayOperator(L), "decay");
+  heat.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&heat));
+  auto checkSquare = [&](const QSize& widget) -> QString {
+    const QCPRange x = heat.xAxis->range(), y = heat.yAxis->range();
+    if (x.lower != -0.5 || x.upper != L - 0.5 || y.lower != -0.5 || y.upper != L - 0.5)
+      return QStringLiteral("ranges x [%1, %2] y [%3, %4]").arg(x.lower).arg(x.upper).arg(y.lower).arg(y.upper);
+    const QRect r = heat.axisRect()->rect();
+    if (std::abs(r.width() - r.height()) > 2) return QStringLiteral("axis rect %1 x %2").arg(r.width()).arg(r.height());
+    // It uses the room: the shorter side of the widget, less the axes' margins.
+    const int room = std::min(widget.width() - 160, widget.height() - 140);
+    if (r.width() < room) return QStringLiteral("axis rect %1 < %2").arg(r.width()).arg(room);
+    // The matrix corners are the axis rect's corners.
+    if ((heat.pixelOf(-0.5, -0.5) - QPointF(r.topLeft())).manhattanLength() > 2 ||
+        (heat.pixelOf(L - 0.5, L - 0.5) - QPointF(r.bottomRight())).manhattanLength() > 3)
+      return QStringLiteral("matrix corners off the axis rect");
+    const QRect bar = heat.colorScale()->axis()->axisRect()->rect();
+    if (std::abs(bar.top() - r.top()) > 1 || std::abs(bar.bottom() - r.bottom()) > 1)
+      return QStringLiteral("colour bar %1..%2, matrix %3..%4").arg(bar.top()).arg(bar.bottom()).arg(r.top()).arg(r.bottom());
+    if (bar.left() <= r.right() || bar.left() - r.right() > 60)
+      return QStringLiteral("colour bar at x %1, matrix ends at %2").arg(bar.left()).arg(r.right());
+    return QString();
+  };
+  for (const QSize size : {QSize(520, 980), QSize(1200, 480), QSize(700, 700)}) {
+    heat.resize(size);
+    QTRY_COMPARE(heat.size(), size);
+    heat.resetView();
+    const QString problem = checkSquare(size);
+    QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("%1 x %2: ").arg(size.width()).arg(size.height()) + problem));
+  }
+  // An export at another aspect (as `ess render` draws): the same ranges, a square axis rect.
+  const QPixmap wide = heat.toPixmap(900, 600);
+  QCOMPARE(wide.size(), QSize(900, 600));
+  QVERIFY2(checkSquare(QSize(900, 600)).isEmpty(), qPrintable(checkSquare(QSize(900, 600))));
+  const QPixmap tall = heat.toPixmap(600, 1000);
+  QVERIFY2(checkSquare(QSize(600, 1000)).isEmpty(), qPrintable(checkSquare(QSize(600, 1000))));
+  // Zoom: the axis rect stays square, the ranges shrink alike.
+  heat.replot();
+  heat.xAxis->scaleRange(0.5, 10.0);
+  heat.yAxis->scaleRange(0.5, 10.0);
+  heat.replot();
+  QCOMPARE(heat.xAxis->range().size(), heat.yAxis->range().size());
+  QVERIFY(std::abs(heat.axisRect()->width() - heat.axisRect()->height()) <= 2);
+  heat.resetView();
+  QCOMPARE(heat.xAxis->range().upper, L - 0.5);
 }
 
 void TestViews::curveDragSetsSplit() {
