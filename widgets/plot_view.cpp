@@ -1,5 +1,8 @@
 #include "plot_view.h"
 
+#include <QFontMetrics>
+#include <QImage>
+#include <algorithm>
 #include <cmath>
 
 PlotView::PlotView(QWidget* parent) : QCustomPlot(parent) {
@@ -48,10 +51,45 @@ QCPColorMap* PlotView::addColorMapWithScale(QCPColorScale** scale) {
 }
 
 void PlotView::setTitle(const QString& title) {
+  fullTitle_ = title;
   titleElement_->setText(title);
 }
 
-QString PlotView::title() const { return titleElement_->text(); }
+QString PlotView::title() const { return fullTitle_; }
+
+void PlotView::updateLayout() {
+  // Widths on screen and on an export image (96 dpi) differ when the screen's logical dpi is
+  // not 96 (the offscreen platform of `ess render`), and bold text painted on an image runs
+  // up to a fifth wider than measured there: wrap for the wider, with that margin.
+  static const QImage probe = [] {
+    QImage image(1, 1, QImage::Format_ARGB32);
+    image.setDotsPerMeterX(3780);  // 96 dpi, as figure export paints
+    image.setDotsPerMeterY(3780);
+    return image;
+  }();
+  const QFontMetrics onScreen(titleElement_->font()), onImage(titleElement_->font(), &probe);
+  const auto width = [&](const QString& s) {
+    return 1.2 * std::max(onScreen.horizontalAdvance(s), onImage.horizontalAdvance(s));
+  };
+  const double available = std::max(80, viewport().width() - 16);
+  QStringList lines;
+  for (const QString& paragraph : fullTitle_.split(QLatin1Char('\n'))) {
+    QString line;
+    for (const QString& word : paragraph.split(QLatin1Char(' '))) {
+      const QString longer = line.isEmpty() ? word : line + QLatin1Char(' ') + word;
+      if (!line.isEmpty() && width(longer) > available) {
+        lines << line;
+        line = word;
+      } else {
+        line = longer;
+      }
+    }
+    lines << line;
+  }
+  const QString wrapped = lines.join(QLatin1Char('\n'));
+  if (titleElement_->text() != wrapped) titleElement_->setText(wrapped);
+  QCustomPlot::updateLayout();
+}
 
 QString csvNumber(double v) {
   if (std::isnan(v)) return QStringLiteral("nan");

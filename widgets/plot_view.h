@@ -23,6 +23,8 @@ class PlotView : public QCustomPlot {
   void setSplitPoint(SplitPoint* split);
   SplitPoint* splitPoint() const { return splitPoint_; }
 
+  /// The title above the plot; wrapped at spaces onto more lines when wider than the plot
+  /// (narrow windows and exports). title() gives it unwrapped.
   void setTitle(const QString& title);
   QString title() const;
 
@@ -45,10 +47,15 @@ class PlotView : public QCustomPlot {
   /// of the plot (layout cell 1, 1), the scale's fonts matching the axes.
   QCPColorMap* addColorMapWithScale(QCPColorScale** scale);
 
+  /// Wraps the title to the current width, then lays out (QCustomPlot calls this on replot,
+  /// also for exports at another size).
+  void updateLayout() override;
+
   QCPTextElement* titleElement_ = nullptr;
 
  private:
   QPointer<SplitPoint> splitPoint_;
+  QString fullTitle_;
 };
 
 /// Formats a number for CSV: shortest round-trip form ("nan" for NaN, empty never).

@@ -59,6 +59,7 @@ class TestViews : public QObject {
   void heatmapClickSetsSplit();
   void heatmapLogScaleAndNan();
   void heatmapFillsSquareAxisRect();
+  void longTitleWrapsWhenNarrow();
   void curveDragSetsSplit();
   void spectrumThreshold();
   void layerGridActivatesHead();
@@ -226,6 +227,24 @@ void TestViews::heatmapFillsSquareAxisRect() {
   QVERIFY(std::abs(heat.axisRect()->width() - heat.axisRect()->height()) <= 2);
   heat.resetView();
   QCOMPARE(heat.xAxis->range().upper, L - 0.5);
+}
+
+void TestViews::longTitleWrapsWhenNarrow() {
+  EssCurveView v;
+  const QString title = QStringLiteral("ESS: a checkpoint with a long name, layer 12 (sliding_window_attention), head 31");
+  v.setTitle(title);
+  auto* element = qobject_cast<QCPTextElement*>(v.plotLayout()->element(0, 0));
+  QVERIFY(element);
+  v.resize(1600, 500);
+  v.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&v));
+  v.replot();
+  QCOMPARE(element->text(), title);  // fits on one line
+  v.resize(320, 500);
+  v.replot();
+  QVERIFY2(element->text().count(QLatin1Char('\n')) >= 1, qPrintable(element->text()));
+  QCOMPARE(QString(element->text()).replace(QLatin1Char('\n'), QLatin1Char(' ')), title);  // only wrapped
+  QCOMPARE(v.title(), title);
 }
 
 void TestViews::curveDragSetsSplit() {
