@@ -563,9 +563,10 @@ QString HeatmapView::toCsv() const {
   return out;
 }
 
-void HeatmapView::setTokenLabels(const QStringList& labels) {
+void HeatmapView::setTokenLabels(const QStringList& labels, bool onAxes) {
   tokenLabels_ = labels;
-  for (QCPAxis* axis : {xAxis, yAxis}) static_cast<MatrixTicker*>(axis->ticker().data())->labels = labels;
+  for (QCPAxis* axis : {xAxis, yAxis})
+    static_cast<MatrixTicker*>(axis->ticker().data())->labels = onAxes ? labels : QStringList();
   updateTokenTicks();
   replot(QCustomPlot::rpQueuedReplot);
 }

@@ -69,10 +69,11 @@ class HeatmapView : public PlotView {
   /// Debounce between the last zoom or pan and tileRequested, in milliseconds (default 100).
   void setTileDelay(int ms);
 
-  /// Text of each input token (as long as the operator): the row and column ticks show the
-  /// token text instead of positions, thinned so labels do not overlap (every one when zoomed
-  /// in far enough), and the hover readout names the tokens. Empty: numeric ticks.
-  void setTokenLabels(const QStringList& labels);
+  /// Text of each input token (as long as the operator): the hover readout names the tokens,
+  /// and with `onAxes` the row and column ticks show the token text instead of positions,
+  /// thinned so labels do not overlap (every one when zoomed in far enough). Text inputs put
+  /// them on the axes; token-id inputs (MQAR, tokens:) keep position ticks. Empty: numeric ticks.
+  void setTokenLabels(const QStringList& labels, bool onAxes = true);
   const QStringList& tokenLabels() const { return tokenLabels_; }
   /// Every how many positions a token label is drawn on the x (Qt::Horizontal) or y axis now.
   int tokenLabelStep(Qt::Orientation orientation) const;

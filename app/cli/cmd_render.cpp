@@ -182,6 +182,10 @@ int runRender(const std::vector<std::string>& argv) {
       } else {
         v->setOperator(op.length, viewdata::headValues(op, head), QStringLiteral("operator T: ") + where);
       }
+      // A text input puts its tokens on the axes (as in the GUI); token ids stay off them.
+      const std::string input = session->input();
+      if (input.rfind("text:", 0) == 0 || input.rfind("textfile:", 0) == 0)
+        v->setTokenLabels(viewdata::labelsOf(session->tokenLabels()));
       view = std::move(v);
     } else if (figureKind == "curve") {
       auto v = std::make_unique<EssCurveView>();

@@ -43,6 +43,12 @@
 #include "view_data.h"
 
 namespace {
+
+/// Inputs made of text (text:..., textfile:...) label the heatmap's axes with their tokens;
+/// token-id inputs (MQAR, tokens:, random:) keep position numbers there (ids in the hover).
+bool isTextInput(const QString& spec) {
+  return spec.startsWith(QLatin1String("text:")) || spec.startsWith(QLatin1String("textfile:"));
+}
 constexpr int kMaxRecent = 8;
 constexpr int kLayerRole = Qt::UserRole;
 constexpr int kHeadRole = Qt::UserRole + 1;   // single head or channel items
@@ -361,7 +367,7 @@ void MainWindow::connectDocument() {
     updateFileLabel();
     layers_->clear();
     position_->clear();
-    heatmap_->setTokenLabels(document_->tokenLabels());
+    heatmap_->setTokenLabels(document_->tokenLabels(), isTextInput(document_->inputSpec()));
     for (int l = 0; l < document_->layerCount(); ++l) updateTreeTotals(l);
     requestCurrent();
     if (tabs_->currentIndex() == 1) showLayerComparison();
@@ -428,7 +434,7 @@ void MainWindow::onOpened(const QString& path) {
   spectrum_->clear();
   layers_->clear();
   position_->clear();
-  heatmap_->setTokenLabels(document_->tokenLabels());
+  heatmap_->setTokenLabels(document_->tokenLabels(), isTextInput(document_->inputSpec()));
   populateTree();
   if (document_->layerCount() > 0) selectHead(0, 0);
   if (tabs_->currentIndex() == 1) showLayerComparison();
