@@ -75,12 +75,19 @@ def llama_layers(sd, r, D, H, KV, hd, I, layers, biases):
     sd["model.norm.weight"] = 1 + r(D)
 
 
-def qwen2():
-    g = torch.Generator().manual_seed(2)
-    V, D, H, KV, hd, I, Lyr = 32, 16, 4, 2, 4, 24, 2
+def llama_state(seed, V, D, H, KV, hd, I, layers, biases):
+    """The embeddings and decoder layers of a random Llama-family model ("model." prefix),
+    N(0, 0.3^2) weights from `seed`, and the generator's draw function for any further tensors."""
+    g = torch.Generator().manual_seed(seed)
     r = lambda *s: torch.randn(*s, generator=g) * 0.3
     sd = {"model.embed_tokens.weight": r(V, D)}
-    llama_layers(sd, r, D, H, KV, hd, I, Lyr, biases=True)
+    llama_layers(sd, r, D, H, KV, hd, I, layers, biases)
+    return sd, r
+
+
+def qwen2():
+    V, D, H, KV, hd, I, Lyr = 32, 16, 4, 2, 4, 24, 2
+    sd, r = llama_state(2, V, D, H, KV, hd, I, Lyr, biases=True)
     sd["lm_head.weight"] = r(V, D)
     sd = {k: v.to(torch.bfloat16) for k, v in sd.items()}
     cfg = {"model_type": "qwen2", "vocab_size": V, "hidden_size": D, "num_attention_heads": H,

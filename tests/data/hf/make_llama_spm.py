@@ -13,7 +13,7 @@ import struct
 
 import torch
 
-from make_fixtures import llama_layers
+from make_fixtures import llama_state
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "llama_spm_torch")
@@ -38,11 +38,8 @@ def write_safetensors(path, tensors):
 
 
 def main():
-    g = torch.Generator().manual_seed(3)
     V, D, H, KV, hd, I, Lyr = 320, 16, 4, 2, 4, 32, 2
-    r = lambda *s: torch.randn(*s, generator=g) * 0.3
-    sd = {"model.embed_tokens.weight": r(V, D)}
-    llama_layers(sd, r, D, H, KV, hd, I, Lyr, biases=False)
+    sd, _ = llama_state(3, V, D, H, KV, hd, I, Lyr, biases=False)
     sd = {k: v.to(torch.float16) for k, v in sd.items()}
     os.makedirs(OUT, exist_ok=True)
     cfg = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": V, "hidden_size": D,
