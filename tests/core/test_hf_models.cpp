@@ -860,6 +860,15 @@ class TestHfModels : public QObject {
     QVERIFY(m.forwardBytes(fits) <= double(1 << 20) && m.forwardBytes(fits + 1) > double(1 << 20));
     session->setInput("random:seed=1,len=" + std::to_string(fits));
     QCOMPARE(long(session->tokens().size()), fits);
+
+    // Opened under a small budget, the opening input is shortened to fit and a short input
+    // of the user's runs (the budget applies to the input asked for, not the default one).
+    auto small = Session::open(dir, size_t(1) << 16);
+    QVERIFY(m.forwardBytes(long(small->tokens().size())) <= double(1 << 16));
+    small->setInput("tokens:1,2,3");
+    QCOMPARE(small->tokens(), (std::vector<long>{1, 2, 3}));
+    auto none = Session::open(dir, 1);
+    QVERIFY(contains(errorOf([&] { none->setInput("tokens:1,2,3"); }), "not even 2 tokens fit"));
   }
 };
 

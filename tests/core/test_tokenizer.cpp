@@ -435,8 +435,10 @@ class TestTokenizer : public QObject {
     refused("text:\xC0\xAF", {"not UTF-8", "0xC0"});  // an overlong '/'
     const std::string big = d + "/big.txt";
     std::filesystem::resize_file((std::ofstream(big), big), kMaxTextFileBytes + 1);
-    refused("textfile:" + big, {"big.txt", "MiB"});
+    refused("textfile:" + big, {"big.txt", std::to_string(kMaxTextFileBytes + 1).c_str(), "16 MiB"});
     refused("text:t", {"1 token", "at least 2"});
+    QVERIFY_THROWS_EXCEPTION(UsageError, session->setInput("text"));        // no colon: not a text spec
+    QVERIFY_THROWS_EXCEPTION(UsageError, session->setInput("textfile:"));   // no path
     // The byte-level path of ess-lm models makes the same file checks.
     QVERIFY_EXCEPTION_THROWN(tokensFromSpec("textfile:" + d, 256, 0), InputError);
     QVERIFY(inputErrorOf([&] { tokensFromSpec("text:a", 256, 0); }).find("at least 2") != std::string::npos);

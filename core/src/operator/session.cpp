@@ -494,14 +494,19 @@ class HfSession : public TokenModelSession {
     info_.description = fs::path(files.path).filename().string() + ": " + cfg.modelType + ", " +
                         std::to_string(model_->numLayers()) + " layer(s) of " + model_->mixerKind() + ", " +
                         std::to_string(model_->heads()) + (model_->isMamba() ? " channels" : " heads") + " each";
-    const int len = cfg.maxPositions > 0 ? std::min(64, cfg.maxPositions) : 64;
-    setInput("random:seed=0,len=" + std::to_string(len));
+    // The opening input: 64 random tokens, fewer when the context or the memory budget is
+    // smaller (the input the user asks for next is checked against the budget, not this one).
+    int len = cfg.maxPositions > 0 ? std::min(64, cfg.maxPositions) : 64;
+    while (len > 2 && model_->forwardBytes(len) > static_cast<double>(memoryBudget())) len /= 2;
+    setTokens("random:seed=0,len=" + std::to_string(len),
+              tokensFromSpec("random:seed=0,len=" + std::to_string(len), info_.vocabSize, info_.maxLength));
   }
 
   /// text:... and textfile:PATH are tokenized with the checkpoint folder's tokenizer
   /// (ess/tokenizer.h); other specs as tokensFromSpec.
   void setInput(const std::string& spec) override {
-    const std::string kind = specKind(spec);
+    // "text" without a colon is not a text spec: tokensFromSpec refuses it (UsageError).
+    const std::string kind = spec.find(':') == std::string::npos ? std::string() : specKind(spec);
     std::vector<long> t;
     const std::string what = "--input " + kind + ":" + (kind == "textfile" ? spec.substr(9) : "...");
     if (kind == "text" || kind == "textfile") {
@@ -509,12 +514,13 @@ class HfSession : public TokenModelSession {
       const Tokenizer& tok = tokenizer();
       t = tok.encodeWithSpecialTokens(text);
       if (info_.maxLength > 0 && static_cast<int>(t.size()) > info_.maxLength)
-        throw InputError(what + ": the text is " + std::to_string(t.size()) +
-                         " tokens long, over the model's context of " + std::to_string(info_.maxLength) + " tokens");
+        throw InputError(what + ": the text is " + std::to_string(t.size()) + " tokens long, over the context of " +
+                         std::to_string(info_.maxLength) + " tokens of " + info_.path);
       for (long id : t)
         if (id >= info_.vocabSize)
           throw InputError(what + ": " + tok.source() + " gives token id " + std::to_string(id) +
-                           ", outside the model's vocabulary of " + std::to_string(info_.vocabSize));
+                           ", outside the vocabulary of " + std::to_string(info_.vocabSize) + " tokens of " +
+                           info_.path);
       if (t.size() < 2)
         throw InputError(what + ": the text gives " + std::to_string(t.size()) +
                          " token(s) with the special tokens; ESS needs at least 2 (a split between them)");
@@ -525,10 +531,14 @@ class HfSession : public TokenModelSession {
     // context) must fit the memory budget like a dense operator.
     const double need = model_->forwardBytes(static_cast<int64_t>(t.size()));
     if (need > static_cast<double>(memoryBudget())) {
-      int64_t fits = 2;
-      while (model_->forwardBytes(fits * 2) <= static_cast<double>(memoryBudget())) fits *= 2;
-      for (int64_t step = fits / 2; step >= 1; step /= 2)
-        if (model_->forwardBytes(fits + step) <= static_cast<double>(memoryBudget())) fits += step;
+      const double budget = static_cast<double>(memoryBudget());
+      int64_t fits = 0;  // the longest input whose forward pass fits (forwardBytes grows with L)
+      if (model_->forwardBytes(2) <= budget) {
+        fits = 2;
+        while (model_->forwardBytes(fits * 2) <= budget) fits *= 2;
+        for (int64_t step = fits / 2; step >= 1; step /= 2)
+          if (model_->forwardBytes(fits + step) <= budget) fits += step;
+      }
       const auto gib = [](double b) {
         std::ostringstream o;
         o.precision(3);
@@ -538,7 +548,9 @@ class HfSession : public TokenModelSession {
       throw InputError((kind == "text" || kind == "textfile" ? what : "--input " + spec.substr(0, 40)) + ": " +
                        std::to_string(t.size()) + " tokens need about " + gib(need) +
                        " GiB for the float64 forward pass, over the memory budget of " +
-                       gib(double(memoryBudget())) + " GiB; at most " + std::to_string(fits) + " tokens fit");
+                       gib(double(memoryBudget())) + " GiB; " +
+                       (fits >= 2 ? "at most " + std::to_string(fits) + " tokens fit"
+                                  : std::string("not even 2 tokens fit: raise the budget")));
     }
     setTokens(spec, std::move(t));
   }

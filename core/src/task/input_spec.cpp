@@ -103,6 +103,7 @@ std::string textOfSpec(const std::string& spec, bool requireUtf8) {
     what = "--input text:...";
   } else if (kind == "textfile") {
     namespace fs = std::filesystem;
+    if (body.empty()) throw UsageError("--input textfile: needs a path (textfile:PATH)");
     what = body;
     std::error_code ec;
     const fs::file_status st = fs::status(body, ec);
@@ -111,8 +112,8 @@ std::string textOfSpec(const std::string& spec, bool requireUtf8) {
     if (!fs::is_regular_file(st)) throw InputError(body + ": not a regular file (a device or pipe); give a text file");
     const auto size = fs::file_size(body, ec);
     if (!ec && size > kMaxTextFileBytes)
-      throw InputError(body + ": the text file is " + std::to_string(size >> 20) + " MiB, over the " +
-                       std::to_string(kMaxTextFileBytes >> 20) + " MiB text inputs may have");
+      throw InputError(body + ": the text file has " + std::to_string(size) + " bytes, over the " +
+                       std::to_string(kMaxTextFileBytes) + " bytes (16 MiB) a text input may have");
     std::ifstream in(body, std::ios::binary);
     if (!in) throw InputError(body + ": cannot read the text file");
     std::ostringstream ss;
