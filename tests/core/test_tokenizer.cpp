@@ -148,6 +148,9 @@ class TestTokenizer : public QObject {
                                                                                 "b\xE2\x86\x92"
                                                                                 "c\xE2\x8F\x8E"));
     QCOMPARE(visibleText(std::string("\xE2\x82", 2)), std::string("<0xE2><0x82>"));
+    // Control characters have no glyph: their bytes (C0, DEL, C1 U+0085); printable text stays.
+    QCOMPARE(visibleText(std::string("\x05x\x7F\xC2\x85\xC3\xA9", 7)), std::string("<0x05>x<0x7F><0xC2><0x85>\xC3\xA9"));
+    QCOMPARE(visibleText(std::string(1, '\0')), std::string("<0x00>"));
   }
 
   void tinyVocabularyWithPairMerges() {

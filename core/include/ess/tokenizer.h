@@ -95,7 +95,8 @@ class Tokenizer {
 };
 
 /// `bytes` with whitespace made visible for labels: space as '·', newline as '⏎', tab as '→',
-/// carriage return as '↵'; bytes that do not form valid UTF-8 as <0xNN>.
+/// carriage return as '↵'; other control characters (C0, DEL, C1) and bytes that do not form
+/// valid UTF-8 as <0xNN> (one per byte).
 std::string visibleText(const std::string& bytes);
 
 }  // namespace ess

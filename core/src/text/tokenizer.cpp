@@ -1078,9 +1078,12 @@ std::string visibleText(const std::string& bytes) {
     size_t len;
     bool ok;
     const char32_t c = decodeAt(bytes, i, len, ok);
-    if (!ok) {
-      const unsigned char b = static_cast<unsigned char>(bytes[i]);
-      out += std::string("<0x") + hex[b >> 4] + hex[b & 15] + ">";
+    if (!ok || (c < 0x20 && c != '\n' && c != '\t' && c != '\r') || (c >= 0x7F && c < 0xA0)) {
+      // Invalid UTF-8, and control characters (no glyph: fonts draw a box) as their bytes.
+      for (size_t k = 0; k < len; ++k) {
+        const unsigned char b = static_cast<unsigned char>(bytes[i + k]);
+        out += std::string("<0x") + hex[b >> 4] + hex[b & 15] + ">";
+      }
     } else if (c == ' ') {
       out += "\xC2\xB7";  // ·
     } else if (c == '\n') {
