@@ -7,6 +7,7 @@
 #include <QIcon>
 #include <QTabWidget>
 #include <QTimer>
+#include <cstdio>
 
 #include "document.h"
 #include "main_window.h"
@@ -33,6 +34,12 @@ int main(int argc, char** argv) {
   parser.addOption(input);
   parser.addOption(tab);
   parser.process(app);
+
+  const QStringList tabNames = {QStringLiteral("head"), QStringLiteral("layers"), QStringLiteral("position")};
+  if (parser.isSet(tab) && !tabNames.contains(parser.value(tab).toLower())) {
+    fprintf(stderr, "error: --tab: expected head, layers or position, got '%s'\n", qPrintable(parser.value(tab)));
+    return 2;
+  }
 
   MainWindow window;
   window.show();

@@ -86,6 +86,13 @@ void PlotView::updateLayout() {
     }
     lines << line;
   }
+  // A word longer than the plot (a long folder name) is cut in its middle.
+  for (QString& l : lines)
+    if (width(l) > available) {
+      const double imageToScreen =
+          std::max(1.0, double(onImage.horizontalAdvance(l)) / std::max(1, onScreen.horizontalAdvance(l)));
+      l = onScreen.elidedText(l, Qt::ElideMiddle, int(available / 1.2 / imageToScreen));
+    }
   const QString wrapped = lines.join(QLatin1Char('\n'));
   if (titleElement_->text() != wrapped) titleElement_->setText(wrapped);
   QCustomPlot::updateLayout();

@@ -8,6 +8,11 @@
 
 SpectrumView::SpectrumView(QWidget* parent) : PlotView(parent) {
   xAxis->setLabel(QStringLiteral("index k"));
+  // k is an integer: ticks at whole multiples of 1 (never 0.5, 1.5, ... when zoomed in).
+  QSharedPointer<QCPAxisTickerFixed> integerTicks(new QCPAxisTickerFixed);
+  integerTicks->setTickStep(1.0);
+  integerTicks->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+  xAxis->setTicker(integerTicks);
   yAxis->setLabel(QStringLiteral("singular value σₖ of H_s"));
   yAxis->setScaleType(QCPAxis::stLogarithmic);
   auto ticker = QSharedPointer<QCPAxisTickerLog>::create();

@@ -57,6 +57,9 @@ int runRender(const std::vector<std::string>& argv) {
   exportOptions.dpi = a.getDouble("--dpi", 96.0);
   if (exportOptions.width < 50 || exportOptions.height < 50 || exportOptions.width > 20000 || exportOptions.height > 20000)
     throw UsageError("--width/--height: expected 50..20000 pixels");
+  // Options that only some figures use are refused elsewhere rather than ignored.
+  if (a.has("--mark") && figureKind != "position")
+    throw UsageError("--mark applies to --figure position only");
   const EssOptions options = essOptionsFrom(a);
 
   auto session = openWithInput(a.positional[0], a);
@@ -115,6 +118,13 @@ int runRender(const std::vector<std::string>& argv) {
                             .arg(what);
   SplitPoint split;
   std::unique_ptr<PlotView> view;
+  if (a.has("--split") && (figureKind == "position" || figureKind == "layers")) {
+    // Not drawn by these figures, but checked like everywhere (scripts pass one set of options).
+    const int length = info.length > 0 ? info.length : static_cast<int>(session->tokens().size());
+    const int s = a.getInt("--split", 1);
+    if (s < 1 || s > length - 1)
+      throw UsageError("--split " + std::to_string(s) + " is outside 1.." + std::to_string(length - 1));
+  }
   if (figureKind == "position") {
     auto v = std::make_unique<PositionEssView>();
     const QStringList tokens = viewdata::labelsOf(session->tokenLabels());

@@ -520,7 +520,7 @@ void MainWindow::updateTreeTotals(int layer) {
   };
   const double u = t.utilizationSummary.mean;
   QString text = tr("layer total: ESS %1 / TSS %2").arg(num(t.toleranceSummary.mean), num(t.tssSummary.mean));
-  if (std::isfinite(u)) text += tr(" (%1 %)").arg(100.0 * u, 0, 'f', 1);
+  if (std::isfinite(u)) text += tr(", mean utilization %1 %").arg(100.0 * u, 0, 'f', 1);
   item->setText(0, text);
   item->setToolTip(0, tr("Layer total, means over %1 splits: tolerance-ESS %2, entropy-ESS %3, theoretical state "
                          "size %4, utilization %5\nEvery %6 summed, each times %7 value channel(s) (MIMO units)")

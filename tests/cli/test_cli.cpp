@@ -477,6 +477,14 @@ class TestCli : public QObject {
     Run bad = ess({"render", demo(), "--input", input, "--figure", "position", "--layer", "7", "-o", dir.filePath("x.png")});
     QCOMPARE(bad.status, 2);
     QVERIFY(!QFile::exists(dir.filePath("x.png")));
+    // Options of other figures are refused, not ignored.
+    Run split = ess({"render", demo(), "--figure", "position", "--split", "500", "-o", dir.filePath("x.png")});
+    QCOMPARE(split.status, 2);
+    QVERIFY2(split.err.contains("--split 500 is outside"), qPrintable(split.err));
+    Run mark = ess({"render", demo(), "--figure", "heatmap", "--mark", "9", "-o", dir.filePath("x.png")});
+    QCOMPARE(mark.status, 2);
+    QVERIFY2(mark.err.contains("--mark applies to --figure position"), qPrintable(mark.err));
+    QVERIFY(!QFile::exists(dir.filePath("x.png")));
   }
 };
 

@@ -245,6 +245,13 @@ void TestViews::longTitleWrapsWhenNarrow() {
   QVERIFY2(element->text().count(QLatin1Char('\n')) >= 1, qPrintable(element->text()));
   QCOMPARE(QString(element->text()).replace(QLatin1Char('\n'), QLatin1Char(' ')), title);  // only wrapped
   QCOMPARE(v.title(), title);
+  // One word wider than the plot (a long folder name) is cut in its middle.
+  const QString word = QString(120, QLatin1Char('x')) + QStringLiteral("_end");
+  v.setTitle(word + QStringLiteral(": layer 0"));
+  v.replot();
+  const QString first = element->text().section(QLatin1Char('\n'), 0, 0);
+  QVERIFY2(first.contains(QChar(0x2026)) && first.endsWith(QStringLiteral("_end:")) && first.startsWith(QLatin1Char('x')),
+           qPrintable(element->text()));
 }
 
 void TestViews::curveDragSetsSplit() {
