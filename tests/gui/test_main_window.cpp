@@ -35,6 +35,7 @@
 #include "ess_curve_view.h"
 #include "heatmap_view.h"
 #include "layer_comparison_view.h"
+#include "gui_test_helpers.h"
 #include "main_window.h"
 #include "position_ess_view.h"
 #include "spectrum_view.h"
@@ -416,10 +417,7 @@ void TestMainWindow::inputLabelsOnOneLine() {
   QTRY_VERIFY(current->isVisible() && current->width() > 0);
   const int singleLineHeight = current->sizeHint().height();
   const QString text = QStringLiteral("the cat.\nthe end");
-  QSignalSpy changed(w.document(), &Document::inputChanged);
-  w.controls()->textEdit()->setPlainText(text);
-  w.controls()->applyTextButton()->click();
-  QVERIFY(changed.wait(kTimeout));
+  QVERIFY(applyTextThroughBox(w, text, kTimeout));
   QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
   QCOMPARE(w.document()->inputSpec(), QStringLiteral("text:") + text);
   for (QLabel* label : {current, w.fileLabel()}) {

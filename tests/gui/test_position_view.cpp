@@ -24,6 +24,7 @@
 #include "controls_panel.h"
 #include "document.h"
 #include "heatmap_view.h"
+#include "gui_test_helpers.h"
 #include "main_window.h"
 #include "position_ess_view.h"
 
@@ -218,10 +219,7 @@ class TestPositionView : public QObject {
     QVERIFY(win.open(dir.path()));
     const QString before = w.document()->inputSpec();
     const QString text = QStringLiteral("Hi.\nyo.");
-    QSignalSpy changed(w.document(), &Document::inputChanged);
-    w.controls()->textEdit()->setPlainText(text);
-    w.controls()->applyTextButton()->click();
-    QVERIFY(changed.wait(kTimeout));
+    QVERIFY(applyTextThroughBox(w, text, kTimeout));
     QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
     QCOMPARE(w.document()->inputSpec(), QStringLiteral("text:") + text);
     QCOMPARE(w.document()->sequenceLength(), text.size());
@@ -254,10 +252,7 @@ class TestPositionView : public QObject {
     MainWindow& w = win.w;
     QVERIFY(win.open(QStringLiteral(ESS_TEST_DATA_DIR "/hf/gpt2_torch")));
     const QString text = QStringLiteral("the cat.\nthe end");
-    QSignalSpy changed(w.document(), &Document::inputChanged);
-    w.controls()->textEdit()->setPlainText(text);
-    w.controls()->applyTextButton()->click();
-    QVERIFY(changed.wait(kTimeout));
+    QVERIFY(applyTextThroughBox(w, text, kTimeout));
     QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
     auto session = ess::Session::open(ESS_TEST_DATA_DIR "/hf/gpt2_torch");
     session->setInput((QStringLiteral("text:") + text).toStdString());
@@ -280,10 +275,7 @@ class TestPositionView : public QObject {
     Window win;
     MainWindow& w = win.w;
     QVERIFY(win.open(QStringLiteral(ESS_TEST_DATA_DIR "/hf/llama_spm_torch")));
-    w.controls()->textEdit()->setPlainText(QStringLiteral("the cat sat\non the mat"));
-    QSignalSpy changed(w.document(), &Document::inputChanged);
-    w.controls()->applyTextButton()->click();
-    QVERIFY(changed.wait(kTimeout));
+    QVERIFY(applyTextThroughBox(w, QStringLiteral("the cat sat\non the mat"), kTimeout));
     QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
     QStringList labels = w.document()->tokenLabels();
     QCOMPARE(labels.value(0), QStringLiteral("<s>"));
