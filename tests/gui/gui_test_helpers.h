@@ -1,9 +1,11 @@
-// Steps the GUI suites share: typing into the main window's Text box.
+// What the GUI suites share: a shown main window that collects its error dialogs, and typing
+// into its Text box.
 #pragma once
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QString>
+#include <QStringList>
 
 #include "controls_panel.h"
 #include "document.h"
@@ -17,3 +19,28 @@ inline bool applyTextThroughBox(MainWindow& w, const QString& text, int timeoutM
   w.controls()->applyTextButton()->click();
   return changed.wait(timeoutMs);
 }
+
+/// A shown main window (1400 x 900) whose error dialogs are collected in `errors` instead of
+/// shown; open() and setInput() wait up to `timeoutMs` for the document's answer.
+struct TestWindow {
+  MainWindow w;
+  QStringList errors;
+  int timeoutMs;
+  explicit TestWindow(int timeout) : timeoutMs(timeout) {
+    w.setErrorPresenter([this](const QString&, const QString& message) { errors << message; });
+    w.resize(1400, 900);
+    w.show();
+  }
+  /// Opens `path`; false when it did not open in time (or failed: see `errors`).
+  bool open(const QString& path) {
+    QSignalSpy opened(w.document(), &Document::opened);
+    w.openPath(path);
+    return opened.wait(timeoutMs);
+  }
+  /// Sets the document's input; false when no new input came in time.
+  bool setInput(const QString& spec) {
+    QSignalSpy changed(w.document(), &Document::inputChanged);
+    w.document()->setInput(spec);
+    return changed.wait(timeoutMs);
+  }
+};

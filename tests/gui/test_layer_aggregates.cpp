@@ -20,6 +20,7 @@
 #include "ess_curve_view.h"
 #include "heatmap_view.h"
 #include "layer_comparison_view.h"
+#include "gui_test_helpers.h"
 #include "main_window.h"
 #include "spectrum_view.h"
 #include "split_point.h"
@@ -28,19 +29,8 @@ namespace {
 
 constexpr int kTimeout = 300000;
 
-struct Window {
-  MainWindow w;
-  QStringList errors;
-  Window() {
-    w.setErrorPresenter([this](const QString&, const QString& message) { errors << message; });
-    w.resize(1400, 900);
-    w.show();
-  }
-  bool open(const QString& path) {
-    QSignalSpy opened(w.document(), &Document::opened);
-    w.openPath(path);
-    return opened.wait(kTimeout);
-  }
+struct Window : TestWindow {
+  Window() : TestWindow(kTimeout) {}
 };
 
 // The demo checkpoint directories: resources/demo/*/ with a config.json.

@@ -49,14 +49,8 @@ const QString kBadFile = QStringLiteral(ESS_TEST_DATA_DIR "/bad/not_json.safeten
 const QString kDemoDir = qEnvironmentVariable("ESS_DEMO_CHECKPOINT", QStringLiteral(ESS_DEMO_DIR "/hybrid"));
 constexpr int kTimeout = 120000;
 
-struct Window {
-  MainWindow w;
-  QStringList errors;
-  Window() {
-    w.setErrorPresenter([this](const QString&, const QString& message) { errors << message; });
-    w.resize(1400, 900);
-    w.show();
-  }
+struct Window : TestWindow {
+  Window() : TestWindow(kTimeout) {}
 };
 
 bool isSvg(const QString& path) {
@@ -79,12 +73,7 @@ bool viewsAgree(MainWindow& w, int split) {
          w.curveView()->cursorPosition() == double(split) && w.spectrumView()->dataSplit() == split;
 }
 
-bool openAndWait(Window& win, const QString& path) {
-  QSignalSpy opened(win.w.document(), &Document::opened);
-  win.w.openPath(path);
-  if (!opened.wait(kTimeout)) return false;
-  return true;
-}
+bool openAndWait(Window& win, const QString& path) { return win.open(path); }
 
 }  // namespace
 

@@ -35,24 +35,8 @@ const QString kDemoDir = QStringLiteral(ESS_DEMO_DIR "/hybrid");
 // 24 tokens of the demo's vocabulary (64); 9 and 33 recur, to be marked.
 const QList<int> kTokens = {1, 9, 4, 33, 12, 9, 7, 50, 33, 2, 9, 18, 21, 9, 5, 33, 60, 3, 9, 11, 40, 8, 33, 6};
 
-struct Window {
-  MainWindow w;
-  QStringList errors;
-  Window() {
-    w.setErrorPresenter([this](const QString&, const QString& message) { errors << message; });
-    w.resize(1400, 900);
-    w.show();
-  }
-  bool open(const QString& path) {
-    QSignalSpy opened(w.document(), &Document::opened);
-    w.openPath(path);
-    return opened.wait(kTimeout);
-  }
-  bool setInput(const QString& spec) {
-    QSignalSpy changed(w.document(), &Document::inputChanged);
-    w.document()->setInput(spec);
-    return changed.wait(kTimeout);
-  }
+struct Window : TestWindow {
+  Window() : TestWindow(kTimeout) {}
 };
 
 int tabIndex(QTabWidget* tabs, const QString& text) {

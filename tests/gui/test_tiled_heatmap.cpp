@@ -24,6 +24,7 @@
 #include "ess/session.h"
 #include "ess_curve_view.h"
 #include "heatmap_view.h"
+#include "gui_test_helpers.h"
 #include "main_window.h"
 #include "spectrum_view.h"
 #include "split_point.h"
@@ -70,21 +71,11 @@ bool writeGenerators(const QString& path, int H, int L, int N, unsigned seed) {
 
 bool near(double a, double b) { return std::abs(a - b) <= 1e-12 * std::max(1.0, std::abs(b)); }
 
-struct Window {
-  MainWindow w;
-  QStringList errors;
-  Window() {
-    w.setErrorPresenter([this](const QString&, const QString& message) { errors << message; });
-    w.resize(1400, 900);
-    w.show();
-  }
+struct Window : TestWindow {
+  Window() : TestWindow(kTimeout) {}
 };
 
-bool openAndWait(Window& win, const QString& path) {
-  QSignalSpy opened(win.w.document(), &Document::opened);
-  win.w.openPath(path);
-  return opened.wait(kTimeout);
-}
+bool openAndWait(Window& win, const QString& path) { return win.open(path); }
 
 // A decaying lower-triangular test matrix: T[r, c] = 0.99^(r - c) (1 + c / L) for c <= r.
 double decay(int L, int r, int c) { return c > r ? 0.0 : std::pow(0.99, r - c) * (1.0 + double(c) / L); }
