@@ -18,6 +18,7 @@
 
 #include "ess/checkpoint.h"
 #include "ess/error.h"
+#include "test_support.h"
 #include "ess/hf_model.h"
 #include "ess/safetensors.h"
 #include "ess/session.h"
@@ -31,17 +32,6 @@ namespace {
 
 using Weights = std::map<std::string, at::Tensor>;  // float64 copies, by name without prefix
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-template <typename E = InputError, typename F>
-std::string errorOf(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
 
 double maxDiff(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
 

@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "ess/error.h"
+#include "test_support.h"
 #include "ess/ess_engine.h"
 #include "ess/mixer.h"
 #include "ess/model.h"
@@ -44,17 +45,7 @@ at::Tensor param(torch::nn::Module& m, const std::string& name) {
   return {};
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-template <typename F>
-std::string inputErrorOf(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
 
 at::Tensor tokens(int64_t l, int64_t vocab, uint64_t seed = 3) {
   at::Generator gen = at::detail::createCPUGenerator(seed);

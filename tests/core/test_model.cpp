@@ -7,6 +7,7 @@
 #include <set>
 
 #include "ess/error.h"
+#include "test_support.h"
 #include "ess/model.h"
 #include "model_test_util.h"
 #include "ess/mqar.h"
@@ -32,17 +33,7 @@ ModelConfig smallConfig() {
 
 at::Tensor tokens(int64_t l, int64_t vocab, uint64_t seed = 3) { return testutil::mqarTokens(l, vocab, seed); }
 
-template <typename E, typename F>
-std::string errorOf(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 }  // namespace
 

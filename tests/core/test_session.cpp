@@ -7,6 +7,7 @@
 #include <QTemporaryDir>
 
 #include "ess/error.h"
+#include "test_support.h"
 #include "ess/ess_engine.h"
 #include "ess/input_spec.h"
 #include "ess/model.h"
@@ -20,15 +21,6 @@ using namespace ess;
 namespace {
 std::string data(const std::string& name) { return std::string(ESS_TEST_DATA_DIR) + "/" + name; }
 
-template <typename E, typename F>
-std::string errorOf(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
 }  // namespace
 
 class TestSession : public QObject {

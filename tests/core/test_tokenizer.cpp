@@ -13,6 +13,7 @@
 #include <QtTest>
 
 #include "ess/error.h"
+#include "test_support.h"
 #include "ess/input_spec.h"
 #include "ess/session.h"
 #include "ess/tokenizer.h"
@@ -44,16 +45,6 @@ std::vector<long> concat(std::vector<long> a, const std::vector<long>& b) {
   return a;
 }
 
-/// The InputError message of `f`, failing the test when none is thrown.
-template <class F>
-std::string inputErrorOf(F f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no InputError)";
-}
 
 }  // namespace
 
