@@ -11,7 +11,9 @@
 
 namespace {
 
-const char* kUsage =
+// The train-mqar lines come from the mixer registry (its option flags).
+std::string usageText() {
+  return std::string(
     "usage: ess COMMAND [options]\n"
     "\n"
     "commands:\n"
@@ -25,19 +27,19 @@ const char* kUsage =
     "        [--split S] [--input SPEC] [--scale linear|log] [--mark \"\\n, <eos>\"] [--width PX]\n"
     "        [--height PX] [--dpi N] [--memory-budget GIB] -o OUT.png|OUT.pdf|OUT.svg\n"
     "  convert FILE -o OUT.safetensors\n"
-    "  train-mqar --mixer KIND[,KIND...] [--layers N] [--d-model D] [--heads H] [--steps S]\n"
-    "        [--batch B] [--lr X] [--length L] [--pairs P] [--vocab V] [--seed S] [--key-shift on|off]\n"
-    "        [--window W] [--conv-kernel K] [--state-size N] [--filter-length F] [--threads T] --out DIR\n"
+  ) + ess::cli::trainMqarUsage() +
     "\n"
     "FILE: an ess-lm checkpoint folder (config.json + model.safetensors), a Hugging Face model\n"
     "folder (gpt2, llama, mistral, qwen2, mamba), an operator or generator file (.safetensors),\n"
     "or a PyTorch checkpoint (.pt, .pth, .bin).\n"
     "SPEC: mqar:seed=S,len=L,pairs=P,vocab=V | tokens:1,2,3 | random:seed=S,len=L |\n"
     "      text:TEXT | textfile:PATH (tokenized by the checkpoint's tokenizer)\n";
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  const std::string kUsage = usageText();
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     if (argc < 2) {
       std::cerr << "error: no command given\n" << kUsage;
@@ -64,7 +66,8 @@ int main(int argc, char** argv) {
         if (in) std::cout << line << "\n";
       }
       if (!found) break;  // an unknown command is reported below
-      std::cout << kUsage + std::string(kUsage).find("\nFILE:") + 1;
+      if (command == "train-mqar") std::cout << ess::cli::trainMqarOptionsHelp();
+      std::cout << kUsage.substr(kUsage.find("\nFILE:") + 1);
       return 0;
     }
   try {

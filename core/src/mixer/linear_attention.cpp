@@ -60,8 +60,11 @@ class LinearAttention : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeLinearAttention(int dModel, int numHeads, bool keyShift, const at::Generator* gen) {
-  return std::make_shared<LinearAttention>(dModel, numHeads, keyShift, gen);
+void registerLinearAttention(MixerRegistry& r) {
+  r.addKind({"linear_attention", {}, /*keyShift=*/true, /*generators=*/true,
+               [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+                 return std::make_shared<LinearAttention>(d, h, o.keyShift, gen);
+               }});
 }
 
 }  // namespace ess

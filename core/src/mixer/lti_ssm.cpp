@@ -151,8 +151,13 @@ class LtiSsm : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeLtiSsm(int dModel, int stateSize, const at::Generator* gen) {
-  return std::make_shared<LtiSsm>(dModel, stateSize, gen);
+void registerLtiSsm(MixerRegistry& r) {
+  MixerKind kind{"lti_ssm", {"state_size"}, /*keyShift=*/false, /*generators=*/true,
+               [](int d, int, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+                 return std::make_shared<LtiSsm>(d, o.stateSize, gen);
+               }};
+  kind.checksWeights = true;
+  r.addKind(kind);
 }
 
 }  // namespace ess

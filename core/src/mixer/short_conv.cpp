@@ -84,8 +84,18 @@ class ShortConv : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeShortConv(int dModel, int kernel, const at::Generator* gen) {
-  return std::make_shared<ShortConv>(dModel, kernel, gen);
+void registerShortConv(MixerRegistry& r) {
+  MixerOption kernel;
+  kernel.key = "conv_kernel";
+  kernel.field = &MixerOptions::convKernel;
+  kernel.flag = "--conv-kernel";
+  kernel.metavar = "K";
+  kernel.help = "causal convolution length (short_conv's kernel, mamba's d_conv)";
+  r.addOption(kernel);
+  r.addKind({"short_conv", {"conv_kernel"}, /*keyShift=*/false, /*generators=*/false,
+               [](int d, int, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+                 return std::make_shared<ShortConv>(d, o.convKernel, gen);
+               }});
 }
 
 }  // namespace ess

@@ -72,9 +72,19 @@ class SlidingWindowAttention : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeSlidingWindowAttention(int dModel, int numHeads, bool keyShift, int window,
-                                                  const at::Generator* gen) {
-  return std::make_shared<SlidingWindowAttention>(dModel, numHeads, keyShift, window, gen);
+void registerSlidingWindowAttention(MixerRegistry& r) {
+  MixerOption window;
+  window.key = "window";
+  window.aliases = {"sliding_window"};
+  window.field = &MixerOptions::window;
+  window.flag = "--window";
+  window.metavar = "W";
+  window.help = "positions each output sees, the current one included";
+  r.addOption(window);
+  r.addKind({"sliding_window_attention", {"window"}, /*keyShift=*/true, /*generators=*/false,
+               [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+                 return std::make_shared<SlidingWindowAttention>(d, h, o.keyShift, o.window, gen);
+               }});
 }
 
 }  // namespace ess

@@ -54,8 +54,11 @@ class SoftmaxAttention : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeSoftmaxAttention(int dModel, int numHeads, bool keyShift, const at::Generator* gen) {
-  return std::make_shared<SoftmaxAttention>(dModel, numHeads, keyShift, gen);
+void registerSoftmaxAttention(MixerRegistry& r) {
+  r.addKind({"softmax_attention", {}, /*keyShift=*/true, /*generators=*/false,
+               [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+                 return std::make_shared<SoftmaxAttention>(d, h, o.keyShift, gen);
+               }});
 }
 
 }  // namespace ess
