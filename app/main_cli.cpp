@@ -11,9 +11,8 @@
 
 namespace {
 
-// The train-mqar lines come from the mixer registry (its option flags).
-std::string usageText() {
-  return std::string(
+// The usage text around the train-mqar lines, which come from the mixer registry (its flags).
+const char* kUsageHead =
     "usage: ess COMMAND [options]\n"
     "\n"
     "commands:\n"
@@ -26,20 +25,19 @@ std::string usageText() {
     "  render FILE --figure heatmap|curve|spectrum|layers|position [--layer N|all] [--head H|A:B|total]\n"
     "        [--split S] [--input SPEC] [--scale linear|log] [--mark \"\\n, <eos>\"] [--width PX]\n"
     "        [--height PX] [--dpi N] [--memory-budget GIB] -o OUT.png|OUT.pdf|OUT.svg\n"
-    "  convert FILE -o OUT.safetensors\n"
-  ) + ess::cli::trainMqarUsage() +
+    "  convert FILE -o OUT.safetensors\n";
+const char* kUsageTail =
     "\n"
     "FILE: an ess-lm checkpoint folder (config.json + model.safetensors), a Hugging Face model\n"
     "folder (gpt2, llama, mistral, qwen2, mamba), an operator or generator file (.safetensors),\n"
     "or a PyTorch checkpoint (.pt, .pth, .bin).\n"
     "SPEC: mqar:seed=S,len=L,pairs=P,vocab=V | tokens:1,2,3 | random:seed=S,len=L |\n"
     "      text:TEXT | textfile:PATH (tokenized by the checkpoint's tokenizer)\n";
-}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string kUsage = usageText();
+  const std::string kUsage = kUsageHead + ess::cli::trainMqarUsage() + kUsageTail;
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     if (argc < 2) {
       std::cerr << "error: no command given\n" << kUsage;

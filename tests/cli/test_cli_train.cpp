@@ -25,8 +25,8 @@ Run ess(const QStringList& args) {
           QString::fromUtf8(p.readAllStandardError())};
 }
 
-const QStringList kTiny = {"--layers", "1", "--d-model", "16", "--steps", "1", "--batch", "2", "--length", "16",
-                           "--pairs", "2", "--vocab", "16", "--eval-samples", "2"};
+const QStringList kTiny = {"--layers", "1",  "--d-model", "16", "--steps", "1",  "--batch",        "2",
+                           "--length", "16", "--pairs",   "2",  "--vocab", "16", "--eval-samples", "2"};
 
 }  // namespace
 
@@ -56,8 +56,9 @@ class TestCliTrain : public QObject {
   void mambaSizesReachConfig() {
     QTemporaryDir dir;
     const QString ckpt = dir.filePath("m");
-    Run train = ess(QStringList{"train-mqar", "--mixer", "mamba"} + kTiny +
-                    QStringList{"--expand", "1", "--dt-rank", "3", "--state-size", "4", "--conv-kernel", "2", "--out", ckpt});
+    Run train =
+        ess(QStringList{"train-mqar", "--mixer", "mamba"} + kTiny +
+            QStringList{"--expand", "1", "--dt-rank", "3", "--state-size", "4", "--conv-kernel", "2", "--out", ckpt});
     QVERIFY2(train.status == 0, qPrintable(train.err));
     QFile f(ckpt + "/config.json");
     QVERIFY(f.open(QIODevice::ReadOnly));
@@ -79,14 +80,16 @@ class TestCliTrain : public QObject {
         {{"--expand", "x"}, "--expand"},
     };
     for (const auto& [flags, message] : cases) {
-      Run r = ess(QStringList{"train-mqar", "--mixer", "mamba"} + kTiny + flags + QStringList{"--out", dir.filePath("x")});
+      Run r =
+          ess(QStringList{"train-mqar", "--mixer", "mamba"} + kTiny + flags + QStringList{"--out", dir.filePath("x")});
       QCOMPARE(r.status, 2);
       QVERIFY2(r.err.contains(message), qPrintable(r.err));
       QVERIFY(!QFile::exists(dir.filePath("x")));
     }
     Run unknown = ess(QStringList{"train-mqar", "--mixer", "mamba7"} + kTiny + QStringList{"--out", dir.filePath("x")});
     QCOMPARE(unknown.status, 2);
-    QVERIFY2(unknown.err.contains("unknown mixer kind 'mamba7' (known kinds: softmax_attention"), qPrintable(unknown.err));
+    QVERIFY2(unknown.err.contains("unknown mixer kind 'mamba7' (known kinds: softmax_attention"),
+             qPrintable(unknown.err));
   }
 };
 

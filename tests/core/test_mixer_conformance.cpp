@@ -79,10 +79,12 @@ class TestEma : public Mixer {
 // The one registration line of the recipe (here at run time; built-in kinds are listed in
 // core/src/mixer/registry.cpp).
 void registerTestEma(MixerRegistry& r) {
-  r.addKind({"test_ema", {}, /*keyShift=*/false, /*generators=*/false,
-             [](int d, int, const at::Generator* gen, const MixerOptions&) -> std::shared_ptr<Mixer> {
-               return std::make_shared<TestEma>(d, gen);
-             }});
+  MixerKind kind;
+  kind.name = "test_ema";
+  kind.make = [](int d, int, const at::Generator* gen, const MixerOptions&) -> std::shared_ptr<Mixer> {
+    return std::make_shared<TestEma>(d, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace
@@ -242,7 +244,8 @@ class TestMixerConformance : public QObject {
       const double bound = m->theoreticalStateSize(s) / m->valueDim();
       for (int h = 0; h < m->heads(); ++h)
         QVERIFY2(curve.tolerance[h][i] <= bound + 1e-9,
-                 qPrintable(QString("head %1 split %2: ESS %3 > TSS %4").arg(h).arg(s).arg(curve.tolerance[h][i]).arg(bound)));
+                 qPrintable(
+                     QString("head %1 split %2: ESS %3 > TSS %4").arg(h).arg(s).arg(curve.tolerance[h][i]).arg(bound)));
     }
   }
 

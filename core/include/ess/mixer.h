@@ -7,8 +7,8 @@
 //   - the materialized operator (`materialize`: T as a dense [H, L, L] tensor,
 //     T[h, r, c] = weight of value input c on output r, zero above the diagonal).
 // Each kind is one file in core/src/mixer/ whose header comment gives its operator, parameters,
-// recurrent form and theoretical state size, with a longer note in docs/mixers/<kind>.md; the
-// kinds and their options are listed by the registry (ess/mixer_registry.h).
+// recurrent form, theoretical state size and paper; the registry (ess/mixer_registry.h) lists
+// the kinds and their options, docs/mixers/README.md indexes them and says how to add one.
 // Optional key shift (a one-step token shift in the key featurizer, as in RWKV's token shift or
 // the short convolutions of H3/Based/GLA): keys are computed from
 //   x~_t = x_t + mu * (x_{t-1} - x_t)   (x_{-1} = 0, mu in R^D learned, parameter `k_shift`)

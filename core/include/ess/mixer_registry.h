@@ -39,18 +39,18 @@ struct MixerOptions {
 
 /// One integer option (a size) of the schema.
 struct MixerOption {
-  std::string key;                   ///< config.json key, e.g. "state_size"
-  std::vector<std::string> aliases;  ///< other keys config.json may use (Hugging Face names)
-  int MixerOptions::*field = nullptr;
-  int minimum = 1;                   ///< smallest value a mixer accepts
-  std::string zeroMeans;             ///< with minimum 0: what 0 means, for messages ("automatic")
+  std::string key;                     ///< config.json key, e.g. "state_size"
+  std::vector<std::string> aliases;    ///< other keys config.json may use (Hugging Face names)
+  int MixerOptions::*field = nullptr;  ///< the member of MixerOptions that holds the value
+  int minimum = 1;                     ///< smallest value a mixer accepts
+  std::string zeroMeans;               ///< with minimum 0: what 0 means, for messages ("automatic")
   /// 0 is accepted in config.json and TrainOptions (and is their default): the layer uses the
   /// sequence length (ModelConfig::maxLength, TrainOptions::length) instead.
   bool zeroIsLength = false;
-  std::string flag;                  ///< train-mqar flag, e.g. "--state-size"
-  std::string metavar;               ///< its value in the usage line, e.g. "N"
-  std::string help;                  ///< one line for `ess train-mqar --help`
-  std::vector<std::string> kinds;    ///< the kinds that read it (filled by addKind)
+  std::string flag;                ///< train-mqar flag, e.g. "--state-size"
+  std::string metavar;             ///< its value in the usage line, e.g. "N"
+  std::string help;                ///< one line for `ess train-mqar --help`
+  std::vector<std::string> kinds;  ///< the kinds that read it (filled by addKind)
 
   int defaultValue() const { return MixerOptions{}.*field; }  ///< makeMixer's default
   /// Default in config.json and TrainOptions: 0 for zeroIsLength options, else defaultValue().
@@ -90,8 +90,9 @@ class MixerRegistry {
   const std::vector<MixerKind>& kinds() const { return kinds_; }
   const std::vector<MixerOption>& options() const { return options_; }
   const std::vector<std::string>& kindNames() const { return names_; }
-  const MixerKind* findKind(const std::string& name) const;    ///< nullptr when unknown
-  const MixerOption* findOption(const std::string& key) const;  ///< nullptr when unknown
+  /// nullptr when unknown; pointers stay valid until the next addKind / addOption.
+  const MixerKind* findKind(const std::string& name) const;
+  const MixerOption* findOption(const std::string& key) const;
   /// "unknown mixer kind 'x' (known kinds: a, b, ...)".
   std::string unknownKindMessage(const std::string& name) const;
 

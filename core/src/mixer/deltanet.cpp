@@ -101,10 +101,13 @@ class DeltaNet : public Mixer {
 }  // namespace
 
 void registerDeltaNet(MixerRegistry& r) {
-  r.addKind({"deltanet", {}, /*keyShift=*/true, /*generators=*/false,
-               [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
-                 return std::make_shared<DeltaNet>(d, h, o.keyShift, gen);
-               }});
+  MixerKind kind;
+  kind.name = "deltanet";
+  kind.keyShift = true;
+  kind.make = [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<DeltaNet>(d, h, o.keyShift, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

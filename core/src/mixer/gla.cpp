@@ -121,10 +121,14 @@ class Gla : public Mixer {
 }  // namespace
 
 void registerGla(MixerRegistry& r) {
-  r.addKind({"gla", {}, /*keyShift=*/true, /*generators=*/true,
-               [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
-                 return std::make_shared<Gla>(d, h, o.keyShift, gen);
-               }});
+  MixerKind kind;
+  kind.name = "gla";
+  kind.keyShift = true;
+  kind.generators = true;
+  kind.make = [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<Gla>(d, h, o.keyShift, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

@@ -115,10 +115,13 @@ void registerHyena(MixerRegistry& r) {
   filter.metavar = "F";
   filter.help = "long filter length l_f";
   r.addOption(filter);
-  r.addKind({"hyena", {"filter_length"}, /*keyShift=*/false, /*generators=*/false,
-               [](int d, int, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
-                 return std::make_shared<Hyena>(d, o.filterLength, gen);
-               }});
+  MixerKind kind;
+  kind.name = "hyena";
+  kind.options = {"filter_length"};
+  kind.make = [](int d, int, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<Hyena>(d, o.filterLength, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

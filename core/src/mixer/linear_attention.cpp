@@ -61,10 +61,14 @@ class LinearAttention : public Mixer {
 }  // namespace
 
 void registerLinearAttention(MixerRegistry& r) {
-  r.addKind({"linear_attention", {}, /*keyShift=*/true, /*generators=*/true,
-               [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
-                 return std::make_shared<LinearAttention>(d, h, o.keyShift, gen);
-               }});
+  MixerKind kind;
+  kind.name = "linear_attention";
+  kind.keyShift = true;
+  kind.generators = true;
+  kind.make = [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<LinearAttention>(d, h, o.keyShift, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

@@ -152,11 +152,14 @@ class LtiSsm : public Mixer {
 }  // namespace
 
 void registerLtiSsm(MixerRegistry& r) {
-  MixerKind kind{"lti_ssm", {"state_size"}, /*keyShift=*/false, /*generators=*/true,
-               [](int d, int, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
-                 return std::make_shared<LtiSsm>(d, o.stateSize, gen);
-               }};
+  MixerKind kind;
+  kind.name = "lti_ssm";
+  kind.options = {"state_size"};
+  kind.generators = true;
   kind.checksWeights = true;
+  kind.make = [](int d, int, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<LtiSsm>(d, o.stateSize, gen);
+  };
   r.addKind(kind);
 }
 

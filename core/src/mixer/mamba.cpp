@@ -213,11 +213,14 @@ void registerMamba(MixerRegistry& r) {
   dtRank.metavar = "R";
   dtRank.help = "rank of the dt projection; 0 = ceil(d_model / 16)";
   r.addOption(dtRank);
-  MixerKind kind{"mamba", {"state_size", "conv_kernel", "expand", "dt_rank"}, /*keyShift=*/false, /*generators=*/true,
-               [](int d, int, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
-                 return std::make_shared<Mamba>(d, o.expand, o.stateSize, o.convKernel, o.dtRank, gen);
-               }};
+  MixerKind kind;
+  kind.name = "mamba";
+  kind.options = {"state_size", "conv_kernel", "expand", "dt_rank"};
+  kind.generators = true;
   kind.checksWeights = true;
+  kind.make = [](int d, int, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<Mamba>(d, o.expand, o.stateSize, o.convKernel, o.dtRank, gen);
+  };
   r.addKind(kind);
 }
 

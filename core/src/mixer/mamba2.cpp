@@ -134,10 +134,15 @@ void registerMamba2(MixerRegistry& r) {
   state.metavar = "N";
   state.help = "state size (N per head for mamba2, n per channel for lti_ssm and mamba)";
   r.addOption(state);
-  r.addKind({"mamba2", {"state_size"}, /*keyShift=*/true, /*generators=*/true,
-               [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
-                 return std::make_shared<Mamba2>(d, h, o.keyShift, o.stateSize, gen);
-               }});
+  MixerKind kind;
+  kind.name = "mamba2";
+  kind.options = {"state_size"};
+  kind.keyShift = true;
+  kind.generators = true;
+  kind.make = [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<Mamba2>(d, h, o.keyShift, o.stateSize, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

@@ -74,8 +74,7 @@ void MixerRegistry::addKind(MixerKind kind) {
         o.kinds.push_back(kind.name);
         found = true;
       }
-    if (!found)
-      throw std::logic_error("mixer kind '" + kind.name + "' reads undeclared option '" + key + "'");
+    if (!found) throw std::logic_error("mixer kind '" + kind.name + "' reads undeclared option '" + key + "'");
   }
   names_.push_back(kind.name);
   kinds_.push_back(std::move(kind));

@@ -81,10 +81,14 @@ class RetNet : public Mixer {
 }  // namespace
 
 void registerRetNet(MixerRegistry& r) {
-  r.addKind({"retnet", {}, /*keyShift=*/true, /*generators=*/true,
-               [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
-                 return std::make_shared<RetNet>(d, h, o.keyShift, gen);
-               }});
+  MixerKind kind;
+  kind.name = "retnet";
+  kind.keyShift = true;
+  kind.generators = true;
+  kind.make = [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<RetNet>(d, h, o.keyShift, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

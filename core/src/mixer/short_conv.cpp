@@ -92,10 +92,13 @@ void registerShortConv(MixerRegistry& r) {
   kernel.metavar = "K";
   kernel.help = "causal convolution length (short_conv's kernel, mamba's d_conv)";
   r.addOption(kernel);
-  r.addKind({"short_conv", {"conv_kernel"}, /*keyShift=*/false, /*generators=*/false,
-               [](int d, int, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
-                 return std::make_shared<ShortConv>(d, o.convKernel, gen);
-               }});
+  MixerKind kind;
+  kind.name = "short_conv";
+  kind.options = {"conv_kernel"};
+  kind.make = [](int d, int, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<ShortConv>(d, o.convKernel, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

@@ -81,10 +81,14 @@ void registerSlidingWindowAttention(MixerRegistry& r) {
   window.metavar = "W";
   window.help = "positions each output sees, the current one included";
   r.addOption(window);
-  r.addKind({"sliding_window_attention", {"window"}, /*keyShift=*/true, /*generators=*/false,
-               [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
-                 return std::make_shared<SlidingWindowAttention>(d, h, o.keyShift, o.window, gen);
-               }});
+  MixerKind kind;
+  kind.name = "sliding_window_attention";
+  kind.options = {"window"};
+  kind.keyShift = true;
+  kind.make = [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<SlidingWindowAttention>(d, h, o.keyShift, o.window, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

@@ -55,10 +55,13 @@ class SoftmaxAttention : public Mixer {
 }  // namespace
 
 void registerSoftmaxAttention(MixerRegistry& r) {
-  r.addKind({"softmax_attention", {}, /*keyShift=*/true, /*generators=*/false,
-               [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
-                 return std::make_shared<SoftmaxAttention>(d, h, o.keyShift, gen);
-               }});
+  MixerKind kind;
+  kind.name = "softmax_attention";
+  kind.keyShift = true;
+  kind.make = [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<SoftmaxAttention>(d, h, o.keyShift, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess
