@@ -11,7 +11,8 @@
 
 namespace {
 
-const char* kUsage =
+// The usage text around the train-mqar lines, which come from the mixer registry (its flags).
+const char* kUsageHead =
     "usage: ess COMMAND [options]\n"
     "\n"
     "commands:\n"
@@ -24,10 +25,8 @@ const char* kUsage =
     "  render FILE --figure heatmap|curve|spectrum|layers|position [--layer N|all] [--head H|A:B|total]\n"
     "        [--split S] [--input SPEC] [--scale linear|log] [--mark \"\\n, <eos>\"] [--width PX]\n"
     "        [--height PX] [--dpi N] [--memory-budget GIB] -o OUT.png|OUT.pdf|OUT.svg\n"
-    "  convert FILE -o OUT.safetensors\n"
-    "  train-mqar --mixer KIND[,KIND...] [--layers N] [--d-model D] [--heads H] [--steps S]\n"
-    "        [--batch B] [--lr X] [--length L] [--pairs P] [--vocab V] [--seed S] [--key-shift on|off]\n"
-    "        [--window W] [--conv-kernel K] [--state-size N] [--filter-length F] [--threads T] --out DIR\n"
+    "  convert FILE -o OUT.safetensors\n";
+const char* kUsageTail =
     "\n"
     "FILE: an ess-lm checkpoint folder (config.json + model.safetensors), a Hugging Face model\n"
     "folder (gpt2, llama, mistral, qwen2, mamba), an operator or generator file (.safetensors),\n"
@@ -38,6 +37,7 @@ const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+  const std::string kUsage = kUsageHead + ess::cli::trainMqarUsage() + kUsageTail;
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     if (argc < 2) {
       std::cerr << "error: no command given\n" << kUsage;
@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
         if (in) std::cout << line << "\n";
       }
       if (!found) break;  // an unknown command is reported below
-      std::cout << kUsage + std::string(kUsage).find("\nFILE:") + 1;
+      if (command == "train-mqar") std::cout << ess::cli::trainMqarOptionsHelp();
+      std::cout << kUsage.substr(kUsage.find("\nFILE:") + 1);
       return 0;
     }
   try {

@@ -8,16 +8,59 @@
 
 #include "commands.h"
 #include "ess/error.h"
-#include "ess/model.h"
+#include "ess/mixer_registry.h"
 #include "ess/train.h"
 
 namespace ess::cli {
 
+namespace {
+
+// `words` joined by spaces into lines of at most 100 columns, each starting with `indent`.
+std::string wrapped(const std::vector<std::string>& words, const std::string& indent) {
+  std::string text, line = indent;
+  for (const std::string& w : words) {
+    if (line.size() > indent.size() && line.size() + 1 + w.size() > 100) {
+      text += line + "\n";
+      line = indent;
+    }
+    line += (line.size() > indent.size() ? " " : "") + w;
+  }
+  return text + line + "\n";
+}
+
+}  // namespace
+
+std::string trainMqarUsage() {
+  std::vector<std::string> words;  // the mixer option flags come from the registry
+  for (const MixerOption& opt : mixerRegistry().options()) words.push_back("[" + opt.flag + " " + opt.metavar + "]");
+  words.insert(words.end(), {"[--threads T]", "--out DIR"});
+  return "  train-mqar --mixer KIND[,KIND...] [--layers N] [--d-model D] [--heads H] [--steps S]\n"
+         "        [--batch B] [--lr X] [--length L] [--pairs P] [--vocab V] [--seed S] [--key-shift on|off]\n" +
+         wrapped(words, "        ");
+}
+
+std::string trainMqarOptionsHelp() {
+  std::vector<std::string> kinds = {"KIND:"};
+  for (const std::string& k : knownMixerKinds()) kinds.push_back(k + (k == knownMixerKinds().back() ? "" : ","));
+  std::string help = wrapped(kinds, "") + "mixer options:\n";
+  for (const MixerOption& opt : mixerRegistry().options()) {
+    std::string flag = "  " + opt.flag + " " + opt.metavar;
+    flag.resize(std::max<size_t>(flag.size() + 1, 22), ' ');
+    std::string readers;
+    for (const std::string& k : opt.kinds) readers += (readers.empty() ? "" : ", ") + k;
+    help += flag + opt.help + "\n" + std::string(22, ' ') + "config.json \"" + opt.key + "\", default " +
+            (opt.zeroIsLength ? std::string("0 = the sequence length") : std::to_string(opt.defaultValue())) +
+            "; read by " + readers + "\n";
+  }
+  return help;
+}
+
 int runTrainMqar(const std::vector<std::string>& argv) {
-  Args a = Args::parse(argv, {"--mixer", "--layers", "--d-model", "--heads", "--steps", "--batch", "--lr",
-                              "--weight-decay", "--length", "--pairs", "--vocab", "--seed", "--eval-samples",
-                              "--threads", "--key-shift", "--window", "--conv-kernel", "--state-size",
-                              "--filter-length", "--out", "-o"});
+  std::vector<std::string> valued = {"--mixer", "--layers", "--d-model", "--heads", "--steps", "--batch", "--lr",
+                                     "--weight-decay", "--length", "--pairs", "--vocab", "--seed", "--eval-samples",
+                                     "--threads", "--key-shift", "--out", "-o"};
+  for (const MixerOption& opt : mixerRegistry().options()) valued.push_back(opt.flag);
+  Args a = Args::parse(argv, valued);
   if (!a.positional.empty()) throw UsageError("train-mqar: unexpected argument '" + a.positional[0] + "'");
   if (!a.has("--mixer")) throw UsageError("train-mqar: --mixer KIND or --mixer KIND1,KIND2 is required");
   const std::string out = a.has("--out") ? a.get("--out") : a.get("-o");
@@ -61,28 +104,21 @@ int runTrainMqar(const std::vector<std::string>& argv) {
   o.seed = static_cast<uint64_t>(seed);
   o.evalSamples = a.getInt("--eval-samples", o.evalSamples);
   o.threads = a.getInt("--threads", 0);
-  // Per-kind sizes (go into config.json whatever the kinds; each >= 1).
-  auto atLeastOne = [&](const char* flag, int fallback) {
-    const int v = a.getInt(flag, fallback);
-    if (v < 1) throw UsageError(std::string(flag) + " must be at least 1, got " + std::to_string(v));
-    return v;
-  };
-  o.window = atLeastOne("--window", o.window);
-  o.convKernel = atLeastOne("--conv-kernel", o.convKernel);
-  o.stateSize = atLeastOne("--state-size", o.stateSize);
-  o.filterLength = a.has("--filter-length") ? atLeastOne("--filter-length", 1) : 0;
+  // Mixer options (go into config.json whatever the kinds); a flag given must reach the
+  // option's minimum (filter_length's 0 = sequence length is the default, not a value to give).
+  for (const MixerOption& opt : mixerRegistry().options()) {
+    if (!a.has(opt.flag)) continue;
+    const int v = a.getInt(opt.flag, 0);
+    const std::string error = opt.boundError(opt.flag, v, opt.minimum);
+    if (!error.empty()) throw UsageError(error);
+    o.*opt.field = v;
+  }
   const std::string shift = a.get("--key-shift", "on");
   if (shift != "on" && shift != "off") throw UsageError("--key-shift: expected on or off, got '" + shift + "'");
   o.keyShift = shift == "on";
 
-  const auto& known = knownMixerKinds();
-  for (const auto& k : o.mixers) {
-    if (std::find(known.begin(), known.end(), k) == known.end()) {
-      std::string list;
-      for (size_t i = 0; i < known.size(); ++i) list += (i ? ", " : "") + known[i];
-      throw UsageError("--mixer: unknown mixer kind '" + k + "' (known kinds: " + list + ")");
-    }
-  }
+  for (const auto& k : o.mixers)
+    if (!mixerRegistry().findKind(k)) throw UsageError("--mixer: " + mixerRegistry().unknownKindMessage(k));
   std::string kinds;
   for (size_t i = 0; i < o.mixers.size(); ++i) kinds += (i ? "," : "") + o.mixers[i];
   std::fprintf(stderr, "train-mqar: mixers %s, %d layer(s), d_model %d, heads %d, %d steps of batch %d, lr %g\n",

@@ -131,6 +131,38 @@ class TestTrain : public QObject {
     QCOMPARE(loadEssLm(dir2)->config().filterLength, 32);
   }
 
+  // mamba's sizes (expand, dt_rank, with state_size and conv_kernel) reach config.json, and
+  // the defaults of TrainOptions are the registry's (key shift on, filter_length 0 = length).
+  void mambaSizesSaved() {
+    TrainOptions d;
+    QVERIFY(d.keyShift);
+    QCOMPARE(d.filterLength, 0);
+    QCOMPARE(d.expand, 2);
+    QCOMPARE(d.dtRank, 0);
+    TrainOptions o = tiny();
+    o.mixers = {"mamba"};
+    o.layers = 1;
+    o.steps = 1;
+    o.evalSamples = 4;
+    o.expand = 1;
+    o.dtRank = 3;
+    o.stateSize = 4;
+    o.convKernel = 2;
+    QTemporaryDir tmp;
+    const std::string dir = (tmp.path() + "/mamba").toStdString();
+    trainMqar(o, dir);
+    auto m = loadEssLm(dir);
+    QCOMPARE(m->config().expand, 1);
+    QCOMPARE(m->config().dtRank, 3);
+    const auto w = m->stateDict();
+    QCOMPARE(w.find("layers.0.mixer.dt_proj.weight")->sizes().vec(), (std::vector<int64_t>{32, 3}));
+    QCOMPARE(w.find("layers.0.mixer.conv1d.weight")->size(2), int64_t(2));
+    std::ifstream in(dir + "/train_report.json");
+    const auto j = nlohmann::json::parse(in);
+    QCOMPARE(j["options"]["expand"].get<int>(), 1);
+    QCOMPARE(j["options"]["dt_rank"].get<int>(), 3);
+  }
+
   void badOptions() {
     auto expectUsage = [](TrainOptions o, const char* part) {
       try {
@@ -168,6 +200,13 @@ class TestTrain : public QObject {
     o = tiny();
     o.filterLength = -1;
     expectUsage(o, "--filter-length");
+    // Every registered option is checked, by its flag.
+    o = tiny();
+    o.expand = 0;
+    expectUsage(o, "--expand must be at least 1");
+    o = tiny();
+    o.dtRank = -1;
+    expectUsage(o, "--dt-rank must be at least 0");
   }
 
   void cancelWritesNothing() {

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "ess/generators.h"
+#include "ess/mixer_registry.h"
 #include "ess/tensors.h"
 
 namespace torch::nn {
@@ -41,11 +42,12 @@ class Module;
 
 namespace ess {
 
-/// The mixer kinds ess-lm layers can use (defined with the mixers, ess/mixer.h).
-const std::vector<std::string>& knownMixerKinds();
+/// config.json of an ess-lm checkpoint. The mixer options (MixerOptions: "key_shift" and the
+/// per-kind sizes of the registry, ess/mixer_registry.h) are shared by all layers; their
+/// defaults are mixerConfigDefaults() (filter_length 0: max_length).
+struct ModelConfig : MixerOptions {
+  ModelConfig() : MixerOptions(mixerConfigDefaults()) {}
 
-/// config.json of an ess-lm checkpoint.
-struct ModelConfig {
   int vocabSize = 64;
   int dModel = 64;
   int numHeads = 2;
@@ -54,13 +56,6 @@ struct ModelConfig {
   std::vector<std::string> mixers = {"softmax_attention", "gla"};  ///< one kind per layer
   std::string norm = "rmsnorm";                 ///< "rmsnorm" | "layernorm"
   std::string positionEmbedding = "learned";    ///< "learned" | "none"
-  bool keyShift = false;    ///< mixers' key shift (ess/mixer.h), "key_shift" in config.json
-  int window = 16;          ///< sliding_window_attention window w ("window"; default 16)
-  int convKernel = 4;       ///< short_conv kernel length k ("conv_kernel"; default 4)
-  int filterLength = 0;     ///< hyena filter length l_f ("filter_length"; 0: max_length)
-  int stateSize = 16;       ///< mamba2 state size N per head, lti_ssm / mamba n per channel ("state_size"; default 16)
-  int expand = 2;           ///< mamba inner width E = expand * d_model ("expand"; default 2)
-  int dtRank = 0;           ///< mamba dt projection rank ("dt_rank"; default 0 = ceil(d_model / 16))
 
   int numLayers() const { return static_cast<int>(mixers.size()); }
 
@@ -71,13 +66,16 @@ struct ModelConfig {
   /// num_attention_heads), max_length (alias max_position_embeddings), mlp_hidden (alias
   /// intermediate_size; default 4*d_model), mixers (list, or a string with commas), num_layers
   /// (optional; a single mixer kind is repeated num_layers times), norm, position_embedding,
-  /// key_shift (bool, default false), window (int >= 1, default 16), conv_kernel (int >= 1,
-  /// default 4), state_size (int >= 1, default 16), expand (int >= 1, default 2), dt_rank
-  /// (int >= 0, default 0 = ceil(d_model / 16)), filter_length (int >= 0, default 0 =
-  /// max_length; hyena needs one of them >= 1); configs written before window / conv_kernel /
-  /// state_size / filter_length / expand / dt_rank existed load with the defaults.
+  /// key_shift (bool, default false), and one integer per registered mixer option
+  /// (MixerOption::key or an alias; at least MixerOption::configMinimum; default
+  /// MixerOption::configDefault): window (>= 1, default 16), conv_kernel (>= 1, default 4),
+  /// state_size (>= 1, default 16), filter_length (>= 0, default 0 = max_length; hyena needs one
+  /// of them >= 1), expand (>= 1, default 2), dt_rank (>= 0, default 0 = ceil(d_model / 16)).
+  /// Every option is checked, whatever the kinds; configs written before an option existed load
+  /// with its default.
   static ModelConfig fromJson(const std::string& jsonText, const std::string& path);
-  /// config.json text (pretty-printed) with "model_type": "ess-lm".
+  /// config.json text (pretty-printed) with "model_type": "ess-lm"; the mixer options follow
+  /// "key_shift" in registration order.
   std::string toJson() const;
 };
 

@@ -15,20 +15,22 @@
 #include <string>
 #include <vector>
 
+#include "ess/mixer_registry.h"
+
 namespace ess {
 
-struct TrainOptions {
+/// The mixer options (MixerOptions: key shift and the registry's per-kind sizes) go into
+/// config.json (ess/model.h ModelConfig); their defaults are mixerConfigDefaults() with the key
+/// shift on (it makes MQAR quick to learn); options with MixerOption::zeroIsLength (hyena's
+/// filter_length) default to 0, which means `length`.
+struct TrainOptions : MixerOptions {
+  TrainOptions() : MixerOptions(mixerConfigDefaults()) { keyShift = true; }
+
   std::vector<std::string> mixers = {"softmax_attention", "gla"};  ///< one per layer, or one kind for all
   int layers = 2;           ///< used when `mixers` holds a single kind
   int dModel = 64;
   int heads = 2;
   int mlpHidden = 0;        ///< 0 = 4*dModel
-  bool keyShift = true;     ///< the mixers' key shift (ess/mixer.h); makes MQAR quick to learn
-  // Per-kind sizes, saved in config.json (ess/model.h ModelConfig); each must be >= 1.
-  int window = 16;          ///< sliding_window_attention window w ("window")
-  int convKernel = 4;       ///< short_conv kernel length k ("conv_kernel")
-  int stateSize = 16;       ///< state size N per head (mamba2, mamba) or n per channel (lti_ssm) ("state_size")
-  int filterLength = 0;     ///< hyena filter length ("filter_length"); 0 = `length`
   int steps = 2000;
   int batch = 64;
   double lr = 3e-3;
@@ -53,9 +55,9 @@ struct TrainReport {
 /// Trains and saves to `outDir` (created; config.json, model.safetensors, train_report.json).
 /// An empty `outDir` trains without saving. `log(step, loss)` is called every logEvery steps
 /// (step is 1-based). Raising `*cancel` stops with Cancelled and writes nothing.
-/// Throws UsageError on bad options (unknown mixer kind, non-positive sizes, window / conv
-/// kernel / state size below 1, a negative filter length, an impossible MQAR spec, d_model not
-/// divisible by heads, layers not matching the mixer list).
+/// Throws UsageError on bad options (unknown mixer kind, non-positive sizes, a mixer option below
+/// MixerOption::configMinimum, named by its flag, an impossible MQAR spec, d_model not divisible
+/// by heads, layers not matching the mixer list).
 TrainReport trainMqar(const TrainOptions& options, const std::string& outDir,
                       const std::function<void(int step, double loss)>& log = {},
                       const std::atomic<bool>* cancel = nullptr);

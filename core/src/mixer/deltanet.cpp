@@ -100,8 +100,14 @@ class DeltaNet : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeDeltaNet(int dModel, int numHeads, bool keyShift, const at::Generator* gen) {
-  return std::make_shared<DeltaNet>(dModel, numHeads, keyShift, gen);
+void registerDeltaNet(MixerRegistry& r) {
+  MixerKind kind;
+  kind.name = "deltanet";
+  kind.keyShift = true;
+  kind.make = [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<DeltaNet>(d, h, o.keyShift, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

@@ -7,6 +7,7 @@
 // evaluated chunkwise so that every exponent taken is <= 0 (see glaOperator): nothing overflows,
 // for any L.
 // Recurrent form: S_t = diag(a_t) S_{t-1} + k_t v_t^T, y_t = q_t S_t. TSS: d_k*d_v.
+// Gate bias initialized uniform in [0, 4]: initial decays 0.958 .. 0.999 per step.
 #include <cmath>
 #include <limits>
 
@@ -119,8 +120,15 @@ class Gla : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeGla(int dModel, int numHeads, bool keyShift, const at::Generator* gen) {
-  return std::make_shared<Gla>(dModel, numHeads, keyShift, gen);
+void registerGla(MixerRegistry& r) {
+  MixerKind kind;
+  kind.name = "gla";
+  kind.keyShift = true;
+  kind.generators = true;
+  kind.make = [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<Gla>(d, h, o.keyShift, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

@@ -106,8 +106,22 @@ class Hyena : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeHyena(int dModel, int filterLength, const at::Generator* gen) {
-  return std::make_shared<Hyena>(dModel, filterLength, gen);
+void registerHyena(MixerRegistry& r) {
+  MixerOption filter;
+  filter.key = "filter_length";
+  filter.field = &MixerOptions::filterLength;
+  filter.zeroIsLength = true;
+  filter.flag = "--filter-length";
+  filter.metavar = "F";
+  filter.help = "long filter length l_f";
+  r.addOption(filter);
+  MixerKind kind;
+  kind.name = "hyena";
+  kind.options = {"filter_length"};
+  kind.make = [](int d, int, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<Hyena>(d, o.filterLength, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

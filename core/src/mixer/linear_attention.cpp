@@ -60,8 +60,15 @@ class LinearAttention : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeLinearAttention(int dModel, int numHeads, bool keyShift, const at::Generator* gen) {
-  return std::make_shared<LinearAttention>(dModel, numHeads, keyShift, gen);
+void registerLinearAttention(MixerRegistry& r) {
+  MixerKind kind;
+  kind.name = "linear_attention";
+  kind.keyShift = true;
+  kind.generators = true;
+  kind.make = [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<LinearAttention>(d, h, o.keyShift, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

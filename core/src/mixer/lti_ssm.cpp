@@ -151,8 +151,16 @@ class LtiSsm : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeLtiSsm(int dModel, int stateSize, const at::Generator* gen) {
-  return std::make_shared<LtiSsm>(dModel, stateSize, gen);
+void registerLtiSsm(MixerRegistry& r) {
+  MixerKind kind;
+  kind.name = "lti_ssm";
+  kind.options = {"state_size"};
+  kind.generators = true;
+  kind.checksWeights = true;
+  kind.make = [](int d, int, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<LtiSsm>(d, o.stateSize, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

@@ -195,9 +195,33 @@ class Mamba : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeMamba(int dModel, int expand, int stateSize, int convKernel, int dtRank,
-                                 const at::Generator* gen) {
-  return std::make_shared<Mamba>(dModel, expand, stateSize, convKernel, dtRank, gen);
+void registerMamba(MixerRegistry& r) {
+  MixerOption expand;
+  expand.key = "expand";
+  expand.field = &MixerOptions::expand;
+  expand.flag = "--expand";
+  expand.metavar = "E";
+  expand.help = "inner width E = expand * d_model";
+  r.addOption(expand);
+  MixerOption dtRank;
+  dtRank.key = "dt_rank";
+  dtRank.aliases = {"time_step_rank"};
+  dtRank.field = &MixerOptions::dtRank;
+  dtRank.minimum = 0;
+  dtRank.zeroMeans = "automatic";
+  dtRank.flag = "--dt-rank";
+  dtRank.metavar = "R";
+  dtRank.help = "rank of the dt projection; 0 = ceil(d_model / 16)";
+  r.addOption(dtRank);
+  MixerKind kind;
+  kind.name = "mamba";
+  kind.options = {"state_size", "conv_kernel", "expand", "dt_rank"};
+  kind.generators = true;
+  kind.checksWeights = true;
+  kind.make = [](int d, int, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<Mamba>(d, o.expand, o.stateSize, o.convKernel, o.dtRank, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

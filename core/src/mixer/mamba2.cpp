@@ -126,8 +126,23 @@ class Mamba2 : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeMamba2(int dModel, int numHeads, bool keyShift, int stateSize, const at::Generator* gen) {
-  return std::make_shared<Mamba2>(dModel, numHeads, keyShift, stateSize, gen);
+void registerMamba2(MixerRegistry& r) {
+  MixerOption state;
+  state.key = "state_size";
+  state.field = &MixerOptions::stateSize;
+  state.flag = "--state-size";
+  state.metavar = "N";
+  state.help = "state size (N per head for mamba2, n per channel for lti_ssm and mamba)";
+  r.addOption(state);
+  MixerKind kind;
+  kind.name = "mamba2";
+  kind.options = {"state_size"};
+  kind.keyShift = true;
+  kind.generators = true;
+  kind.make = [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<Mamba2>(d, h, o.keyShift, o.stateSize, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

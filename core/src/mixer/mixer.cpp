@@ -2,34 +2,10 @@
 #include "ess/mixer.h"
 
 #include <cmath>
-#include <sstream>
 
 #include "ess/error.h"
 
 namespace ess {
-
-// Defined in one file per mixer family.
-std::shared_ptr<Mixer> makeSoftmaxAttention(int dModel, int numHeads, bool keyShift, const at::Generator* gen);
-std::shared_ptr<Mixer> makeLinearAttention(int dModel, int numHeads, bool keyShift, const at::Generator* gen);
-std::shared_ptr<Mixer> makeGla(int dModel, int numHeads, bool keyShift, const at::Generator* gen);
-std::shared_ptr<Mixer> makeSlidingWindowAttention(int dModel, int numHeads, bool keyShift, int window,
-                                                  const at::Generator* gen);
-std::shared_ptr<Mixer> makeRetNet(int dModel, int numHeads, bool keyShift, const at::Generator* gen);
-std::shared_ptr<Mixer> makeShortConv(int dModel, int kernel, const at::Generator* gen);
-std::shared_ptr<Mixer> makeMamba2(int dModel, int numHeads, bool keyShift, int stateSize, const at::Generator* gen);
-std::shared_ptr<Mixer> makeHyena(int dModel, int filterLength, const at::Generator* gen);
-std::shared_ptr<Mixer> makeLtiSsm(int dModel, int stateSize, const at::Generator* gen);
-std::shared_ptr<Mixer> makeDeltaNet(int dModel, int numHeads, bool keyShift, const at::Generator* gen);
-std::shared_ptr<Mixer> makeMamba(int dModel, int expand, int stateSize, int convKernel, int dtRank,
-                                 const at::Generator* gen);
-
-const std::vector<std::string>& knownMixerKinds() {
-  static const std::vector<std::string> kinds = {"softmax_attention",        "linear_attention", "gla",
-                                                 "sliding_window_attention", "retnet",           "short_conv",
-                                                 "mamba2",                   "hyena",            "lti_ssm",
-                                                 "deltanet",                 "mamba"};
-  return kinds;
-}
 
 std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHeads,
                                  const at::Generator* gen, bool keyShift) {
@@ -40,53 +16,15 @@ std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHea
 
 std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHeads, const at::Generator* gen,
                                  const MixerOptions& o) {
-  const bool keyShift = o.keyShift;
-  if (kind == "softmax_attention") return makeSoftmaxAttention(dModel, numHeads, keyShift, gen);
-  if (kind == "linear_attention") return makeLinearAttention(dModel, numHeads, keyShift, gen);
-  if (kind == "gla") return makeGla(dModel, numHeads, keyShift, gen);
-  if (kind == "sliding_window_attention") {
-    if (o.window < 1) throw InputError("sliding_window_attention: window must be at least 1, got " +
-                                       std::to_string(o.window));
-    return makeSlidingWindowAttention(dModel, numHeads, keyShift, o.window, gen);
+  const MixerRegistry& registry = mixerRegistry();
+  const MixerKind* k = registry.findKind(kind);
+  if (!k) throw InputError(registry.unknownKindMessage(kind));
+  for (const std::string& key : k->options) {
+    const MixerOption& opt = *registry.findOption(key);
+    const std::string error = opt.boundError(key, o.*opt.field, opt.minimum);
+    if (!error.empty()) throw InputError(kind + ": " + error);
   }
-  if (kind == "retnet") return makeRetNet(dModel, numHeads, keyShift, gen);
-  if (kind == "short_conv") {
-    if (o.convKernel < 1) throw InputError("short_conv: conv_kernel must be at least 1, got " +
-                                           std::to_string(o.convKernel));
-    return makeShortConv(dModel, o.convKernel, gen);
-  }
-  if (kind == "mamba2") {
-    if (o.stateSize < 1) throw InputError("mamba2: state_size must be at least 1, got " +
-                                          std::to_string(o.stateSize));
-    return makeMamba2(dModel, numHeads, keyShift, o.stateSize, gen);
-  }
-  if (kind == "hyena") {
-    if (o.filterLength < 1) throw InputError("hyena: filter_length must be at least 1, got " +
-                                             std::to_string(o.filterLength));
-    return makeHyena(dModel, o.filterLength, gen);
-  }
-  if (kind == "lti_ssm") {
-    if (o.stateSize < 1) throw InputError("lti_ssm: state_size must be at least 1, got " +
-                                          std::to_string(o.stateSize));
-    return makeLtiSsm(dModel, o.stateSize, gen);
-  }
-  if (kind == "deltanet") return makeDeltaNet(dModel, numHeads, keyShift, gen);
-  if (kind == "mamba") {
-    auto bad = [](const std::string& what, int v) {
-      return InputError("mamba: " + what + " must be at least 1, got " + std::to_string(v));
-    };
-    if (o.stateSize < 1) throw bad("state_size", o.stateSize);
-    if (o.convKernel < 1) throw bad("conv_kernel", o.convKernel);
-    if (o.expand < 1) throw bad("expand", o.expand);
-    if (o.dtRank < 0) throw InputError("mamba: dt_rank must be at least 0 (0: automatic), got " +
-                                       std::to_string(o.dtRank));
-    return makeMamba(dModel, o.expand, o.stateSize, o.convKernel, o.dtRank, gen);
-  }
-  std::ostringstream os;
-  os << "unknown mixer kind '" << kind << "' (known kinds: ";
-  for (size_t i = 0; i < knownMixerKinds().size(); ++i) os << (i ? ", " : "") << knownMixerKinds()[i];
-  os << ")";
-  throw InputError(os.str());
+  return k->make(dModel, numHeads, gen, o);
 }
 
 Mixer::Mixer(std::string kind, int dModel, int numHeads, bool keyShift, const at::Generator* gen,

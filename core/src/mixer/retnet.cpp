@@ -80,8 +80,15 @@ class RetNet : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeRetNet(int dModel, int numHeads, bool keyShift, const at::Generator* gen) {
-  return std::make_shared<RetNet>(dModel, numHeads, keyShift, gen);
+void registerRetNet(MixerRegistry& r) {
+  MixerKind kind;
+  kind.name = "retnet";
+  kind.keyShift = true;
+  kind.generators = true;
+  kind.make = [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<RetNet>(d, h, o.keyShift, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

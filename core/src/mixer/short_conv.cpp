@@ -84,8 +84,21 @@ class ShortConv : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeShortConv(int dModel, int kernel, const at::Generator* gen) {
-  return std::make_shared<ShortConv>(dModel, kernel, gen);
+void registerShortConv(MixerRegistry& r) {
+  MixerOption kernel;
+  kernel.key = "conv_kernel";
+  kernel.field = &MixerOptions::convKernel;
+  kernel.flag = "--conv-kernel";
+  kernel.metavar = "K";
+  kernel.help = "causal convolution length (short_conv's kernel, mamba's d_conv)";
+  r.addOption(kernel);
+  MixerKind kind;
+  kind.name = "short_conv";
+  kind.options = {"conv_kernel"};
+  kind.make = [](int d, int, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<ShortConv>(d, o.convKernel, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

@@ -72,9 +72,23 @@ class SlidingWindowAttention : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeSlidingWindowAttention(int dModel, int numHeads, bool keyShift, int window,
-                                                  const at::Generator* gen) {
-  return std::make_shared<SlidingWindowAttention>(dModel, numHeads, keyShift, window, gen);
+void registerSlidingWindowAttention(MixerRegistry& r) {
+  MixerOption window;
+  window.key = "window";
+  window.aliases = {"sliding_window"};
+  window.field = &MixerOptions::window;
+  window.flag = "--window";
+  window.metavar = "W";
+  window.help = "positions each output sees, the current one included";
+  r.addOption(window);
+  MixerKind kind;
+  kind.name = "sliding_window_attention";
+  kind.options = {"window"};
+  kind.keyShift = true;
+  kind.make = [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<SlidingWindowAttention>(d, h, o.keyShift, o.window, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

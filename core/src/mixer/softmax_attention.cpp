@@ -54,8 +54,14 @@ class SoftmaxAttention : public Mixer {
 
 }  // namespace
 
-std::shared_ptr<Mixer> makeSoftmaxAttention(int dModel, int numHeads, bool keyShift, const at::Generator* gen) {
-  return std::make_shared<SoftmaxAttention>(dModel, numHeads, keyShift, gen);
+void registerSoftmaxAttention(MixerRegistry& r) {
+  MixerKind kind;
+  kind.name = "softmax_attention";
+  kind.keyShift = true;
+  kind.make = [](int d, int h, const at::Generator* gen, const MixerOptions& o) -> std::shared_ptr<Mixer> {
+    return std::make_shared<SoftmaxAttention>(d, h, o.keyShift, gen);
+  };
+  r.addKind(kind);
 }
 
 }  // namespace ess

@@ -64,14 +64,9 @@ struct Block : Module {
   Block(const ModelConfig& cfg, const std::string& kind, at::Generator& gen) {
     const bool ln = cfg.norm == "layernorm";
     norm1 = makeNorm(*this, "norm1", cfg.dModel, ln);
-    MixerOptions mo;
-    mo.keyShift = cfg.keyShift;
-    mo.window = cfg.window;
-    mo.convKernel = cfg.convKernel;
-    mo.stateSize = cfg.stateSize;
-    mo.expand = cfg.expand;
-    mo.dtRank = cfg.dtRank;
-    mo.filterLength = cfg.filterLength > 0 ? cfg.filterLength : cfg.maxLength;
+    MixerOptions mo = cfg;
+    for (const MixerOption& opt : mixerRegistry().options())
+      if (opt.zeroIsLength && mo.*opt.field == 0) mo.*opt.field = cfg.maxLength;
     mixer = register_module("mixer", makeMixer(kind, cfg.dModel, cfg.numHeads, &gen, mo));
     norm2 = makeNorm(*this, "norm2", cfg.dModel, ln);
     auto mlp = register_module("mlp", std::make_shared<Module>());
@@ -131,22 +126,19 @@ void validateConfig(const ModelConfig& c, const std::string& path) {
   if (c.maxLength < 0) bad("max_length must not be negative");
   if (c.norm != "rmsnorm" && c.norm != "layernorm")
     bad("norm must be \"rmsnorm\" or \"layernorm\", got \"" + c.norm + "\"");
-  if (c.window < 1) bad("window must be at least 1, got " + std::to_string(c.window));
-  if (c.convKernel < 1) bad("conv_kernel must be at least 1, got " + std::to_string(c.convKernel));
-  if (c.stateSize < 1) bad("state_size must be at least 1, got " + std::to_string(c.stateSize));
-  if (c.filterLength < 0) bad("filter_length must not be negative, got " + std::to_string(c.filterLength));
-  if (c.expand < 1) bad("expand must be at least 1, got " + std::to_string(c.expand));
-  if (c.dtRank < 0) bad("dt_rank must not be negative (0: automatic), got " + std::to_string(c.dtRank));
-  if (c.filterLength == 0 && c.maxLength < 1 &&
-      std::find(c.mixers.begin(), c.mixers.end(), "hyena") != c.mixers.end())
-    bad("hyena needs filter_length (or max_length) of at least 1");
+  const MixerRegistry& registry = mixerRegistry();
+  for (const MixerOption& opt : registry.options()) {
+    const std::string error = opt.boundError(opt.key, c.*opt.field, opt.configMinimum());
+    if (!error.empty()) bad(error);
+  }
   if (c.mixers.empty()) bad("mixers is empty (need one mixer kind per layer)");
-  const auto& kinds = knownMixerKinds();
   for (const auto& m : c.mixers) {
-    if (std::find(kinds.begin(), kinds.end(), m) == kinds.end()) {
-      std::string list;
-      for (size_t i = 0; i < kinds.size(); ++i) list += (i ? ", " : "") + kinds[i];
-      bad("unknown mixer kind '" + m + "' (known kinds: " + list + ")");
+    const MixerKind* kind = registry.findKind(m);
+    if (!kind) bad(registry.unknownKindMessage(m));
+    for (const std::string& key : kind->options) {
+      const MixerOption& opt = *registry.findOption(key);
+      if (opt.zeroIsLength && c.*opt.field == 0 && c.maxLength < 1)
+        bad(m + " needs " + key + " (or max_length) of at least 1");
     }
   }
 }
@@ -205,13 +197,11 @@ ModelConfig ModelConfig::fromJson(const std::string& jsonText, const std::string
     if (!ks->is_boolean()) throw InputError(path + ": field \"key_shift\" must be true or false");
     c.keyShift = ks->get<bool>();
   }
-  c.window = getInt({"window", "sliding_window"}, c.window);
-  c.convKernel = getInt({"conv_kernel"}, c.convKernel);
-  c.stateSize = getInt({"state_size"}, c.stateSize);
-  c.filterLength = getInt({"filter_length"}, c.filterLength);
-  c.expand = getInt({"expand"}, c.expand);
-  c.dtRank = getInt({"dt_rank", "time_step_rank"}, c.dtRank);
-
+  for (const MixerOption& opt : mixerRegistry().options()) {
+    for (const std::string& name : opt.aliases)
+      if (find({name.c_str()})) c.*opt.field = getInt({name.c_str()}, std::nullopt);
+    if (find({opt.key.c_str()})) c.*opt.field = getInt({opt.key.c_str()}, std::nullopt);
+  }
   const nlohmann::json* mx = find({"mixers"});
   if (!mx) throw InputError(path + ": missing field \"mixers\" (one mixer kind per layer)");
   c.mixers.clear();
@@ -254,12 +244,7 @@ std::string ModelConfig::toJson() const {
   j["norm"] = norm;
   j["position_embedding"] = positionEmbedding;
   j["key_shift"] = keyShift;
-  j["window"] = window;
-  j["conv_kernel"] = convKernel;
-  j["state_size"] = stateSize;
-  j["filter_length"] = filterLength;
-  j["expand"] = expand;
-  j["dt_rank"] = dtRank;
+  for (const MixerOption& opt : mixerRegistry().options()) j[opt.key] = this->*opt.field;
   j["torch_dtype"] = "float32";
   return j.dump(2) + "\n";
 }
@@ -314,11 +299,11 @@ std::unique_ptr<EssLm> EssLm::fromTensors(const ModelConfig& cfg, const NamedTen
                          return s;
                        }());
   }
-  // lti_ssm and mamba parameters must also give stable discrete decays; the mixer checks them
-  // (InputError naming the channel) whenever it runs, so run it once on one zero step to name the
-  // layer here.
+  // Some kinds' parameters must also give stable discrete decays (MixerKind::checksWeights); the
+  // mixer checks them (InputError naming the channel) whenever it runs, so run it once on one
+  // zero step to name the layer here.
   for (int i = 0; i < cfg.numLayers(); ++i) {
-    if (cfg.mixers[i] != "lti_ssm" && cfg.mixers[i] != "mamba") continue;
+    if (!mixerRegistry().findKind(cfg.mixers[i])->checksWeights) continue;
     try {
       m->impl_->net->blocks[i]->mixer->materialize(at::zeros({1, cfg.dModel}, at::kDouble));
     } catch (const InputError& e) {

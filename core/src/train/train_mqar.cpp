@@ -28,14 +28,8 @@ std::vector<std::string> layerKinds(const TrainOptions& o) {
     if (o.layers < 1) throw UsageError("--layers must be at least 1");
     kinds.assign(o.layers, kinds[0]);
   }
-  const auto& known = knownMixerKinds();
-  for (const auto& k : kinds) {
-    if (std::find(known.begin(), known.end(), k) == known.end()) {
-      std::string list;
-      for (size_t i = 0; i < known.size(); ++i) list += (i ? ", " : "") + known[i];
-      throw UsageError("--mixer: unknown mixer kind '" + k + "' (known kinds: " + list + ")");
-    }
-  }
+  for (const auto& k : kinds)
+    if (!mixerRegistry().findKind(k)) throw UsageError("--mixer: " + mixerRegistry().unknownKindMessage(k));
   return kinds;
 }
 
@@ -50,10 +44,11 @@ void validate(const TrainOptions& o) {
   positive(o.length, "--length");
   positive(o.vocab, "--vocab");
   positive(o.evalSamples, "evaluation samples");
-  positive(o.window, "--window");
-  positive(o.convKernel, "--conv-kernel");
-  positive(o.stateSize, "--state-size");
-  if (o.filterLength < 0) throw UsageError("--filter-length must be at least 1 (or 0 for the sequence length)");
+  for (const MixerOption& opt : mixerRegistry().options()) {
+    std::string error = opt.boundError(opt.flag, o.*opt.field, opt.configMinimum());
+    if (opt.zeroIsLength && !error.empty()) error += " (0: the sequence length)";
+    if (!error.empty()) throw UsageError(error);
+  }
   if (o.dModel % o.heads != 0)
     throw UsageError("--d-model " + std::to_string(o.dModel) + " is not divisible by --heads " + std::to_string(o.heads));
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw UsageError("--lr must be a positive number");
@@ -110,11 +105,9 @@ TrainReport trainMqar(const TrainOptions& o, const std::string& outDir,
   cfg.maxLength = o.length;
   cfg.mlpHidden = o.mlpHidden > 0 ? o.mlpHidden : 4 * o.dModel;
   cfg.mixers = kinds;
-  cfg.keyShift = o.keyShift;
-  cfg.window = o.window;
-  cfg.convKernel = o.convKernel;
-  cfg.stateSize = o.stateSize;
-  cfg.filterLength = o.filterLength > 0 ? o.filterLength : o.length;
+  static_cast<MixerOptions&>(cfg) = o;
+  for (const MixerOption& opt : mixerRegistry().options())
+    if (opt.zeroIsLength && cfg.*opt.field == 0) cfg.*opt.field = o.length;
   EssLm model(cfg, o.seed);
 
   // AdamW; no weight decay on norm weights and biases (1-D tensors).
@@ -174,12 +167,14 @@ TrainReport trainMqar(const TrainOptions& o, const std::string& outDir,
     j["final_loss"] = report.finalLoss;
     j["steps"] = o.steps;
     j["seconds"] = report.seconds;
-    j["options"] = {{"d_model", o.dModel}, {"heads", o.heads}, {"layers", static_cast<int>(kinds.size())},
-                    {"mlp_hidden", cfg.mlpHidden}, {"batch", o.batch}, {"lr", o.lr},
-                    {"weight_decay", o.weightDecay}, {"length", o.length}, {"pairs", o.pairs},
-                    {"vocab", o.vocab}, {"seed", o.seed}, {"key_shift", o.keyShift},
-                    {"window", cfg.window}, {"conv_kernel", cfg.convKernel}, {"state_size", cfg.stateSize},
-                    {"filter_length", cfg.filterLength}, {"threads", o.threads}};
+    nlohmann::ordered_json options = {{"d_model", o.dModel}, {"heads", o.heads},
+                                      {"layers", static_cast<int>(kinds.size())}, {"mlp_hidden", cfg.mlpHidden},
+                                      {"batch", o.batch}, {"lr", o.lr}, {"weight_decay", o.weightDecay},
+                                      {"length", o.length}, {"pairs", o.pairs}, {"vocab", o.vocab},
+                                      {"seed", o.seed}, {"key_shift", o.keyShift}};
+    for (const MixerOption& opt : mixerRegistry().options()) options[opt.key] = cfg.*opt.field;
+    options["threads"] = o.threads;
+    j["options"] = options;
     writeFileAtomically((fs::path(outDir) / "train_report.json").string(), j.dump(2) + "\n");
   }
   return report;
