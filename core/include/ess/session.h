@@ -25,7 +25,9 @@ class Session {
   /// model.safetensors or a PyTorch .pt/.pth/.bin), an operator file (DESIGN.md section 6),
   /// or a weights file with config.json beside it. Throws InputError("<path>: ...").
   /// `memoryBudget` (bytes) caps dense operators: a larger one is refused with a message that
-  /// says which length fits.
+  /// says which length fits. Defined in the model library (esscore, LibTorch): it reads
+  /// PyTorch checkpoints and runs models; the Session base and the operator-file session
+  /// are in the math library (essmath).
   static std::unique_ptr<Session> open(const std::string& path, size_t memoryBudget = kDefaultMemoryBudget);
   static constexpr size_t kDefaultMemoryBudget = size_t(2) << 30;
   virtual ~Session();
@@ -76,7 +78,8 @@ class Session {
   size_t memoryBudget_ = kDefaultMemoryBudget;
 };
 
-/// Summarizes a file or checkpoint directory. Throws InputError("<path>: ...").
+/// Summarizes a file or checkpoint directory (model library, like Session::open).
+/// Throws InputError("<path>: ...").
 FileSummary summarizeFile(const std::string& path);
 
 }  // namespace ess
