@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include "ess/ess_engine.h"
+#include "ess/tensor_engines.h"
 
 namespace {
 

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "ess/structured_ess.h"
+#include "ess/tensor_engines.h"
 
 namespace {
 

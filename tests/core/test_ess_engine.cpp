@@ -9,6 +9,7 @@
 
 #include "ess/error.h"
 #include "ess/ess_engine.h"
+#include "ess/tensor_engines.h"
 #include "ess/safetensors.h"
 #include "ess/session.h"
 

@@ -306,6 +306,28 @@ class TestIo : public QObject {
     QVERIFY(at::equal(*ess::readSafetensors(path).find("a"), *t.find("a")));
   }
 
+  // LibTorch tensors and the math library's arrays view each other's bytes (no copy), and the
+  // view keeps the storage alive; every safetensors dtype maps both ways.
+  void tensorsAndArraysShareMemory() {
+    at::Tensor t = at::arange(12, at::kDouble).reshape({3, 4});
+    ess::Array a = ess::toArray(t);
+    QCOMPARE(a.data(), t.data_ptr());
+    QCOMPARE(a.shape(), (std::vector<int64_t>{3, 4}));
+    QCOMPARE(int(a.dtype()), int(ess::ArrayDType::F64));
+    at::Tensor back;
+    {
+      ess::Array owned(ess::ArrayDType::F32, {2, 2});
+      owned.data<float>()[3] = 5.0f;
+      back = ess::toTensor(owned);
+      QCOMPARE(back.data_ptr(), owned.data());
+    }
+    QCOMPARE(back[1][1].item<float>(), 5.0f);  // the tensor holds the array's storage
+    for (auto dt : {at::kDouble, at::kFloat, at::kHalf, at::kBFloat16, at::kLong, at::kInt, at::kShort,
+                    at::kChar, at::kByte, at::kBool})
+      QCOMPARE(ess::toTensor(ess::toArray(at::ones({2}, dt))).scalar_type(), dt);
+    QVERIFY(contains(inputError([] { ess::toArray(at::ones({2}, at::kComplexFloat)); }), "has no array type"));
+  }
+
   void roundTripAllDtypes() {
     QTemporaryDir tmp;
     const std::string p = tmp.filePath("all.safetensors").toStdString();

@@ -8,6 +8,7 @@
 
 #include "ess/error.h"
 #include "ess/ess_engine.h"
+#include "ess/tensor_engines.h"
 #include "ess/mixer.h"
 // Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.
 #include <QtTest>

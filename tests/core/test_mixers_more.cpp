@@ -9,6 +9,7 @@
 
 #include "ess/error.h"
 #include "ess/ess_engine.h"
+#include "ess/tensor_engines.h"
 #include "ess/mixer.h"
 #include "ess/model.h"
 #include "model_test_util.h"

@@ -9,6 +9,7 @@
 #include "ess/error.h"
 #include "test_support.h"
 #include "ess/ess_engine.h"
+#include "ess/tensor_engines.h"
 #include "ess/input_spec.h"
 #include "ess/model.h"
 #include "ess/mqar.h"

@@ -1,7 +1,7 @@
 // Aggregates of ESS curves (DESIGN.md section 1): a layer's (or a channel group's) total ESS
 // and total theoretical state size per split, the utilization ESS / TSS, mean / max / final
 // values over splits, and contiguous channel groups for layers with many SISO channels.
-// Plain C++ on the plain data of ess/session.h (no LibTorch, no Qt): the GUI and the CLI share it.
+// Plain C++ on plain data (ess/curve.h, ess/source_info.h; no LibTorch, no Qt): the GUI and the CLI share it.
 //
 // Units. CurveData holds one SISO operator per head: tolerance[h][i], entropy[h][i] and
 // tss[h][i] are per head in SISO units (the TSS divided by the value channels the head operator
@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "ess/session.h"
+#include "ess/curve.h"
+#include "ess/operator_data.h"
+#include "ess/source_info.h"
 
 namespace ess {
 

@@ -1,5 +1,5 @@
-// Errors raised by esscore. Every message names the file (or option) and what is wrong,
-// so that the CLI can print `error: <message>` and the GUI can show it in a dialog.
+// Errors raised by essmath and esscore. Every message names the file (or option) and what is
+// wrong, so that the CLI can print `error: <message>` and the GUI can show it in a dialog.
 #pragma once
 #include <stdexcept>
 #include <string>

@@ -3,11 +3,13 @@
 //   T[h,r,r] = sum_n C[h,r,n] * B[h,r,n] + D[h,r]
 // with C, B [H, L, N], log_a [H, L, N] or [H, L] (one decay per head), optional D [H, L].
 // Linear attention (log_a = 0), GLA, RetNet, diagonal SSMs and Mamba's S6 all fit.
+// LibTorch tensors (model library); the math itself is in ess/generator_form.h on plain arrays.
 #pragma once
 #include <ATen/core/Tensor.h>
 
 #include <string>
 
+#include "ess/generator_form.h"
 #include "ess/tensors.h"
 
 namespace ess {
@@ -45,7 +47,8 @@ bool isGeneratorFile(const NamedTensors& t);
 /// `path`, the tensors and their shapes when shapes disagree or values are not finite.
 at::Tensor materializeGenerators(const NamedTensors& t, const std::string& path);
 
-/// State size N of the generators in `t` (the inner dimension of C and B).
-int generatorStateSize(const NamedTensors& t);
+/// Zero-copy conversions to and from the arrays of the math library (CPU, contiguous).
+GeneratorArrays toArrays(const Generators& g);
+Generators toGenerators(const GeneratorArrays& g);
 
 }  // namespace ess

@@ -1,4 +1,5 @@
-// Reading and writing safetensors files (https://github.com/huggingface/safetensors):
+// Reading and writing safetensors files (https://github.com/huggingface/safetensors) as
+// LibTorch tensors (the model library; ess/safetensors_io.h reads them as plain arrays):
 // model weights, operator files `operator` [H, L, L], generator files and the reference
 // vectors of DESIGN.md section 6 all use this format.
 //

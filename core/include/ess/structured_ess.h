@@ -1,5 +1,5 @@
 // The structured ESS engine: exact tolerance-ESS and entropy-ESS curves of a semiseparable
-// operator in generator form (ess/generators.h, DESIGN.md sections 5 and 6) without forming the
+// operator in generator form (ess/generator_form.h, DESIGN.md sections 5 and 6) without forming the
 // L x L operator T (Parnichkun et al., ICML 2025, arXiv 2504.19561).
 //
 // For c < s <= r the block H_s = T[s:, :s] factors as H_s = F_s P_s^T with inner size N:
@@ -18,11 +18,12 @@
 // when every sigma_k >= ~3e-4 sigma_1 (lambda_k >= 1e-7 lambda_1); otherwise (rank-deficient or
 // fast-decaying spectra) LAPACK's SVD of M (DGESVD, values only) is used, with no squaring.
 // A whole curve costs O(L N^2 + L N^3) instead of O(L^4).
+// Math library (plain arrays); ess/tensor_engines.h has the same on LibTorch tensors.
 #pragma once
 #include <atomic>
 
 #include "ess/ess_engine.h"
-#include "ess/generators.h"
+#include "ess/generator_form.h"
 
 namespace ess {
 
@@ -41,13 +42,13 @@ namespace ess {
 /// `progress(done, total)` counts (head, split) pairs; raising `*cancel` throws Cancelled.
 /// Throws InputError when shapes disagree, values are not finite or the decays overflow
 /// (log a > 0 makes T grow without bound), UsageError for splits outside 1..L-1.
-EssCurve computeStructuredEss(const Generators& g, const EssOptions& options, const ProgressFn& progress = {},
+EssCurve computeStructuredEss(const GeneratorArrays& g, const EssOptions& options, const ProgressFn& progress = {},
                               const std::atomic<bool>* cancel = nullptr);
 
 /// The exact generator form of any dense operator `op` [H, L, L] or [L, L]: C = the rows of T
 /// (lower triangle, N = L), B = identity, logA = 0 [H, L] (one decay per head), D undefined, so that
 /// materializeGenerators(g) == tril(op). Useful to cross-check the structured engine on any
 /// operator; costs O(H L^2) memory like the dense operator.
-Generators denseAsGenerators(const at::Tensor& op);
+GeneratorArrays denseAsGenerators(const Array& op);
 
 }  // namespace ess

@@ -1,11 +1,15 @@
-// A file's named tensors and free-text metadata: what every checkpoint reader returns
-// (safetensors, PyTorch zip checkpoints) and what the safetensors writer takes.
+// A file's named LibTorch tensors and free-text metadata: what every checkpoint reader of the
+// model library returns (safetensors, PyTorch zip checkpoints) and what the safetensors writer
+// takes; and the zero-copy conversions between LibTorch tensors and the plain arrays of the
+// math library (ess/array.h).
 #pragma once
 #include <ATen/core/Tensor.h>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "ess/array.h"
 
 namespace ess {
 
@@ -24,5 +28,15 @@ struct NamedTensors {
   }
   void add(std::string name, at::Tensor t) { tensors.emplace_back(std::move(name), std::move(t)); }
 };
+
+/// A CPU tensor viewing `a`'s bytes (no copy; it keeps `a`'s storage alive). Undefined for an
+/// undefined array.
+at::Tensor toTensor(const Array& a);
+/// An array viewing `t` made contiguous on the CPU (no copy when it already is; the array keeps
+/// the tensor alive). Undefined for an undefined tensor. Throws InputError for a dtype without
+/// an array type (complex, float8, unsigned beyond U8).
+Array toArray(const at::Tensor& t);
+NamedArrays toArrays(const NamedTensors& t);
+NamedTensors toTensors(const NamedArrays& a);
 
 }  // namespace ess

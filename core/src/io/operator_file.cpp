@@ -1,17 +1,21 @@
-// Writing operator files and plain files atomically.
+// Writing operator files (DESIGN.md section 6) from plain data.
+#include <algorithm>
+#include <cstring>
+
 #include "ess/error.h"
-#include "ess/safetensors.h"
+#include "ess/safetensors_io.h"
 #include "ess/session.h"
 
 namespace ess {
 
 void writeOperatorFile(const std::string& path, const OperatorData& op,
                        const std::map<std::string, std::string>& metadata) {
-  at::Tensor t = at::from_blob(const_cast<double*>(op.values.data()), {op.heads, op.length, op.length}, at::kDouble).clone();
-  NamedTensors out;
+  Array t(ArrayDType::F64, {op.heads, op.length, op.length});
+  std::memcpy(t.data(), op.values.data(), std::min(t.nbytes(), op.values.size() * sizeof(double)));
+  NamedArrays out;
   out.add("operator", t);
   out.metadata = metadata;
-  writeSafetensors(path, out);
+  writeSafetensorArrays(path, out);
 }
 
 }  // namespace ess

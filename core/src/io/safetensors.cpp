@@ -1,329 +1,99 @@
-// safetensors reader and writer: see ess/safetensors.h.
+// safetensors on LibTorch tensors (ess/safetensors.h): the array reader and writer of
+// ess/safetensors_io.h with zero-copy conversions (ess/tensors.h).
 #include "ess/safetensors.h"
 
-#include "ess/atomic_file.h"
-
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <memory>
 #include <set>
 
 #include "ess/error.h"
-
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
-              "the safetensors reader assumes a little-endian host");
+#include "ess/safetensors_io.h"
 
 namespace ess {
 namespace {
 
-namespace fs = std::filesystem;
-using ojson = nlohmann::ordered_json;
-
-// The safetensors specification caps the header at 100 MB.
-constexpr uint64_t kMaxHeaderBytes = 100ull * 1000 * 1000;
-
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw InputError(path + ": " + what);
-}
-
-struct DType {
-  const char* name;
-  at::ScalarType type;
-  uint64_t itemsize;
+struct TorchDType {
+  ArrayDType array;
+  at::ScalarType torch;
 };
 
-const DType kDTypes[] = {
-    {"F64", at::kDouble, 8}, {"F32", at::kFloat, 4}, {"F16", at::kHalf, 2},  {"BF16", at::kBFloat16, 2},
-    {"I64", at::kLong, 8},   {"I32", at::kInt, 4},   {"I16", at::kShort, 2}, {"I8", at::kChar, 1},
-    {"U8", at::kByte, 1},    {"BOOL", at::kBool, 1},
+const TorchDType kDTypes[] = {
+    {ArrayDType::F64, at::kDouble}, {ArrayDType::F32, at::kFloat}, {ArrayDType::F16, at::kHalf},
+    {ArrayDType::BF16, at::kBFloat16}, {ArrayDType::I64, at::kLong}, {ArrayDType::I32, at::kInt},
+    {ArrayDType::I16, at::kShort}, {ArrayDType::I8, at::kChar}, {ArrayDType::U8, at::kByte},
+    {ArrayDType::Bool, at::kBool},
 };
 
-const DType* dtypeByName(const std::string& name) {
+const TorchDType* byTorch(at::ScalarType t) {
   for (const auto& d : kDTypes)
-    if (name == d.name) return &d;
+    if (d.torch == t) return &d;
   return nullptr;
 }
 
-const DType* dtypeByType(at::ScalarType t) {
+at::ScalarType torchTypeOf(ArrayDType t) {
   for (const auto& d : kDTypes)
-    if (t == d.type) return &d;
-  return nullptr;
-}
-
-// Closes a POSIX file descriptor on scope exit.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-// A read-only file mapped copy-on-write (writes to a tensor's pages stay private, so no code
-// path can fault on them); unmapped when the last tensor viewing it goes away.
-struct Mapping {
-  void* base = MAP_FAILED;
-  size_t size = 0;
-  ~Mapping() {
-    if (base != MAP_FAILED) ::munmap(base, size);
-  }
-};
-
-// Files at least this large are memory-mapped instead of read: only the pages of the tensors
-// a view touches are ever read from disk, so opening a large checkpoint needs no RAM for all
-// its weights.
-constexpr uint64_t kMapThreshold = uint64_t(1) << 20;
-
-// Reads exactly `n` bytes at `offset`; false on a short read or an error (errno set).
-bool preadAll(int fd, void* buf, uint64_t n, uint64_t offset) {
-  auto* p = static_cast<char*>(buf);
-  while (n > 0) {
-    size_t chunk = static_cast<size_t>(std::min<uint64_t>(n, 1ull << 30));
-    ssize_t got = ::pread(fd, p, chunk, static_cast<off_t>(offset));
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (got == 0) {
-      errno = 0;
-      return false;
-    }
-    p += got;
-    n -= static_cast<uint64_t>(got);
-    offset += static_cast<uint64_t>(got);
-  }
-  return true;
-}
-
-std::string errnoText() { return errno ? std::string(std::strerror(errno)) : "unexpected end of file"; }
-
-// One header entry after validation.
-struct Entry {
-  std::string name;
-  const DType* dtype;
-  std::vector<int64_t> shape;
-  uint64_t begin, end;
-};
-
-uint64_t readU64(const std::string& path, const ojson& v, const std::string& what) {
-  if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0))
-    fail(path, what + " must be a non-negative integer, got " + v.dump());
-  return v.get<uint64_t>();
+    if (d.array == t) return d.torch;
+  return at::kDouble;
 }
 
 }  // namespace
 
+at::Tensor toTensor(const Array& a) {
+  if (!a.defined()) return at::Tensor();
+  auto keep = a.storage();
+  return at::from_blob(a.data(), a.shape(), [keep](void*) {}, at::TensorOptions().dtype(torchTypeOf(a.dtype())));
+}
+
+Array toArray(const at::Tensor& t) {
+  if (!t.defined()) return Array();
+  const TorchDType* d = byTorch(t.scalar_type());
+  if (!d)
+    throw InputError(std::string("dtype ") + c10::toString(t.scalar_type()) +
+                     " has no array type (supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)");
+  auto c = std::make_shared<at::Tensor>(t.to(at::kCPU).contiguous());
+  void* p = c->data_ptr();
+  return Array(d->array, c->sizes().vec(), p, std::shared_ptr<void>(c, p));
+}
+
+NamedArrays toArrays(const NamedTensors& t) {
+  NamedArrays out;
+  out.metadata = t.metadata;
+  for (const auto& [n, x] : t.tensors) out.add(n, toArray(x));
+  return out;
+}
+
+NamedTensors toTensors(const NamedArrays& a) {
+  NamedTensors out;
+  out.metadata = a.metadata;
+  for (const auto& [n, x] : a.arrays) out.add(n, toTensor(x));
+  return out;
+}
+
 std::string safetensorsDtypeName(at::ScalarType dtype) {
-  const DType* d = dtypeByType(dtype);
+  const TorchDType* d = byTorch(dtype);
   if (!d)
     throw InputError(std::string("dtype ") + c10::toString(dtype) +
                      " cannot be stored in safetensors (supported: F64, F32, F16, BF16, I64, "
                      "I32, I16, I8, U8, BOOL)");
-  return d->name;
+  return dtypeName(d->array);
 }
 
-NamedTensors readSafetensors(const std::string& path) {
-  std::error_code ec;
-  fs::file_status st = fs::status(path, ec);
-  if (ec || !fs::exists(st)) fail(path, "no such file");
-  if (fs::is_directory(st)) fail(path, "is a directory, not a safetensors file");
-
-  Fd f;
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f.fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  struct stat sb;
-  if (::fstat(f.fd, &sb) != 0) fail(path, std::string("cannot stat: ") + std::strerror(errno));
-  if (!S_ISREG(sb.st_mode)) fail(path, "not a regular file");
-  const uint64_t fileSize = static_cast<uint64_t>(sb.st_size);
-  if (fileSize == 0) fail(path, "file is empty (not a safetensors file)");
-  if (fileSize < 8)
-    fail(path, "file is " + std::to_string(fileSize) +
-                   " bytes, too short for a safetensors header (not a safetensors file)");
-
-  unsigned char lenBytes[8];
-  if (!preadAll(f.fd, lenBytes, 8, 0)) fail(path, "cannot read header length: " + errnoText());
-  uint64_t headerLen = 0;
-  for (int i = 7; i >= 0; --i) headerLen = (headerLen << 8) | lenBytes[i];
-  if (headerLen > fileSize - 8)
-    fail(path, "header length " + std::to_string(headerLen) + " exceeds file size " +
-                   std::to_string(fileSize) + " (truncated or not a safetensors file)");
-  if (headerLen > kMaxHeaderBytes)
-    fail(path, "header length " + std::to_string(headerLen) + " exceeds the 100 MB limit");
-  if (headerLen < 2) fail(path, "header length " + std::to_string(headerLen) + " is too short");
-
-  std::string header(static_cast<size_t>(headerLen), '\0');
-  if (!preadAll(f.fd, header.data(), headerLen, 8)) fail(path, "cannot read header: " + errnoText());
-  const uint64_t dataStart = 8 + headerLen;
-  const uint64_t dataSize = fileSize - dataStart;
-
-  ojson j;
-  try {
-    j = ojson::parse(header);
-  } catch (const std::exception& e) {
-    fail(path, std::string("header is not valid JSON (not a safetensors file?): ") + e.what());
-  }
-  if (!j.is_object()) fail(path, "header is not a JSON object");
-
-  NamedTensors out;
-  std::vector<Entry> entries;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& name = it.key();
-    const ojson& v = it.value();
-    if (name == "__metadata__") {
-      if (v.is_null()) continue;
-      if (!v.is_object()) fail(path, "__metadata__ is not a JSON object");
-      for (auto m = v.begin(); m != v.end(); ++m) {
-        if (!m.value().is_string()) fail(path, "__metadata__ value of '" + m.key() + "' is not a string");
-        out.metadata[m.key()] = m.value().get<std::string>();
-      }
-      continue;
-    }
-    const std::string where = "tensor '" + name + "'";
-    if (!v.is_object()) fail(path, where + ": header entry is not a JSON object");
-    if (!v.contains("dtype")) fail(path, where + ": header entry has no 'dtype'");
-    if (!v.contains("shape")) fail(path, where + ": header entry has no 'shape'");
-    if (!v.contains("data_offsets")) fail(path, where + ": header entry has no 'data_offsets'");
-    const ojson& jd = v.at("dtype");
-    if (!jd.is_string()) fail(path, where + ": 'dtype' is not a string");
-    Entry e;
-    e.name = name;
-    e.dtype = dtypeByName(jd.get<std::string>());
-    if (!e.dtype)
-      fail(path, where + ": unsupported dtype '" + jd.get<std::string>() +
-                     "' (supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)");
-    const ojson& js = v.at("shape");
-    if (!js.is_array()) fail(path, where + ": 'shape' is not a list");
-    uint64_t numel = 1;
-    bool overflow = false;
-    for (const auto& d : js) {
-      if (!d.is_number_integer()) fail(path, where + ": shape entry " + d.dump() + " is not an integer");
-      if (!d.is_number_unsigned() && d.get<int64_t>() < 0)
-        fail(path, where + ": negative dimension " + d.dump() + " in shape");
-      uint64_t n = d.get<uint64_t>();
-      if (n > static_cast<uint64_t>(INT64_MAX)) overflow = true;
-      e.shape.push_back(static_cast<int64_t>(n));
-      if (__builtin_mul_overflow(numel, n, &numel)) overflow = true;
-    }
-    uint64_t nbytes = 0;
-    if (overflow || __builtin_mul_overflow(numel, e.dtype->itemsize, &nbytes))
-      fail(path, where + ": shape " + js.dump() + " is too large");
-    const ojson& jo = v.at("data_offsets");
-    if (!jo.is_array() || jo.size() != 2) fail(path, where + ": 'data_offsets' is not a pair [begin, end]");
-    e.begin = readU64(path, jo[0], where + ": data_offsets begin");
-    e.end = readU64(path, jo[1], where + ": data_offsets end");
-    if (e.begin > e.end)
-      fail(path,
-           where + ": data_offsets begin " + std::to_string(e.begin) + " > end " + std::to_string(e.end));
-    if (e.end > dataSize)
-      fail(path, where + ": data_offsets end " + std::to_string(e.end) + " exceeds the data section (" +
-                     std::to_string(dataSize) + " bytes; file truncated?)");
-    if (e.end - e.begin != nbytes)
-      fail(path, where + ": data_offsets span " + std::to_string(e.end - e.begin) + " bytes but " +
-                     jd.get<std::string>() + " " + js.dump() + " needs " + std::to_string(nbytes));
-    entries.push_back(std::move(e));
-  }
-
-  // No two tensors may share bytes.
-  std::vector<const Entry*> byBegin;
-  for (const auto& e : entries)
-    if (e.end > e.begin) byBegin.push_back(&e);
-  std::sort(byBegin.begin(), byBegin.end(),
-            [](const Entry* a, const Entry* b) { return a->begin < b->begin; });
-  for (size_t i = 1; i < byBegin.size(); ++i)
-    if (byBegin[i]->begin < byBegin[i - 1]->end)
-      fail(path, "tensors '" + byBegin[i - 1]->name + "' and '" + byBegin[i]->name +
-                     "' overlap in the data section");
-
-  std::shared_ptr<Mapping> mapping;
-  if (fileSize >= kMapThreshold) {
-    auto m = std::make_shared<Mapping>();
-    m->size = static_cast<size_t>(fileSize);
-    m->base = ::mmap(nullptr, m->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, f.fd, 0);
-    if (m->base != MAP_FAILED) mapping = std::move(m);  // else: fall back to reading
-  }
-  for (const auto& e : entries) {
-    const bool isBool = e.dtype->type == at::kBool;
-    const uint64_t at = dataStart + e.begin;
-    if (mapping && !isBool && e.end > e.begin && at % e.dtype->itemsize == 0) {
-      void* p = static_cast<char*>(mapping->base) + at;
-      auto keep = mapping;
-      out.add(e.name, at::from_blob(p, e.shape, [keep](void*) {}, at::TensorOptions().dtype(e.dtype->type)));
-      continue;
-    }
-    at::Tensor t;
-    try {
-      t = at::empty(e.shape, at::TensorOptions().dtype(isBool ? at::kByte : e.dtype->type));
-    } catch (const std::exception&) {  // std::bad_alloc or c10::Error from the allocator
-      fail(path, "tensor '" + e.name + "': out of memory (" + std::to_string(e.end - e.begin) + " bytes)");
-    }
-    if (e.end > e.begin && !preadAll(f.fd, t.data_ptr(), e.end - e.begin, dataStart + e.begin))
-      fail(path, "tensor '" + e.name + "': cannot read data: " + errnoText());
-    if (isBool) t = t.ne(0);
-    out.add(e.name, std::move(t));
-  }
-  return out;
-}
+NamedTensors readSafetensors(const std::string& path) { return toTensors(readSafetensorArrays(path)); }
 
 void writeSafetensors(const std::string& path, const NamedTensors& t) {
-  // Header first: every check happens before anything touches the disk.
-  ojson header = ojson::object();
-  if (!t.metadata.empty()) {
-    ojson meta = ojson::object();
-    for (const auto& [k, v] : t.metadata) meta[k] = v;
-    header["__metadata__"] = std::move(meta);
-  }
-  std::vector<at::Tensor> data;
+  // The checks of writeSafetensorArrays in the same order, plus the dtype, so that the first
+  // offending tensor is the one named.
+  NamedArrays a;
+  a.metadata = t.metadata;
   std::set<std::string> seen;
-  uint64_t offset = 0;
   for (const auto& [name, tensor] : t.tensors) {
-    if (name == "__metadata__") fail(path, "cannot write a tensor named '__metadata__' (reserved)");
-    if (!seen.insert(name).second) fail(path, "duplicate tensor name '" + name + "'");
-    if (!tensor.defined()) fail(path, "tensor '" + name + "' is undefined");
-    const DType* d = dtypeByType(tensor.scalar_type());
-    if (!d)
-      fail(path, "tensor '" + name + "': dtype " + c10::toString(tensor.scalar_type()) +
-                     " cannot be stored in safetensors");
-    at::Tensor c = tensor.to(at::kCPU).contiguous();
-    const uint64_t nbytes = static_cast<uint64_t>(c.numel()) * d->itemsize;
-    ojson e = ojson::object();
-    e["dtype"] = d->name;
-    e["shape"] = c.sizes().vec();
-    e["data_offsets"] = {offset, offset + nbytes};
-    header[name] = std::move(e);
-    offset += nbytes;
-    data.push_back(std::move(c));
+    if (name == "__metadata__") throw InputError(path + ": cannot write a tensor named '__metadata__' (reserved)");
+    if (!seen.insert(name).second) throw InputError(path + ": duplicate tensor name '" + name + "'");
+    if (!tensor.defined()) throw InputError(path + ": tensor '" + name + "' is undefined");
+    if (!byTorch(tensor.scalar_type()))
+      throw InputError(path + ": tensor '" + name + "': dtype " + c10::toString(tensor.scalar_type()) +
+                       " cannot be stored in safetensors");
+    a.add(name, toArray(tensor));
   }
-  std::string h;
-  try {
-    h = header.dump();
-  } catch (const std::exception& e) {
-    fail(path, std::string("cannot encode the header (names and metadata must be UTF-8): ") + e.what());
-  }
-  h.append((8 - h.size() % 8) % 8, ' ');
-  unsigned char lenBytes[8];
-  for (int i = 0; i < 8; ++i)
-    lenBytes[i] = static_cast<unsigned char>((uint64_t(h.size()) >> (8 * i)) & 0xff);
-
-  writeFileAtomically(path, [&](const ByteSink& sink) {
-    sink(lenBytes, 8);
-    sink(h.data(), h.size());
-    for (const auto& c : data) {
-      if (c.numel() == 0) continue;
-      if (c.scalar_type() == at::kBool) {
-        at::Tensor b = c.to(at::kByte);  // bool storage may hold values other than 0/1
-        sink(b.data_ptr(), static_cast<size_t>(b.numel()));
-      } else {
-        sink(c.data_ptr(), static_cast<size_t>(c.numel()) * c.element_size());
-      }
-    }
-  });
+  writeSafetensorArrays(path, a);
 }
 
 }  // namespace ess

@@ -3,17 +3,16 @@
 // spread over all cores (DESIGN.md sections 1 and 5).
 #include "ess/ess_engine.h"
 
-#include <ATen/ATen.h>
-#include <ATen/Context.h>
 #include <Eigen/Dense>
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <cmath>
 #include <mutex>
 #include <thread>
 
 #include "ess/error.h"
-#include "ess/session.h"
 #include "metric/lapack_kernels.h"
 
 namespace ess {
@@ -60,7 +59,11 @@ std::vector<int> resolveSplits(const SplitRange& range, int length) {
   return splits;
 }
 
-bool cudaAvailable() { return at::hasCUDA(); }
+namespace {
+CudaEssFn cudaEss = nullptr;
+}  // namespace
+
+void setCudaEss(CudaEssFn fn) { cudaEss = fn; }
 
 bool useSingleThreadedBlas() {
   static bool concurrentCallsSafe = true;
@@ -205,11 +208,16 @@ class GramTracker {
   Eigen::VectorXd col_;
 };
 
-at::Tensor asHeads(const at::Tensor& op) {
-  if (op.dim() == 2) return op.unsqueeze(0);
+// `op` as float64 [H, L, L] (a view when it already is float64).
+Array asHeads(const Array& op) {
+  if (!op.defined()) throw InputError("operator is undefined");
+  if (op.dim() == 2) return asHeads(op.reshaped({1, op.size(0), op.size(1)}));
   if (op.dim() != 3)
     throw InputError("operator must have shape [L, L] or [H, L, L], got " + std::to_string(op.dim()) + " dimensions");
-  return op;
+  if (op.size(1) != op.size(2))
+    throw InputError("operator must be square per head, got [" + std::to_string(op.size(1)) + ", " +
+                     std::to_string(op.size(2)) + "]");
+  return op.toFloat64();
 }
 
 // Smallest w with T[h, r, c] == 0 for all r - c >= w (see detectBandwidth).
@@ -227,80 +235,41 @@ int bandwidthOf(const double* t, int H, int L) {
   return w;
 }
 
-void checkFinite(const at::Tensor& t) {
-  if (!at::isfinite(t).all().item<bool>()) throw InputError("operator holds NaN or Inf values");
-}
-
-// CUDA path: zero-padded blocks batched through linalg_svdvals (padding adds only zeros).
-EssCurve computeEssCuda(const at::Tensor& ops, const std::vector<int>& splits, const EssOptions& options,
-                        const ProgressFn& progress, const std::atomic<bool>* cancel) {
-  const int H = ops.size(0), L = ops.size(1);
-  const auto dtype = options.dtype_ == DType::Float32 ? at::kFloat : at::kDouble;
-  EssCurve curve;
-  curve.splits = splits;
-  curve.tolerance.assign(H, std::vector<double>(splits.size()));
-  curve.entropy.assign(H, std::vector<double>(splits.size()));
-  const size_t bytesPerBlock = static_cast<size_t>(L) * L * (dtype == at::kFloat ? 4 : 8);
-  const int batch = std::max<int>(1, static_cast<int>((size_t(512) << 20) / bytesPerBlock));
-  long done = 0;
-  const long total = static_cast<long>(H) * splits.size();
-  for (int h = 0; h < H; ++h) {
-    at::Tensor head = ops[h].to(at::Device(at::kCUDA), dtype);
-    for (size_t b0 = 0; b0 < splits.size(); b0 += batch) {
-      if (cancel && cancel->load()) throw Cancelled();
-      const size_t b1 = std::min(splits.size(), b0 + batch);
-      at::Tensor blocks = at::zeros({static_cast<long>(b1 - b0), L, L}, head.options());
-      for (size_t i = b0; i < b1; ++i) {
-        const int s = splits[i];
-        blocks[i - b0].narrow(0, 0, L - s).narrow(1, 0, s).copy_(head.narrow(0, s, L - s).narrow(1, 0, s));
-      }
-      at::Tensor sv = at::linalg_svdvals(blocks).to(at::kCPU, at::kDouble).contiguous();
-      for (size_t i = b0; i < b1; ++i) {
-        const int s = splits[i];
-        const double* p = sv[i - b0].data_ptr<double>();
-        std::vector<double> sigma(p, p + std::min(s, L - s));
-        curve.tolerance[h][i] = toleranceEss(sigma, options.tolerance_, options.normalization_);
-        curve.entropy[h][i] = entropyEss(sigma);
-      }
-      done += b1 - b0;
-      if (progress) progress(done, total);
-    }
-  }
-  return curve;
+void checkFinite(const Array& t) {
+  const double* p = t.doubles();
+  for (int64_t i = 0, n = t.numel(); i < n; ++i)
+    if (!std::isfinite(p[i])) throw InputError("operator holds NaN or Inf values");
 }
 
 }  // namespace
 
-std::vector<double> splitSingularValues(const at::Tensor& op, int split, DType dtype) {
-  if (op.dim() != 2 || op.size(0) != op.size(1)) throw InputError("splitSingularValues: expected an [L, L] operator");
+std::vector<double> splitSingularValues(const Array& op, int split, DType dtype) {
+  if (!op.defined() || op.dim() != 2 || op.size(0) != op.size(1))
+    throw InputError("splitSingularValues: expected an [L, L] operator");
   const int L = op.size(0);
   if (split < 1 || split > L - 1)
     throw UsageError("split " + std::to_string(split) + " is outside 1.." + std::to_string(L - 1));
-  at::Tensor t = op.to(at::kCPU, at::kDouble).contiguous();
-  return singularValuesOf(t.data_ptr<double>(), L, split, dtype);
+  return singularValuesOf(op.toFloat64().doubles(), L, split, dtype);
 }
 
-EssCurve computeEss(const at::Tensor& op, const EssOptions& options, const ProgressFn& progress,
+EssCurve computeEss(const Array& op, const EssOptions& options, const ProgressFn& progress,
                     const std::atomic<bool>* cancel) {
   const bool concurrentLapack = useSingleThreadedBlas();
-  at::Tensor ops = asHeads(op);
-  if (ops.size(1) != ops.size(2))
-    throw InputError("operator must be square per head, got [" + std::to_string(ops.size(1)) + ", " +
-                     std::to_string(ops.size(2)) + "]");
+  const Array ops = asHeads(op);
   checkFinite(ops);
   const int H = ops.size(0), L = ops.size(1);
   const std::vector<int> splits = resolveSplits(options.splits_, L);
   if (options.device_ == Device::Cuda) {
-    if (!cudaAvailable())
-      throw UsageError(
-          "--device cuda: this LibTorch build has no CUDA support or no CUDA device is present; use --device cpu");
-    return computeEssCuda(ops, splits, options, progress, cancel);
+    if (!cudaEss)
+      throw UsageError("--device cuda: the CUDA path needs the model library (LibTorch), which is not loaded; "
+                       "use --device cpu");
+    return cudaEss(ops, splits, options, progress, cancel);
   }
-  at::Tensor t = ops.to(at::kCPU, at::kDouble).contiguous();
-  const double* base = t.data_ptr<double>();
+  const double* base = ops.doubles();
   const int band = bandwidthOf(base, H, L);
 
   EssCurve curve;
+  curve.length = L;
   curve.splits = splits;
   curve.tolerance.assign(H, std::vector<double>(splits.size()));
   curve.entropy.assign(H, std::vector<double>(splits.size()));
@@ -377,13 +346,9 @@ EssCurve computeEss(const at::Tensor& op, const EssOptions& options, const Progr
   return curve;
 }
 
-int detectBandwidth(const at::Tensor& op) {
-  at::Tensor ops = asHeads(op);
-  if (ops.size(1) != ops.size(2))
-    throw InputError("operator must be square per head, got [" + std::to_string(ops.size(1)) + ", " +
-                     std::to_string(ops.size(2)) + "]");
-  at::Tensor t = ops.to(at::kCPU, at::kDouble).contiguous();
-  return bandwidthOf(t.data_ptr<double>(), static_cast<int>(t.size(0)), static_cast<int>(t.size(1)));
+int detectBandwidth(const Array& op) {
+  const Array ops = asHeads(op);
+  return bandwidthOf(ops.doubles(), static_cast<int>(ops.size(0)), static_cast<int>(ops.size(1)));
 }
 
 }  // namespace ess

@@ -2,7 +2,6 @@
 // future and past generators, updated split to split by Givens rotations (see structured_ess.h).
 #include "ess/structured_ess.h"
 
-#include <ATen/ATen.h>
 #include <Eigen/Dense>
 
 #include <cmath>
@@ -16,7 +15,7 @@
 #endif
 
 #include "ess/error.h"
-#include "ess/session.h"
+#include "ess/generator_form.h"
 #include "metric/lapack_kernels.h"
 
 namespace ess {
@@ -24,11 +23,7 @@ namespace {
 
 using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-std::string shapeOf(const at::Tensor& t) {
-  std::string s = "[";
-  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
-  return s + "]";
-}
+std::string shapeOf(const Array& t) { return t.shapeText(); }
 
 // Decays make old factor entries tiny; subnormal arithmetic is ~100x slower and those values
 // are below 1e-308 of the rest, so workers flush them to zero (restored on exit).
@@ -209,19 +204,19 @@ void factorSingularValues(const double* Rf, const double* Rp, int N, Scratch& w)
 
 // The validated float64 generators.
 struct Checked {
-  at::Tensor C, B, logA;
+  Array C, B, logA;
   int H = 0, L = 0, N = 0;
   bool perHead = false;
 };
 
-Checked check(const Generators& g) {
+Checked check(const GeneratorArrays& g) {
   if (!g.C.defined() || !g.B.defined() || !g.logA.defined())
     throw InputError("generators: C, B and log_a must all be given");
   Checked c;
-  c.C = g.C.to(at::kCPU, at::kDouble).contiguous();
-  c.B = g.B.to(at::kCPU, at::kDouble).contiguous();
-  c.logA = g.logA.to(at::kCPU, at::kDouble).contiguous();
-  if (c.C.dim() != 3 || c.B.sizes() != c.C.sizes())
+  c.C = g.C.toFloat64();
+  c.B = g.B.toFloat64();
+  c.logA = g.logA.toFloat64();
+  if (c.C.dim() != 3 || c.B.shape() != c.C.shape())
     throw InputError("generators: C " + shapeOf(c.C) + " and B " + shapeOf(c.B) + " must both be [H, L, N]");
   c.H = static_cast<int>(c.C.size(0));
   c.L = static_cast<int>(c.C.size(1));
@@ -233,27 +228,36 @@ Checked check(const Generators& g) {
                      shapeOf(c.C));
   if (g.D.defined() && (g.D.dim() != 2 || g.D.size(0) != c.H || g.D.size(1) != c.L))
     throw InputError("generators: D " + shapeOf(g.D) + " must be [H, L] to match C " + shapeOf(c.C));
-  for (auto [name, x] : {std::pair<const char*, at::Tensor*>{"C", &c.C}, {"B", &c.B}, {"log_a", &c.logA}})
-    if (!at::isfinite(*x).all().item<bool>())
+  for (auto [name, x] : {std::pair<const char*, const Array*>{"C", &c.C}, {"B", &c.B}, {"log_a", &c.logA}})
+    if (!allFinite(x->doubles(), static_cast<size_t>(x->numel())))
       throw InputError(std::string("generators: ") + name + " holds NaN or Inf values");
   return c;
 }
 
 }  // namespace
 
-Generators denseAsGenerators(const at::Tensor& op) {
-  at::Tensor ops = op.dim() == 2 ? op.unsqueeze(0) : op;
+GeneratorArrays denseAsGenerators(const Array& op) {
+  const Array ops = op.dim() == 2 ? op.reshaped({1, op.size(0), op.size(1)}) : op;
   if (ops.dim() != 3 || ops.size(1) != ops.size(2))
     throw InputError("denseAsGenerators: expected an operator [L, L] or [H, L, L], got " + shapeOf(op));
   const int64_t H = ops.size(0), L = ops.size(1);
-  Generators g;
-  g.C = ops.to(at::kCPU, at::kDouble).tril().contiguous();
-  g.B = at::eye(L, at::kDouble).unsqueeze(0).expand({H, L, L}).contiguous();
-  g.logA = at::zeros({H, L}, at::kDouble);
+  const Array t = ops.toFloat64();
+  GeneratorArrays g;
+  g.C = Array(ArrayDType::F64, {H, L, L});
+  g.B = Array(ArrayDType::F64, {H, L, L});
+  g.logA = Array(ArrayDType::F64, {H, L});
+  const double* src = t.doubles();
+  double *pc = g.C.doubles(), *pb = g.B.doubles();
+  for (int64_t h = 0; h < H; ++h)
+    for (int64_t r = 0; r < L; ++r) {
+      const size_t row = static_cast<size_t>((h * L + r) * L);
+      std::copy(src + row, src + row + r + 1, pc + row);  // lower triangle
+      pb[row + r] = 1.0;
+    }
   return g;
 }
 
-EssCurve computeStructuredEss(const Generators& g, const EssOptions& options, const ProgressFn& progress,
+EssCurve computeStructuredEss(const GeneratorArrays& g, const EssOptions& options, const ProgressFn& progress,
                               const std::atomic<bool>* cancel) {
   const bool concurrentLapack = useSingleThreadedBlas();
   const Checked c = check(g);
@@ -276,13 +280,14 @@ EssCurve computeStructuredEss(const Generators& g, const EssOptions& options, co
   const double factorDoubles = (2.0 * blocks + double(threads) * K) * double(NN);
   const bool denseSmaller = factorDoubles > double(L) * L + double(1 << 24);
   if (options.algorithm_ == Algorithm::Dense || (options.algorithm_ == Algorithm::Auto && 2 * N >= L) || denseSmaller) {
-    Generators d{c.C, c.B, c.logA, at::Tensor()};
+    GeneratorArrays d{c.C, c.B, c.logA, Array()};
     EssOptions dense = options;
     dense.algorithm(Algorithm::Dense);
     return computeEss(materializeGenerators(d, "generators"), dense, progress, cancel);
   }
 
   EssCurve curve;
+  curve.length = L;
   curve.splits = splits;
   curve.tolerance.assign(H, std::vector<double>(splits.size()));
   curve.entropy.assign(H, std::vector<double>(splits.size()));
@@ -306,13 +311,13 @@ EssCurve computeStructuredEss(const Generators& g, const EssOptions& options, co
 
   for (int hd = 0; hd < H; ++hd) {
     Head head;
-    head.C = c.C.data_ptr<double>() + static_cast<size_t>(hd) * L * N;
-    head.B = c.B.data_ptr<double>() + static_cast<size_t>(hd) * L * N;
+    head.C = c.C.doubles() + static_cast<size_t>(hd) * L * N;
+    head.B = c.B.doubles() + static_cast<size_t>(hd) * L * N;
     head.L = L;
     head.N = N;
     head.perHead = c.perHead;
     const size_t decays = c.perHead ? static_cast<size_t>(L) : static_cast<size_t>(L) * N;
-    const double* logA = c.logA.data_ptr<double>() + hd * decays;
+    const double* logA = c.logA.doubles() + hd * decays;
     head.a.resize(decays);
     for (size_t i = 0; i < decays; ++i) head.a[i] = std::exp(logA[i]);
 

@@ -1,0 +1,37 @@
+// Reading and writing safetensors files (https://github.com/huggingface/safetensors) as plain
+// arrays (ess/array.h), without LibTorch: model weights, operator files `operator` [H, L, L],
+// generator files and the reference vectors of DESIGN.md section 6 all use this format.
+// ess/safetensors.h offers the same on LibTorch tensors for the model library.
+//
+// Layout: an 8-byte little-endian header length N, N bytes of JSON
+// `{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...,
+//   "__metadata__": {"key": "value"}}`, then the data section (offsets are relative to it),
+// every tensor C-contiguous and little-endian.
+// Supported dtypes: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL.
+#pragma once
+#include <string>
+
+#include "ess/array.h"
+
+namespace ess {
+
+/// Reads every tensor of a safetensors file, in the order of the JSON header (the file order
+/// for every common writer), and the string pairs of `__metadata__`. Files of 1 MiB and more
+/// are memory-mapped (copy-on-write): the arrays view the mapping, and only the pages a
+/// computation touches are read from disk. Every header field is checked against the file
+/// before any data is read: header length vs file size, valid JSON object, each entry has
+/// `dtype`, `shape` and `data_offsets`, known dtype, non-negative shape,
+/// begin <= end <= size of the data section, end - begin == numel * itemsize, no two tensors
+/// overlap, metadata values are strings. BOOL values are read as bytes 0 and 1.
+/// Throws InputError `<path>: <what is wrong>` (missing file, directory, empty or
+/// truncated file, malformed header, unsupported dtype, read failure).
+NamedArrays readSafetensorArrays(const std::string& path);
+
+/// Writes `t` (arrays in their order) with `t.metadata` as `__metadata__`. The header is padded
+/// with spaces to a multiple of 8 bytes. The file is written to a temporary file in the same
+/// folder and renamed into place, so `path` is either untouched or complete.
+/// Throws InputError `<path>: ...` on an I/O failure, an undefined array, a duplicate
+/// or reserved (`__metadata__`) tensor name.
+void writeSafetensorArrays(const std::string& path, const NamedArrays& t);
+
+}  // namespace ess

@@ -1,0 +1,114 @@
+// Generator files as plain arrays: see ess/generator_form.h.
+#include "ess/generator_form.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "ess/error.h"
+#include "math/parallel.h"
+
+namespace ess {
+
+bool isGeneratorFile(const NamedArrays& t) { return t.find("C") && t.find("B") && t.find("log_a"); }
+
+GeneratorArrays readGenerators(const NamedArrays& t, const std::string& path) {
+  const Array *pc = t.find("C"), *pb = t.find("B"), *pa = t.find("log_a"), *pd = t.find("D");
+  if (!pc || !pb || !pa) throw InputError(path + ": a generator file needs tensors C, B and log_a");
+  const Array C = pc->toFloat64(), B = pb->toFloat64(), A = pa->toFloat64();
+  if (C.dim() != 3 || B.shape() != C.shape())
+    throw InputError(path + ": C " + C.shapeText() + " and B " + B.shapeText() + " must both be [H, L, N]");
+  const int64_t H = C.size(0), L = C.size(1), N = C.size(2);
+  const bool perHead = A.dim() == 2 && A.size(0) == H && A.size(1) == L;
+  // A per-head decay [H, L] is reported as its [H, L, N] broadcast, like the tensor reader did.
+  const std::string shapeA = perHead ? "[" + std::to_string(H) + ", " + std::to_string(L) + ", " + std::to_string(N) + "]"
+                                     : A.shapeText();
+  if (!perHead && (A.dim() != 3 || A.size(0) != H || A.size(1) != L || A.size(2) != N))
+    throw InputError(path + ": log_a " + shapeA + " must be [H, L, N] or [H, L] to match C " + C.shapeText());
+  Array D;
+  if (pd) {
+    D = pd->toFloat64();
+    if (D.dim() != 2 || D.size(0) != H || D.size(1) != L)
+      throw InputError(path + ": D " + D.shapeText() + " must be [H, L] to match C " + C.shapeText());
+  }
+  for (auto [name, x] : {std::pair<const char*, const Array*>{"C", &C}, {"B", &B}, {"log_a", &A}, {"D", &D}}) {
+    if (!x->defined()) continue;
+    const double* p = x->doubles();
+    for (int64_t i = 0, n = x->numel(); i < n; ++i)
+      if (!std::isfinite(p[i])) throw InputError(path + ": tensor " + name + " holds NaN or Inf values");
+  }
+  // A positive log a makes T grow: find the first row where some T[r, c] overflows float64, i.e.
+  // where a run of decays sum_{t=c+1..r} log_a (the largest over c, Kadane's scan) plus the log
+  // of the largest |C| |B| N exceeds log(DBL_MAX).
+  {
+    auto absMax = [](const Array& x) {
+      double m = 0.0;
+      const double* p = x.doubles();
+      for (int64_t i = 0, n = x.numel(); i < n; ++i) m = std::max(m, std::abs(p[i]));
+      return m;
+    };
+    const double scale = std::log(std::max(1e-300, absMax(C))) + std::log(std::max(1e-300, absMax(B))) +
+                         std::log(double(N));
+    const double limit = std::log(std::numeric_limits<double>::max()) - scale;
+    const double* pa = A.doubles();
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t n = 0; n < N; ++n) {
+        double run = 0.0;  // largest sum_{t=c+1..r} over c < r
+        for (int64_t r = 1; r < L; ++r) {
+          run = std::max(0.0, run) + (perHead ? pa[h * L + r] : pa[(h * L + r) * N + n]);
+          if (run > limit)
+            throw InputError(path + ": the generators overflow: log_a > 0 makes the operator grow without bound; "
+                             "T[" + std::to_string(h) + ", " + std::to_string(r) + ", c] exceeds the float64 range "
+                             "at row " + std::to_string(r) + " (head " + std::to_string(h) + ", state " +
+                             std::to_string(n) + ")");
+        }
+      }
+  }
+  return GeneratorArrays{C, B, A, D};
+}
+
+Array materializeGenerators(const GeneratorArrays& g, const std::string& path) {
+  const Array C = g.C.toFloat64(), B = g.B.toFloat64(), A = g.logA.toFloat64();
+  const Array D = g.D.defined() ? g.D.toFloat64() : Array();
+  const int64_t H = C.size(0), L = C.size(1), N = C.size(2);
+  const bool perHead = A.dim() == 2;
+  // cum[h, t, n] = sum_{t' <= t} log_a; decay from c to r is exp(cum[r] - cum[c]).
+  std::vector<double> cum(static_cast<size_t>(H * L * N));
+  const double* pa = A.doubles();
+  for (int64_t h = 0; h < H; ++h)
+    for (int64_t n = 0; n < N; ++n) {
+      double s = 0.0;
+      for (int64_t t = 0; t < L; ++t) {
+        s += perHead ? pa[h * L + t] : pa[(h * L + t) * N + n];
+        cum[static_cast<size_t>((h * L + t) * N + n)] = s;
+      }
+    }
+  Array T(ArrayDType::F64, {H, L, L});
+  const double *pC = C.doubles(), *pB = B.doubles(), *pcum = cum.data();
+  double* pT = T.doubles();
+  parallelFor(0, H * L, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t hr = begin; hr < end; ++hr) {
+      const int64_t h = hr / L, r = hr % L;
+      const double* cr = pC + (h * L + r) * N;
+      const double* cumr = pcum + (h * L + r) * N;
+      for (int64_t c = 0; c <= r; ++c) {
+        const double* bc = pB + (h * L + c) * N;
+        const double* cumc = pcum + (h * L + c) * N;
+        double v = 0.0;
+        for (int64_t n = 0; n < N; ++n) v += cr[n] * std::exp(cumr[n] - cumc[n]) * bc[n];
+        pT[(h * L + r) * L + c] = v;
+      }
+    }
+  });
+  if (D.defined()) {
+    const double* pD = D.doubles();
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t r = 0; r < L; ++r) pT[(h * L + r) * L + r] += pD[h * L + r];
+  }
+  for (int64_t i = 0, n = T.numel(); i < n; ++i)
+    if (!std::isfinite(pT[i]))
+      throw InputError(path + ": the generators overflow (a decay log_a > 0 makes the operator grow without bound)");
+  return T;
+}
+
+}  // namespace ess

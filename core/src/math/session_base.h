@@ -1,0 +1,46 @@
+// Internal: the shared machinery of every Session (ess/session.h) on the math library's arrays:
+// tiles, curves and spectra from a layer's dense operator [H, L, L] or its generators. The
+// operator-file session (essmath) and the model sessions (esscore) derive from it.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "ess/array.h"
+#include "ess/generator_form.h"
+#include "ess/session.h"
+
+namespace ess {
+
+class SessionBase : public Session {
+ public:
+  const SourceInfo& info() const override { return info_; }
+  OperatorData operatorOf(int layer) override;
+  OperatorTile operatorTile(int layer, int head, const TileRequest& req) override;
+  CurveData curve(int layer, const EssOptions& options, const ProgressFn& progress,
+                  const std::atomic<bool>* cancel) override;
+  std::vector<double> spectrum(int layer, int head, int split, const EssOptions& options) override;
+
+ protected:
+  /// Generator form of `layer` (empty when the layer has none).
+  virtual GeneratorArrays generatorsOf(int) { return {}; }
+  /// Whether the dense operator of `layer` is already at hand (then tiles and spectra use it).
+  virtual bool hasDenseOperator(int) const { return true; }
+  /// Sequence length of `layer`'s operator.
+  virtual int lengthOf(int layer) = 0;
+  /// The operator of `layer`, [H, L, L] float64, finite.
+  virtual Array operatorArray(int layer) = 0;
+
+  void checkLayer(int layer) const;
+  SourceInfo info_;
+};
+
+/// Refuses a dense [H, L, L] float64 operator beyond the memory budget, saying what fits.
+void checkBudget(const std::string& what, int64_t heads, int64_t length, size_t budget);
+/// Names the first non-finite entry of an [H, L, L] float64 operator.
+void checkFiniteOperator(const Array& op, const std::string& what);
+
+/// The session of an operator file (tensor `operator`, [L, L] or [H, L, L]) or a generator file
+/// (C, B, log_a [, D]) read as `tensors`. Throws InputError naming `path`.
+std::unique_ptr<Session> openOperatorSession(const std::string& path, const NamedArrays& tensors, size_t budget);
+
+}  // namespace ess

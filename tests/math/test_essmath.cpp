@@ -1,0 +1,136 @@
+// The math and formats library on its own: this suite links essmath only (no LibTorch; CTest
+// `essmath_links_no_libtorch` checks the binary), reads the reference vectors of tests/data
+// with the array reader and runs the dense and structured engines on them.
+#include <QtTest/QtTest>
+
+#include <cmath>
+#include <filesystem>
+
+#include "ess/array.h"
+#include "ess/ess_engine.h"
+#include "ess/generator_form.h"
+#include "ess/safetensors_io.h"
+#include "ess/structured_ess.h"
+#include "../core/test_support.h"
+
+using namespace ess;
+
+namespace {
+
+std::vector<std::string> referenceFiles() {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(ESS_TEST_DATA_DIR))
+    if (e.path().extension() == ".safetensors") files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+double relErr(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-300); }
+
+// Compares `c` with the expected tolerance-ESS (exactly) and entropy-ESS (relative `entTol`).
+void compareCurve(const EssCurve& c, const NamedArrays& ref, double entTol) {
+  const Array wantTol = ref.find("expected_tolerance_ess")->toFloat64();
+  const Array wantEnt = ref.find("expected_entropy_ess")->toFloat64();
+  const int H = wantTol.size(0), S = wantTol.size(1);
+  QCOMPARE(int(c.tolerance.size()), H);
+  QCOMPARE(int(c.splits.size()), S);
+  for (int h = 0; h < H; ++h)
+    for (int i = 0; i < S; ++i) {
+      QCOMPARE(c.splits[i], i + 1);
+      const double wt = wantTol.doubles()[h * S + i], we = wantEnt.doubles()[h * S + i];
+      QCOMPARE(c.tolerance[h][i], wt);
+      if (we == 0.0)
+        QCOMPARE(c.entropy[h][i], 0.0);
+      else
+        QVERIFY2(relErr(c.entropy[h][i], we) < entTol, qPrintable(QString("head %1 split %2").arg(h).arg(i + 1)));
+    }
+}
+
+}  // namespace
+
+class TestEssMath : public QObject {
+  Q_OBJECT
+ private slots:
+  void referenceVectorsDense_data() {
+    QTest::addColumn<QString>("file");
+    for (const auto& f : referenceFiles())
+      QTest::newRow(std::filesystem::path(f).stem().string().c_str()) << QString::fromStdString(f);
+  }
+  void referenceVectorsDense() {
+    QFETCH(QString, file);
+    const NamedArrays ref = readSafetensorArrays(file.toStdString());
+    QVERIFY(ref.find("operator"));
+    QCOMPARE(ref.metadata.at("tolerance"), std::string("0.001"));
+    QCOMPARE(ref.metadata.at("normalization"), std::string("max"));
+    compareCurve(computeEss(*ref.find("operator"), EssOptions()), ref, 1e-6);
+  }
+
+  // The structured engine on the exact generator form of each reference operator.
+  void referenceVectorsStructured_data() { referenceVectorsDense_data(); }
+  void referenceVectorsStructured() {
+    QFETCH(QString, file);
+    const NamedArrays ref = readSafetensorArrays(file.toStdString());
+    const GeneratorArrays g = denseAsGenerators(*ref.find("operator"));
+    compareCurve(computeStructuredEss(g, EssOptions().algorithm(Algorithm::Structured)), ref, 1e-6);
+  }
+
+  // A generator file written and read back as arrays: materialized, it is the recurrence.
+  void generatorFileRoundTrip() {
+    const int H = 1, L = 8, N = 2;
+    NamedArrays t;
+    Array C(ArrayDType::F32, {H, L, N}), B(ArrayDType::F64, {H, L, N}), A(ArrayDType::F64, {H, L});
+    for (int i = 0; i < L * N; ++i) {
+      C.data<float>()[i] = 0.5f + 0.25f * i;
+      B.doubles()[i] = 1.0 - 0.1 * i;
+    }
+    for (int i = 0; i < L; ++i) A.doubles()[i] = -0.2;
+    t.add("C", C);
+    t.add("B", B);
+    t.add("log_a", A);
+    t.metadata["kind"] = "test";
+    const std::string path = QDir::temp().filePath("essmath_generators.safetensors").toStdString();
+    writeSafetensorArrays(path, t);
+    const NamedArrays back = readSafetensorArrays(path);
+    QVERIFY(isGeneratorFile(back));
+    QCOMPARE(back.metadata.at("kind"), std::string("test"));
+    QCOMPARE(int(back.find("C")->dtype()), int(ArrayDType::F32));
+    const GeneratorArrays g = readGenerators(back, path);
+    QVERIFY(g.perHeadDecay());
+    const Array T = materializeGenerators(g, path);
+    for (int r = 0; r < L; ++r)
+      for (int c = 0; c < L; ++c) {
+        double want = 0.0;
+        if (c <= r)
+          for (int n = 0; n < N; ++n)
+            want += double(C.data<float>()[r * N + n]) * std::exp(-0.2 * (r - c)) * B.doubles()[c * N + n];
+        QVERIFY(std::abs(T.doubles()[r * L + c] - want) < 1e-12);
+      }
+    // The structured engine equals the dense engine on it.
+    const EssCurve s = computeStructuredEss(g, EssOptions().algorithm(Algorithm::Structured));
+    const EssCurve d = computeEss(T, EssOptions());
+    QCOMPARE(s.tolerance, d.tolerance);
+    std::filesystem::remove(path);
+  }
+
+  void halfPrecisionToFloat64() {
+    Array h(ArrayDType::F16, {3}), b(ArrayDType::BF16, {2});
+    h.data<uint16_t>()[0] = 0x3c00;  // 1
+    h.data<uint16_t>()[1] = 0xc000;  // -2
+    h.data<uint16_t>()[2] = 0x0001;  // smallest subnormal 2^-24
+    b.data<uint16_t>()[0] = 0x3f80;  // 1
+    b.data<uint16_t>()[1] = 0x4049;  // 3.140625
+    QCOMPARE(h.toFloat64().doubles()[0], 1.0);
+    QCOMPARE(h.toFloat64().doubles()[1], -2.0);
+    QCOMPARE(h.toFloat64().doubles()[2], std::ldexp(1.0, -24));
+    QCOMPARE(b.toFloat64().doubles()[1], 3.140625);
+  }
+
+  void cudaWithoutModelLibraryIsAClearError() {
+    const NamedArrays ref = readSafetensorArrays(std::string(ESS_TEST_DATA_DIR) + "/identity_L16.safetensors");
+    const std::string msg = errorOf<UsageError>([&] { computeEss(*ref.find("operator"), EssOptions().device(Device::Cuda)); });
+    QVERIFY(contains(msg, "--device cuda"));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestEssMath)
+#include "test_essmath.moc"
