@@ -37,8 +37,16 @@ const char* kUsageTail =
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string kUsage = kUsageHead + ess::cli::trainMqarUsage() + kUsageTail;
+  // Built only for help: the train-mqar flags come from the model library, loaded for them.
+  auto fullUsage = []() -> std::string {
+    try {
+      return kUsageHead + ess::cli::trainMqarUsage() + kUsageTail;
+    } catch (const ess::InputError& e) {
+      return std::string(kUsageHead) + "  train-mqar ... (unavailable: " + e.what() + ")\n" + kUsageTail;
+    }
+  };
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    const std::string kUsage = fullUsage();
     if (argc < 2) {
       std::cerr << "error: no command given\n" << kUsage;
       return 2;
@@ -55,6 +63,7 @@ int main(int argc, char** argv) {
   // `ess COMMAND --help`: the usage lines of that command.
   for (const std::string& a : args)
     if (a == "--help" || a == "-h") {
+      const std::string kUsage = fullUsage();
       std::istringstream usage(kUsage);
       std::string line;
       bool in = false, found = false;

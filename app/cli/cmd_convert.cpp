@@ -1,7 +1,7 @@
 // `ess convert FILE -o OUT.safetensors`: any readable checkpoint to safetensors.
 #include "commands.h"
-#include "ess/checkpoint.h"
 #include "ess/error.h"
+#include "ess/model_backend.h"
 
 namespace ess::cli {
 
@@ -9,7 +9,7 @@ int runConvert(const std::vector<std::string>& argv) {
   Args a = Args::parse(argv, {"-o"});
   if (a.positional.size() != 1) throw UsageError("convert: expected one FILE");
   if (!a.has("-o")) throw UsageError("convert: -o OUT.safetensors is required");
-  convertToSafetensors(a.positional[0], a.get("-o"));
+  modelBackend().convert(a.positional[0], a.get("-o"));
   return 0;
 }
 

@@ -6,8 +6,8 @@
 
 #include "commands.h"
 #include "ess/error.h"
+#include "ess/model_backend.h"
 #include "ess/session.h"
-#include "ess/tokenizer.h"
 #include "output.h"
 
 namespace ess::cli {
@@ -21,8 +21,7 @@ std::string tokenizerLine(const std::string& path) {
   const fs::path dir = fs::is_directory(path, ec) ? fs::path(path) : fs::path(path).parent_path();
   if (!fs::exists(dir / "tokenizer.json", ec) && !fs::exists(dir / "tokenizer.model", ec)) return {};
   try {
-    const auto t = Tokenizer::fromFolder(dir.string());
-    return t->source() + " (" + std::to_string(t->vocabSize()) + " tokens)";
+    return modelBackend().tokenizerSummary(dir.string());
   } catch (const InputError& e) {
     return std::string("unusable: ") + e.what();
   }

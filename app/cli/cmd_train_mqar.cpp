@@ -9,11 +9,15 @@
 #include "commands.h"
 #include "ess/error.h"
 #include "ess/mixer_registry.h"
+#include "ess/model_backend.h"
 #include "ess/train.h"
 
 namespace ess::cli {
 
 namespace {
+
+// The mixer kinds live in the model library (their factories run LibTorch).
+MixerRegistry& mixerRegistry() { return modelBackend().mixers(); }
 
 // `words` joined by spaces into lines of at most 100 columns, each starting with `indent`.
 std::string wrapped(const std::vector<std::string>& words, const std::string& indent) {
@@ -41,7 +45,8 @@ std::string trainMqarUsage() {
 
 std::string trainMqarOptionsHelp() {
   std::vector<std::string> kinds = {"KIND:"};
-  for (const std::string& k : knownMixerKinds()) kinds.push_back(k + (k == knownMixerKinds().back() ? "" : ","));
+  for (const std::string& k : mixerRegistry().kindNames())
+    kinds.push_back(k + (k == mixerRegistry().kindNames().back() ? "" : ","));
   std::string help = wrapped(kinds, "") + "mixer options:\n";
   for (const MixerOption& opt : mixerRegistry().options()) {
     std::string flag = "  " + opt.flag + " " + opt.metavar;
@@ -78,7 +83,7 @@ int runTrainMqar(const std::vector<std::string>& argv) {
     if (!fs::is_directory(parent, ec)) throw InputError(out + ": the folder " + parent.string() + " does not exist");
   }
 
-  TrainOptions o;
+  TrainOptions o = modelBackend().trainOptions();
   o.mixers.clear();
   std::stringstream ss(a.get("--mixer"));
   std::string item;
@@ -124,10 +129,10 @@ int runTrainMqar(const std::vector<std::string>& argv) {
   std::fprintf(stderr, "train-mqar: mixers %s, %d layer(s), d_model %d, heads %d, %d steps of batch %d, lr %g\n",
                kinds.c_str(), o.mixers.size() > 1 ? static_cast<int>(o.mixers.size()) : o.layers, o.dModel,
                o.heads, o.steps, o.batch, o.lr);
-  TrainReport r = trainMqar(o, out, [&](int step, double loss) {
+  TrainReport r = modelBackend().trainMqar(o, out, [&](int step, double loss) {
     std::fprintf(stderr, "step %d/%d loss %.4f\n", step, o.steps, loss);
     std::fflush(stderr);
-  });
+  }, nullptr);
   std::printf("trained %s: held-out MQAR accuracy %.4f (%d samples, chance %.4f), loss %.4f -> %.4f, %d steps, "
               "%.1f s, saved to %s\n",
               kinds.c_str(), r.heldOutAccuracy, o.evalSamples, 1.0 / (o.vocab - o.vocab / 2), r.initialLoss,

@@ -16,6 +16,7 @@
 #include "ess/ess_engine.h"
 #include "ess/mixer.h"
 #include "ess/model.h"
+#include "ess/tensor_engines.h"
 #include "model_test_util.h"
 #include "test_support.h"
 // Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.

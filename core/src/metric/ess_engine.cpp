@@ -2,6 +2,7 @@
 // (head, split) from the band corner, the Gram fast path or a plain SVD (see ess_engine.h),
 // spread over all cores (DESIGN.md sections 1 and 5).
 #include "ess/ess_engine.h"
+#include "ess/model_backend.h"
 
 #include <Eigen/Dense>
 
@@ -260,6 +261,13 @@ EssCurve computeEss(const Array& op, const EssOptions& options, const ProgressFn
   const int H = ops.size(0), L = ops.size(1);
   const std::vector<int> splits = resolveSplits(options.splits_, L);
   if (options.device_ == Device::Cuda) {
+    if (!cudaEss) {
+      // The model library registers the CUDA path when it loads (ess/model_backend.h).
+      try {
+        modelBackend();
+      } catch (const InputError&) {
+      }
+    }
     if (!cudaEss)
       throw UsageError("--device cuda: the CUDA path needs the model library (LibTorch), which is not loaded; "
                        "use --device cpu");

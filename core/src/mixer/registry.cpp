@@ -1,52 +1,11 @@
-// The mixer registry (see ess/mixer_registry.h): the one list of built-in kinds, and the lookups
-// that makeMixer, config.json and train-mqar share.
+// The mixer registry's table (see ess/mixer_registry.h): the lookups that makeMixer, config.json
+// and train-mqar share. No LibTorch: part of the math library; the built-in kinds are filled in
+// by the model library (builtin_kinds.cpp).
 #include "ess/mixer_registry.h"
 
 #include <stdexcept>
 
 namespace ess {
-
-// One per mixer file, each adding its kind and the options it introduces.
-void registerSoftmaxAttention(MixerRegistry& r);
-void registerLinearAttention(MixerRegistry& r);
-void registerGla(MixerRegistry& r);
-void registerSlidingWindowAttention(MixerRegistry& r);
-void registerRetNet(MixerRegistry& r);
-void registerShortConv(MixerRegistry& r);
-void registerMamba2(MixerRegistry& r);
-void registerHyena(MixerRegistry& r);
-void registerLtiSsm(MixerRegistry& r);
-void registerDeltaNet(MixerRegistry& r);
-void registerMamba(MixerRegistry& r);
-
-MixerRegistry& mixerRegistry() {
-  // The order fixes knownMixerKinds() and, through the options each kind introduces, the order
-  // of the keys in config.json (window, conv_kernel, state_size, filter_length, expand, dt_rank).
-  static MixerRegistry registry = [] {
-    MixerRegistry r;
-    registerSoftmaxAttention(r);
-    registerLinearAttention(r);
-    registerGla(r);
-    registerSlidingWindowAttention(r);
-    registerRetNet(r);
-    registerShortConv(r);
-    registerMamba2(r);
-    registerHyena(r);
-    registerLtiSsm(r);
-    registerDeltaNet(r);
-    registerMamba(r);
-    return r;
-  }();
-  return registry;
-}
-
-const std::vector<std::string>& knownMixerKinds() { return mixerRegistry().kindNames(); }
-
-MixerOptions mixerConfigDefaults() {
-  MixerOptions o;
-  for (const MixerOption& opt : mixerRegistry().options()) o.*opt.field = opt.configDefault();
-  return o;
-}
 
 std::string MixerOption::boundError(const std::string& name, int value, int lowest) const {
   if (value >= lowest) return {};

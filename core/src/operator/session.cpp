@@ -333,7 +333,9 @@ std::unique_ptr<Session> openFiles(const CheckpointFiles& files, size_t budget =
 
 }  // namespace
 
-std::unique_ptr<Session> Session::open(const std::string& path, size_t memoryBudget) {
+// Session::open and summarizeFile (math library) hand these every path that is not an operator
+// or generator file they read themselves (ess/model_backend.h).
+std::unique_ptr<Session> openModelSession(const std::string& path, size_t memoryBudget) {
   useSingleThreadedBlas();
   registerCudaEss();
   std::error_code ec;
@@ -341,7 +343,7 @@ std::unique_ptr<Session> Session::open(const std::string& path, size_t memoryBud
   return openFiles(loadCheckpointFiles(path), memoryBudget);
 }
 
-FileSummary summarizeFile(const std::string& path) {
+FileSummary summarizeModelFile(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path + ": no such file or directory");
   CheckpointFiles files = loadCheckpointFiles(path);
