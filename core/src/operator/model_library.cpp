@@ -11,7 +11,7 @@
 namespace ess {
 
 std::unique_ptr<Session> openModelSession(const std::string& path, size_t memoryBudget);  // session.cpp
-FileSummary summarizeModelFile(const std::string& path);                                   // session.cpp
+FileSummary summarizeModelFile(const std::string& path);                                  // session.cpp
 
 namespace {
 
@@ -25,8 +25,7 @@ class TorchModelBackend final : public ModelBackend {
   MixerRegistry& mixers() const override { return mixerRegistry(); }
   TrainOptions trainOptions() const override { return TrainOptions(); }
   TrainReport trainMqar(const TrainOptions& options, const std::string& outDir,
-                        const std::function<void(int, double)>& log,
-                        const std::atomic<bool>* cancel) const override {
+                        const std::function<void(int, double)>& log, const std::atomic<bool>* cancel) const override {
     return ess::trainMqar(options, outDir, log, cancel);
   }
   std::string tokenizerSummary(const std::string& folder) const override {
