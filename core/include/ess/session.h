@@ -25,9 +25,9 @@ class Session {
   /// model.safetensors or a PyTorch .pt/.pth/.bin), an operator file (DESIGN.md section 6),
   /// or a weights file with config.json beside it. Throws InputError("<path>: ...").
   /// `memoryBudget` (bytes) caps dense operators: a larger one is refused with a message that
-  /// says which length fits. Defined in the model library (esscore, LibTorch): it reads
-  /// PyTorch checkpoints and runs models; the Session base and the operator-file session
-  /// are in the math library (essmath).
+  /// says which length fits. Defined in the math library (essmath), which reads operator and
+  /// generator files itself and hands every other path to the model library (esscore,
+  /// LibTorch), loaded on first use (ess/model_backend.h).
   static std::unique_ptr<Session> open(const std::string& path, size_t memoryBudget = kDefaultMemoryBudget);
   static constexpr size_t kDefaultMemoryBudget = size_t(2) << 30;
   virtual ~Session();
@@ -78,7 +78,7 @@ class Session {
   size_t memoryBudget_ = kDefaultMemoryBudget;
 };
 
-/// Summarizes a file or checkpoint directory (model library, like Session::open).
+/// Summarizes a file or checkpoint directory (loads the model library like Session::open).
 /// Throws InputError("<path>: ...").
 FileSummary summarizeFile(const std::string& path);
 

@@ -30,8 +30,8 @@ Generators denseAsGenerators(const at::Tensor& op);
 
 /// Whether this LibTorch build can run on CUDA (and a device is present).
 bool cudaAvailable();
-/// Registers the CUDA path with the math library (setCudaEss); done by computeEss above and by
-/// Session::open, so array callers of computeEss get it once the model library is in use.
+/// Registers the CUDA path with the math library (setCudaEss); done by computeEss above and when
+/// the model library is loaded (linked, or by essmath's computeEss for `--device cuda`).
 void registerCudaEss();
 
 }  // namespace ess
