@@ -130,8 +130,6 @@ void MainWindow::buildCentral() {
   for (TabPresenter* p : presenters_) {
     tabs_->addTab(p->page(), p->title());
     connect(p, &TabPresenter::activationRequested, this, [this, p] { tabs_->setCurrentWidget(p->page()); });
-    connect(p, &TabPresenter::statusMessage, this,
-            [this](const QString& text, int timeout) { statusBar()->showMessage(text, timeout); });
   }
   presenters_.first()->setCurrent(true);
   connect(tabs_, &QTabWidget::currentChanged, this, [this](int index) {

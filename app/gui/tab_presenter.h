@@ -46,8 +46,6 @@ class TabPresenter : public QObject {
  signals:
   /// The presenter wants its own tab shown (e.g. a button asked for its computation).
   void activationRequested();
-  /// A short note for the status bar.
-  void statusMessage(const QString& text, int timeoutMs);
 
  protected:
   void setPage(QWidget* page) { page_ = page; }
