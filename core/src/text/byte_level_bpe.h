@@ -22,6 +22,7 @@ class ByteLevelBpe : public TokenizerModel {
   std::string decode(const std::vector<long>& ids, const AddedTokens& added) const override;
   std::string label(long id) const override;
   std::optional<long> pieceId(const std::string& piece) const override;
+  long largestId() const override { return v_.maxId; }
 
  private:
   std::vector<long> bpe(const std::string& word) const;  ///< ids of one pre-token (its bytes)

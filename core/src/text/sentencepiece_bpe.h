@@ -34,6 +34,7 @@ class SentencePieceBpe : public TokenizerModel {
   std::string decode(const std::vector<long>& ids, const AddedTokens& added) const override;
   std::string label(long id) const override;
   std::optional<long> pieceId(const std::string& piece) const override;
+  long largestId() const override { return v.maxId; }
 
  private:
   SentencePieceBpe() = default;

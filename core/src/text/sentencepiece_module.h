@@ -21,6 +21,7 @@ class SentencePieceModule : public TokenizerModel {
   std::string decode(const std::vector<long>& ids, const AddedTokens& added) const override;
   std::string label(long id) const override;
   std::optional<long> pieceId(const std::string& piece) const override;
+  long largestId() const override { return vocabSize_ - 1; }
 
  private:
   SentencePieceModule(std::unique_ptr<SentencePieceModel> spm, std::string source);

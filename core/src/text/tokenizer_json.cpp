@@ -23,7 +23,8 @@ enum class PreTokenizerFamily {
   Metaspace,  ///< SentencePiece-style: Metaspace, or a Prepend / Replace normalizer, or byte_fallback
 };
 
-/// What a model reader gets: the whole file, its model object, its BPE vocabulary, its pre-tokenizer.
+/// What a model reader gets: the whole file, its model object, its pre-tokenizer, and the
+/// vocabulary its row's readVocab read (empty when the row has none).
 struct ModelInput {
   const json& root;
   const json& model;
@@ -39,15 +40,18 @@ std::unique_ptr<TokenizerModel> readSentencePieceBpe(const ModelInput& in) {
   return SentencePieceBpe::fromJson(in.root, in.model, std::move(in.vocab), in.pre, in.what);
 }
 
-/// The tokenizer models of tokenizer.json, by model.type and pre-tokenizer family.
+/// The tokenizer models of tokenizer.json, by model.type and pre-tokenizer family. `readVocab`
+/// (may be null) reads model.vocab and model.merges before the pre-tokenizer is looked at, so that
+/// errors come in the order of the file's fields; rows of one model.type share it.
 struct ModelRow {
   const char* type;
   PreTokenizerFamily family;
+  BpeVocab (*readVocab)(const json& model, const std::string& what);
   std::unique_ptr<TokenizerModel> (*read)(const ModelInput&);
 };
 const ModelRow kModels[] = {
-    {"BPE", PreTokenizerFamily::ByteLevel, &readByteLevelBpe},
-    {"BPE", PreTokenizerFamily::Metaspace, &readSentencePieceBpe},
+    {"BPE", PreTokenizerFamily::ByteLevel, &BpeVocab::fromJson, &readByteLevelBpe},
+    {"BPE", PreTokenizerFamily::Metaspace, &BpeVocab::fromJson, &readSentencePieceBpe},
 };
 
 /// The family of a file; throws InputError when it is neither or both.
@@ -79,20 +83,21 @@ TokenizerParts readTokenizerJson(const std::string& text, const std::string& wha
     auto model = j.find("model");
     if (model == j.end() || !model->is_object()) throw InputError(what + ": no \"model\" object");
     const std::string type = model->value("type", std::string("BPE"));
+    const ModelRow* typeRow = nullptr;
     std::string types;
-    for (const ModelRow& r : kModels)
+    for (const ModelRow& r : kModels) {
+      if (!typeRow && type == r.type) typeRow = &r;
       if (types.find(std::string("\"") + r.type + "\"") == std::string::npos)
         types += (types.empty() ? "" : ", ") + std::string("\"") + r.type + "\"";
-    if (std::none_of(std::begin(kModels), std::end(kModels), [&](const ModelRow& r) { return type == r.type; }))
-      throw InputError(what + ": model.type \"" + type + "\" is not supported (only " + types + ")");
-    // Every model.type of the table is BPE so far; its vocabulary is read before the
-    // pre-tokenizer, so that errors come in the order of the file's fields.
-    BpeVocab vocab = BpeVocab::fromJson(*model, what);
+    }
+    if (!typeRow) throw InputError(what + ": model.type \"" + type + "\" is not supported (only " + types + ")");
+    BpeVocab vocab = typeRow->readVocab ? typeRow->readVocab(*model, what) : BpeVocab();
     const PreTokenizerSpec pre = PreTokenizerSpec::fromJson(j, what);
     const PreTokenizerFamily family = familyOf(j, *model, pre, what);
-    long maxId = vocab.maxId;
     for (const ModelRow& r : kModels)
       if (type == r.type && family == r.family) m.model = r.read({j, *model, vocab, pre, what});
+    if (!m.model) throw InputError(what + ": model.type \"" + type + "\" is not supported with this pre_tokenizer");
+    long maxId = m.model->largestId();
 
     for (const auto& a : j.value("added_tokens", json::array())) {
       if (!a.is_object() || !a.contains("id") || !a.contains("content") || !a["id"].is_number_integer() ||

@@ -40,6 +40,8 @@ class TokenizerModel {
   virtual std::string label(long id) const = 0;
   /// The id of a vocabulary piece, if there is one.
   virtual std::optional<long> pieceId(const std::string& piece) const = 0;
+  /// The largest id of the vocabulary (-1 when empty); added tokens may lie beyond it.
+  virtual long largestId() const = 0;
 };
 
 /// What a Tokenizer holds: the model, its added and special tokens.
