@@ -35,13 +35,17 @@ int main(int argc, char** argv) {
   parser.addOption(tab);
   parser.process(app);
 
-  const QStringList tabNames = {QStringLiteral("head"), QStringLiteral("layers"), QStringLiteral("position")};
+  MainWindow window;
+  // The tabs' own names ("head", "layers", "position"), so that a new tab needs no change here.
+  QStringList tabNames;
+  for (int i = 0; i < window.tabs()->count(); ++i) tabNames << window.tabs()->tabText(i).toLower();
   if (parser.isSet(tab) && !tabNames.contains(parser.value(tab).toLower())) {
-    fprintf(stderr, "error: --tab: expected head, layers or position, got '%s'\n", qPrintable(parser.value(tab)));
+    const QString expected = tabNames.size() > 1 ? tabNames.mid(0, tabNames.size() - 1).join(QStringLiteral(", ")) +
+                                                       QStringLiteral(" or ") + tabNames.last()
+                                                 : tabNames.join(QString());
+    fprintf(stderr, "error: --tab: expected %s, got '%s'\n", qPrintable(expected), qPrintable(parser.value(tab)));
     return 2;
   }
-
-  MainWindow window;
   window.show();
 
   QString path;

@@ -477,7 +477,6 @@ void HeatmapView::mouseMoveEvent(QMouseEvent* event) {
                                  .arg(detail_.covers(r, c) ? detail_.columnStep : overview_.columnStep);
       if (scale_ == Scale::Log10 && v != 0 && std::isfinite(v))
         text += tr(" (log10|T| = %1)").arg(std::log10(std::abs(v)), 0, 'f', 2);
-      emit cellHovered(r, c, v);
       emit hoverChanged(text);
       if (!(event->buttons() & Qt::LeftButton))
         QToolTip::showText(event->globalPosition().toPoint(), text, this);

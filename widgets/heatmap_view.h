@@ -104,7 +104,6 @@ class HeatmapView : public PlotView {
   QCPColorScale* colorScale() const { return colorScale_; }
 
  signals:
-  void cellHovered(int row, int column, double value);
   /// Tiled mode: the visible region, rows [rowBegin, rowEnd) x columns [columnBegin,
   /// columnEnd), is wanted with at most maxRows x maxColumns samples (about one per screen
   /// pixel). Answer with setDetailTile(). Not sent while the overview is already that fine.

@@ -33,7 +33,6 @@ class PositionEssView : public PlotView {
 
   /// Tokens to mark: every position whose label equals one of `marks` gets a band.
   void setMarkedTokens(const QStringList& marks);
-  const QStringList& markedTokens() const { return marks_; }
   /// Token positions currently marked (ascending).
   QVector<int> markedPositions() const;
   /// Parses the "mark tokens:" field: comma-separated, each trimmed; the escapes \n, \t, \r

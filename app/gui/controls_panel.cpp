@@ -293,6 +293,4 @@ ess::EssOptions ControlsPanel::options() const {
       .dtype(ess::parseDType(dtype_->currentData().toString().toStdString()));
 }
 
-bool ControlsPanel::logScale() const { return logScale_->isChecked(); }
-bool ControlsPanel::allHeads() const { return allHeads_->isChecked(); }
 qint64 ControlsPanel::memoryBudget() const { return qint64(memoryBudget_->value() * double(qint64(1) << 30)); }

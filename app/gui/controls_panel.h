@@ -50,8 +50,6 @@ class ControlsPanel : public QWidget {
   /// input editor. `vocab` and `maxLength` bound the MQAR fields (0 = unknown / no limit).
   void setInputState(bool needsInput, const QString& spec, int vocab, int maxLength);
   ess::EssOptions options() const;
-  bool logScale() const;
-  bool allHeads() const;
   /// Memory budget for dense operators, in bytes.
   qint64 memoryBudget() const;
   QDoubleSpinBox* memoryBudgetBox() const { return memoryBudget_; }
@@ -64,11 +62,8 @@ class ControlsPanel : public QWidget {
   QPushButton* applyTextButton() const { return applyText_; }
   /// "Current": the input in use, on one line, elided (full text in the tooltip).
   ElidedLabel* currentInputLabel() const { return currentInput_; }
-  /// Opens a file dialog and asks for the input textfile:<path>.
-  QPushButton* textFileButton() const { return textFile_; }
   QDoubleSpinBox* toleranceBox() const { return tolerance_; }
   QComboBox* normalizationBox() const { return normalization_; }
-  QComboBox* dtypeBox() const { return dtype_; }
   QCheckBox* logScaleBox() const { return logScale_; }
 
  signals:

@@ -4,10 +4,8 @@
 #include <QtConcurrent>
 #include <cmath>
 #include <exception>
-#include <limits>
 
 #include "ess/error.h"
-#include "view_data.h"
 
 struct Document::Handle {
   std::unique_ptr<ess::Session> session;
@@ -38,7 +36,69 @@ const ess::SourceInfo& emptyInfo() {
 
 }  // namespace
 
-Document::Document(QObject* parent) : QObject(parent), cancel_(std::make_shared<std::atomic<bool>>(false)) {
+bool Document::DetailRequest::operator==(const DetailRequest& o) const {
+  return layer == o.layer && head == o.head && tile.rowBegin == o.tile.rowBegin && tile.rowEnd == o.tile.rowEnd &&
+         tile.columnBegin == o.tile.columnBegin && tile.columnEnd == o.tile.columnEnd &&
+         tile.maxRows == o.tile.maxRows && tile.maxColumns == o.tile.maxColumns;
+}
+
+asyncjobs::Hooks Document::hooks() {
+  return {[this](const QString& what) { startJob(what); }, [this] { finishJob(); }, &messageOf};
+}
+
+Document::Document(QObject* parent)
+    : QObject(parent),
+      cancel_(std::make_shared<std::atomic<bool>>(false)),
+      operators_(this, &work_, &generation_, hooks(),
+                 {[this](int layer, bool) {
+                    emit operatorReady(layer);
+                    const QString prefix = QStringLiteral("%1:").arg(layer);
+                    for (const QString& key : QSet<QString>(wantedGroups_)) {
+                      if (!key.startsWith(prefix)) continue;
+                      const QStringList parts = key.split(QLatin1Char(':'));
+                      startGroupOperator(layer, parts[1].toInt(), parts[2].toInt());
+                    }
+                  },
+                  [this](int, const QString& message) { emit errorOccurred(message); },
+                  {}}),
+      curves_(this, &work_, &generation_, hooks(),
+              {[this](int layer, bool final) { emit curveReady(layer, final); },
+               [this](int, const QString& message) { emit errorOccurred(message); },
+               [this](int) { emit cancelled(); }}),
+      grid_(this, &work_, &generation_, hooks(),
+            {[this](int key, bool) {
+               grid_.remove(key);  // whether every curve is there is the curve cache's to say
+               emit layerSummaryReady();
+             },
+             [this](int, const QString& message) { emit errorOccurred(message); },
+             [this](int) { emit cancelled(); }}),
+      groups_(this, &summaries_, &generation_, hooks(),
+              {[this](const QString& key, bool) {
+                 const QStringList parts = key.split(QLatin1Char(':'));
+                 emit groupOperatorReady(parts[0].toInt(), parts[1].toInt(), parts[2].toInt());
+               },
+               [this](const QString&, const QString& message) { emit errorOccurred(message); },
+               {}}),
+      overviews_(this, &tiles_, &generation_, hooks(),
+                 {[this](qint64 key, bool) { emit tileReady(int(key >> 32), int(quint32(key)), true); },
+                  [this](qint64 key, const QString& message) {
+                    emit tileFailed(int(key >> 32), int(quint32(key)), message);
+                    emit errorOccurred(message);
+                  },
+                  {}}),
+      spectrum_(this, &spectra_, &generation_, &messageOf, false,
+                {[this](const SpectrumRequest& r, const QVector<double>& sigma) {
+                   emit spectrumReady(r.layer, r.head, r.split, sigma);
+                 },
+                 [this](const SpectrumRequest&, const QString& message) { emit errorOccurred(message); }}),
+      detail_(this, &tiles_, &generation_, &messageOf, true,
+              {[this](const DetailRequest& r, const TilePtr& tile) {
+                 detailTile_ = tile;
+                 detailLayer_ = r.layer;
+                 detailHead_ = r.head;
+                 emit tileReady(r.layer, r.head, false);
+               },
+               [this](const DetailRequest&, const QString& message) { emit errorOccurred(message); }}) {
   work_.setMaxThreadCount(1);
   spectra_.setMaxThreadCount(1);
   summaries_.setMaxThreadCount(1);
@@ -64,23 +124,16 @@ int Document::headCount(int layer) const {
   return layer >= 0 && layer < int(layers.size()) ? layers[layer].heads : 0;
 }
 
-const ess::OperatorData* Document::operatorData(int layer) const {
-  auto it = operators_.find(layer);
-  return it == operators_.end() ? nullptr : it.value().get();
-}
+const ess::OperatorData* Document::operatorData(int layer) const { return operators_.value(layer); }
 
-const ess::CurveData* Document::curveData(int layer) const {
-  auto it = curves_.find(layer);
-  return it == curves_.end() ? nullptr : it.value().get();
-}
+const ess::CurveData* Document::curveData(int layer) const { return curves_.value(layer); }
 
 QString Document::groupKey(int layer, int first, int last) {
   return QStringLiteral("%1:%2:%3").arg(layer).arg(first).arg(last);
 }
 
 const std::vector<double>* Document::groupOperator(int layer, int first, int last) const {
-  auto it = groupOperators_.find(groupKey(layer, first, last));
-  return it == groupOperators_.end() ? nullptr : it.value().get();
+  return groups_.value(groupKey(layer, first, last));
 }
 
 bool Document::total(int layer, int first, int last, ess::HeadTotal* out) const {
@@ -111,92 +164,34 @@ void Document::setLengthFrom(const HandlePtr& handle, int length) {
 }
 
 const ess::OperatorTile* Document::overviewTile(int layer, int head) const {
-  auto it = overviews_.find(tileKey(layer, head));
-  return it == overviews_.end() ? nullptr : it.value().get();
+  return overviews_.value(tileKey(layer, head));
 }
 
 const ess::OperatorTile* Document::detailTile(int* layer, int* head) const {
   if (layer) *layer = detailLayer_;
   if (head) *head = detailHead_;
-  return detail_.get();
+  return detailTile_.get();
 }
 
 void Document::requestOverviewTile(int layer, int head) {
   if (!handle_ || layer < 0 || layer >= layerCount() || head < 0 || head >= headCount(layer)) return;
-  const qint64 key = tileKey(layer, head);
-  if (overviews_.contains(key)) {
-    QMetaObject::invokeMethod(this, [this, layer, head, key] {
-      if (overviews_.contains(key)) emit tileReady(layer, head, true);
-    }, Qt::QueuedConnection);
-    return;
-  }
-  if (pendingOverviews_.contains(key)) return;
-  pendingOverviews_.insert(key);
   HandlePtr handle = handle_;
-  const quint64 generation = generation_;
-  startJob(tr("overview of layer %1, head %2").arg(layer).arg(head));
-  (void)QtConcurrent::run(&tiles_, [this, handle, generation, layer, head, key] {
-    std::shared_ptr<ess::OperatorTile> tile;
-    QString error;
-    try {
-      QReadLocker lock(&handle->lock);
-      ess::TileRequest req;
-      req.maxRows = req.maxColumns = kOverviewSize;
-      tile = std::make_shared<ess::OperatorTile>(handle->session->operatorTile(layer, head, req));
-    } catch (const std::exception& e) {
-      error = messageOf(e);
-    }
-    QMetaObject::invokeMethod(this, [this, generation, layer, head, key, tile, error] {
-      finishJob();
-      if (generation != generation_) return;
-      pendingOverviews_.remove(key);
-      if (!tile) {
-        emit tileFailed(layer, head, error);
-        emit errorOccurred(error);
-        return;
-      }
-      overviews_.insert(key, tile);
-      emit tileReady(layer, head, true);
-    }, Qt::QueuedConnection);
-  });
+  overviews_.request(tileKey(layer, head), tr("overview of layer %1, head %2").arg(layer).arg(head),
+                     [handle, layer, head](const AsyncCache<qint64, ess::OperatorTile>::Deliver& deliver) {
+                       QReadLocker lock(&handle->lock);
+                       ess::TileRequest req;
+                       req.maxRows = req.maxColumns = kOverviewSize;
+                       deliver(std::make_shared<const ess::OperatorTile>(handle->session->operatorTile(layer, head, req)),
+                               true);
+                     });
 }
 
 void Document::requestDetailTile(int layer, int head, const ess::TileRequest& request) {
   if (!handle_ || layer < 0 || layer >= layerCount() || head < 0 || head >= headCount(layer)) return;
-  wantedDetail_ = {layer, head, request, generation_, true};
-  if (!detailRunning_) startDetailTile();
-}
-
-void Document::startDetailTile() {
-  const DetailRequest req = wantedDetail_;
-  wantedDetail_.valid = false;
   HandlePtr handle = handle_;
-  detailRunning_ = true;
-  (void)QtConcurrent::run(&tiles_, [this, req, handle] {
-    std::shared_ptr<ess::OperatorTile> tile;
-    QString error;
-    try {
-      QReadLocker lock(&handle->lock);
-      tile = std::make_shared<ess::OperatorTile>(handle->session->operatorTile(req.layer, req.head, req.tile));
-    } catch (const std::exception& e) {
-      error = messageOf(e);
-    }
-    QMetaObject::invokeMethod(this, [this, req, tile, error] {
-      detailRunning_ = false;
-      // A newer request came in while this one ran: it supersedes this one.
-      const bool stale = wantedDetail_.valid;
-      if (req.generation == generation_ && !stale) {
-        if (!tile) {
-          emit errorOccurred(error);
-        } else {
-          detail_ = tile;
-          detailLayer_ = req.layer;
-          detailHead_ = req.head;
-          emit tileReady(req.layer, req.head, false);
-        }
-      }
-      if (wantedDetail_.valid && wantedDetail_.generation == generation_ && handle_) startDetailTile();
-    }, Qt::QueuedConnection);
+  detail_.request({layer, head, request}, [handle](const DetailRequest& r) -> TilePtr {
+    QReadLocker lock(&handle->lock);
+    return std::make_shared<const ess::OperatorTile>(handle->session->operatorTile(r.layer, r.head, r.tile));
   });
 }
 
@@ -204,17 +199,14 @@ void Document::requestGroupOperator(int layer, int first, int last) {
   if (!handle_ || layer < 0 || layer >= layerCount()) return;
   if (isTiled(layer)) return;  // long operators are never formed densely for a group picture
   const QString key = groupKey(layer, first, last);
-  if (groupOperators_.contains(key)) {
-    QMetaObject::invokeMethod(this, [this, layer, first, last, key] {
-      if (groupOperators_.contains(key)) emit groupOperatorReady(layer, first, last);
-    }, Qt::QueuedConnection);
-    return;
-  }
-  if (pendingGroups_.contains(key)) return;
-  if (!operators_.contains(layer)) {
+  if (!groups_.contains(key) && !groups_.isPending(key) && !operators_.contains(layer)) {
     // Computed when the operator arrives (operatorReady).
     wantedGroups_.insert(key);
     requestOperator(layer);
+    return;
+  }
+  if (groups_.contains(key) || groups_.isPending(key)) {
+    groups_.request(key, QString(), {});  // cached: ready again; computing: nothing
     return;
   }
   startGroupOperator(layer, first, last);
@@ -222,55 +214,25 @@ void Document::requestGroupOperator(int layer, int first, int last) {
 
 void Document::startGroupOperator(int layer, int first, int last) {
   const QString key = groupKey(layer, first, last);
-  std::shared_ptr<ess::OperatorData> op = operators_.value(layer);
-  if (!op || pendingGroups_.contains(key)) return;
+  std::shared_ptr<const ess::OperatorData> op = operators_.shared(layer);
+  if (!op || groups_.isPending(key)) return;
   wantedGroups_.remove(key);
-  pendingGroups_.insert(key);
-  const quint64 generation = generation_;
-  startJob(tr("mean |T| of layer %1, heads %2-%3").arg(layer).arg(first).arg(last));
-  (void)QtConcurrent::run(&summaries_, [this, op, layer, first, last, key, generation] {
-    std::shared_ptr<std::vector<double>> values;
-    QString error;
-    try {
-      std::vector<int> heads;
-      for (int h = first; h <= last; ++h) heads.push_back(h);
-      values = std::make_shared<std::vector<double>>(ess::meanAbsOperator(*op, heads));
-    } catch (const std::exception& e) {
-      error = messageOf(e);
-    }
-    QMetaObject::invokeMethod(this, [this, layer, first, last, key, generation, values, error] {
-      finishJob();
-      if (generation != generation_) return;
-      pendingGroups_.remove(key);
-      if (!values) {
-        emit errorOccurred(error);
-        return;
-      }
-      groupOperators_.insert(key, values);
-      emit groupOperatorReady(layer, first, last);
-    }, Qt::QueuedConnection);
-  });
+  groups_.request(key, tr("mean |T| of layer %1, heads %2-%3").arg(layer).arg(first).arg(last),
+                  [op, first, last](const AsyncCache<QString, std::vector<double>>::Deliver& deliver) {
+                    std::vector<int> heads;
+                    for (int h = first; h <= last; ++h) heads.push_back(h);
+                    deliver(std::make_shared<const std::vector<double>>(ess::meanAbsOperator(*op, heads)), true);
+                  });
 }
 
 bool Document::allCurvesReady() const {
   for (int l = 0; l < layerCount(); ++l)
-    if (!curves_.contains(l) || !curveComplete_.value(l)) return false;
+    if (!curves_.contains(l) || !curves_.isFinal(l)) return false;
   return layerCount() > 0;
-}
-
-QVector<QVector<double>> Document::meanToleranceEss() const {
-  QVector<QVector<double>> out;
-  for (int l = 0; l < layerCount(); ++l) {
-    const ess::CurveData* c = curveData(l);
-    out.append(c ? viewdata::meanPerHead(c->tolerance)
-                 : QVector<double>(headCount(l), std::numeric_limits<double>::quiet_NaN()));
-  }
-  return out;
 }
 
 void Document::startJob(const QString& what) {
   ++busyJobs_;
-  busyWhat_ = what;
   emit busyChanged(true, what);
 }
 
@@ -295,18 +257,6 @@ ess::ProgressFn Document::progressFn(quint64 generation, long offset, long scale
     }, Qt::QueuedConnection);
   };
 }
-
-void Document::runWork(const QString& what, std::function<void(const HandlePtr&, quint64)> job) {
-  if (!handle_) return;
-  startJob(what);
-  HandlePtr handle = handle_;
-  const quint64 generation = generation_;
-  (void)QtConcurrent::run(&work_, [this, handle, generation, job] {
-    job(handle, generation);
-    QMetaObject::invokeMethod(this, [this] { finishJob(); }, Qt::QueuedConnection);
-  });
-}
-
 void Document::open(const QString& path) {
   if (path.isEmpty()) return;
   // The old document's work goes on until the new one is open (invalidate() cancels it):
@@ -349,31 +299,33 @@ void Document::open(const QString& path) {
   });
 }
 
-void Document::invalidate() {
+
+void Document::invalidate(bool keepOperators) {
   ++generation_;
   cancel_->store(true);
   cancel_ = std::make_shared<std::atomic<bool>>(false);
-  operators_.clear();
   curves_.clear();
-  curveComplete_.clear();
-  groupOperators_.clear();
-  overviews_.clear();
-  pendingOverviews_.clear();
-  wantedDetail_.valid = false;
-  detail_.reset();
+  grid_.clear();
+  detail_.clear();
+  detailTile_.reset();
   detailLayer_ = detailHead_ = -1;
-  pendingGroups_.clear();
   wantedGroups_.clear();
-  pendingOperators_.clear();
-  pendingCurves_.clear();
-  pendingAll_ = false;
+  if (keepOperators) {
+    operators_.forgetPending();
+    groups_.forgetPending();
+    overviews_.forgetPending();
+  } else {
+    operators_.clear();
+    groups_.clear();
+    overviews_.clear();
+  }
 }
 
 void Document::cancel() {
   cancel_->store(true);
   cancel_ = std::make_shared<std::atomic<bool>>(false);
-  pendingCurves_.clear();
-  pendingAll_ = false;
+  curves_.forgetPending();
+  grid_.forgetPending();
 }
 
 void Document::setInput(const QString& spec) {
@@ -415,184 +367,83 @@ void Document::setInput(const QString& spec) {
 void Document::setOptions(const ess::EssOptions& options) {
   options_ = options;
   // Operators do not depend on the options: keep them (and their group pictures), drop the curves.
-  auto operators = operators_;
-  auto groups = groupOperators_;
-  auto overviews = overviews_;
-  invalidate();
-  operators_ = operators;
-  groupOperators_ = groups;
-  overviews_ = overviews;
+  invalidate(true);
   emit optionsChanged();
 }
 
 void Document::requestOperator(int layer) {
   if (!handle_ || layer < 0 || layer >= layerCount()) return;
-  if (operators_.contains(layer)) {
-    QMetaObject::invokeMethod(this, [this, layer] {
-      if (operators_.contains(layer)) emit operatorReady(layer);
-    }, Qt::QueuedConnection);
-    return;
-  }
-  if (pendingOperators_.contains(layer)) return;
-  pendingOperators_.insert(layer);
-  runWork(tr("operator of layer %1").arg(layer), [this, layer](const HandlePtr& handle, quint64 generation) {
-    std::shared_ptr<ess::OperatorData> op;
-    QString error;
-    try {
-      QReadLocker lock(&handle->lock);
-      op = std::make_shared<ess::OperatorData>(handle->session->operatorOf(layer));
-    } catch (const std::exception& e) {
-      error = messageOf(e);
-    }
-    QMetaObject::invokeMethod(this, [this, layer, generation, op, error] {
-      if (generation != generation_) return;
-      pendingOperators_.remove(layer);
-      if (!op) {
-        emit errorOccurred(error);
-        return;
-      }
-      operators_.insert(layer, op);
-      emit operatorReady(layer);
-      const QString prefix = QStringLiteral("%1:").arg(layer);
-      for (const QString& key : QSet<QString>(wantedGroups_)) {
-        if (!key.startsWith(prefix)) continue;
-        const QStringList parts = key.split(QLatin1Char(':'));
-        startGroupOperator(layer, parts[1].toInt(), parts[2].toInt());
-      }
-    }, Qt::QueuedConnection);
-  });
+  HandlePtr handle = handle_;
+  operators_.request(layer, tr("operator of layer %1").arg(layer),
+                     [handle, layer](const AsyncCache<int, ess::OperatorData>::Deliver& deliver) {
+                       QReadLocker lock(&handle->lock);
+                       deliver(std::make_shared<const ess::OperatorData>(handle->session->operatorOf(layer)), true);
+                     });
 }
 
 void Document::requestCurve(int layer) {
   if (!handle_ || layer < 0 || layer >= layerCount()) return;
-  if (curves_.contains(layer)) {
-    QMetaObject::invokeMethod(this, [this, layer] {
-      if (curves_.contains(layer)) emit curveReady(layer, curveComplete_.value(layer));
-    }, Qt::QueuedConnection);
-    if (curveComplete_.value(layer)) return;
-  }
-  if (pendingCurves_.contains(layer)) return;
-  pendingCurves_.insert(layer);
+  HandlePtr handle = handle_;
   const ess::EssOptions options = options_;
   CancelFlag flag = cancel_;
+  const ess::ProgressFn progress = progressFn(generation_);
   // Tiled layers have no operator here: the sequence length decides.
   const int length = operators_.contains(layer) ? operators_.value(layer)->length : length_;
-  runWork(tr("ESS curve of layer %1").arg(layer), [this, layer, options, flag, length](const HandlePtr& handle,
-                                                                               quint64 generation) {
-    const ess::ProgressFn progress = progressFn(generation);
-    auto deliver = [this, layer, generation](std::shared_ptr<ess::CurveData> c, bool complete, QString error,
-                                             bool wasCancelled) {
-      QMetaObject::invokeMethod(this, [=] {
-        if (generation != generation_) return;
-        if (complete || !error.isEmpty() || wasCancelled) pendingCurves_.remove(layer);
-        if (wasCancelled) {
-          emit cancelled();
-          return;
-        }
-        if (!c) {
-          emit errorOccurred(error);
-          return;
-        }
-        if (!complete && curveComplete_.value(layer)) return;
-        curves_.insert(layer, c);
-        curveComplete_.insert(layer, complete);
-        emit curveReady(layer, complete);
-      }, Qt::QueuedConnection);
-    };
-    try {
-      QReadLocker lock(&handle->lock);
-      if (flag->load()) throw ess::Cancelled();
-      ess::Session& session = *handle->session;
-      // Progressive refinement: a strided curve first when the full one is long.
-      if (length > 257) {
-        ess::EssOptions coarse = options;
-        coarse.splits_ = {1, 0, std::max(1, (length - 1) / 64)};
-        deliver(std::make_shared<ess::CurveData>(session.curve(layer, coarse, {}, flag.get())), false, {}, false);
-      }
-      deliver(std::make_shared<ess::CurveData>(session.curve(layer, options, progress, flag.get())), true, {},
-              false);
-    } catch (const ess::Cancelled&) {
-      deliver(nullptr, false, {}, true);
-    } catch (const std::exception& e) {
-      deliver(nullptr, false, messageOf(e), false);
-    }
-  });
+  curves_.request(layer, tr("ESS curve of layer %1").arg(layer),
+                  [handle, layer, options, flag, progress, length](const AsyncCache<int, ess::CurveData>::Deliver& deliver) {
+                    QReadLocker lock(&handle->lock);
+                    if (flag->load()) throw ess::Cancelled();
+                    ess::Session& session = *handle->session;
+                    // Progressive refinement: a strided curve first when the full one is long.
+                    if (length > 257) {
+                      ess::EssOptions coarse = options;
+                      coarse.splits_ = {1, 0, std::max(1, (length - 1) / 64)};
+                      deliver(std::make_shared<const ess::CurveData>(session.curve(layer, coarse, {}, flag.get())), false);
+                    }
+                    deliver(std::make_shared<const ess::CurveData>(session.curve(layer, options, progress, flag.get())),
+                            true);
+                  });
 }
 
 void Document::requestAllCurves() {
-  if (!handle_ || pendingAll_) return;
+  if (!handle_ || grid_.isPending(0)) return;
   if (allCurvesReady()) {
     QMetaObject::invokeMethod(this, [this] { emit layerSummaryReady(); }, Qt::QueuedConnection);
     return;
   }
-  pendingAll_ = true;
+  HandlePtr handle = handle_;
   const ess::EssOptions options = options_;
   CancelFlag flag = cancel_;
+  const quint64 generation = generation_;
   QList<int> missing;
   for (int l = 0; l < layerCount(); ++l)
-    if (!curves_.contains(l) || !curveComplete_.value(l)) missing.append(l);
-  runWork(tr("ESS curves of %1 layer(s)").arg(missing.size()), [this, missing, options, flag](
-                                                                    const HandlePtr& handle, quint64 generation) {
-    const long total = 1000L * missing.size();
-    QString error;
-    bool wasCancelled = false;
-    for (int i = 0; i < missing.size() && error.isEmpty() && !wasCancelled; ++i) {
-      const int layer = missing[i];
-      try {
-        QReadLocker lock(&handle->lock);
-        auto c = std::make_shared<ess::CurveData>(
-            handle->session->curve(layer, options, progressFn(generation, 1000L * i, total), flag.get()));
-        QMetaObject::invokeMethod(this, [this, layer, generation, c] {
-          if (generation != generation_) return;
-          curves_.insert(layer, c);
-          curveComplete_.insert(layer, true);
-          emit curveReady(layer, true);
-        }, Qt::QueuedConnection);
-      } catch (const ess::Cancelled&) {
-        wasCancelled = true;
-      } catch (const std::exception& e) {
-        error = messageOf(e);
-      }
-    }
-    QMetaObject::invokeMethod(this, [this, generation, error, wasCancelled] {
-      if (generation != generation_) return;
-      pendingAll_ = false;
-      if (wasCancelled) emit cancelled();
-      else if (!error.isEmpty()) emit errorOccurred(error);
-      else emit layerSummaryReady();
-    }, Qt::QueuedConnection);
-  });
+    if (!curves_.contains(l) || !curves_.isFinal(l)) missing.append(l);
+  grid_.request(0, tr("ESS curves of %1 layer(s)").arg(missing.size()),
+                [this, handle, missing, options, flag, generation](const AsyncCache<int, bool>::Deliver& deliver) {
+                  const long total = 1000L * missing.size();
+                  for (int i = 0; i < missing.size(); ++i) {
+                    const int layer = missing[i];
+                    QReadLocker lock(&handle->lock);
+                    auto c = std::make_shared<const ess::CurveData>(handle->session->curve(
+                        layer, options, progressFn(generation, 1000L * i, total), flag.get()));
+                    // Each layer's curve shows as soon as it is there.
+                    QMetaObject::invokeMethod(this, [this, layer, generation, c] {
+                      if (generation != generation_) return;
+                      curves_.insert(layer, c);
+                      emit curveReady(layer, true);
+                    }, Qt::QueuedConnection);
+                  }
+                  deliver(std::make_shared<const bool>(true), true);
+                });
 }
 
 void Document::requestSpectrum(int layer, int head, int split) {
   if (!handle_ || split < 1) return;
-  wantedSpectrum_ = {layer, head, split, generation_};
-  if (!spectrumRunning_) startSpectrum();
-}
-
-void Document::startSpectrum() {
-  const SpectrumRequest req = wantedSpectrum_;
-  const ess::EssOptions options = options_;
   HandlePtr handle = handle_;
-  spectrumRunning_ = true;
-  (void)QtConcurrent::run(&spectra_, [this, req, options, handle] {
-    QVector<double> sigma;
-    QString error;
-    try {
-      QReadLocker lock(&handle->lock);
-      const std::vector<double> s = handle->session->spectrum(req.layer, req.head, req.split, options);
-      sigma = QVector<double>(s.begin(), s.end());
-    } catch (const std::exception& e) {
-      error = messageOf(e);
-    }
-    QMetaObject::invokeMethod(this, [this, req, sigma, error] {
-      spectrumRunning_ = false;
-      if (req.generation == generation_) {
-        if (!error.isEmpty()) emit errorOccurred(error);
-        else emit spectrumReady(req.layer, req.head, req.split, sigma);
-      }
-      // A newer request came in while this one ran: compute the latest only.
-      if (!(wantedSpectrum_ == req) && wantedSpectrum_.generation == generation_ && handle_) startSpectrum();
-    }, Qt::QueuedConnection);
+  const ess::EssOptions options = options_;
+  spectrum_.request({layer, head, split}, [handle, options](const SpectrumRequest& r) {
+    QReadLocker lock(&handle->lock);
+    const std::vector<double> s = handle->session->spectrum(r.layer, r.head, r.split, options);
+    return QVector<double>(s.begin(), s.end());
   });
 }

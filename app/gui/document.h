@@ -1,7 +1,8 @@
 // Document: what the ESS Explorer window shows. Holds one opened ess::Session (checkpoint or
 // operator file), its input spec and the EssOptions, caches the operators and ESS curves of
 // its layers, and runs the long work (opening, materializing, SVDs) off the GUI thread with
-// progress and cancel. Results and errors arrive as signals; the views never see the Session.
+// progress and cancel (through AsyncCache and LatestJob, async_cache.h). Results and errors
+// arrive as signals; the views never see the Session.
 #pragma once
 #include <QFuture>
 #include <QHash>
@@ -16,6 +17,7 @@
 
 #include "ess/aggregate.h"
 #include "ess/ess_options.h"
+#include "async_cache.h"
 #include "ess/session.h"
 
 class Document : public QObject {
@@ -69,9 +71,6 @@ class Document : public QObject {
   /// value channels (ess::sumHeads; ESS and TSS per split, utilization). Cheap (heads x splits);
   /// false until the curve is there.
   bool total(int layer, int first, int last, ess::HeadTotal* out) const;
-  /// Mean tolerance-ESS over splits of every layer x head ([layer][head], NaN where the
-  /// layer's curve is not computed).
-  QVector<QVector<double>> meanToleranceEss() const;
   bool allCurvesReady() const;
 
  public slots:
@@ -126,15 +125,31 @@ class Document : public QObject {
   struct Handle;
   using HandlePtr = std::shared_ptr<Handle>;
   using CancelFlag = std::shared_ptr<std::atomic<bool>>;
+  struct SpectrumRequest {
+    int layer = -1, head = -1, split = 0;
+    bool operator==(const SpectrumRequest& o) const {
+      return layer == o.layer && head == o.head && split == o.split;
+    }
+  };
+  struct DetailRequest {
+    int layer = -1, head = -1;
+    ess::TileRequest tile;
+    bool operator==(const DetailRequest& o) const;
+  };
+  using TilePtr = std::shared_ptr<const ess::OperatorTile>;
 
+  asyncjobs::Hooks hooks();
   void startJob(const QString& what);
   void finishJob();
-  void runWork(const QString& what, std::function<void(const HandlePtr&, quint64)> job);
-  void startSpectrum();
-  void startDetailTile();
   void setLengthFrom(const HandlePtr& handle, int length);
-  void invalidate();  // new input or options: bump the generation, drop caches
+  /// New input or options: bumps the generation (results in flight are dropped) and drops the
+  /// caches; `keepOperators` keeps the operators and what is drawn from them (options do not
+  /// change them).
+  void invalidate(bool keepOperators = false);
   ess::ProgressFn progressFn(quint64 generation, long offset = 0, long scaleTotal = 0);
+  static QString groupKey(int layer, int first, int last);
+  void startGroupOperator(int layer, int first, int last);
+  static qint64 tileKey(int layer, int head) { return (qint64(layer) << 32) | quint32(head); }
 
   HandlePtr handle_;
   QString path_;
@@ -142,50 +157,25 @@ class Document : public QObject {
   ess::EssOptions options_;
   quint64 generation_ = 0;  // results of older generations are dropped
   CancelFlag cancel_;
-  QHash<int, std::shared_ptr<ess::OperatorData>> operators_;
-  QHash<int, std::shared_ptr<ess::CurveData>> curves_;
-  QHash<int, bool> curveComplete_;
-  static QString groupKey(int layer, int first, int last);
-  void startGroupOperator(int layer, int first, int last);
-  QHash<QString, std::shared_ptr<std::vector<double>>> groupOperators_;
-  QSet<QString> pendingGroups_;   // computing
-  QSet<QString> wantedGroups_;    // waiting for the operator
-  QSet<int> pendingOperators_;
-  QSet<int> pendingCurves_;
-  bool pendingAll_ = false;
-
-  struct SpectrumRequest {
-    int layer = -1, head = -1, split = 0;
-    quint64 generation = 0;
-    bool operator==(const SpectrumRequest& o) const {
-      return layer == o.layer && head == o.head && split == o.split && generation == o.generation;
-    }
-  };
-  SpectrumRequest wantedSpectrum_;
-  bool spectrumRunning_ = false;
-
   int length_ = 0;
   QStringList tokenLabels_;
   qint64 memoryBudget_ = qint64(ess::Session::kDefaultMemoryBudget);
-  static qint64 tileKey(int layer, int head) { return (qint64(layer) << 32) | quint32(head); }
-  QHash<qint64, std::shared_ptr<ess::OperatorTile>> overviews_;
-  QSet<qint64> pendingOverviews_;
-  struct DetailRequest {
-    int layer = -1, head = -1;
-    ess::TileRequest tile;
-    quint64 generation = 0;
-    bool valid = false;
-  };
-  DetailRequest wantedDetail_;
-  bool detailRunning_ = false;
-  std::shared_ptr<ess::OperatorTile> detail_;
-  int detailLayer_ = -1, detailHead_ = -1;
-
   int busyJobs_ = 0;
-  QString busyWhat_;
+
   QThreadPool work_;      // one job at a time: operators, curves, input changes
   QThreadPool spectra_;   // spectra at the dragged split, beside the long work
   QThreadPool summaries_; // mean |T| of channel groups, beside the long work
   QThreadPool tiles_;     // heatmap tiles of long operators, beside the long work
   QFuture<void> openFuture_;
+
+  AsyncCache<int, ess::OperatorData> operators_;     // by layer
+  AsyncCache<int, ess::CurveData> curves_;           // by layer; strided previews first
+  AsyncCache<int, bool> grid_;                       // key 0: the curves of every layer
+  AsyncCache<QString, std::vector<double>> groups_;  // mean |T|, by groupKey()
+  QSet<QString> wantedGroups_;                       // groups waiting for their operator
+  AsyncCache<qint64, ess::OperatorTile> overviews_;  // by tileKey()
+  LatestJob<SpectrumRequest, QVector<double>> spectrum_;
+  LatestJob<DetailRequest, TilePtr> detail_;
+  TilePtr detailTile_;
+  int detailLayer_ = -1, detailHead_ = -1;
 };

@@ -1,7 +1,8 @@
-// MainWindow: the ESS Explorer window. Thin wiring between one Document (the opened checkpoint
-// or operator file and its computations) and the views (heatmap, ESS curve, spectrum, layer
-// comparison), which all observe one SplitPoint. Menus (open, recent, export), drag and drop,
-// the layer/head tree, the split slider and arrow keys, the status bar with progress and cancel.
+// MainWindow: the ESS Explorer window. It composes, never computes: one Document (the opened
+// checkpoint or operator file and its computations), the Selection and the SplitPoint that every
+// view observes, the side panel (layer tree, controls), and one tab per presenter (Head, Layers,
+// Position), each of which fills its own views. Menus (open, recent, export), drag and drop,
+// the arrow keys that move the split, the status bar with progress and cancel.
 #pragma once
 #include <QElapsedTimer>
 #include <QMainWindow>
@@ -13,10 +14,14 @@ class ControlsPanel;
 class ElidedLabel;
 class Document;
 class EssCurveView;
+class HeadPresenter;
 class HeatmapView;
 class LayerComparisonView;
+class LayerTree;
+class LayersPresenter;
 class PlotView;
 class PositionEssView;
+class PositionPresenter;
 class QCheckBox;
 class QLineEdit;
 class QLabel;
@@ -27,13 +32,17 @@ class QSpinBox;
 class QTabWidget;
 class QToolButton;
 class QTreeWidget;
-class QTreeWidgetItem;
+class Selection;
 class SpectrumView;
 class SplitPoint;
+class TabPresenter;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
+  /// The tabs, in the order they are shown (their indices in tabs()).
+  enum class Tab { Head, Layers, Position };
+
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
@@ -44,30 +53,32 @@ class MainWindow : public QMainWindow {
 
   Document* document() const { return document_; }
   SplitPoint* splitPoint() const { return split_; }
-  HeatmapView* heatmapView() const { return heatmap_; }
-  EssCurveView* curveView() const { return curve_; }
-  SpectrumView* spectrumView() const { return spectrum_; }
-  LayerComparisonView* layerView() const { return layers_; }
+  Selection* selection() const { return selection_; }
+  HeatmapView* heatmapView() const;
+  EssCurveView* curveView() const;
+  SpectrumView* spectrumView() const;
+  LayerComparisonView* layerView() const;
   /// The Position tab: ESS over position of the selection, or of every layer's total.
-  PositionEssView* positionView() const { return position_; }
-  QCheckBox* positionAllLayersBox() const { return positionAll_; }
-  QLineEdit* positionMarksEdit() const { return positionMarks_; }
-  QTreeWidget* layerTree() const { return tree_; }
-  QSlider* splitSlider() const { return slider_; }
-  QSpinBox* splitSpinBox() const { return splitSpin_; }
+  PositionEssView* positionView() const;
+  QCheckBox* positionAllLayersBox() const;
+  QLineEdit* positionMarksEdit() const;
+  QTreeWidget* layerTree() const;
+  QSlider* splitSlider() const;
+  QSpinBox* splitSpinBox() const;
   ControlsPanel* controls() const { return controls_; }
   QTabWidget* tabs() const { return tabs_; }
-  int currentLayer() const { return layer_; }
+  void showTab(Tab tab);
+  int currentLayer() const;
   /// The head shown (for a channel group or the layer total: its first head, whose spectrum
   /// the spectrum view shows).
-  int currentHead() const { return head_; }
+  int currentHead() const;
   /// True when a channel group or the layer total is selected (summed curves, mean |T|).
-  bool isAggregateSelected() const { return aggregate_; }
-  bool isLayerTotalSelected() const { return total_; }
+  bool isAggregateSelected() const;
+  bool isLayerTotalSelected() const;
   /// The heads of the selection, first..last inclusive.
-  int selectionFirst() const { return first_; }
-  int selectionLast() const { return last_; }
-  /// The views in the order the export dialog lists them.
+  int selectionFirst() const;
+  int selectionLast() const;
+  /// The views in the order the export dialog lists them (every tab's, in tab order).
   QList<PlotView*> views() const;
   /// The export dialog's names of views(), in the same order ("Heatmap of T", ...,
   /// "ESS over position").
@@ -111,35 +122,20 @@ class MainWindow : public QMainWindow {
   void dropEvent(QDropEvent* event) override;
 
  private:
-  void buildMenus();
+  /// Keeps `presenter` as the next tab (in Tab order); returns it.
+  template <typename P>
+  P* addPresenter(P* presenter) {
+    presenters_.append(presenter);
+    return presenter;
+  }
   void buildCentral();
   void buildSidePanel();
   void buildStatusBar();
+  void buildMenus();
   void connectDocument();
 
   void onOpened(const QString& path);
-  void onOperatorReady(int layer);
-  void onCurveReady(int layer, bool complete);
-  void onGroupOperatorReady(int layer, int first, int last);
-  /// Tiled layers (long operators): the overview or a detail tile of the head shown arrived.
-  void onTileReady(int layer, int head, bool overview);
-  void showTiledLayer();
   void onMemoryBudgetChanged(qint64 bytes);
-  void select(int layer, int first, int last, bool aggregate, bool total);
-  QTreeWidgetItem* treeItemFor(int layer, int first, int last, bool aggregate, bool total) const;
-  void updateTreeTotals(int layer);
-  /// "head 1", "channels 8-15", "layer total (64 channels)".
-  QString selectionLabel() const;
-  /// Grid column of the layer comparison that holds the selection (-1: none).
-  int gridColumn() const;
-  void onSpectrumReady(int layer, int head, int split, const QVector<double>& sigma);
-  void onSplitChanged(int split);
-  void onOptionsChanged();
-  void requestCurrent();
-  void refreshCurveView();
-  void refreshLayerView();
-  void refreshPositionView();
-  void populateTree();
   void showError(const QString& title, const QString& message);
   bool handleSplitKey(QKeyEvent* event);
 
@@ -148,42 +144,28 @@ class MainWindow : public QMainWindow {
   void exportDialog();
   void addRecent(const QString& path);
   void rebuildRecentMenu();
-  QString headTitle() const;
   /// Shows the opened file's description and the input in the status bar.
   void updateFileLabel();
   QString hint() const;
 
   Document* document_ = nullptr;
   SplitPoint* split_ = nullptr;
-  HeatmapView* heatmap_ = nullptr;
-  EssCurveView* curve_ = nullptr;
-  SpectrumView* spectrum_ = nullptr;
-  LayerComparisonView* layers_ = nullptr;
-  PositionEssView* position_ = nullptr;
-  QCheckBox* positionAll_ = nullptr;
-  QLineEdit* positionMarks_ = nullptr;
-  QTreeWidget* tree_ = nullptr;
+  Selection* selection_ = nullptr;
+  QList<TabPresenter*> presenters_;  // one per tab, in Tab order
+  HeadPresenter* head_ = nullptr;
+  LayersPresenter* layers_ = nullptr;
+  PositionPresenter* position_ = nullptr;
+  LayerTree* tree_ = nullptr;
   ControlsPanel* controls_ = nullptr;
   QTabWidget* tabs_ = nullptr;
-  QSlider* slider_ = nullptr;
-  QSpinBox* splitSpin_ = nullptr;
-  QLabel* layerStatus_ = nullptr;
   ElidedLabel* fileLabel_ = nullptr;
   QLabel* hoverLabel_ = nullptr;
   QLabel* busyLabel_ = nullptr;
   QProgressBar* progress_ = nullptr;
   QToolButton* cancelButton_ = nullptr;
   QMenu* recentMenu_ = nullptr;
-  PlotView* lastView_ = nullptr;
+  PlotView* lastView_ = nullptr;  // the plot pressed last (the export's preselection)
   ErrorPresenter presentError_;
-  int layer_ = -1;
-  int head_ = -1;
-  int first_ = -1;
-  int last_ = -1;
-  bool aggregate_ = false;
-  bool total_ = false;
-  bool populating_ = false;
-  const void* shownOverview_ = nullptr;
-  QString lastError_;  // the last error presented and when (repeats are not re-shown)
-  QElapsedTimer lastErrorTime_;  // the overview tile the heatmap shows (tiled layers)
+  QString lastError_;            // the last error presented and when (repeats are not re-shown)
+  QElapsedTimer lastErrorTime_;
 };

@@ -412,6 +412,15 @@ class TestHfModels : public QObject {
   Q_OBJECT
 
  private slots:
+  void architectureTableListsModelTypes() {
+    // The table of src/hf/hf_architectures.cpp, in its order; an unknown model_type lists it.
+    QCOMPARE(HfModel::supportedModelTypes(),
+             (std::vector<std::string>{"gpt2", "llama", "mistral", "qwen2", "mamba"}));
+    const std::string e = inputErrorOf([] { HfConfig::fromJson(R"({"model_type": "bert"})", "c.json"); });
+    QCOMPARE(e, std::string("c.json: unsupported model_type \"bert\" (supported: gpt2, llama, mistral, qwen2, mamba, "
+                            "and ess-lm)"));
+  }
+
   void gpt2ForwardAndAttention() {
     QTemporaryDir tmp;
     const std::string dir = tmp.path().toStdString() + "/gpt2";

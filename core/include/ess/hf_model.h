@@ -18,6 +18,8 @@
 // layer on use: every forward pass and operator here is computed in float64.
 // The forward pass runs only up to the layer asked for (the residual stream is cached per
 // input), so the final norm and the LM head are never used.
+// Each family lives in a file of its own (src/hf/arch_*.cpp), listed by model_type in the table
+// of src/hf/hf_architectures.cpp.
 #pragma once
 #include <ATen/core/Tensor.h>
 
@@ -30,7 +32,6 @@
 namespace ess {
 
 struct CheckpointFiles;
-class Mixer;
 
 /// The fields of a Hugging Face config.json that the forward pass up to a layer needs.
 struct HfConfig {
@@ -69,7 +70,7 @@ struct HfConfig {
 
 class HfModel {
  public:
-  /// The model_type values this build opens: gpt2, llama, mistral, qwen2, mamba.
+  /// The model_type values this build opens, in table order: gpt2, llama, mistral, qwen2, mamba.
   static const std::vector<std::string>& supportedModelTypes();
 
   /// Opens `files` (config.json and tensors as loadCheckpointFiles returns them). Every tensor
@@ -127,14 +128,10 @@ class HfModel {
   std::pair<at::Tensor, at::Tensor> queriesKeys(int layer, const at::Tensor& tokens) const;
 
  private:
-  at::Tensor weight(const std::string& name) const;        ///< float64 copy of a checked tensor
-  at::Tensor block(int layer, const at::Tensor& h) const;  ///< one whole block, residual included
-  at::Tensor attentionProbabilities(int layer, const at::Tensor& x) const;
-  std::shared_ptr<Mixer> mambaMixer(int layer) const;
   void checkLayer(int layer) const;
   void checkTokens(const at::Tensor& tokens) const;
 
-  struct State;
+  struct State;  ///< the architecture family's forward pass, checked weights, residual cache
   HfConfig cfg_;
   std::string path_;
   std::unique_ptr<State> state_;

@@ -27,6 +27,8 @@
 //   says so.
 // Anything else (other model types, normalizers, pre-tokenizers, decoders, Split patterns) is
 // refused naming the field and the type.
+// Each algorithm is a TokenizerModel of its own (src/text/tokenizer_model.h); the tokenizer.json
+// reader picks one by model.type and pre-tokenizer (the table in src/text/tokenizer_json.cpp).
 #pragma once
 #include <memory>
 #include <string>

@@ -1,5 +1,5 @@
 // Conversions from the core's plain results (ess/session.h, ess/aggregate.h) to the views' Qt
-// data (esswidgets), shared by the GUI and `ess render`: head curves, layer and channel-group
+// data (esswidgets), shared by the GUI and `ess render` (library essviews): head curves, layer and channel-group
 // totals (each head times its value channels), channel grouping of layers with many SISO
 // channels, and the layer comparison (bars of totals plus the per-head or per-group grid).
 #pragma once
@@ -13,6 +13,7 @@
 #include "heatmap_view.h"
 #include "layer_comparison_view.h"
 #include "position_ess_view.h"
+#include "selection.h"
 #include "spectrum_view.h"
 
 namespace viewdata {
@@ -65,5 +66,14 @@ inline constexpr char kDefaultMarks[] = "\\n, <eos>, </s>, <|endoftext|>, <|end_
 
 /// The spectrum view's threshold reference for a normalization.
 SpectrumView::Reference reference(ess::Normalization n);
+
+/// Column of the layer comparison's grid that holds the selection: its head, or the channel
+/// group holding its first head in a grouped layer; -1 for the layer total, a group of an
+/// ungrouped layer, or no selection.
+int gridColumn(const ess::SourceInfo& info, const Selection& selection);
+
+/// Inputs made of text (text:..., textfile:...) label the heatmap's axes with their tokens;
+/// token-id inputs (MQAR, tokens:, random:) keep position numbers there (ids in the hover).
+bool isTextInput(const QString& spec);
 
 }  // namespace viewdata

@@ -166,4 +166,17 @@ QVector<PositionRow> layerTotalRows(const ess::SourceInfo& info, const std::vect
   return rows;
 }
 
+int gridColumn(const ess::SourceInfo& info, const Selection& selection) {
+  if (!selection.isValid() || selection.isLayerTotal()) return -1;
+  const std::vector<ess::ChannelGroup> groups = groupsOf(info, selection.layer());
+  if (groups.empty()) return selection.isAggregate() ? -1 : selection.head();
+  for (int i = 0; i < int(groups.size()); ++i)
+    if (selection.head() >= groups[i].first && selection.head() <= groups[i].last) return i;
+  return -1;
+}
+
+bool isTextInput(const QString& spec) {
+  return spec.startsWith(QLatin1String("text:")) || spec.startsWith(QLatin1String("textfile:"));
+}
+
 }  // namespace viewdata

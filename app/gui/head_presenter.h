@@ -1,0 +1,66 @@
+// HeadPresenter: the Head tab. The heatmap of the selection's operator T (one head, or the mean
+// |T| over a channel group or the layer; tiles for long operators), its ESS curves and the
+// singular values of H_s at the split, with the split slider below. Observes the Document, the
+// Selection and the SplitPoint and names what it shows in the views' titles.
+#pragma once
+#include "tab_presenter.h"
+
+class EssCurveView;
+class HeatmapView;
+class QSlider;
+class QSpinBox;
+class SpectrumView;
+
+class HeadPresenter : public TabPresenter {
+  Q_OBJECT
+ public:
+  HeadPresenter(Document* document, Selection* selection, SplitPoint* split, QWidget* window);
+
+  QString title() const override { return tr("Head"); }
+  QList<PlotView*> views() const override;
+  QStringList exportNames() const override;
+  /// The heatmap, or the curve or spectrum when that was clicked last.
+  PlotView* exportPreselection(PlotView* lastClicked) const override;
+  QString exportName(PlotView* view, const QString& base, const QString& suffix) const override;
+  void documentOpened() override;
+
+  HeatmapView* heatmap() const { return heatmap_; }
+  EssCurveView* curve() const { return curve_; }
+  SpectrumView* spectrum() const { return spectrum_; }
+  QSlider* splitSlider() const { return slider_; }
+  QSpinBox* splitSpinBox() const { return splitSpin_; }
+
+ public slots:
+  /// The ESS curve shows every head of the layer (or of the channel group) beside the selected.
+  void setAllHeads(bool all);
+  void setLogScale(bool log);
+  /// The document's memory budget changed: the layer may switch between dense and tiled.
+  void memoryBudgetChanged();
+  void resetZoom();
+
+ private:
+  void onSelectionChanged(int previousLayer);
+  void onInputChanged();
+  void onOptionsChanged();
+  void onOperatorReady(int layer);
+  void onGroupOperatorReady(int layer, int first, int last);
+  void onCurveReady(int layer);
+  /// Tiled layers (long operators): the overview or a detail tile of the head shown arrived.
+  void onTileReady(int layer, int head, bool overview);
+  void onTileFailed(int layer, int head);
+  void onSpectrumReady(int layer, int head, int split, const QVector<double>& sigma);
+  void onSplitChanged(int split);
+  void onTileRequested(int rowBegin, int rowEnd, int columnBegin, int columnEnd, int maxRows, int maxColumns);
+  /// Asks the document for what the selection needs (operator or tiles, curve, spectrum).
+  void requestCurrent();
+  void showTiledLayer();
+  void refreshCurve();
+
+  HeatmapView* heatmap_ = nullptr;
+  EssCurveView* curve_ = nullptr;
+  SpectrumView* spectrum_ = nullptr;
+  QSlider* slider_ = nullptr;
+  QSpinBox* splitSpin_ = nullptr;
+  bool allHeads_ = false;
+  const void* shownOverview_ = nullptr;  // the overview tile the heatmap shows (tiled layers)
+};

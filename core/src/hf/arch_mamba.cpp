@@ -1,0 +1,149 @@
+// Mamba (Gu and Dao 2023, HF MambaModel): RMSNorm, then the S6 mixer of ess/mixer.h (kind
+// "mamba", the same parameter names), residual; embeddings backbone.embeddings.weight, final
+// norm backbone.norm_f.weight.
+#include <ATen/ATen.h>
+
+#include <map>
+#include <mutex>
+
+#include "ess/error.h"
+#include "ess/mixer.h"
+#include "hf/hf_architecture.h"
+#include "hf/hf_layers.h"
+
+namespace ess::hf {
+
+namespace {
+
+using json = nlohmann::json;
+
+void readMambaConfig(const ConfigFields& f, HfConfig& c) {
+  c.vocabSize = f.integer("vocab_size");
+  c.hiddenSize = f.integer("hidden_size");
+  c.numLayers = f.integer("num_hidden_layers");
+  c.stateSize = f.integer("state_size");
+  c.expand = f.integer("expand");
+  c.convKernel = f.integer("conv_kernel");
+  c.normEps = f.number("layer_norm_epsilon", 1e-5);
+  c.convBias = f.boolean("use_conv_bias", true);
+  if (f.boolean("use_bias", false)) f.fail("use_bias", "is true; Mamba with in_proj/out_proj biases is not supported");
+  const json* r = f.get("time_step_rank");
+  if (!r || (r->is_string() && r->get<std::string>() == "auto"))
+    c.dtRank = (c.hiddenSize + 15) / 16;
+  else
+    c.dtRank = f.integer("time_step_rank");
+  c.intermediateSize = c.expand * c.hiddenSize;
+  if (f.integer("intermediate_size", c.intermediateSize) != c.intermediateSize)
+    f.fail("intermediate_size", "must equal expand * hidden_size = " + std::to_string(c.intermediateSize));
+  c.activation = f.text("hidden_act", "silu");
+  if (c.activation != "silu") f.fail("hidden_act", "is \"" + c.activation + "\"; the Mamba mixer uses silu");
+  c.maxPositions = 0;
+}
+
+/// Runs `f` (a use of layer `layer`'s Mamba mixer), prefixing its InputError (e.g. unstable
+/// parameters of a channel) with the checkpoint folder and the layer.
+template <typename F>
+auto withLayerContext(const std::string& path, int layer, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const InputError& e) {
+    if (std::string(e.what()).rfind(path, 0) == 0) throw;  // names the folder already
+    throw InputError(path + ": layer " + std::to_string(layer) + ": " + e.what());
+  }
+}
+
+class Mamba : public HfArchitecture {
+ public:
+  Mamba(const HfConfig& c, const std::string& path)
+      : HfArchitecture(c, path, {"backbone.", "layers.", "embeddings.weight"}) {}
+
+  std::vector<ExpectedTensor> tensors() const override {
+    const int64_t D = c_.hiddenSize, V = c_.vocabSize, E = c_.intermediateSize, N = c_.stateSize, R = c_.dtRank;
+    std::vector<ExpectedTensor> t = {{"embeddings.weight", {V, D}}};
+    for (int i = 0; i < c_.numLayers; ++i) {
+      const auto need = [&](const char* n, std::vector<int64_t> s) { t.push_back({layerTensor(i, n), std::move(s)}); };
+      need("norm.weight", {D});
+      need("mixer.in_proj.weight", {2 * E, D});
+      need("mixer.conv1d.weight", {E, 1, c_.convKernel});
+      if (c_.convBias) need("mixer.conv1d.bias", {E});
+      need("mixer.x_proj.weight", {R + 2 * N, E});
+      need("mixer.dt_proj.weight", {E, R});
+      need("mixer.dt_proj.bias", {E});
+      need("mixer.A_log", {E, N});
+      need("mixer.D", {E});
+      need("mixer.out_proj.weight", {D, E});
+    }
+    t.push_back({"norm_f.weight", {D}});
+    return t;
+  }
+
+  at::Tensor embed(const HfWeights& w, const at::Tensor& tok) const override {
+    return w.stored("embeddings.weight").index_select(0, tok).to(at::kDouble);
+  }
+
+  at::Tensor mixerInput(const HfWeights& w, int layer, const at::Tensor& h) const override {
+    return rmsNorm(h, w.weight(layerTensor(layer, "norm.weight")), c_.normEps);
+  }
+
+  at::Tensor block(const HfWeights& w, int layer, const at::Tensor& h) const override {
+    at::Tensor x = rmsNorm(h, w.weight(layerTensor(layer, "norm.weight")), c_.normEps);
+    return h + withLayerContext(path_, layer, [&] { return mixer(w, layer)->forward(x.unsqueeze(0)).squeeze(0); });
+  }
+
+  at::Tensor layerOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    return withLayerContext(path_, layer, [&] { return mixer(w, layer)->materialize(x); });
+  }
+
+  bool hasGenerators() const override { return true; }
+  Generators layerGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    return withLayerContext(path_, layer, [&] { return mixer(w, layer)->generators(x); });
+  }
+
+  std::string mixerKind() const override { return "mamba"; }
+  int heads() const override { return c_.intermediateSize; }
+  int valueChannels() const override { return 1; }
+  double theoreticalStateSize(int) const override { return c_.stateSize; }
+  std::string tssFormula() const override { return "N = " + std::to_string(c_.stateSize); }
+  double mixerBytes(double L) const override { return 4.0 * L * c_.intermediateSize * c_.stateSize * 8.0; }
+
+ private:
+  /// The S6 mixer of `layer` with the checkpoint's parameters (made once per layer).
+  std::shared_ptr<Mixer> mixer(const HfWeights& w, int layer) const {
+    std::lock_guard<std::mutex> lock(mixerMutex_);
+    auto it = mixers_.find(layer);
+    if (it != mixers_.end()) return it->second;
+    MixerOptions o;
+    o.expand = c_.expand;
+    o.stateSize = c_.stateSize;
+    o.convKernel = c_.convKernel;
+    o.dtRank = c_.dtRank;
+    auto m = makeMixer("mamba", c_.hiddenSize, 1, nullptr, o);
+    at::NoGradGuard noGrad;
+    for (auto& p : m->named_parameters()) {
+      const std::string name = layerTensor(layer, "mixer." + p.key());
+      if (const at::Tensor* src = w.find(name)) {
+        w.checkFinite(name);
+        p.value().copy_(src->to(p.value().scalar_type()));
+      } else if (p.key() == "conv1d.bias") {  // use_conv_bias false
+        p.value().zero_();
+      } else {
+        throw std::logic_error("HfModel: mamba parameter " + p.key() + " has no checkpoint tensor");
+      }
+    }
+    mixers_[layer] = m;
+    return m;
+  }
+
+  mutable std::mutex mixerMutex_;
+  mutable std::map<int, std::shared_ptr<Mixer>> mixers_;
+};
+
+std::unique_ptr<HfArchitecture> openMamba(const HfConfig& c, const std::string& path) {
+  return std::make_unique<Mamba>(c, path);
+}
+
+}  // namespace
+
+const HfFamily kMambaFamily = {&readMambaConfig, &openMamba};
+
+}  // namespace ess::hf

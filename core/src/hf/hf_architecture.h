@@ -1,0 +1,113 @@
+// Hugging Face architectures (internal to the core), in llama.cpp's layout: one family per file
+// (arch_gpt2.cpp, arch_llama.cpp, arch_mamba.cpp), listed by config.json `model_type` in the
+// table of hf_architectures.cpp. A family reads its config fields, names its tensors and runs
+// its float64 forward pass; HfModel (ess/hf_model.h) does the rest (weights, cache, checks).
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ess/generators.h"
+#include "ess/hf_model.h"
+#include "hf/hf_config.h"
+#include "hf/hf_weights.h"
+
+namespace ess::hf {
+
+/// How a family names its tensors.
+struct TensorNaming {
+  std::string taskPrefix;  ///< of the task model (GPT2LMHeadModel: "transformer."), optional in files
+  std::string blocks;      ///< of the blocks: "h." or "layers."
+  std::string embedding;   ///< the token embedding: "wte.weight", "embed_tokens.weight"
+
+  /// The name of tensor `name` of block `layer`: layerTensor(3, "ln_1.weight") == "h.3.ln_1.weight".
+  std::string layerTensor(int layer, const std::string& name) const {
+    return blocks + std::to_string(layer) + "." + name;
+  }
+};
+
+/// One opened model of a family: its tensors and forward pass. Tensors are [L, D] float64
+/// residual streams unless said otherwise; `w` holds the checked weights.
+class HfArchitecture {
+ public:
+  HfArchitecture(const HfConfig& c, std::string path, TensorNaming naming)
+      : c_(c), path_(std::move(path)), naming_(std::move(naming)) {}
+  virtual ~HfArchitecture() = default;
+
+  const TensorNaming& naming() const { return naming_; }
+  /// Every tensor the layers use, with the shape the config implies.
+  virtual std::vector<ExpectedTensor> tensors() const = 0;
+
+  /// The residual stream entering block 0 for tokens [L] (int64).
+  virtual at::Tensor embed(const HfWeights& w, const at::Tensor& tokens) const = 0;
+  /// One whole block, residual included.
+  virtual at::Tensor block(const HfWeights& w, int layer, const at::Tensor& h) const = 0;
+  /// The normalized residual stream the mixer of `layer` reads.
+  virtual at::Tensor mixerInput(const HfWeights& w, int layer, const at::Tensor& h) const = 0;
+  /// The operator of `layer` on mixer input x (HfModel::layerOperator).
+  virtual at::Tensor layerOperator(const HfWeights& w, int layer, const at::Tensor& x) const = 0;
+  /// Whether layerGenerators gives a generator form (else HfModel returns an empty one).
+  virtual bool hasGenerators() const { return false; }
+  virtual Generators layerGenerators(const HfWeights& w, int layer, const at::Tensor& x) const;
+  /// Whether queriesKeys is defined (queries and keys after RoPE).
+  virtual bool hasRotaryQueries() const { return false; }
+  virtual std::pair<at::Tensor, at::Tensor> queriesKeys(const HfWeights& w, int layer, const at::Tensor& x) const;
+
+  // HfModel's description of the operators (same meaning as there).
+  virtual std::string mixerKind() const = 0;
+  virtual int heads() const = 0;
+  virtual int valueChannels() const = 0;
+  virtual double theoreticalStateSize(int split) const = 0;
+  virtual std::string tssFormula() const = 0;
+  /// The mixer part of HfModel::forwardBytes (the activations are added there).
+  virtual double mixerBytes(double length) const = 0;
+
+ protected:
+  std::string layerTensor(int layer, const std::string& name) const { return naming_.layerTensor(layer, name); }
+  HfConfig c_;
+  std::string path_;  ///< the checkpoint folder, for messages
+
+ private:
+  TensorNaming naming_;
+};
+
+/// Causal softmax attention (gpt2, the Llama family): operators per query head, the KV cache as
+/// theoretical state size (hf_attention.cpp).
+class AttentionArchitecture : public HfArchitecture {
+ public:
+  using HfArchitecture::HfArchitecture;
+  at::Tensor layerOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    return attentionProbabilities(w, layer, x);
+  }
+  /// Attention probabilities per query head [H, L, L] (rows sum to 1).
+  virtual at::Tensor attentionProbabilities(const HfWeights& w, int layer, const at::Tensor& x) const = 0;
+
+  std::string mixerKind() const override;
+  int heads() const override { return c_.numHeads; }
+  int valueChannels() const override { return c_.headDim; }
+  double theoreticalStateSize(int split) const override;
+  std::string tssFormula() const override;
+  double mixerBytes(double length) const override;
+};
+
+/// An architecture family: how its config.json reads and how a model of it opens.
+struct HfFamily {
+  /// Reads the family's fields of config.json into `c` (model_type is set). Throws InputError
+  /// naming the file and the field.
+  void (*readConfig)(const ConfigFields& f, HfConfig& c);
+  /// The architecture of config `c` for the checkpoint folder `path`.
+  std::unique_ptr<HfArchitecture> (*open)(const HfConfig& c, const std::string& path);
+};
+
+// The families (one per arch_*.cpp file).
+extern const HfFamily kGpt2Family;
+extern const HfFamily kLlamaFamily;
+extern const HfFamily kMambaFamily;
+
+/// The family of a config.json `model_type`, or null when this build has none.
+const HfFamily* findFamily(const std::string& modelType);
+
+}  // namespace ess::hf

@@ -1,0 +1,38 @@
+// What the softmax-attention families share: operator kind, heads, KV-cache state size, memory
+// (hf/hf_architecture.h); and the defaults of HfArchitecture.
+#include <algorithm>
+
+#include "ess/error.h"
+#include "hf/hf_architecture.h"
+
+namespace ess::hf {
+
+Generators HfArchitecture::layerGenerators(const HfWeights&, int, const at::Tensor&) const { return {}; }
+
+std::pair<at::Tensor, at::Tensor> HfArchitecture::queriesKeys(const HfWeights&, int, const at::Tensor&) const {
+  throw UsageError(path_ + ": queriesKeys is for the Llama family");
+}
+
+std::string AttentionArchitecture::mixerKind() const {
+  return c_.slidingWindow > 0 ? "sliding_window_attention" : "softmax_attention";
+}
+
+double AttentionArchitecture::theoreticalStateSize(int split) const {
+  const double s = c_.slidingWindow > 0 ? std::min(split, c_.slidingWindow) : split;
+  return s * 2.0 * c_.headDim;
+}
+
+std::string AttentionArchitecture::tssFormula() const {
+  const std::string d = std::to_string(c_.headDim);
+  std::string f = (c_.slidingWindow > 0 ? "min(s," + std::to_string(c_.slidingWindow) + ")" : std::string("s")) +
+                  "*(d_k+d_v) = " + (c_.slidingWindow > 0 ? "min(s," + std::to_string(c_.slidingWindow) + ")" : "s") +
+                  "*(" + d + "+" + d + ")";
+  if (c_.numKvHeads != c_.numHeads)
+    f += ", the cache of the KV head it reads (" + std::to_string(c_.numKvHeads) + " KV heads, each shared by " +
+         std::to_string(c_.numHeads / c_.numKvHeads) + " query heads)";
+  return f;
+}
+
+double AttentionArchitecture::mixerBytes(double L) const { return 3.0 * c_.numHeads * L * L * 8.0; }
+
+}  // namespace ess::hf

@@ -1,0 +1,92 @@
+// config.json: the fields every family shares and the dispatch to the family's reader
+// (hf/hf_config.h, HfConfig::fromJson of ess/hf_model.h).
+#include "hf/hf_config.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "ess/error.h"
+#include "hf/hf_architecture.h"
+
+namespace ess::hf {
+
+using json = nlohmann::json;
+
+const json* ConfigFields::get(const std::string& k) const {
+  auto it = j.find(k);
+  return it == j.end() || it->is_null() ? nullptr : &*it;
+}
+
+void ConfigFields::fail(const std::string& k, const std::string& what) const {
+  throw InputError(path + ": field \"" + k + "\" " + what);
+}
+
+int ConfigFields::integer(const std::string& k, std::optional<int> dflt, int minimum) const {
+  const json* v = get(k);
+  if (!v) {
+    if (dflt) return *dflt;
+    fail(k, "is missing");
+  }
+  if (!v->is_number_integer()) fail(k, "must be an integer, got " + v->dump());
+  const long long x = v->get<long long>();
+  if (x < minimum || x > (1ll << 31) - 1) fail(k, "must be at least " + std::to_string(minimum) + ", got " + v->dump());
+  return static_cast<int>(x);
+}
+
+double ConfigFields::number(const std::string& k, double dflt, bool positive) const {
+  const json* v = get(k);
+  if (!v) return dflt;
+  if (!v->is_number()) fail(k, "must be a number, got " + v->dump());
+  const double x = v->get<double>();
+  if (!std::isfinite(x) || (positive && x <= 0)) fail(k, "must be a positive number, got " + v->dump());
+  return x;
+}
+
+bool ConfigFields::boolean(const std::string& k, bool dflt) const {
+  const json* v = get(k);
+  if (!v) return dflt;
+  if (!v->is_boolean()) fail(k, "must be true or false, got " + v->dump());
+  return v->get<bool>();
+}
+
+std::string ConfigFields::text(const std::string& k, const std::string& dflt) const {
+  const json* v = get(k);
+  if (!v) return dflt;
+  if (!v->is_string()) fail(k, "must be a string, got " + v->dump());
+  return v->get<std::string>();
+}
+
+void checkActivation(const ConfigFields& f, const std::string& key, const std::string& act) {
+  static const std::vector<std::string> known = {"gelu_new", "gelu_pytorch_tanh", "gelu", "relu", "silu", "swish"};
+  if (std::find(known.begin(), known.end(), act) == known.end())
+    f.fail(key, "is \"" + act + "\"; supported: gelu_new, gelu_pytorch_tanh, gelu, relu, silu");
+}
+
+}  // namespace ess::hf
+
+namespace ess {
+
+HfConfig HfConfig::fromJson(const std::string& text, const std::string& path) {
+  using json = nlohmann::json;
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const std::exception& e) {
+    throw InputError(path + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!j.is_object()) throw InputError(path + ": expected a JSON object");
+  hf::ConfigFields f{j, path};
+  HfConfig c;
+  c.modelType = f.text("model_type", "");
+  const hf::HfFamily* family = hf::findFamily(c.modelType);
+  if (!family) {
+    std::string types;
+    for (const auto& t : HfModel::supportedModelTypes()) types += (types.empty() ? "" : ", ") + t;
+    throw InputError(path + ": unsupported model_type \"" + c.modelType + "\" (supported: " + types + ", and ess-lm)");
+  }
+  family->readConfig(f, c);
+  return c;
+}
+
+}  // namespace ess

@@ -1,0 +1,69 @@
+// Norms, activations, RoPE and causal softmax attention (hf/hf_layers.h).
+#include "hf/hf_layers.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <limits>
+
+namespace ess::hf {
+
+at::Tensor activate(const at::Tensor& x, const std::string& act) {
+  if (act == "gelu_new" || act == "gelu_pytorch_tanh") return at::gelu(x, "tanh");
+  if (act == "gelu") return at::gelu(x);
+  if (act == "relu") return at::relu(x);
+  return at::silu(x);
+}
+
+at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& w, double eps) {
+  return x * at::rsqrt(x.pow(2).mean(-1, true) + eps) * w;
+}
+
+at::Tensor layerNorm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, double eps) {
+  return at::layer_norm(x, {x.size(-1)}, w, b, eps);
+}
+
+namespace {
+at::Tensor rotateHalf(const at::Tensor& x) {
+  const int64_t h = x.size(-1) / 2;
+  return at::cat({-x.narrow(-1, h, h), x.narrow(-1, 0, h)}, -1);
+}
+}  // namespace
+
+at::Tensor applyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  return x * cos + rotateHalf(x) * sin;
+}
+
+std::pair<at::Tensor, at::Tensor> rotaryCosSin(const HfConfig& c, int64_t length) {
+  const int64_t d = c.headDim;
+  auto opts = at::TensorOptions().dtype(at::kDouble);
+  at::Tensor invFreq = at::pow(c.ropeTheta, -at::arange(0, d, 2, opts) / double(d));  // [d/2]
+  if (c.ropeScaling == "linear") {
+    invFreq = invFreq / c.ropeFactor;
+  } else if (c.ropeScaling == "llama3") {
+    // Llama 3.1: long wavelengths divided by the factor, short ones kept, a smooth blend between.
+    const double old = c.ropeOriginalMaxPositions, lo = c.ropeLowFreqFactor, hi = c.ropeHighFreqFactor;
+    const double lowWave = old / lo, highWave = old / hi;
+    at::Tensor wave = 2 * M_PI / invFreq;
+    at::Tensor scaled = at::where(wave > lowWave, invFreq / c.ropeFactor, invFreq);
+    at::Tensor smooth = (old / wave - lo) / (hi - lo);
+    at::Tensor blended = (1 - smooth) * scaled / c.ropeFactor + smooth * scaled;
+    at::Tensor medium = at::logical_not(wave < highWave) & at::logical_not(wave > lowWave);
+    invFreq = at::where(medium, blended, scaled);
+  }
+  at::Tensor freqs = at::outer(at::arange(length, opts), invFreq);  // [L, d/2]
+  at::Tensor emb = at::cat({freqs, freqs}, -1);
+  return {at::cos(emb), at::sin(emb)};
+}
+
+at::Tensor causalSoftmax(const at::Tensor& q, const at::Tensor& k, double scale, int window) {
+  const int64_t L = q.size(1);
+  at::Tensor scores = at::matmul(q, k.transpose(1, 2)) * scale;  // [H, L, L]
+  auto idx = at::arange(L, at::kLong);
+  at::Tensor allowed = idx.unsqueeze(1) >= idx.unsqueeze(0);  // c <= r
+  if (window > 0) allowed = allowed & ((idx.unsqueeze(1) - idx.unsqueeze(0)) < window);
+  scores = scores.masked_fill(at::logical_not(allowed), -std::numeric_limits<double>::infinity());
+  return at::softmax(scores, -1);
+}
+
+}  // namespace ess::hf

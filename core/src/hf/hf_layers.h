@@ -1,0 +1,30 @@
+// Layers the Hugging Face architectures share (internal to the core), float64 throughout:
+// norms, MLP activations, rotary positions (RoPE), causal softmax attention.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <utility>
+
+#include "ess/hf_model.h"
+
+namespace ess::hf {
+
+/// RMSNorm (Zhang and Sennrich 2019): x / sqrt(mean(x^2) + eps) * w over the last dimension.
+at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& w, double eps);
+/// LayerNorm over the last dimension.
+at::Tensor layerNorm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, double eps);
+/// The MLP activation of config.json: gelu_new / gelu_pytorch_tanh (tanh form), gelu, relu,
+/// silu / swish.
+at::Tensor activate(const at::Tensor& x, const std::string& act);
+
+/// Rotary cos and sin for positions 0..L-1, [L, head_dim] (HfModel::rotary).
+std::pair<at::Tensor, at::Tensor> rotaryCosSin(const HfConfig& c, int64_t length);
+/// x * cos + rotate_half(x) * sin (HF rotate-half convention), x [heads, L, d].
+at::Tensor applyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+
+/// Causal softmax attention probabilities softmax(q k^T * scale) [H, L, L] of q and k [H, L, d]:
+/// key c is masked for query r unless c <= r (and r - c < window when window > 0).
+at::Tensor causalSoftmax(const at::Tensor& q, const at::Tensor& k, double scale, int window);
+
+}  // namespace ess::hf

@@ -1,0 +1,93 @@
+// Tensor checks against the config and the NaN / Inf check (hf/hf_weights.h).
+#include "hf/hf_weights.h"
+
+#include <ATen/ATen.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "ess/checkpoint.h"
+#include "ess/error.h"
+
+namespace ess::hf {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+std::string shapeText(at::IntArrayRef s) {
+  std::string t = "[";
+  for (size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
+  return t + "]";
+}
+
+std::string HfWeights::fileOf(const CheckpointFiles& files, const std::string& name) {
+  const fs::path p(files.path);
+  std::error_code ec;
+  if (!fs::is_directory(p, ec)) return files.path;
+  for (const char* index : {"model.safetensors.index.json", "pytorch_model.bin.index.json"}) {
+    const fs::path ip = p / index;
+    if (!fs::exists(ip, ec)) continue;
+    try {
+      std::ifstream in(ip);
+      json j = json::parse(in);
+      auto wm = j.find("weight_map");
+      if (wm != j.end() && wm->is_object()) {
+        auto it = wm->find(name);
+        if (it != wm->end() && it->is_string()) return (p / it->get<std::string>()).string();
+      }
+    } catch (const std::exception&) {
+    }
+    return ip.string();
+  }
+  for (const char* single : {"model.safetensors", "pytorch_model.bin"})
+    if (fs::exists(p / single, ec)) return (p / single).string();
+  return files.path;
+}
+
+HfWeights::HfWeights(const CheckpointFiles& files, const std::string& prefix,
+                     const std::vector<ExpectedTensor>& expected, const std::string& modelType)
+    : path_(files.path) {
+  for (const auto& [name, shape] : expected) {
+    const std::string full = prefix + name;
+    const at::Tensor* t = files.tensors.find(full);
+    if (!t)
+      throw InputError(fileOf(files, full) + ": missing tensor '" + full + "' (needed by the " + modelType +
+                       " config.json)");
+    if (t->sizes().vec() != shape)
+      throw InputError(fileOf(files, full) + ": tensor '" + full + "' has shape " + shapeText(t->sizes()) +
+                       " but config.json implies " + shapeText(shape));
+    if (!at::isFloatingType(t->scalar_type()))
+      throw InputError(fileOf(files, full) + ": tensor '" + full + "' has an integer dtype; expected F32, F16 or BF16");
+    tensors_[name] = *t;
+  }
+}
+
+void HfWeights::checkFinite(const std::string& name) const {
+  {
+    std::lock_guard<std::mutex> lock(finiteMutex_);
+    if (finite_.count(name)) return;
+  }
+  const at::Tensor& t = tensors_.at(name);
+  if (t.is_floating_point() && !at::isfinite(t).all().item<bool>())
+    throw InputError(path_ + ": weight " + name + " holds NaN or Inf values");
+  std::lock_guard<std::mutex> lock(finiteMutex_);
+  finite_.insert(name);
+}
+
+at::Tensor HfWeights::weight(const std::string& name) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) throw std::logic_error("HfModel: unchecked tensor " + name);
+  checkFinite(name);
+  return it->second.to(at::kDouble);
+}
+
+const at::Tensor& HfWeights::stored(const std::string& name) const { return tensors_.at(name); }
+
+const at::Tensor* HfWeights::find(const std::string& name) const {
+  auto it = tensors_.find(name);
+  return it == tensors_.end() ? nullptr : &it->second;
+}
+
+}  // namespace ess::hf

@@ -1,0 +1,57 @@
+// The checked weights of a Hugging Face checkpoint (internal to the core): every tensor a family
+// uses is checked against the shape its config implies when the model opens, and for NaN / Inf
+// when a layer first uses it.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ess {
+struct CheckpointFiles;
+}
+
+namespace ess::hf {
+
+/// A tensor a family needs: its name without the task-model prefix and its shape.
+struct ExpectedTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+class HfWeights {
+ public:
+  /// Keeps the `expected` tensors of `files`, stored as `prefix` + name. Throws InputError naming
+  /// the weights file (the shard that holds it), the tensor and both shapes for a shape that
+  /// disagrees, an integer dtype, or a missing tensor (`modelType` names the config).
+  HfWeights(const CheckpointFiles& files, const std::string& prefix, const std::vector<ExpectedTensor>& expected,
+            const std::string& modelType);
+
+  /// A float64 copy of a checked tensor. Throws InputError naming the folder and the tensor
+  /// when it holds NaN or Inf (checked once per tensor).
+  at::Tensor weight(const std::string& name) const;
+  /// A checked tensor as stored (no NaN / Inf check).
+  const at::Tensor& stored(const std::string& name) const;
+  /// A checked tensor as stored, or null when the family did not ask for it.
+  const at::Tensor* find(const std::string& name) const;
+  /// Throws InputError naming the folder and the tensor when `name` holds NaN or Inf.
+  void checkFinite(const std::string& name) const;
+
+  /// The weights file that holds `name` in `files` (for messages): the shard named by an index,
+  /// else the single weights file of a folder, else the path itself.
+  static std::string fileOf(const CheckpointFiles& files, const std::string& name);
+
+ private:
+  std::string path_;
+  std::map<std::string, at::Tensor> tensors_;  ///< by name without the model prefix
+  mutable std::mutex finiteMutex_;
+  mutable std::set<std::string> finite_;  ///< tensors found free of NaN and Inf
+};
+
+/// "[a, b]" for messages.
+std::string shapeText(at::IntArrayRef s);
+
+}  // namespace ess::hf
