@@ -4,9 +4,9 @@
 // and their help all read this table, so a new kind is one file plus one registration line
 // (docs/architecture.md, "How to add a mixer").
 //
-// Registration: core/src/mixer/builtin_kinds.cpp calls one `registerXxx(MixerRegistry&)` per kind,
+// Registration: core/src/mixer/registry.cpp calls one `registerXxx(MixerRegistry&)` per kind,
 // in a fixed order, the first time the registry is used (an explicit list, not static initializers,
-// whose order across files is unspecified). The table itself is in essmath. An option is
+// whose order across files is unspecified). The table (mixer_table.cpp) is in essmath. An option is
 // declared once, by the first kind that reads it; later kinds name it in MixerKind::options. The
 // order of declaration is the order of the keys in config.json.
 // No LibTorch here: the CLI and the config reader use it without tensors.
