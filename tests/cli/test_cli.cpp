@@ -9,21 +9,12 @@
 #include <QProcess>
 #include <QTemporaryDir>
 
+#include "cli_test_util.h"
+
 namespace {
 
-struct Run {
-  int status = -1;
-  QString out;
-  QString err;
-};
-
-Run ess(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(ESS_CLI), args);
-  if (!p.waitForFinished(600000)) return {};
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-          QString::fromUtf8(p.readAllStandardError())};
-}
+using clitest::Run;
+using clitest::ess;
 
 QString data(const QString& name) { return QStringLiteral(ESS_TEST_DATA_DIR "/") + name; }
 

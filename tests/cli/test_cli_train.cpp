@@ -9,21 +9,12 @@
 #include <QProcess>
 #include <QTemporaryDir>
 
+#include "cli_test_util.h"
+
 namespace {
 
-struct Run {
-  int status = -1;
-  QString out;
-  QString err;
-};
-
-Run ess(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(ESS_CLI), args);
-  if (!p.waitForFinished(600000)) return {};
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-          QString::fromUtf8(p.readAllStandardError())};
-}
+using clitest::Run;
+using clitest::ess;
 
 const QStringList kTiny = {"--layers", "1",  "--d-model", "16", "--steps", "1",  "--batch",        "2",
                            "--length", "16", "--pairs",   "2",  "--vocab", "16", "--eval-samples", "2"};

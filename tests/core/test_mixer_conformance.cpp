@@ -14,9 +14,10 @@
 
 #include "ess/error.h"
 #include "ess/ess_engine.h"
+#include "ess/tensor_engines.h"
 #include "ess/mixer.h"
 #include "ess/model.h"
-#include "ess/tensor_engines.h"
+#include "mixer_test_util.h"
 #include "model_test_util.h"
 #include "test_support.h"
 // Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.
@@ -26,23 +27,10 @@ using namespace ess;
 
 namespace {
 
-double maxAbs(const at::Tensor& t) { return t.abs().max().item<double>(); }
-
-std::shared_ptr<Mixer> make(const std::string& kind, int d = 32, int h = 2, uint64_t seed = 1, bool shift = false) {
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  return makeMixer(kind, d, h, &gen, shift);
-}
-
-std::shared_ptr<Mixer> makeWith(const std::string& kind, const MixerOptions& o, int d = 32, int h = 2,
-                                uint64_t seed = 1) {
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  return makeMixer(kind, d, h, &gen, o);
-}
-
-at::Tensor input(int64_t b, int64_t l, int64_t d, double scale = 1.0, uint64_t seed = 7) {
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  return at::randn({b, l, d}, gen, at::TensorOptions().dtype(at::kDouble)) * scale;
-}
+using mixertest::maxAbs;
+using mixertest::make;
+using mixertest::makeWith;
+using mixertest::input;
 
 const MixerKind& kindOf(const std::string& name) { return *mixerRegistry().findKind(name); }
 

@@ -10,6 +10,7 @@
 #include "ess/ess_engine.h"
 #include "ess/tensor_engines.h"
 #include "ess/mixer.h"
+#include "mixer_test_util.h"
 // Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.
 #include <QtTest>
 
@@ -17,26 +18,13 @@ using namespace ess;
 
 namespace {
 
-double maxAbs(const at::Tensor& t) { return t.abs().max().item<double>(); }
-
-std::shared_ptr<Mixer> make(const std::string& kind, int d = 32, int h = 2, uint64_t seed = 1, bool shift = false) {
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  return makeMixer(kind, d, h, &gen, shift);
-}
-
-std::shared_ptr<Mixer> makeWith(const std::string& kind, const MixerOptions& o, int d = 32, int h = 2,
-                                uint64_t seed = 1) {
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  return makeMixer(kind, d, h, &gen, o);
-}
+using mixertest::maxAbs;
+using mixertest::make;
+using mixertest::makeWith;
+using mixertest::input;
 
 // Tolerance-ESS (tol 1e-10, max normalization) of every head and split of T [H, L, L].
 EssCurve tightEss(const at::Tensor& T) { return computeEss(T, EssOptions().tolerance(1e-10)); }
-
-at::Tensor input(int64_t b, int64_t l, int64_t d, double scale = 1.0, uint64_t seed = 7) {
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  return at::randn({b, l, d}, gen, at::TensorOptions().dtype(at::kDouble)) * scale;
-}
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include "ess/tensor_engines.h"
 #include "ess/mixer.h"
 #include "ess/model.h"
+#include "mixer_test_util.h"
 #include "model_test_util.h"
 #include "ess/mqar.h"
 // Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.
@@ -22,22 +23,13 @@ using namespace ess;
 
 namespace {
 
-double maxAbs(const at::Tensor& t) { return t.abs().max().item<double>(); }
-
-std::shared_ptr<Mixer> makeWith(const std::string& kind, const MixerOptions& o, int d = 32, int h = 2,
-                                uint64_t seed = 1) {
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  return makeMixer(kind, d, h, &gen, o);
-}
+using mixertest::maxAbs;
+using mixertest::makeWith;
+using mixertest::input;
 
 // Tolerance-ESS with tolerance 1e-10 and no normalization (absolute threshold), float64.
 EssCurve tightEss(const at::Tensor& T) {
   return computeEss(T, EssOptions().tolerance(1e-10).normalization(Normalization::None));
-}
-
-at::Tensor input(int64_t b, int64_t l, int64_t d, double scale = 1.0, uint64_t seed = 7) {
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  return at::randn({b, l, d}, gen, at::TensorOptions().dtype(at::kDouble)) * scale;
 }
 
 at::Tensor param(Mixer& m, const std::string& name) {

@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "ess/error.h"
+#include "mixer_test_util.h"
 #include "test_support.h"
 #include "ess/ess_engine.h"
 #include "ess/tensor_engines.h"
@@ -27,18 +28,9 @@ using namespace ess;
 
 namespace {
 
-double maxAbs(const at::Tensor& t) { return t.abs().max().item<double>(); }
-
-std::shared_ptr<Mixer> makeWith(const std::string& kind, const MixerOptions& o, int d = 32, int h = 2,
-                                uint64_t seed = 1) {
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  return makeMixer(kind, d, h, &gen, o);
-}
-
-at::Tensor input(int64_t b, int64_t l, int64_t d, double scale = 1.0, uint64_t seed = 7) {
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  return at::randn({b, l, d}, gen, at::TensorOptions().dtype(at::kDouble)) * scale;
-}
+using mixertest::maxAbs;
+using mixertest::makeWith;
+using mixertest::input;
 
 at::Tensor param(torch::nn::Module& m, const std::string& name) {
   for (auto& p : m.named_parameters())
