@@ -32,7 +32,5 @@ int runConvert(const std::vector<std::string>& args);
 int runTrainMqar(const std::vector<std::string>& args);
 /// The usage lines of train-mqar (its mixer option flags come from the mixer registry), and
 /// the longer help that `ess train-mqar --help` adds: the kinds and what each option means.
-std::string trainMqarUsage();
-std::string trainMqarOptionsHelp();
 
 }  // namespace ess::cli
