@@ -6,9 +6,9 @@
 #include <string>
 
 #include "commands.h"
-#include "train_mqar_usage.inc"
 #include "ess/error.h"
 #include "ess/version.h"
+#include "train_mqar_usage.inc"
 
 namespace {
 
@@ -65,8 +65,10 @@ int main(int argc, char** argv) {
       std::string line;
       bool in = false, found = false;
       while (std::getline(usage, line)) {
-        if (line.rfind("  " + command + " ", 0) == 0) in = found = true;
-        else if (line.rfind("  ", 0) != 0 || line.rfind("   ", 0) != 0) in = false;
+        if (line.rfind("  " + command + " ", 0) == 0)
+          in = found = true;
+        else if (line.rfind("  ", 0) != 0 || line.rfind("   ", 0) != 0)
+          in = false;
         if (in) std::cout << line << "\n";
       }
       if (!found) break;  // an unknown command is reported below

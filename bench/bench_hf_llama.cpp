@@ -27,9 +27,7 @@ namespace {
 
 const int kHidden = 2048, kLayers = 16, kHeads = 32, kKvHeads = 8, kMlp = 8192, kVocab = 128256;
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 void writeCheckpoint(const std::string& dir) {
   namespace fs = std::filesystem;
@@ -72,10 +70,11 @@ void runDepth(const std::string& dir, int layer) {
   const double t3 = now();
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  std::printf("layer %2d: open + input %.2f s, operator [%d, %d, %d] %.2f s, curve (%zu heads x %zu splits) %.2f s,"
-              " total %.2f s, peak RSS %.2f GiB\n",
-              layer, t1 - t0, op.heads, op.length, op.length, t2 - t1, c.tolerance.size(), c.splits.size(), t3 - t2,
-              t3 - t0, double(ru.ru_maxrss) / (1024.0 * 1024.0));
+  std::printf(
+      "layer %2d: open + input %.2f s, operator [%d, %d, %d] %.2f s, curve (%zu heads x %zu splits) %.2f s,"
+      " total %.2f s, peak RSS %.2f GiB\n",
+      layer, t1 - t0, op.heads, op.length, op.length, t2 - t1, c.tolerance.size(), c.splits.size(), t3 - t2, t3 - t0,
+      double(ru.ru_maxrss) / (1024.0 * 1024.0));
   std::fflush(stdout);
 }
 

@@ -25,7 +25,7 @@ QCPColorGradient viridis() {
 QColor nanColor() { return QColor(255, 0, 255); }
 
 QColor seriesColor(int index) {
-  static const QColor colors[] = {QColor(0, 114, 178),  QColor(213, 94, 0),  QColor(0, 158, 115),
+  static const QColor colors[] = {QColor(0, 114, 178),   QColor(213, 94, 0),  QColor(0, 158, 115),
                                   QColor(204, 121, 167), QColor(230, 159, 0), QColor(86, 180, 233),
                                   QColor(120, 120, 120), QColor(240, 228, 66)};
   return colors[((index % 8) + 8) % 8];

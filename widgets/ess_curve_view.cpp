@@ -87,9 +87,12 @@ void EssCurveView::resetView() {
   double essMax = 0, tssMax = 0;
   for (const EssSeries& s : series_) {
     for (double x : s.splits) xmin = std::min(xmin, x), xmax = std::max(xmax, x);
-    for (double v : s.tolerance) if (std::isfinite(v)) essMax = std::max(essMax, v);
-    for (double v : s.entropy) if (std::isfinite(v)) essMax = std::max(essMax, v);
-    for (double v : s.tss) if (std::isfinite(v)) tssMax = std::max(tssMax, v);
+    for (double v : s.tolerance)
+      if (std::isfinite(v)) essMax = std::max(essMax, v);
+    for (double v : s.entropy)
+      if (std::isfinite(v)) essMax = std::max(essMax, v);
+    for (double v : s.tss)
+      if (std::isfinite(v)) tssMax = std::max(tssMax, v);
   }
   if (!std::isfinite(xmin)) {
     xmin = 0;
@@ -222,8 +225,8 @@ QString EssCurveView::toCsv() const {
       const auto at = [i](const QVector<double>& v) {
         return i < v.size() && !std::isnan(v[i]) ? csvNumber(v[i]) : QString();
       };
-      out += s.name + QLatin1Char(',') + csvNumber(s.splits[i]) + QLatin1Char(',') +
-             at(s.tolerance) + QLatin1Char(',') + at(s.entropy) + QLatin1Char(',') + at(s.tss) +
+      out += s.name + QLatin1Char(',') + csvNumber(s.splits[i]) + QLatin1Char(',') + at(s.tolerance) +
+             QLatin1Char(',') + at(s.entropy) + QLatin1Char(',') + at(s.tss) +
              (anyTotal ? QLatin1Char(',') + at(s.utilization) : QString()) + QLatin1Char('\n');
     }
   }

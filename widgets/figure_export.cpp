@@ -27,11 +27,16 @@ QSize outputSize(QCustomPlot* plot, const ExportOptions& o) {
 
 bool formatFromPath(const QString& path, Format* format) {
   const QString suffix = QFileInfo(path).suffix().toLower();
-  if (suffix == QLatin1String("png")) *format = Format::Png;
-  else if (suffix == QLatin1String("pdf")) *format = Format::Pdf;
-  else if (suffix == QLatin1String("svg")) *format = Format::Svg;
-  else if (suffix == QLatin1String("csv")) *format = Format::Csv;
-  else return false;
+  if (suffix == QLatin1String("png"))
+    *format = Format::Png;
+  else if (suffix == QLatin1String("pdf"))
+    *format = Format::Pdf;
+  else if (suffix == QLatin1String("svg"))
+    *format = Format::Svg;
+  else if (suffix == QLatin1String("csv"))
+    *format = Format::Csv;
+  else
+    return false;
   return true;
 }
 
@@ -69,8 +74,7 @@ bool savePdf(QCustomPlot* plot, const QString& path, const ExportOptions& option
   if (!tmp.open()) return fail(error, path, tmp.errorString());
   const QString tmpPath = tmp.fileName();
   tmp.close();
-  if (!plot->savePdf(tmpPath, size.width(), size.height(), QCP::epNoCosmetic,
-                     QStringLiteral("ESS Explorer")))
+  if (!plot->savePdf(tmpPath, size.width(), size.height(), QCP::epNoCosmetic, QStringLiteral("ESS Explorer")))
     return fail(error, path, QStringLiteral("could not write PDF"));
   // QCustomPlot writes to a file name only; copy through QSaveFile, which gives the file the
   // usual permissions and replaces `path` atomically.
@@ -115,8 +119,7 @@ bool saveSvg(QCustomPlot* plot, const QString& path, const ExportOptions& option
 
 bool saveCsv(const PlotView* view, const QString& path, QString* error) {
   QSaveFile file(path);
-  if (!file.open(QIODevice::WriteOnly | QIODevice::Text))
-    return fail(error, path, file.errorString());
+  if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) return fail(error, path, file.errorString());
   file.write(view->toCsv().toUtf8());
   if (!file.commit()) return fail(error, path, file.errorString());
   return true;
@@ -127,10 +130,14 @@ bool save(PlotView* view, const QString& path, const ExportOptions& options, QSt
   if (!formatFromPath(path, &format))
     return fail(error, path, QStringLiteral("unknown figure format (use .png, .pdf, .svg or .csv)"));
   switch (format) {
-    case Format::Png: return savePng(view, path, options, error);
-    case Format::Pdf: return savePdf(view, path, options, error);
-    case Format::Svg: return saveSvg(view, path, options, error);
-    case Format::Csv: return saveCsv(view, path, error);
+    case Format::Png:
+      return savePng(view, path, options, error);
+    case Format::Pdf:
+      return savePdf(view, path, options, error);
+    case Format::Svg:
+      return saveSvg(view, path, options, error);
+    case Format::Csv:
+      return saveCsv(view, path, error);
   }
   return false;
 }

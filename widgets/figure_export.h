@@ -24,16 +24,12 @@ struct ExportOptions {
 bool formatFromPath(const QString& path, Format* format);
 
 /// Each returns false and sets *error (when given) to "<path>: <what is wrong>" on failure.
-bool savePng(QCustomPlot* plot, const QString& path, const ExportOptions& options = {},
-             QString* error = nullptr);
-bool savePdf(QCustomPlot* plot, const QString& path, const ExportOptions& options = {},
-             QString* error = nullptr);
-bool saveSvg(QCustomPlot* plot, const QString& path, const ExportOptions& options = {},
-             QString* error = nullptr);
+bool savePng(QCustomPlot* plot, const QString& path, const ExportOptions& options = {}, QString* error = nullptr);
+bool savePdf(QCustomPlot* plot, const QString& path, const ExportOptions& options = {}, QString* error = nullptr);
+bool saveSvg(QCustomPlot* plot, const QString& path, const ExportOptions& options = {}, QString* error = nullptr);
 bool saveCsv(const PlotView* view, const QString& path, QString* error = nullptr);
 
 /// Dispatches on the suffix of `path`.
-bool save(PlotView* view, const QString& path, const ExportOptions& options = {},
-          QString* error = nullptr);
+bool save(PlotView* view, const QString& path, const ExportOptions& options = {}, QString* error = nullptr);
 
 }  // namespace figure

@@ -39,9 +39,7 @@ class MatrixTicker : public QCPAxisTicker {
     if (useLabels()) return std::max(1, labelStep);
     return std::max(1.0, QCPAxisTicker::getTickStep(range));
   }
-  int getSubTickCount(double tickStep) override {
-    return useLabels() ? 0 : QCPAxisTicker::getSubTickCount(tickStep);
-  }
+  int getSubTickCount(double tickStep) override { return useLabels() ? 0 : QCPAxisTicker::getSubTickCount(tickStep); }
 };
 
 double distanceToSegment(QPointF p, QPointF a, QPointF b) {
@@ -150,8 +148,7 @@ void HeatmapView::clear() {
 }
 
 double HeatmapView::valueAt(int row, int col) const {
-  if (row < 0 || col < 0 || row >= length_ || col >= length_)
-    return std::numeric_limits<double>::quiet_NaN();
+  if (row < 0 || col < 0 || row >= length_ || col >= length_) return std::numeric_limits<double>::quiet_NaN();
   if (!tiled_) return values_[row * length_ + col];
   const HeatmapTile& t = !detail_.isEmpty() && detail_.covers(row, col) ? detail_ : overview_;
   if (!t.covers(row, col)) return std::numeric_limits<double>::quiet_NaN();
@@ -222,8 +219,10 @@ void HeatmapView::requestTileNow() {
     *begin = std::clamp(static_cast<int>(std::floor(range.lower + 0.5)), 0, length_ - 1);
     *end = std::clamp(static_cast<int>(std::ceil(range.upper + 0.5)), *begin + 1, length_);
     if (*end - *begin < 2) {
-      if (*end < length_) ++*end;
-      else --*begin;
+      if (*end < length_)
+        ++*end;
+      else
+        --*begin;
     }
   };
   int c0, c1, r0, r1;
@@ -359,9 +358,12 @@ void HeatmapView::rebuildMap() {
       for (int c = 0; c < L; ++c) {
         const double v = values_[r * L + c];
         double d;
-        if (std::isnan(v) || std::isinf(v)) d = nan;
-        else if (v == 0) d = floor;
-        else d = std::max(floor, std::log10(std::abs(v)));
+        if (std::isnan(v) || std::isinf(v))
+          d = nan;
+        else if (v == 0)
+          d = floor;
+        else
+          d = std::max(floor, std::log10(std::abs(v)));
         data->setCell(c, r, d);
       }
     // Exact zeros get the darkest colour alone: the range starts a little below the floor.
@@ -436,8 +438,7 @@ bool HeatmapView::nearOutlineEdge(const QPointF& pos, Qt::Orientation* orientati
 void HeatmapView::mousePressEvent(QMouseEvent* event) {
   pressed_ = false;
   dragging_ = 0;
-  if (event->button() == Qt::LeftButton && length_ >= 2 &&
-      axisRect()->rect().contains(event->pos())) {
+  if (event->button() == Qt::LeftButton && length_ >= 2 && axisRect()->rect().contains(event->pos())) {
     Qt::Orientation o;
     if (nearOutlineEdge(event->position(), &o)) {
       dragging_ = o == Qt::Vertical ? 1 : 2;
@@ -453,14 +454,13 @@ void HeatmapView::mousePressEvent(QMouseEvent* event) {
 
 void HeatmapView::mouseMoveEvent(QMouseEvent* event) {
   if (dragging_) {
-    const double coord = dragging_ == 1 ? xAxis->pixelToCoord(event->position().x())
-                                        : yAxis->pixelToCoord(event->position().y());
+    const double coord =
+        dragging_ == 1 ? xAxis->pixelToCoord(event->position().x()) : yAxis->pixelToCoord(event->position().y());
     emit splitRequested(splitFromCoordinate(coord));
     event->accept();
     return;
   }
-  if (pressed_ && (event->buttons() & Qt::LeftButton) &&
-      (event->position() - pressPos_).manhattanLength() > 3)
+  if (pressed_ && (event->buttons() & Qt::LeftButton) && (event->position() - pressPos_).manhattanLength() > 3)
     userView_ = true;  // panning
   if (length_ > 0 && axisRect()->rect().contains(event->pos())) {
     const int c = static_cast<int>(std::lround(xAxis->pixelToCoord(event->position().x())));
@@ -472,14 +472,16 @@ void HeatmapView::mouseMoveEvent(QMouseEvent* event) {
       QString text = exact ? tr("%1: T = %2").arg(cellText(r, c)).arg(v, 0, 'g', 6)
                            : tr("%1: T[%2, %3] = %4 (sample of a reduced-resolution tile, "
                                 "1 per %5 x %6 entries; zoom in for exact values)")
-                                 .arg(cellText(r, c)).arg(sr).arg(sc).arg(v, 0, 'g', 6)
+                                 .arg(cellText(r, c))
+                                 .arg(sr)
+                                 .arg(sc)
+                                 .arg(v, 0, 'g', 6)
                                  .arg(detail_.covers(r, c) ? detail_.rowStep : overview_.rowStep)
                                  .arg(detail_.covers(r, c) ? detail_.columnStep : overview_.columnStep);
       if (scale_ == Scale::Log10 && v != 0 && std::isfinite(v))
         text += tr(" (log10|T| = %1)").arg(std::log10(std::abs(v)), 0, 'f', 2);
       emit hoverChanged(text);
-      if (!(event->buttons() & Qt::LeftButton))
-        QToolTip::showText(event->globalPosition().toPoint(), text, this);
+      if (!(event->buttons() & Qt::LeftButton)) QToolTip::showText(event->globalPosition().toPoint(), text, this);
     } else {
       emit hoverChanged(QString());
       QToolTip::hideText();
@@ -495,8 +497,7 @@ void HeatmapView::mouseReleaseEvent(QMouseEvent* event) {
     event->accept();
     return;
   }
-  if (pressed_ && event->button() == Qt::LeftButton &&
-      (event->position() - pressPos_).manhattanLength() <= 3) {
+  if (pressed_ && event->button() == Qt::LeftButton && (event->position() - pressPos_).manhattanLength() <= 3) {
     const int s = splitAt(event->position());
     if (s > 0) emit splitRequested(s);
   }
@@ -571,7 +572,8 @@ void HeatmapView::setTokenLabels(const QStringList& labels, bool onAxes) {
 }
 
 int HeatmapView::tokenLabelStep(Qt::Orientation orientation) const {
-  const auto* ticker = static_cast<const MatrixTicker*>((orientation == Qt::Horizontal ? xAxis : yAxis)->ticker().data());
+  const auto* ticker =
+      static_cast<const MatrixTicker*>((orientation == Qt::Horizontal ? xAxis : yAxis)->ticker().data());
   return ticker->useLabels() ? ticker->labelStep : 0;
 }
 

@@ -26,7 +26,7 @@ struct HeatmapTile {
   QVector<double> values;
   bool isEmpty() const { return rows == 0 || columns == 0; }
   bool isExact() const { return rowStep == 1 && columnStep == 1; }
-  int rowEnd() const { return firstRow + rows * rowStep; }        ///< first row not covered
+  int rowEnd() const { return firstRow + rows * rowStep; }  ///< first row not covered
   int columnEnd() const { return firstColumn + columns * columnStep; }
   /// Whether matrix cell (row, col) lies in the tile's covered blocks.
   bool covers(int row, int col) const {
@@ -149,8 +149,8 @@ class HeatmapView : public PlotView {
   QCPColorScale* colorScale_ = nullptr;
   QCPItemRect* outline_ = nullptr;
   QCPItemText* outlineLabel_ = nullptr;
-  bool userView_ = false;        // the user zoomed or panned: keep the view on resize
-  int dragging_ = 0;             // 0 none, 1 column edge (x), 2 row edge (y)
+  bool userView_ = false;  // the user zoomed or panned: keep the view on resize
+  int dragging_ = 0;       // 0 none, 1 column edge (x), 2 row edge (y)
   bool pressed_ = false;
   QPointF pressPos_;
 };

@@ -111,7 +111,8 @@ QVector<int> PositionEssView::markedPositions() const {
   // Tokenizer labels show whitespace visibly (newline as U+23CE, tab as U+2192, space as
   // U+00B7); a mark such as "\n" matches either spelling.
   auto plain = [](QString label) {
-    return label.replace(QChar(0x23CE), QLatin1Char('\n')).replace(QChar(0x2192), QLatin1Char('\t'))
+    return label.replace(QChar(0x23CE), QLatin1Char('\n'))
+        .replace(QChar(0x2192), QLatin1Char('\t'))
         .replace(QChar(0x00B7), QLatin1Char(' '));
   };
   for (int i = 0; i < tokens_.size(); ++i)

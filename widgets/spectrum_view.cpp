@@ -24,8 +24,7 @@ SpectrumView::SpectrumView(QWidget* parent) : PlotView(parent) {
 
   graph_ = addGraph();
   graph_->setPen(QPen(colormaps::seriesColor(0), 1.5));
-  graph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, colormaps::seriesColor(0),
-                                          Qt::white, 5));
+  graph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, colormaps::seriesColor(0), Qt::white, 5));
   graph_->setName(tr("σₖ"));
 
   thresholdLine_ = new QCPItemStraightLine(this);
@@ -103,14 +102,11 @@ void SpectrumView::refresh() {
   if (t > 0) {
     thresholdLine_->point1->setCoords(0, t);
     thresholdLine_->point2->setCoords(1, t);
-    const QString ref = reference_ == Reference::Max ? QStringLiteral(" × σ₁")
+    const QString ref = reference_ == Reference::Max   ? QStringLiteral(" × σ₁")
                         : reference_ == Reference::Sum ? QStringLiteral(" × Σσ")
-                                                      : QString();
+                                                       : QString();
     thresholdLabel_->position->setCoords(0.99, t);
-    thresholdLabel_->setText(tr("threshold %1%2 = %3")
-                                 .arg(tolerance_, 0, 'g', 3)
-                                 .arg(ref)
-                                 .arg(t, 0, 'g', 3));
+    thresholdLabel_->setText(tr("threshold %1%2 = %3").arg(tolerance_, 0, 'g', 3).arg(ref).arg(t, 0, 'g', 3));
   }
   if (haveData) {
     if (!std::isfinite(lo)) lo = hi = 1;
@@ -154,8 +150,8 @@ QString SpectrumView::toCsv() const {
   QString out = QStringLiteral("split,k,sigma,above_threshold\n");
   const double t = threshold();
   for (int i = 0; i < sigma_.size(); ++i)
-    out += QString::number(dataSplit_) + QLatin1Char(',') + QString::number(i + 1) +
-           QLatin1Char(',') + csvNumber(sigma_[i]) + QLatin1Char(',') +
-           (sigma_[i] > t ? QStringLiteral("1") : QStringLiteral("0")) + QLatin1Char('\n');
+    out += QString::number(dataSplit_) + QLatin1Char(',') + QString::number(i + 1) + QLatin1Char(',') +
+           csvNumber(sigma_[i]) + QLatin1Char(',') + (sigma_[i] > t ? QStringLiteral("1") : QStringLiteral("0")) +
+           QLatin1Char('\n');
   return out;
 }

@@ -60,7 +60,8 @@ int Args::getInt(const std::string& name, int fallback) const {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used == 0 || used != it->second.size()) throw UsageError(name + ": expected an integer, got '" + it->second + "'");
+  if (used == 0 || used != it->second.size())
+    throw UsageError(name + ": expected an integer, got '" + it->second + "'");
   return v;
 }
 

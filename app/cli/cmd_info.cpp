@@ -63,7 +63,8 @@ int runInfo(const std::vector<std::string>& argv) {
     }
     if (a.has("--tensors")) {
       j["tensors"] = nlohmann::ordered_json::array();
-      for (const auto& t : s.tensors) j["tensors"].push_back({{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}});
+      for (const auto& t : s.tensors)
+        j["tensors"].push_back({{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}});
     }
     out << j.dump(2) << "\n";
   } else {

@@ -19,7 +19,8 @@ int runOperator(const std::vector<std::string>& argv) {
   out.heads = static_cast<int>(heads.size());
   out.length = op.length;
   const size_t block = static_cast<size_t>(op.length) * op.length;
-  for (int h : heads) out.values.insert(out.values.end(), op.values.begin() + h * block, op.values.begin() + (h + 1) * block);
+  for (int h : heads)
+    out.values.insert(out.values.end(), op.values.begin() + h * block, op.values.begin() + (h + 1) * block);
   std::map<std::string, std::string> meta = {{"source", info.path},
                                              {"layer", std::to_string(layer)},
                                              {"mixer", info.layers[layer].mixer},

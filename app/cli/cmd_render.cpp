@@ -36,8 +36,7 @@ int runRender(const std::vector<std::string>&) {
 
 int runRender(const std::vector<std::string>& argv) {
   std::vector<std::string> names = computeOptionNames();
-  for (const char* n : {"--figure", "--split", "--scale", "--width", "--height", "--dpi", "--mark"})
-    names.push_back(n);
+  for (const char* n : {"--figure", "--split", "--scale", "--width", "--height", "--dpi", "--mark"}) names.push_back(n);
   Args a = Args::parse(argv, names);
   if (a.positional.size() != 1) throw UsageError("render: expected one FILE");
   if (!a.has("-o")) throw UsageError("render: -o OUT.png|OUT.pdf|OUT.svg is required");
@@ -55,11 +54,11 @@ int runRender(const std::vector<std::string>& argv) {
   exportOptions.width = a.getInt("--width", 900);
   exportOptions.height = a.getInt("--height", figureKind == "heatmap" ? 760 : figureKind == "position" ? 620 : 520);
   exportOptions.dpi = a.getDouble("--dpi", 96.0);
-  if (exportOptions.width < 50 || exportOptions.height < 50 || exportOptions.width > 20000 || exportOptions.height > 20000)
+  if (exportOptions.width < 50 || exportOptions.height < 50 || exportOptions.width > 20000 ||
+      exportOptions.height > 20000)
     throw UsageError("--width/--height: expected 50..20000 pixels");
   // Options that only some figures use are refused elsewhere rather than ignored.
-  if (a.has("--mark") && figureKind != "position")
-    throw UsageError("--mark applies to --figure position only");
+  if (a.has("--mark") && figureKind != "position") throw UsageError("--mark applies to --figure position only");
   const EssOptions options = essOptionsFrom(a);
 
   auto session = openWithInput(a.positional[0], a);
@@ -108,9 +107,9 @@ int runRender(const std::vector<std::string>& argv) {
   QApplication app(qargc, qargv);
 
   const QString fileName = QString::fromStdString(info.path).section('/', -1);
-  const QString what = total ? QStringLiteral("layer total")
-                      : group ? QStringLiteral("heads %1-%2 summed").arg(first).arg(last)
-                              : QStringLiteral("head %1").arg(head);
+  const QString what = total   ? QStringLiteral("layer total")
+                       : group ? QStringLiteral("heads %1-%2 summed").arg(first).arg(last)
+                               : QStringLiteral("head %1").arg(head);
   const QString where = QStringLiteral("%1, layer %2 (%3), %4")
                             .arg(fileName)
                             .arg(layer)
@@ -139,8 +138,10 @@ int runRender(const std::vector<std::string>& argv) {
       title = fileName + QStringLiteral(": ESS over position, every layer's total");
     } else {
       const CurveData c = session->curve(layer, options);
-      if (aggregate) rows.append({layer, viewdata::totalSeries(sumHeads(c, info.layers[layer], members), what)});
-      else rows.append({layer, viewdata::series(c, head)});
+      if (aggregate)
+        rows.append({layer, viewdata::totalSeries(sumHeads(c, info.layers[layer], members), what)});
+      else
+        rows.append({layer, viewdata::series(c, head)});
       title = QStringLiteral("ESS over position: ") + where;
     }
     v->setRows(rows, tokens, title);
@@ -166,8 +167,8 @@ int runRender(const std::vector<std::string>& argv) {
       throw UsageError("--split " + std::to_string(s) + " is outside 1.." + std::to_string(length - 1));
     split.setSplit(s);
     const double denseBytes = double(heads) * double(length) * double(length) * 8.0;
-    const bool tiled = denseBytes > double(session->memoryBudget()) ||
-                       (info.architecture == "generators" && length > 4096);
+    const bool tiled =
+        denseBytes > double(session->memoryBudget()) || (info.architecture == "generators" && length > 4096);
     if (figureKind == "heatmap" && tiled) {
       auto v = std::make_unique<HeatmapView>();
       v->setSplitPoint(&split);
@@ -214,8 +215,7 @@ int runRender(const std::vector<std::string>& argv) {
       v->setTolerance(options.tolerance_, viewdata::reference(options.normalization_));
       const std::vector<double> sigma = session->spectrum(layer, head, s, options);
       v->setSpectrum(s, QVector<double>(sigma.begin(), sigma.end()),
-                     where +
-                         (aggregate ? QStringLiteral(" (its first head, %1)").arg(head) : QString()));
+                     where + (aggregate ? QStringLiteral(" (its first head, %1)").arg(head) : QString()));
       view = std::move(v);
     }
   }

@@ -2,8 +2,8 @@
 // sections 4 and 6). Progress on stderr, a one-line summary on stdout.
 #include <algorithm>
 #include <cstdio>
-#include <iostream>
 #include <filesystem>
+#include <iostream>
 #include <sstream>
 
 #include "commands.h"
@@ -22,9 +22,9 @@ MixerRegistry& mixerRegistry() { return modelBackend().mixers(); }
 }  // namespace
 
 int runTrainMqar(const std::vector<std::string>& argv) {
-  std::vector<std::string> valued = {"--mixer", "--layers", "--d-model", "--heads", "--steps", "--batch", "--lr",
-                                     "--weight-decay", "--length", "--pairs", "--vocab", "--seed", "--eval-samples",
-                                     "--threads", "--key-shift", "--out", "-o"};
+  std::vector<std::string> valued = {"--mixer",        "--layers",       "--d-model",   "--heads", "--steps", "--batch",
+                                     "--lr",           "--weight-decay", "--length",    "--pairs", "--vocab", "--seed",
+                                     "--eval-samples", "--threads",      "--key-shift", "--out",   "-o"};
   for (const MixerOption& opt : mixerRegistry().options()) valued.push_back(opt.flag);
   Args a = Args::parse(argv, valued);
   if (!a.positional.empty()) throw UsageError("train-mqar: unexpected argument '" + a.positional[0] + "'");
@@ -54,8 +54,8 @@ int runTrainMqar(const std::vector<std::string>& argv) {
   }
   o.layers = a.getInt("--layers", o.mixers.size() > 1 ? static_cast<int>(o.mixers.size()) : 2);
   if (o.mixers.size() > 1 && o.layers != static_cast<int>(o.mixers.size()))
-    throw UsageError("--layers " + std::to_string(o.layers) + " does not match the " +
-                     std::to_string(o.mixers.size()) + " kinds given to --mixer");
+    throw UsageError("--layers " + std::to_string(o.layers) + " does not match the " + std::to_string(o.mixers.size()) +
+                     " kinds given to --mixer");
   o.dModel = a.getInt("--d-model", o.dModel);
   o.heads = a.getInt("--heads", o.heads);
   o.steps = a.getInt("--steps", o.steps);
@@ -88,16 +88,20 @@ int runTrainMqar(const std::vector<std::string>& argv) {
   std::string kinds;
   for (size_t i = 0; i < o.mixers.size(); ++i) kinds += (i ? "," : "") + o.mixers[i];
   std::fprintf(stderr, "train-mqar: mixers %s, %d layer(s), d_model %d, heads %d, %d steps of batch %d, lr %g\n",
-               kinds.c_str(), o.mixers.size() > 1 ? static_cast<int>(o.mixers.size()) : o.layers, o.dModel,
-               o.heads, o.steps, o.batch, o.lr);
-  TrainReport r = modelBackend().trainMqar(o, out, [&](int step, double loss) {
-    std::fprintf(stderr, "step %d/%d loss %.4f\n", step, o.steps, loss);
-    std::fflush(stderr);
-  }, nullptr);
-  std::printf("trained %s: held-out MQAR accuracy %.4f (%d samples, chance %.4f), loss %.4f -> %.4f, %d steps, "
-              "%.1f s, saved to %s\n",
-              kinds.c_str(), r.heldOutAccuracy, o.evalSamples, 1.0 / (o.vocab - o.vocab / 2), r.initialLoss,
-              r.finalLoss, r.steps, r.seconds, out.c_str());
+               kinds.c_str(), o.mixers.size() > 1 ? static_cast<int>(o.mixers.size()) : o.layers, o.dModel, o.heads,
+               o.steps, o.batch, o.lr);
+  TrainReport r = modelBackend().trainMqar(
+      o, out,
+      [&](int step, double loss) {
+        std::fprintf(stderr, "step %d/%d loss %.4f\n", step, o.steps, loss);
+        std::fflush(stderr);
+      },
+      nullptr);
+  std::printf(
+      "trained %s: held-out MQAR accuracy %.4f (%d samples, chance %.4f), loss %.4f -> %.4f, %d steps, "
+      "%.1f s, saved to %s\n",
+      kinds.c_str(), r.heldOutAccuracy, o.evalSamples, 1.0 / (o.vocab - o.vocab / 2), r.initialLoss, r.finalLoss,
+      r.steps, r.seconds, out.c_str());
   return 0;
 }
 

@@ -20,7 +20,7 @@ struct Args {
                     const std::vector<std::string>& switches = {});
   bool has(const std::string& name) const { return options.count(name) != 0; }
   std::string get(const std::string& name, const std::string& fallback = "") const;
-  int getInt(const std::string& name, int fallback) const;        ///< UsageError if not an integer
+  int getInt(const std::string& name, int fallback) const;           ///< UsageError if not an integer
   double getDouble(const std::string& name, double fallback) const;  ///< UsageError if not a number
 };
 

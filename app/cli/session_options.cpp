@@ -5,10 +5,9 @@
 namespace ess::cli {
 
 const std::vector<std::string>& computeOptionNames() {
-  static const std::vector<std::string> names = {"--layer",  "--head",   "--input",     "--metric",
-                                                 "--tolerance", "--normalization", "--splits",
-                                                 "--dtype",  "--device", "--algorithm", "--format", "-o",
-                                                 "--memory-budget"};
+  static const std::vector<std::string> names = {
+      "--layer", "--head",   "--input",     "--metric", "--tolerance", "--normalization", "--splits",
+      "--dtype", "--device", "--algorithm", "--format", "-o",          "--memory-budget"};
   return names;
 }
 
@@ -41,8 +40,7 @@ std::vector<int> indicesFrom(const Args& a, const std::string& name, int count, 
     return out;
   }
   const int i = a.getInt(name, 0);
-  if (i < 0 || i >= count)
-    throw UsageError(name + " " + v + " is outside 0.." + std::to_string(count - 1));
+  if (i < 0 || i >= count) throw UsageError(name + " " + v + " is outside 0.." + std::to_string(count - 1));
   out.push_back(i);
   return out;
 }

@@ -50,9 +50,11 @@ class AsyncCache {
 
   /// `generation` is the owner's counter: results of jobs started under another value are
   /// dropped. Jobs run on `pool`; `context` (the owner) receives the deliveries.
-  AsyncCache(QObject* context, QThreadPool* pool, const quint64* generation, asyncjobs::Hooks hooks,
-             Handlers handlers)
-      : context_(context), pool_(pool), generation_(generation), hooks_(std::move(hooks)),
+  AsyncCache(QObject* context, QThreadPool* pool, const quint64* generation, asyncjobs::Hooks hooks, Handlers handlers)
+      : context_(context),
+        pool_(pool),
+        generation_(generation),
+        hooks_(std::move(hooks)),
         handlers_(std::move(handlers)) {}
 
   /// The cached value (a preview until isFinal()), null when there is none.
@@ -70,9 +72,12 @@ class AsyncCache {
   /// Otherwise, unless it is already computing, runs `job` on the pool, described as `what`.
   void request(const Key& key, const QString& what, Job job) {
     if (values_.contains(key)) {
-      QMetaObject::invokeMethod(context_, [this, key] {
-        if (values_.contains(key)) handlers_.ready(key, final_.value(key));
-      }, Qt::QueuedConnection);
+      QMetaObject::invokeMethod(
+          context_,
+          [this, key] {
+            if (values_.contains(key)) handlers_.ready(key, final_.value(key));
+          },
+          Qt::QueuedConnection);
       if (final_.value(key)) return;
     }
     if (pending_.contains(key)) return;
@@ -156,10 +161,14 @@ class LatestJob {
   };
   /// `dropSuperseded`: a result whose request was replaced while it ran is not delivered
   /// (detail tiles); otherwise it is, and the latest request follows (spectra).
-  LatestJob(QObject* context, QThreadPool* pool, const quint64* generation, std::function<QString(const std::exception&)> message,
-            bool dropSuperseded, Handlers handlers)
-      : context_(context), pool_(pool), generation_(generation), message_(std::move(message)),
-        dropSuperseded_(dropSuperseded), handlers_(std::move(handlers)) {}
+  LatestJob(QObject* context, QThreadPool* pool, const quint64* generation,
+            std::function<QString(const std::exception&)> message, bool dropSuperseded, Handlers handlers)
+      : context_(context),
+        pool_(pool),
+        generation_(generation),
+        message_(std::move(message)),
+        dropSuperseded_(dropSuperseded),
+        handlers_(std::move(handlers)) {}
 
   void request(const Request& request, Job job) {
     wanted_ = Wanted{request, std::move(job), *generation_};
@@ -187,18 +196,23 @@ class LatestJob {
       } catch (const std::exception& e) {
         error = message_ ? message_(e) : QString::fromStdString(e.what());
       }
-      QMetaObject::invokeMethod(context_, [this, w, value, error] {
-        running_ = false;
-        const bool superseded = dropSuperseded_ && wanted_.has_value();
-        if (w.generation == *generation_ && !superseded) {
-          if (!value) handlers_.failed(w.request, error);
-          else handlers_.ready(w.request, *value);
-        }
-        // A newer request came in while this one ran: compute the latest only.
-        if (wanted_ && wanted_->generation == *generation_ &&
-            (dropSuperseded_ || !(wanted_->request == w.request && wanted_->generation == w.generation)))
-          start();
-      }, Qt::QueuedConnection);
+      QMetaObject::invokeMethod(
+          context_,
+          [this, w, value, error] {
+            running_ = false;
+            const bool superseded = dropSuperseded_ && wanted_.has_value();
+            if (w.generation == *generation_ && !superseded) {
+              if (!value)
+                handlers_.failed(w.request, error);
+              else
+                handlers_.ready(w.request, *value);
+            }
+            // A newer request came in while this one ran: compute the latest only.
+            if (wanted_ && wanted_->generation == *generation_ &&
+                (dropSuperseded_ || !(wanted_->request == w.request && wanted_->generation == w.generation)))
+              start();
+          },
+          Qt::QueuedConnection);
     });
   }
 

@@ -73,8 +73,7 @@ void ElidedLabel::setFullText(const QString& text, const QString& extraTip) {
   full_ = text;
   // Very long inputs (a pasted document): the tooltip shows the start.
   constexpr int kMaxTip = 2000;
-  QString tip = text.size() <= kMaxTip ? text
-                                       : text.left(kMaxTip) + tr("… (%1 characters in all)").arg(text.size());
+  QString tip = text.size() <= kMaxTip ? text : text.left(kMaxTip) + tr("… (%1 characters in all)").arg(text.size());
   if (!extraTip.isEmpty()) tip += (tip.isEmpty() ? QString() : QStringLiteral("\n")) + extraTip;
   setToolTip(tip);
   updateElided();
@@ -144,8 +143,9 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
   applyText_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
   applyText_->setToolTip(applyText_->toolTip() + tr(" (Ctrl+Return)"));
   textFile_ = new QPushButton(tr("Text file…"), inputGroup_);
-  textFile_->setToolTip(tr("Sets the input textfile:<path>: a UTF-8 text file, tokenized by the checkpoint's "
-                           "tokenizer (a .txt file dropped on the window does the same)"));
+  textFile_->setToolTip(
+      tr("Sets the input textfile:<path>: a UTF-8 text file, tokenized by the checkpoint's "
+         "tokenizer (a .txt file dropped on the window does the same)"));
   textEdit_->installEventFilter(this);
   inputForm->addRow(tr("Text"), textEdit_);
   auto* textRow = new QHBoxLayout;
@@ -221,9 +221,10 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
   memoryBudget_->setSuffix(tr(" GiB"));
   memoryBudget_->setKeyboardTracking(false);
   memoryBudget_->setValue(QSettings().value(QStringLiteral("memoryBudgetGiB"), 2.0).toDouble());
-  memoryBudget_->setToolTip(tr("Largest dense operator (heads x L x L float64) formed in memory. Longer "
-                               "operators are drawn from tiles; ESS curves and spectra of generator "
-                               "files never need the dense form."));
+  memoryBudget_->setToolTip(
+      tr("Largest dense operator (heads x L x L float64) formed in memory. Longer "
+         "operators are drawn from tiles; ESS curves and spectra of generator "
+         "files never need the dense form."));
   auto* budgetRow = new QHBoxLayout;
   budgetRow->addWidget(new QLabel(tr("Memory budget"), viewGroup));
   budgetRow->addWidget(memoryBudget_, 1);
@@ -243,8 +244,8 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
 bool ControlsPanel::eventFilter(QObject* watched, QEvent* event) {
   if (watched == textEdit_ && (event->type() == QEvent::KeyPress || event->type() == QEvent::ShortcutOverride)) {
     auto* key = static_cast<QKeyEvent*>(event);
-    const bool apply = (key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter) &&
-                       (key->modifiers() & Qt::ControlModifier);
+    const bool apply =
+        (key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter) && (key->modifiers() & Qt::ControlModifier);
     if (apply) {
       // The override is taken so that the key arrives here once, as a key press.
       event->accept();
@@ -256,10 +257,8 @@ bool ControlsPanel::eventFilter(QObject* watched, QEvent* event) {
 }
 
 QString ControlsPanel::mqarSpec() const {
-  QString spec = QStringLiteral("mqar:seed=%1,len=%2,pairs=%3")
-                     .arg(seed_->value())
-                     .arg(length_->value())
-                     .arg(pairs_->value());
+  QString spec =
+      QStringLiteral("mqar:seed=%1,len=%2,pairs=%3").arg(seed_->value()).arg(length_->value()).arg(pairs_->value());
   if (vocab_ > 0) spec += QStringLiteral(",vocab=%1").arg(vocab_);
   return spec;
 }
@@ -277,9 +276,12 @@ void ControlsPanel::setInputState(bool needsInput, const QString& spec, int voca
     while (it.hasNext()) {
       const auto m = it.next();
       const int v = m.captured(2).toInt();
-      if (m.captured(1) == QLatin1String("seed")) seed_->setValue(v);
-      else if (m.captured(1) == QLatin1String("len")) length_->setValue(v);
-      else pairs_->setValue(v);
+      if (m.captured(1) == QLatin1String("seed"))
+        seed_->setValue(v);
+      else if (m.captured(1) == QLatin1String("len"))
+        length_->setValue(v);
+      else
+        pairs_->setValue(v);
     }
   } else if (!spec.isEmpty()) {
     specEdit_->setText(spec);

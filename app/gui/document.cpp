@@ -61,17 +61,16 @@ Document::Document(QObject* parent)
                   },
                   [this](int, const QString& message) { emit errorOccurred(message); },
                   {}}),
-      curves_(this, &work_, &generation_, hooks(),
-              {[this](int layer, bool final) { emit curveReady(layer, final); },
-               [this](int, const QString& message) { emit errorOccurred(message); },
-               [this](int) { emit cancelled(); }}),
+      curves_(
+          this, &work_, &generation_, hooks(),
+          {[this](int layer, bool final) { emit curveReady(layer, final); },
+           [this](int, const QString& message) { emit errorOccurred(message); }, [this](int) { emit cancelled(); }}),
       grid_(this, &work_, &generation_, hooks(),
             {[this](int key, bool) {
                grid_.remove(key);  // whether every curve is there is the curve cache's to say
                emit layerSummaryReady();
              },
-             [this](int, const QString& message) { emit errorOccurred(message); },
-             [this](int) { emit cancelled(); }}),
+             [this](int, const QString& message) { emit errorOccurred(message); }, [this](int) { emit cancelled(); }}),
       groups_(this, &summaries_, &generation_, hooks(),
               {[this](const QString& key, bool) {
                  const QStringList parts = key.split(QLatin1Char(':'));
@@ -115,9 +114,7 @@ Document::~Document() {
   tiles_.waitForDone();
 }
 
-const ess::SourceInfo& Document::info() const {
-  return handle_ ? handle_->session->info() : emptyInfo();
-}
+const ess::SourceInfo& Document::info() const { return handle_ ? handle_->session->info() : emptyInfo(); }
 
 int Document::headCount(int layer) const {
   const auto& layers = info().layers;
@@ -149,8 +146,7 @@ bool Document::total(int layer, int first, int last, ess::HeadTotal* out) const 
 bool Document::isTiled(int layer) const {
   if (!handle_ || layer < 0 || layer >= layerCount() || length_ < 2) return false;
   const double bytes = double(headCount(layer)) * double(length_) * double(length_) * 8.0;
-  return bytes > double(memoryBudget_) ||
-         (info().architecture == "generators" && length_ > kTiledGeneratorLength);
+  return bytes > double(memoryBudget_) || (info().architecture == "generators" && length_ > kTiledGeneratorLength);
 }
 
 void Document::setMemoryBudget(qint64 bytes) {
@@ -176,14 +172,14 @@ const ess::OperatorTile* Document::detailTile(int* layer, int* head) const {
 void Document::requestOverviewTile(int layer, int head) {
   if (!handle_ || layer < 0 || layer >= layerCount() || head < 0 || head >= headCount(layer)) return;
   HandlePtr handle = handle_;
-  overviews_.request(tileKey(layer, head), tr("overview of layer %1, head %2").arg(layer).arg(head),
-                     [handle, layer, head](const AsyncCache<qint64, ess::OperatorTile>::Deliver& deliver) {
-                       QReadLocker lock(&handle->lock);
-                       ess::TileRequest req;
-                       req.maxRows = req.maxColumns = kOverviewSize;
-                       deliver(std::make_shared<const ess::OperatorTile>(handle->session->operatorTile(layer, head, req)),
-                               true);
-                     });
+  overviews_.request(
+      tileKey(layer, head), tr("overview of layer %1, head %2").arg(layer).arg(head),
+      [handle, layer, head](const AsyncCache<qint64, ess::OperatorTile>::Deliver& deliver) {
+        QReadLocker lock(&handle->lock);
+        ess::TileRequest req;
+        req.maxRows = req.maxColumns = kOverviewSize;
+        deliver(std::make_shared<const ess::OperatorTile>(handle->session->operatorTile(layer, head, req)), true);
+      });
 }
 
 void Document::requestDetailTile(int layer, int head, const ess::TileRequest& request) {
@@ -252,9 +248,12 @@ ess::ProgressFn Document::progressFn(quint64 generation, long offset, long scale
       d = offset + permille;
       t = scaleTotal;
     }
-    QMetaObject::invokeMethod(this, [this, generation, d, t] {
-      if (generation == generation_) emit progressChanged(d, t);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this,
+        [this, generation, d, t] {
+          if (generation == generation_) emit progressChanged(d, t);
+        },
+        Qt::QueuedConnection);
   };
 }
 void Document::open(const QString& path) {
@@ -272,8 +271,7 @@ void Document::open(const QString& path) {
     try {
       auto h = std::make_shared<Handle>();
       h->session = ess::Session::open(path.toStdString(), size_t(budget));
-      length = h->session->info().length > 0 ? h->session->info().length
-                                               : int(h->session->tokens().size());
+      length = h->session->info().length > 0 ? h->session->info().length : int(h->session->tokens().size());
       labels = labelsOf(*h->session);
       handle = h;
     } catch (const std::exception& e) {
@@ -281,24 +279,26 @@ void Document::open(const QString& path) {
     } catch (...) {
       error = tr("%1: could not be opened").arg(path);
     }
-    QMetaObject::invokeMethod(this, [this, path, handle, length, labels, error] {
-      finishJob();
-      if (!handle) {
-        emit openFailed(path, error);
-        return;
-      }
-      handle_ = handle;
-      handle_->session->setMemoryBudget(size_t(memoryBudget_));
-      length_ = length;
-      tokenLabels_ = labels;
-      path_ = path;
-      inputSpec_ = QString::fromStdString(handle->session->input());
-      invalidate();
-      emit opened(path);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this,
+        [this, path, handle, length, labels, error] {
+          finishJob();
+          if (!handle) {
+            emit openFailed(path, error);
+            return;
+          }
+          handle_ = handle;
+          handle_->session->setMemoryBudget(size_t(memoryBudget_));
+          length_ = length;
+          tokenLabels_ = labels;
+          path_ = path;
+          inputSpec_ = QString::fromStdString(handle->session->input());
+          invalidate();
+          emit opened(path);
+        },
+        Qt::QueuedConnection);
   });
 }
-
 
 void Document::invalidate(bool keepOperators) {
   ++generation_;
@@ -339,8 +339,8 @@ void Document::setInput(const QString& spec) {
     try {
       QWriteLocker lock(&handle->lock);
       handle->session->setInput(spec.toStdString());
-      length = handle->session->info().length > 0 ? handle->session->info().length
-                                                  : int(handle->session->tokens().size());
+      length =
+          handle->session->info().length > 0 ? handle->session->info().length : int(handle->session->tokens().size());
       labels = labelsOf(*handle->session);
     } catch (const std::exception& e) {
       error = messageOf(e);
@@ -348,19 +348,22 @@ void Document::setInput(const QString& spec) {
       // the input came from the Input box.
       if (error.startsWith(QLatin1String("--input"))) error = tr("Input") + error.mid(7);
     }
-    QMetaObject::invokeMethod(this, [this, handle, spec, length, labels, error] {
-      finishJob();
-      if (handle != handle_) return;
-      if (!error.isEmpty()) {
-        emit errorOccurred(error);
-        return;
-      }
-      setLengthFrom(handle, length);
-      tokenLabels_ = labels;
-      inputSpec_ = QString::fromStdString(handle->session->input());
-      invalidate();
-      emit inputChanged(inputSpec_);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this,
+        [this, handle, spec, length, labels, error] {
+          finishJob();
+          if (handle != handle_) return;
+          if (!error.isEmpty()) {
+            emit errorOccurred(error);
+            return;
+          }
+          setLengthFrom(handle, length);
+          tokenLabels_ = labels;
+          inputSpec_ = QString::fromStdString(handle->session->input());
+          invalidate();
+          emit inputChanged(inputSpec_);
+        },
+        Qt::QueuedConnection);
   });
 }
 
@@ -389,26 +392,27 @@ void Document::requestCurve(int layer) {
   const ess::ProgressFn progress = progressFn(generation_);
   // Tiled layers have no operator here: the sequence length decides.
   const int length = operators_.contains(layer) ? operators_.value(layer)->length : length_;
-  curves_.request(layer, tr("ESS curve of layer %1").arg(layer),
-                  [handle, layer, options, flag, progress, length](const AsyncCache<int, ess::CurveData>::Deliver& deliver) {
-                    QReadLocker lock(&handle->lock);
-                    if (flag->load()) throw ess::Cancelled();
-                    ess::Session& session = *handle->session;
-                    // Progressive refinement: a strided curve first when the full one is long.
-                    if (length > 257) {
-                      ess::EssOptions coarse = options;
-                      coarse.splits_ = {1, 0, std::max(1, (length - 1) / 64)};
-                      deliver(std::make_shared<const ess::CurveData>(session.curve(layer, coarse, {}, flag.get())), false);
-                    }
-                    deliver(std::make_shared<const ess::CurveData>(session.curve(layer, options, progress, flag.get())),
-                            true);
-                  });
+  curves_.request(
+      layer, tr("ESS curve of layer %1").arg(layer),
+      [handle, layer, options, flag, progress, length](const AsyncCache<int, ess::CurveData>::Deliver& deliver) {
+        QReadLocker lock(&handle->lock);
+        if (flag->load()) throw ess::Cancelled();
+        ess::Session& session = *handle->session;
+        // Progressive refinement: a strided curve first when the full one is long.
+        if (length > 257) {
+          ess::EssOptions coarse = options;
+          coarse.splits_ = {1, 0, std::max(1, (length - 1) / 64)};
+          deliver(std::make_shared<const ess::CurveData>(session.curve(layer, coarse, {}, flag.get())), false);
+        }
+        deliver(std::make_shared<const ess::CurveData>(session.curve(layer, options, progress, flag.get())), true);
+      });
 }
 
 void Document::requestAllCurves() {
   if (!handle_ || grid_.isPending(0)) return;
   if (allCurvesReady()) {
-    QMetaObject::invokeMethod(this, [this] { emit layerSummaryReady(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this] { emit layerSummaryReady(); }, Qt::QueuedConnection);
     return;
   }
   HandlePtr handle = handle_;
@@ -424,14 +428,17 @@ void Document::requestAllCurves() {
                   for (int i = 0; i < missing.size(); ++i) {
                     const int layer = missing[i];
                     QReadLocker lock(&handle->lock);
-                    auto c = std::make_shared<const ess::CurveData>(handle->session->curve(
-                        layer, options, progressFn(generation, 1000L * i, total), flag.get()));
+                    auto c = std::make_shared<const ess::CurveData>(
+                        handle->session->curve(layer, options, progressFn(generation, 1000L * i, total), flag.get()));
                     // Each layer's curve shows as soon as it is there.
-                    QMetaObject::invokeMethod(this, [this, layer, generation, c] {
-                      if (generation != generation_) return;
-                      curves_.insert(layer, c);
-                      emit curveReady(layer, true);
-                    }, Qt::QueuedConnection);
+                    QMetaObject::invokeMethod(
+                        this,
+                        [this, layer, generation, c] {
+                          if (generation != generation_) return;
+                          curves_.insert(layer, c);
+                          emit curveReady(layer, true);
+                        },
+                        Qt::QueuedConnection);
                   }
                   deliver(std::make_shared<const bool>(true), true);
                 });

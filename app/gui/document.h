@@ -15,9 +15,9 @@
 #include <atomic>
 #include <memory>
 
+#include "async_cache.h"
 #include "ess/aggregate.h"
 #include "ess/ess_options.h"
-#include "async_cache.h"
 #include "ess/session.h"
 
 class Document : public QObject {
@@ -127,9 +127,7 @@ class Document : public QObject {
   using CancelFlag = std::shared_ptr<std::atomic<bool>>;
   struct SpectrumRequest {
     int layer = -1, head = -1, split = 0;
-    bool operator==(const SpectrumRequest& o) const {
-      return layer == o.layer && head == o.head && split == o.split;
-    }
+    bool operator==(const SpectrumRequest& o) const { return layer == o.layer && head == o.head && split == o.split; }
   };
   struct DetailRequest {
     int layer = -1, head = -1;
@@ -162,10 +160,10 @@ class Document : public QObject {
   qint64 memoryBudget_ = qint64(ess::Session::kDefaultMemoryBudget);
   int busyJobs_ = 0;
 
-  QThreadPool work_;      // one job at a time: operators, curves, input changes
-  QThreadPool spectra_;   // spectra at the dragged split, beside the long work
-  QThreadPool summaries_; // mean |T| of channel groups, beside the long work
-  QThreadPool tiles_;     // heatmap tiles of long operators, beside the long work
+  QThreadPool work_;       // one job at a time: operators, curves, input changes
+  QThreadPool spectra_;    // spectra at the dragged split, beside the long work
+  QThreadPool summaries_;  // mean |T| of channel groups, beside the long work
+  QThreadPool tiles_;      // heatmap tiles of long operators, beside the long work
   QFuture<void> openFuture_;
 
   AsyncCache<int, ess::OperatorData> operators_;     // by layer

@@ -6,8 +6,7 @@
 #include <QLabel>
 #include <QSpinBox>
 
-ExportDialog::ExportDialog(const QStringList& views, int current, QSize size, QWidget* parent)
-    : QDialog(parent) {
+ExportDialog::ExportDialog(const QStringList& views, int current, QSize size, QWidget* parent) : QDialog(parent) {
   setWindowTitle(tr("Export View"));
   auto* form = new QFormLayout(this);
   view_ = new QComboBox(this);
@@ -67,9 +66,7 @@ void ExportDialog::updateEnabled() {
 
 int ExportDialog::viewIndex() const { return view_->currentIndex(); }
 
-figure::Format ExportDialog::format() const {
-  return static_cast<figure::Format>(format_->currentData().toInt());
-}
+figure::Format ExportDialog::format() const { return static_cast<figure::Format>(format_->currentData().toInt()); }
 
 figure::ExportOptions ExportDialog::options() const {
   figure::ExportOptions o;
@@ -81,10 +78,14 @@ figure::ExportOptions ExportDialog::options() const {
 
 QString ExportDialog::suffix() const {
   switch (format()) {
-    case figure::Format::Png: return QStringLiteral("png");
-    case figure::Format::Pdf: return QStringLiteral("pdf");
-    case figure::Format::Svg: return QStringLiteral("svg");
-    case figure::Format::Csv: return QStringLiteral("csv");
+    case figure::Format::Png:
+      return QStringLiteral("png");
+    case figure::Format::Pdf:
+      return QStringLiteral("pdf");
+    case figure::Format::Svg:
+      return QStringLiteral("svg");
+    case figure::Format::Csv:
+      return QStringLiteral("csv");
   }
   return QStringLiteral("png");
 }

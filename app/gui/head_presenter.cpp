@@ -187,8 +187,10 @@ void HeadPresenter::showTiledLayer() {
   // structured engine (generator form) without a dense operator.
   const int layer = selection_->layer(), head = selection_->head();
   split_->setLength(document_->sequenceLength());
-  if (document_->overviewTile(layer, head)) onTileReady(layer, head, true);
-  else document_->requestOverviewTile(layer, head);
+  if (document_->overviewTile(layer, head))
+    onTileReady(layer, head, true);
+  else
+    document_->requestOverviewTile(layer, head);
   document_->requestSpectrum(layer, head, split_->split());
   document_->requestCurve(layer);
 }
@@ -208,8 +210,8 @@ void HeadPresenter::onTileReady(int layer, int head, bool overview) {
   const ess::SourceInfo& info = document_->info();
   const int L = document_->sequenceLength();
   // On a second line, so that the first fits above the heatmap.
-  const QString sampling = t->rowStep > 1 ? tr("tiled: overview 1:%1, zoom in for detail").arg(t->rowStep)
-                                          : tr("tiled: exact entries");
+  const QString sampling =
+      t->rowStep > 1 ? tr("tiled: overview 1:%1, zoom in for detail").arg(t->rowStep) : tr("tiled: exact entries");
   QString title;
   if (s.isAggregate()) {
     title = tr("operator T, layer %1 (%2), %3 %4, L = %6\n%7; first of %5, no mean |T| when tiled")
@@ -258,14 +260,14 @@ void HeadPresenter::onGroupOperatorReady(int layer, int first, int last) {
   const std::vector<double>* mean = document_->groupOperator(layer, first, last);
   if (!op || !mean) return;
   const ess::SourceInfo& info = document_->info();
-  heatmap_->setOperator(op->length, QVector<double>(mean->begin(), mean->end()),
-                        tr("mean |T|, layer %1 (%2), %3, L = %4")
-                            .arg(layer)
-                            .arg(QString::fromStdString(info.layers[layer].mixer))
-                            .arg(s.isLayerTotal()
-                                     ? tr("all %1 %2").arg(last - first + 1).arg(viewdata::unitNoun(info, layer, true))
-                                     : titles::selectionLabel(info, s))
-                            .arg(op->length));
+  heatmap_->setOperator(
+      op->length, QVector<double>(mean->begin(), mean->end()),
+      tr("mean |T|, layer %1 (%2), %3, L = %4")
+          .arg(layer)
+          .arg(QString::fromStdString(info.layers[layer].mixer))
+          .arg(s.isLayerTotal() ? tr("all %1 %2").arg(last - first + 1).arg(viewdata::unitNoun(info, layer, true))
+                                : titles::selectionLabel(info, s))
+          .arg(op->length));
 }
 
 void HeadPresenter::onCurveReady(int layer) {
@@ -306,13 +308,12 @@ void HeadPresenter::refreshCurve() {
   const QString noun = viewdata::unitNoun(info, layer);
   QVector<EssSeries> series;
   for (int h : heads) series.append(viewdata::series(*c, h, tr("%1 %2").arg(noun).arg(h)));
-  const QString title = allHeads_ && heads.size() > 1
-                            ? tr("ESS, layer %1, %2 %3-%4")
-                                  .arg(layer)
-                                  .arg(viewdata::unitNoun(info, layer, true))
-                                  .arg(*std::min_element(heads.begin(), heads.end()))
-                                  .arg(*std::max_element(heads.begin(), heads.end()))
-                            : tr("ESS, layer %1 %2 %3").arg(layer).arg(noun).arg(head);
+  const QString title = allHeads_ && heads.size() > 1 ? tr("ESS, layer %1, %2 %3-%4")
+                                                            .arg(layer)
+                                                            .arg(viewdata::unitNoun(info, layer, true))
+                                                            .arg(*std::min_element(heads.begin(), heads.end()))
+                                                            .arg(*std::max_element(heads.begin(), heads.end()))
+                                                      : tr("ESS, layer %1 %2 %3").arg(layer).arg(noun).arg(head);
   curve_->setSeries(series, title + tol + strided);
 }
 

@@ -134,16 +134,16 @@ void LayerTree::updateTotals(int layer) {
   QString text = tr("layer total: ESS %1 / TSS %2").arg(num(t.toleranceSummary.mean), num(t.tssSummary.mean));
   if (std::isfinite(u)) text += tr(", mean utilization %1 %").arg(100.0 * u, 0, 'f', 1);
   item->setText(0, text);
-  item->setToolTip(0, tr("Layer total, means over %1 splits: tolerance-ESS %2, entropy-ESS %3, theoretical state "
-                         "size %4, utilization %5\nEvery %6 summed, each times %7 value channel(s) (MIMO units)")
-                          .arg(t.splits.size())
-                          .arg(t.toleranceSummary.mean, 0, 'g', 5)
-                          .arg(t.entropySummary.mean, 0, 'g', 5)
-                          .arg(t.tssSummary.mean, 0, 'g', 5)
-                          .arg(std::isfinite(u) ? QString::number(100.0 * u, 'f', 2) + QStringLiteral(" %")
-                                                : tr("unknown"))
-                          .arg(viewdata::unitNoun(document_->info(), layer))
-                          .arg(t.valueChannels));
+  item->setToolTip(
+      0, tr("Layer total, means over %1 splits: tolerance-ESS %2, entropy-ESS %3, theoretical state "
+            "size %4, utilization %5\nEvery %6 summed, each times %7 value channel(s) (MIMO units)")
+             .arg(t.splits.size())
+             .arg(t.toleranceSummary.mean, 0, 'g', 5)
+             .arg(t.entropySummary.mean, 0, 'g', 5)
+             .arg(t.tssSummary.mean, 0, 'g', 5)
+             .arg(std::isfinite(u) ? QString::number(100.0 * u, 'f', 2) + QStringLiteral(" %") : tr("unknown"))
+             .arg(viewdata::unitNoun(document_->info(), layer))
+             .arg(t.valueChannels));
 }
 
 QTreeWidgetItem* LayerTree::itemFor(int layer, int first, int last, bool aggregate, bool total) const {

@@ -34,7 +34,8 @@ LayersPresenter::LayersPresenter(Document* document, Selection* selection, Split
   connect(layers_, &LayerComparisonView::headActivated, this, [this](int layer, int column) {
     // Grouped layers show one column per channel group.
     const std::vector<ess::ChannelGroup> groups = viewdata::groupsOf(document_->info(), layer);
-    if (groups.empty()) selection_->selectHead(layer, column);
+    if (groups.empty())
+      selection_->selectHead(layer, column);
     else if (column >= 0 && column < int(groups.size()))
       selection_->selectGroup(layer, groups[column].first, groups[column].last);
     emit openSelectionRequested();
@@ -44,8 +45,9 @@ LayersPresenter::LayersPresenter(Document* document, Selection* selection, Split
     emit openSelectionRequested();
   });
 
-  connect(selection_, &Selection::changed, this,
-          [this] { layers_->setCurrentHead(selection_->layer(), viewdata::gridColumn(document_->info(), *selection_)); });
+  connect(selection_, &Selection::changed, this, [this] {
+    layers_->setCurrentHead(selection_->layer(), viewdata::gridColumn(document_->info(), *selection_));
+  });
   connect(document_, &Document::curveReady, this, &LayersPresenter::onCurveReady);
   connect(document_, &Document::layerSummaryReady, this, &LayersPresenter::onLayerSummaryReady);
   connect(document_, &Document::inputChanged, this, &LayersPresenter::onInvalidated);

@@ -43,9 +43,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   document_ = new Document(this);
   split_ = new SplitPoint(this);
   selection_ = new Selection(this);
-  presentError_ = [this](const QString& title, const QString& message) {
-    QMessageBox::critical(this, title, message);
-  };
+  presentError_ = [this](const QString& title, const QString& message) { QMessageBox::critical(this, title, message); };
   buildCentral();
   buildSidePanel();
   buildStatusBar();
@@ -64,8 +62,9 @@ MainWindow::~MainWindow() {
 }
 
 QString MainWindow::hint() const {
-  return tr("Click the heatmap or the curve to set the split, drag the red outline, arrows move "
-            "it; wheel zooms, double-click resets.");
+  return tr(
+      "Click the heatmap or the curve to set the split, drag the red outline, arrows move "
+      "it; wheel zooms, double-click resets.");
 }
 
 HeatmapView* MainWindow::heatmapView() const { return head_->heatmap(); }
@@ -116,9 +115,8 @@ void MainWindow::buildCentral() {
 
   for (PlotView* v : views()) {
     connect(v, &PlotView::splitRequested, split_, &SplitPoint::setSplit);
-    connect(v, &PlotView::hoverChanged, this, [this](const QString& text) {
-      hoverLabel_->setText(text.isEmpty() ? hint() : text);
-    });
+    connect(v, &PlotView::hoverChanged, this,
+            [this](const QString& text) { hoverLabel_->setText(text.isEmpty() ? hint() : text); });
     v->installEventFilter(this);
     v->setFocusPolicy(Qt::ClickFocus);
   }
@@ -159,9 +157,8 @@ void MainWindow::buildSidePanel() {
   connect(tree_, &LayerTree::groupRequested, this, &MainWindow::selectGroup);
   connect(tree_, &LayerTree::layerTotalRequested, this, &MainWindow::selectLayerTotal);
   connect(controls_, &ControlsPanel::inputRequested, document_, &Document::setInput);
-  connect(controls_, &ControlsPanel::statusMessage, this, [this](const QString& text) {
-    statusBar()->showMessage(text, 5000);
-  });
+  connect(controls_, &ControlsPanel::statusMessage, this,
+          [this](const QString& text) { statusBar()->showMessage(text, 5000); });
   connect(controls_, &ControlsPanel::optionsChanged, document_, &Document::setOptions);
   connect(controls_, &ControlsPanel::logScaleChanged, head_, &HeadPresenter::setLogScale);
   connect(controls_, &ControlsPanel::allHeadsChanged, head_, &HeadPresenter::setAllHeads);
@@ -216,20 +213,16 @@ void MainWindow::buildMenus() {
 
 void MainWindow::connectDocument() {
   connect(document_, &Document::opened, this, &MainWindow::onOpened);
-  connect(document_, &Document::openFailed, this, [this](const QString&, const QString& message) {
-    showError(tr("Could not open"), message);
-  });
-  connect(document_, &Document::errorOccurred, this, [this](const QString& message) {
-    showError(tr("ESS Explorer"), message);
-  });
+  connect(document_, &Document::openFailed, this,
+          [this](const QString&, const QString& message) { showError(tr("Could not open"), message); });
+  connect(document_, &Document::errorOccurred, this,
+          [this](const QString& message) { showError(tr("ESS Explorer"), message); });
   connect(document_, &Document::inputChanged, this, [this](const QString& spec) {
     const ess::SourceInfo& info = document_->info();
     controls_->setInputState(info.needsInput, spec, info.vocabSize, info.maxLength);
     updateFileLabel();
   });
-  connect(document_, &Document::cancelled, this, [this] {
-    statusBar()->showMessage(tr("Cancelled."), 4000);
-  });
+  connect(document_, &Document::cancelled, this, [this] { statusBar()->showMessage(tr("Cancelled."), 4000); });
   connect(document_, &Document::busyChanged, this, [this](bool busy, const QString& what) {
     progress_->setVisible(busy);
     cancelButton_->setVisible(busy);
@@ -300,18 +293,26 @@ void MainWindow::showError(const QString& title, const QString& message) {
   if (presentError_) presentError_(title, message);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Keys, drag and drop
 
 bool MainWindow::handleSplitKey(QKeyEvent* event) {
   const int step = event->modifiers() & Qt::ShiftModifier ? 10 : 1;
   switch (event->key()) {
-    case Qt::Key_Left: split_->step(-step); return true;
-    case Qt::Key_Right: split_->step(step); return true;
-    case Qt::Key_Home: split_->setSplit(split_->minimum()); return true;
-    case Qt::Key_End: split_->setSplit(split_->maximum()); return true;
-    default: return false;
+    case Qt::Key_Left:
+      split_->step(-step);
+      return true;
+    case Qt::Key_Right:
+      split_->step(step);
+      return true;
+    case Qt::Key_Home:
+      split_->setSplit(split_->minimum());
+      return true;
+    case Qt::Key_End:
+      split_->setSplit(split_->maximum());
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -345,8 +346,7 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
   const QMimeData* mime = event->mimeData();
-  if (mime->hasUrls() && !mime->urls().isEmpty() && mime->urls().first().isLocalFile())
-    event->acceptProposedAction();
+  if (mime->hasUrls() && !mime->urls().isEmpty() && mime->urls().first().isLocalFile()) event->acceptProposedAction();
 }
 
 void MainWindow::dropEvent(QDropEvent* event) {
@@ -410,14 +410,12 @@ void MainWindow::rebuildRecentMenu() {
   }
 }
 
-bool MainWindow::exportView(PlotView* view, const QString& path, const figure::ExportOptions& options,
-                            QString* error) {
+bool MainWindow::exportView(PlotView* view, const QString& path, const figure::ExportOptions& options, QString* error) {
   return figure::save(view, path, options, error);
 }
 
 QString MainWindow::suggestedExportName(PlotView* view, const QString& suffix) const {
-  const QString base =
-      document_->isOpen() ? QFileInfo(document_->path()).completeBaseName() : QStringLiteral("ess");
+  const QString base = document_->isOpen() ? QFileInfo(document_->path()).completeBaseName() : QStringLiteral("ess");
   for (TabPresenter* p : presenters_)
     if (p->views().contains(view)) return p->exportName(view, base, suffix);
   return base + QLatin1Char('_') + view->figureName() + QLatin1Char('.') + suffix;

@@ -166,6 +166,6 @@ class MainWindow : public QMainWindow {
   QMenu* recentMenu_ = nullptr;
   PlotView* lastView_ = nullptr;  // the plot pressed last (the export's preselection)
   ErrorPresenter presentError_;
-  QString lastError_;            // the last error presented and when (repeats are not re-shown)
+  QString lastError_;  // the last error presented and when (repeats are not re-shown)
   QElapsedTimer lastErrorTime_;
 };

@@ -34,8 +34,7 @@ std::string trainMqarUsage(const MixerRegistry& registry) {
 
 std::string trainMqarOptionsHelp(const MixerRegistry& registry) {
   std::vector<std::string> kinds = {"KIND:"};
-  for (const std::string& k : registry.kindNames())
-    kinds.push_back(k + (k == registry.kindNames().back() ? "" : ","));
+  for (const std::string& k : registry.kindNames()) kinds.push_back(k + (k == registry.kindNames().back() ? "" : ","));
   std::string help = wrapped(kinds, "") + "mixer options:\n";
   for (const MixerOption& opt : registry.options()) {
     std::string flag = "  " + opt.flag + " " + opt.metavar;

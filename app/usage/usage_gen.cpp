@@ -19,8 +19,8 @@ int main(int argc, char** argv) {
       << "namespace ess::cli::generated {\n"
       << "inline constexpr const char* kTrainMqarUsage = R\"ESSUSAGE(" << ess::cli::trainMqarUsage(registry)
       << ")ESSUSAGE\";\n"
-      << "inline constexpr const char* kTrainMqarOptionsHelp = R\"ESSUSAGE("
-      << ess::cli::trainMqarOptionsHelp(registry) << ")ESSUSAGE\";\n"
+      << "inline constexpr const char* kTrainMqarOptionsHelp = R\"ESSUSAGE(" << ess::cli::trainMqarOptionsHelp(registry)
+      << ")ESSUSAGE\";\n"
       << "}  // namespace ess::cli::generated\n";
   out.close();
   return out ? 0 : 1;

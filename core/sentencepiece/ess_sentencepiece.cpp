@@ -33,9 +33,8 @@ __attribute__((visibility("default"))) void ess_spm_free(void* h) { delete stati
 
 __attribute__((visibility("default"))) int ess_spm_piece_size(void* h) { return proc(h).GetPieceSize(); }
 
-__attribute__((visibility("default"))) int ess_spm_encode(void* h, const char* text, size_t size,
-                                                          ess_spm_ids_sink out, void* ctx,
-                                                          ess_spm_bytes_sink err, void* errCtx) {
+__attribute__((visibility("default"))) int ess_spm_encode(void* h, const char* text, size_t size, ess_spm_ids_sink out,
+                                                          void* ctx, ess_spm_bytes_sink err, void* errCtx) {
   std::vector<int> ids;
   const auto status = proc(h).Encode(std::string(text, size), &ids);
   if (!status.ok()) {
@@ -46,9 +45,8 @@ __attribute__((visibility("default"))) int ess_spm_encode(void* h, const char* t
   return 0;
 }
 
-__attribute__((visibility("default"))) int ess_spm_decode(void* h, const int* ids, size_t count,
-                                                          ess_spm_bytes_sink out, void* ctx,
-                                                          ess_spm_bytes_sink err, void* errCtx) {
+__attribute__((visibility("default"))) int ess_spm_decode(void* h, const int* ids, size_t count, ess_spm_bytes_sink out,
+                                                          void* ctx, ess_spm_bytes_sink err, void* errCtx) {
   std::string text;
   const auto status = proc(h).Decode(std::vector<int>(ids, ids + count), &text);
   if (!status.ok()) {
@@ -59,8 +57,7 @@ __attribute__((visibility("default"))) int ess_spm_decode(void* h, const int* id
   return 0;
 }
 
-__attribute__((visibility("default"))) void ess_spm_id_to_piece(void* h, int id, ess_spm_bytes_sink out,
-                                                                void* ctx) {
+__attribute__((visibility("default"))) void ess_spm_id_to_piece(void* h, int id, ess_spm_bytes_sink out, void* ctx) {
   say(out, ctx, proc(h).IdToPiece(id));
 }
 

@@ -2,12 +2,12 @@
 #pragma once
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/optim/adamw.h>
 #include <torch/serialize.h>
-#include <nlohmann/json.hpp>
+#include <unistd.h>
 #include <Eigen/Dense>
 #include <algorithm>
 #include <atomic>
@@ -17,9 +17,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
-#include <unistd.h>

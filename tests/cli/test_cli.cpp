@@ -2,10 +2,10 @@
 // outputs, CSV columns, full-precision numbers, exit statuses, nothing written on failure.
 #include <QtTest>
 
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QImage>
 #include <QProcess>
 #include <QTemporaryDir>
 
@@ -13,8 +13,8 @@
 
 namespace {
 
-using clitest::Run;
 using clitest::ess;
+using clitest::Run;
 
 QString data(const QString& name) { return QStringLiteral(ESS_TEST_DATA_DIR "/") + name; }
 
@@ -34,8 +34,8 @@ bool writeGeneratorFile(const QString& path, int L, int N) {
     for (double& x : v) x = QByteArray(name) == "log_a" ? -(0.05 * next() + 1e-4) : next();
     const qint64 begin = data.size();
     data.append(reinterpret_cast<const char*>(v.constData()), v.size() * qint64(sizeof(double)));
-    header[name] = QJsonObject{{"dtype", "F64"}, {"shape", QJsonArray{1, L, N}},
-                               {"data_offsets", QJsonArray{begin, qint64(data.size())}}};
+    header[name] = QJsonObject{
+        {"dtype", "F64"}, {"shape", QJsonArray{1, L, N}}, {"data_offsets", QJsonArray{begin, qint64(data.size())}}};
   }
   QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
   while (json.size() % 8) json.append(' ');
@@ -196,13 +196,12 @@ class TestCli : public QObject {
   }
 
   void usageErrors() {
-    for (const QStringList& args : QList<QStringList>{
-             {"curve", data("identity_L16.safetensors"), "--metric", "rank"},
-             {"curve", data("identity_L16.safetensors"), "--splits", "0:99"},
-             {"curve", data("identity_L16.safetensors"), "--layer", "3"},
-             {"curve", data("identity_L16.safetensors"), "--bogus"},
-             {"operator", data("identity_L16.safetensors"), "--layer", "0"},
-             {"frobnicate"}}) {
+    for (const QStringList& args : QList<QStringList>{{"curve", data("identity_L16.safetensors"), "--metric", "rank"},
+                                                      {"curve", data("identity_L16.safetensors"), "--splits", "0:99"},
+                                                      {"curve", data("identity_L16.safetensors"), "--layer", "3"},
+                                                      {"curve", data("identity_L16.safetensors"), "--bogus"},
+                                                      {"operator", data("identity_L16.safetensors"), "--layer", "0"},
+                                                      {"frobnicate"}}) {
       Run r = ess(args);
       QCOMPARE(r.status, 2);
       QVERIFY2(r.err.startsWith("error: "), qPrintable(r.err));
@@ -277,7 +276,8 @@ class TestCli : public QObject {
     QCOMPARE(tr.size(), 1 + 47);
     // Value channels of layer 1 from `ess curve --format json` (also in `ess info`'s heads x d_v).
     Run js = ess(QStringList{"curve", demo(), "--format", "json", "--splits", "1:1"} + input);
-    const int dv = QJsonDocument::fromJson(js.out.toUtf8()).object()["layers"].toArray()[0].toObject()["value_channels"].toInt();
+    const int dv =
+        QJsonDocument::fromJson(js.out.toUtf8()).object()["layers"].toArray()[0].toObject()["value_channels"].toInt();
     QVERIFY(dv >= 1);
     const int heads = layersJson[1].toObject()["heads"].toInt();
     QCOMPARE(ph.size(), 1 + heads * 47);
@@ -303,8 +303,12 @@ class TestCli : public QObject {
     // JSON likewise: head "total", its members and the utilization.
     Run tj = ess(QStringList{"curve", demo(), "--aggregate", "total", "--head", "0:0", "--format", "json"} + input);
     QCOMPARE(tj.status, 0);
-    const QJsonObject t = QJsonDocument::fromJson(tj.out.toUtf8()).object()["layers"].toArray()[0].toObject()["heads"]
-                              .toArray()[0].toObject();
+    const QJsonObject t = QJsonDocument::fromJson(tj.out.toUtf8())
+                              .object()["layers"]
+                              .toArray()[0]
+                              .toObject()["heads"]
+                              .toArray()[0]
+                              .toObject();
     QCOMPARE(t["head"].toString(), QString("total"));
     QCOMPARE(t["members"].toArray(), QJsonArray({0}));
     QCOMPARE(t["tolerance_ess"].toArray()[9].toDouble(), dv * ph[10][3].toDouble());
@@ -315,9 +319,9 @@ class TestCli : public QObject {
   void curveChannelGroupOfShortConv() {
     QTemporaryDir dir;
     const QString ckpt = dir.filePath("sc");
-    Run train = ess({"train-mqar", "--mixer", "short_conv", "--layers", "1", "--d-model", "32", "--steps", "1",
-                     "--batch", "2", "--length", "16", "--pairs", "2", "--vocab", "16", "--eval-samples", "2",
-                     "--conv-kernel", "4", "--out", ckpt});
+    Run train = ess({"train-mqar", "--mixer",        "short_conv", "--layers",      "1",  "--d-model", "32", "--steps",
+                     "1",          "--batch",        "2",          "--length",      "16", "--pairs",   "2",  "--vocab",
+                     "16",         "--eval-samples", "2",          "--conv-kernel", "4",  "--out",     ckpt});
     QVERIFY2(train.status == 0, qPrintable(train.err));
     Run perHead = ess({"curve", ckpt, "--head", "8:15", "--input", "random:seed=1,len=16"});
     Run total = ess({"curve", ckpt, "--head", "8:15", "--aggregate", "total", "--input", "random:seed=1,len=16"});
@@ -348,8 +352,8 @@ class TestCli : public QObject {
     QCOMPARE(rows[1][5], QString());
     QCOMPARE(rows[1][6], QString());
     // Bad head ranges and aggregate values are usage errors.
-    for (const QStringList& args : QList<QStringList>{{"--head", "1:0"}, {"--head", "0:2"}, {"--head", "a:b"},
-                                                       {"--head", "3"}, {"--aggregate", "mean"}}) {
+    for (const QStringList& args : QList<QStringList>{
+             {"--head", "1:0"}, {"--head", "0:2"}, {"--head", "a:b"}, {"--head", "3"}, {"--aggregate", "mean"}}) {
       Run r = ess(QStringList{"curve", data("softmax_attention_h2_L64.safetensors")} + args);
       QCOMPARE(r.status, 2);
       QVERIFY2(r.err.startsWith("error: "), qPrintable(r.err));
@@ -361,8 +365,8 @@ class TestCli : public QObject {
     for (const QString& head : QStringList{"total", "0:1"})
       for (const QString& figure : QStringList{"heatmap", "curve", "spectrum"}) {
         const QString out = dir.filePath(figure + head.left(1) + ".svg");
-        Run r = ess({"render", data("softmax_attention_h2_L64.safetensors"), "--figure", figure, "--head", head, "-o",
-                     out});
+        Run r = ess(
+            {"render", data("softmax_attention_h2_L64.safetensors"), "--figure", figure, "--head", head, "-o", out});
         QVERIFY2(r.status == 0, qPrintable(r.err));
         QVERIFY(QFileInfo(out).size() > 1000);
       }
@@ -438,8 +442,8 @@ class TestCli : public QObject {
              qPrintable(spmInfo.out));
     Run spm = ess({"curve", data("hf/llama_spm_torch"), "--input", "text:the cat sat on the mat"});
     QCOMPARE(spm.status, 0);
-    Run spmIds = ess({"curve", data("hf/llama_spm_torch"), "--input",
-                      "tokens:1,283,300,319,259,266,259,300,308,305,283,295"});
+    Run spmIds =
+        ess({"curve", data("hf/llama_spm_torch"), "--input", "tokens:1,283,300,319,259,266,259,300,308,305,283,295"});
     QCOMPARE(spmIds.status, 0);
     QCOMPARE(spm.out, spmIds.out);
     Run noTokenizer = ess({"curve", data("hf/qwen2_torch"), "--input", "text:hello"});
@@ -455,8 +459,8 @@ class TestCli : public QObject {
     const QString input = "tokens:1,9,4,33,12,9,7,50,33,2,9,18,21,9,5,33";
     for (const QString& layer : QStringList{"1", "all"}) {
       const QString png = dir.filePath("position_" + layer + ".png");
-      Run r = ess({"render", demo(), "--input", input, "--figure", "position", "--layer", layer, "--mark", "9, 33",
-                   "-o", png});
+      Run r = ess(
+          {"render", demo(), "--input", input, "--figure", "position", "--layer", layer, "--mark", "9, 33", "-o", png});
       QVERIFY2(r.status == 0, qPrintable(r.err));
       QImage img(png);
       QVERIFY(!img.isNull());
@@ -465,7 +469,8 @@ class TestCli : public QObject {
     }
     Run svg = ess({"render", demo(), "--input", input, "--figure", "position", "-o", dir.filePath("p.svg")});
     QVERIFY2(svg.status == 0, qPrintable(svg.err));
-    Run bad = ess({"render", demo(), "--input", input, "--figure", "position", "--layer", "7", "-o", dir.filePath("x.png")});
+    Run bad =
+        ess({"render", demo(), "--input", input, "--figure", "position", "--layer", "7", "-o", dir.filePath("x.png")});
     QCOMPARE(bad.status, 2);
     QVERIFY(!QFile::exists(dir.filePath("x.png")));
     // Options of other figures are refused, not ignored.

@@ -13,8 +13,8 @@
 
 namespace {
 
-using clitest::Run;
 using clitest::ess;
+using clitest::Run;
 
 const QStringList kTiny = {"--layers", "1",  "--d-model", "16", "--steps", "1",  "--batch",        "2",
                            "--length", "16", "--pairs",   "2",  "--vocab", "16", "--eval-samples", "2"};

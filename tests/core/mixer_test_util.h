@@ -21,8 +21,8 @@ inline std::shared_ptr<ess::Mixer> make(const std::string& kind, int d = 32, int
 }
 
 /// The same with explicit per-kind options (window, state size, ...).
-inline std::shared_ptr<ess::Mixer> makeWith(const std::string& kind, const ess::MixerOptions& o, int d = 32,
-                                            int h = 2, uint64_t seed = 1) {
+inline std::shared_ptr<ess::Mixer> makeWith(const std::string& kind, const ess::MixerOptions& o, int d = 32, int h = 2,
+                                            uint64_t seed = 1) {
   at::Generator gen = at::detail::createCPUGenerator(seed);
   return ess::makeMixer(kind, d, h, &gen, o);
 }

@@ -9,9 +9,9 @@
 
 #include "ess/error.h"
 #include "ess/ess_engine.h"
-#include "ess/tensor_engines.h"
 #include "ess/safetensors.h"
 #include "ess/session.h"
+#include "ess/tensor_engines.h"
 
 using namespace ess;
 
@@ -24,9 +24,7 @@ std::vector<std::string> referenceFiles() {
   return files;
 }
 
-double relErr(double got, double want) {
-  return std::abs(got - want) / std::max(std::abs(want), 1e-300);
-}
+double relErr(double got, double want) { return std::abs(got - want) / std::max(std::abs(want), 1e-300); }
 
 // T with H_2 = [[3, 0], [0, 1]] for L = 4: singular values (3, 1) at split 2.
 at::Tensor knownOperator() {
@@ -73,11 +71,19 @@ class TestEssEngine : public QObject {
         QCOMPARE(c.splits[i], i + 1);
         const double wt = wantTol[h][i].item<double>(), we = wantEnt[h][i].item<double>();
         if (c.tolerance[h][i] != wt)
-          QFAIL(qPrintable(QString("head %1 split %2: tolerance-ESS %3, expected %4").arg(h).arg(i + 1).arg(c.tolerance[h][i]).arg(wt)));
+          QFAIL(qPrintable(QString("head %1 split %2: tolerance-ESS %3, expected %4")
+                               .arg(h)
+                               .arg(i + 1)
+                               .arg(c.tolerance[h][i])
+                               .arg(wt)));
         if (we == 0.0) {
           QCOMPARE(c.entropy[h][i], 0.0);
         } else if (relErr(c.entropy[h][i], we) > entTol) {
-          QFAIL(qPrintable(QString("head %1 split %2: entropy-ESS %3, expected %4").arg(h).arg(i + 1).arg(c.entropy[h][i], 0, 'g', 17).arg(we, 0, 'g', 17)));
+          QFAIL(qPrintable(QString("head %1 split %2: entropy-ESS %3, expected %4")
+                               .arg(h)
+                               .arg(i + 1)
+                               .arg(c.entropy[h][i], 0, 'g', 17)
+                               .arg(we, 0, 'g', 17)));
         }
       }
   }
@@ -96,7 +102,8 @@ class TestEssEngine : public QObject {
     const double p0 = 0.75, p1 = 0.25;
     QVERIFY(relErr(entropyEss(sigma), std::exp(-(p0 * std::log(p0) + p1 * std::log(p1)))) < 1e-14);
     // The engine applies the same rules at every split.
-    const EssCurve c = computeEss(knownOperator(), EssOptions().tolerance(0.2).normalization(Normalization::Sum).splits({2, 2, 1}));
+    const EssCurve c =
+        computeEss(knownOperator(), EssOptions().tolerance(0.2).normalization(Normalization::Sum).splits({2, 2, 1}));
     QCOMPARE(c.splits, std::vector<int>{2});
     QCOMPARE(c.tolerance[0][0], 2.0);
   }

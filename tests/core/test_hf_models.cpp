@@ -18,10 +18,10 @@
 
 #include "ess/checkpoint.h"
 #include "ess/error.h"
-#include "test_support.h"
 #include "ess/hf_model.h"
 #include "ess/safetensors.h"
 #include "ess/session.h"
+#include "test_support.h"
 // Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.
 #include <QTemporaryDir>
 #include <QtTest>
@@ -31,7 +31,6 @@ using namespace ess;
 namespace {
 
 using Weights = std::map<std::string, at::Tensor>;  // float64 copies, by name without prefix
-
 
 double maxDiff(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
@@ -414,8 +413,7 @@ class TestHfModels : public QObject {
  private slots:
   void architectureTableListsModelTypes() {
     // The table of src/hf/hf_architectures.cpp, in its order; an unknown model_type lists it.
-    QCOMPARE(HfModel::supportedModelTypes(),
-             (std::vector<std::string>{"gpt2", "llama", "mistral", "qwen2", "mamba"}));
+    QCOMPARE(HfModel::supportedModelTypes(), (std::vector<std::string>{"gpt2", "llama", "mistral", "qwen2", "mamba"}));
     const std::string e = inputErrorOf([] { HfConfig::fromJson(R"({"model_type": "bert"})", "c.json"); });
     QCOMPARE(e, std::string("c.json: unsupported model_type \"bert\" (supported: gpt2, llama, mistral, qwen2, mamba, "
                             "and ess-lm)"));

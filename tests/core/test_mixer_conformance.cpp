@@ -14,9 +14,9 @@
 
 #include "ess/error.h"
 #include "ess/ess_engine.h"
-#include "ess/tensor_engines.h"
 #include "ess/mixer.h"
 #include "ess/model.h"
+#include "ess/tensor_engines.h"
 #include "mixer_test_util.h"
 #include "model_test_util.h"
 #include "test_support.h"
@@ -27,10 +27,10 @@ using namespace ess;
 
 namespace {
 
-using mixertest::maxAbs;
+using mixertest::input;
 using mixertest::make;
 using mixertest::makeWith;
-using mixertest::input;
+using mixertest::maxAbs;
 
 const MixerKind& kindOf(const std::string& name) { return *mixerRegistry().findKind(name); }
 

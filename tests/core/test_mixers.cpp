@@ -8,8 +8,8 @@
 
 #include "ess/error.h"
 #include "ess/ess_engine.h"
-#include "ess/tensor_engines.h"
 #include "ess/mixer.h"
+#include "ess/tensor_engines.h"
 #include "mixer_test_util.h"
 // Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.
 #include <QtTest>
@@ -18,10 +18,10 @@ using namespace ess;
 
 namespace {
 
-using mixertest::maxAbs;
+using mixertest::input;
 using mixertest::make;
 using mixertest::makeWith;
-using mixertest::input;
+using mixertest::maxAbs;
 
 // Tolerance-ESS (tol 1e-10, max normalization) of every head and split of T [H, L, L].
 EssCurve tightEss(const at::Tensor& T) { return computeEss(T, EssOptions().tolerance(1e-10)); }
@@ -72,7 +72,8 @@ class TestMixers : public QObject {
         auto m = make(k, 32, 2, 1, shift);
         // short_conv has no keys, hence no key shift; it has one SISO head per channel.
         const bool mamba = kind == "mamba";  // E = 2 * d_model channels
-        const bool conv = kind == "short_conv" || kind == "hyena" || kind == "lti_ssm" || mamba;  // one operator per channel
+        const bool conv =
+            kind == "short_conv" || kind == "hyena" || kind == "lti_ssm" || mamba;  // one operator per channel
         QCOMPARE(m->keyShift(), shift && !conv);
         const int64_t H = mamba ? 64 : conv ? 32 : 2, dv = conv ? 1 : 16;
         QCOMPARE(int64_t(m->heads()), H);
@@ -81,8 +82,8 @@ class TestMixers : public QObject {
       const MixerKind& entry = *mixerRegistry().findKind(k);
       const bool conv = kind == "short_conv" || kind == "hyena" || kind == "lti_ssm" || kind == "mamba";
       QCOMPARE(entry.keyShift, !conv);
-      const bool structured = k == "linear_attention" || k == "gla" || k == "retnet" || k == "lti_ssm" ||
-                              k == "mamba" || k == "mamba2";
+      const bool structured =
+          k == "linear_attention" || k == "gla" || k == "retnet" || k == "lti_ssm" || k == "mamba" || k == "mamba2";
       QCOMPARE(entry.generators, structured);
       QCOMPARE(entry.checksWeights, k == "lti_ssm" || k == "mamba");
     }
@@ -196,9 +197,12 @@ class TestMixers : public QObject {
         for (size_t i = 0; i < curve.splits.size(); ++i) {
           const int s = curve.splits[i];
           const double bound = std::min({s, L - s, w - 1});
-          QVERIFY2(curve.tolerance[h][i] <= bound,
-                   qPrintable(QString("w %1 head %2 split %3: ESS %4 > %5").arg(w).arg(h).arg(s)
-                                  .arg(curve.tolerance[h][i]).arg(bound)));
+          QVERIFY2(curve.tolerance[h][i] <= bound, qPrintable(QString("w %1 head %2 split %3: ESS %4 > %5")
+                                                                  .arg(w)
+                                                                  .arg(h)
+                                                                  .arg(s)
+                                                                  .arg(curve.tolerance[h][i])
+                                                                  .arg(bound)));
           QVERIFY(curve.tolerance[h][i] <= m->theoreticalStateSize(s) / m->valueDim());
           QCOMPARE(curve.tolerance[h][i], bound);  // attained with random weights
         }

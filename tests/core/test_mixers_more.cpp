@@ -9,12 +9,12 @@
 
 #include "ess/error.h"
 #include "ess/ess_engine.h"
-#include "ess/tensor_engines.h"
 #include "ess/mixer.h"
 #include "ess/model.h"
+#include "ess/mqar.h"
+#include "ess/tensor_engines.h"
 #include "mixer_test_util.h"
 #include "model_test_util.h"
-#include "ess/mqar.h"
 // Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.
 #include <QTemporaryDir>
 #include <QtTest>
@@ -23,9 +23,9 @@ using namespace ess;
 
 namespace {
 
-using mixertest::maxAbs;
-using mixertest::makeWith;
 using mixertest::input;
+using mixertest::makeWith;
+using mixertest::maxAbs;
 
 // Tolerance-ESS with tolerance 1e-10 and no normalization (absolute threshold), float64.
 EssCurve tightEss(const at::Tensor& T) {
@@ -206,8 +206,8 @@ class TestMixersMore : public QObject {
     QCOMPARE(QString::fromStdString(m->tssFormula()), QString("min(s, l_f-1) = min(s, %1-1)").arg(filter));
     std::vector<std::string> names;
     for (auto& p : m->named_parameters()) names.push_back(p.key());
-    QCOMPARE(names, (std::vector<std::string>{"v_proj.weight", "o_proj.weight", "in_gate.weight",
-                                              "out_gate.weight", "filter.weight"}));
+    QCOMPARE(names, (std::vector<std::string>{"v_proj.weight", "o_proj.weight", "in_gate.weight", "out_gate.weight",
+                                              "filter.weight"}));
     QCOMPARE(param(*m, "filter.weight").sizes().vec(), (std::vector<int64_t>{32, filter}));
     checkForms(*m, 32, 1, scale);
   }

@@ -13,13 +13,13 @@
 #include <limits>
 
 #include "ess/error.h"
-#include "mixer_test_util.h"
-#include "test_support.h"
 #include "ess/ess_engine.h"
-#include "ess/tensor_engines.h"
 #include "ess/mixer.h"
 #include "ess/model.h"
+#include "ess/tensor_engines.h"
+#include "mixer_test_util.h"
 #include "model_test_util.h"
+#include "test_support.h"
 // Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.
 #include <QTemporaryDir>
 #include <QtTest>
@@ -28,17 +28,15 @@ using namespace ess;
 
 namespace {
 
-using mixertest::maxAbs;
-using mixertest::makeWith;
 using mixertest::input;
+using mixertest::makeWith;
+using mixertest::maxAbs;
 
 at::Tensor param(torch::nn::Module& m, const std::string& name) {
   for (auto& p : m.named_parameters())
     if (p.key() == name) return p.value();
   return {};
 }
-
-
 
 at::Tensor tokens(int64_t l, int64_t vocab, uint64_t seed = 3) {
   at::Generator gen = at::detail::createCPUGenerator(seed);
@@ -192,8 +190,8 @@ class TestMixersSsm : public QObject {
       // |C_n|, |B_n| in [0.5, 1.5] with random signs.
       B.uniform_(0.5, 1.5, gen).mul_(at::randint(2, B.sizes(), gen, at::kFloat) * 2 - 1);
       C.uniform_(0.5, 1.5, gen).mul_(at::randint(2, C.sizes(), gen, at::kFloat) * 2 - 1);
-      std::vector<double> decays = n == 3 ? std::vector<double>{0.85, 0.5, 0.15}
-                                          : std::vector<double>{0.9, 0.7, 0.5, 0.3, 0.1};
+      std::vector<double> decays =
+          n == 3 ? std::vector<double>{0.85, 0.5, 0.15} : std::vector<double>{0.9, 0.7, 0.5, 0.3, 0.1};
       for (int ch = 0; ch < 4; ++ch) {
         const double dt = std::exp(ldt[ch].item<double>());
         for (int i = 0; i < n; ++i) lar[ch][i] = std::log(-std::log(decays[i]) / dt);
@@ -207,7 +205,8 @@ class TestMixersSsm : public QObject {
           const int s = curve.splits[i];
           const double want = std::min({n, s, L - s});
           QVERIFY2(curve.tolerance[h][i] == want,
-                   qPrintable(QString("n=%1 ch=%2 s=%3: %4 != %5").arg(n).arg(h).arg(s).arg(curve.tolerance[h][i]).arg(want)));
+                   qPrintable(
+                       QString("n=%1 ch=%2 s=%3: %4 != %5").arg(n).arg(h).arg(s).arg(curve.tolerance[h][i]).arg(want)));
           QVERIFY(curve.tolerance[h][i] <= m->theoreticalStateSize(s));
         }
       // Margins: at every split and channel the smallest kept singular value stays orders of
@@ -286,7 +285,7 @@ class TestMixersSsm : public QObject {
       for (int r = 0; r < L; ++r)
         for (int c = 0; c <= r; ++c) {
           auto M = I.clone(), Mrev = I.clone();
-          for (int t = r; t > c; --t) M = at::matmul(M, P[t]);     // P_r P_{r-1} ... P_{c+1}
+          for (int t = r; t > c; --t) M = at::matmul(M, P[t]);             // P_r P_{r-1} ... P_{c+1}
           for (int t = c + 1; t <= r; ++t) Mrev = at::matmul(Mrev, P[t]);  // P_{c+1} ... P_r
           const double want = at::dot(q[r], at::mv(M, beta[c] * k[c])).item<double>();
           const double rev = at::dot(q[r], at::mv(Mrev, beta[c] * k[c])).item<double>();
@@ -381,8 +380,8 @@ class TestMixersSsm : public QObject {
       }
     }
     auto got = m->headOutputs(x.unsqueeze(0))[0];  // [E, L, 1]
-    auto T = m->materialize(x);                     // [E, L, L]
-    auto tu = at::matmul(T, m->values(x));          // [E, L, 1]
+    auto T = m->materialize(x);                    // [E, L, L]
+    auto tu = at::matmul(T, m->values(x));         // [E, L, 1]
     double err = 0, errT = 0, ref = 0;
     for (int t = 0; t < L; ++t)
       for (int e = 0; e < E; ++e) {
@@ -445,9 +444,10 @@ class TestMixersSsm : public QObject {
   }
 
   void modelsSaveLoad() {
-    for (const std::vector<std::string>& mixers :
-         {std::vector<std::string>{"lti_ssm"}, {"deltanet"}, {"mamba"},
-          {"lti_ssm", "deltanet", "softmax_attention", "mamba"}}) {
+    for (const std::vector<std::string>& mixers : {std::vector<std::string>{"lti_ssm"},
+                                                   {"deltanet"},
+                                                   {"mamba"},
+                                                   {"lti_ssm", "deltanet", "softmax_attention", "mamba"}}) {
       ModelConfig cfg;
       cfg.vocabSize = 32;
       cfg.dModel = 32;
@@ -487,8 +487,8 @@ class TestMixersSsm : public QObject {
           QCOMPARE(m.theoreticalStateSizeSiso(layer, 10), 5.0);
           QCOMPARE(QString::fromStdString(m.tssFormula(layer)), QString("N = 5"));
           QCOMPARE(T.sizes().vec(), (std::vector<int64_t>{64, 40, 40}));
-          for (const char* n : {"in_proj.weight", "conv1d.weight", "conv1d.bias", "x_proj.weight",
-                                "dt_proj.weight", "dt_proj.bias", "A_log", "D", "out_proj.weight"})
+          for (const char* n : {"in_proj.weight", "conv1d.weight", "conv1d.bias", "x_proj.weight", "dt_proj.weight",
+                                "dt_proj.bias", "A_log", "D", "out_proj.weight"})
             QVERIFY2(m.stateDict().find(pre + n) != nullptr, n);
           QVERIFY(m.stateDict().find(pre + "v_proj.weight") == nullptr);
         } else {

@@ -7,11 +7,11 @@
 #include <set>
 
 #include "ess/error.h"
-#include "test_support.h"
 #include "ess/model.h"
-#include "model_test_util.h"
 #include "ess/mqar.h"
 #include "ess/safetensors.h"
+#include "model_test_util.h"
+#include "test_support.h"
 // Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.
 #include <QTemporaryDir>
 #include <QtTest>
@@ -32,8 +32,6 @@ ModelConfig smallConfig() {
 }
 
 at::Tensor tokens(int64_t l, int64_t vocab, uint64_t seed = 3) { return testutil::mqarTokens(l, vocab, seed); }
-
-
 
 }  // namespace
 
@@ -82,15 +80,20 @@ class TestModel : public QObject {
     msg = errorOf<InputError>([] { ModelConfig::fromJson(R"({"vocab_size":16})", "p.json"); });
     QVERIFY2(contains(msg, "model_type"), msg.c_str());
     msg = errorOf<InputError>([] {
-      ModelConfig::fromJson(R"({"model_type":"ess-lm","d_model":8,"num_heads":2,"max_length":8,"mixers":["gla"]})", "p.json");
+      ModelConfig::fromJson(R"({"model_type":"ess-lm","d_model":8,"num_heads":2,"max_length":8,"mixers":["gla"]})",
+                            "p.json");
     });
     QVERIFY2(contains(msg, "p.json: ") && contains(msg, "vocab_size"), msg.c_str());
     msg = errorOf<InputError>([] {
-      ModelConfig::fromJson(R"({"model_type":"ess-lm","vocab_size":"x","d_model":8,"num_heads":2,"max_length":8,"mixers":["gla"]})", "p.json");
+      ModelConfig::fromJson(
+          R"({"model_type":"ess-lm","vocab_size":"x","d_model":8,"num_heads":2,"max_length":8,"mixers":["gla"]})",
+          "p.json");
     });
     QVERIFY2(contains(msg, "vocab_size"), msg.c_str());
     msg = errorOf<InputError>([] {
-      ModelConfig::fromJson(R"({"model_type":"ess-lm","vocab_size":16,"d_model":9,"num_heads":2,"max_length":8,"mixers":["gla"]})", "p.json");
+      ModelConfig::fromJson(
+          R"({"model_type":"ess-lm","vocab_size":16,"d_model":9,"num_heads":2,"max_length":8,"mixers":["gla"]})",
+          "p.json");
     });
     QVERIFY2(contains(msg, "divisible"), msg.c_str());
     msg = errorOf<InputError>([] { ModelConfig::fromJson("{not json", "p.json"); });
@@ -204,7 +207,8 @@ class TestModel : public QObject {
   // written before these fields existed), written back, validated.
   void configWindowAndKernel() {
     auto c = ModelConfig::fromJson(
-        R"({"model_type":"ess-lm","vocab_size":16,"d_model":8,"num_heads":2,"max_length":8,"mixers":["gla"]})", "p.json");
+        R"({"model_type":"ess-lm","vocab_size":16,"d_model":8,"num_heads":2,"max_length":8,"mixers":["gla"]})",
+        "p.json");
     QCOMPARE(c.window, 16);
     QCOMPARE(c.convKernel, 4);
     c = ModelConfig::fromJson(
@@ -253,8 +257,7 @@ class TestModel : public QObject {
       const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       const ModelConfig c = ModelConfig::fromJson(text, path.string());
       // hybrid/ predates the per-kind options: it loads with their defaults and writes them.
-      if (contains(text, "\"dt_rank\""))
-        QCOMPARE(QString::fromStdString(c.toJson()), QString::fromStdString(text));
+      if (contains(text, "\"dt_rank\"")) QCOMPARE(QString::fromStdString(c.toJson()), QString::fromStdString(text));
       QCOMPARE(QString::fromStdString(ModelConfig::fromJson(c.toJson(), "again").toJson()),
                QString::fromStdString(c.toJson()));
       kinds.insert(c.mixers.begin(), c.mixers.end());
@@ -268,7 +271,9 @@ class TestModel : public QObject {
   // and a save/load round trip that gives identical logits.
   void newKindsModels() {
     for (const std::vector<std::string>& mixers :
-         {std::vector<std::string>{"sliding_window_attention"}, {"retnet"}, {"short_conv"},
+         {std::vector<std::string>{"sliding_window_attention"},
+          {"retnet"},
+          {"short_conv"},
           {"softmax_attention", "sliding_window_attention", "retnet", "short_conv"}}) {
       ModelConfig cfg = smallConfig();
       cfg.mixers = mixers;

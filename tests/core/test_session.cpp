@@ -7,15 +7,15 @@
 #include <QTemporaryDir>
 
 #include "ess/error.h"
-#include "test_support.h"
 #include "ess/ess_engine.h"
-#include "ess/tensor_engines.h"
 #include "ess/input_spec.h"
 #include "ess/model.h"
 #include "ess/mqar.h"
 #include "ess/safetensors.h"
 #include "ess/session.h"
+#include "ess/tensor_engines.h"
 #include "model_test_util.h"
+#include "test_support.h"
 
 using namespace ess;
 
@@ -125,7 +125,8 @@ class TestSession : public QObject {
     QCOMPARE(full.rowStep, 1);
     const OperatorData op = s->operatorOf(0);
     for (int r = 0; r < L; ++r)
-      for (int c = 0; c < L; ++c) QVERIFY(std::abs(full.at(r, c) - op.at(1, r, c)) <= 1e-12 * std::max(1.0, std::abs(op.at(1, r, c))));
+      for (int c = 0; c < L; ++c)
+        QVERIFY(std::abs(full.at(r, c) - op.at(1, r, c)) <= 1e-12 * std::max(1.0, std::abs(op.at(1, r, c))));
     TileRequest req;
     req.rowBegin = 5;
     req.rowEnd = 35;
@@ -241,8 +242,8 @@ class TestSession : public QObject {
 
   void memoryBudgetSaysWhatFits() {
     // 2 heads x 64 x 64 doubles = 64 KiB; a 16 KiB budget must refuse and say what fits.
-    const std::string e = errorOf<InputError>(
-        [] { Session::open(data("softmax_attention_h2_L64.safetensors"), 16 * 1024); });
+    const std::string e =
+        errorOf<InputError>([] { Session::open(data("softmax_attention_h2_L64.safetensors"), 16 * 1024); });
     QVERIFY2(e.find("softmax_attention_h2_L64.safetensors") != std::string::npos, e.c_str());
     QVERIFY2(e.find("at most L = 32 fits") != std::string::npos, e.c_str());
     QVERIFY(Session::open(data("softmax_attention_h2_L64.safetensors"), 64 * 1024));

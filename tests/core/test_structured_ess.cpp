@@ -10,11 +10,11 @@
 
 #include "ess/error.h"
 #include "ess/ess_engine.h"
-#include "ess/tensor_engines.h"
 #include "ess/generators.h"
 #include "ess/safetensors.h"
 #include "ess/session.h"
 #include "ess/structured_ess.h"
+#include "ess/tensor_engines.h"
 
 using namespace ess;
 

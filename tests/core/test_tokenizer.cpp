@@ -13,10 +13,10 @@
 #include <QtTest>
 
 #include "ess/error.h"
-#include "test_support.h"
 #include "ess/input_spec.h"
 #include "ess/session.h"
 #include "ess/tokenizer.h"
+#include "test_support.h"
 
 using namespace ess;
 
@@ -44,7 +44,6 @@ std::vector<long> concat(std::vector<long> a, const std::vector<long>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
 }
-
 
 }  // namespace
 
@@ -140,7 +139,8 @@ class TestTokenizer : public QObject {
                                                                                 "c\xE2\x8F\x8E"));
     QCOMPARE(visibleText(std::string("\xE2\x82", 2)), std::string("<0xE2><0x82>"));
     // Control characters have no glyph: their bytes (C0, DEL, C1 U+0085); printable text stays.
-    QCOMPARE(visibleText(std::string("\x05x\x7F\xC2\x85\xC3\xA9", 7)), std::string("<0x05>x<0x7F><0xC2><0x85>\xC3\xA9"));
+    QCOMPARE(visibleText(std::string("\x05x\x7F\xC2\x85\xC3\xA9", 7)),
+             std::string("<0x05>x<0x7F><0xC2><0x85>\xC3\xA9"));
     QCOMPARE(visibleText(std::string(1, '\0')), std::string("<0x00>"));
   }
 
@@ -376,8 +376,7 @@ class TestTokenizer : public QObject {
       writeFile(d + "/tokenizer_config.json",
                 "{\"tokenizer_class\": \"PreTrainedTokenizerFast\", \"add_bos_token\": false}");
       QCOMPARE(Tokenizer::fromFolder(d)->encodeWithSpecialTokens("at"), concat({1}, legacy->encode("at")));
-      writeFile(d + "/tokenizer_config.json",
-                "{\"tokenizer_class\": \"LlamaTokenizer\", \"bos_token\": \"<bos>\"}");
+      writeFile(d + "/tokenizer_config.json", "{\"tokenizer_class\": \"LlamaTokenizer\", \"bos_token\": \"<bos>\"}");
       const std::string err = inputErrorOf([&] { Tokenizer::fromFolder(d); });
       QVERIFY2(err.find("tokenizer_config.json") != std::string::npos && err.find("<bos>") != std::string::npos,
                err.c_str());
@@ -431,8 +430,8 @@ class TestTokenizer : public QObject {
     std::filesystem::resize_file((std::ofstream(big), big), kMaxTextFileBytes + 1);
     refused("textfile:" + big, {"big.txt", std::to_string(kMaxTextFileBytes + 1).c_str(), "16 MiB"});
     refused("text:t", {"1 token", "at least 2"});
-    QVERIFY_THROWS_EXCEPTION(UsageError, session->setInput("text"));        // no colon: not a text spec
-    QVERIFY_THROWS_EXCEPTION(UsageError, session->setInput("textfile:"));   // no path
+    QVERIFY_THROWS_EXCEPTION(UsageError, session->setInput("text"));       // no colon: not a text spec
+    QVERIFY_THROWS_EXCEPTION(UsageError, session->setInput("textfile:"));  // no path
     // The byte-level path of ess-lm models makes the same file checks.
     QVERIFY_EXCEPTION_THROWN(tokensFromSpec("textfile:" + d, 256, 0), InputError);
     QVERIFY(inputErrorOf([&] { tokensFromSpec("text:a", 256, 0); }).find("at least 2") != std::string::npos);

@@ -72,8 +72,11 @@ class TestGuiStructure : public QObject {
     QStringList errors;
     AsyncCache<int, int> cache(&context, &pool, &generation,
                                {[&](const QString&) { ++started; }, [&] { ++finished; }, {}},
-                               {[&](int key, bool final) { ready.append({key, final}); },
-                                [&](int, const QString& m) { errors << m; }, {}});
+                               {[&](int key, bool final) {
+                                  ready.append({key, final});
+                                },
+                                [&](int, const QString& m) { errors << m; },
+                                {}});
     std::atomic<int> runs{0};
     auto job = [&runs](int v) {
       return [&runs, v](const AsyncCache<int, int>::Deliver& deliver) {
@@ -100,9 +103,8 @@ class TestGuiStructure : public QObject {
     QCOMPARE(started, 1);
 
     // Errors arrive as messages and leave nothing cached.
-    cache.request(2, QStringLiteral("two"), [](const AsyncCache<int, int>::Deliver&) {
-      throw std::runtime_error("no such layer");
-    });
+    cache.request(2, QStringLiteral("two"),
+                  [](const AsyncCache<int, int>::Deliver&) { throw std::runtime_error("no such layer"); });
     QTRY_COMPARE(errors.size(), 1);
     QCOMPARE(errors.first(), QStringLiteral("no such layer"));
     QVERIFY(!cache.contains(2));

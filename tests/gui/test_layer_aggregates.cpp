@@ -18,9 +18,9 @@
 
 #include "document.h"
 #include "ess_curve_view.h"
+#include "gui_test_helpers.h"
 #include "heatmap_view.h"
 #include "layer_comparison_view.h"
-#include "gui_test_helpers.h"
 #include "main_window.h"
 #include "spectrum_view.h"
 #include "split_point.h"

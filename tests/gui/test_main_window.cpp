@@ -3,26 +3,26 @@
 // arrow keys and clicks staying in step across heatmap, ESS curve and spectrum, errors shown
 // without losing the document, drag and drop, the layer comparison, and figure export.
 #include <QAction>
-#include <QCheckBox>
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
-#include <QFileDialog>
 #include <QFile>
+#include <QFileDialog>
 #include <QImage>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QPushButton>
-#include <QStatusBar>
-#include <QTimer>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QTreeWidget>
 #include <QXmlStreamReader>
 #include <QtTest>
@@ -31,11 +31,11 @@
 
 #include "controls_panel.h"
 #include "document.h"
-#include "export_dialog.h"
 #include "ess_curve_view.h"
+#include "export_dialog.h"
+#include "gui_test_helpers.h"
 #include "heatmap_view.h"
 #include "layer_comparison_view.h"
-#include "gui_test_helpers.h"
 #include "main_window.h"
 #include "position_ess_view.h"
 #include "spectrum_view.h"
@@ -67,10 +67,10 @@ bool isSvg(const QString& path) {
 
 // All three views show the same split, and the spectrum holds singular values of that split.
 bool viewsAgree(MainWindow& w, int split) {
-  return w.splitPoint()->split() == split && w.splitSlider()->value() == split &&
-         w.splitSpinBox()->value() == split && w.heatmapView()->hankelOutline().top() == split - 0.5 &&
-         w.heatmapView()->hankelOutline().right() == split - 0.5 &&
-         w.curveView()->cursorPosition() == double(split) && w.spectrumView()->dataSplit() == split;
+  return w.splitPoint()->split() == split && w.splitSlider()->value() == split && w.splitSpinBox()->value() == split &&
+         w.heatmapView()->hankelOutline().top() == split - 0.5 &&
+         w.heatmapView()->hankelOutline().right() == split - 0.5 && w.curveView()->cursorPosition() == double(split) &&
+         w.spectrumView()->dataSplit() == split;
 }
 
 bool openAndWait(Window& win, const QString& path) { return win.open(path); }
@@ -223,8 +223,7 @@ void TestMainWindow::optionsChangeThreshold() {
   QTRY_VERIFY_WITH_TIMEOUT(viewsAgree(w, 32), kTimeout);
   w.controls()->toleranceBox()->setValue(1e-2);
   QCOMPARE(w.document()->options().tolerance_, 1e-2);
-  QTRY_VERIFY_WITH_TIMEOUT(std::abs(w.spectrumView()->threshold() - 1e-2 * w.spectrumView()->sigma().value(0)) <
-                               1e-15,
+  QTRY_VERIFY_WITH_TIMEOUT(std::abs(w.spectrumView()->threshold() - 1e-2 * w.spectrumView()->sigma().value(0)) < 1e-15,
                            kTimeout);
   // The curve is recomputed with the new tolerance and agrees with the spectrum again.
   QTRY_VERIFY_WITH_TIMEOUT(!w.curveView()->series().isEmpty() && w.curveView()->title().contains("tol 0.01"), kTimeout);
@@ -248,8 +247,9 @@ void TestMainWindow::layerComparisonOpensHead() {
   QTRY_COMPARE_WITH_TIMEOUT(view->values().size(), 1, kTimeout);
   QCOMPARE(view->values()[0].size(), 2);
   QVERIFY(std::isfinite(view->values()[0][0]) && view->values()[0][0] > 0);
-  QVERIFY2(view->toCsv().startsWith("layer,head,mean_tolerance_ess,mean_entropy_ess,mean_tss,mean_utilization\n0,total,"),
-           qPrintable(view->toCsv()));
+  QVERIFY2(
+      view->toCsv().startsWith("layer,head,mean_tolerance_ess,mean_entropy_ess,mean_tss,mean_utilization\n0,total,"),
+      qPrintable(view->toCsv()));
   QVERIFY(view->toCsv().contains("\n0,1,"));
   // The bars: the layer total is the sum of both heads' mean tolerance-ESS (d_v = 1).
   QCOMPARE(view->totals().size(), 1);
@@ -340,13 +340,16 @@ void TestMainWindow::exportFollowsTab() {
   QTest::mouseClick(w.positionView(), Qt::LeftButton, {}, w.positionView()->rect().center());
   w.tabs()->setCurrentIndex(0);
   QCOMPARE(w.exportPreselection(), static_cast<PlotView*>(w.heatmapView()));
-  QCOMPARE(w.suggestedExportName(w.heatmapView(), "csv"), QStringLiteral("softmax_attention_h2_L64_layer0_head0_heatmap.csv"));
+  QCOMPARE(w.suggestedExportName(w.heatmapView(), "csv"),
+           QStringLiteral("softmax_attention_h2_L64_layer0_head0_heatmap.csv"));
 
   w.tabs()->setCurrentIndex(2);
   QTRY_COMPARE_WITH_TIMEOUT(w.positionView()->rowCount(), 1, kTimeout);
-  QCOMPARE(w.suggestedExportName(w.positionView(), "csv"), QStringLiteral("softmax_attention_h2_L64_layer0_head0_position.csv"));
+  QCOMPARE(w.suggestedExportName(w.positionView(), "csv"),
+           QStringLiteral("softmax_attention_h2_L64_layer0_head0_position.csv"));
   w.positionAllLayersBox()->setChecked(true);
-  QCOMPARE(w.suggestedExportName(w.positionView(), "svg"), QStringLiteral("softmax_attention_h2_L64_position_all_layers.svg"));
+  QCOMPARE(w.suggestedExportName(w.positionView(), "svg"),
+           QStringLiteral("softmax_attention_h2_L64_position_all_layers.svg"));
   w.positionAllLayersBox()->setChecked(false);
   QTRY_COMPARE_WITH_TIMEOUT(w.positionView()->rowCount(), 1, kTimeout);
 
@@ -375,7 +378,7 @@ void TestMainWindow::exportFollowsTab() {
     } else if (auto* f = qobject_cast<QFileDialog*>(modal); f && !sawFileDialog) {
       sawFileDialog = true;
       suggested = QFileInfo(f->selectedFiles().value(0)).fileName();
-      f->setDirectory(dir.path());  // the suggested name, in the temporary folder
+      f->setDirectory(dir.path());         // the suggested name, in the temporary folder
       static_cast<QDialog*>(f)->accept();  // QFileDialog::accept() checks the name
     }
   });
@@ -421,7 +424,8 @@ void TestMainWindow::inputLabelsOnOneLine() {
 
   // A long input (this model reads 16 tokens at most: shown as the document would show it):
   // elided to the width, the panel keeps its width; a narrow window elides the status bar.
-  const QString longSpec = QStringLiteral("text:") + QStringLiteral("the cat the end ").repeated(40) + QStringLiteral("\nthe end");
+  const QString longSpec =
+      QStringLiteral("text:") + QStringLiteral("the cat the end ").repeated(40) + QStringLiteral("\nthe end");
   w.controls()->setInputState(true, longSpec, 0, 16);
   w.resize(900, 700);
   QTRY_COMPARE(w.width(), 900);
@@ -476,9 +480,9 @@ void TestMainWindow::opensDemoCheckpoint() {
   QTreeWidgetItem* last = w.layerTree()->topLevelItem(layers - 1);
   w.layerTree()->setCurrentItem(last->child(last->childCount() - 1));
   QCOMPARE(w.currentLayer(), layers - 1);
-  QTRY_VERIFY_WITH_TIMEOUT(w.heatmapView()->length() > 1 && w.heatmapView()->title().contains(
-                               QStringLiteral("layer %1").arg(layers - 1)),
-                           kTimeout);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      w.heatmapView()->length() > 1 && w.heatmapView()->title().contains(QStringLiteral("layer %1").arg(layers - 1)),
+      kTimeout);
   const int L = w.heatmapView()->length();
   w.splitSlider()->setValue(L / 3);
   QTRY_VERIFY_WITH_TIMEOUT(viewsAgree(w, L / 3), kTimeout);

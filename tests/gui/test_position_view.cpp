@@ -23,8 +23,8 @@
 
 #include "controls_panel.h"
 #include "document.h"
-#include "heatmap_view.h"
 #include "gui_test_helpers.h"
+#include "heatmap_view.h"
 #include "main_window.h"
 #include "position_ess_view.h"
 
@@ -242,7 +242,8 @@ class TestPositionView : public QObject {
     session->setInput((QStringLiteral("text:") + text).toStdString());
     QStringList expected;
     for (const std::string& l : session->tokenLabels()) expected << QString::fromStdString(l);
-    QVERIFY2(expected.contains(QStringLiteral("th")) && expected.contains(QStringLiteral("⏎")), qPrintable(expected.join(QLatin1Char('|'))));
+    QVERIFY2(expected.contains(QStringLiteral("th")) && expected.contains(QStringLiteral("⏎")),
+             qPrintable(expected.join(QLatin1Char('|'))));
     QCOMPARE(w.document()->tokenLabels(), expected);
     w.tabs()->setCurrentIndex(tabIndex(w.tabs(), QStringLiteral("Position")));
     QTRY_VERIFY_WITH_TIMEOUT(w.positionView()->rowCount() == 1 && w.document()->curveData(0), kTimeout);

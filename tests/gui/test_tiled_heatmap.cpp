@@ -5,16 +5,16 @@
 // setting reaches the session (a refused operator file is reported, the window goes on), and
 // ESS curves arriving strided first keep the split cursor and the readout working.
 #include <QApplication>
+#include <QDoubleSpinBox>
 #include <QFile>
-#include <QWheelEvent>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSettings>
 #include <QSignalSpy>
-#include <QDoubleSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QWheelEvent>
 #include <QtTest>
 #include <cmath>
 #include <random>
@@ -23,8 +23,8 @@
 #include "document.h"
 #include "ess/session.h"
 #include "ess_curve_view.h"
-#include "heatmap_view.h"
 #include "gui_test_helpers.h"
+#include "heatmap_view.h"
 #include "main_window.h"
 #include "spectrum_view.h"
 #include "split_point.h"

@@ -97,8 +97,7 @@ void TestViews::viewsFollowSplit() {
   SpectrumView spec;
   heat.resize(500, 400);
   curve.resize(500, 300);
-  for (PlotView* v : {static_cast<PlotView*>(&heat), static_cast<PlotView*>(&curve),
-                      static_cast<PlotView*>(&spec)}) {
+  for (PlotView* v : {static_cast<PlotView*>(&heat), static_cast<PlotView*>(&curve), static_cast<PlotView*>(&spec)}) {
     v->setSplitPoint(&sp);
     connect(v, &PlotView::splitRequested, &sp, &SplitPoint::setSplit);
   }
@@ -142,8 +141,8 @@ void TestViews::heatmapClickSetsSplit() {
   heat.replot();
   const QPoint start = heat.pixelOf(1.0, 4.5).toPoint();
   QTest::mousePress(&heat, Qt::LeftButton, {}, start);
-  QMouseEvent move(QEvent::MouseMove, heat.pixelOf(1.0, 11.6), heat.mapToGlobal(heat.pixelOf(1.0, 11.6)),
-                   Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+  QMouseEvent move(QEvent::MouseMove, heat.pixelOf(1.0, 11.6), heat.mapToGlobal(heat.pixelOf(1.0, 11.6)), Qt::NoButton,
+                   Qt::LeftButton, Qt::NoModifier);
   QApplication::sendEvent(&heat, &move);
   QTest::mouseRelease(&heat, Qt::LeftButton, {}, heat.pixelOf(1.0, 11.6).toPoint());
   QCOMPARE(sp.split(), 12);
@@ -200,7 +199,11 @@ void TestViews::heatmapFillsSquareAxisRect() {
       return QStringLiteral("matrix corners off the axis rect");
     const QRect bar = heat.colorScale()->axis()->axisRect()->rect();
     if (std::abs(bar.top() - r.top()) > 1 || std::abs(bar.bottom() - r.bottom()) > 1)
-      return QStringLiteral("colour bar %1..%2, matrix %3..%4").arg(bar.top()).arg(bar.bottom()).arg(r.top()).arg(r.bottom());
+      return QStringLiteral("colour bar %1..%2, matrix %3..%4")
+          .arg(bar.top())
+          .arg(bar.bottom())
+          .arg(r.top())
+          .arg(r.bottom());
     if (bar.left() <= r.right() || bar.left() - r.right() > 60)
       return QStringLiteral("colour bar at x %1, matrix ends at %2").arg(bar.left()).arg(r.right());
     return QString();
@@ -231,7 +234,8 @@ void TestViews::heatmapFillsSquareAxisRect() {
 
 void TestViews::longTitleWrapsWhenNarrow() {
   EssCurveView v;
-  const QString title = QStringLiteral("ESS: a checkpoint with a long name, layer 12 (sliding_window_attention), head 31");
+  const QString title =
+      QStringLiteral("ESS: a checkpoint with a long name, layer 12 (sliding_window_attention), head 31");
   v.setTitle(title);
   auto* element = qobject_cast<QCPTextElement*>(v.plotLayout()->element(0, 0));
   QVERIFY(element);
@@ -250,8 +254,9 @@ void TestViews::longTitleWrapsWhenNarrow() {
   v.setTitle(word + QStringLiteral(": layer 0"));
   v.replot();
   const QString first = element->text().section(QLatin1Char('\n'), 0, 0);
-  QVERIFY2(first.contains(QChar(0x2026)) && first.endsWith(QStringLiteral("_end:")) && first.startsWith(QLatin1Char('x')),
-           qPrintable(element->text()));
+  QVERIFY2(
+      first.contains(QChar(0x2026)) && first.endsWith(QStringLiteral("_end:")) && first.startsWith(QLatin1Char('x')),
+      qPrintable(element->text()));
 }
 
 void TestViews::curveDragSetsSplit() {
@@ -295,8 +300,7 @@ void TestViews::layerGridActivatesHead() {
   view.resize(500, 400);
   view.show();
   QVERIFY(QTest::qWaitForWindowExposed(&view));
-  view.setData({"0: softmax_attention", "1: gla"}, {{3.0, 4.0, 5.0}, {1.5, 2.5}},
-               "mean tolerance-ESS");
+  view.setData({"0: softmax_attention", "1: gla"}, {{3.0, 4.0, 5.0}, {1.5, 2.5}}, "mean tolerance-ESS");
   view.replot();
   QSignalSpy spy(&view, &LayerComparisonView::headActivated);
   QTest::mouseClick(&view, Qt::LeftButton, {}, view.cellCenter(1, 1).toPoint());
@@ -378,8 +382,7 @@ void TestViews::exportFigures() {
   spec.resize(400, 300);
   spec.setSpectrum(3, {1.0, 0.1, 1e-5});
 
-  for (PlotView* v : {static_cast<PlotView*>(&heat), static_cast<PlotView*>(&curve),
-                      static_cast<PlotView*>(&spec)}) {
+  for (PlotView* v : {static_cast<PlotView*>(&heat), static_cast<PlotView*>(&curve), static_cast<PlotView*>(&spec)}) {
     const QString base = dir.filePath(v->figureName());
     QString error;
     QVERIFY2(figure::save(v, base + ".png", {800, 500, 192}, &error), qPrintable(error));

@@ -6,12 +6,12 @@
 #include <cmath>
 #include <filesystem>
 
+#include "../core/test_support.h"
 #include "ess/array.h"
 #include "ess/ess_engine.h"
 #include "ess/generator_form.h"
 #include "ess/safetensors_io.h"
 #include "ess/structured_ess.h"
-#include "../core/test_support.h"
 
 using namespace ess;
 
@@ -127,7 +127,8 @@ class TestEssMath : public QObject {
 
   void cudaWithoutModelLibraryIsAClearError() {
     const NamedArrays ref = readSafetensorArrays(std::string(ESS_TEST_DATA_DIR) + "/identity_L16.safetensors");
-    const std::string msg = errorOf<UsageError>([&] { computeEss(*ref.find("operator"), EssOptions().device(Device::Cuda)); });
+    const std::string msg =
+        errorOf<UsageError>([&] { computeEss(*ref.find("operator"), EssOptions().device(Device::Cuda)); });
     QVERIFY(contains(msg, "--device cuda"));
   }
 };

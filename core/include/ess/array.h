@@ -46,7 +46,9 @@ class Array {
   void* data() const { return data_; }
   /// Typed pointer; the caller checks dtype() (doubles() does for F64).
   template <class T>
-  T* data() const { return static_cast<T*>(data_); }
+  T* data() const {
+    return static_cast<T*>(data_);
+  }
   /// The float64 values; throws std::logic_error unless dtype() is F64.
   double* doubles() const;
   const std::shared_ptr<void>& storage() const { return storage_; }

@@ -48,13 +48,34 @@ struct EssOptions {
   int threads_ = 0;  ///< worker threads for CPU SVDs; 0 = all cores
   Algorithm algorithm_ = Algorithm::Auto;
 
-  EssOptions& tolerance(double v) { tolerance_ = v; return *this; }
-  EssOptions& normalization(Normalization v) { normalization_ = v; return *this; }
-  EssOptions& dtype(DType v) { dtype_ = v; return *this; }
-  EssOptions& device(Device v) { device_ = v; return *this; }
-  EssOptions& splits(SplitRange v) { splits_ = v; return *this; }
-  EssOptions& threads(int v) { threads_ = v; return *this; }
-  EssOptions& algorithm(Algorithm v) { algorithm_ = v; return *this; }
+  EssOptions& tolerance(double v) {
+    tolerance_ = v;
+    return *this;
+  }
+  EssOptions& normalization(Normalization v) {
+    normalization_ = v;
+    return *this;
+  }
+  EssOptions& dtype(DType v) {
+    dtype_ = v;
+    return *this;
+  }
+  EssOptions& device(Device v) {
+    device_ = v;
+    return *this;
+  }
+  EssOptions& splits(SplitRange v) {
+    splits_ = v;
+    return *this;
+  }
+  EssOptions& threads(int v) {
+    threads_ = v;
+    return *this;
+  }
+  EssOptions& algorithm(Algorithm v) {
+    algorithm_ = v;
+    return *this;
+  }
 };
 
 /// Progress of long work: called with (done, total) units; may be called from worker threads.

@@ -41,15 +41,15 @@ class Mixer : public torch::nn::Module {
   /// `queryKey` false: no query/key projections are registered (a mixer without a featurizer,
   /// e.g. short_conv); keyDim() is then 0 and the key shift is not available.
   /// `valueOutput` false: no v_proj/o_proj either (the kind registers its own and sets oWeight_).
-  Mixer(std::string kind, int dModel, int numHeads, bool keyShift, const at::Generator* gen,
-        bool queryKey = true, bool valueOutput = true);
+  Mixer(std::string kind, int dModel, int numHeads, bool keyShift, const at::Generator* gen, bool queryKey = true,
+        bool valueOutput = true);
   ~Mixer() override;
 
   const std::string& kind() const { return kind_; }
   bool keyShift() const { return shift_.defined(); }
   int heads() const { return numHeads_; }
   int keyDim() const { return qWeight_.defined() ? headDim_ : 0; }  ///< d_k per head (0: no keys)
-  int valueDim() const { return headDim_; }  ///< d_v per head
+  int valueDim() const { return headDim_; }                         ///< d_v per head
 
   /// x [B, L, D] -> y [B, L, D]: head outputs, concatenated, through the output projection.
   at::Tensor forward(const at::Tensor& x);
@@ -111,8 +111,8 @@ class Mixer : public torch::nn::Module {
 /// Constructs a mixer with freshly initialized weights (drawn from `gen` when given); `keyShift`
 /// adds the key shift (parameter `k_shift` [D], initialized to 0.5).
 /// Throws InputError listing the known kinds (knownMixerKinds) when `kind` is unknown.
-std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHeads,
-                                 const at::Generator* gen = nullptr, bool keyShift = false);
+std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHeads, const at::Generator* gen = nullptr,
+                                 bool keyShift = false);
 /// The same with all construction options. Kinds with one operator per channel (short_conv,
 /// hyena, lti_ssm, mamba) ignore `numHeads`; kinds without MixerKind::keyShift ignore `keyShift`.
 /// Throws InputError on an unknown kind or when an option the kind reads is below its minimum

@@ -51,11 +51,11 @@ struct ModelConfig : MixerOptions {
   int vocabSize = 64;
   int dModel = 64;
   int numHeads = 2;
-  int maxLength = 64;       ///< rows of the position table; longer inputs are refused
-  int mlpHidden = 256;      ///< hidden width F of the GELU MLP
+  int maxLength = 64;   ///< rows of the position table; longer inputs are refused
+  int mlpHidden = 256;  ///< hidden width F of the GELU MLP
   std::vector<std::string> mixers = {"softmax_attention", "gla"};  ///< one kind per layer
-  std::string norm = "rmsnorm";                 ///< "rmsnorm" | "layernorm"
-  std::string positionEmbedding = "learned";    ///< "learned" | "none"
+  std::string norm = "rmsnorm";                                    ///< "rmsnorm" | "layernorm"
+  std::string positionEmbedding = "learned";                       ///< "learned" | "none"
 
   int numLayers() const { return static_cast<int>(mixers.size()); }
 

@@ -12,9 +12,7 @@ struct OperatorData {
   int heads = 0;
   int length = 0;
   std::vector<double> values;
-  double at(int h, int r, int c) const {
-    return values[(static_cast<size_t>(h) * length + r) * length + c];
-  }
+  double at(int h, int r, int c) const { return values[(static_cast<size_t>(h) * length + r) * length + c]; }
 };
 
 /// Which part of an operator T[head] a heatmap needs: rows [rowBegin, rowEnd) and columns

@@ -61,7 +61,7 @@ class Session {
   /// generators or band. `progress` counts splits x heads;
   /// raising `*cancel` stops the work with Cancelled.
   virtual EssCurve curve(int layer, const EssOptions& options, const ProgressFn& progress = {},
-                          const std::atomic<bool>* cancel = nullptr) = 0;
+                         const std::atomic<bool>* cancel = nullptr) = 0;
 
   /// Singular values of H_s = T[h][s:, :s], descending (length min(s, L-s)).
   virtual std::vector<double> spectrum(int layer, int head, int split, const EssOptions& options) = 0;

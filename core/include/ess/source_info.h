@@ -9,10 +9,10 @@ namespace ess {
 /// One layer of an opened file as `ess info` reports it.
 struct LayerSummary {
   int index = 0;
-  std::string mixer;         ///< mixer kind (DESIGN.md section 6), "operator" for operator files
-  int heads = 1;             ///< SISO operators in the layer (heads or channels)
-  int valueChannels = 1;     ///< value channels each head operator is applied to (d_v)
-  std::string tss;           ///< theoretical state size per head, as a formula ("16", "s*(8+8)")
+  std::string mixer;      ///< mixer kind (DESIGN.md section 6), "operator" for operator files
+  int heads = 1;          ///< SISO operators in the layer (heads or channels)
+  int valueChannels = 1;  ///< value channels each head operator is applied to (d_v)
+  std::string tss;        ///< theoretical state size per head, as a formula ("16", "s*(8+8)")
 };
 
 /// What an opened file is.
@@ -20,11 +20,11 @@ struct SourceInfo {
   std::string path;
   std::string architecture;  ///< "ess-lm", "operator", ...
   std::vector<LayerSummary> layers;
-  bool needsInput = false;   ///< true for models: operators depend on the input tokens
-  int vocabSize = 0;         ///< models only
-  int maxLength = 0;         ///< models only: longest input the model accepts (0 = no limit)
-  int length = 0;            ///< operator and generator files: sequence length L
-  std::string description;   ///< one line for status bars ("ess-lm, 2 layers: softmax_attention, gla")
+  bool needsInput = false;  ///< true for models: operators depend on the input tokens
+  int vocabSize = 0;        ///< models only
+  int maxLength = 0;        ///< models only: longest input the model accepts (0 = no limit)
+  int length = 0;           ///< operator and generator files: sequence length L
+  std::string description;  ///< one line for status bars ("ess-lm, 2 layers: softmax_attention, gla")
 };
 
 /// One tensor of a file as `ess info --tensors` lists it: `name dtype shape`.

@@ -27,10 +27,10 @@ struct TrainOptions : MixerOptions {
   TrainOptions() : MixerOptions(mixerConfigDefaults()) { keyShift = true; }
 
   std::vector<std::string> mixers = {"softmax_attention", "gla"};  ///< one per layer, or one kind for all
-  int layers = 2;           ///< used when `mixers` holds a single kind
+  int layers = 2;                                                  ///< used when `mixers` holds a single kind
   int dModel = 64;
   int heads = 2;
-  int mlpHidden = 0;        ///< 0 = 4*dModel
+  int mlpHidden = 0;  ///< 0 = 4*dModel
   int steps = 2000;
   int batch = 64;
   double lr = 3e-3;
@@ -40,8 +40,8 @@ struct TrainOptions : MixerOptions {
   int vocab = 64;
   uint64_t seed = 0;
   int evalSamples = 500;
-  int logEvery = 50;        ///< call `log` every this many steps (and at the last step)
-  int threads = 0;          ///< intra-op threads for LibTorch; 0 = leave the default
+  int logEvery = 50;  ///< call `log` every this many steps (and at the last step)
+  int threads = 0;    ///< intra-op threads for LibTorch; 0 = leave the default
 };
 
 struct TrainReport {

@@ -3,4 +3,4 @@
 namespace ess {
 /// The version string, e.g. "0.1.0".
 const char* versionString();
-}
+}  // namespace ess

@@ -17,9 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw InputError(path + ": " + what);
-}
+[[noreturn]] void fail(const std::string& path, const std::string& what) { throw InputError(path + ": " + what); }
 
 void requireFile(const std::string& path) {
   std::error_code ec;
@@ -97,16 +95,14 @@ NamedTensors readSharded(const fs::path& index) {
     for (const auto& [n, _] : t.tensors) have.insert(n);
     for (const auto& n : expected)
       if (!have.count(n))
-        fail(spath,
-             "tensor '" + n + "' listed for this shard in " + index.filename().string() + " is missing");
+        fail(spath, "tensor '" + n + "' listed for this shard in " + index.filename().string() + " is missing");
     append(out, std::move(t), names, spath);
   }
   return out;
 }
 
 // `<base>-0000i-of-0000n.safetensors` shards without an index: all n must be present.
-std::optional<NamedTensors> readShardsWithoutIndex(const fs::path& dir,
-                                                   const std::vector<std::string>& files) {
+std::optional<NamedTensors> readShardsWithoutIndex(const fs::path& dir, const std::vector<std::string>& files) {
   static const std::regex re(R"(^(.+)-(\d{1,6})-of-(\d{1,6})\.safetensors$)");
   for (const auto& f : files) {
     std::smatch m;
@@ -123,8 +119,7 @@ std::optional<NamedTensors> readShardsWithoutIndex(const fs::path& dir,
       if (static_cast<int>(idx.size()) < width) idx.insert(0, static_cast<size_t>(width) - idx.size(), '0');
       const fs::path p = dir / (base + "-" + idx + "-of-" + total + ".safetensors");
       std::error_code ec;
-      if (!fs::is_regular_file(p, ec))
-        fail(p.string(), "shard " + std::to_string(i) + " of " + total + " is missing");
+      if (!fs::is_regular_file(p, ec)) fail(p.string(), "shard " + std::to_string(i) + " of " + total + " is missing");
       shards.push_back(p.string());
     }
     for (const auto& s : shards) append(out, readTensorFile(s), names, s);
@@ -145,9 +140,7 @@ NamedTensors readFolder(const fs::path& dir) {
     if (it->is_regular_file(ec)) files.push_back(it->path().filename().string());
   if (ec) fail(dir.string(), "cannot list the folder: " + ec.message());
   std::sort(files.begin(), files.end());
-  auto has = [&](const std::string& name) {
-    return std::find(files.begin(), files.end(), name) != files.end();
-  };
+  auto has = [&](const std::string& name) { return std::find(files.begin(), files.end(), name) != files.end(); };
 
   if (has("model.safetensors.index.json")) return readSharded(dir / "model.safetensors.index.json");
   if (has("model.safetensors")) return readTensorFile((dir / "model.safetensors").string());

@@ -20,9 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw InputError(path + ": " + what);
-}
+[[noreturn]] void fail(const std::string& path, const std::string& what) { throw InputError(path + ": " + what); }
 
 // ---------------------------------------------------------------------------------------
 // Python values as far as weights files need them.
@@ -47,19 +45,32 @@ struct Obj {
 
 const char* kindName(Kind k) {
   switch (k) {
-    case Kind::None: return "None";
-    case Kind::Bool: return "bool";
-    case Kind::Int: return "int";
-    case Kind::BigInt: return "int";
-    case Kind::Float: return "float";
-    case Kind::Str: return "str";
-    case Kind::Bytes: return "bytes";
-    case Kind::Tuple: return "tuple";
-    case Kind::List: return "list";
-    case Kind::Dict: return "dict";
-    case Kind::Global: return "global";
-    case Kind::Storage: return "storage";
-    case Kind::Tensor: return "tensor";
+    case Kind::None:
+      return "None";
+    case Kind::Bool:
+      return "bool";
+    case Kind::Int:
+      return "int";
+    case Kind::BigInt:
+      return "int";
+    case Kind::Float:
+      return "float";
+    case Kind::Str:
+      return "str";
+    case Kind::Bytes:
+      return "bytes";
+    case Kind::Tuple:
+      return "tuple";
+    case Kind::List:
+      return "list";
+    case Kind::Dict:
+      return "dict";
+    case Kind::Global:
+      return "global";
+    case Kind::Storage:
+      return "storage";
+    case Kind::Tensor:
+      return "tensor";
   }
   return "?";
 }
@@ -70,12 +81,10 @@ struct StorageType {
 };
 
 const StorageType kStorageTypes[] = {
-    {"torch.FloatStorage", at::kFloat},  {"torch.DoubleStorage", at::kDouble},
-    {"torch.HalfStorage", at::kHalf},    {"torch.BFloat16Storage", at::kBFloat16},
-    {"torch.LongStorage", at::kLong},    {"torch.IntStorage", at::kInt},
-    {"torch.ShortStorage", at::kShort},  {"torch.CharStorage", at::kChar},
-    {"torch.ByteStorage", at::kByte},    {"torch.BoolStorage", at::kBool},
-    {"torch.UntypedStorage", at::kByte},
+    {"torch.FloatStorage", at::kFloat},       {"torch.DoubleStorage", at::kDouble}, {"torch.HalfStorage", at::kHalf},
+    {"torch.BFloat16Storage", at::kBFloat16}, {"torch.LongStorage", at::kLong},     {"torch.IntStorage", at::kInt},
+    {"torch.ShortStorage", at::kShort},       {"torch.CharStorage", at::kChar},     {"torch.ByteStorage", at::kByte},
+    {"torch.BoolStorage", at::kBool},         {"torch.UntypedStorage", at::kByte},
 };
 
 const StorageType* storageType(const std::string& name) {
@@ -129,24 +138,38 @@ class Unpickler {
           if (v > 5) bad("unsupported pickle protocol " + std::to_string(v));
           break;
         }
-        case 0x95: take(8); break;  // FRAME: framing is only a read-ahead hint
-        case '.': {                 // STOP
+        case 0x95:
+          take(8);
+          break;     // FRAME: framing is only a read-ahead hint
+        case '.': {  // STOP
           if (stack_.empty()) bad("STOP with an empty stack");
           return stack_.back();
         }
-        case '(': marks_.push_back(stack_.size()); break;  // MARK
-        case '0':                                          // POP
+        case '(':
+          marks_.push_back(stack_.size());
+          break;   // MARK
+        case '0':  // POP
           if (!marks_.empty() && stack_.size() == marks_.back())
             popMark();
           else
             pop();
           break;
-        case '1': popMark(); break;    // POP_MARK
-        case '2': push(top()); break;  // DUP
-        case 'N': push(make(Kind::None)); break;
-        case 0x88: push(makeBool(true)); break;   // NEWTRUE
-        case 0x89: push(makeBool(false)); break;  // NEWFALSE
-        case 'I': {                               // INT (text)
+        case '1':
+          popMark();
+          break;  // POP_MARK
+        case '2':
+          push(top());
+          break;  // DUP
+        case 'N':
+          push(make(Kind::None));
+          break;
+        case 0x88:
+          push(makeBool(true));
+          break;  // NEWTRUE
+        case 0x89:
+          push(makeBool(false));
+          break;     // NEWFALSE
+        case 'I': {  // INT (text)
           std::string l = line();
           if (l == "01")
             push(makeBool(true));
@@ -167,10 +190,16 @@ class Unpickler {
           push(makeInt(static_cast<int32_t>(v)));
           break;
         }
-        case 'K': push(makeInt(u8())); break;     // BININT1
-        case 'M': push(makeInt(le(2))); break;    // BININT2
-        case 0x8a: push(longBytes(u8())); break;  // LONG1
-        case 0x8b: {                              // LONG4
+        case 'K':
+          push(makeInt(u8()));
+          break;  // BININT1
+        case 'M':
+          push(makeInt(le(2)));
+          break;  // BININT2
+        case 0x8a:
+          push(longBytes(u8()));
+          break;      // LONG1
+        case 0x8b: {  // LONG4
           int32_t n = static_cast<int32_t>(static_cast<uint32_t>(le(4)));
           if (n < 0) bad("negative LONG4 length");
           push(longBytes(static_cast<uint64_t>(n)));
@@ -198,18 +227,32 @@ class Unpickler {
           push(makeStr(Kind::Str, static_cast<uint64_t>(n)));
           break;
         }
-        case 'U': push(makeStr(Kind::Str, u8())); break;     // SHORT_BINSTRING
-        case 'X': push(makeStr(Kind::Str, le(4))); break;    // BINUNICODE
-        case 0x8c: push(makeStr(Kind::Str, u8())); break;    // SHORT_BINUNICODE
-        case 0x8d: push(makeStr(Kind::Str, le(8))); break;   // BINUNICODE8
-        case 'B': push(makeStr(Kind::Bytes, le(4))); break;  // BINBYTES
-        case 'C': push(makeStr(Kind::Bytes, u8())); break;   // SHORT_BINBYTES
-        case 0x8e:                                           // BINBYTES8
-        case 0x96:                                           // BYTEARRAY8
+        case 'U':
+          push(makeStr(Kind::Str, u8()));
+          break;  // SHORT_BINSTRING
+        case 'X':
+          push(makeStr(Kind::Str, le(4)));
+          break;  // BINUNICODE
+        case 0x8c:
+          push(makeStr(Kind::Str, u8()));
+          break;  // SHORT_BINUNICODE
+        case 0x8d:
+          push(makeStr(Kind::Str, le(8)));
+          break;  // BINUNICODE8
+        case 'B':
+          push(makeStr(Kind::Bytes, le(4)));
+          break;  // BINBYTES
+        case 'C':
+          push(makeStr(Kind::Bytes, u8()));
+          break;    // SHORT_BINBYTES
+        case 0x8e:  // BINBYTES8
+        case 0x96:  // BYTEARRAY8
           push(makeStr(Kind::Bytes, le(8)));
           break;
-        case ')': push(make(Kind::Tuple)); break;  // EMPTY_TUPLE
-        case 't': {                                // TUPLE
+        case ')':
+          push(make(Kind::Tuple));
+          break;     // EMPTY_TUPLE
+        case 't': {  // TUPLE
           auto o = make(Kind::Tuple);
           o->items = popToMark();
           push(o);
@@ -227,8 +270,10 @@ class Unpickler {
           push(o);
           break;
         }
-        case ']': push(make(Kind::List)); break;  // EMPTY_LIST
-        case 'l': {                               // LIST
+        case ']':
+          push(make(Kind::List));
+          break;     // EMPTY_LIST
+        case 'l': {  // LIST
           auto o = make(Kind::List);
           o->items = popToMark();
           push(o);
@@ -249,15 +294,19 @@ class Unpickler {
           l->items.insert(l->items.end(), v.begin(), v.end());
           break;
         }
-        case 0x8f: push(make(Kind::List)); break;  // EMPTY_SET
-        case 0x91: {                               // FROZENSET
+        case 0x8f:
+          push(make(Kind::List));
+          break;      // EMPTY_SET
+        case 0x91: {  // FROZENSET
           auto o = make(Kind::List);
           o->items = popToMark();
           push(o);
           break;
         }
-        case '}': push(make(Kind::Dict)); break;  // EMPTY_DICT
-        case 'd': {                               // DICT
+        case '}':
+          push(make(Kind::Dict));
+          break;     // EMPTY_DICT
+        case 'd': {  // DICT
           std::vector<Ref> v = popToMark();
           if (v.size() % 2) bad("DICT with an odd number of items");
           auto o = make(Kind::Dict);
@@ -281,18 +330,30 @@ class Unpickler {
           for (size_t k = 0; k < v.size(); k += 2) setItem(d, v[k], v[k + 1]);
           break;
         }
-        case 'p': memo_[parseIndex(line())] = top(); break;  // PUT
-        case 'q': memo_[u8()] = top(); break;                // BINPUT
-        case 'r': memo_[le(4)] = top(); break;               // LONG_BINPUT
-        case 0x94: {                                         // MEMOIZE
+        case 'p':
+          memo_[parseIndex(line())] = top();
+          break;  // PUT
+        case 'q':
+          memo_[u8()] = top();
+          break;  // BINPUT
+        case 'r':
+          memo_[le(4)] = top();
+          break;      // LONG_BINPUT
+        case 0x94: {  // MEMOIZE
           uint64_t k = memo_.size();
           memo_[k] = top();
           break;
         }
-        case 'g': push(get(parseIndex(line()))); break;  // GET
-        case 'h': push(get(u8())); break;                // BINGET
-        case 'j': push(get(le(4))); break;               // LONG_BINGET
-        case 'c': {                                      // GLOBAL
+        case 'g':
+          push(get(parseIndex(line())));
+          break;  // GET
+        case 'h':
+          push(get(u8()));
+          break;  // BINGET
+        case 'j':
+          push(get(le(4)));
+          break;     // LONG_BINGET
+        case 'c': {  // GLOBAL
           std::string module = line();
           std::string name = line();
           push(global(module, name));
@@ -345,12 +406,15 @@ class Unpickler {
           push(persistentLoad_(pid));
           break;
         }
-        case 'P': bad("text persistent ids (PERSID) are not used by torch.save");
+        case 'P':
+          bad("text persistent ids (PERSID) are not used by torch.save");
         case 0x82:
         case 0x83:
-        case 0x84: bad("pickle extension codes (EXT1/EXT2/EXT4) are not supported");
+        case 0x84:
+          bad("pickle extension codes (EXT1/EXT2/EXT4) are not supported");
         case 0x97:
-        case 0x98: bad("out-of-band pickle buffers are not supported");
+        case 0x98:
+          bad("out-of-band pickle buffers are not supported");
         default: {
           char hex[8];
           std::snprintf(hex, sizeof hex, "0x%02x", op);
@@ -362,13 +426,10 @@ class Unpickler {
   }
 
  private:
-  [[noreturn]] void bad(const std::string& what) const {
-    fail(path_, "malformed pickle (data.pkl): " + what);
-  }
+  [[noreturn]] void bad(const std::string& what) const { fail(path_, "malformed pickle (data.pkl): " + what); }
 
   [[noreturn]] void refuse(const std::string& name) const {
-    fail(path_,
-         "refusing to unpickle global '" + name + "' (only weights are read; the file may contain code)");
+    fail(path_, "refusing to unpickle global '" + name + "' (only weights are read; the file may contain code)");
   }
 
   const unsigned char* take(uint64_t n) {
@@ -385,8 +446,7 @@ class Unpickler {
     return v;
   }
   std::string line() {
-    const unsigned char* nl =
-        static_cast<const unsigned char*>(std::memchr(p_, '\n', static_cast<size_t>(end_ - p_)));
+    const unsigned char* nl = static_cast<const unsigned char*>(std::memchr(p_, '\n', static_cast<size_t>(end_ - p_)));
     if (!nl) bad("unterminated text line");
     std::string s(reinterpret_cast<const char*>(p_), static_cast<size_t>(nl - p_));
     p_ = nl + 1;
@@ -478,12 +538,18 @@ class Unpickler {
     if (a.kind != b.kind) return false;
     switch (a.kind) {
       case Kind::Str:
-      case Kind::Bytes: return a.s == b.s;
-      case Kind::Int: return a.i == b.i;
-      case Kind::Bool: return a.b == b.b;
-      case Kind::None: return true;
-      case Kind::Float: return a.f == b.f;
-      default: return false;
+      case Kind::Bytes:
+        return a.s == b.s;
+      case Kind::Int:
+        return a.i == b.i;
+      case Kind::Bool:
+        return a.b == b.b;
+      case Kind::None:
+        return true;
+      case Kind::Float:
+        return a.f == b.f;
+      default:
+        return false;
     }
   }
   static void setItem(const Ref& d, const Ref& k, const Ref& v) {
@@ -543,8 +609,7 @@ class Unpickler {
       return a[0];
     }
     if (name == "_codecs.encode") {
-      if (a.size() != 2 || a[0]->kind != Kind::Str || a[1]->kind != Kind::Str)
-        bad("_codecs.encode arguments");
+      if (a.size() != 2 || a[0]->kind != Kind::Str || a[1]->kind != Kind::Str) bad("_codecs.encode arguments");
       if (a[1]->s != "latin1" && a[1]->s != "latin-1") bad("_codecs.encode with encoding '" + a[1]->s + "'");
       auto o = make(Kind::Bytes);
       o->s = latin1(a[0]->s);
@@ -619,10 +684,9 @@ class Unpickler {
         bad("_rebuild_tensor_v2: view too large");
     }
     if (last >= storageNumel)
-      fail(path_, "tensor view (offset " + std::to_string(offset) + ", size " +
-                      c10::str(at::IntArrayRef(size)) + ", stride " + c10::str(at::IntArrayRef(stride)) +
-                      ") reaches element " + std::to_string(last) + " of storage '" + st->s +
-                      "' which holds " + std::to_string(storageNumel));
+      fail(path_, "tensor view (offset " + std::to_string(offset) + ", size " + c10::str(at::IntArrayRef(size)) +
+                      ", stride " + c10::str(at::IntArrayRef(stride)) + ") reaches element " + std::to_string(last) +
+                      " of storage '" + st->s + "' which holds " + std::to_string(storageNumel));
     // Contiguous over the whole storage: hand the storage itself out once, no copy.
     bool contiguous = true;
     int64_t expect = 1;
@@ -733,12 +797,18 @@ void byteswap(at::Tensor& t) {
 std::string keyName(const Obj& k) {
   switch (k.kind) {
     case Kind::Str:
-    case Kind::Bytes: return k.s;
-    case Kind::Int: return std::to_string(k.i);
-    case Kind::Bool: return k.b ? "True" : "False";
-    case Kind::None: return "None";
-    case Kind::Float: return c10::str(k.f);
-    default: return std::string("<") + kindName(k.kind) + ">";
+    case Kind::Bytes:
+      return k.s;
+    case Kind::Int:
+      return std::to_string(k.i);
+    case Kind::Bool:
+      return k.b ? "True" : "False";
+    case Kind::None:
+      return "None";
+    case Kind::Float:
+      return c10::str(k.f);
+    default:
+      return std::string("<") + kindName(k.kind) + ">";
   }
 }
 
@@ -767,7 +837,8 @@ void flatten(const std::string& path, const Ref& o, const std::string& prefix, N
       active.erase(o.get());
       return;
     }
-    default: return;  // numbers, strings, None: read, not listed
+    default:
+      return;  // numbers, strings, None: read, not listed
   }
 }
 
@@ -800,8 +871,7 @@ NamedTensors readZipCheckpoint(const std::string& path) {
   std::string pkl;
   for (const auto& n : names) {
     if (n == "data.pkl" || (n.size() > 9 && n.compare(n.size() - 9, 9, "/data.pkl") == 0)) {
-      if (pkl.empty() || std::count(n.begin(), n.end(), '/') < std::count(pkl.begin(), pkl.end(), '/'))
-        pkl = n;
+      if (pkl.empty() || std::count(n.begin(), n.end(), '/') < std::count(pkl.begin(), pkl.end(), '/')) pkl = n;
     }
   }
   if (pkl.empty()) fail(path, "zip archive without data.pkl (not a torch.save checkpoint)");
@@ -824,8 +894,7 @@ NamedTensors readZipCheckpoint(const std::string& path) {
   }
 
   const zip_int64_t pklIndex = zip.find(pkl);
-  if (zip.size(pklIndex, pkl) > (1ull << 32))
-    fail(path, "'" + pkl + "' is implausibly large for a weights file");
+  if (zip.size(pklIndex, pkl) > (1ull << 32)) fail(path, "'" + pkl + "' is implausibly large for a weights file");
   const std::string pickle = zip.readAll(pklIndex, pkl);
   std::map<std::string, Ref> storages;
   auto persistentLoad = [&](const Ref& pid) -> Ref {

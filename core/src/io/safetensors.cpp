@@ -16,9 +16,9 @@ struct TorchDType {
 };
 
 const TorchDType kDTypes[] = {
-    {ArrayDType::F64, at::kDouble}, {ArrayDType::F32, at::kFloat}, {ArrayDType::F16, at::kHalf},
-    {ArrayDType::BF16, at::kBFloat16}, {ArrayDType::I64, at::kLong}, {ArrayDType::I32, at::kInt},
-    {ArrayDType::I16, at::kShort}, {ArrayDType::I8, at::kChar}, {ArrayDType::U8, at::kByte},
+    {ArrayDType::F64, at::kDouble},    {ArrayDType::F32, at::kFloat}, {ArrayDType::F16, at::kHalf},
+    {ArrayDType::BF16, at::kBFloat16}, {ArrayDType::I64, at::kLong},  {ArrayDType::I32, at::kInt},
+    {ArrayDType::I16, at::kShort},     {ArrayDType::I8, at::kChar},   {ArrayDType::U8, at::kByte},
     {ArrayDType::Bool, at::kBool},
 };
 
@@ -39,7 +39,8 @@ at::ScalarType torchTypeOf(ArrayDType t) {
 at::Tensor toTensor(const Array& a) {
   if (!a.defined()) return at::Tensor();
   auto keep = a.storage();
-  return at::from_blob(a.data(), a.shape(), [keep](void*) {}, at::TensorOptions().dtype(torchTypeOf(a.dtype())));
+  return at::from_blob(
+      a.data(), a.shape(), [keep](void*) {}, at::TensorOptions().dtype(torchTypeOf(a.dtype())));
 }
 
 Array toArray(const at::Tensor& t) {

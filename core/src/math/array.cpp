@@ -10,26 +10,46 @@ namespace ess {
 
 size_t itemSize(ArrayDType t) {
   switch (t) {
-    case ArrayDType::F64: case ArrayDType::I64: return 8;
-    case ArrayDType::F32: case ArrayDType::I32: return 4;
-    case ArrayDType::F16: case ArrayDType::BF16: case ArrayDType::I16: return 2;
-    case ArrayDType::I8: case ArrayDType::U8: case ArrayDType::Bool: return 1;
+    case ArrayDType::F64:
+    case ArrayDType::I64:
+      return 8;
+    case ArrayDType::F32:
+    case ArrayDType::I32:
+      return 4;
+    case ArrayDType::F16:
+    case ArrayDType::BF16:
+    case ArrayDType::I16:
+      return 2;
+    case ArrayDType::I8:
+    case ArrayDType::U8:
+    case ArrayDType::Bool:
+      return 1;
   }
   return 1;
 }
 
 const char* dtypeName(ArrayDType t) {
   switch (t) {
-    case ArrayDType::F64: return "F64";
-    case ArrayDType::F32: return "F32";
-    case ArrayDType::F16: return "F16";
-    case ArrayDType::BF16: return "BF16";
-    case ArrayDType::I64: return "I64";
-    case ArrayDType::I32: return "I32";
-    case ArrayDType::I16: return "I16";
-    case ArrayDType::I8: return "I8";
-    case ArrayDType::U8: return "U8";
-    case ArrayDType::Bool: return "BOOL";
+    case ArrayDType::F64:
+      return "F64";
+    case ArrayDType::F32:
+      return "F32";
+    case ArrayDType::F16:
+      return "F16";
+    case ArrayDType::BF16:
+      return "BF16";
+    case ArrayDType::I64:
+      return "I64";
+    case ArrayDType::I32:
+      return "I32";
+    case ArrayDType::I16:
+      return "I16";
+    case ArrayDType::I8:
+      return "I8";
+    case ArrayDType::U8:
+      return "U8";
+    case ArrayDType::Bool:
+      return "BOOL";
   }
   return "?";
 }
@@ -49,9 +69,12 @@ int64_t product(const std::vector<int64_t>& shape) {
 double halfToDouble(uint16_t h) {
   const int sign = h >> 15, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
   double v;
-  if (exp == 0) v = std::ldexp(double(mant), -24);                      // subnormal
-  else if (exp == 31) v = mant ? std::nan("") : HUGE_VAL;                // NaN, Inf
-  else v = std::ldexp(double(mant | 0x400), exp - 25);
+  if (exp == 0)
+    v = std::ldexp(double(mant), -24);  // subnormal
+  else if (exp == 31)
+    v = mant ? std::nan("") : HUGE_VAL;  // NaN, Inf
+  else
+    v = std::ldexp(double(mant | 0x400), exp - 25);
   return sign ? -v : v;
 }
 
@@ -89,16 +112,35 @@ Array Array::toFloat64() const {
   const int64_t n = numel();
   const void* p = data_;
   switch (dtype_) {
-    case ArrayDType::F32: for (int64_t i = 0; i < n; ++i) o[i] = static_cast<const float*>(p)[i]; break;
-    case ArrayDType::F16: for (int64_t i = 0; i < n; ++i) o[i] = halfToDouble(static_cast<const uint16_t*>(p)[i]); break;
-    case ArrayDType::BF16: for (int64_t i = 0; i < n; ++i) o[i] = bfloat16ToDouble(static_cast<const uint16_t*>(p)[i]); break;
-    case ArrayDType::I64: for (int64_t i = 0; i < n; ++i) o[i] = double(static_cast<const int64_t*>(p)[i]); break;
-    case ArrayDType::I32: for (int64_t i = 0; i < n; ++i) o[i] = static_cast<const int32_t*>(p)[i]; break;
-    case ArrayDType::I16: for (int64_t i = 0; i < n; ++i) o[i] = static_cast<const int16_t*>(p)[i]; break;
-    case ArrayDType::I8: for (int64_t i = 0; i < n; ++i) o[i] = static_cast<const int8_t*>(p)[i]; break;
-    case ArrayDType::U8: for (int64_t i = 0; i < n; ++i) o[i] = static_cast<const uint8_t*>(p)[i]; break;
-    case ArrayDType::Bool: for (int64_t i = 0; i < n; ++i) o[i] = static_cast<const uint8_t*>(p)[i] ? 1.0 : 0.0; break;
-    case ArrayDType::F64: break;
+    case ArrayDType::F32:
+      for (int64_t i = 0; i < n; ++i) o[i] = static_cast<const float*>(p)[i];
+      break;
+    case ArrayDType::F16:
+      for (int64_t i = 0; i < n; ++i) o[i] = halfToDouble(static_cast<const uint16_t*>(p)[i]);
+      break;
+    case ArrayDType::BF16:
+      for (int64_t i = 0; i < n; ++i) o[i] = bfloat16ToDouble(static_cast<const uint16_t*>(p)[i]);
+      break;
+    case ArrayDType::I64:
+      for (int64_t i = 0; i < n; ++i) o[i] = double(static_cast<const int64_t*>(p)[i]);
+      break;
+    case ArrayDType::I32:
+      for (int64_t i = 0; i < n; ++i) o[i] = static_cast<const int32_t*>(p)[i];
+      break;
+    case ArrayDType::I16:
+      for (int64_t i = 0; i < n; ++i) o[i] = static_cast<const int16_t*>(p)[i];
+      break;
+    case ArrayDType::I8:
+      for (int64_t i = 0; i < n; ++i) o[i] = static_cast<const int8_t*>(p)[i];
+      break;
+    case ArrayDType::U8:
+      for (int64_t i = 0; i < n; ++i) o[i] = static_cast<const uint8_t*>(p)[i];
+      break;
+    case ArrayDType::Bool:
+      for (int64_t i = 0; i < n; ++i) o[i] = static_cast<const uint8_t*>(p)[i] ? 1.0 : 0.0;
+      break;
+    case ArrayDType::F64:
+      break;
   }
   return out;
 }

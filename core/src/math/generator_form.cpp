@@ -21,8 +21,8 @@ GeneratorArrays readGenerators(const NamedArrays& t, const std::string& path) {
   const int64_t H = C.size(0), L = C.size(1), N = C.size(2);
   const bool perHead = A.dim() == 2 && A.size(0) == H && A.size(1) == L;
   // A per-head decay [H, L] is reported as its [H, L, N] broadcast, like the tensor reader did.
-  const std::string shapeA = perHead ? "[" + std::to_string(H) + ", " + std::to_string(L) + ", " + std::to_string(N) + "]"
-                                     : A.shapeText();
+  const std::string shapeA =
+      perHead ? "[" + std::to_string(H) + ", " + std::to_string(L) + ", " + std::to_string(N) + "]" : A.shapeText();
   if (!perHead && (A.dim() != 3 || A.size(0) != H || A.size(1) != L || A.size(2) != N))
     throw InputError(path + ": log_a " + shapeA + " must be [H, L, N] or [H, L] to match C " + C.shapeText());
   Array D;
@@ -47,8 +47,8 @@ GeneratorArrays readGenerators(const NamedArrays& t, const std::string& path) {
       for (int64_t i = 0, n = x.numel(); i < n; ++i) m = std::max(m, std::abs(p[i]));
       return m;
     };
-    const double scale = std::log(std::max(1e-300, absMax(C))) + std::log(std::max(1e-300, absMax(B))) +
-                         std::log(double(N));
+    const double scale =
+        std::log(std::max(1e-300, absMax(C))) + std::log(std::max(1e-300, absMax(B))) + std::log(double(N));
     const double limit = std::log(std::numeric_limits<double>::max()) - scale;
     const double* pa = A.doubles();
     for (int64_t h = 0; h < H; ++h)
@@ -57,10 +57,13 @@ GeneratorArrays readGenerators(const NamedArrays& t, const std::string& path) {
         for (int64_t r = 1; r < L; ++r) {
           run = std::max(0.0, run) + (perHead ? pa[h * L + r] : pa[(h * L + r) * N + n]);
           if (run > limit)
-            throw InputError(path + ": the generators overflow: log_a > 0 makes the operator grow without bound; "
-                             "T[" + std::to_string(h) + ", " + std::to_string(r) + ", c] exceeds the float64 range "
-                             "at row " + std::to_string(r) + " (head " + std::to_string(h) + ", state " +
-                             std::to_string(n) + ")");
+            throw InputError(path +
+                             ": the generators overflow: log_a > 0 makes the operator grow without bound; "
+                             "T[" +
+                             std::to_string(h) + ", " + std::to_string(r) +
+                             ", c] exceeds the float64 range "
+                             "at row " +
+                             std::to_string(r) + " (head " + std::to_string(h) + ", state " + std::to_string(n) + ")");
         }
       }
   }

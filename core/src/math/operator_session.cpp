@@ -20,8 +20,8 @@ class OperatorSession : public SessionBase {
       // Kept as generators (O(H L N)); the dense operator is formed only when asked for, within
       // the memory budget.
       gen_ = readGenerators(tensors, path);
-      if (gen_.length() < 2) throw InputError(path + ": generators of length " + std::to_string(gen_.length()) +
-                                              "; ESS needs L >= 2");
+      if (gen_.length() < 2)
+        throw InputError(path + ": generators of length " + std::to_string(gen_.length()) + "; ESS needs L >= 2");
       stateSize_ = gen_.stateSize();
       info_.architecture = "generators";
     } else {
@@ -29,8 +29,10 @@ class OperatorSession : public SessionBase {
       if (!t) {
         std::string names;
         for (const auto& [n, v] : tensors.arrays) names += (names.empty() ? "" : ", ") + n;
-        throw InputError(path + ": no tensor 'operator' (nor generators C, B, log_a) and no config.json beside it;"
-                         " tensors found: " + (names.empty() ? "none" : names));
+        throw InputError(path +
+                         ": no tensor 'operator' (nor generators C, B, log_a) and no config.json beside it;"
+                         " tensors found: " +
+                         (names.empty() ? "none" : names));
       }
       if (!isFloating(t->dtype()))
         throw InputError(path + ": tensor 'operator' has an integer dtype; expected F64, F32, F16 or BF16");
@@ -38,8 +40,8 @@ class OperatorSession : public SessionBase {
       if (op.dim() != 3 || op.size(1) != op.size(2))
         throw InputError(path + ": tensor 'operator' has shape " + t->shapeText() + "; expected [L, L] or [H, L, L]");
       if (op.size(0) < 1) throw InputError(path + ": tensor 'operator' has shape " + t->shapeText() + " with no heads");
-      if (op.size(1) < 2) throw InputError(path + ": tensor 'operator' has length " + std::to_string(op.size(1)) +
-                                           "; ESS needs L >= 2");
+      if (op.size(1) < 2)
+        throw InputError(path + ": tensor 'operator' has length " + std::to_string(op.size(1)) + "; ESS needs L >= 2");
       checkBudget(path, op.size(0), op.size(1), memoryBudget_);
       op_ = op.toFloat64();
       checkFiniteOperator(op_, path + ": operator");

@@ -1,8 +1,8 @@
 // safetensors reader and writer on plain arrays: see ess/safetensors_io.h.
 #include "ess/safetensors_io.h"
 
-#include <nlohmann/json.hpp>
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "ess/atomic_file.h"
 
@@ -21,8 +21,7 @@
 
 #include "ess/error.h"
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
-              "the safetensors reader assumes a little-endian host");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the safetensors reader assumes a little-endian host");
 
 namespace ess {
 namespace {
@@ -33,9 +32,7 @@ using ojson = nlohmann::ordered_json;
 // The safetensors specification caps the header at 100 MB.
 constexpr uint64_t kMaxHeaderBytes = 100ull * 1000 * 1000;
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw InputError(path + ": " + what);
-}
+[[noreturn]] void fail(const std::string& path, const std::string& what) { throw InputError(path + ": " + what); }
 
 struct DType {
   const char* name;
@@ -44,9 +41,9 @@ struct DType {
 };
 
 const DType kDTypes[] = {
-    {"F64", ArrayDType::F64, 8}, {"F32", ArrayDType::F32, 4}, {"F16", ArrayDType::F16, 2},
+    {"F64", ArrayDType::F64, 8},   {"F32", ArrayDType::F32, 4}, {"F16", ArrayDType::F16, 2},
     {"BF16", ArrayDType::BF16, 2}, {"I64", ArrayDType::I64, 8}, {"I32", ArrayDType::I32, 4},
-    {"I16", ArrayDType::I16, 2}, {"I8", ArrayDType::I8, 1}, {"U8", ArrayDType::U8, 1},
+    {"I16", ArrayDType::I16, 2},   {"I8", ArrayDType::I8, 1},   {"U8", ArrayDType::U8, 1},
     {"BOOL", ArrayDType::Bool, 1},
 };
 
@@ -55,7 +52,6 @@ const DType* dtypeByName(const std::string& name) {
     if (name == d.name) return &d;
   return nullptr;
 }
-
 
 // Closes a POSIX file descriptor on scope exit.
 struct Fd {
@@ -134,16 +130,16 @@ NamedArrays readSafetensorArrays(const std::string& path) {
   const uint64_t fileSize = static_cast<uint64_t>(sb.st_size);
   if (fileSize == 0) fail(path, "file is empty (not a safetensors file)");
   if (fileSize < 8)
-    fail(path, "file is " + std::to_string(fileSize) +
-                   " bytes, too short for a safetensors header (not a safetensors file)");
+    fail(path,
+         "file is " + std::to_string(fileSize) + " bytes, too short for a safetensors header (not a safetensors file)");
 
   unsigned char lenBytes[8];
   if (!preadAll(f.fd, lenBytes, 8, 0)) fail(path, "cannot read header length: " + errnoText());
   uint64_t headerLen = 0;
   for (int i = 7; i >= 0; --i) headerLen = (headerLen << 8) | lenBytes[i];
   if (headerLen > fileSize - 8)
-    fail(path, "header length " + std::to_string(headerLen) + " exceeds file size " +
-                   std::to_string(fileSize) + " (truncated or not a safetensors file)");
+    fail(path, "header length " + std::to_string(headerLen) + " exceeds file size " + std::to_string(fileSize) +
+                   " (truncated or not a safetensors file)");
   if (headerLen > kMaxHeaderBytes)
     fail(path, "header length " + std::to_string(headerLen) + " exceeds the 100 MB limit");
   if (headerLen < 2) fail(path, "header length " + std::to_string(headerLen) + " is too short");
@@ -209,8 +205,7 @@ NamedArrays readSafetensorArrays(const std::string& path) {
     e.begin = readU64(path, jo[0], where + ": data_offsets begin");
     e.end = readU64(path, jo[1], where + ": data_offsets end");
     if (e.begin > e.end)
-      fail(path,
-           where + ": data_offsets begin " + std::to_string(e.begin) + " > end " + std::to_string(e.end));
+      fail(path, where + ": data_offsets begin " + std::to_string(e.begin) + " > end " + std::to_string(e.end));
     if (e.end > dataSize)
       fail(path, where + ": data_offsets end " + std::to_string(e.end) + " exceeds the data section (" +
                      std::to_string(dataSize) + " bytes; file truncated?)");
@@ -224,12 +219,10 @@ NamedArrays readSafetensorArrays(const std::string& path) {
   std::vector<const Entry*> byBegin;
   for (const auto& e : entries)
     if (e.end > e.begin) byBegin.push_back(&e);
-  std::sort(byBegin.begin(), byBegin.end(),
-            [](const Entry* a, const Entry* b) { return a->begin < b->begin; });
+  std::sort(byBegin.begin(), byBegin.end(), [](const Entry* a, const Entry* b) { return a->begin < b->begin; });
   for (size_t i = 1; i < byBegin.size(); ++i)
     if (byBegin[i]->begin < byBegin[i - 1]->end)
-      fail(path, "tensors '" + byBegin[i - 1]->name + "' and '" + byBegin[i]->name +
-                     "' overlap in the data section");
+      fail(path, "tensors '" + byBegin[i - 1]->name + "' and '" + byBegin[i]->name + "' overlap in the data section");
 
   std::shared_ptr<Mapping> mapping;
   if (fileSize >= kMapThreshold) {
@@ -292,8 +285,7 @@ void writeSafetensorArrays(const std::string& path, const NamedArrays& t) {
   }
   h.append((8 - h.size() % 8) % 8, ' ');
   unsigned char lenBytes[8];
-  for (int i = 0; i < 8; ++i)
-    lenBytes[i] = static_cast<unsigned char>((uint64_t(h.size()) >> (8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i) lenBytes[i] = static_cast<unsigned char>((uint64_t(h.size()) >> (8 * i)) & 0xff);
 
   writeFileAtomically(path, [&](const ByteSink& sink) {
     sink(lenBytes, 8);

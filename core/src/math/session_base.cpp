@@ -70,8 +70,9 @@ std::vector<double> generatorSpectrum(const GeneratorArrays& g, int head, int sp
   Eigen::MatrixXd M = qrR(F) * qrR(P).transpose();
   std::vector<double> out(static_cast<size_t>(std::min(s, L - s)), 0.0);
   std::vector<double> sv(static_cast<size_t>(std::min(M.rows(), M.cols())));
-  if (!sv.empty()) lapack::singularValues(M.data(), static_cast<int>(M.rows()), static_cast<int>(M.cols()),
-                                          static_cast<int>(std::max<Eigen::Index>(1, M.rows())), sv.data());
+  if (!sv.empty())
+    lapack::singularValues(M.data(), static_cast<int>(M.rows()), static_cast<int>(M.cols()),
+                           static_cast<int>(std::max<Eigen::Index>(1, M.rows())), sv.data());
   std::copy(sv.begin(), sv.begin() + std::min(sv.size(), out.size()), out.begin());
   return out;
 }
@@ -81,7 +82,8 @@ OperatorTile tileGrid(const TileRequest& req, int L) {
   auto clampRange = [L](int b, int e, const char* what) {
     b = std::max(0, b);
     e = e < 0 ? L : std::min(e, L);
-    if (b >= e) throw UsageError(std::string("tile: empty ") + what + " range " + std::to_string(b) + ".." + std::to_string(e));
+    if (b >= e)
+      throw UsageError(std::string("tile: empty ") + what + " range " + std::to_string(b) + ".." + std::to_string(e));
     return std::pair<int, int>{b, e};
   };
   const auto [r0, r1] = clampRange(req.rowBegin, req.rowEnd, "row");
@@ -145,10 +147,9 @@ void checkBudget(const std::string& what, int64_t heads, int64_t length, size_t 
   const double bytes = double(heads) * double(length) * double(length) * 8.0;
   if (bytes > double(budget)) {
     const int64_t fits = static_cast<int64_t>(std::sqrt(double(budget) / (8.0 * std::max<int64_t>(heads, 1))));
-    throw InputError(what + ": a dense operator of " + std::to_string(heads) + " x " + std::to_string(length) +
-                     " x " + std::to_string(length) + " float64 values needs " + gib(bytes) +
-                     ", over the memory budget of " + gib(double(budget)) + "; at most L = " +
-                     std::to_string(fits) + " fits");
+    throw InputError(what + ": a dense operator of " + std::to_string(heads) + " x " + std::to_string(length) + " x " +
+                     std::to_string(length) + " float64 values needs " + gib(bytes) + ", over the memory budget of " +
+                     gib(double(budget)) + "; at most L = " + std::to_string(fits) + " fits");
   }
 }
 
@@ -158,8 +159,8 @@ void checkFiniteOperator(const Array& op, const std::string& what) {
   for (int64_t i = 0, n = op.numel(); i < n; ++i)
     if (!std::isfinite(p[i]))
       throw InputError(what + ": holds " + std::string(std::isnan(p[i]) ? "NaN" : "Inf") + " at [" +
-                       std::to_string(i / (L * L)) + ", " + std::to_string(i / L % L) + ", " +
-                       std::to_string(i % L) + "] (head, row, column)");
+                       std::to_string(i / (L * L)) + ", " + std::to_string(i / L % L) + ", " + std::to_string(i % L) +
+                       "] (head, row, column)");
 }
 
 void SessionBase::checkLayer(int layer) const {

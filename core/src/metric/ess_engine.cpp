@@ -269,8 +269,9 @@ EssCurve computeEss(const Array& op, const EssOptions& options, const ProgressFn
       }
     }
     if (!cudaEss)
-      throw UsageError("--device cuda: the CUDA path needs the model library (LibTorch), which is not loaded; "
-                       "use --device cpu");
+      throw UsageError(
+          "--device cuda: the CUDA path needs the model library (LibTorch), which is not loaded; "
+          "use --device cpu");
     return cudaEss(ops, splits, options, progress, cancel);
   }
   const double* base = ops.doubles();

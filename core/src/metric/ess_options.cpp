@@ -65,9 +65,12 @@ SplitRange parseSplitRange(const std::string& s) {
 
 std::string toString(Normalization n) {
   switch (n) {
-    case Normalization::Max: return "max";
-    case Normalization::Sum: return "sum";
-    case Normalization::None: return "none";
+    case Normalization::Max:
+      return "max";
+    case Normalization::Sum:
+      return "sum";
+    case Normalization::None:
+      return "none";
   }
   return "max";
 }
@@ -76,9 +79,12 @@ std::string toString(DType d) { return d == DType::Float32 ? "float32" : "float6
 
 std::string toString(Algorithm a) {
   switch (a) {
-    case Algorithm::Auto: return "auto";
-    case Algorithm::Dense: return "dense";
-    case Algorithm::Structured: return "structured";
+    case Algorithm::Auto:
+      return "auto";
+    case Algorithm::Dense:
+      return "dense";
+    case Algorithm::Structured:
+      return "structured";
   }
   return "auto";
 }

@@ -46,19 +46,19 @@ class DeltaNet : public Mixer {
   }
 
   at::Tensor materialize(const at::Tensor& x) override {
-    auto q = queries(x);     // [..., H, L, d_k]
+    auto q = queries(x);  // [..., H, L, d_k]
     auto k = unitKeys(x);
-    auto beta = betas(x);    // [..., H, L, 1]
+    auto beta = betas(x);  // [..., H, L, 1]
     const int64_t L = q.size(-2);
     auto wSizes = q.sizes().vec();
     wSizes[wSizes.size() - 2] = keyDim();
     wSizes.back() = L;
-    auto W = at::zeros(wSizes, q.options());           // [..., H, d_k, L]
-    auto onehot = at::eye(L, q.options());             // row r: e_r
+    auto W = at::zeros(wSizes, q.options());  // [..., H, d_k, L]
+    auto onehot = at::eye(L, q.options());    // row r: e_r
     std::vector<at::Tensor> rows;
     for (int64_t r = 0; r < L; ++r) {
-      auto kr = k.narrow(-2, r, 1).transpose(-1, -2);  // [..., H, d_k, 1]
-      auto br = beta.narrow(-2, r, 1);                 // [..., H, 1, 1]
+      auto kr = k.narrow(-2, r, 1).transpose(-1, -2);                    // [..., H, d_k, 1]
+      auto br = beta.narrow(-2, r, 1);                                   // [..., H, 1, 1]
       W = W - br * at::matmul(kr, at::matmul(kr.transpose(-1, -2), W));  // P_r W
       W = W + (br * kr) * onehot.narrow(0, r, 1);                        // column r = beta_r k_r
       rows.push_back(at::matmul(q.narrow(-2, r, 1), W));                 // [..., H, 1, L]
@@ -83,7 +83,7 @@ class DeltaNet : public Mixer {
     for (int64_t t = 0; t < L; ++t) {
       auto kt = k.narrow(-2, t, 1), vt = v.narrow(-2, t, 1);  // [..., H, 1, d]
       auto bt = beta.narrow(-2, t, 1);
-      auto ktT = kt.transpose(-1, -2);                        // [..., H, d_k, 1]
+      auto ktT = kt.transpose(-1, -2);  // [..., H, d_k, 1]
       // S k_t = (what the state returns for k_t); delta rule: replace it by v_t with strength beta.
       S = S + bt * at::matmul(ktT, vt - at::matmul(kt, S));
       outs.push_back(at::matmul(q.narrow(-2, t, 1), S));

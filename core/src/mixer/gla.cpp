@@ -41,8 +41,8 @@ at::Tensor glaOperator(const at::Tensor& q, const at::Tensor& k, const at::Tenso
     auto upper = at::ones({C, C}, q.options().dtype(at::kBool)).triu(1);
     auto diff = bi.unsqueeze(-2) - bi.unsqueeze(-3);  // [..., C(r), C(c), n]
     diff = diff.masked_fill(upper.unsqueeze(-1), -std::numeric_limits<double>::infinity());
-    auto w = at::exp(diff) * ki.unsqueeze(-3);                             // [..., C, C, n]
-    parts.push_back(at::matmul(w, qi.unsqueeze(-1)).squeeze(-1));         // [..., C, C]
+    auto w = at::exp(diff) * ki.unsqueeze(-3);                     // [..., C, C, n]
+    parts.push_back(at::matmul(w, qi.unsqueeze(-1)).squeeze(-1));  // [..., C, C]
     if (s + C < L) {
       auto sizes = qi.sizes().vec();
       sizes.back() = L - s - C;
@@ -74,7 +74,7 @@ class Gla : public Mixer {
   }
 
   at::Tensor materialize(const at::Tensor& x) override {
-    auto q = queries(x);                   // [..., H, L, n]
+    auto q = queries(x);  // [..., H, L, n]
     auto k = keys(x);
     auto b = at::cumsum(logDecay(x), -2);  // [..., H, L, n], non-increasing along L
     return glaOperator(q, k, b, kChunk);

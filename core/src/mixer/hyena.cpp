@@ -45,7 +45,7 @@ class Hyena : public Mixer {
     const double lo = std::log(100.0) / 1.5, hi = std::log(100.0) / 0.3;
     auto opts = at::TensorOptions().dtype(dt);
     auto alpha = heads() > 1 ? at::linspace(lo, hi, heads(), opts) : at::full({1}, lo, opts);  // [D]
-    auto j = at::arange(n, opts) / static_cast<double>(filterLength_);                            // [n]
+    auto j = at::arange(n, opts) / static_cast<double>(filterLength_);                         // [n]
     return filter_.to(dt).narrow(1, 0, n) * at::exp(-alpha.unsqueeze(1) * j.unsqueeze(0));
   }
 
@@ -57,8 +57,7 @@ class Hyena : public Mixer {
     auto pos = at::arange(L, x.options().dtype(at::kLong));
     auto lag = pos.unsqueeze(1) - pos.unsqueeze(0);  // [L, L], r - c
     auto valid = (lag >= 0).logical_and(lag < n);
-    auto toeplitz = h.index_select(1, lag.clamp(0, n - 1).flatten()).view({heads(), L, L}) *
-                    valid.to(x.scalar_type());
+    auto toeplitz = h.index_select(1, lag.clamp(0, n - 1).flatten()).view({heads(), L, L}) * valid.to(x.scalar_type());
     return project(x, outGate_) * toeplitz * project(x, inGate_).transpose(-1, -2);
   }
 

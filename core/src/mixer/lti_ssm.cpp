@@ -72,7 +72,7 @@ class LtiSsm : public Mixer {
     auto z = discretize(x.scalar_type());
     // Kernel K[ch, j] = sum_n C_n exp(j dtA_n) B_bar_n, j = 0 .. L-1 (exponents <= 0).
     auto lags = at::arange(L, x.options());
-    auto powers = at::exp(z.dtA.unsqueeze(-1) * lags);                     // [D, n, L]
+    auto powers = at::exp(z.dtA.unsqueeze(-1) * lags);                      // [D, n, L]
     auto K = at::matmul((z.c * z.bBar).unsqueeze(-2), powers).squeeze(-2);  // [D, L]
     auto r = at::arange(L, x.options().dtype(at::kLong));
     auto lag = (r.unsqueeze(-1) - r.unsqueeze(0)).clamp_min(0);  // [L, L], r - c (0 above)
@@ -126,12 +126,12 @@ class LtiSsm : public Mixer {
   /// Rejects a non-finite or non-positive step dt, or a discrete decay A_bar that is not in [0, 1).
   void checkStable() const {
     at::NoGradGuard ng;
-    auto dt = at::exp(logDt_.to(at::kDouble));                            // [D]
+    auto dt = at::exp(logDt_.to(at::kDouble));                                 // [D]
     auto a = at::exp(-dt.unsqueeze(-1) * at::exp(logAReal_.to(at::kDouble)));  // [D, n]
     auto badDt = at::logical_not(at::isfinite(dt)) | (dt <= 0);
     auto badA = (at::logical_not(at::isfinite(a)) | (a >= 1)).any(-1);
-    auto badB = at::logical_not(at::isfinite(B_.to(at::kDouble)).all(-1) &
-                                at::isfinite(C_.to(at::kDouble)).all(-1) & at::isfinite(D_.to(at::kDouble)));
+    auto badB = at::logical_not(at::isfinite(B_.to(at::kDouble)).all(-1) & at::isfinite(C_.to(at::kDouble)).all(-1) &
+                                at::isfinite(D_.to(at::kDouble)));
     auto bad = badDt | badA | badB;
     if (!bad.any().item<bool>()) return;
     const int64_t ch = bad.nonzero()[0][0].item<int64_t>();

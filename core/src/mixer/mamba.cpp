@@ -75,13 +75,13 @@ class Mamba : public Mixer {
     auto xin = xz.narrow(-1, 0, inner_).transpose(1, 2);               // [Bf, E, L]
     auto z = xz.narrow(-1, inner_, inner_).transpose(1, 2);
     // Causal depthwise convolution: pad d_conv - 1 zeros in front, keep the first L outputs.
-    auto conv = at::conv1d(xin, convWeight_.to(dtype), convBias_.to(dtype), {1}, {kernel_ - 1}, {1}, inner_)
-                    .narrow(-1, 0, L);
+    auto conv =
+        at::conv1d(xin, convWeight_.to(dtype), convBias_.to(dtype), {1}, {kernel_ - 1}, {1}, inner_).narrow(-1, 0, L);
     Features f;
-    f.u = at::silu(conv);                                           // [Bf, E, L]
+    f.u = at::silu(conv);                                             // [Bf, E, L]
     auto xdbl = at::linear(f.u.transpose(1, 2), xWeight_.to(dtype));  // [Bf, L, R + 2N]
     f.dt = at::softplus(at::linear(xdbl.narrow(-1, 0, rank_), dtWeight_.to(dtype), dtBias_.to(dtype)))
-               .transpose(1, 2);                                    // [Bf, E, L]
+               .transpose(1, 2);  // [Bf, E, L]
     f.B = xdbl.narrow(-1, rank_, state_);
     f.C = xdbl.narrow(-1, rank_ + state_, state_);
     f.gate = at::silu(z);
@@ -163,8 +163,8 @@ class Mamba : public Mixer {
     const int64_t L = f.u.size(-1);
     // Everything that does not depend on the state is computed for all steps at once; the loop
     // keeps one fused multiply-add per step, h_t = a_t * h_{t-1} + b_t.
-    auto a = at::exp(f.dt.unsqueeze(-1) * A.unsqueeze(-2));             // [..., E, L, N]
-    auto b = (f.dt * f.u).unsqueeze(-1) * f.B.unsqueeze(-3);            // [..., E, L, N]
+    auto a = at::exp(f.dt.unsqueeze(-1) * A.unsqueeze(-2));   // [..., E, L, N]
+    auto b = (f.dt * f.u).unsqueeze(-1) * f.B.unsqueeze(-3);  // [..., E, L, N]
     // unbind once (its backward stacks the gradients once; select per step would scatter a
     // full-size gradient at every step).
     auto as = a.unbind(-2), bs = b.unbind(-2);

@@ -49,13 +49,9 @@ class Mamba2 : public Mixer {
   int stateSize() const { return stateSize_; }
 
   /// Step sizes dt [..., H, L] > 0.
-  at::Tensor stepSizes(const at::Tensor& x) const {
-    return at::softplus(project(x, dtWeight_, dtBias_).squeeze(-1));
-  }
+  at::Tensor stepSizes(const at::Tensor& x) const { return at::softplus(project(x, dtWeight_, dtBias_).squeeze(-1)); }
   /// log a [..., H, L] = -exp(A_log) dt <= 0.
-  at::Tensor logDecay(const at::Tensor& dt) const {
-    return -aLog_.to(dt.scalar_type()).exp().unsqueeze(-1) * dt;
-  }
+  at::Tensor logDecay(const at::Tensor& dt) const { return -aLog_.to(dt.scalar_type()).exp().unsqueeze(-1) * dt; }
   at::Tensor inputB(const at::Tensor& x) const {  // [..., H, L, N]
     if (!shift_.defined()) return project(x, bWeight_);
     const int64_t L = x.size(-2);
@@ -73,10 +69,9 @@ class Mamba2 : public Mixer {
     // down the rows (a sum of non-positive terms, so <= 0); -inf above the diagonal.
     auto below = at::ones({L, L}, x.options().dtype(at::kBool)).tril(-1);
     auto terms = (la.unsqueeze(-1) * at::ones({L}, x.options())).masked_fill(below.logical_not(), 0.0);
-    auto seg = at::cumsum(terms, -2).masked_fill(below.logical_not().triu(1),
-                                                 -std::numeric_limits<double>::infinity());
+    auto seg = at::cumsum(terms, -2).masked_fill(below.logical_not().triu(1), -std::numeric_limits<double>::infinity());
     auto cb = at::matmul(outputC(x), inputB(x).transpose(-1, -2));  // [..., H, L, L], C_r . B_c
-    auto T = cb * at::exp(seg) * dt.unsqueeze(-2);                 // dt_c along the columns
+    auto T = cb * at::exp(seg) * dt.unsqueeze(-2);                  // dt_c along the columns
     return T + skip(x) * at::eye(L, x.options());
   }
 

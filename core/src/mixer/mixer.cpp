@@ -7,8 +7,8 @@
 
 namespace ess {
 
-std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHeads,
-                                 const at::Generator* gen, bool keyShift) {
+std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHeads, const at::Generator* gen,
+                                 bool keyShift) {
   MixerOptions o;
   o.keyShift = keyShift;
   return makeMixer(kind, dModel, numHeads, gen, o);
@@ -27,8 +27,8 @@ std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHea
   return k->make(dModel, numHeads, gen, o);
 }
 
-Mixer::Mixer(std::string kind, int dModel, int numHeads, bool keyShift, const at::Generator* gen,
-             bool queryKey, bool valueOutput)
+Mixer::Mixer(std::string kind, int dModel, int numHeads, bool keyShift, const at::Generator* gen, bool queryKey,
+             bool valueOutput)
     : kind_(std::move(kind)), dModel_(dModel), numHeads_(numHeads) {
   if (numHeads <= 0 || dModel <= 0 || dModel % numHeads != 0)
     throw InputError("d_model " + std::to_string(dModel) + " is not a positive multiple of num_heads " +
@@ -82,8 +82,8 @@ at::Tensor Mixer::values(const at::Tensor& x) const { return project(x, vWeight_
 Generators Mixer::generators(const at::Tensor&) { return {}; }
 
 at::Tensor Mixer::forward(const at::Tensor& x) {
-  auto h = headOutputs(x);                    // [B, H, L, d_v]
-  auto y = h.transpose(1, 2).contiguous();    // [B, L, H, d_v]
+  auto h = headOutputs(x);                  // [B, H, L, d_v]
+  auto y = h.transpose(1, 2).contiguous();  // [B, L, H, d_v]
   y = y.view({y.size(0), y.size(1), -1});
   return at::linear(y, oWeight_.to(y.scalar_type()));
 }

@@ -56,7 +56,7 @@ class RetNet : public Mixer {
   at::Tensor recurrentHeadOutputs(const at::Tensor& x) override {
     auto q = queries(x);  // [B, H, L, d_k]
     auto k = keys(x);
-    auto v = values(x);   // [B, H, L, d_v]
+    auto v = values(x);  // [B, H, L, d_v]
     const int64_t L = q.size(-2);
     auto sizes = q.sizes().vec();
     sizes[sizes.size() - 2] = keyDim();

@@ -67,7 +67,8 @@ class ShortConv : public Mixer {
     for (int64_t t = 0; t < L; ++t) {
       auto vt = v.narrow(-2, t, 1);  // [B, D, 1, 1]
       auto yt = w.select(1, 0).reshape({heads(), 1, 1}) * vt;
-      for (int64_t j = 1; j < kernel_; ++j) yt = yt + w.select(1, j).reshape({heads(), 1, 1}) * buf.narrow(-2, j - 1, 1);
+      for (int64_t j = 1; j < kernel_; ++j)
+        yt = yt + w.select(1, j).reshape({heads(), 1, 1}) * buf.narrow(-2, j - 1, 1);
       outs.push_back(yt);
       if (kernel_ > 1) buf = at::cat({vt, buf.narrow(-2, 0, kernel_ - 2)}, -2);
     }

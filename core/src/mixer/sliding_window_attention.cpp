@@ -53,7 +53,7 @@ class SlidingWindowAttention : public Mixer {
         vCache = vCache.narrow(-2, 1, window_);
       }
       auto s = at::matmul(q.narrow(-2, t, 1), kCache.transpose(-1, -2)) * scale;  // [B, H, 1, n]
-      outs.push_back(at::matmul(at::softmax(s, -1), vCache));                      // [B, H, 1, d_v]
+      outs.push_back(at::matmul(at::softmax(s, -1), vCache));                     // [B, H, 1, d_v]
     }
     return at::cat(outs, -2);
   }

@@ -39,14 +39,12 @@ class SoftmaxAttention : public Mixer {
       kCache = kCache.defined() ? at::cat({kCache, kt}, -2) : kt;
       vCache = vCache.defined() ? at::cat({vCache, vt}, -2) : vt;
       auto s = at::matmul(q.narrow(-2, t, 1), kCache.transpose(-1, -2)) * scale;  // [B, H, 1, t+1]
-      outs.push_back(at::matmul(at::softmax(s, -1), vCache));                      // [B, H, 1, d_v]
+      outs.push_back(at::matmul(at::softmax(s, -1), vCache));                     // [B, H, 1, d_v]
     }
     return at::cat(outs, -2);
   }
 
-  double theoreticalStateSize(int split) const override {
-    return static_cast<double>(split) * (keyDim() + valueDim());
-  }
+  double theoreticalStateSize(int split) const override { return static_cast<double>(split) * (keyDim() + valueDim()); }
   std::string tssFormula() const override {
     return "s*(d_k+d_v) = s*(" + std::to_string(keyDim()) + "+" + std::to_string(valueDim()) + ")";
   }

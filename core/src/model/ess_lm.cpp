@@ -42,8 +42,7 @@ struct Norm {
   at::Tensor weight, bias;  // bias only for LayerNorm
   at::Tensor operator()(const at::Tensor& x) const {
     auto w = weight.to(x.scalar_type());
-    if (bias.defined())
-      return at::layer_norm(x, {x.size(-1)}, w, bias.to(x.scalar_type()), 1e-5);
+    if (bias.defined()) return at::layer_norm(x, {x.size(-1)}, w, bias.to(x.scalar_type()), 1e-5);
     auto rms = at::rsqrt(x.pow(2).mean({-1}, true) + 1e-5);
     return x * rms * w;
   }
@@ -169,7 +168,8 @@ ModelConfig ModelConfig::fromJson(const std::string& jsonText, const std::string
     }
     if (!v->is_number_integer()) throw InputError(path + ": field \"" + *names.begin() + "\" must be an integer");
     const long long x = v->get<long long>();
-    if (x < -1000000000LL || x > 1000000000LL) throw InputError(path + ": field \"" + *names.begin() + "\" is out of range");
+    if (x < -1000000000LL || x > 1000000000LL)
+      throw InputError(path + ": field \"" + *names.begin() + "\" is out of range");
     return static_cast<int>(x);
   };
   auto getString = [&](const char* name, const std::string& fallback) -> std::string {
@@ -276,28 +276,27 @@ std::unique_ptr<EssLm> EssLm::fromTensors(const ModelConfig& cfg, const NamedTen
     const std::string& name = item.key();
     expected.push_back(name);
     const at::Tensor* src = weights.find(name);
-    if (!src) throw InputError(path + ": missing tensor '" + name + "' (expected shape " +
-                               shapeString(item.value().sizes()) + ")");
+    if (!src)
+      throw InputError(path + ": missing tensor '" + name + "' (expected shape " + shapeString(item.value().sizes()) +
+                       ")");
     if (src->sizes() != item.value().sizes())
-      throw InputError(path + ": tensor '" + name + "' has shape " + shapeString(src->sizes()) +
-                       ", expected " + shapeString(item.value().sizes()) + " from config.json");
+      throw InputError(path + ": tensor '" + name + "' has shape " + shapeString(src->sizes()) + ", expected " +
+                       shapeString(item.value().sizes()) + " from config.json");
     if (!at::isFloatingType(src->scalar_type()))
       throw InputError(path + ": tensor '" + name + "' has a non-floating dtype");
     at::Tensor f = src->to(at::kFloat);
     if (!at::isfinite(src->to(at::kDouble)).all().item<bool>())
       throw InputError(path + ": tensor '" + name + "' holds NaN or Inf values");
-    if (!at::isfinite(f).all().item<bool>())
-      throw InputError(path + ": tensor '" + name + "' overflows float32");
+    if (!at::isfinite(f).all().item<bool>()) throw InputError(path + ": tensor '" + name + "' overflows float32");
     item.value().copy_(f);
   }
   for (const auto& [name, t] : weights.tensors) {
     if (std::find(expected.begin(), expected.end(), name) == expected.end())
-      throw InputError(path + ": unexpected tensor '" + name + "' for an ess-lm with mixers " +
-                       [&] {
-                         std::string s;
-                         for (size_t i = 0; i < cfg.mixers.size(); ++i) s += (i ? "," : "") + cfg.mixers[i];
-                         return s;
-                       }());
+      throw InputError(path + ": unexpected tensor '" + name + "' for an ess-lm with mixers " + [&] {
+        std::string s;
+        for (size_t i = 0; i < cfg.mixers.size(); ++i) s += (i ? "," : "") + cfg.mixers[i];
+        return s;
+      }());
   }
   // Some kinds' parameters must also give stable discrete decays (MixerKind::checksWeights); the
   // mixer checks them (InputError naming the channel) whenever it runs, so run it once on one

@@ -78,9 +78,7 @@ class TokenModelSession : public SessionBase {
     cache_.clear();
     genCache_.clear();
   }
-  at::Tensor tokenTensor() const {
-    return at::tensor(std::vector<int64_t>(tokens_.begin(), tokens_.end()), at::kLong);
-  }
+  at::Tensor tokenTensor() const { return at::tensor(std::vector<int64_t>(tokens_.begin(), tokens_.end()), at::kLong); }
 
   Array operatorArray(int layer) override {
     checkLayer(layer);
@@ -147,8 +145,8 @@ class ModelSession : public TokenModelSession {
       info_.layers.push_back(l);
       kinds += (i ? ", " : "") + l.mixer;
     }
-    info_.description = fs::path(files.path).filename().string() + ": ess-lm, " +
-                        std::to_string(model_->numLayers()) + " layer(s): " + kinds;
+    info_.description = fs::path(files.path).filename().string() + ": ess-lm, " + std::to_string(model_->numLayers()) +
+                        " layer(s): " + kinds;
     setInput(defaultInputSpec(cfg.vocabSize, cfg.maxLength));
   }
 
@@ -254,8 +252,8 @@ class HfSession : public TokenModelSession {
       };
       throw InputError((kind == "text" || kind == "textfile" ? what : "--input " + spec.substr(0, 40)) + ": " +
                        std::to_string(t.size()) + " tokens need about " + gib(need) +
-                       " GiB for the float64 forward pass, over the memory budget of " +
-                       gib(double(memoryBudget())) + " GiB; " +
+                       " GiB for the float64 forward pass, over the memory budget of " + gib(double(memoryBudget())) +
+                       " GiB; " +
                        (fits >= 2 ? "at most " + std::to_string(fits) + " tokens fit"
                                   : std::string("not even 2 tokens fit: raise the budget")));
     }

@@ -53,8 +53,9 @@ void checkKeys(const std::map<std::string, std::string>& kv, const std::vector<s
 
 std::vector<long> bytesOf(const std::string& text, int vocabSize, const std::string& spec) {
   if (vocabSize < 256)
-    throw InputError("--input " + spec.substr(0, 16) + "...: text input needs a tokenizer; this model has a vocabulary of " +
-                     std::to_string(vocabSize) + " tokens and no byte-level tokenizer (use tokens:, mqar: or random:)");
+    throw InputError("--input " + spec.substr(0, 16) +
+                     "...: text input needs a tokenizer; this model has a vocabulary of " + std::to_string(vocabSize) +
+                     " tokens and no byte-level tokenizer (use tokens:, mqar: or random:)");
   std::vector<long> t;
   for (unsigned char c : text) t.push_back(c);
   return t;
@@ -127,8 +128,8 @@ std::string textOfSpec(const std::string& spec, bool requireUtf8) {
     if (bad != std::string::npos) {
       static const char* hex = "0123456789ABCDEF";
       const unsigned char b = static_cast<unsigned char>(text[bad]);
-      throw InputError(what + ": not UTF-8 text (byte 0x" + std::string(1, hex[b >> 4]) + hex[b & 15] +
-                       " at offset " + std::to_string(bad) + " is not valid UTF-8)");
+      throw InputError(what + ": not UTF-8 text (byte 0x" + std::string(1, hex[b >> 4]) + hex[b & 15] + " at offset " +
+                       std::to_string(bad) + " is not valid UTF-8)");
     }
   }
   return text;
@@ -144,7 +145,8 @@ std::string defaultInputSpec(int vocabSize, int maxLength) {
 std::vector<long> tokensFromSpec(const std::string& spec, int vocabSize, int maxLength) {
   const auto colon = spec.find(':');
   if (colon == std::string::npos)
-    throw UsageError("--input: expected mqar:..., tokens:..., random:..., text:... or textfile:..., got '" + spec + "'");
+    throw UsageError("--input: expected mqar:..., tokens:..., random:..., text:... or textfile:..., got '" + spec +
+                     "'");
   const std::string kind = spec.substr(0, colon), body = spec.substr(colon + 1);
   std::vector<long> tokens;
   if (kind == "mqar") {

@@ -20,7 +20,8 @@ struct SplitMix64 {
   uint64_t below(uint64_t n) {  // uniform in [0, n), rejection sampling
     const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t x;
-    do x = next(); while (x >= limit);
+    do x = next();
+    while (x >= limit);
     return x % n;
   }
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
@@ -32,8 +33,8 @@ constexpr double kPowerA = 0.01;
 
 MqarSample makeMqar(const MqarSpec& spec) {
   const int L = spec.length, P = spec.pairs, V = spec.vocab;
-  const std::string where = "mqar (len=" + std::to_string(L) + ", pairs=" + std::to_string(P) +
-                            ", vocab=" + std::to_string(V) + "): ";
+  const std::string where =
+      "mqar (len=" + std::to_string(L) + ", pairs=" + std::to_string(P) + ", vocab=" + std::to_string(V) + "): ";
   if (P < 1) throw UsageError(where + "pairs must be at least 1");
   if (4 * P > L) throw UsageError(where + "the pairs and their queries need len >= 4*pairs = " + std::to_string(4 * P));
   if (V < 2 || V / 2 < P) throw UsageError(where + "keys must be distinct: vocab/2 must be at least pairs");

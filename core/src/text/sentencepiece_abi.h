@@ -25,11 +25,11 @@ typedef void (*ess_spm_free_fn)(void* handle);
 /// Number of pieces (the vocabulary size).
 typedef int (*ess_spm_piece_size_fn)(void* handle);
 /// Token ids of UTF-8 text (no BOS/EOS). Returns 0, or -1 after passing the reason to `err`.
-typedef int (*ess_spm_encode_fn)(void* handle, const char* text, size_t size, ess_spm_ids_sink out,
-                                 void* ctx, ess_spm_bytes_sink err, void* errCtx);
+typedef int (*ess_spm_encode_fn)(void* handle, const char* text, size_t size, ess_spm_ids_sink out, void* ctx,
+                                 ess_spm_bytes_sink err, void* errCtx);
 /// Text of ids. Returns 0, or -1 after passing the reason to `err`.
-typedef int (*ess_spm_decode_fn)(void* handle, const int* ids, size_t count, ess_spm_bytes_sink out,
-                                 void* ctx, ess_spm_bytes_sink err, void* errCtx);
+typedef int (*ess_spm_decode_fn)(void* handle, const int* ids, size_t count, ess_spm_bytes_sink out, void* ctx,
+                                 ess_spm_bytes_sink err, void* errCtx);
 /// The piece of an id (caller checks 0 <= id < piece size).
 typedef void (*ess_spm_id_to_piece_fn)(void* handle, int id, ess_spm_bytes_sink out, void* ctx);
 /// Kind of an id: 0 normal, 1 byte (<0xNN>), 2 control (<s>, </s>), 3 unknown, 4 unused.

@@ -90,9 +90,9 @@ std::unique_ptr<SentencePieceModel> SentencePieceModel::load(const std::string& 
       const bool ok = bind(lib, "ess_spm_abi_version", version) && version() == ESS_SPM_ABI_VERSION &&
                       bind(lib, "ess_spm_load", api->load) && bind(lib, "ess_spm_free", api->free) &&
                       bind(lib, "ess_spm_piece_size", api->pieceSize) && bind(lib, "ess_spm_encode", api->encode) &&
-                      bind(lib, "ess_spm_decode", api->decode) &&
-                      bind(lib, "ess_spm_id_to_piece", api->idToPiece) && bind(lib, "ess_spm_kind", api->kind) &&
-                      bind(lib, "ess_spm_bos_id", api->bosId) && bind(lib, "ess_spm_eos_id", api->eosId);
+                      bind(lib, "ess_spm_decode", api->decode) && bind(lib, "ess_spm_id_to_piece", api->idToPiece) &&
+                      bind(lib, "ess_spm_kind", api->kind) && bind(lib, "ess_spm_bos_id", api->bosId) &&
+                      bind(lib, "ess_spm_eos_id", api->eosId);
       if (!ok) {
         delete api;
         dlclose(lib);

@@ -50,7 +50,8 @@ void validate(const TrainOptions& o) {
     if (!error.empty()) throw UsageError(error);
   }
   if (o.dModel % o.heads != 0)
-    throw UsageError("--d-model " + std::to_string(o.dModel) + " is not divisible by --heads " + std::to_string(o.heads));
+    throw UsageError("--d-model " + std::to_string(o.dModel) + " is not divisible by --heads " +
+                     std::to_string(o.heads));
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw UsageError("--lr must be a positive number");
   if (o.weightDecay < 0 || !std::isfinite(o.weightDecay)) throw UsageError("weight decay must be >= 0");
   if (o.mlpHidden < 0) throw UsageError("mlp hidden width must be >= 0");
@@ -70,8 +71,8 @@ double lrAt(const TrainOptions& o, int step) {  // step 0-based
 
 at::Tensor mqarLoss(EssLm& model, const MqarBatch& b) {
   auto logits = model.forward(b.tokens);  // [B, L, V]
-  return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), b.targets.reshape({-1}), {},
-                                at::Reduction::Mean, kMqarIgnore);
+  return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), b.targets.reshape({-1}), {}, at::Reduction::Mean,
+                                kMqarIgnore);
 }
 
 }  // namespace
@@ -141,8 +142,9 @@ TrainReport trainMqar(const TrainOptions& o, const std::string& outDir,
     torch::nn::utils::clip_grad_norm_(model.module().parameters(), 1.0);
     opt.step();
     const double l = loss.item<double>();
-    if (!std::isfinite(l)) throw InputError("training diverged at step " + std::to_string(step + 1) + " (loss " +
-                                            std::to_string(l) + "); try a smaller --lr");
+    if (!std::isfinite(l))
+      throw InputError("training diverged at step " + std::to_string(step + 1) + " (loss " + std::to_string(l) +
+                       "); try a smaller --lr");
     if (step == 0) report.initialLoss = l;
     if (step >= o.steps - tail) tailSum += l;
     if (log && ((step + 1) % std::max(1, o.logEvery) == 0 || step + 1 == o.steps)) log(step + 1, l);
@@ -167,11 +169,18 @@ TrainReport trainMqar(const TrainOptions& o, const std::string& outDir,
     j["final_loss"] = report.finalLoss;
     j["steps"] = o.steps;
     j["seconds"] = report.seconds;
-    nlohmann::ordered_json options = {{"d_model", o.dModel}, {"heads", o.heads},
-                                      {"layers", static_cast<int>(kinds.size())}, {"mlp_hidden", cfg.mlpHidden},
-                                      {"batch", o.batch}, {"lr", o.lr}, {"weight_decay", o.weightDecay},
-                                      {"length", o.length}, {"pairs", o.pairs}, {"vocab", o.vocab},
-                                      {"seed", o.seed}, {"key_shift", o.keyShift}};
+    nlohmann::ordered_json options = {{"d_model", o.dModel},
+                                      {"heads", o.heads},
+                                      {"layers", static_cast<int>(kinds.size())},
+                                      {"mlp_hidden", cfg.mlpHidden},
+                                      {"batch", o.batch},
+                                      {"lr", o.lr},
+                                      {"weight_decay", o.weightDecay},
+                                      {"length", o.length},
+                                      {"pairs", o.pairs},
+                                      {"vocab", o.vocab},
+                                      {"seed", o.seed},
+                                      {"key_shift", o.keyShift}};
     for (const MixerOption& opt : mixerRegistry().options()) options[opt.key] = cfg.*opt.field;
     options["threads"] = o.threads;
     j["options"] = options;
