@@ -1,4 +1,4 @@
-// `ess`: the command-line twin of ESS Explorer (DESIGN.md section 6).
+// `ess`: the command-line twin of ESS Explorer (docs/definitions.md section 6).
 // Exit status: 0 success, 1 bad input, 2 usage error; one `error: ...` line on stderr.
 #include <cstring>
 #include <iostream>

@@ -20,7 +20,7 @@ probe="${3:-}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 gen="$tmp/generators_n4_L64.safetensors"
-# A generator file (DESIGN.md section 6) written with the Python standard library only:
+# A generator file (docs/definitions.md section 6) written with the Python standard library only:
 # C, B [1, 64, 4], log_a [1, 64, 4] float64, little-endian.
 python3 - "$gen" <<'EOF'
 import json, math, struct, sys

@@ -7,7 +7,7 @@ WORKDIR/KIND/ holds info.json (`ess info --format json`), train_report.json (fro
 `ess train-mqar`) and curve_*.csv (`ess curve --layer all --head all --format csv`, one file
 per held-out input). Prints a Markdown table and Spearman rank correlations.
 
-Units (DESIGN.md section 1, "Aggregates"): the CSV gives each head's tolerance-ESS,
+Units (docs/definitions.md section 1, "Aggregates"): the CSV gives each head's tolerance-ESS,
 entropy-ESS and TSS in SISO units; a layer's total at split s is the sum over its heads of the
 head's value times the head's value channels (d_v; 1 for short_conv). Mean ESS = the layer
 totals averaged over splits s = 1..L-1, over layers and over inputs; TSS = the layer totals of

@@ -1,6 +1,6 @@
 // EssCurveView: tolerance-ESS and entropy-ESS against the split s for one or several heads,
 // with the theoretical state size (TSS) as a line where known, a vertical cursor at the
-// current split, and click/drag to move the split (DESIGN.md section 1).
+// current split, and click/drag to move the split (docs/definitions.md section 1).
 #pragma once
 #include <QVector>
 

@@ -3,7 +3,7 @@
 // input's token text along the x axis, and chosen delimiter tokens (end-of-sequence, newline,
 // a typed token) marked as bands. Split s sits between token s-1 and token s, so token i spans
 // x in [i, i+1] and its label is centred at x = i + 0.5; labels are thinned so they do not
-// overlap and all shown once the view is zoomed in far enough (DESIGN.md section 1; the
+// overlap and all shown once the view is zoomed in far enough (docs/definitions.md section 1; the
 // paper's "state modulation" analysis, Parnichkun et al., ICML 2025).
 #pragma once
 #include <QStringList>

@@ -1,6 +1,6 @@
 // SpectrumView: singular values sigma_1 >= sigma_2 >= ... of the Hankel block H_s at the
 // current split on a log scale, with the tolerance threshold tol * ref drawn as a horizontal
-// line (ref = sigma_1, sum of sigma, or 1; DESIGN.md section 1) and the number of values
+// line (ref = sigma_1, sum of sigma, or 1; docs/definitions.md section 1) and the number of values
 // above it (the tolerance-ESS at s) in the title.
 #pragma once
 #include <QVector>

@@ -1,4 +1,4 @@
-// `ess train-mqar`: trains an ess-lm on MQAR and writes a checkpoint directory (DESIGN.md
+// `ess train-mqar`: trains an ess-lm on MQAR and writes a checkpoint directory (docs/definitions.md
 // sections 4 and 6). Progress on stderr, a one-line summary on stdout.
 #include <algorithm>
 #include <cstdio>

@@ -1,4 +1,4 @@
-// The `ess` command line (DESIGN.md section 6): one function per subcommand.
+// The `ess` command line (docs/definitions.md section 6): one function per subcommand.
 // Each takes the arguments after the subcommand name and returns the exit status:
 // 0 success, 1 bad input (`error: <file>: <what>` on stderr), 2 usage error.
 // Errors are thrown as ess::InputError / ess::UsageError and turned into status by main.

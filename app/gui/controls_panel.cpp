@@ -123,7 +123,7 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
   mqarRow->addWidget(new QLabel(tr("pairs"), inputGroup_));
   mqarRow->addWidget(pairs_);
   auto* mqarApply = new QPushButton(tr("Apply MQAR"), inputGroup_);
-  mqarApply->setToolTip(tr("Multi-query associative recall sample (DESIGN.md section 4)"));
+  mqarApply->setToolTip(tr("Multi-query associative recall sample (docs/definitions.md section 4)"));
   inputForm->addRow(tr("MQAR"), mqarRow);
   inputForm->addRow(QString(), mqarApply);
   specEdit_ = new QLineEdit(inputGroup_);

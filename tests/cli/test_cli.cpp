@@ -1,4 +1,4 @@
-// The `ess` command-line contract of DESIGN.md section 6, through the real binary:
+// The `ess` command-line contract of docs/definitions.md section 6, through the real binary:
 // outputs, CSV columns, full-precision numbers, exit statuses, nothing written on failure.
 #include <QtTest>
 
@@ -20,7 +20,7 @@ QString data(const QString& name) { return QStringLiteral(ESS_TEST_DATA_DIR "/")
 
 QString demo() { return QStringLiteral(ESS_SOURCE_DIR "/resources/demo/hybrid"); }
 
-/// A generator file (DESIGN.md section 6) of float64 C, B, log_a [1, L, N], written by hand.
+/// A generator file (docs/definitions.md section 6) of float64 C, B, log_a [1, L, N], written by hand.
 bool writeGeneratorFile(const QString& path, int L, int N) {
   QJsonObject header;
   QByteArray data;
@@ -259,7 +259,7 @@ class TestCli : public QObject {
   }
 
   // `--aggregate total`: one row per split with head `total`, the sum of the chosen heads'
-  // rows times the layer's value channels (DESIGN.md section 1), the summed TSS and a trailing
+  // rows times the layer's value channels (docs/definitions.md section 1), the summed TSS and a trailing
   // utilization = tolerance-ESS / TSS.
   void curveAggregateTotalSumsHeads() {
     if (!QFileInfo::exists(demo() + "/config.json")) QSKIP("no demo checkpoint");

@@ -1,4 +1,4 @@
-// Tests of the ESS aggregates (ess/aggregate.h, DESIGN.md section 1): totals over heads in
+// Tests of the ESS aggregates (ess/aggregate.h, docs/definitions.md section 1): totals over heads in
 // MIMO units (each head times its value channels), total TSS and utilization, NaN TSS,
 // mean / max / final over splits, channel groups, and the units of a linear-attention layer
 // against a short-convolution layer of a real ess-lm checkpoint.
@@ -178,7 +178,7 @@ class TestAggregate : public QObject {
   }
 
   // A real checkpoint: linear attention (2 heads, d_k = d_v = 32) beside a short convolution
-  // (64 channels, kernel 4). The layer totals come out in the units of DESIGN.md section 1.
+  // (64 channels, kernel 4). The layer totals come out in the units of docs/definitions.md section 1.
   void unitsOfLinearAttentionAndShortConv() {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());

@@ -1,5 +1,5 @@
 // Tests of the dense ESS engine against the reference vectors and explicit cases
-// (DESIGN.md section 1).
+// (docs/definitions.md section 1).
 // LibTorch before Qt: Qt's `slots` macro breaks ATen headers included after it.
 #include <ATen/ATen.h>
 

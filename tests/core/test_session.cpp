@@ -1,5 +1,5 @@
 // Tests of the Session facade: operator and generator files, input specs, model checkpoints,
-// memory budget and bad input (DESIGN.md sections 3, 4 and 6).
+// memory budget and bad input (docs/definitions.md sections 3, 4 and 6).
 #include <ATen/ATen.h>
 
 #include <QtTest>

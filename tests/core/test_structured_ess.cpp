@@ -1,6 +1,6 @@
 // Tests of the structured ESS engine (generators, no dense operator) and of the dense engine's
 // fast paths (band corner, Gram eigenvalues), each against plain SVDs of the blocks
-// H_s = T[s:, :s] (DESIGN.md sections 1 and 5).
+// H_s = T[s:, :s] (docs/definitions.md sections 1 and 5).
 // LibTorch before Qt: Qt's `slots` macro breaks ATen headers included after it.
 #include <ATen/ATen.h>
 
@@ -44,7 +44,7 @@ Generators makeGenerators(int H, int L, int N, bool perHead, bool withD, double 
   return g;
 }
 
-// ESS curves from plain float64 SVDs of every block (the definition, DESIGN.md section 1).
+// ESS curves from plain float64 SVDs of every block (the definition, docs/definitions.md section 1).
 EssCurve svdCurve(const at::Tensor& ops, const EssOptions& o) {
   const at::Tensor t = ops.dim() == 2 ? ops.unsqueeze(0) : ops;
   const int H = t.size(0), L = t.size(1);

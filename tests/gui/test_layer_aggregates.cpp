@@ -1,7 +1,7 @@
 // Tests of the per-layer aggregates in the window: the layer comparison of every bundled demo
 // (one bar group per layer with finite ESS and TSS), and, on a small ess-lm checkpoint with a
 // short-convolution layer of 32 channels, the tree's channel groups and layer total, whose
-// curve is the sum of the channels' curves (DESIGN.md section 1), the mean |T| heatmap and the
+// curve is the sum of the channels' curves (docs/definitions.md section 1), the mean |T| heatmap and the
 // split cursor.
 #include "ess/model.h"  // LibTorch before Qt
 

@@ -58,7 +58,7 @@ bool writeSafetensors(const QString& path, const QList<QPair<QString, QPair<QLis
   return f.write(len) == 8 && f.write(json) == json.size() && f.write(data) == data.size();
 }
 
-/// A generator file (DESIGN.md section 6): C, B [H, L, N] and log_a [H, L, N], float64.
+/// A generator file (docs/definitions.md section 6): C, B [H, L, N] and log_a [H, L, N], float64.
 bool writeGenerators(const QString& path, int H, int L, int N, unsigned seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> u(0.0, 1.0);

@@ -1,4 +1,4 @@
-// Aggregates of ESS curves (DESIGN.md section 1): a layer's (or a channel group's) total ESS
+// Aggregates of ESS curves (docs/definitions.md section 1): a layer's (or a channel group's) total ESS
 // and total theoretical state size per split, the utilization ESS / TSS, mean / max / final
 // values over splits, and contiguous channel groups for layers with many SISO channels.
 // Plain C++ on plain data (ess/curve.h, ess/source_info.h; no LibTorch, no Qt): the GUI and the CLI share it.
@@ -51,7 +51,7 @@ struct HeadTotal {
 /// Throws UsageError when `heads` is empty or names a head outside 0..H-1 of the curve, or
 /// when the curve's tables do not have one row per head and one column per split.
 HeadTotal sumHeads(const CurveData& curve, const LayerSummary& layer, const std::vector<int>& heads);
-/// Sums every head of the layer: its total ESS and total TSS (DESIGN.md section 1).
+/// Sums every head of the layer: its total ESS and total TSS (docs/definitions.md section 1).
 HeadTotal layerTotal(const CurveData& curve, const LayerSummary& layer);
 
 /// Mean / max / final over splits of one head, in SISO units as CurveData holds them

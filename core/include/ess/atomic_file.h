@@ -1,4 +1,4 @@
-// Writing files so that nothing half-written is ever left (DESIGN.md section 6): data goes to
+// Writing files so that nothing half-written is ever left (docs/definitions.md section 6): data goes to
 // a temporary file in the target's folder, is flushed to disk and renamed into place.
 // Symbolic links are followed (their target is replaced, the link stays); special files
 // (character devices such as /dev/null, pipes) are written directly, since they cannot be

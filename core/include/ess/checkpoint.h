@@ -1,4 +1,4 @@
-// Opening checkpoints of any supported kind (DESIGN.md section 4): a safetensors file, a
+// Opening checkpoints of any supported kind (docs/definitions.md section 4): a safetensors file, a
 // sharded safetensors set with its index, a PyTorch `torch.save` file, or a Hugging Face
 // style folder holding one of these and `config.json`. Also `ess convert`.
 #pragma once

@@ -1,6 +1,6 @@
 // The dense ESS engine: singular values of every "past to future" block H_s = T[s:, :s] of a
 // causal operator, and the tolerance-ESS and entropy-ESS curves built from them
-// (DESIGN.md sections 1 and 5; Parnichkun et al., ICML 2025, arXiv 2504.19561).
+// (docs/definitions.md sections 1 and 5; Parnichkun et al., ICML 2025, arXiv 2504.19561).
 // Part of the math library (plain arrays, LAPACK, no LibTorch); the same functions on LibTorch
 // tensors, and the CUDA path, are in ess/tensor_engines.h (model library).
 #pragma once
@@ -17,7 +17,7 @@ namespace ess {
 /// lies outside 1..L-1 or the step is not positive.
 std::vector<int> resolveSplits(const SplitRange& range, int length);
 
-/// The tolerance-ESS of one list of singular values (DESIGN.md section 1): how many exceed
+/// The tolerance-ESS of one list of singular values (docs/definitions.md section 1): how many exceed
 /// `tolerance` times the reference of `n` (0 when all are zero).
 double toleranceEss(const std::vector<double>& sigma, double tolerance, Normalization n);
 /// The entropy-ESS exp(H(p)), p_k = sigma_k / sum sigma (0 when all are zero).

@@ -1,5 +1,5 @@
 // Options of an effective state-size (ESS) computation, plain data (no LibTorch), shared by
-// the core engine, the CLI and the GUI. Definitions: DESIGN.md section 1, after Parnichkun
+// the core engine, the CLI and the GUI. Definitions: docs/definitions.md section 1, after Parnichkun
 // et al., "Quantifying Memory Utilization with Effective State-Size" (ICML 2025).
 #pragma once
 #include <functional>

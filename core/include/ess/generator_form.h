@@ -1,4 +1,4 @@
-// Semiseparable generator files (DESIGN.md section 6) as plain arrays (math library, no
+// Semiseparable generator files (docs/definitions.md section 6) as plain arrays (math library, no
 // LibTorch): an operator stored as its generators
 //   T[h,r,c] = sum_n C[h,r,n] * exp(sum_{t=c+1..r} log_a[h,t,n]) * B[h,c,n]   for c < r
 //   T[h,r,r] = sum_n C[h,r,n] * B[h,r,n] + D[h,r]

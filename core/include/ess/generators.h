@@ -1,4 +1,4 @@
-// Semiseparable generator files (DESIGN.md section 6): an operator stored as its generators
+// Semiseparable generator files (docs/definitions.md section 6): an operator stored as its generators
 //   T[h,r,c] = sum_n C[h,r,n] * exp(sum_{t=c+1..r} log_a[h,t,n]) * B[h,c,n]   for c < r
 //   T[h,r,r] = sum_n C[h,r,n] * B[h,r,n] + D[h,r]
 // with C, B [H, L, N], log_a [H, L, N] or [H, L] (one decay per head), optional D [H, L].
@@ -14,7 +14,7 @@
 
 namespace ess {
 
-/// A semiseparable operator in generator form (the layout of a generator file, DESIGN.md
+/// A semiseparable operator in generator form (the layout of a generator file, docs/definitions.md
 /// section 6), float64 CPU tensors:
 ///   C [H, L, N], B [H, L, N]  output and input generators,
 ///   logA [H, L, N] (one decay per state) or [H, L] (one decay per head), log a_t <= 0 for a

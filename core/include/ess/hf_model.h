@@ -1,4 +1,4 @@
-// Hugging Face checkpoints (issue 5, DESIGN.md section 4): a model folder with config.json and
+// Hugging Face checkpoints (issue 5, docs/definitions.md section 4): a model folder with config.json and
 // its weights (model.safetensors, sharded safetensors with index, or pytorch_model.bin, read by
 // loadCheckpointFiles) whose `model_type` is one of
 //   gpt2     GPT-2 (Radford et al. 2019, HF GPT2Model): learned positions wpe, pre-LayerNorm
@@ -92,7 +92,7 @@ class HfModel {
   int heads() const;
   /// Value channels each operator is applied to: head_dim for attention, 1 for mamba.
   int valueChannels() const;
-  /// Theoretical state size per SISO operator at split s (DESIGN.md section 1): the KV cache
+  /// Theoretical state size per SISO operator at split s (docs/definitions.md section 1): the KV cache
   /// s*(d_k+d_v) per query head (min(s, w) with a window; under GQA the cache of one key/value
   /// head serves H / H_kv query heads, but each query head is charged a full d_k + d_v per
   /// position, as in the paper's per-head accounting), N per channel for mamba.

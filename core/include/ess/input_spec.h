@@ -1,4 +1,4 @@
-// Input token sequences from the `--input` specs of DESIGN.md section 4:
+// Input token sequences from the `--input` specs of docs/definitions.md section 4:
 //   mqar:seed=S,len=L,pairs=P,vocab=V   a multi-query associative recall sample (Zoology-style)
 //   tokens:1,2,3                        explicit token ids
 //   random:seed=S,len=L                 uniform random tokens

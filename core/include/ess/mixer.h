@@ -1,4 +1,4 @@
-// Sequence mixers of the ess-lm model family (DESIGN.md sections 1 and 4): causal, multi-head
+// Sequence mixers of the ess-lm model family (docs/definitions.md sections 1 and 4): causal, multi-head
 // layers whose head outputs are y_h = T_h(u) V_h with a lower-triangular operator T_h built from
 // the input by a featurizer (queries, keys, decays). Every mixer has three forms that agree:
 //   - the parallel form used for training (`forward`, `headOutputs`),
@@ -70,7 +70,7 @@ class Mixer : public torch::nn::Module {
   /// Generators (heads() == 0); banded kinds are recognized from T by the engine instead.
   virtual Generators generators(const at::Tensor& x);
 
-  /// Theoretical state size per head at split s (DESIGN.md section 1), in full units
+  /// Theoretical state size per head at split s (docs/definitions.md section 1), in full units
   /// (softmax: s*(d_k+d_v); sliding window: min(s,w)*(d_k+d_v); linear attention, GLA and
   /// RetNet: d_k*d_v; short convolution: k-1 per channel).
   virtual double theoreticalStateSize(int split) const = 0;

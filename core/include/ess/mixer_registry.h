@@ -107,7 +107,7 @@ MixerRegistry& mixerRegistry();
 
 /// The registered kind names in registration order: softmax_attention, linear_attention, gla,
 /// sliding_window_attention, retnet, short_conv, mamba2, hyena, lti_ssm, deltanet, mamba
-/// (DESIGN.md section 6), then any added at run time.
+/// (docs/definitions.md section 6), then any added at run time.
 const std::vector<std::string>& knownMixerKinds();
 
 /// MixerOptions with the config.json / train-mqar defaults (MixerOption::configDefault).

@@ -1,4 +1,4 @@
-// The ess-lm model family (DESIGN.md section 4): the project's own small language models,
+// The ess-lm model family (docs/definitions.md section 4): the project's own small language models,
 // trained on MQAR by ess/train.h and stored as a Hugging Face-style checkpoint directory
 // (config.json with "model_type": "ess-lm", beside model.safetensors).
 //
@@ -104,7 +104,7 @@ class EssLm {
   int keyChannels(int layer) const;    ///< d_k per head (short_conv: 0)
   /// Theoretical state size formula per head, e.g. "d_k*d_v = 32*32" or "s*(d_k+d_v) = s*(32+32)".
   std::string tssFormula(int layer) const;
-  /// TSS per head at `split` (DESIGN.md section 1), full units.
+  /// TSS per head at `split` (docs/definitions.md section 1), full units.
   double theoreticalStateSize(int layer, int split) const;
   /// TSS per head in SISO units (divided by d_v: the head operator is shared by d_v channels).
   double theoreticalStateSizeSiso(int layer, int split) const;

@@ -1,6 +1,6 @@
 // Multi-query associative recall (MQAR), after the Zoology suite (Arora et al., "Zoology:
 // Measuring and Improving Recall in Efficient Language Models", 2023), as used by the ESS paper.
-// DESIGN.md section 4. A sample of length L over V tokens:
+// docs/definitions.md section 4. A sample of length L over V tokens:
 //   positions 0 .. 2P-1   k1 v1 k2 v2 ... kP vP   keys distinct, from [0, V/2); values from [V/2, V)
 //   positions 2P .. L-1   each key reappears once, at an even offset 2P + 2j (slot j drawn without
 //                         replacement with weight (j+1)^(a-1), a = 0.01: a power-law preference

@@ -36,7 +36,7 @@ struct OperatorTile {
   double at(int i, int j) const { return values[static_cast<size_t>(i) * columns + j]; }
 };
 
-/// Writes an operator file (DESIGN.md section 6): tensor `operator` [H, L, L] float64 (exact),
+/// Writes an operator file (docs/definitions.md section 6): tensor `operator` [H, L, L] float64 (exact),
 /// `__metadata__` from `metadata`; written to a temporary file and renamed into place.
 /// Throws InputError naming `path` when it cannot be written.
 void writeOperatorFile(const std::string& path, const OperatorData& op,

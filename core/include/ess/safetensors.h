@@ -1,7 +1,7 @@
 // Reading and writing safetensors files (https://github.com/huggingface/safetensors) as
 // LibTorch tensors (the model library; ess/safetensors_io.h reads them as plain arrays):
 // model weights, operator files `operator` [H, L, L], generator files and the reference
-// vectors of DESIGN.md section 6 all use this format.
+// vectors of docs/definitions.md section 6 all use this format.
 //
 // Layout: an 8-byte little-endian header length N, N bytes of JSON
 // `{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...,

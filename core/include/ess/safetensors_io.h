@@ -1,6 +1,6 @@
 // Reading and writing safetensors files (https://github.com/huggingface/safetensors) as plain
 // arrays (ess/array.h), without LibTorch: model weights, operator files `operator` [H, L, L],
-// generator files and the reference vectors of DESIGN.md section 6 all use this format.
+// generator files and the reference vectors of docs/definitions.md section 6 all use this format.
 // ess/safetensors.h offers the same on LibTorch tensors for the model library.
 //
 // Layout: an 8-byte little-endian header length N, N bytes of JSON

@@ -2,7 +2,7 @@
 // file, choose an input, materialize operators and compute ESS curves and spectra.
 // Plain data in and out (no LibTorch in this header), so app code stays cheap to compile:
 // what a file is (ess/source_info.h), operators and tiles (ess/operator_data.h), curves
-// (ess/curve.h). Data flow of DESIGN.md section 3: file -> reader -> model -> trace ->
+// (ess/curve.h). Data flow of docs/definitions.md section 3: file -> reader -> model -> trace ->
 // operator -> ESS.
 #pragma once
 #include <atomic>
@@ -22,7 +22,7 @@ namespace ess {
 class Session {
  public:
   /// Opens a file or directory: an ess-lm checkpoint directory (config.json beside
-  /// model.safetensors or a PyTorch .pt/.pth/.bin), an operator file (DESIGN.md section 6),
+  /// model.safetensors or a PyTorch .pt/.pth/.bin), an operator file (docs/definitions.md section 6),
   /// or a weights file with config.json beside it. Throws InputError("<path>: ...").
   /// `memoryBudget` (bytes) caps dense operators: a larger one is refused with a message that
   /// says which length fits. Defined in the math library (essmath), which reads operator and
@@ -34,7 +34,7 @@ class Session {
 
   virtual const SourceInfo& info() const = 0;
 
-  /// Sets the input from a spec of DESIGN.md section 4 (`mqar:seed=S,len=L,pairs=P,vocab=V`,
+  /// Sets the input from a spec of docs/definitions.md section 4 (`mqar:seed=S,len=L,pairs=P,vocab=V`,
   /// `tokens:1,2,3`, `random:seed=S,len=L`). Ignored by operator files. Throws UsageError on a
   /// malformed spec, InputError when tokens exceed the vocabulary or the length the model takes.
   virtual void setInput(const std::string& spec) = 0;
@@ -55,10 +55,9 @@ class Session {
   /// bad layer, head or empty range.
   virtual OperatorTile operatorTile(int layer, int head, const TileRequest& request) = 0;
 
-  /// ESS curves of every head of `layer` (DESIGN.md section 1), with the layer, L and the TSS. Semiseparable layers and
-  /// generator files use the structured engine (ess/structured_ess.h) unless
-  /// `options.algorithm_` is Dense; UsageError when Structured is asked of a layer without
-  /// generators or band. `progress` counts splits x heads;
+  /// ESS curves of every head of `layer` (docs/definitions.md section 1), with the layer, L and the TSS. Semiseparable
+  /// layers and generator files use the structured engine (ess/structured_ess.h) unless `options.algorithm_` is Dense;
+  /// UsageError when Structured is asked of a layer without generators or band. `progress` counts splits x heads;
   /// raising `*cancel` stops the work with Cancelled.
   virtual EssCurve curve(int layer, const EssOptions& options, const ProgressFn& progress = {},
                          const std::atomic<bool>* cancel = nullptr) = 0;

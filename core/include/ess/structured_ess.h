@@ -1,5 +1,5 @@
 // The structured ESS engine: exact tolerance-ESS and entropy-ESS curves of a semiseparable
-// operator in generator form (ess/generator_form.h, DESIGN.md sections 5 and 6) without forming the
+// operator in generator form (ess/generator_form.h, docs/definitions.md sections 5 and 6) without forming the
 // L x L operator T (Parnichkun et al., ICML 2025, arXiv 2504.19561).
 //
 // For c < s <= r the block H_s = T[s:, :s] factors as H_s = F_s P_s^T with inner size N:

@@ -15,7 +15,7 @@ namespace ess {
 
 struct NamedTensors {
   /// Tensors in file order. Names of nested checkpoints join key paths with '/'
-  /// (DESIGN.md section 6: `model/emb.weight`, list items by index).
+  /// (docs/definitions.md section 6: `model/emb.weight`, list items by index).
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   /// safetensors `__metadata__` (string to string); empty for other formats.
   std::map<std::string, std::string> metadata;

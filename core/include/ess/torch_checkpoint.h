@@ -22,7 +22,7 @@ namespace ess {
 
 /// Reads every tensor of a `torch.save` zip archive into contiguous CPU tensors (views and
 /// tensors sharing one storage are materialized separately; storage dtype preserved).
-/// Names follow DESIGN.md section 6: dict keys joined with '/' (`model/emb.weight`), list
+/// Names follow docs/definitions.md section 6: dict keys joined with '/' (`model/emb.weight`), list
 /// and tuple items by index, a top-level state dict's keys as they are, a file holding a
 /// single tensor gives the name `tensor`. Non-tensor leaves (numbers, strings, None) are
 /// read but not listed. Order: the order of the pickled containers. `metadata` is empty.

@@ -1,6 +1,6 @@
 // The MQAR trainer: trains a fresh ess-lm (ess/model.h) on multi-query associative recall
 // (ess/mqar.h) with LibTorch autograd and AdamW, then writes the checkpoint directory
-// (saveEssLm) and dir/train_report.json. Used by `ess train-mqar` (DESIGN.md section 6) and to
+// (saveEssLm) and dir/train_report.json. Used by `ess train-mqar` (docs/definitions.md section 6) and to
 // make the bundled demo checkpoints in resources/demo/.
 //
 // Each step draws a fresh batch of MQAR samples (seed stream `seed`); the loss is the mean

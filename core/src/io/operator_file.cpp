@@ -1,4 +1,4 @@
-// Writing operator files (DESIGN.md section 6) from plain data.
+// Writing operator files (docs/definitions.md section 6) from plain data.
 #include <algorithm>
 #include <cstring>
 

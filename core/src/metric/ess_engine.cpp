@@ -1,6 +1,6 @@
 // Dense ESS engine: the singular values of every block H_s of a materialized operator, per
 // (head, split) from the band corner, the Gram fast path or a plain SVD (see ess_engine.h),
-// spread over all cores (DESIGN.md sections 1 and 5).
+// spread over all cores (docs/definitions.md sections 1 and 5).
 #include "ess/ess_engine.h"
 #include "ess/model_backend.h"
 
