@@ -12,20 +12,11 @@
 #include "ess/safetensors.h"
 #include "ess/session.h"
 #include "ess/tensor_engines.h"
+#include "test_support.h"
 
 using namespace ess;
 
 namespace {
-std::vector<std::string> referenceFiles() {
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(ESS_TEST_DATA_DIR))
-    if (e.path().extension() == ".safetensors") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-double relErr(double got, double want) { return std::abs(got - want) / std::max(std::abs(want), 1e-300); }
-
 // T with H_2 = [[3, 0], [0, 1]] for L = 4: singular values (3, 1) at split 2.
 at::Tensor knownOperator() {
   at::Tensor t = at::zeros({4, 4}, at::kDouble);

@@ -15,20 +15,11 @@
 #include "ess/session.h"
 #include "ess/structured_ess.h"
 #include "ess/tensor_engines.h"
+#include "test_support.h"
 
 using namespace ess;
 
 namespace {
-
-std::vector<std::string> referenceFiles() {
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(ESS_TEST_DATA_DIR))
-    if (e.path().extension() == ".safetensors") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-double relErr(double got, double want) { return std::abs(got - want) / std::max(std::abs(want), 1e-300); }
 
 // Random generators: decays log a in [-maxDecay, 0], per state or per head, optional D, and
 // the B rows listed in `zeroB` set to zero.

@@ -1,6 +1,11 @@
-// Helpers the core test suites share: the message of an expected error.
+// Helpers the core and math test suites share: the message of an expected error, the
+// reference vectors and a relative error. No LibTorch, so essmath-only suites use it too.
 #pragma once
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include "ess/error.h"
 
@@ -24,3 +29,15 @@ std::string inputErrorOf(F&& f) {
 
 /// Whether `s` contains `part`.
 inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+/// The reference-vector files (`*.safetensors` directly in tests/data), sorted by name.
+inline std::vector<std::string> referenceFiles() {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(ESS_TEST_DATA_DIR))
+    if (e.path().extension() == ".safetensors") files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+/// |got - want| / |want| (|want| floored at 1e-300).
+inline double relErr(double got, double want) { return std::abs(got - want) / std::max(std::abs(want), 1e-300); }

@@ -17,16 +17,6 @@ using namespace ess;
 
 namespace {
 
-std::vector<std::string> referenceFiles() {
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(ESS_TEST_DATA_DIR))
-    if (e.path().extension() == ".safetensors") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-double relErr(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-300); }
-
 // Compares `c` with the expected tolerance-ESS (exactly) and entropy-ESS (relative `entTol`).
 void compareCurve(const EssCurve& c, const NamedArrays& ref, double entTol) {
   const Array wantTol = ref.find("expected_tolerance_ess")->toFloat64();
