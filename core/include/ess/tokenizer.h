@@ -79,11 +79,13 @@ class Tokenizer {
   /// Throws as encode(), and InputError naming the file when its post_processor is of a type not
   /// understood or malformed (encode() still works then).
   std::vector<long> encodeWithSpecialTokens(const std::string& text) const;
-  /// The pieces the pre-tokenizer cuts `text` into before BPE (the whole text when it has no
-  /// regex split; added tokens are not looked for). Pieces are UTF-8 text, not mapped bytes;
-  /// SentencePiece-style files: the words after the normalizer and Metaspace, "▁" as a space.
+  /// The pieces the pre-tokenizer cuts `text`, after the file's normalizer, into before BPE
+  /// (the whole normalized text when it has no regex split; added tokens are not looked for).
+  /// Pieces are UTF-8 text, not mapped bytes; SentencePiece-style files: the words after the
+  /// normalizer and Metaspace, "▁" as a space.
   std::vector<std::string> preTokenize(const std::string& text) const;
-  /// The bytes the ids stand for, concatenated (decode(encode(t)) == t for byte-level BPE).
+  /// The bytes the ids stand for, concatenated (decode(encode(t)) == t for byte-level BPE
+  /// whose normalizer, if any, leaves t as it is).
   /// SentencePiece-style: "▁" as a space, <0xNN> as its byte, added tokens as their content,
   /// and the space the encoder prepended removed as the file's decoder says (Strip, or
   /// Metaspace with a prepend scheme). Throws InputError for an id outside the vocabulary.

@@ -2,9 +2,11 @@
 // implementation of tokenizer.json: the npm package @huggingface/tokenizers (Tokenizers.js,
 // plain JavaScript; classes and normalization from the JavaScript engine's own Unicode data).
 // Usage: in a scratch folder `npm install @huggingface/tokenizers@0.2.0`, then
-//   node make_unicode_reference.mjs ../gpt2_tokenizer.json > unicode_reference.json
-// Each variant is GPT-2's vocabulary (tests/data/tokenizer/gpt2_tokenizer.json) with another
-// pre_tokenizer and normalizer, built the same way by tests/core/test_tokenizer_unicode.cpp.
+//   node make_unicode_reference.mjs REPO/tests/data/tokenizer > unicode_reference.json
+// Each byte-level variant is GPT-2's vocabulary (gpt2_tokenizer.json) with another
+// pre_tokenizer and normalizer; the spm_* variants are the converted SentencePiece files
+// (spm_tiny_json, 320 pieces with byte fallback) with NFKC put first in their normalizer. The
+// test (tests/core/test_tokenizer_unicode.cpp) builds the same variants.
 // Where Tokenizers.js knowingly differs from the Rust `tokenizers` library (its StripAccents
 // decomposes and removes only Mn, the Rust one removes all of \p{M}; its Lowercase maps a final
 // sigma to ς, Rust's char-by-char one to σ) a text is left out of that variant here; those
@@ -12,7 +14,12 @@
 import fs from 'fs';
 import { Tokenizer } from '@huggingface/tokenizers';
 
-const base = JSON.parse(fs.readFileSync(process.argv[2], 'utf-8'));
+const dir = process.argv[2] || '..';
+const read = (name) => JSON.parse(fs.readFileSync(`${dir}/${name}`, 'utf-8'));
+const base = read('gpt2_tokenizer.json');
+const spmMetaspace = read('spm_tiny_json/metaspace/tokenizer.json');
+const spmLegacy = read('spm_tiny_json/legacy/tokenizer.json');
+const nfkcFirst = (norm) => ({ type: 'Sequence', normalizers: [{ type: 'NFKC' }].concat(norm ? [norm] : []) });
 const llama3 =
   "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const qwen2 =
@@ -91,5 +98,10 @@ for (const [name, [pre, norm]] of Object.entries(variants)) {
     const pieces = tok.pre_tokenizer(tok.normalizer ? tok.normalizer(text) : text).map(unmap);
     out.push({ variant: name, text, pieces, ids });
   }
+}
+// SentencePiece-style: ids only (their pieces hold ▁ for spaces).
+for (const [name, file] of Object.entries({ spm_metaspace: spmMetaspace, spm_legacy: spmLegacy })) {
+  const tok = new Tokenizer({ ...file, normalizer: nfkcFirst(file.normalizer) }, {});
+  for (const text of corpus) out.push({ variant: name, text, ids: tok.encode(text, { add_special_tokens: false }).ids });
 }
 process.stdout.write('[\n' + out.map((r) => ' ' + JSON.stringify(r)).join(',\n') + '\n]\n');
