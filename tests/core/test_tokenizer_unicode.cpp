@@ -147,6 +147,19 @@ class TestTokenizerUnicode : public QObject {
     for (char32_t sign : {0x093F, 0x0947, 0x0E34, 0x0E48}) QVERIFY(text::isMark(sign) && !text::isLetter(sign));
   }
 
+  void utf8DecodingIsStrict() {
+    size_t len;
+    bool ok;
+    QCOMPARE(text::decodeAt("\xF0\x9E\xA5\x92", 0, len, ok), char32_t(0x1E952));  // an Adlam digit
+    QVERIFY(ok && len == 4);
+    for (const char* bad : {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE0\xA4"}) {
+      QCOMPARE(text::decodeAt(bad, 0, len, ok), char32_t(static_cast<unsigned char>(bad[0])));
+      QVERIFY2(!ok && len == 1, bad);  // overlong '/', a surrogate, past U+10FFFF, cut short
+    }
+    QCOMPARE(visibleText("\xC0\xAF"), std::string("<0xC0><0xAF>"));
+    QCOMPARE(visibleText("\xED\xA0\x80"), std::string("<0xED><0xA0><0x80>"));
+  }
+
   void caseInsensitiveContractionsFoldCase() {
     QVERIFY(text::foldedEqual('S', 's'));
     QVERIFY(text::foldedEqual(0x017F, 's'));  // ſ folds to s (CaseFolding.txt), as Oniguruma's (?i:)

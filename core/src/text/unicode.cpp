@@ -8,6 +8,7 @@
 #include <unicode/unistr.h>
 #include <unicode/utf8.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 
@@ -75,36 +76,14 @@ const icu::Normalizer2& normalizerOf(NormalForm form) {
 }  // namespace
 
 char32_t decodeAt(const std::string& s, size_t i, size_t& len, bool& ok) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  ok = true;
-  len = 1;
-  if (c < 0x80) return c;
-  size_t n = 0;
-  char32_t cp = 0;
-  if ((c & 0xE0) == 0xC0)
-    n = 2, cp = c & 0x1F;
-  else if ((c & 0xF0) == 0xE0)
-    n = 3, cp = c & 0x0F;
-  else if ((c & 0xF8) == 0xF0)
-    n = 4, cp = c & 0x07;
-  else {
-    ok = false;
-    return c;
-  }
-  if (i + n > s.size()) {
-    ok = false;
-    return c;
-  }
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) {
-      ok = false;
-      return c;
-    }
-    cp = (cp << 6) | (b(i + k) & 0x3F);
-  }
-  len = n;
-  return cp;
+  // ICU's strict decoder: overlong forms, surrogates and values past U+10FFFF are not characters.
+  const auto n = static_cast<int32_t>(std::min<size_t>(s.size() - i, 4));
+  int32_t k = 0;
+  UChar32 c;
+  U8_NEXT(reinterpret_cast<const uint8_t*>(s.data() + i), k, n, c);
+  ok = c >= 0;
+  len = ok ? static_cast<size_t>(k) : 1;
+  return ok ? static_cast<char32_t>(c) : static_cast<unsigned char>(s[i]);
 }
 
 std::string encodeUtf8(char32_t cp) {

@@ -6,8 +6,9 @@
 
 namespace ess::text {
 
-/// Decodes the code point at byte `i` of `s` and its byte length `len`; an invalid byte decodes
-/// as itself with length 1 and `ok` false.
+/// Decodes the code point at byte `i` (< s.size()) of `s` and its byte length `len`; a byte that
+/// does not start a valid UTF-8 sequence (overlong forms and surrogates are invalid) decodes as
+/// itself with length 1 and `ok` false.
 char32_t decodeAt(const std::string& s, size_t i, size_t& len, bool& ok);
 /// The UTF-8 bytes of code point `cp`.
 std::string encodeUtf8(char32_t cp);
