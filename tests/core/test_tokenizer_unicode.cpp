@@ -16,6 +16,7 @@
 
 #include "ess/error.h"
 #include "ess/input_spec.h"
+#include "ess/session.h"
 #include "ess/tokenizer.h"
 #include "test_support.h"
 #include "text/normalizers.h"
@@ -168,6 +169,11 @@ class TestTokenizerUnicode : public QObject {
     // The Llama-3 pattern's contractions in any case, GPT-2's in lower case only.
     QCOMPARE(variants_.at("llama3")->preTokenize("WE'RE we'Ll"), (std::vector<std::string>{"WE", "'RE", " we", "'Ll"}));
     QCOMPARE(variants_.at("gpt2")->preTokenize("WE'RE"), (std::vector<std::string>{"WE", "'", "RE"}));
+    // Oniguruma folds case fully: ſ (U+017F) is s, so "'ſ" is a contraction (Tokenizers.js folds
+    // ASCII only and keeps "'ſx" whole); U+FEFF is no \s, so " \uFEFF" is one "other" piece.
+    QCOMPARE(variants_.at("llama3")->preTokenize("it'\xC5\xBFx"), (std::vector<std::string>{"it", "'\xC5\xBF", "x"}));
+    QCOMPARE(variants_.at("gpt2")->preTokenize("a \xEF\xBB\xBF b"),
+             (std::vector<std::string>{"a", " \xEF\xBB\xBF", " b"}));
   }
 
   void normalizersMatchPythonUnicodedata() {
@@ -253,6 +259,13 @@ class TestTokenizerUnicode : public QObject {
     // As a tokenizer sees it: the same ids as without the mark.
     writeFile(path, "\xEF\xBB\xBFHello world");
     QCOMPARE(variants_.at("gpt2")->encode(textOfSpec("textfile:" + path, true)), (std::vector<long>{15496, 995}));
+    // And as a Hugging Face session reads a textfile: (tests/data/hf/gpt2_torch, 32 tokens).
+    auto session = Session::open(dataPath("hf/gpt2_torch"));
+    session->setInput("text:the cat");
+    const std::vector<long> plain = session->tokens();
+    writeFile(path, "\xEF\xBB\xBFthe cat");
+    session->setInput("textfile:" + path);
+    QCOMPARE(session->tokens(), plain);
   }
 
   void unsupportedNormalizerNamesFileAndType() {
