@@ -11,6 +11,7 @@ PACKAGES=(
   libqcustomplot-dev
   libtorch-dev libeigen3-dev nlohmann-json3-dev libzip-dev
   libsentencepiece-dev  # reads tokenizer.model (Llama-2, Mistral) in a module of its own
+  libicu-dev  # Unicode character classes and normalization forms of the tokenizers
   libopenblas0-pthread  # optimized, thread-safe BLAS/LAPACK behind LibTorch (Debian defaults to the reference one)
 )
 missing=()

@@ -319,9 +319,13 @@ class TestTokenizer : public QObject {
       edit(j);
       return inputErrorOf([&] { Tokenizer::fromJsonText(j.dump(), "bad.json"); });
     };
-    err = refused([](nlohmann::json& j) { j["normalizer"] = {{"type", "NFKC"}}; });
-    QVERIFY2(err.find("bad.json") != std::string::npos && err.find("normalizer type \"NFKC\"") != std::string::npos,
+    err = refused([](nlohmann::json& j) { j["normalizer"] = {{"type", "BertNormalizer"}}; });
+    QVERIFY2(err.find("bad.json") != std::string::npos &&
+                 err.find("normalizer type \"BertNormalizer\"") != std::string::npos,
              err.c_str());
+    // NFKC is applied (more in test_tokenizer_unicode): fullwidth ａｔ is "at".
+    const auto nfkc = variant([](nlohmann::json& j) { j["normalizer"] = {{"type", "NFKC"}}; });
+    QCOMPARE(nfkc->encode("\xEF\xBD\x81\xEF\xBD\x94"), first->encode("at"));
     err = refused([](nlohmann::json& j) { j["pre_tokenizer"] = {{"type", "Whitespace"}}; });
     QVERIFY2(err.find("pre_tokenizer type \"Whitespace\"") != std::string::npos, err.c_str());
     err = refused([](nlohmann::json& j) { j["decoder"] = {{"type", "WordPiece"}}; });

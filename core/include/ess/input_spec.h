@@ -26,7 +26,8 @@ inline constexpr size_t kMaxTextFileBytes = size_t(16) << 20;
 /// `requireUtf8`: refuse text that is not valid UTF-8 (tokenizers read characters). Throws
 /// InputError naming the file: absent or unreadable, not a regular file (a directory, a
 /// device), larger than kMaxTextFileBytes, or (requireUtf8, also for text:) not UTF-8 (the
-/// byte offset of the first invalid byte is given). UsageError for other spec kinds.
+/// byte offset of the first invalid byte is given). UsageError for other spec kinds. A UTF-8
+/// byte-order mark (EF BB BF) at the start of a textfile: is dropped.
 std::string textOfSpec(const std::string& spec, bool requireUtf8);
 
 /// The input a model opens with: an MQAR sample that fits the model

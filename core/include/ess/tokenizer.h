@@ -9,7 +9,15 @@
 //   pre-tokenization). The algorithm is GPT-2's published one (Radford et al. 2019,
 //   openai/gpt-2 encoder.py): bytes mapped to printable unicode characters, the text pre-split
 //   by the GPT-2 regex, then adjacent symbol pairs merged lowest merge rank first until no
-//   listed pair is left. (The normalizer of such files is not applied.)
+//   listed pair is left. The file's normalizer (Qwen2: NFC) runs before the pre-tokenizer.
+// - normalizers (either layout): NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Prepend,
+//   Replace (a plain string) and a Sequence of them, applied to each text segment between added
+//   tokens, with the Rust `tokenizers` library's semantics (Lowercase maps each character alone;
+//   StripAccents removes every \p{M} character). Unicode normalization, the character classes
+//   \p{L}, \p{N} and \s of the Split patterns and the case folding of their (?i:...) come from
+//   ICU, so ids do not depend on the host's locale. Checked against Tokenizers.js (npm
+//   @huggingface/tokenizers) and Python's unicodedata on non-Latin scripts
+//   (tests/data/tokenizer/unicode).
 // - `tokenizer.json` with a SentencePiece-style BPE model, as Hugging Face converts Llama-2,
 //   Mistral and TinyLlama: the older layout (normalizer Sequence[Prepend("▁"), Replace(" ",
 //   "▁")], no pre_tokenizer) and the newer one (pre_tokenizer Metaspace with prepend_scheme
@@ -25,8 +33,8 @@
 // - `tokenizer.model` (SentencePiece: Llama-2, Mistral) through libsentencepiece, which runs in
 //   a module of its own (src/text/sentencepiece_model.h); without it opening such a folder
 //   says so.
-// Anything else (other model types, normalizers, pre-tokenizers, decoders, Split patterns) is
-// refused naming the field and the type.
+// Anything else (other model types, normalizers such as BertNormalizer or Precompiled,
+// pre-tokenizers, decoders, Split patterns) is refused naming the file, the field and the type.
 // Each algorithm is a TokenizerModel of its own (src/text/tokenizer_model.h); the tokenizer.json
 // reader picks one by model.type and pre-tokenizer (the table in src/text/tokenizer_json.cpp).
 #pragma once
@@ -71,11 +79,13 @@ class Tokenizer {
   /// Throws as encode(), and InputError naming the file when its post_processor is of a type not
   /// understood or malformed (encode() still works then).
   std::vector<long> encodeWithSpecialTokens(const std::string& text) const;
-  /// The pieces the pre-tokenizer cuts `text` into before BPE (the whole text when it has no
-  /// regex split; added tokens are not looked for). Pieces are UTF-8 text, not mapped bytes;
-  /// SentencePiece-style files: the words after the normalizer and Metaspace, "▁" as a space.
+  /// The pieces the pre-tokenizer cuts `text`, after the file's normalizer, into before BPE
+  /// (the whole normalized text when it has no regex split; added tokens are not looked for).
+  /// Pieces are UTF-8 text, not mapped bytes; SentencePiece-style files: the words after the
+  /// normalizer and Metaspace, "▁" as a space.
   std::vector<std::string> preTokenize(const std::string& text) const;
-  /// The bytes the ids stand for, concatenated (decode(encode(t)) == t for byte-level BPE).
+  /// The bytes the ids stand for, concatenated (decode(encode(t)) == t for byte-level BPE
+  /// whose normalizer, if any, leaves t as it is).
   /// SentencePiece-style: "▁" as a space, <0xNN> as its byte, added tokens as their content,
   /// and the space the encoder prepended removed as the file's decoder says (Strip, or
   /// Metaspace with a prepend scheme). Throws InputError for an id outside the vocabulary.

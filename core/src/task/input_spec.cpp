@@ -120,6 +120,8 @@ std::string textOfSpec(const std::string& spec, bool requireUtf8) {
     std::ostringstream ss;
     ss << in.rdbuf();
     text = ss.str();
+    // A UTF-8 byte-order mark marks the encoding, it is not text (Python's "utf-8-sig").
+    if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
   } else {
     throw UsageError("--input: '" + spec + "' is not a text:... or textfile:... spec");
   }

@@ -27,11 +27,12 @@ const std::vector<std::string>& byteToUnicode() {
 
 }  // namespace
 
-ByteLevelBpe::ByteLevelBpe(BpeVocab vocab, const PreTokenizerSpec& pre, std::string source)
+ByteLevelBpe::ByteLevelBpe(BpeVocab vocab, const PreTokenizerSpec& pre, Normalizer normalizer, std::string source)
     : v_(std::move(vocab)),
       preSplit_(pre.split),
       pattern_(pre.pattern),
       addPrefixSpace_(pre.addPrefixSpace),
+      normalizer_(std::move(normalizer)),
       source_(std::move(source)) {
   for (int b = 0; b < 256; ++b) unicodeToByte_[byteToUnicode()[b]] = b;
 }
@@ -106,7 +107,9 @@ std::string ByteLevelBpe::bytesOf(long id) const {
 
 /// SentencePiece-style BPE of one word (UTF-8, spaces already replaced): its characters,
 
-void ByteLevelBpe::encodeSegment(const std::string& text, size_t, std::vector<long>& out) const {
+void ByteLevelBpe::encodeSegment(const std::string& segment, size_t, std::vector<long>& out) const {
+  const std::string text = normalizer_.apply(segment);
+  if (text.empty()) return;  // e.g. only marks, and StripAccents
   const std::string t = (addPrefixSpace_ && text[0] != ' ') ? " " + text : text;
   if (!preSplit_) {
     auto ids = bpe(t);
@@ -119,7 +122,8 @@ void ByteLevelBpe::encodeSegment(const std::string& text, size_t, std::vector<lo
   }
 }
 
-std::vector<std::string> ByteLevelBpe::preTokenize(const std::string& text) const {
+std::vector<std::string> ByteLevelBpe::preTokenize(const std::string& segment) const {
+  const std::string text = normalizer_.apply(segment);
   if (!preSplit_) return {text};
   return splitText(text, pattern_);
 }

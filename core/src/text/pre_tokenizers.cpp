@@ -44,7 +44,8 @@ std::vector<std::string> splitText(const std::string& text, SplitPattern pattern
   const size_t n = cps.size();
   const bool gpt2 = pattern == SplitPattern::Gpt2;
   const auto at = [&](size_t k) -> char32_t { return k < n ? cps[k] : 0; };
-  const auto lower = [](char32_t c) -> char32_t { return (c >= 'A' && c <= 'Z') ? c + 32 : c; };
+  // The contraction's letter at `k`: exact for GPT-2, case-folded for (?i:...) (Llama-3, Qwen2).
+  const auto is = [&](size_t k, char32_t want) { return k < n && (gpt2 ? cps[k] == want : foldedEqual(cps[k], want)); };
   const auto run = [&](size_t k, bool (*cls)(char32_t)) {
     while (k < n && cls(cps[k])) ++k;
     return k;
@@ -55,11 +56,11 @@ std::vector<std::string> splitText(const std::string& text, SplitPattern pattern
     size_t j = i;
     const char32_t c = cps[i];
     // Contractions ('s 't 're 've 'm 'll 'd; any case for Llama-3 and Qwen2).
-    if (c == '\'' && i + 1 < n) {
-      const char32_t a = gpt2 ? at(i + 1) : lower(at(i + 1)), b = gpt2 ? at(i + 2) : lower(at(i + 2));
-      if (a == 's' || a == 't' || a == 'm' || a == 'd')
+    if (c == '\'') {
+      if (is(i + 1, 's') || is(i + 1, 't') || is(i + 1, 'm') || is(i + 1, 'd'))
         j = i + 2;
-      else if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l'))
+      else if ((is(i + 1, 'r') && is(i + 2, 'e')) || (is(i + 1, 'v') && is(i + 2, 'e')) ||
+               (is(i + 1, 'l') && is(i + 2, 'l')))
         j = i + 3;
     }
     if (j == i && gpt2) {  // ' ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+'

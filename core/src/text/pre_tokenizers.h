@@ -1,7 +1,7 @@
 // Pre-tokenizers of tokenizer.json (internal to the core): the regex-like splitters of the
-// GPT-2, Llama-3 and Qwen2 patterns (written out by hand, no regex engine), ByteLevel's options,
-// and Metaspace (SentencePiece's "▁" for spaces), as the Hugging Face `tokenizers`
-// documentation describes them.
+// GPT-2, Llama-3 and Qwen2 patterns (written out by hand, no regex engine; \p{L}, \p{N}, \s and
+// (?i:...) from ICU, text/unicode.h), ByteLevel's options, and Metaspace (SentencePiece's "▁"
+// for spaces), as the Hugging Face `tokenizers` documentation describes them.
 #pragma once
 #include <nlohmann/json_fwd.hpp>
 

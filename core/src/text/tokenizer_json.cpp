@@ -8,6 +8,7 @@
 #include "ess/error.h"
 #include "text/bpe_vocab.h"
 #include "text/byte_level_bpe.h"
+#include "text/normalizers.h"
 #include "text/pre_tokenizers.h"
 #include "text/sentencepiece_bpe.h"
 
@@ -34,7 +35,8 @@ struct ModelInput {
 };
 
 std::unique_ptr<TokenizerModel> readByteLevelBpe(const ModelInput& in) {
-  return std::make_unique<ByteLevelBpe>(std::move(in.vocab), in.pre, in.what);
+  return std::make_unique<ByteLevelBpe>(std::move(in.vocab), in.pre,
+                                        Normalizer::fromJson(in.root.value("normalizer", json()), in.what), in.what);
 }
 std::unique_ptr<TokenizerModel> readSentencePieceBpe(const ModelInput& in) {
   return SentencePieceBpe::fromJson(in.root, in.model, std::move(in.vocab), in.pre, in.what);

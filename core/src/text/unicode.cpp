@@ -1,10 +1,16 @@
-// UTF-8 decoding and encoding, the Unicode classes of the pre-tokenizer patterns, and
-// visibleText (ess/tokenizer.h).
+// UTF-8 decoding and encoding, the Unicode classes of the pre-tokenizer patterns and the
+// normalizers from ICU, and visibleText (ess/tokenizer.h).
 #include "text/unicode.h"
 
-#include <locale.h>
-#include <clocale>
-#include <cwctype>
+#include <unicode/locid.h>
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/utf8.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
 
 #include "ess/tokenizer.h"
 
@@ -12,48 +18,72 @@ namespace ess::text {
 
 namespace {
 
-locale_t utf8Locale() {
-  static locale_t loc = [] {
-    locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
-    if (!l) l = newlocale(LC_CTYPE_MASK, "C.utf8", static_cast<locale_t>(0));
-    return l;
-  }();
-  return loc;
+/// Calls `run(begin, end)` for each maximal run of valid UTF-8 in `s` and `byte(b)` for each
+/// byte outside such runs, in order.
+template <class Run, class Byte>
+void forEachValidRun(const std::string& s, Run run, Byte byte) {
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+  const int32_t n = static_cast<int32_t>(s.size());
+  int32_t i = 0, start = 0;
+  while (i < n) {
+    const int32_t at = i;
+    UChar32 c;
+    U8_NEXT(p, i, n, c);
+    if (c < 0) {
+      if (at > start) run(start, at);
+      for (int32_t k = at; k < i; ++k) byte(s[k]);
+      start = i;
+    }
+  }
+  if (n > start) run(start, n);
+}
+
+/// Applies `f` (UTF-8 in, UTF-8 out) to the valid runs of `s`, keeping invalid bytes.
+template <class F>
+std::string mapValidRuns(const std::string& s, F f) {
+  // ICU indexes with int32_t; text inputs stop at 16 MiB (kMaxTextFileBytes) long before.
+  if (s.size() > size_t(INT32_MAX)) throw std::length_error("text over 2 GiB for Unicode normalization");
+  std::string out;
+  out.reserve(s.size());
+  forEachValidRun(
+      s, [&](int32_t a, int32_t b) { out += f(icu::StringPiece(s.data() + a, b - a)); }, [&](char b) { out += b; });
+  return out;
+}
+
+const icu::Normalizer2& normalizerOf(NormalForm form) {
+  UErrorCode err = U_ZERO_ERROR;
+  const icu::Normalizer2* n = nullptr;
+  switch (form) {
+    case NormalForm::NFC:
+      n = icu::Normalizer2::getNFCInstance(err);
+      break;
+    case NormalForm::NFD:
+      n = icu::Normalizer2::getNFDInstance(err);
+      break;
+    case NormalForm::NFKC:
+      n = icu::Normalizer2::getNFKCInstance(err);
+      break;
+    case NormalForm::NFKD:
+      n = icu::Normalizer2::getNFKDInstance(err);
+      break;
+  }
+  // Only when ICU's data library is missing or broken: an installation fault, not bad input.
+  if (U_FAILURE(err) || !n)
+    throw std::runtime_error(std::string("ICU normalizer data unavailable: ") + u_errorName(err));
+  return *n;
 }
 
 }  // namespace
 
 char32_t decodeAt(const std::string& s, size_t i, size_t& len, bool& ok) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  ok = true;
-  len = 1;
-  if (c < 0x80) return c;
-  size_t n = 0;
-  char32_t cp = 0;
-  if ((c & 0xE0) == 0xC0)
-    n = 2, cp = c & 0x1F;
-  else if ((c & 0xF0) == 0xE0)
-    n = 3, cp = c & 0x0F;
-  else if ((c & 0xF8) == 0xF0)
-    n = 4, cp = c & 0x07;
-  else {
-    ok = false;
-    return c;
-  }
-  if (i + n > s.size()) {
-    ok = false;
-    return c;
-  }
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) {
-      ok = false;
-      return c;
-    }
-    cp = (cp << 6) | (b(i + k) & 0x3F);
-  }
-  len = n;
-  return cp;
+  // ICU's strict decoder: overlong forms, surrogates and values past U+10FFFF are not characters.
+  const auto n = static_cast<int32_t>(std::min<size_t>(s.size() - i, 4));
+  int32_t k = 0;
+  UChar32 c;
+  U8_NEXT(reinterpret_cast<const uint8_t*>(s.data() + i), k, n, c);
+  ok = c >= 0;
+  len = ok ? static_cast<size_t>(k) : 1;
+  return ok ? static_cast<char32_t>(c) : static_cast<unsigned char>(s[i]);
 }
 
 std::string encodeUtf8(char32_t cp) {
@@ -76,35 +106,61 @@ std::string encodeUtf8(char32_t cp) {
   return out;
 }
 
-bool isSpace(char32_t c) {
-  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 ||
-         c == 0xFEFF;
+bool isSpace(char32_t c) { return u_isUWhiteSpace(static_cast<UChar32>(c)); }
+bool isNumber(char32_t c) { return (U_GET_GC_MASK(static_cast<UChar32>(c)) & U_GC_N_MASK) != 0; }
+bool isLetter(char32_t c) { return (U_GET_GC_MASK(static_cast<UChar32>(c)) & U_GC_L_MASK) != 0; }
+bool isMark(char32_t c) { return (U_GET_GC_MASK(static_cast<UChar32>(c)) & U_GC_M_MASK) != 0; }
+
+bool foldedEqual(char32_t a, char32_t b) {
+  return u_foldCase(static_cast<UChar32>(a), U_FOLD_CASE_DEFAULT) ==
+         u_foldCase(static_cast<UChar32>(b), U_FOLD_CASE_DEFAULT);
 }
 
-bool isNumber(char32_t c) {
-  static const std::pair<char32_t, char32_t> ranges[] = {
-      {0x30, 0x39},     {0xB2, 0xB3},       {0xB9, 0xB9},      {0xBC, 0xBE},     {0x660, 0x669},   {0x6F0, 0x6F9},
-      {0x7C0, 0x7C9},   {0x966, 0x96F},     {0x9E6, 0x9EF},    {0x9F4, 0x9F9},   {0xA66, 0xA6F},   {0xAE6, 0xAEF},
-      {0xB66, 0xB6F},   {0xBE6, 0xBF2},     {0xC66, 0xC6F},    {0xCE6, 0xCEF},   {0xD66, 0xD78},   {0xE50, 0xE59},
-      {0xED0, 0xED9},   {0xF20, 0xF33},     {0x1040, 0x1049},  {0x1369, 0x137C}, {0x16EE, 0x16F0}, {0x17E0, 0x17E9},
-      {0x1810, 0x1819}, {0x2070, 0x2070},   {0x2074, 0x2079},  {0x2080, 0x2089}, {0x2150, 0x2182}, {0x2185, 0x2189},
-      {0x2460, 0x249B}, {0x24EA, 0x24FF},   {0x2776, 0x2793},  {0x3007, 0x3007}, {0x3021, 0x3029}, {0x3038, 0x303A},
-      {0x3192, 0x3195}, {0x3220, 0x3229},   {0x3248, 0x324F},  {0x3251, 0x325F}, {0x3280, 0x3289}, {0x32B1, 0x32BF},
-      {0xFF10, 0xFF19}, {0x1D7CE, 0x1D7FF}, {0x1F100, 0x1F10C}};
-  for (const auto& r : ranges)
-    if (c >= r.first && c <= r.second) return true;
-  return false;
+std::string normalize(const std::string& s, NormalForm form) {
+  const icu::Normalizer2& n = normalizerOf(form);
+  return mapValidRuns(s, [&](icu::StringPiece run) {
+    UErrorCode err = U_ZERO_ERROR;
+    const icu::UnicodeString out = n.normalize(icu::UnicodeString::fromUTF8(run), err);
+    if (U_FAILURE(err)) throw std::runtime_error(std::string("ICU normalization failed: ") + u_errorName(err));
+    std::string utf8;
+    return out.toUTF8String(utf8);
+  });
 }
 
-bool isLetter(char32_t c) {
-  if (c < 0x80) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-  if (isNumber(c)) return false;
-  if ((c >= 0x300 && c <= 0x36F) || (c >= 0x1AB0 && c <= 0x1AFF) || (c >= 0x1DC0 && c <= 0x1DFF) ||
-      (c >= 0x20D0 && c <= 0x20FF) || (c >= 0xFE20 && c <= 0xFE2F))
-    return false;
-  locale_t loc = utf8Locale();
-  return loc && iswalpha_l(static_cast<wint_t>(c), loc);
+std::string lowercase(const std::string& s) {
+  return mapValidRuns(s, [](icu::StringPiece run) {
+    std::string out;
+    const auto* p = reinterpret_cast<const uint8_t*>(run.data());
+    const int32_t n = run.length();
+    for (int32_t i = 0; i < n;) {
+      UChar32 c;
+      U8_NEXT_UNSAFE(p, i, c);
+      if (c < 0x80) {
+        out += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        continue;
+      }
+      // One code point alone: no context, so no final-sigma or other conditional mapping.
+      icu::UnicodeString one(c);
+      one.toLower(icu::Locale::getRoot());
+      one.toUTF8String(out);
+    }
+    return out;
+  });
+}
+
+std::string stripMarks(const std::string& s) {
+  return mapValidRuns(s, [](icu::StringPiece run) {
+    std::string out;
+    const auto* p = reinterpret_cast<const uint8_t*>(run.data());
+    const int32_t n = run.length();
+    for (int32_t i = 0; i < n;) {
+      const int32_t at = i;
+      UChar32 c;
+      U8_NEXT_UNSAFE(p, i, c);
+      if (!isMark(static_cast<char32_t>(c))) out.append(run.data() + at, static_cast<size_t>(i - at));
+    }
+    return out;
+  });
 }
 
 std::string replaceAll(const std::string& s, const std::string& from, const std::string& to) {
