@@ -5,6 +5,7 @@
 #include <cmath>
 #include <exception>
 
+#include "error_text.h"
 #include "ess/error.h"
 
 struct Document::Handle {
@@ -16,7 +17,7 @@ struct Document::Handle {
 namespace {
 
 QString messageOf(const std::exception& e) {
-  QString m = QString::fromStdString(e.what());
+  QString m = errortext::messageOf(e);
   if (m.contains(QLatin1String("memory budget")))
     m += QStringLiteral("\nRaise the memory budget in the side panel (View: Memory budget) to form it.");
   return m;
@@ -343,10 +344,7 @@ void Document::setInput(const QString& spec) {
           handle->session->info().length > 0 ? handle->session->info().length : int(handle->session->tokens().size());
       labels = labelsOf(*handle->session);
     } catch (const std::exception& e) {
-      error = messageOf(e);
-      // The core words input errors for the command line ("--input text:...: ..."); here
-      // the input came from the Input box.
-      if (error.startsWith(QLatin1String("--input"))) error = tr("Input") + error.mid(7);
+      error = messageOf(e);  // "Input: ...": the core names the field, not the CLI's flag
     }
     QMetaObject::invokeMethod(
         this,

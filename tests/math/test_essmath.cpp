@@ -121,6 +121,33 @@ class TestEssMath : public QObject {
         errorOf<UsageError>([&] { computeEss(*ref.find("operator"), EssOptions().device(Device::Cuda)); });
     QVERIFY(contains(msg, "--device cuda"));
   }
+
+  // Errors carry the option as data (issue 10): the field, the body, and each front end's
+  // wording of it; what() names it by its key.
+  void errorsCarryTheOptionAsData() {
+    try {
+      parseSplitRange("1:x");
+      QFAIL("expected UsageError");
+    } catch (const UsageError& e) {
+      QCOMPARE(e.field(), std::string("splits"));
+      QCOMPARE(std::string(e.what()), std::string("splits: expected A:B:STEP with integers, got '1:x'"));
+      QCOMPARE(cli::cliMessage(e), std::string("--splits: expected A:B:STEP with integers, got '1:x'"));
+    }
+    QCOMPARE(errorOf<UsageError>([] { parseDevice("tpu"); }), std::string("--device: expected cpu or cuda, got 'tpu'"));
+    // Names inside the body are data too: the CLI writes them as flags, the first one included.
+    const UsageError e("d_model", {" 12 is not divisible by ", nameOf("heads"), " 5"});
+    QCOMPARE(std::string(e.what()), std::string("d_model 12 is not divisible by heads 5"));
+    QCOMPARE(cli::cliMessage(e), std::string("--d-model 12 is not divisible by --heads 5"));
+    const auto upper = [](const std::string& key, bool first) { return (first ? "<" : "[") + key + ">"; };
+    QCOMPARE(e.text(upper), std::string("<d_model> 12 is not divisible by [heads> 5"));
+    QCOMPARE(InputError("", {"training diverged; try a smaller ", nameOf("lr")}).text(upper),
+             std::string("training diverged; try a smaller [lr>"));
+    // A whole message (a file's error) has no field and is printed as it is.
+    const InputError file("a.safetensors: truncated header");
+    QVERIFY(file.field().empty());
+    QCOMPARE(cli::cliMessage(file), std::string("a.safetensors: truncated header"));
+    QCOMPARE(cli::flagOf("state_size"), std::string("--state-size"));
+  }
 };
 
 QTEST_GUILESS_MAIN(TestEssMath)

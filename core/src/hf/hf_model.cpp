@@ -65,8 +65,8 @@ std::string HfModel::tssFormula() const { return state_->arch->tssFormula(); }
 
 void HfModel::checkLayer(int layer) const {
   if (layer < 0 || layer >= cfg_.numLayers)
-    throw UsageError("--layer " + std::to_string(layer) + " is outside 0.." + std::to_string(cfg_.numLayers - 1) +
-                     " (" + path_ + ")");
+    throw UsageError("layer", {" " + std::to_string(layer) + " is outside 0.." + std::to_string(cfg_.numLayers - 1) +
+                               " (" + path_ + ")"});
 }
 
 void HfModel::checkTokens(const at::Tensor& tokens) const {

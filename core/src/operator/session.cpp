@@ -213,22 +213,23 @@ class HfSession : public TokenModelSession {
     // "text" without a colon is not a text spec: tokensFromSpec refuses it (UsageError).
     const std::string kind = spec.find(':') == std::string::npos ? std::string() : specKind(spec);
     std::vector<long> t;
-    const std::string what = "--input " + kind + ":" + (kind == "textfile" ? spec.substr(9) : "...");
+    const std::string what = " " + kind + ":" + (kind == "textfile" ? spec.substr(9) : "...");  // after "input"
     if (kind == "text" || kind == "textfile") {
       const std::string text = textOfSpec(spec, true);
       const Tokenizer& tok = tokenizer();
       t = tok.encodeWithSpecialTokens(text);
       if (info_.maxLength > 0 && static_cast<int>(t.size()) > info_.maxLength)
-        throw InputError(what + ": the text is " + std::to_string(t.size()) + " tokens long, over the context of " +
-                         std::to_string(info_.maxLength) + " tokens of " + info_.path);
+        throw InputError("input",
+                         {what + ": the text is " + std::to_string(t.size()) + " tokens long, over the context of " +
+                          std::to_string(info_.maxLength) + " tokens of " + info_.path});
       for (long id : t)
         if (id >= info_.vocabSize)
-          throw InputError(what + ": " + tok.source() + " gives token id " + std::to_string(id) +
-                           ", outside the vocabulary of " + std::to_string(info_.vocabSize) + " tokens of " +
-                           info_.path);
+          throw InputError(
+              "input", {what + ": " + tok.source() + " gives token id " + std::to_string(id) +
+                        ", outside the vocabulary of " + std::to_string(info_.vocabSize) + " tokens of " + info_.path});
       if (t.size() < 2)
-        throw InputError(what + ": the text gives " + std::to_string(t.size()) +
-                         " token(s) with the special tokens; ESS needs at least 2 (a split between them)");
+        throw InputError("input", {what + ": the text gives " + std::to_string(t.size()) +
+                                   " token(s) with the special tokens; ESS needs at least 2 (a split between them)"});
     } else {
       t = tokensFromSpec(spec, info_.vocabSize, info_.maxLength);
     }
@@ -250,12 +251,12 @@ class HfSession : public TokenModelSession {
         o << b / double(1ull << 30);
         return o.str();
       };
-      throw InputError((kind == "text" || kind == "textfile" ? what : "--input " + spec.substr(0, 40)) + ": " +
-                       std::to_string(t.size()) + " tokens need about " + gib(need) +
-                       " GiB for the float64 forward pass, over the memory budget of " + gib(double(memoryBudget())) +
-                       " GiB; " +
-                       (fits >= 2 ? "at most " + std::to_string(fits) + " tokens fit"
-                                  : std::string("not even 2 tokens fit: raise the budget")));
+      throw InputError("input", {(kind == "text" || kind == "textfile" ? what : " " + spec.substr(0, 40)) + ": " +
+                                 std::to_string(t.size()) + " tokens need about " + gib(need) +
+                                 " GiB for the float64 forward pass, over the memory budget of " +
+                                 gib(double(memoryBudget())) + " GiB; " +
+                                 (fits >= 2 ? "at most " + std::to_string(fits) + " tokens fit"
+                                            : std::string("not even 2 tokens fit: raise the budget"))});
     }
     setTokens(spec, std::move(t));
   }
