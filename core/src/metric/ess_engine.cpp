@@ -14,23 +14,13 @@
 #include <thread>
 
 #include "ess/error.h"
+#include "ess/view_policy.h"
 #include "metric/lapack_kernels.h"
 
 namespace ess {
 
 double toleranceEss(const std::vector<double>& sigma, double tolerance, Normalization n) {
-  double sum = 0.0, max = 0.0;
-  for (double v : sigma) {
-    sum += v;
-    max = std::max(max, v);
-  }
-  if (max <= 0.0) return 0.0;  // all-zero H_s
-  const double ref = n == Normalization::Max ? max : n == Normalization::Sum ? sum : 1.0;
-  const double threshold = tolerance * ref;
-  double count = 0;
-  for (double v : sigma)
-    if (v > threshold) count += 1;
-  return count;
+  return toleranceCut(sigma, tolerance, n).count;
 }
 
 double entropyEss(const std::vector<double>& sigma) {
