@@ -1,0 +1,136 @@
+// The LanguageModel interface (ess/language_model.h) over the ess-lm family and the Hugging
+// Face checkpoints: two thin adapters and the choice between them by config.json's model_type.
+#include "ess/language_model.h"
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "ess/checkpoint.h"
+#include "ess/error.h"
+#include "ess/hf_model.h"
+#include "ess/input_spec.h"
+#include "ess/model.h"
+
+namespace ess {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// An ess-lm checkpoint (config.json with model_type "ess-lm", model.safetensors).
+class EssLmModel : public LanguageModel {
+ public:
+  explicit EssLmModel(const CheckpointFiles& files)
+      : cfg_(ModelConfig::fromJson(files.configJson, (fs::path(files.path) / "config.json").string())),
+        model_(EssLm::fromTensors(cfg_, files.tensors, files.path)),
+        path_(files.path) {}
+
+  std::string architecture() const override { return "ess-lm"; }
+  std::string description(const std::string& name) const override {
+    std::string kinds;
+    for (int i = 0; i < model_->numLayers(); ++i) kinds += (i ? ", " : "") + model_->mixerKind(i);
+    return name + ": ess-lm, " + std::to_string(model_->numLayers()) + " layer(s): " + kinds;
+  }
+  int vocabSize() const override { return cfg_.vocabSize; }
+  int maxLength() const override { return cfg_.maxLength; }
+  int numLayers() const override { return model_->numLayers(); }
+  std::string mixerKind(int layer) const override { return model_->mixerKind(layer); }
+  int heads(int layer) const override { return model_->heads(layer); }
+  int valueChannels(int layer) const override { return model_->valueChannels(layer); }
+  std::string tssFormula(int layer) const override { return model_->tssFormula(layer); }
+  double theoreticalStateSizeSiso(int layer, int split) const override {
+    return model_->theoreticalStateSizeSiso(layer, split);
+  }
+  at::Tensor layerOperator(int layer, const at::Tensor& tokens) override {
+    checkLayer(layer);
+    return model_->layerOperator(layer, tokens);
+  }
+  Generators layerGenerators(int layer, const at::Tensor& tokens) override {
+    checkLayer(layer);
+    return model_->layerGenerators(layer, tokens);
+  }
+  at::Tensor mixerInput(int layer, const at::Tensor& tokens) override {
+    checkLayer(layer);
+    return model_->mixerInput(layer, tokens).squeeze(0);
+  }
+  double forwardBytes(int64_t) const override { return 0.0; }
+  bool byteLevelText() const override { return true; }
+  std::string defaultInput(std::size_t) const override { return defaultInputSpec(cfg_.vocabSize, cfg_.maxLength); }
+
+ private:
+  void checkLayer(int layer) const {
+    if (layer < 0 || layer >= model_->numLayers())
+      throw UsageError("layer", {" " + std::to_string(layer) + " is outside 0.." +
+                                 std::to_string(model_->numLayers() - 1) + " (" + path_ + ")"});
+  }
+
+  ModelConfig cfg_;
+  std::unique_ptr<EssLm> model_;
+  std::string path_;
+};
+
+/// A Hugging Face checkpoint: one mixer kind and head count for every layer.
+class HfLanguageModel : public LanguageModel {
+ public:
+  explicit HfLanguageModel(const CheckpointFiles& files) : model_(files) {}
+
+  std::string architecture() const override { return model_.config().modelType; }
+  std::string description(const std::string& name) const override {
+    return name + ": " + model_.config().modelType + ", " + std::to_string(model_.numLayers()) + " layer(s) of " +
+           model_.mixerKind() + ", " + std::to_string(model_.heads()) + (model_.isMamba() ? " channels" : " heads") +
+           " each";
+  }
+  int vocabSize() const override { return model_.config().vocabSize; }
+  int maxLength() const override { return model_.config().maxPositions; }
+  int numLayers() const override { return model_.numLayers(); }
+  std::string mixerKind(int) const override { return model_.mixerKind(); }
+  int heads(int) const override { return model_.heads(); }
+  int valueChannels(int) const override { return model_.valueChannels(); }
+  std::string tssFormula(int) const override { return model_.tssFormula(); }
+  double theoreticalStateSizeSiso(int, int split) const override {
+    return model_.theoreticalStateSize(split) / model_.valueChannels();
+  }
+  at::Tensor layerOperator(int layer, const at::Tensor& tokens) override {
+    return model_.layerOperator(layer, tokens);
+  }
+  Generators layerGenerators(int layer, const at::Tensor& tokens) override {
+    return model_.layerGenerators(layer, tokens);
+  }
+  at::Tensor mixerInput(int layer, const at::Tensor& tokens) override { return model_.mixerInput(layer, tokens); }
+  double forwardBytes(int64_t length) const override { return model_.forwardBytes(length); }
+  bool byteLevelText() const override { return false; }
+  std::string defaultInput(std::size_t memoryBudget) const override {
+    // The input the user asks for next is checked against the budget, not this one.
+    const int maxPositions = model_.config().maxPositions;
+    int len = maxPositions > 0 ? std::min(64, maxPositions) : 64;
+    while (len > 2 && model_.forwardBytes(len) > static_cast<double>(memoryBudget)) len /= 2;
+    return "random:seed=0,len=" + std::to_string(len);
+  }
+
+ private:
+  HfModel model_;
+};
+
+/// The model_type of config.json text, "" when absent or not parseable (the model readers then
+/// report the problem).
+std::string modelTypeOf(const std::string& configJson) {
+  try {
+    auto j = nlohmann::json::parse(configJson);
+    if (j.is_object()) {
+      auto it = j.find("model_type");
+      if (it != j.end() && it->is_string()) return it->get<std::string>();
+    }
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
+}  // namespace
+
+std::unique_ptr<LanguageModel> openLanguageModel(const CheckpointFiles& files) {
+  const std::string type = modelTypeOf(files.configJson);
+  if (!type.empty() && type != "ess-lm") return std::make_unique<HfLanguageModel>(files);  // lists supported types
+  return std::make_unique<EssLmModel>(files);
+}
+
+}  // namespace ess
