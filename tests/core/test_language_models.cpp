@@ -3,7 +3,8 @@
 // mamba, qwen2) and the ess-lm demo checkpoints (resources/demo: every mixer kind and a hybrid).
 // Per model: the layer count of config.json, the session's layers and heads equal to the
 // model's, and per layer an operator [H, L, L] of finite values that is causal, whose head
-// count is the model's, equal to its generator form where it has one.
+// count is the model's, equal to its generator form where it has one, and y == T(u) v for the
+// mixer's own outputs where the model exposes them (ess-lm).
 #include <ATen/ATen.h>
 
 #include <algorithm>
@@ -30,7 +31,8 @@ namespace {
 /// Every fixture model folder: tests/data/hf/*_torch and resources/demo/*, sorted.
 std::vector<std::string> fixtureModels() {
   std::vector<std::string> dirs;
-  for (const std::string& root : {std::string(ESS_TEST_DATA_DIR) + "/hf", std::string(ESS_SOURCE_DIR) + "/resources/demo"})
+  for (const std::string& root :
+       {std::string(ESS_TEST_DATA_DIR) + "/hf", std::string(ESS_SOURCE_DIR) + "/resources/demo"})
     for (const auto& e : fs::directory_iterator(root))
       if (e.is_directory() && fs::exists(e.path() / "config.json")) dirs.push_back(e.path().string());
   std::sort(dirs.begin(), dirs.end());
@@ -59,11 +61,13 @@ class TestLanguageModels : public QObject {
     const std::vector<std::string> dirs = fixtureModels();
     QVERIFY2(dirs.size() >= 14, qPrintable(QString::number(dirs.size())));
     std::set<std::string> architectures;
-    for (const std::string& dir : dirs) architectures.insert(openLanguageModel(loadCheckpointFiles(dir))->architecture());
+    for (const std::string& dir : dirs)
+      architectures.insert(openLanguageModel(loadCheckpointFiles(dir))->architecture());
     for (const char* a : {"ess-lm", "gpt2", "llama", "mamba", "qwen2"}) QVERIFY2(architectures.count(a), a);
   }
 
   void everyModelConforms() {
+    int checkedOutputs = 0;  // layers whose y == T(u) v was checked
     for (const std::string& dir : fixtureModels()) {
       const std::string name = fs::path(dir).filename().string();
       std::unique_ptr<LanguageModel> m = openLanguageModel(loadCheckpointFiles(dir));
@@ -94,6 +98,14 @@ class TestLanguageModels : public QObject {
           const double err = (G - T).abs().max().item<double>() / std::max(1.0, T.abs().max().item<double>());
           QVERIFY2(err < 1e-9, (where + ": generators differ by " + std::to_string(err)).c_str());
         }
+        at::Tensor y, v;
+        if (m->headOutputs(layer, tokens, &y, &v)) {  // y == T(u) v, head by head
+          QVERIFY2(y.size(0) == T.size(0) && y.size(1) == L, where.c_str());
+          const double err =
+              (at::matmul(T, v) - y).abs().max().item<double>() / std::max(1.0, y.abs().max().item<double>());
+          QVERIFY2(err < 1e-9, (where + ": y differs from T(u) v by " + std::to_string(err)).c_str());
+          ++checkedOutputs;
+        }
         const at::Tensor x = m->mixerInput(layer, tokens);
         QVERIFY2(x.dim() == 2 && x.size(0) == L && at::isfinite(x).all().item<bool>(), where.c_str());
         QVERIFY2(m->valueChannels(layer) >= 1 && !m->tssFormula(layer).empty(), where.c_str());
@@ -109,6 +121,7 @@ class TestLanguageModels : public QObject {
         QFAIL((name + ": InputError instead of UsageError: " + e.what()).c_str());
       }
     }
+    QVERIFY2(checkedOutputs >= 24, qPrintable(QString::number(checkedOutputs)));  // every ess-lm demo layer
   }
 };
 

@@ -50,6 +50,14 @@ class LanguageModel {
   virtual Generators layerGenerators(int layer, const at::Tensor& tokens) = 0;
   /// The normed hidden state entering the mixer of `layer`, [L, D] float64.
   virtual at::Tensor mixerInput(int layer, const at::Tensor& tokens) = 0;
+  /// The mixer's own outputs per head y [H, L, d_v] and its value inputs v [H, L, d_v] (float64)
+  /// of `layer`, so that y == T(u) v can be checked against layerOperator; false where the
+  /// model does not expose them (the Hugging Face models, which tests/core/test_hf_models.cpp
+  /// checks against PyTorch's outputs instead).
+  virtual bool headOutputs(int layer, const at::Tensor& tokens, at::Tensor* outputs, at::Tensor* values) {
+    (void)layer, (void)tokens, (void)outputs, (void)values;
+    return false;
+  }
 
   /// Rough peak memory, in bytes, of the float64 forward pass and operator of one layer for
   /// `length` tokens; 0 where the model does not estimate it (ess-lm: the dense operator's

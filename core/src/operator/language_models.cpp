@@ -10,6 +10,7 @@
 #include "ess/error.h"
 #include "ess/hf_model.h"
 #include "ess/input_spec.h"
+#include "ess/mixer.h"
 #include "ess/model.h"
 
 namespace ess {
@@ -53,6 +54,19 @@ class EssLmModel : public LanguageModel {
     checkLayer(layer);
     return model_->mixerInput(layer, tokens).squeeze(0);
   }
+  bool headOutputs(int layer, const at::Tensor& tokens, at::Tensor* outputs, at::Tensor* values) override {
+    const at::Tensor x = model_->mixerInput(layer, tokens);  // [1, L, D]
+    // The mixer of block `layer` by its state-dict name (ess/model.h: layers.<i>.mixer).
+    const std::string name = "layers." + std::to_string(layer) + ".mixer";
+    std::shared_ptr<Mixer> mixer;
+    for (const auto& item : model_->module().named_modules())
+      if (item.key() == name) mixer = std::dynamic_pointer_cast<Mixer>(item.value());
+    if (!mixer) return false;
+    at::NoGradGuard noGrad;
+    *outputs = mixer->headOutputs(x).squeeze(0);
+    *values = mixer->values(x).squeeze(0);
+    return true;
+  }
   double forwardBytes(int64_t) const override { return 0.0; }
   bool byteLevelText() const override { return true; }
   std::string defaultInput(std::size_t) const override { return defaultInputSpec(cfg_.vocabSize, cfg_.maxLength); }
@@ -90,9 +104,7 @@ class HfLanguageModel : public LanguageModel {
   double theoreticalStateSizeSiso(int, int split) const override {
     return model_.theoreticalStateSize(split) / model_.valueChannels();
   }
-  at::Tensor layerOperator(int layer, const at::Tensor& tokens) override {
-    return model_.layerOperator(layer, tokens);
-  }
+  at::Tensor layerOperator(int layer, const at::Tensor& tokens) override { return model_.layerOperator(layer, tokens); }
   Generators layerGenerators(int layer, const at::Tensor& tokens) override {
     return model_.layerGenerators(layer, tokens);
   }
