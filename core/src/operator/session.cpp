@@ -16,6 +16,7 @@
 #include "ess/safetensors.h"
 #include "ess/tensor_engines.h"
 #include "ess/tokenizer.h"
+#include "ess/view_policy.h"
 #include "math/session_base.h"
 
 namespace ess {
@@ -149,7 +150,7 @@ class ModelSession : public TokenModelSession {
   void setInput(const std::string& spec) override {
     // "text" without a colon is not a text spec: tokensFromSpec refuses it (UsageError).
     const std::string kind = spec.find(':') == std::string::npos ? std::string() : specKind(spec);
-    const bool text = kind == "text" || kind == "textfile";
+    const bool text = isTextInput(spec);
     std::vector<long> t;
     const std::string what = " " + kind + ":" + (kind == "textfile" ? spec.substr(9) : "...");  // after "input"
     if (text && !model_->byteLevelText()) {
@@ -202,8 +203,7 @@ class ModelSession : public TokenModelSession {
   /// folder has a usable tokenizer; otherwise the token ids.
   std::vector<std::string> tokenLabels() const override {
     if (model_->byteLevelText()) {
-      const std::string kind = specKind(input_);
-      if (kind == "text" || kind == "textfile") return byteLabels(tokens_);
+      if (isTextInput(input_)) return byteLabels(tokens_);
       return Session::tokenLabels();
     }
     try {
