@@ -1,7 +1,8 @@
-// One interface for the language models whose layers ESS is measured on: the ess-lm family
-// (ess/model.h) and the Hugging Face checkpoints (ess/hf_model.h: gpt2, llama, mistral, qwen2,
-// mamba). The model session (src/operator/session.cpp) runs any of them, and the conformance
-// suite (tests/core/test_language_models.cpp) checks every fixture model through it.
+// One interface for the language models whose layers ESS is measured on: the Hugging Face
+// checkpoints implement it (HfModel, ess/hf_model.h: gpt2, llama, mistral, qwen2, mamba), the
+// ess-lm family (EssLm, ess/model.h) through an adapter (src/operator/language_models.cpp). The model session
+// (src/operator/session.cpp) runs any of them, and the conformance suite (tests/core/test_language_models.cpp) checks
+// every fixture model through it.
 #pragma once
 #include <ATen/core/Tensor.h>
 
@@ -44,17 +45,17 @@ class LanguageModel {
 
   /// tokens [L] int64 -> the operator T [H, L, L] float64 of `layer` (causal: T[h, r, c] = 0
   /// for c > r).
-  virtual at::Tensor layerOperator(int layer, const at::Tensor& tokens) = 0;
+  virtual at::Tensor layerOperator(int layer, const at::Tensor& tokens) const = 0;
   /// The same operator in generator form (float64) where the mixer has one; empty
   /// (heads() == 0) otherwise.
-  virtual Generators layerGenerators(int layer, const at::Tensor& tokens) = 0;
+  virtual Generators layerGenerators(int layer, const at::Tensor& tokens) const = 0;
   /// The normed hidden state entering the mixer of `layer`, [L, D] float64.
-  virtual at::Tensor mixerInput(int layer, const at::Tensor& tokens) = 0;
+  virtual at::Tensor mixerInput(int layer, const at::Tensor& tokens) const = 0;
   /// The mixer's own outputs per head y [H, L, d_v] and its value inputs v [H, L, d_v] (float64)
   /// of `layer`, so that y == T(u) v can be checked against layerOperator; false where the
   /// model does not expose them (the Hugging Face models, which tests/core/test_hf_models.cpp
   /// checks against PyTorch's outputs instead).
-  virtual bool headOutputs(int layer, const at::Tensor& tokens, at::Tensor* outputs, at::Tensor* values) {
+  virtual bool headOutputs(int layer, const at::Tensor& tokens, at::Tensor* outputs, at::Tensor* values) const {
     (void)layer, (void)tokens, (void)outputs, (void)values;
     return false;
   }

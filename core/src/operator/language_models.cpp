@@ -1,5 +1,6 @@
-// The LanguageModel interface (ess/language_model.h) over the ess-lm family and the Hugging
-// Face checkpoints: two thin adapters and the choice between them by config.json's model_type.
+// The LanguageModel interface (ess/language_model.h) over the ess-lm family (an adapter; the
+// Hugging Face models implement it themselves, HfModel) and the choice between the two by
+// config.json's model_type.
 #include "ess/language_model.h"
 
 #include <filesystem>
@@ -42,19 +43,19 @@ class EssLmModel : public LanguageModel {
   double theoreticalStateSizeSiso(int layer, int split) const override {
     return model_->theoreticalStateSizeSiso(layer, split);
   }
-  at::Tensor layerOperator(int layer, const at::Tensor& tokens) override {
+  at::Tensor layerOperator(int layer, const at::Tensor& tokens) const override {
     checkLayer(layer);
     return model_->layerOperator(layer, tokens);
   }
-  Generators layerGenerators(int layer, const at::Tensor& tokens) override {
+  Generators layerGenerators(int layer, const at::Tensor& tokens) const override {
     checkLayer(layer);
     return model_->layerGenerators(layer, tokens);
   }
-  at::Tensor mixerInput(int layer, const at::Tensor& tokens) override {
+  at::Tensor mixerInput(int layer, const at::Tensor& tokens) const override {
     checkLayer(layer);
     return model_->mixerInput(layer, tokens).squeeze(0);
   }
-  bool headOutputs(int layer, const at::Tensor& tokens, at::Tensor* outputs, at::Tensor* values) override {
+  bool headOutputs(int layer, const at::Tensor& tokens, at::Tensor* outputs, at::Tensor* values) const override {
     const at::Tensor x = model_->mixerInput(layer, tokens);  // [1, L, D]
     // The mixer of block `layer` by its state-dict name (ess/model.h: layers.<i>.mixer).
     const std::string name = "layers." + std::to_string(layer) + ".mixer";
@@ -83,46 +84,6 @@ class EssLmModel : public LanguageModel {
   std::string path_;
 };
 
-/// A Hugging Face checkpoint: one mixer kind and head count for every layer.
-class HfLanguageModel : public LanguageModel {
- public:
-  explicit HfLanguageModel(const CheckpointFiles& files) : model_(files) {}
-
-  std::string architecture() const override { return model_.config().modelType; }
-  std::string description(const std::string& name) const override {
-    return name + ": " + model_.config().modelType + ", " + std::to_string(model_.numLayers()) + " layer(s) of " +
-           model_.mixerKind() + ", " + std::to_string(model_.heads()) + (model_.isMamba() ? " channels" : " heads") +
-           " each";
-  }
-  int vocabSize() const override { return model_.config().vocabSize; }
-  int maxLength() const override { return model_.config().maxPositions; }
-  int numLayers() const override { return model_.numLayers(); }
-  std::string mixerKind(int) const override { return model_.mixerKind(); }
-  int heads(int) const override { return model_.heads(); }
-  int valueChannels(int) const override { return model_.valueChannels(); }
-  std::string tssFormula(int) const override { return model_.tssFormula(); }
-  double theoreticalStateSizeSiso(int, int split) const override {
-    return model_.theoreticalStateSize(split) / model_.valueChannels();
-  }
-  at::Tensor layerOperator(int layer, const at::Tensor& tokens) override { return model_.layerOperator(layer, tokens); }
-  Generators layerGenerators(int layer, const at::Tensor& tokens) override {
-    return model_.layerGenerators(layer, tokens);
-  }
-  at::Tensor mixerInput(int layer, const at::Tensor& tokens) override { return model_.mixerInput(layer, tokens); }
-  double forwardBytes(int64_t length) const override { return model_.forwardBytes(length); }
-  bool byteLevelText() const override { return false; }
-  std::string defaultInput(std::size_t memoryBudget) const override {
-    // The input the user asks for next is checked against the budget, not this one.
-    const int maxPositions = model_.config().maxPositions;
-    int len = maxPositions > 0 ? std::min(64, maxPositions) : 64;
-    while (len > 2 && model_.forwardBytes(len) > static_cast<double>(memoryBudget)) len /= 2;
-    return "random:seed=0,len=" + std::to_string(len);
-  }
-
- private:
-  HfModel model_;
-};
-
 /// The model_type of config.json text, "" when absent or not parseable (the model readers then
 /// report the problem).
 std::string modelTypeOf(const std::string& configJson) {
@@ -141,7 +102,7 @@ std::string modelTypeOf(const std::string& configJson) {
 
 std::unique_ptr<LanguageModel> openLanguageModel(const CheckpointFiles& files) {
   const std::string type = modelTypeOf(files.configJson);
-  if (!type.empty() && type != "ess-lm") return std::make_unique<HfLanguageModel>(files);  // lists supported types
+  if (!type.empty() && type != "ess-lm") return std::make_unique<HfModel>(files);  // lists supported types
   return std::make_unique<EssLmModel>(files);
 }
 
