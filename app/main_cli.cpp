@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string>
 
+#include "cli_flag.h"
 #include "commands.h"
 #include "ess/error.h"
 #include "ess/version.h"
@@ -86,10 +87,10 @@ int main(int argc, char** argv) {
     std::cerr << "error: unknown command '" << command << "' (try ess --help)\n";
     return 2;
   } catch (const ess::UsageError& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    std::cerr << "error: " << ess::cli::cliMessage(e) << "\n";
     return 2;
   } catch (const ess::InputError& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    std::cerr << "error: " << ess::cli::cliMessage(e) << "\n";
     return 1;
   } catch (const ess::Cancelled&) {
     std::cerr << "error: cancelled\n";

@@ -46,12 +46,14 @@ SpectrumView::SpectrumView(QWidget* parent) : PlotView(parent) {
 void SpectrumView::clear() {
   dataSplit_ = 0;
   sigma_.clear();
+  cut_ = SpectrumCut();
   refresh();
 }
 
-void SpectrumView::setSpectrum(int split, const QVector<double>& sigma, const QString& title) {
+void SpectrumView::setSpectrum(int split, const QVector<double>& sigma, SpectrumCut cut, const QString& title) {
   dataSplit_ = split;
   sigma_ = sigma;
+  cut_ = cut;
   baseTitle_ = title.isEmpty() ? tr("singular values of H_s") : title;
   refresh();
 }
@@ -60,22 +62,6 @@ void SpectrumView::setTolerance(double tolerance, Reference reference) {
   tolerance_ = tolerance;
   reference_ = reference;
   refresh();
-}
-
-double SpectrumView::threshold() const {
-  double ref = 1.0;
-  if (reference_ == Reference::Max) {
-    ref = sigma_.isEmpty() ? 0.0 : *std::max_element(sigma_.begin(), sigma_.end());
-  } else if (reference_ == Reference::Sum) {
-    ref = 0;
-    for (double v : sigma_) ref += v;
-  }
-  return tolerance_ * ref;
-}
-
-int SpectrumView::countAboveThreshold() const {
-  const double t = threshold();
-  return int(std::count_if(sigma_.begin(), sigma_.end(), [t](double v) { return v > t; }));
 }
 
 void SpectrumView::onSplitChanged(int) { refresh(); }
@@ -96,10 +82,10 @@ void SpectrumView::refresh() {
   }
   graph_->setData(k, v, true);
   const double t = threshold();
-  const bool haveData = dataSplit_ > 0 && !sigma_.isEmpty();
-  thresholdLine_->setVisible(haveData && t > 0);
-  thresholdLabel_->setVisible(haveData && t > 0);
-  if (t > 0) {
+  const bool haveData = dataSplit_ > 0 && !sigma_.isEmpty(), haveCut = cut_.count >= 0;
+  thresholdLine_->setVisible(haveData && haveCut && t > 0);
+  thresholdLabel_->setVisible(haveData && haveCut && t > 0);
+  if (haveCut && t > 0) {
     thresholdLine_->point1->setCoords(0, t);
     thresholdLine_->point2->setCoords(1, t);
     const QString ref = reference_ == Reference::Max   ? QStringLiteral(" × σ₁")
@@ -110,7 +96,7 @@ void SpectrumView::refresh() {
   }
   if (haveData) {
     if (!std::isfinite(lo)) lo = hi = 1;
-    if (t > 0) lo = std::min(lo, t), hi = std::max(hi, t);
+    if (haveCut && t > 0) lo = std::min(lo, t), hi = std::max(hi, t);
     yAxis->setRange(lo / 3.0, hi * 3.0);
     xAxis->setRange(0.5, std::max<double>(sigma_.size(), 1) + 0.5);
   } else {
@@ -121,11 +107,15 @@ void SpectrumView::refresh() {
   QString text;
   if (!haveData) {
     text = baseTitle_;
-  } else {
+  } else if (haveCut) {
     text = tr("singular values of H_%1: %2 of %3 above threshold")
                .arg(dataSplit_)
                .arg(countAboveThreshold())
                .arg(sigma_.size());
+  } else {
+    text = tr("singular values of H_%1").arg(dataSplit_);
+  }
+  if (haveData) {
     if (zeros > 0) text += tr(" (%1 zero, not drawn)").arg(zeros);
     if (currentSplit() > 0 && currentSplit() != dataSplit_) text += tr(" [updating…]");
     if (baseTitle_ != tr("singular values of H_s")) text += QLatin1Char('\n') + baseTitle_;
@@ -148,10 +138,11 @@ void SpectrumView::mouseMoveEvent(QMouseEvent* event) {
 
 QString SpectrumView::toCsv() const {
   QString out = QStringLiteral("split,k,sigma,above_threshold\n");
-  const double t = threshold();
+  // The count covers the largest values: sigma is descending.
   for (int i = 0; i < sigma_.size(); ++i)
     out += QString::number(dataSplit_) + QLatin1Char(',') + QString::number(i + 1) + QLatin1Char(',') +
-           csvNumber(sigma_[i]) + QLatin1Char(',') + (sigma_[i] > t ? QStringLiteral("1") : QStringLiteral("0")) +
+           csvNumber(sigma_[i]) + QLatin1Char(',') +
+           (sigma_[i] > cut_.threshold && cut_.count >= 0 ? QStringLiteral("1") : QStringLiteral("0")) +
            QLatin1Char('\n');
   return out;
 }

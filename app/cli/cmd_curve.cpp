@@ -8,42 +8,13 @@
 #include "commands.h"
 #include "ess/aggregate.h"
 #include "ess/error.h"
+#include "ess/view_policy.h"
 #include "output.h"
 #include "session_options.h"
 
 namespace ess::cli {
 
 namespace {
-
-int parseIndex(const std::string& text, const std::string& spec) {
-  size_t used = 0;
-  int v = -1;
-  try {
-    v = std::stoi(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (text.empty() || used != text.size())
-    throw UsageError("--head: expected all, H or A:B (inclusive), got '" + spec + "'");
-  return v;
-}
-
-/// Heads from `--head all|H|A:B` (A:B inclusive) within 0..count-1; UsageError outside.
-std::vector<int> headsFrom(const std::string& spec, int count, int layer) {
-  std::vector<int> out;
-  if (spec == "all") {
-    for (int i = 0; i < count; ++i) out.push_back(i);
-    return out;
-  }
-  const auto colon = spec.find(':');
-  const int first = parseIndex(spec.substr(0, colon), spec);
-  const int last = colon == std::string::npos ? first : parseIndex(spec.substr(colon + 1), spec);
-  if (first < 0 || last >= count || first > last)
-    throw UsageError("--head " + spec + " is outside 0.." + std::to_string(count - 1) + " (layer " +
-                     std::to_string(layer) + ")" + (first > last ? ": A:B needs A <= B" : ""));
-  for (int h = first; h <= last; ++h) out.push_back(h);
-  return out;
-}
 
 nlohmann::ordered_json numbers(const std::vector<double>& v) {
   nlohmann::ordered_json a = nlohmann::ordered_json::array();
@@ -77,7 +48,7 @@ int runCurve(const std::vector<std::string>& argv) {
   const std::vector<int> layers = indicesFrom(a, "--layer", static_cast<int>(info.layers.size()));
   // Check every layer's heads before the (long) computation starts.
   std::vector<std::vector<int>> headsOf;
-  for (int layer : layers) headsOf.push_back(headsFrom(headSpec, info.layers[layer].heads, layer));
+  for (int layer : layers) headsOf.push_back(parseHeadRange(headSpec, info.layers[layer].heads, layer));
 
   std::ostringstream csv;
   nlohmann::ordered_json json;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli_flag.h"
 #include "commands.h"
 #include "ess/error.h"
 #include "ess/model_backend.h"
@@ -23,7 +24,7 @@ std::string tokenizerLine(const std::string& path) {
   try {
     return modelBackend().tokenizerSummary(dir.string());
   } catch (const InputError& e) {
-    return std::string("unusable: ") + e.what();
+    return "unusable: " + cliMessage(e);
   }
 }
 

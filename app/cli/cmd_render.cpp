@@ -11,6 +11,7 @@
 // all` (one row per layer); `--mark "\n, <eos>"` names the delimiter tokens marked.
 #include "commands.h"
 #include "ess/error.h"
+#include "ess/view_policy.h"
 #include "session_options.h"
 
 #ifdef ESS_HAVE_RENDER
@@ -166,9 +167,7 @@ int runRender(const std::vector<std::string>& argv) {
     if (s < 1 || s > length - 1)
       throw UsageError("--split " + std::to_string(s) + " is outside 1.." + std::to_string(length - 1));
     split.setSplit(s);
-    const double denseBytes = double(heads) * double(length) * double(length) * 8.0;
-    const bool tiled =
-        denseBytes > double(session->memoryBudget()) || (info.architecture == "generators" && length > 4096);
+    const bool tiled = isTiledLayer(info.architecture, heads, length, session->memoryBudget());
     if (figureKind == "heatmap" && tiled) {
       auto v = std::make_unique<HeatmapView>();
       v->setSplitPoint(&split);
@@ -194,9 +193,7 @@ int runRender(const std::vector<std::string>& argv) {
         v->setOperator(op.length, viewdata::headValues(op, head), QStringLiteral("operator T: ") + where);
       }
       // A text input puts its tokens on the axes (as in the GUI); token ids stay off them.
-      const std::string input = session->input();
-      if (input.rfind("text:", 0) == 0 || input.rfind("textfile:", 0) == 0)
-        v->setTokenLabels(viewdata::labelsOf(session->tokenLabels()));
+      if (isTextInput(session->input())) v->setTokenLabels(viewdata::labelsOf(session->tokenLabels()));
       view = std::move(v);
     } else if (figureKind == "curve") {
       auto v = std::make_unique<EssCurveView>();
@@ -214,7 +211,7 @@ int runRender(const std::vector<std::string>& argv) {
       v->setSplitPoint(&split);
       v->setTolerance(options.tolerance_, viewdata::reference(options.normalization_));
       const std::vector<double> sigma = session->spectrum(layer, head, s, options);
-      v->setSpectrum(s, QVector<double>(sigma.begin(), sigma.end()),
+      v->setSpectrum(s, QVector<double>(sigma.begin(), sigma.end()), viewdata::cutOf(sigma, options),
                      where + (aggregate ? QStringLiteral(" (its first head, %1)").arg(head) : QString()));
       view = std::move(v);
     }

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli_flag.h"
 #include "commands.h"
 #include "ess/error.h"
 #include "ess/mixer_registry.h"
@@ -25,7 +26,7 @@ int runTrainMqar(const std::vector<std::string>& argv) {
   std::vector<std::string> valued = {"--mixer",        "--layers",       "--d-model",   "--heads", "--steps", "--batch",
                                      "--lr",           "--weight-decay", "--length",    "--pairs", "--vocab", "--seed",
                                      "--eval-samples", "--threads",      "--key-shift", "--out",   "-o"};
-  for (const MixerOption& opt : mixerRegistry().options()) valued.push_back(opt.flag);
+  for (const MixerOption& opt : mixerRegistry().options()) valued.push_back(flagOf(opt.key));
   Args a = Args::parse(argv, valued);
   if (!a.positional.empty()) throw UsageError("train-mqar: unexpected argument '" + a.positional[0] + "'");
   if (!a.has("--mixer")) throw UsageError("train-mqar: --mixer KIND or --mixer KIND1,KIND2 is required");
@@ -73,9 +74,10 @@ int runTrainMqar(const std::vector<std::string>& argv) {
   // Mixer options (go into config.json whatever the kinds); a flag given must reach the
   // option's minimum (filter_length's 0 = sequence length is the default, not a value to give).
   for (const MixerOption& opt : mixerRegistry().options()) {
-    if (!a.has(opt.flag)) continue;
-    const int v = a.getInt(opt.flag, 0);
-    const std::string error = opt.boundError(opt.flag, v, opt.minimum);
+    const std::string flag = flagOf(opt.key);
+    if (!a.has(flag)) continue;
+    const int v = a.getInt(flag, 0);
+    const std::string error = opt.boundError(flag, v, opt.minimum);
     if (!error.empty()) throw UsageError(error);
     o.*opt.field = v;
   }

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <exception>
 
+#include "error_text.h"
 #include "ess/error.h"
+#include "ess/view_policy.h"
 
 struct Document::Handle {
   std::unique_ptr<ess::Session> session;
@@ -16,7 +18,7 @@ struct Document::Handle {
 namespace {
 
 QString messageOf(const std::exception& e) {
-  QString m = QString::fromStdString(e.what());
+  QString m = errortext::messageOf(e);
   if (m.contains(QLatin1String("memory budget")))
     m += QStringLiteral("\nRaise the memory budget in the side panel (View: Memory budget) to form it.");
   return m;
@@ -135,18 +137,16 @@ const std::vector<double>* Document::groupOperator(int layer, int first, int las
 
 bool Document::total(int layer, int first, int last, ess::HeadTotal* out) const {
   const ess::CurveData* c = curveData(layer);
-  if (!c || layer < 0 || layer >= layerCount() || first < 0 || last < first || last >= int(c->tolerance.size()))
-    return false;
-  std::vector<int> heads;
-  for (int h = first; h <= last; ++h) heads.push_back(h);
+  if (!c || layer < 0 || layer >= layerCount()) return false;
+  const std::vector<int> heads = ess::headRange(first, last, int(c->tolerance.size()));
+  if (heads.empty()) return false;
   *out = ess::sumHeads(*c, info().layers[layer], heads);
   return true;
 }
 
 bool Document::isTiled(int layer) const {
   if (!handle_ || layer < 0 || layer >= layerCount() || length_ < 2) return false;
-  const double bytes = double(headCount(layer)) * double(length_) * double(length_) * 8.0;
-  return bytes > double(memoryBudget_) || (info().architecture == "generators" && length_ > kTiledGeneratorLength);
+  return ess::isTiledLayer(info().architecture, headCount(layer), length_, std::size_t(memoryBudget_));
 }
 
 void Document::setMemoryBudget(qint64 bytes) {
@@ -215,8 +215,7 @@ void Document::startGroupOperator(int layer, int first, int last) {
   wantedGroups_.remove(key);
   groups_.request(key, tr("mean |T| of layer %1, heads %2-%3").arg(layer).arg(first).arg(last),
                   [op, first, last](const AsyncCache<QString, std::vector<double>>::Deliver& deliver) {
-                    std::vector<int> heads;
-                    for (int h = first; h <= last; ++h) heads.push_back(h);
+                    const std::vector<int> heads = ess::headRange(first, last, op->heads);
                     deliver(std::make_shared<const std::vector<double>>(ess::meanAbsOperator(*op, heads)), true);
                   });
 }
@@ -343,10 +342,7 @@ void Document::setInput(const QString& spec) {
           handle->session->info().length > 0 ? handle->session->info().length : int(handle->session->tokens().size());
       labels = labelsOf(*handle->session);
     } catch (const std::exception& e) {
-      error = messageOf(e);
-      // The core words input errors for the command line ("--input text:...: ..."); here
-      // the input came from the Input box.
-      if (error.startsWith(QLatin1String("--input"))) error = tr("Input") + error.mid(7);
+      error = messageOf(e);  // "Input: ...": the core names the field, not the CLI's flag
     }
     QMetaObject::invokeMethod(
         this,

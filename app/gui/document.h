@@ -43,12 +43,9 @@ class Document : public QObject {
   /// text), as long as the input; empty for operator files and when nothing is open.
   QStringList tokenLabels() const { return tokenLabels_; }
 
-  /// Long operators are shown from tiles instead of a dense [H, L, L] operator: a layer is tiled
-  /// when its dense form (H x L x L float64) would exceed the memory budget, and always for
-  /// generator files with L > kTiledGeneratorLength (materializing them takes long and the
-  /// structured engine needs no dense operator).
+  /// Long operators are shown from tiles instead of a dense [H, L, L] operator
+  /// (ess::isTiledLayer at the memory budget, as `ess render` decides).
   bool isTiled(int layer) const;
-  static constexpr int kTiledGeneratorLength = 4096;
   /// Samples per side of the overview tile of a tiled layer.
   static constexpr int kOverviewSize = 1024;
   /// Memory budget for dense operators, in bytes (ess::Session::setMemoryBudget); applies to

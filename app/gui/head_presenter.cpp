@@ -326,7 +326,8 @@ void HeadPresenter::onSpectrumReady(int layer, int head, int split, const QVecto
                 .arg(viewdata::unitNoun(document_->info(), layer))
                 .arg(head)
                 .arg(s.isLayerTotal() ? tr("the layer") : titles::selectionLabel(document_->info(), s));
-  spectrum_->setSpectrum(split, sigma, title);
+  spectrum_->setSpectrum(split, sigma,
+                         viewdata::cutOf(std::vector<double>(sigma.begin(), sigma.end()), document_->options()), title);
 }
 
 void HeadPresenter::onSplitChanged(int split) {

@@ -2,6 +2,8 @@
 // runs it at build time, so `ess --help` shows the flags without loading the model library.
 #include "train_mqar_usage.h"
 
+#include "cli_flag.h"
+
 #include <algorithm>
 
 namespace ess::cli {
@@ -25,7 +27,7 @@ std::string wrapped(const std::vector<std::string>& words, const std::string& in
 
 std::string trainMqarUsage(const MixerRegistry& registry) {
   std::vector<std::string> words;  // the mixer option flags come from the registry
-  for (const MixerOption& opt : registry.options()) words.push_back("[" + opt.flag + " " + opt.metavar + "]");
+  for (const MixerOption& opt : registry.options()) words.push_back("[" + flagOf(opt.key) + " " + opt.metavar + "]");
   words.insert(words.end(), {"[--threads T]", "--out DIR"});
   return "  train-mqar --mixer KIND[,KIND...] [--layers N] [--d-model D] [--heads H] [--steps S]\n"
          "        [--batch B] [--lr X] [--length L] [--pairs P] [--vocab V] [--seed S] [--key-shift on|off]\n" +
@@ -37,7 +39,7 @@ std::string trainMqarOptionsHelp(const MixerRegistry& registry) {
   for (const std::string& k : registry.kindNames()) kinds.push_back(k + (k == registry.kindNames().back() ? "" : ","));
   std::string help = wrapped(kinds, "") + "mixer options:\n";
   for (const MixerOption& opt : registry.options()) {
-    std::string flag = "  " + opt.flag + " " + opt.metavar;
+    std::string flag = "  " + flagOf(opt.key) + " " + opt.metavar;
     flag.resize(std::max<size_t>(flag.size() + 1, 22), ' ');
     std::string readers;
     for (const std::string& k : opt.kinds) readers += (readers.empty() ? "" : ", ") + k;

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "ess/view_policy.h"
+
 namespace viewdata {
 
 namespace {
@@ -136,6 +138,11 @@ void fillLayerView(LayerComparisonView& view, const ess::SourceInfo& info,
   view.setTotals(totals);
 }
 
+SpectrumCut cutOf(const std::vector<double>& sigma, const ess::EssOptions& options) {
+  const ess::ToleranceCut cut = ess::toleranceCut(sigma, options.tolerance_, options.normalization_);
+  return {cut.threshold, cut.count};
+}
+
 SpectrumView::Reference reference(ess::Normalization n) {
   switch (n) {
     case ess::Normalization::Sum:
@@ -175,8 +182,6 @@ int gridColumn(const ess::SourceInfo& info, const Selection& selection) {
   return -1;
 }
 
-bool isTextInput(const QString& spec) {
-  return spec.startsWith(QLatin1String("text:")) || spec.startsWith(QLatin1String("textfile:"));
-}
+bool isTextInput(const QString& spec) { return ess::isTextInput(spec.toStdString()); }
 
 }  // namespace viewdata

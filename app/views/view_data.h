@@ -66,6 +66,9 @@ inline constexpr char kDefaultMarks[] = "\\n, <eos>, </s>, <|endoftext|>, <|end_
 
 /// The spectrum view's threshold reference for a normalization.
 SpectrumView::Reference reference(ess::Normalization n);
+/// The tolerance threshold of singular values `sigma` and the count above it, for the spectrum
+/// view (ess::toleranceCut at the options' tolerance and normalization).
+SpectrumCut cutOf(const std::vector<double>& sigma, const ess::EssOptions& options);
 
 /// Column of the layer comparison's grid that holds the selection: its head, or the channel
 /// group holding its first head in a grouped layer; -1 for the layer total, a group of an

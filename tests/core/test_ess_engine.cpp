@@ -179,7 +179,8 @@ class TestEssEngine : public QObject {
       computeEss(at::eye(4, at::kDouble), EssOptions().device(Device::Cuda));
       QFAIL("expected UsageError");
     } catch (const UsageError& e) {
-      QVERIFY(std::string(e.what()).find("--device cuda") != std::string::npos);
+      QVERIFY(ess::cli::cliMessage(e).find("--device cuda") != std::string::npos);
+      QCOMPARE(e.field(), std::string("device"));
     }
   }
 };

@@ -1,4 +1,4 @@
-// Helpers the core and math test suites share: the message of an expected error, the
+// Helpers the core and math test suites share: the CLI message of an expected error, the
 // reference vectors and a relative error. No LibTorch, so essmath-only suites use it too.
 #pragma once
 #include <algorithm>
@@ -7,16 +7,18 @@
 #include <string>
 #include <vector>
 
+#include "cli_flag.h"
 #include "ess/error.h"
 
-/// The message of the `E` that `f` throws, or "<no error>" when it throws none (so that a
-/// missing error fails the test's check on the message).
+/// The message of the `E` that `f` throws as the command line prints it (options as flags:
+/// `--layer 5 is outside 0..1`), or "<no error>" when it throws none (so that a missing error
+/// fails the test's check on the message).
 template <typename E = ess::InputError, typename F>
 std::string errorOf(F&& f) {
   try {
     f();
   } catch (const E& e) {
-    return e.what();
+    return ess::cli::cliMessage(e);
   }
   return "<no error>";
 }

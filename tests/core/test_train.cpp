@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_flag.h"
 #include "ess/error.h"
 #include "ess/model.h"
 #include "ess/mqar.h"
@@ -169,7 +170,7 @@ class TestTrain : public QObject {
         trainMqar(o, "");
         QFAIL("expected UsageError");
       } catch (const UsageError& e) {
-        QVERIFY2(std::string(e.what()).find(part) != std::string::npos, e.what());
+        QVERIFY2(ess::cli::cliMessage(e).find(part) != std::string::npos, ess::cli::cliMessage(e).c_str());
       }
     };
     TrainOptions o = tiny();

@@ -14,6 +14,7 @@
 #include "layer_comparison_view.h"
 #include "spectrum_view.h"
 #include "split_point.h"
+#include "view_data.h"
 
 namespace {
 
@@ -281,17 +282,29 @@ void TestViews::curveDragSetsSplit() {
 }
 
 void TestViews::spectrumThreshold() {
+  // The threshold and the count come from the core (ess::toleranceCut); the view shows them.
   SpectrumView spec;
+  const std::vector<double> sigma = {10.0, 1.0, 0.2, 0.05, 0.0};
+  const QVector<double> values(sigma.begin(), sigma.end());
+  const auto options = [](double tol, ess::Normalization n) {
+    return ess::EssOptions().tolerance(tol).normalization(n);
+  };
   spec.setTolerance(1e-2, SpectrumView::Reference::Max);
-  spec.setSpectrum(5, {10.0, 1.0, 0.2, 0.05, 0.0});
+  spec.setSpectrum(5, values, viewdata::cutOf(sigma, options(1e-2, ess::Normalization::Max)));
   QCOMPARE(spec.dataSplit(), 5);
   QCOMPARE(spec.threshold(), 0.1);
   QCOMPARE(spec.countAboveThreshold(), 3);
   QVERIFY(spec.title().contains("3 of 5"));
+  QVERIFY(spec.toCsv().contains("5,3,0.2,1\n5,4,0.05,0\n"));
   spec.setTolerance(1e-2, SpectrumView::Reference::Sum);
+  spec.setSpectrum(5, values, viewdata::cutOf(sigma, options(1e-2, ess::Normalization::Sum)));
   QVERIFY(std::abs(spec.threshold() - 0.1125) < 1e-12);
   spec.setTolerance(0.5, SpectrumView::Reference::None);
+  spec.setSpectrum(5, values, viewdata::cutOf(sigma, options(0.5, ess::Normalization::None)));
   QCOMPARE(spec.countAboveThreshold(), 2);
+  // Without a cut the view draws no threshold and counts nothing.
+  spec.setSpectrum(5, values);
+  QVERIFY(!spec.title().contains("above threshold"));
   QVERIFY(spec.yAxis->scaleType() == QCPAxis::stLogarithmic);
 }
 

@@ -12,6 +12,7 @@
 #include "ess/generator_form.h"
 #include "ess/safetensors_io.h"
 #include "ess/structured_ess.h"
+#include "ess/view_policy.h"
 
 using namespace ess;
 
@@ -120,6 +121,83 @@ class TestEssMath : public QObject {
     const std::string msg =
         errorOf<UsageError>([&] { computeEss(*ref.find("operator"), EssOptions().device(Device::Cuda)); });
     QVERIFY(contains(msg, "--device cuda"));
+  }
+
+  // The decisions the GUI and `ess render` share (ess/view_policy.h).
+  void tiledOrDense() {
+    // 2 heads x 1000^2 x 8 bytes = 16 MB: dense within a 16 MB budget, tiled one byte below.
+    QVERIFY(!isTiledLayer("operator", 2, 1000, 16000000));
+    QVERIFY(isTiledLayer("operator", 2, 1000, 15999999));
+    // Generator files longer than kTiledGeneratorLength are tiled whatever the budget.
+    QVERIFY(!isTiledLayer("generators", 1, kTiledGeneratorLength, size_t(1) << 40));
+    QVERIFY(isTiledLayer("generators", 1, kTiledGeneratorLength + 1, size_t(1) << 40));
+    QVERIFY(!isTiledLayer("hf:gpt2", 1, kTiledGeneratorLength + 1, size_t(1) << 40));
+  }
+
+  void textOrTokens() {
+    QVERIFY(isTextInput("text:hello"));
+    QVERIFY(isTextInput("textfile:/tmp/a.txt"));
+    QVERIFY(!isTextInput("tokens:1,2,3"));
+    QVERIFY(!isTextInput("random:seed=0,len=8"));
+    QVERIFY(!isTextInput("text"));
+  }
+
+  void headRanges() {
+    QCOMPARE(parseHeadRange("all", 3, 0), (std::vector<int>{0, 1, 2}));
+    QCOMPARE(parseHeadRange("1", 3, 0), (std::vector<int>{1}));
+    QCOMPARE(parseHeadRange("1:2", 3, 0), (std::vector<int>{1, 2}));
+    QCOMPARE(errorOf<UsageError>([] { parseHeadRange("2:5", 4, 1); }),
+             std::string("--head 2:5 is outside 0..3 (layer 1)"));
+    QCOMPARE(errorOf<UsageError>([] { parseHeadRange("2:1", 4, 0); }),
+             std::string("--head 2:1 is outside 0..3 (layer 0): A:B needs A <= B"));
+    QCOMPARE(errorOf<UsageError>([] { parseHeadRange("x", 4, 0); }),
+             std::string("--head: expected all, H or A:B (inclusive), got 'x'"));
+    QCOMPARE(headRange(1, 2, 4), (std::vector<int>{1, 2}));
+    QVERIFY(headRange(2, 4, 4).empty() && headRange(-1, 0, 4).empty() && headRange(2, 1, 4).empty());
+  }
+
+  void spectrumCut() {
+    const std::vector<double> sigma = {10.0, 1.0, 0.2, 0.05, 0.0};
+    ToleranceCut c = toleranceCut(sigma, 1e-2, Normalization::Max);
+    QCOMPARE(c.threshold, 0.1);
+    QCOMPARE(c.count, 3);
+    c = toleranceCut(sigma, 1e-2, Normalization::Sum);
+    QVERIFY(std::abs(c.threshold - 0.1125) < 1e-12);
+    QCOMPARE(c.count, 3);
+    c = toleranceCut(sigma, 0.5, Normalization::None);
+    QCOMPARE(c.threshold, 0.5);
+    QCOMPARE(c.count, 2);
+    QCOMPARE(toleranceCut({0.0, 0.0}, 1e-3, Normalization::None).count, 0);
+    // The engine's tolerance-ESS is the cut's count.
+    for (Normalization n : {Normalization::Max, Normalization::Sum, Normalization::None})
+      QCOMPARE(toleranceEss(sigma, 1e-2, n), double(toleranceCut(sigma, 1e-2, n).count));
+  }
+
+  // Errors carry the option as data (issue 10): the field, the body, and each front end's
+  // wording of it; what() names it by its key.
+  void errorsCarryTheOptionAsData() {
+    try {
+      parseSplitRange("1:x");
+      QFAIL("expected UsageError");
+    } catch (const UsageError& e) {
+      QCOMPARE(e.field(), std::string("splits"));
+      QCOMPARE(std::string(e.what()), std::string("splits: expected A:B:STEP with integers, got '1:x'"));
+      QCOMPARE(cli::cliMessage(e), std::string("--splits: expected A:B:STEP with integers, got '1:x'"));
+    }
+    QCOMPARE(errorOf<UsageError>([] { parseDevice("tpu"); }), std::string("--device: expected cpu or cuda, got 'tpu'"));
+    // Names inside the body are data too: the CLI writes them as flags, the first one included.
+    const UsageError e("d_model", {" 12 is not divisible by ", nameOf("heads"), " 5"});
+    QCOMPARE(std::string(e.what()), std::string("d_model 12 is not divisible by heads 5"));
+    QCOMPARE(cli::cliMessage(e), std::string("--d-model 12 is not divisible by --heads 5"));
+    const auto upper = [](const std::string& key, bool first) { return (first ? "<" : "[") + key + ">"; };
+    QCOMPARE(e.text(upper), std::string("<d_model> 12 is not divisible by [heads> 5"));
+    QCOMPARE(InputError("", {"training diverged; try a smaller ", nameOf("lr")}).text(upper),
+             std::string("training diverged; try a smaller [lr>"));
+    // A whole message (a file's error) has no field and is printed as it is.
+    const InputError file("a.safetensors: truncated header");
+    QVERIFY(file.field().empty());
+    QCOMPARE(cli::cliMessage(file), std::string("a.safetensors: truncated header"));
+    QCOMPARE(cli::flagOf("state_size"), std::string("--state-size"));
   }
 };
 

@@ -26,7 +26,7 @@ double entropyEss(const std::vector<double>& sigma);
 /// ESS curves of every head of `op`, shape [H, L, L] or [L, L] (any dtype, converted to
 /// float64), T[h, r, c] = weight of input c on output r, on all cores (or `options.threads_`),
 /// or batched on CUDA when `options.device_` is Cuda (through the model library, which
-/// registers its CUDA path with setCudaEss; UsageError "--device cuda: ..." without it or
+/// registers its CUDA path with setCudaEss; UsageError on field "device" without it or
 /// without a CUDA device). On the CPU,
 /// per (head, split):
 /// - band corner: when the operator is banded (detectBandwidth w) and w - 1 < min(s, L - s),

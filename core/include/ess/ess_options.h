@@ -15,7 +15,7 @@ enum class Normalization { Max, Sum, None };
 enum class DType { Float32, Float64 };
 
 /// Where the SVDs run. `Cuda` needs a LibTorch built with CUDA; otherwise the engine raises
-/// UsageError("--device cuda: ...").
+/// UsageError on field "device" (`--device cuda: ...` on the command line).
 enum class Device { Cpu, Cuda };
 
 /// How the singular values of the blocks H_s are found.

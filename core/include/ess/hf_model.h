@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "ess/generators.h"
+#include "ess/language_model.h"
 
 namespace ess {
 
@@ -68,7 +69,9 @@ struct HfConfig {
   static HfConfig fromJson(const std::string& jsonText, const std::string& path);
 };
 
-class HfModel {
+/// A Hugging Face checkpoint as a LanguageModel (ess/language_model.h): one mixer kind and head
+/// count for every layer, text through the folder's tokenizer.
+class HfModel : public LanguageModel {
  public:
   /// The model_type values this build opens, in table order: gpt2, llama, mistral, qwen2, mamba.
   static const std::vector<std::string>& supportedModelTypes();
@@ -83,7 +86,7 @@ class HfModel {
   HfModel& operator=(const HfModel&) = delete;
 
   const HfConfig& config() const { return cfg_; }
-  int numLayers() const { return cfg_.numLayers; }
+  int numLayers() const override { return cfg_.numLayers; }
   bool isMamba() const { return cfg_.modelType == "mamba"; }
   /// "softmax_attention" (gpt2, llama, qwen2, mistral without window), "sliding_window_attention"
   /// (mistral with sliding_window) or "mamba".
@@ -99,11 +102,24 @@ class HfModel {
   double theoreticalStateSize(int split) const;
   std::string tssFormula() const;
 
+  // LanguageModel: the same per layer (every layer has the same mixer kind and heads).
+  std::string architecture() const override { return cfg_.modelType; }
+  std::string description(const std::string& name) const override;
+  int vocabSize() const override { return cfg_.vocabSize; }
+  int maxLength() const override { return cfg_.maxPositions; }
+  std::string mixerKind(int) const override { return mixerKind(); }
+  int heads(int) const override { return heads(); }
+  int valueChannels(int) const override { return valueChannels(); }
+  std::string tssFormula(int) const override { return tssFormula(); }
+  double theoreticalStateSizeSiso(int layer, int split) const override;
+  bool byteLevelText() const override { return false; }
+  std::string defaultInput(std::size_t memoryBudget) const override;
+
   /// The input of `layer`'s mixer for one token sequence `tokens` [L] (int64): the normalized
   /// residual stream (ln_1 / input_layernorm / norm of that block), [L, D] float64. Runs the
   /// blocks before `layer` only. Throws InputError for a token outside the vocabulary or a
   /// sequence longer than maxPositions; UsageError for a bad layer.
-  at::Tensor mixerInput(int layer, const at::Tensor& tokens) const;
+  at::Tensor mixerInput(int layer, const at::Tensor& tokens) const override;
   /// The residual stream entering block `layer` (layer == numLayers(): after the last block,
   /// before the final norm), [L, D] float64.
   at::Tensor hiddenState(int layer, const at::Tensor& tokens) const;
@@ -111,15 +127,15 @@ class HfModel {
   /// The operator of `layer`, float64: attention probabilities per query head [H, L, L]
   /// (causal softmax, rows sum to 1; GQA query heads of one group use the same keys); for
   /// mamba the S6 operator per channel [E, L, L] (ess/mixer.h).
-  at::Tensor layerOperator(int layer, const at::Tensor& tokens) const;
+  at::Tensor layerOperator(int layer, const at::Tensor& tokens) const override;
   /// Generator form of `layer` (mamba: per channel, [E, L, N]); empty for attention.
-  Generators layerGenerators(int layer, const at::Tensor& tokens) const;
+  Generators layerGenerators(int layer, const at::Tensor& tokens) const override;
 
   /// Rough peak memory, in bytes, of the float64 forward pass and operator of one layer for
   /// `length` tokens: attention scores, mask and probabilities 3 * H * L^2 * 8 (mamba: the
   /// scan's [L, E, N] terms, 4 * L * E * N * 8), plus activations 8 * L * max(intermediate,
   /// 3 * hidden) * 8. Sessions refuse inputs whose forward pass exceeds the memory budget.
-  double forwardBytes(int64_t length) const;
+  double forwardBytes(int64_t length) const override;
 
   /// Llama family: rotary cos and sin for positions 0..L-1, [L, head_dim] float64, each
   /// cat(freqs, freqs) with freqs[p, i] = p * inv_freq[i] (after rope_scaling).

@@ -47,8 +47,7 @@ struct MixerOption {
   /// 0 is accepted in config.json and TrainOptions (and is their default): the layer uses the
   /// sequence length (ModelConfig::maxLength, TrainOptions::length) instead.
   bool zeroIsLength = false;
-  std::string flag;                ///< train-mqar flag, e.g. "--state-size"
-  std::string metavar;             ///< its value in the usage line, e.g. "N"
+  std::string metavar;             ///< its value in the usage line, e.g. "N" (the flag is the key's)
   std::string help;                ///< one line for `ess train-mqar --help`
   std::vector<std::string> kinds;  ///< the kinds that read it (filled by addKind)
 

@@ -14,7 +14,7 @@
 namespace ess {
 
 /// computeEss (ess/ess_engine.h) of a tensor [H, L, L] or [L, L] on any device, any floating
-/// dtype. `options.device_` Cuda runs batched on the GPU; UsageError "--device cuda: ..." when
+/// dtype. `options.device_` Cuda runs batched on the GPU; UsageError on field "device" when
 /// this LibTorch has no CUDA or no device is present.
 EssCurve computeEss(const at::Tensor& op, const EssOptions& options, const ProgressFn& progress = {},
                     const std::atomic<bool>* cancel = nullptr);

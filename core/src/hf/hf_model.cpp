@@ -50,6 +50,24 @@ HfModel::HfModel(const CheckpointFiles& files) : path_(files.path), state_(std::
 HfModel::~HfModel() = default;
 
 std::string HfModel::mixerKind() const { return state_->arch->mixerKind(); }
+
+std::string HfModel::description(const std::string& name) const {
+  return name + ": " + cfg_.modelType + ", " + std::to_string(numLayers()) + " layer(s) of " + mixerKind() + ", " +
+         std::to_string(heads()) + (isMamba() ? " channels" : " heads") + " each";
+}
+
+double HfModel::theoreticalStateSizeSiso(int layer, int split) const {
+  checkLayer(layer);
+  return theoreticalStateSize(split) / valueChannels();
+}
+
+std::string HfModel::defaultInput(std::size_t memoryBudget) const {
+  // 64 random tokens, fewer when the context or the budget is smaller (the input the user asks
+  // for next is checked against the budget, not this one).
+  int len = cfg_.maxPositions > 0 ? std::min(64, cfg_.maxPositions) : 64;
+  while (len > 2 && forwardBytes(len) > static_cast<double>(memoryBudget)) len /= 2;
+  return "random:seed=0,len=" + std::to_string(len);
+}
 int HfModel::heads() const { return state_->arch->heads(); }
 int HfModel::valueChannels() const { return state_->arch->valueChannels(); }
 
@@ -65,8 +83,8 @@ std::string HfModel::tssFormula() const { return state_->arch->tssFormula(); }
 
 void HfModel::checkLayer(int layer) const {
   if (layer < 0 || layer >= cfg_.numLayers)
-    throw UsageError("--layer " + std::to_string(layer) + " is outside 0.." + std::to_string(cfg_.numLayers - 1) +
-                     " (" + path_ + ")");
+    throw UsageError("layer", {" " + std::to_string(layer) + " is outside 0.." + std::to_string(cfg_.numLayers - 1) +
+                               " (" + path_ + ")"});
 }
 
 void HfModel::checkTokens(const at::Tensor& tokens) const {

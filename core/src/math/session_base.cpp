@@ -165,8 +165,8 @@ void checkFiniteOperator(const Array& op, const std::string& what) {
 
 void SessionBase::checkLayer(int layer) const {
   if (layer < 0 || layer >= static_cast<int>(info_.layers.size()))
-    throw UsageError("--layer " + std::to_string(layer) + " is outside 0.." +
-                     std::to_string(static_cast<int>(info_.layers.size()) - 1) + " (" + info_.path + ")");
+    throw UsageError("layer", {" " + std::to_string(layer) + " is outside 0.." +
+                               std::to_string(static_cast<int>(info_.layers.size()) - 1) + " (" + info_.path + ")"});
 }
 
 OperatorData SessionBase::operatorOf(int layer) {
@@ -183,7 +183,7 @@ OperatorTile SessionBase::operatorTile(int layer, int head, const TileRequest& r
   const int L = lengthOf(layer);
   const int heads = info_.layers[layer].heads;
   if (head < 0 || head >= heads)
-    throw UsageError("--head " + std::to_string(head) + " is outside 0.." + std::to_string(heads - 1));
+    throw UsageError("head", {" " + std::to_string(head) + " is outside 0.." + std::to_string(heads - 1)});
   OperatorTile t = tileGrid(req, L);
   t.head = head;
   const GeneratorArrays g = generatorsOf(layer);
@@ -213,8 +213,9 @@ CurveData SessionBase::curve(int layer, const EssOptions& options, const Progres
   } else {
     const Array op = operatorArray(layer);
     if (options.algorithm_ == Algorithm::Structured && detectBandwidth(op) >= op.size(1))
-      throw UsageError(info_.path + ": layer " + std::to_string(layer) + " (" + info_.layers[layer].mixer +
-                       ") has no structured form (no generators, no band); use --algorithm auto or dense");
+      throw UsageError("", {info_.path + ": layer " + std::to_string(layer) + " (" + info_.layers[layer].mixer +
+                                ") has no structured form (no generators, no band); use ",
+                            nameOf("algorithm"), " auto or dense"});
     c = computeEss(op, options, progress, cancel);
     heads = static_cast<int>(op.size(0));
   }
@@ -230,7 +231,7 @@ std::vector<double> SessionBase::spectrum(int layer, int head, int split, const 
   checkLayer(layer);
   const int heads = info_.layers[layer].heads;
   if (head < 0 || head >= heads)
-    throw UsageError("--head " + std::to_string(head) + " is outside 0.." + std::to_string(heads - 1));
+    throw UsageError("head", {" " + std::to_string(head) + " is outside 0.." + std::to_string(heads - 1)});
   if (options.algorithm_ != Algorithm::Dense && !hasDenseOperator(layer)) {
     const GeneratorArrays g = generatorsOf(layer);
     if (g.heads() > 0) return generatorSpectrum(g, head, split);

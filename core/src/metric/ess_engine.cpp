@@ -14,23 +14,13 @@
 #include <thread>
 
 #include "ess/error.h"
+#include "ess/view_policy.h"
 #include "metric/lapack_kernels.h"
 
 namespace ess {
 
 double toleranceEss(const std::vector<double>& sigma, double tolerance, Normalization n) {
-  double sum = 0.0, max = 0.0;
-  for (double v : sigma) {
-    sum += v;
-    max = std::max(max, v);
-  }
-  if (max <= 0.0) return 0.0;  // all-zero H_s
-  const double ref = n == Normalization::Max ? max : n == Normalization::Sum ? sum : 1.0;
-  const double threshold = tolerance * ref;
-  double count = 0;
-  for (double v : sigma)
-    if (v > threshold) count += 1;
-  return count;
+  return toleranceCut(sigma, tolerance, n).count;
 }
 
 double entropyEss(const std::vector<double>& sigma) {
@@ -46,15 +36,16 @@ double entropyEss(const std::vector<double>& sigma) {
 }
 
 std::vector<int> resolveSplits(const SplitRange& range, int length) {
-  if (length < 2) throw UsageError("--splits: the operator has length " + std::to_string(length) + ", no split exists");
+  if (length < 2)
+    throw UsageError("splits", {": the operator has length " + std::to_string(length) + ", no split exists"});
   const int last = range.last <= 0 ? length - 1 : range.last;
   if (last < range.first)
-    throw UsageError("--splits: the first split " + std::to_string(range.first) + " comes after the last " +
-                     std::to_string(last));
+    throw UsageError("splits", {": the first split " + std::to_string(range.first) + " comes after the last " +
+                                std::to_string(last)});
   if (range.first < 1 || range.first > length - 1 || last > length - 1 || range.step <= 0)
-    throw UsageError("--splits: " + std::to_string(range.first) + ":" + std::to_string(last) + ":" +
-                     std::to_string(range.step) + " is outside 1.." + std::to_string(length - 1) +
-                     " for an operator of length " + std::to_string(length));
+    throw UsageError("splits", {": " + std::to_string(range.first) + ":" + std::to_string(last) + ":" +
+                                std::to_string(range.step) + " is outside 1.." + std::to_string(length - 1) +
+                                " for an operator of length " + std::to_string(length)});
   std::vector<int> splits;
   for (long long s = range.first; s <= last; s += range.step) splits.push_back(static_cast<int>(s));
   return splits;
@@ -269,9 +260,8 @@ EssCurve computeEss(const Array& op, const EssOptions& options, const ProgressFn
       }
     }
     if (!cudaEss)
-      throw UsageError(
-          "--device cuda: the CUDA path needs the model library (LibTorch), which is not loaded; "
-          "use --device cpu");
+      throw UsageError("device", {" cuda: the CUDA path needs the model library (LibTorch), which is not loaded; use ",
+                                  nameOf("device"), " cpu"});
     return cudaEss(ops, splits, options, progress, cancel);
   }
   const double* base = ops.doubles();

@@ -11,26 +11,26 @@ Normalization parseNormalization(const std::string& s) {
   if (s == "max") return Normalization::Max;
   if (s == "sum") return Normalization::Sum;
   if (s == "none") return Normalization::None;
-  throw UsageError("--normalization: expected max, sum or none, got '" + s + "'");
+  throw UsageError("normalization", {": expected max, sum or none, got '" + s + "'"});
 }
 
 DType parseDType(const std::string& s) {
   if (s == "float32") return DType::Float32;
   if (s == "float64") return DType::Float64;
-  throw UsageError("--dtype: expected float32 or float64, got '" + s + "'");
+  throw UsageError("dtype", {": expected float32 or float64, got '" + s + "'"});
 }
 
 Device parseDevice(const std::string& s) {
   if (s == "cpu") return Device::Cpu;
   if (s == "cuda") return Device::Cuda;
-  throw UsageError("--device: expected cpu or cuda, got '" + s + "'");
+  throw UsageError("device", {": expected cpu or cuda, got '" + s + "'"});
 }
 
 Algorithm parseAlgorithm(const std::string& s) {
   if (s == "auto") return Algorithm::Auto;
   if (s == "dense") return Algorithm::Dense;
   if (s == "structured") return Algorithm::Structured;
-  throw UsageError("--algorithm: expected auto, dense or structured, got '" + s + "'");
+  throw UsageError("algorithm", {": expected auto, dense or structured, got '" + s + "'"});
 }
 
 namespace {
@@ -43,7 +43,7 @@ int parseSplitPart(const std::string& part, const std::string& whole, int fallba
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != part.size()) throw UsageError("--splits: expected A:B:STEP with integers, got '" + whole + "'");
+  if (used != part.size()) throw UsageError("splits", {": expected A:B:STEP with integers, got '" + whole + "'"});
   return v;
 }
 }  // namespace
@@ -54,12 +54,12 @@ SplitRange parseSplitRange(const std::string& s) {
   std::string item;
   while (std::getline(ss, item, ':')) parts.push_back(item);
   if (!s.empty() && s.back() == ':') parts.push_back("");
-  if (parts.empty() || parts.size() > 3) throw UsageError("--splits: expected A:B:STEP, got '" + s + "'");
+  if (parts.empty() || parts.size() > 3) throw UsageError("splits", {": expected A:B:STEP, got '" + s + "'"});
   SplitRange r;
   r.first = parseSplitPart(parts[0], s, 1);
   r.last = parts.size() > 1 ? parseSplitPart(parts[1], s, 0) : r.first;
   r.step = parts.size() > 2 ? parseSplitPart(parts[2], s, 1) : 1;
-  if (r.step <= 0) throw UsageError("--splits: STEP must be positive in '" + s + "'");
+  if (r.step <= 0) throw UsageError("splits", {": STEP must be positive in '" + s + "'"});
   return r;
 }
 

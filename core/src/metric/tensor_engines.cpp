@@ -51,8 +51,8 @@ EssCurve computeEssCuda(const at::Tensor& ops, const std::vector<int>& splits, c
 EssCurve cudaEss(const Array& ops, const std::vector<int>& splits, const EssOptions& options,
                  const ProgressFn& progress, const std::atomic<bool>* cancel) {
   if (!cudaAvailable())
-    throw UsageError(
-        "--device cuda: this LibTorch build has no CUDA support or no CUDA device is present; use --device cpu");
+    throw UsageError("device", {" cuda: this LibTorch build has no CUDA support or no CUDA device is present; use ",
+                                nameOf("device"), " cpu"});
   return computeEssCuda(toTensor(ops), splits, options, progress, cancel);
 }
 

@@ -110,7 +110,6 @@ void registerHyena(MixerRegistry& r) {
   filter.key = "filter_length";
   filter.field = &MixerOptions::filterLength;
   filter.zeroIsLength = true;
-  filter.flag = "--filter-length";
   filter.metavar = "F";
   filter.help = "long filter length l_f";
   r.addOption(filter);

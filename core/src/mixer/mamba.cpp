@@ -199,7 +199,6 @@ void registerMamba(MixerRegistry& r) {
   MixerOption expand;
   expand.key = "expand";
   expand.field = &MixerOptions::expand;
-  expand.flag = "--expand";
   expand.metavar = "E";
   expand.help = "inner width E = expand * d_model";
   r.addOption(expand);
@@ -209,7 +208,6 @@ void registerMamba(MixerRegistry& r) {
   dtRank.field = &MixerOptions::dtRank;
   dtRank.minimum = 0;
   dtRank.zeroMeans = "automatic";
-  dtRank.flag = "--dt-rank";
   dtRank.metavar = "R";
   dtRank.help = "rank of the dt projection; 0 = ceil(d_model / 16)";
   r.addOption(dtRank);

@@ -125,7 +125,6 @@ void registerMamba2(MixerRegistry& r) {
   MixerOption state;
   state.key = "state_size";
   state.field = &MixerOptions::stateSize;
-  state.flag = "--state-size";
   state.metavar = "N";
   state.help = "state size (N per head for mamba2, n per channel for lti_ssm and mamba)";
   r.addOption(state);

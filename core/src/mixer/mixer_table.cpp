@@ -17,7 +17,7 @@ std::string MixerOption::boundError(const std::string& name, int value, int lowe
 void MixerRegistry::addOption(MixerOption option) {
   if (!option.field) throw std::logic_error("mixer option '" + option.key + "' has no field");
   for (const MixerOption& o : options_)
-    if (o.key == option.key || o.flag == option.flag || o.field == option.field)
+    if (o.key == option.key || o.field == option.field)
       throw std::logic_error("mixer option '" + option.key + "' is declared twice");
   option.kinds.clear();
   options_.push_back(std::move(option));

@@ -89,7 +89,6 @@ void registerShortConv(MixerRegistry& r) {
   MixerOption kernel;
   kernel.key = "conv_kernel";
   kernel.field = &MixerOptions::convKernel;
-  kernel.flag = "--conv-kernel";
   kernel.metavar = "K";
   kernel.help = "causal convolution length (short_conv's kernel, mamba's d_conv)";
   r.addOption(kernel);

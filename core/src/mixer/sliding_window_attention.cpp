@@ -77,7 +77,6 @@ void registerSlidingWindowAttention(MixerRegistry& r) {
   window.key = "window";
   window.aliases = {"sliding_window"};
   window.field = &MixerOptions::window;
-  window.flag = "--window";
   window.metavar = "W";
   window.help = "positions each output sees, the current one included";
   r.addOption(window);

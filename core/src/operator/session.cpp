@@ -1,5 +1,5 @@
-// Sessions of models: ess-lm model checkpoints and Hugging Face checkpoints (gpt2, llama,
-// mistral, qwen2, mamba; ess/hf_model.h), on the shared array machinery of
+// The session of language models (ess/language_model.h: ess-lm checkpoints and Hugging Face
+// checkpoints, gpt2, llama, mistral, qwen2, mamba), on the shared array machinery of
 // math/session_base.h; operator and generator files are opened by the math library
 // (math/operator_session.cpp).
 #include "ess/session.h"
@@ -8,17 +8,15 @@
 #include <fstream>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
 #include "ess/checkpoint.h"
 #include "ess/error.h"
 #include "ess/generators.h"
-#include "ess/hf_model.h"
 #include "ess/input_spec.h"
-#include "ess/model.h"
+#include "ess/language_model.h"
 #include "ess/safetensors.h"
 #include "ess/tensor_engines.h"
 #include "ess/tokenizer.h"
+#include "ess/view_policy.h"
 #include "math/session_base.h"
 
 namespace ess {
@@ -122,19 +120,17 @@ class TokenModelSession : public SessionBase {
   mutable std::mutex mutex_;
 };
 
-/// An ess-lm checkpoint (ess/model.h).
+/// A language model checkpoint (ess/language_model.h: the ess-lm family or a Hugging Face
+/// model): its operators for the current input tokens.
 class ModelSession : public TokenModelSession {
  public:
-  ModelSession(const CheckpointFiles& files, size_t budget) {
+  ModelSession(const CheckpointFiles& files, size_t budget) : model_(openLanguageModel(files)) {
     memoryBudget_ = budget;
     info_.path = files.path;
-    ModelConfig cfg = ModelConfig::fromJson(files.configJson, (fs::path(files.path) / "config.json").string());
-    model_ = EssLm::fromTensors(cfg, files.tensors, files.path);
-    info_.architecture = "ess-lm";
+    info_.architecture = model_->architecture();
     info_.needsInput = true;
-    info_.vocabSize = cfg.vocabSize;
-    info_.maxLength = cfg.maxLength;
-    std::string kinds;
+    info_.vocabSize = model_->vocabSize();
+    info_.maxLength = model_->maxLength();
     for (int i = 0; i < model_->numLayers(); ++i) {
       LayerSummary l;
       l.index = i;
@@ -143,92 +139,36 @@ class ModelSession : public TokenModelSession {
       l.valueChannels = model_->valueChannels(i);
       l.tss = model_->tssFormula(i);
       info_.layers.push_back(l);
-      kinds += (i ? ", " : "") + l.mixer;
     }
-    info_.description = fs::path(files.path).filename().string() + ": ess-lm, " + std::to_string(model_->numLayers()) +
-                        " layer(s): " + kinds;
-    setInput(defaultInputSpec(cfg.vocabSize, cfg.maxLength));
-  }
-
-  void setInput(const std::string& spec) override {
+    info_.description = model_->description(fs::path(files.path).filename().string());
+    const std::string spec = model_->defaultInput(memoryBudget());
     setTokens(spec, tokensFromSpec(spec, info_.vocabSize, info_.maxLength));
   }
-  /// Text input is bytes as tokens: the labels are its characters.
-  std::vector<std::string> tokenLabels() const override {
-    const std::string kind = specKind(input_);
-    if (kind == "text" || kind == "textfile") return byteLabels(tokens_);
-    return Session::tokenLabels();
-  }
 
-  std::optional<double> theoreticalStateSize(int layer, int, int split, int) const override {
-    return model_->theoreticalStateSizeSiso(layer, split);
-  }
-
- protected:
-  int layerHeads(int layer) const override { return model_->heads(layer); }
-  at::Tensor computeOperator(int layer, const at::Tensor& tokens) override {
-    return model_->layerOperator(layer, tokens);
-  }
-  Generators computeGenerators(int layer, const at::Tensor& tokens) override {
-    return model_->layerGenerators(layer, tokens);
-  }
-
- private:
-  std::unique_ptr<EssLm> model_;
-};
-
-class HfSession : public TokenModelSession {
- public:
-  HfSession(const CheckpointFiles& files, size_t budget) : model_(std::make_unique<HfModel>(files)) {
-    memoryBudget_ = budget;
-    const HfConfig& cfg = model_->config();
-    info_.path = files.path;
-    info_.architecture = cfg.modelType;
-    info_.needsInput = true;
-    info_.vocabSize = cfg.vocabSize;
-    info_.maxLength = cfg.maxPositions;
-    for (int i = 0; i < model_->numLayers(); ++i) {
-      LayerSummary l;
-      l.index = i;
-      l.mixer = model_->mixerKind();
-      l.heads = model_->heads();
-      l.valueChannels = model_->valueChannels();
-      l.tss = model_->tssFormula();
-      info_.layers.push_back(l);
-    }
-    info_.description = fs::path(files.path).filename().string() + ": " + cfg.modelType + ", " +
-                        std::to_string(model_->numLayers()) + " layer(s) of " + model_->mixerKind() + ", " +
-                        std::to_string(model_->heads()) + (model_->isMamba() ? " channels" : " heads") + " each";
-    // The opening input: 64 random tokens, fewer when the context or the memory budget is
-    // smaller (the input the user asks for next is checked against the budget, not this one).
-    int len = cfg.maxPositions > 0 ? std::min(64, cfg.maxPositions) : 64;
-    while (len > 2 && model_->forwardBytes(len) > static_cast<double>(memoryBudget())) len /= 2;
-    setTokens("random:seed=0,len=" + std::to_string(len),
-              tokensFromSpec("random:seed=0,len=" + std::to_string(len), info_.vocabSize, info_.maxLength));
-  }
-
-  /// text:... and textfile:PATH are tokenized with the checkpoint folder's tokenizer
-  /// (ess/tokenizer.h); other specs as tokensFromSpec.
+  /// text:... and textfile:PATH are bytes for byte-level models and tokenized with the
+  /// checkpoint folder's tokenizer (ess/tokenizer.h) otherwise; other specs as tokensFromSpec.
   void setInput(const std::string& spec) override {
     // "text" without a colon is not a text spec: tokensFromSpec refuses it (UsageError).
     const std::string kind = spec.find(':') == std::string::npos ? std::string() : specKind(spec);
+    const bool text = isTextInput(spec);
     std::vector<long> t;
-    const std::string what = "--input " + kind + ":" + (kind == "textfile" ? spec.substr(9) : "...");
-    if (kind == "text" || kind == "textfile") {
-      const std::string text = textOfSpec(spec, true);
+    const std::string what = " " + kind + ":" + (kind == "textfile" ? spec.substr(9) : "...");  // after "input"
+    if (text && !model_->byteLevelText()) {
+      const std::string body = textOfSpec(spec, true);
       const Tokenizer& tok = tokenizer();
-      t = tok.encodeWithSpecialTokens(text);
+      t = tok.encodeWithSpecialTokens(body);
       if (info_.maxLength > 0 && static_cast<int>(t.size()) > info_.maxLength)
-        throw InputError(what + ": the text is " + std::to_string(t.size()) + " tokens long, over the context of " +
-                         std::to_string(info_.maxLength) + " tokens of " + info_.path);
+        throw InputError("input",
+                         {what + ": the text is " + std::to_string(t.size()) + " tokens long, over the context of " +
+                          std::to_string(info_.maxLength) + " tokens of " + info_.path});
       for (long id : t)
         if (id >= info_.vocabSize)
-          throw InputError(what + ": " + tok.source() + " gives token id " + std::to_string(id) +
-                           ", outside the vocabulary of " + std::to_string(info_.vocabSize) + " tokens of " +
-                           info_.path);
+          throw InputError(
+              "input", {what + ": " + tok.source() + " gives token id " + std::to_string(id) +
+                        ", outside the vocabulary of " + std::to_string(info_.vocabSize) + " tokens of " + info_.path});
       if (t.size() < 2)
-        throw InputError(what + ": the text gives " + std::to_string(t.size()) +
-                         " token(s) with the special tokens; ESS needs at least 2 (a split between them)");
+        throw InputError("input", {what + ": the text gives " + std::to_string(t.size()) +
+                                   " token(s) with the special tokens; ESS needs at least 2 (a split between them)"});
     } else {
       t = tokensFromSpec(spec, info_.vocabSize, info_.maxLength);
     }
@@ -250,17 +190,22 @@ class HfSession : public TokenModelSession {
         o << b / double(1ull << 30);
         return o.str();
       };
-      throw InputError((kind == "text" || kind == "textfile" ? what : "--input " + spec.substr(0, 40)) + ": " +
-                       std::to_string(t.size()) + " tokens need about " + gib(need) +
-                       " GiB for the float64 forward pass, over the memory budget of " + gib(double(memoryBudget())) +
-                       " GiB; " +
-                       (fits >= 2 ? "at most " + std::to_string(fits) + " tokens fit"
-                                  : std::string("not even 2 tokens fit: raise the budget")));
+      throw InputError(
+          "input", {(text ? what : " " + spec.substr(0, 40)) + ": " + std::to_string(t.size()) + " tokens need about " +
+                    gib(need) + " GiB for the float64 forward pass, over the memory budget of " +
+                    gib(double(memoryBudget())) + " GiB; " +
+                    (fits >= 2 ? "at most " + std::to_string(fits) + " tokens fit"
+                               : std::string("not even 2 tokens fit: raise the budget"))});
     }
     setTokens(spec, std::move(t));
   }
-  /// The tokenizer's pieces when the folder has a usable tokenizer, otherwise the token ids.
+  /// Byte-level models label text by its characters; others by the tokenizer's pieces when the
+  /// folder has a usable tokenizer; otherwise the token ids.
   std::vector<std::string> tokenLabels() const override {
+    if (model_->byteLevelText()) {
+      if (isTextInput(input_)) return byteLabels(tokens_);
+      return Session::tokenLabels();
+    }
     try {
       return tokenizer().pieces(tokens_);
     } catch (const InputError&) {
@@ -270,11 +215,11 @@ class HfSession : public TokenModelSession {
 
   std::optional<double> theoreticalStateSize(int layer, int, int split, int) const override {
     checkLayer(layer);
-    return model_->theoreticalStateSize(split) / model_->valueChannels();
+    return model_->theoreticalStateSizeSiso(layer, split);
   }
 
  protected:
-  int layerHeads(int) const override { return model_->heads(); }
+  int layerHeads(int layer) const override { return model_->heads(layer); }
   at::Tensor computeOperator(int layer, const at::Tensor& tokens) override {
     return model_->layerOperator(layer, tokens);
   }
@@ -298,34 +243,16 @@ class HfSession : public TokenModelSession {
     return *tokenizer_;
   }
 
-  std::unique_ptr<HfModel> model_;
+  std::unique_ptr<LanguageModel> model_;
   mutable std::unique_ptr<Tokenizer> tokenizer_;
   mutable std::string tokenizerError_;  ///< why the tokenizer did not load, once tried
   mutable std::mutex tokenizerMutex_;
 };
 
-/// The model_type of config.json text, "" when absent or not parseable (the model readers then
-/// report the problem).
-std::string modelTypeOf(const std::string& configJson) {
-  try {
-    auto j = nlohmann::json::parse(configJson);
-    if (j.is_object()) {
-      auto it = j.find("model_type");
-      if (it != j.end() && it->is_string()) return it->get<std::string>();
-    }
-  } catch (const std::exception&) {
-  }
-  return "";
-}
-
 std::unique_ptr<Session> openFiles(const CheckpointFiles& files, size_t budget = Session::kDefaultMemoryBudget) {
   if (files.tensors.find("operator") || isGeneratorFile(files.tensors))
     return openOperatorSession(files.path, toArrays(files.tensors), budget);
-  if (!files.configJson.empty()) {
-    const std::string type = modelTypeOf(files.configJson);
-    if (!type.empty() && type != "ess-lm") return std::make_unique<HfSession>(files, budget);  // lists supported types
-    return std::make_unique<ModelSession>(files, budget);
-  }
+  if (!files.configJson.empty()) return std::make_unique<ModelSession>(files, budget);
   return openOperatorSession(files.path, toArrays(files.tensors), budget);  // raises the error
 }
 

@@ -1,4 +1,4 @@
-// Parsing of `--input` specs into token sequences.
+// Parsing of input specs (the CLI's --input, the GUI's Input box) into token sequences.
 #include "ess/input_spec.h"
 
 #include <cstdint>
@@ -19,7 +19,8 @@ std::map<std::string, std::string> keyValues(const std::string& body, const std:
   while (std::getline(ss, item, ',')) {
     if (item.empty()) continue;
     const auto eq = item.find('=');
-    if (eq == std::string::npos) throw UsageError("--input: expected key=value in '" + spec + "', got '" + item + "'");
+    if (eq == std::string::npos)
+      throw UsageError("input", {": expected key=value in '" + spec + "', got '" + item + "'"});
     kv[item.substr(0, eq)] = item.substr(eq + 1);
   }
   return kv;
@@ -34,7 +35,7 @@ long toLong(const std::string& text, const std::string& what, const std::string&
     used = 0;
   }
   if (used == 0 || used != text.size())
-    throw UsageError("--input: " + what + " must be an integer in '" + spec + "', got '" + text + "'");
+    throw UsageError("input", {": " + what + " must be an integer in '" + spec + "', got '" + text + "'"});
   return v;
 }
 
@@ -48,14 +49,14 @@ void checkKeys(const std::map<std::string, std::string>& kv, const std::vector<s
                const std::string& spec) {
   for (const auto& [k, v] : kv)
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
-      throw UsageError("--input: unknown field '" + k + "' in '" + spec + "'");
+      throw UsageError("input", {": unknown field '" + k + "' in '" + spec + "'"});
 }
 
 std::vector<long> bytesOf(const std::string& text, int vocabSize, const std::string& spec) {
   if (vocabSize < 256)
-    throw InputError("--input " + spec.substr(0, 16) +
-                     "...: text input needs a tokenizer; this model has a vocabulary of " + std::to_string(vocabSize) +
-                     " tokens and no byte-level tokenizer (use tokens:, mqar: or random:)");
+    throw InputError(
+        "input", {" " + spec.substr(0, 16) + "...: text input needs a tokenizer; this model has a vocabulary of " +
+                  std::to_string(vocabSize) + " tokens and no byte-level tokenizer (use tokens:, mqar: or random:)"});
   std::vector<long> t;
   for (unsigned char c : text) t.push_back(c);
   return t;
@@ -98,13 +99,15 @@ size_t firstInvalidUtf8(const std::string& s) {
 std::string textOfSpec(const std::string& spec, bool requireUtf8) {
   const auto colon = spec.find(':');
   const std::string kind = spec.substr(0, colon), body = colon == std::string::npos ? "" : spec.substr(colon + 1);
-  std::string text, what;
+  std::string text;
+  std::string field, what;  // what the errors about the text name: the input spec, or the file
   if (kind == "text") {
     text = body;
-    what = "--input text:...";
+    field = "input";
+    what = " text:...";
   } else if (kind == "textfile") {
     namespace fs = std::filesystem;
-    if (body.empty()) throw UsageError("--input textfile: needs a path (textfile:PATH)");
+    if (body.empty()) throw UsageError("input", {" textfile: needs a path (textfile:PATH)"});
     what = body;
     std::error_code ec;
     const fs::file_status st = fs::status(body, ec);
@@ -123,15 +126,15 @@ std::string textOfSpec(const std::string& spec, bool requireUtf8) {
     // A UTF-8 byte-order mark marks the encoding, it is not text (Python's "utf-8-sig").
     if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
   } else {
-    throw UsageError("--input: '" + spec + "' is not a text:... or textfile:... spec");
+    throw UsageError("input", {": '" + spec + "' is not a text:... or textfile:... spec"});
   }
   if (requireUtf8) {
     const size_t bad = firstInvalidUtf8(text);
     if (bad != std::string::npos) {
       static const char* hex = "0123456789ABCDEF";
       const unsigned char b = static_cast<unsigned char>(text[bad]);
-      throw InputError(what + ": not UTF-8 text (byte 0x" + std::string(1, hex[b >> 4]) + hex[b & 15] + " at offset " +
-                       std::to_string(bad) + " is not valid UTF-8)");
+      throw InputError(field, {what + ": not UTF-8 text (byte 0x" + std::string(1, hex[b >> 4]) + hex[b & 15] +
+                               " at offset " + std::to_string(bad) + " is not valid UTF-8)"});
     }
   }
   return text;
@@ -147,8 +150,8 @@ std::string defaultInputSpec(int vocabSize, int maxLength) {
 std::vector<long> tokensFromSpec(const std::string& spec, int vocabSize, int maxLength) {
   const auto colon = spec.find(':');
   if (colon == std::string::npos)
-    throw UsageError("--input: expected mqar:..., tokens:..., random:..., text:... or textfile:..., got '" + spec +
-                     "'");
+    throw UsageError("input",
+                     {": expected mqar:..., tokens:..., random:..., text:... or textfile:..., got '" + spec + "'"});
   const std::string kind = spec.substr(0, colon), body = spec.substr(colon + 1);
   std::vector<long> tokens;
   if (kind == "mqar") {
@@ -172,26 +175,26 @@ std::vector<long> tokensFromSpec(const std::string& spec, int vocabSize, int max
     auto kv = keyValues(body, spec);
     checkKeys(kv, {"seed", "len"}, spec);
     const long seed = field(kv, "seed", 0, spec), len = field(kv, "len", 64, spec);
-    if (len < 1) throw UsageError("--input: len must be positive in '" + spec + "'");
+    if (len < 1) throw UsageError("input", {": len must be positive in '" + spec + "'"});
     std::mt19937_64 rng(static_cast<uint64_t>(seed));
     std::uniform_int_distribution<long> dist(0, std::max(0, vocabSize - 1));
     for (long i = 0; i < len; ++i) tokens.push_back(dist(rng));
   } else if (kind == "text" || kind == "textfile") {
     tokens = bytesOf(textOfSpec(spec, false), vocabSize, spec);  // byte-level models read any bytes
     if (tokens.size() < 2)
-      throw InputError("--input " + spec.substr(0, 40) + ": the text gives " + std::to_string(tokens.size()) +
-                       " token(s); ESS needs at least 2 (a split between them)");
+      throw InputError("input", {" " + spec.substr(0, 40) + ": the text gives " + std::to_string(tokens.size()) +
+                                 " token(s); ESS needs at least 2 (a split between them)"});
   } else {
-    throw UsageError("--input: unknown kind '" + kind + "' (expected mqar, tokens, random, text or textfile)");
+    throw UsageError("input", {": unknown kind '" + kind + "' (expected mqar, tokens, random, text or textfile)"});
   }
-  if (tokens.size() < 2) throw UsageError("--input: '" + spec + "' gives fewer than 2 tokens; ESS needs a split");
+  if (tokens.size() < 2) throw UsageError("input", {": '" + spec + "' gives fewer than 2 tokens; ESS needs a split"});
   if (maxLength > 0 && static_cast<int>(tokens.size()) > maxLength)
-    throw InputError("--input: " + std::to_string(tokens.size()) + " tokens exceed the model's maximum length " +
-                     std::to_string(maxLength));
+    throw InputError("input", {": " + std::to_string(tokens.size()) + " tokens exceed the model's maximum length " +
+                               std::to_string(maxLength)});
   for (size_t i = 0; i < tokens.size(); ++i)
     if (tokens[i] < 0 || tokens[i] >= vocabSize)
-      throw InputError("--input: token " + std::to_string(tokens[i]) + " at position " + std::to_string(i) +
-                       " is outside the vocabulary 0.." + std::to_string(vocabSize - 1));
+      throw InputError("input", {": token " + std::to_string(tokens[i]) + " at position " + std::to_string(i) +
+                                 " is outside the vocabulary 0.." + std::to_string(vocabSize - 1)});
   return tokens;
 }
 

@@ -23,36 +23,36 @@ constexpr uint64_t kEvalSeedOffset = 0x5EEDE7A1F00DULL;
 
 std::vector<std::string> layerKinds(const TrainOptions& o) {
   std::vector<std::string> kinds = o.mixers;
-  if (kinds.empty()) throw UsageError("--mixer: give a mixer kind or a comma list of kinds");
+  if (kinds.empty()) throw UsageError("mixer", {": give a mixer kind or a comma list of kinds"});
   if (kinds.size() == 1) {
-    if (o.layers < 1) throw UsageError("--layers must be at least 1");
+    if (o.layers < 1) throw UsageError("layers", {" must be at least 1"});
     kinds.assign(o.layers, kinds[0]);
   }
   for (const auto& k : kinds)
-    if (!mixerRegistry().findKind(k)) throw UsageError("--mixer: " + mixerRegistry().unknownKindMessage(k));
+    if (!mixerRegistry().findKind(k)) throw UsageError("mixer", {": " + mixerRegistry().unknownKindMessage(k)});
   return kinds;
 }
 
 void validate(const TrainOptions& o) {
-  auto positive = [](int v, const char* flag) {
-    if (v < 1) throw UsageError(std::string(flag) + " must be at least 1");
+  auto positive = [](int v, const char* field) {
+    if (v < 1) throw UsageError(field, {" must be at least 1"});
   };
-  positive(o.dModel, "--d-model");
-  positive(o.heads, "--heads");
-  positive(o.steps, "--steps");
-  positive(o.batch, "--batch");
-  positive(o.length, "--length");
-  positive(o.vocab, "--vocab");
-  positive(o.evalSamples, "evaluation samples");
+  positive(o.dModel, "d_model");
+  positive(o.heads, "heads");
+  positive(o.steps, "steps");
+  positive(o.batch, "batch");
+  positive(o.length, "length");
+  positive(o.vocab, "vocab");
+  if (o.evalSamples < 1) throw UsageError("evaluation samples must be at least 1");
   for (const MixerOption& opt : mixerRegistry().options()) {
-    std::string error = opt.boundError(opt.flag, o.*opt.field, opt.configMinimum());
+    std::string error = opt.boundError("", o.*opt.field, opt.configMinimum());  // " must be ..."
     if (opt.zeroIsLength && !error.empty()) error += " (0: the sequence length)";
-    if (!error.empty()) throw UsageError(error);
+    if (!error.empty()) throw UsageError(opt.key, {error});
   }
   if (o.dModel % o.heads != 0)
-    throw UsageError("--d-model " + std::to_string(o.dModel) + " is not divisible by --heads " +
-                     std::to_string(o.heads));
-  if (!(o.lr > 0) || !std::isfinite(o.lr)) throw UsageError("--lr must be a positive number");
+    throw UsageError("d_model", {" " + std::to_string(o.dModel) + " is not divisible by ", nameOf("heads"),
+                                 " " + std::to_string(o.heads)});
+  if (!(o.lr > 0) || !std::isfinite(o.lr)) throw UsageError("lr", {" must be a positive number"});
   if (o.weightDecay < 0 || !std::isfinite(o.weightDecay)) throw UsageError("weight decay must be >= 0");
   if (o.mlpHidden < 0) throw UsageError("mlp hidden width must be >= 0");
   MqarSpec spec;
@@ -143,8 +143,9 @@ TrainReport trainMqar(const TrainOptions& o, const std::string& outDir,
     opt.step();
     const double l = loss.item<double>();
     if (!std::isfinite(l))
-      throw InputError("training diverged at step " + std::to_string(step + 1) + " (loss " + std::to_string(l) +
-                       "); try a smaller --lr");
+      throw InputError("", {"training diverged at step " + std::to_string(step + 1) + " (loss " + std::to_string(l) +
+                                "); try a smaller ",
+                            nameOf("lr")});
     if (step == 0) report.initialLoss = l;
     if (step >= o.steps - tail) tailSum += l;
     if (log && ((step + 1) % std::max(1, o.logEvery) == 0 || step + 1 == o.steps)) log(step + 1, l);
