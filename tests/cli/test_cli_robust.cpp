@@ -158,6 +158,43 @@ class TestCliRobust : public QObject {
     QVERIFY2(!hasLibraryWords(r.err), qPrintable(r.err));
   }
 
+  // Hugging Face config.json sizes are checked against the weights' shapes before use.
+  void hugeHuggingFaceConfigSizesAreRefused_data() {
+    QTest::addColumn<QString>("family");
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("gpt2 n_positions") << "gpt2_torch"
+                                      << "n_positions"
+                                      << "'transformer.wpe.weight' has shape [16, 16]";
+    QTest::newRow("gpt2 n_embd") << "gpt2_torch"
+                                 << "n_embd"
+                                 << "'transformer.wte.weight' has shape [32, 16]";
+    QTest::newRow("mamba state_size") << "mamba_torch"
+                                      << "state_size"
+                                      << "x_proj.weight' has shape [10, 32]";
+  }
+  void hugeHuggingFaceConfigSizesAreRefused() {
+    QFETCH(QString, family);
+    QFETCH(QString, field);
+    QFETCH(QString, expected);
+    QTemporaryDir dir;
+    const QString src = data("hf/" + family);
+    for (const QString& f : QDir(src).entryList(QDir::Files)) QVERIFY(QFile::copy(src + "/" + f, dir.filePath(f)));
+    QFile in(src + "/config.json");
+    QVERIFY(in.open(QIODevice::ReadOnly));
+    QJsonObject cfg = QJsonDocument::fromJson(in.readAll()).object();
+    cfg[field] = 1e9;
+    QFile::remove(dir.filePath("config.json"));
+    QFile o(dir.filePath("config.json"));
+    QVERIFY(o.open(QIODevice::WriteOnly));
+    o.write(QJsonDocument(cfg).toJson());
+    o.close();
+    const Run r = essRun({"curve", dir.path()});
+    QCOMPARE(r.status, 1);
+    QVERIFY2(r.err.contains(expected) && r.err.contains("config.json implies"), qPrintable(r.err));
+    QVERIFY2(!hasLibraryWords(r.err), qPrintable(r.err));
+  }
+
   // A 360-byte .pt whose data.pkl claims 4 GiB is refused by the size check, at once.
   void zipEntryLargerThanTheFileIsRefused() {
     const Run r = essRun({"info", data("bad/zip_entry_claims_4gib.pt")});
@@ -227,6 +264,21 @@ class TestCliRobust : public QObject {
     const Run r = essRun(args, QStringLiteral("/dev/full"));
     QCOMPARE(r.status, 1);
     QVERIFY2(r.err.contains("cannot write to standard output: No space left on device"), qPrintable(r.err));
+  }
+
+  // -o on a full disk or a FIFO nobody reads: exit 1 with the reason, no hang.
+  void writeFailureOnOutputFileIsAnError() {
+    if (QFileInfo::exists("/dev/full")) {
+      const Run r = essRun({"curve", data("identity_L16.safetensors"), "-o", "/dev/full"});
+      QCOMPARE(r.status, 1);
+      QVERIFY2(r.err.contains("/dev/full: cannot write: No space left on device"), qPrintable(r.err));
+    }
+    QTemporaryDir dir;
+    const QString fifo = dir.filePath("out.csv");
+    QCOMPARE(::mkfifo(fifo.toLocal8Bit().constData(), 0600), 0);
+    const Run r = essRun({"curve", data("identity_L16.safetensors"), "-o", fifo});
+    QCOMPARE(r.status, 1);
+    QVERIFY2(r.err.contains(fifo + ": is a FIFO that nothing reads"), qPrintable(r.err));
   }
 
   // -o naming the input, or a file of the input folder, is refused and the input left intact.

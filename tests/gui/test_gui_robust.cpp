@@ -14,6 +14,7 @@
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QtTest>
+#include <memory>
 
 #include "document.h"
 #include "gui_test_helpers.h"
@@ -109,6 +110,21 @@ class TestGuiRobust : public QObject {
     QVERIFY(failed.wait(kTimeout));
     QVERIFY2(win.errors.last().contains("model.safetensors: file is empty"), qPrintable(win.errors.last()));
     QCOMPARE(win.w.document()->path(), dir.path());
+  }
+
+  // The checkpoint deleted (or replaced) after opening: the session keeps working on what it read.
+  void checkpointDeletedAfterOpeningKeepsWorking() {
+    auto dir = std::make_unique<QTemporaryDir>();
+    for (const char* f : {"config.json", "model.safetensors"})
+      QVERIFY(QFile::copy(kDemoDir + "/" + f, dir->filePath(f)));
+    TestWindow win(kTimeout);
+    QVERIFY(win.open(dir->path()));
+    const QString path = dir->path();
+    dir.reset();  // removes the folder and both files
+    QVERIFY(!QFile::exists(path));
+    QVERIFY(win.setInput(QStringLiteral("random:seed=4,len=24")));
+    QCOMPARE(win.w.document()->sequenceLength(), 24);
+    QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
   }
 
   void errorDialogShowsOneLineAndDetails() {
