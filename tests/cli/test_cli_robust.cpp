@@ -124,6 +124,28 @@ class TestCliRobust : public QObject {
     QVERIFY2(r.err.contains("config.json") && r.err.contains("FIFO"), qPrintable(r.err));
   }
 
+  // A FIFO as a checkpoint's tokenizer.json or tokenizer.model is refused, not waited on.
+  void fifoTokenizerIsRefused_data() {
+    QTest::addColumn<QString>("family");
+    QTest::addColumn<QString>("file");
+    QTest::newRow("tokenizer.json") << "gpt2_torch"
+                                    << "tokenizer.json";
+    QTest::newRow("tokenizer.model") << "llama_spm_torch"
+                                     << "tokenizer.model";
+  }
+  void fifoTokenizerIsRefused() {
+    QFETCH(QString, family);
+    QFETCH(QString, file);
+    QTemporaryDir dir;
+    const QString src = data("hf/" + family);
+    for (const QString& f : QDir(src).entryList(QDir::Files))
+      if (f != file) QVERIFY(QFile::copy(src + "/" + f, dir.filePath(f)));
+    QCOMPARE(::mkfifo(dir.filePath(file).toLocal8Bit().constData(), 0600), 0);
+    const Run r = essRun({"curve", dir.path(), "--input", "text:hello"});
+    QCOMPARE(r.status, 1);
+    QVERIFY2(r.err.contains(dir.filePath(file) + ": is a FIFO (named pipe)"), qPrintable(r.err));
+  }
+
   // Sizes typed by the user are checked against the model before anything is allocated.
   void hugeInputLengthsAreRefusedBeforeAllocation_data() {
     QTest::addColumn<QString>("spec");
