@@ -288,6 +288,40 @@ class TestCliRobust : public QObject {
     QVERIFY2(r.err.contains("cannot write to standard output: No space left on device"), qPrintable(r.err));
   }
 
+  // The weights truncated, replaced or deleted while `ess curve --layer all` runs (a training
+  // job saving over them): whenever it happens, the run either finishes from what it read or
+  // stops with a message naming the file; it never dies of a signal (SIGBUS).
+  void checkpointChangedWhileRunning_data() {
+    QTest::addColumn<QString>("change");
+    QTest::newRow("truncated") << "truncate";
+    QTest::newRow("replaced") << "replace";
+    QTest::newRow("deleted") << "delete";
+  }
+  void checkpointChangedWhileRunning() {
+    QFETCH(QString, change);
+    QTemporaryDir dir;
+    const QString ckpt = demoWith(dir, QString(), 0);
+    const QString weights = ckpt + "/model.safetensors";
+    QProcess p;
+    p.start(QStringLiteral(ESS_CLI), {"curve", ckpt, "--layer", "all"});
+    QVERIFY(p.waitForStarted());
+    if (change == "truncate") {
+      QVERIFY(QFile::resize(weights, 100));
+    } else if (change == "replace") {
+      QFile junk(dir.filePath("junk"));
+      QVERIFY(junk.open(QIODevice::WriteOnly));
+      junk.write(QByteArray(4096, 'x'));
+      junk.close();
+      QVERIFY(::rename(dir.filePath("junk").toLocal8Bit().constData(), weights.toLocal8Bit().constData()) == 0);
+    } else {
+      QVERIFY(QFile::remove(weights));
+    }
+    QVERIFY(p.waitForFinished(120000));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QVERIFY2(p.exitCode() == 0 || (p.exitCode() == 1 && err.contains("model.safetensors")), qPrintable(err));
+  }
+
   // -o on a full disk or a FIFO nobody reads: exit 1 with the reason, no hang.
   void writeFailureOnOutputFileIsAnError() {
     if (QFileInfo::exists("/dev/full")) {
