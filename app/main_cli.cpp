@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "ess/error.h"
 #include "ess/version.h"
+#include "output.h"
 #include "train_mqar_usage.inc"
 
 namespace {
@@ -38,6 +39,21 @@ const char* kUsageTail =
 
 }  // namespace
 
+namespace {
+
+// Standard output flushed and checked after usage text: `ess --help > /dev/full` fails too.
+int finished(int rc) {
+  try {
+    ess::cli::finishStandardOutput();
+  } catch (const ess::InputError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return rc;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   // The train-mqar flags were taken from the mixer registry at build time (ess_usage_gen).
   auto fullUsage = []() -> std::string {
@@ -50,11 +66,11 @@ int main(int argc, char** argv) {
       return 2;
     }
     std::cout << kUsage;
-    return 0;
+    return finished(0);
   }
   if (!std::strcmp(argv[1], "--version")) {
     std::cout << "ess " << ess::versionString() << "\n";
-    return 0;
+    return finished(0);
   }
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
@@ -75,15 +91,20 @@ int main(int argc, char** argv) {
       if (!found) break;  // an unknown command is reported below
       if (command == "train-mqar") std::cout << ess::cli::generated::kTrainMqarOptionsHelp;
       std::cout << kUsage.substr(kUsage.find("\nFILE:") + 1);
-      return 0;
+      return finished(0);
     }
   try {
-    if (command == "info") return ess::cli::runInfo(args);
-    if (command == "curve") return ess::cli::runCurve(args);
-    if (command == "operator") return ess::cli::runOperator(args);
-    if (command == "render") return ess::cli::runRender(args);
-    if (command == "convert") return ess::cli::runConvert(args);
-    if (command == "train-mqar") return ess::cli::runTrainMqar(args);
+    int rc = -1;
+    if (command == "info") rc = ess::cli::runInfo(args);
+    if (command == "curve") rc = ess::cli::runCurve(args);
+    if (command == "operator") rc = ess::cli::runOperator(args);
+    if (command == "render") rc = ess::cli::runRender(args);
+    if (command == "convert") rc = ess::cli::runConvert(args);
+    if (command == "train-mqar") rc = ess::cli::runTrainMqar(args);
+    if (rc >= 0) {
+      ess::cli::finishStandardOutput();  // a write that failed (full disk) is an error, not success
+      return rc;
+    }
     std::cerr << "error: unknown command '" << command << "' (try ess --help)\n";
     return 2;
   } catch (const ess::UsageError& e) {

@@ -7,6 +7,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   clang-format-14  # the pinned formatter that scripts/check-format.sh runs in the test command
+  clang libclang-rt-14-dev  # the sanitizer and libFuzzer build of scripts/sanitize.sh (libFuzzer is in the runtime)
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev libgl-dev
   libqcustomplot-dev
   libtorch-dev libeigen3-dev nlohmann-json3-dev libzip-dev

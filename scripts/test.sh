@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install what is needed, check formatting, build everything with the tests (warnings are
 # errors) and run them with CTest. GUI tests run on Qt's offscreen platform: no display needed.
+# Then the sanitizer build (scripts/sanitize.sh): the math library's suites and the fuzz
+# targets under AddressSanitizer and UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-debian.sh
 bash scripts/check-format.sh
 bash scripts/build.sh -DESS_BUILD_TESTS=ON -DESS_WERROR=ON
-cd build
-QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 1200 "$@"
+(cd build && QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 1200 "$@")
+bash scripts/sanitize.sh

@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "ess/error.h"
 #include "ess/model_backend.h"
+#include "output.h"
 
 namespace ess::cli {
 
@@ -9,6 +10,7 @@ int runConvert(const std::vector<std::string>& argv) {
   Args a = Args::parse(argv, {"-o"});
   if (a.positional.size() != 1) throw UsageError("convert: expected one FILE");
   if (!a.has("-o")) throw UsageError("convert: -o OUT.safetensors is required");
+  refuseOutputOverInput(a.get("-o"), a.positional[0]);
   modelBackend().convert(a.positional[0], a.get("-o"));
   return 0;
 }

@@ -29,6 +29,7 @@ int runCurve(const std::vector<std::string>& argv) {
   names.push_back("--aggregate");
   Args a = Args::parse(argv, names);
   if (a.positional.size() != 1) throw UsageError("curve: expected one FILE");
+  refuseOutputOverInput(a.get("-o", ""), a.positional[0]);
   const std::string format = a.get("--format", "csv");
   if (format != "csv" && format != "json") throw UsageError("--format: expected csv or json, got '" + format + "'");
   const std::string metric = a.get("--metric", "both");

@@ -38,6 +38,7 @@ std::string shapeText(const std::vector<long>& shape) {
 int runInfo(const std::vector<std::string>& argv) {
   Args a = Args::parse(argv, {"--format", "-o"}, {"--tensors"});
   if (a.positional.size() != 1) throw UsageError("info: expected one FILE");
+  refuseOutputOverInput(a.get("-o"), a.positional[0]);
   const std::string format = a.get("--format", "text");
   if (format != "text" && format != "json") throw UsageError("--format: expected text or json, got '" + format + "'");
   const FileSummary s = summarizeFile(a.positional[0]);

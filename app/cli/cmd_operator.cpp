@@ -1,6 +1,7 @@
 // `ess operator FILE --layer N [--head H|all] [--input SPEC] [--memory-budget GIB] -o OUT.safetensors`
 #include "commands.h"
 #include "ess/error.h"
+#include "output.h"
 #include "session_options.h"
 
 namespace ess::cli {
@@ -10,6 +11,7 @@ int runOperator(const std::vector<std::string>& argv) {
   if (a.positional.size() != 1) throw UsageError("operator: expected one FILE");
   if (!a.has("-o")) throw UsageError("operator: -o OUT.safetensors is required");
   if (!a.has("--layer")) throw UsageError("operator: --layer N is required");
+  refuseOutputOverInput(a.get("-o"), a.positional[0]);
   auto session = openWithInput(a.positional[0], a);
   const SourceInfo& info = session->info();
   const int layer = indicesFrom(a, "--layer", static_cast<int>(info.layers.size()), false).at(0);

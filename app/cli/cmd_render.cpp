@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "ess/error.h"
 #include "ess/view_policy.h"
+#include "output.h"
 #include "session_options.h"
 
 #ifdef ESS_HAVE_RENDER
@@ -41,6 +42,7 @@ int runRender(const std::vector<std::string>& argv) {
   Args a = Args::parse(argv, names);
   if (a.positional.size() != 1) throw UsageError("render: expected one FILE");
   if (!a.has("-o")) throw UsageError("render: -o OUT.png|OUT.pdf|OUT.svg is required");
+  refuseOutputOverInput(a.get("-o"), a.positional[0]);
   const std::string figureKind = a.get("--figure");
   if (figureKind != "heatmap" && figureKind != "curve" && figureKind != "spectrum" && figureKind != "layers" &&
       figureKind != "position")

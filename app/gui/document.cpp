@@ -104,12 +104,13 @@ Document::Document(QObject* parent)
   spectra_.setMaxThreadCount(1);
   summaries_.setMaxThreadCount(1);
   tiles_.setMaxThreadCount(1);
+  opens_.setMaxThreadCount(4);  // an abandoned open still running does not hold up the next
   qRegisterMetaType<QVector<double>>();
 }
 
 Document::~Document() {
   cancel_->store(true);
-  openFuture_.waitForFinished();
+  opens_.waitForDone();
   work_.waitForDone();
   spectra_.waitForDone();
   summaries_.waitForDone();
@@ -259,10 +260,12 @@ void Document::open(const QString& path) {
   if (path.isEmpty()) return;
   // The old document's work goes on until the new one is open (invalidate() cancels it):
   // when opening fails, the window keeps the previous document as it was.
+  if (openPending_) finishJob();  // the open it replaces is abandoned, not waited for
+  openPending_ = true;
   startJob(tr("opening %1").arg(path));
-  openFuture_.waitForFinished();
+  const quint64 openGeneration = ++openGeneration_;
   const qint64 budget = memoryBudget_;
-  openFuture_ = QtConcurrent::run([this, path, budget] {
+  (void)QtConcurrent::run(&opens_, [this, path, budget, openGeneration] {
     std::shared_ptr<Handle> handle;
     int length = 0;
     QStringList labels;
@@ -280,7 +283,9 @@ void Document::open(const QString& path) {
     }
     QMetaObject::invokeMethod(
         this,
-        [this, path, handle, length, labels, error] {
+        [this, path, handle, length, labels, error, openGeneration] {
+          if (openGeneration != openGeneration_) return;  // cancelled or replaced by a newer open
+          openPending_ = false;
           finishJob();
           if (!handle) {
             emit openFailed(path, error);
@@ -321,6 +326,12 @@ void Document::invalidate(bool keepOperators) {
 }
 
 void Document::cancel() {
+  if (openPending_) {  // the previous document stays; the abandoned open's result is dropped
+    ++openGeneration_;
+    openPending_ = false;
+    finishJob();
+    emit cancelled();
+  }
   cancel_->store(true);
   cancel_ = std::make_shared<std::atomic<bool>>(false);
   curves_.forgetPending();

@@ -161,7 +161,11 @@ class Document : public QObject {
   QThreadPool spectra_;    // spectra at the dragged split, beside the long work
   QThreadPool summaries_;  // mean |T| of channel groups, beside the long work
   QThreadPool tiles_;      // heatmap tiles of long operators, beside the long work
-  QFuture<void> openFuture_;
+  // Opens run here, never on the GUI thread and never waited for: a newer open or Cancel
+  // abandons a pending one (its result is dropped by openGeneration_).
+  QThreadPool opens_;
+  quint64 openGeneration_ = 0;
+  bool openPending_ = false;
 
   AsyncCache<int, ess::OperatorData> operators_;     // by layer
   AsyncCache<int, ess::CurveData> curves_;           // by layer; strided previews first

@@ -43,7 +43,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   document_ = new Document(this);
   split_ = new SplitPoint(this);
   selection_ = new Selection(this);
-  presentError_ = [this](const QString& title, const QString& message) { QMessageBox::critical(this, title, message); };
+  presentError_ = [this](const QString& title, const QString& message) {
+    // One sentence in the dialog; anything longer sits under "Show Details...", collapsed and
+    // scrollable, so the OK button is always on screen.
+    QMessageBox box(QMessageBox::Critical, title, errorSummary(message), QMessageBox::Ok, this);
+    if (errorSummary(message) != message) box.setDetailedText(message);
+    box.exec();
+  };
   buildCentral();
   buildSidePanel();
   buildStatusBar();
@@ -281,6 +287,13 @@ void MainWindow::onMemoryBudgetChanged(qint64 bytes) {
   const double gib = double(bytes) / double(qint64(1) << 30);
   statusBar()->showMessage(tr("Memory budget for dense operators: %1 GiB").arg(gib, 0, 'g', 4), 5000);
   head_->memoryBudgetChanged();
+}
+
+QString MainWindow::errorSummary(const QString& message) {
+  constexpr int kMaxChars = 300;
+  QString first = message.section(QLatin1Char('\n'), 0, 0).trimmed();
+  if (first.size() > kMaxChars) first = first.left(kMaxChars - 1) + QChar(0x2026);
+  return first;
 }
 
 void MainWindow::showError(const QString& title, const QString& message) {

@@ -50,6 +50,9 @@ class MainWindow : public QMainWindow {
   /// non-blocking presenter.
   using ErrorPresenter = std::function<void(const QString& title, const QString& message)>;
   void setErrorPresenter(ErrorPresenter presenter) { presentError_ = std::move(presenter); }
+  /// What an error dialog shows of `message`: its first line, at most 300 characters (the
+  /// whole message goes under the dialog's collapsed, scrollable details).
+  static QString errorSummary(const QString& message);
 
   Document* document() const { return document_; }
   SplitPoint* splitPoint() const { return split_; }

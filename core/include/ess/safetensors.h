@@ -17,8 +17,8 @@ namespace ess {
 
 /// Reads every tensor of a safetensors file into contiguous CPU tensors, in the order of
 /// the JSON header (which is the file order for every common writer), and the string
-/// pairs of `__metadata__`. Files of 1 MiB and more are memory-mapped (copy-on-write): the
-/// tensors view the mapping, and only the pages a computation touches are read from disk.
+/// pairs of `__metadata__`. Everything is read into memory (ess/safetensors_io.h), never
+/// mapped, so a file changed on disk later cannot fault or change the tensors.
 /// Every header field is checked against the file before any data is read: header length
 /// vs file size, valid JSON object, each entry has `dtype`, `shape` and `data_offsets`,
 /// known dtype, non-negative shape, begin <= end <= size of the data section,

@@ -16,10 +16,11 @@
 namespace ess {
 
 /// Reads every tensor of a safetensors file, in the order of the JSON header (the file order
-/// for every common writer), and the string pairs of `__metadata__`. Files of 1 MiB and more
-/// are memory-mapped (copy-on-write): the arrays view the mapping, and only the pages a
-/// computation touches are read from disk. Every header field is checked against the file
-/// before any data is read: header length vs file size, valid JSON object, each entry has
+/// for every common writer), and the string pairs of `__metadata__`. Everything is read into
+/// memory (not mapped), so a file truncated or rewritten later cannot fault or change the
+/// arrays; the file is opened without blocking (ess/input_file.h), and a change while it is
+/// read is an error. Every header field is checked against the file before any data is read:
+/// header length vs file size, valid JSON object without a repeated name, each entry has
 /// `dtype`, `shape` and `data_offsets`, known dtype, non-negative shape,
 /// begin <= end <= size of the data section, end - begin == numel * itemsize, no two tensors
 /// overlap, metadata values are strings. BOOL values are read as bytes 0 and 1.

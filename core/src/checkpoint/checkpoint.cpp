@@ -1,6 +1,7 @@
 // Checkpoint discovery and dispatch: see ess/checkpoint.h.
 #include "ess/checkpoint.h"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <sstream>
 
 #include "ess/error.h"
+#include "ess/input_file.h"
 #include "ess/safetensors.h"
 #include "ess/torch_checkpoint.h"
 
@@ -19,27 +21,16 @@ namespace fs = std::filesystem;
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) { throw InputError(path + ": " + what); }
 
-void requireFile(const std::string& path) {
-  std::error_code ec;
-  fs::file_status st = fs::status(path, ec);
-  if (ec || !fs::exists(st)) fail(path, "no such file");
-  if (fs::is_directory(st)) fail(path, "is a directory, not a tensor file");
-}
+// JSON files beside the weights (config.json, index files) are small; 64 MiB is far above any.
+constexpr uint64_t kMaxJsonBytes = uint64_t(64) << 20;
 
-std::string readText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open for reading");
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) fail(path, "read error");
-  return s.str();
-}
+std::string readText(const std::string& path) { return readRegularFile(path, "JSON file", kMaxJsonBytes); }
 
 // config.json beside the weights; empty when absent. Must be valid JSON.
 std::string readConfig(const fs::path& dir) {
   const fs::path p = dir / "config.json";
   std::error_code ec;
-  if (!fs::is_regular_file(p, ec)) return {};
+  if (!fs::exists(p, ec)) return {};  // present but a FIFO or a folder: refused by readText
   std::string text = readText(p.string());
   try {
     nlohmann::json parsed = nlohmann::json::parse(text);
@@ -168,13 +159,11 @@ NamedTensors readFolder(const fs::path& dir) {
 }  // namespace
 
 NamedTensors readTensorFile(const std::string& path) {
-  requireFile(path);
-  std::string head(12, '\0');
+  std::string head;
   {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail(path, "cannot open for reading");
-    in.read(head.data(), static_cast<std::streamsize>(head.size()));
-    head.resize(static_cast<size_t>(in.gcount()));
+    const InputFile f(path, "tensor file");
+    head.resize(static_cast<size_t>(std::min<uint64_t>(12, f.size())));
+    f.readAt(head.data(), head.size(), 0, "the first bytes");
   }
   auto byte = [&](size_t k) { return k < head.size() ? static_cast<unsigned char>(head[k]) : 0u; };
   if (head.size() >= 4 && head[0] == 'P' && head[1] == 'K' &&
@@ -182,7 +171,10 @@ NamedTensors readTensorFile(const std::string& path) {
     return readTorchCheckpoint(path);
   // A safetensors header length can start with 0x80 too; its JSON then starts at byte 8.
   const bool looksSafetensors = head.size() >= 9 && head[8] == '{';
-  if (byte(0) == 0x80 && !looksSafetensors) return readTorchCheckpoint(path);  // legacy: refused there
+  // The legacy (pre-1.6) format is a pickle (PROTO 2..5) whose first item is a LONG1 magic
+  // number; anything else that starts with 0x80 goes to the safetensors reader's messages.
+  const bool looksLegacyPickle = byte(0) == 0x80 && byte(1) >= 2 && byte(1) <= 5 && byte(2) == 0x8a;
+  if (looksLegacyPickle && !looksSafetensors) return readTorchCheckpoint(path);  // refused there
   const std::string ext = fs::path(path).extension().string();
   if (!looksSafetensors && (ext == ".pt" || ext == ".pth" || ext == ".bin" || ext == ".ckpt"))
     fail(path, head.empty() ? "file is empty (not a PyTorch checkpoint)"

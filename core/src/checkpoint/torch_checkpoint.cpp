@@ -3,6 +3,7 @@
 // is ever executed: "calling" an allowed global only builds plain data here.
 #include "ess/torch_checkpoint.h"
 
+#include <unistd.h>
 #include <zip.h>
 
 #include <cctype>
@@ -14,6 +15,7 @@
 #include <unordered_map>
 
 #include "ess/error.h"
+#include "ess/input_file.h"
 
 namespace ess {
 namespace {
@@ -429,6 +431,26 @@ class Unpickler {
   [[noreturn]] void bad(const std::string& what) const { fail(path_, "malformed pickle (data.pkl): " + what); }
 
   [[noreturn]] void refuse(const std::string& name) const {
+    // Tensors PyTorch itself writes but this reader does not take: say so, not "code".
+    static const char* const kUnsupportedTensors[] = {"torch.ComplexFloatStorage",
+                                                      "torch.ComplexDoubleStorage",
+                                                      "torch.QInt8Storage",
+                                                      "torch.QUInt8Storage",
+                                                      "torch.QInt32Storage",
+                                                      "torch._utils._rebuild_sparse_tensor",
+                                                      "torch._utils._rebuild_sparse_csr",
+                                                      "torch._utils._rebuild_qtensor",
+                                                      "torch._utils._rebuild_wrapper_subclass",
+                                                      "torch._utils._rebuild_meta_tensor_no_storage",
+                                                      "torch._utils._rebuild_nested_tensor",
+                                                      "torch.sparse_coo",
+                                                      "torch.sparse_csr",
+                                                      "torch.complex64",
+                                                      "torch.complex128"};
+    for (const char* t : kUnsupportedTensors)
+      if (name == t)
+        fail(path_, "holds a tensor of a kind that is not supported ('" + name +
+                        "': complex, quantized, sparse or nested tensors); save dense real tensors");
     fail(path_, "refusing to unpickle global '" + name + "' (only weights are read; the file may contain code)");
   }
 
@@ -720,9 +742,15 @@ class Unpickler {
 class ZipArchive {
  public:
   explicit ZipArchive(const std::string& path) : path_(path) {
+    // Opened without blocking and checked as a regular file first (ess/input_file.h); libzip
+    // then owns the descriptor.
+    InputFile file(path, "PyTorch checkpoint file");
+    fileSize_ = file.size();
     int err = 0;
-    z_ = zip_open(path.c_str(), ZIP_RDONLY, &err);
+    const int fd = file.release();
+    z_ = zip_fdopen(fd, ZIP_RDONLY, &err);
     if (!z_) {
+      ::close(fd);
       zip_error_t ze;
       zip_error_init_with_code(&ze, err);
       std::string msg = zip_error_strerror(&ze);
@@ -754,6 +782,13 @@ class ZipArchive {
     zip_stat_init(&st);
     if (zip_stat_index(z_, static_cast<zip_uint64_t>(index), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
       fail(path_, "cannot read archive entry '" + name + "': " + zip_strerror(z_));
+    // Checked before anything is allocated: an entry cannot hold more than the file, except
+    // compressed (torch.save stores entries uncompressed; deflate expands at most ~1032x).
+    const bool stored = (st.valid & ZIP_STAT_COMP_METHOD) && st.comp_method == ZIP_CM_STORE;
+    const uint64_t limit = stored ? fileSize_ : std::min<uint64_t>(fileSize_, uint64_t(1) << 52) * 1032;
+    if (st.size > limit)
+      fail(path_, "archive entry '" + name + "' claims " + std::to_string(st.size) + " bytes in a file of " +
+                      std::to_string(fileSize_) + " bytes (the archive is damaged)");
     return st.size;
   }
 
@@ -784,6 +819,7 @@ class ZipArchive {
 
  private:
   std::string path_;
+  uint64_t fileSize_ = 0;
   zip_t* z_ = nullptr;
 };
 
@@ -844,18 +880,13 @@ void flatten(const std::string& path, const Ref& o, const std::string& prefix, N
 
 // First bytes of a file, for format detection.
 std::string head(const std::string& path, size_t n) {
-  std::ifstream in(path, std::ios::binary);
-  std::string s(n, '\0');
-  in.read(s.data(), static_cast<std::streamsize>(n));
-  s.resize(static_cast<size_t>(in.gcount()));
+  const InputFile f(path, "PyTorch checkpoint file");
+  std::string s(static_cast<size_t>(std::min<uint64_t>(n, f.size())), '\0');
+  f.readAt(s.data(), s.size(), 0, "the first bytes");
   return s;
 }
 
 NamedTensors readZipCheckpoint(const std::string& path) {
-  std::error_code ec;
-  fs::file_status st = fs::status(path, ec);
-  if (ec || !fs::exists(st)) fail(path, "no such file");
-  if (fs::is_directory(st)) fail(path, "is a directory, not a PyTorch checkpoint file");
   const std::string magic = head(path, 4);
   if (magic.empty()) fail(path, "file is empty (not a PyTorch checkpoint)");
   if (magic.size() < 4 || magic.compare(0, 2, "PK") != 0) {

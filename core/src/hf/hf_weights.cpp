@@ -10,6 +10,7 @@
 
 #include "ess/checkpoint.h"
 #include "ess/error.h"
+#include "ess/input_file.h"
 
 namespace ess::hf {
 
@@ -30,8 +31,7 @@ std::string HfWeights::fileOf(const CheckpointFiles& files, const std::string& n
     const fs::path ip = p / index;
     if (!fs::exists(ip, ec)) continue;
     try {
-      std::ifstream in(ip);
-      json j = json::parse(in);
+      json j = json::parse(readRegularFile(ip.string(), "JSON file", uint64_t(64) << 20));
       auto wm = j.find("weight_map");
       if (wm != j.end() && wm->is_object()) {
         auto it = wm->find(name);

@@ -35,8 +35,16 @@ void writeAllOrFail(int fd, const void* data, size_t size, const std::string& pa
 
 /// Special files (devices, pipes) cannot be replaced: write to them directly.
 void writeDirectly(const std::string& path, const std::function<void(const ByteSink&)>& produce) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) fail(path, "cannot open for writing", errno);
+  // O_NONBLOCK: a FIFO nobody reads is refused (ENXIO) instead of waiting forever; writes then
+  // block as usual.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENXIO) fail(path, "is a FIFO that nothing reads; cannot write to it");
+    fail(path, "cannot open for writing", err);
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   try {
     produce([&](const void* d, size_t n) { writeAllOrFail(fd, d, n, path); });
   } catch (...) {

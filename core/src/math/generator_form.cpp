@@ -19,6 +19,10 @@ GeneratorArrays readGenerators(const NamedArrays& t, const std::string& path) {
   if (C.dim() != 3 || B.shape() != C.shape())
     throw InputError(path + ": C " + C.shapeText() + " and B " + B.shapeText() + " must both be [H, L, N]");
   const int64_t H = C.size(0), L = C.size(1), N = C.size(2);
+  if (H < 1 || N < 1)
+    throw InputError(path + ": C and B have shape " + C.shapeText() +
+                     "; a generator file needs at least one head (H) "
+                     "and a state size N of at least 1");
   const bool perHead = A.dim() == 2 && A.size(0) == H && A.size(1) == L;
   // A per-head decay [H, L] is reported as its [H, L, N] broadcast, like the tensor reader did.
   const std::string shapeA =
@@ -74,6 +78,10 @@ Array materializeGenerators(const GeneratorArrays& g, const std::string& path) {
   const Array C = g.C.toFloat64(), B = g.B.toFloat64(), A = g.logA.toFloat64();
   const Array D = g.D.defined() ? g.D.toFloat64() : Array();
   const int64_t H = C.size(0), L = C.size(1), N = C.size(2);
+  if (H < 1 || N < 1)
+    throw InputError(path + ": C and B have shape " + C.shapeText() +
+                     "; a generator file needs at least one head (H) "
+                     "and a state size N of at least 1");
   const bool perHead = A.dim() == 2;
   // cum[h, t, n] = sum_{t' <= t} log_a; decay from c to r is exp(cum[r] - cum[c]).
   std::vector<double> cum(static_cast<size_t>(H * L * N));

@@ -3,6 +3,10 @@
 #include "ess/model_backend.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdlib>
 #include <filesystem>
@@ -78,20 +82,37 @@ const ModelBackend& modelBackend() {
   return *b;
 }
 
-std::unique_ptr<Session> Session::open(const std::string& path, size_t memoryBudget) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw InputError(path + ": no such file or directory");
-  NamedArrays t;
-  if (readOperatorFile(path, t)) {
-    useSingleThreadedBlas();
-    return openOperatorSession(path, t, memoryBudget);
-  }
-  return modelBackend().openSession(path, memoryBudget);
+namespace {
+
+// The path exists, or an InputError with the system's reason (a symbolic-link loop, a name
+// too long and a folder without search permission are not "no such file").
+void requireExists(const std::string& path) {
+  struct stat sb;
+  if (::stat(path.c_str(), &sb) == 0) return;
+  if (errno == ENOENT) throw InputError(path + ": no such file or directory");
+  throw InputError(path + ": cannot open: " + std::strerror(errno));
 }
 
-FileSummary summarizeFile(const std::string& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw InputError(path + ": no such file or directory");
+// The core's boundary: errors from the libraries below (LibTorch, the C++ library) become one
+// sentence naming the file instead of their own words.
+template <class F>
+auto translated(const std::string& path, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const InputError&) {
+    throw;
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Cancelled&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw InputError(path + ": not enough memory to open it (the file's sizes need more than this machine has)");
+  } catch (const std::exception&) {
+    throw InputError(path + ": could not be read (the file is damaged or not a supported checkpoint)");
+  }
+}
+
+FileSummary summarizeFileUnchecked(const std::string& path) {
   NamedArrays t;
   if (!readOperatorFile(path, t)) return modelBackend().summarize(path);
   FileSummary s;
@@ -104,6 +125,25 @@ FileSummary summarizeFile(const std::string& path) {
   }
   s.info = openOperatorSession(path, t, Session::kDefaultMemoryBudget)->info();
   return s;
+}
+
+}  // namespace
+
+std::unique_ptr<Session> Session::open(const std::string& path, size_t memoryBudget) {
+  requireExists(path);
+  return translated(path, [&]() -> std::unique_ptr<Session> {
+    NamedArrays t;
+    if (readOperatorFile(path, t)) {
+      useSingleThreadedBlas();
+      return openOperatorSession(path, t, memoryBudget);
+    }
+    return modelBackend().openSession(path, memoryBudget);
+  });
+}
+
+FileSummary summarizeFile(const std::string& path) {
+  requireExists(path);
+  return translated(path, [&] { return summarizeFileUnchecked(path); });
 }
 
 }  // namespace ess

@@ -16,6 +16,10 @@ class OperatorSession : public SessionBase {
   OperatorSession(const std::string& path, const NamedArrays& tensors, size_t budget) {
     memoryBudget_ = budget;
     info_.path = path;
+    if (isGeneratorFile(tensors) && tensors.find("operator"))
+      throw InputError(path +
+                       ": holds both a tensor 'operator' and generators C, B, log_a; which one to use is ambiguous "
+                       "(keep only one)");
     if (isGeneratorFile(tensors)) {
       // Kept as generators (O(H L N)); the dense operator is formed only when asked for, within
       // the memory budget.

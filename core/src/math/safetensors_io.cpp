@@ -5,19 +5,13 @@
 #include <nlohmann/json.hpp>
 
 #include "ess/atomic_file.h"
+#include "ess/input_file.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstdlib>
+#include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <set>
+#include <vector>
 
 #include "ess/error.h"
 
@@ -26,7 +20,6 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the safetensors reader
 namespace ess {
 namespace {
 
-namespace fs = std::filesystem;
 using ojson = nlohmann::ordered_json;
 
 // The safetensors specification caps the header at 100 MB.
@@ -53,52 +46,6 @@ const DType* dtypeByName(const std::string& name) {
   return nullptr;
 }
 
-// Closes a POSIX file descriptor on scope exit.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-// A read-only file mapped copy-on-write (writes to a tensor's pages stay private, so no code
-// path can fault on them); unmapped when the last tensor viewing it goes away.
-struct Mapping {
-  void* base = MAP_FAILED;
-  size_t size = 0;
-  ~Mapping() {
-    if (base != MAP_FAILED) ::munmap(base, size);
-  }
-};
-
-// Files at least this large are memory-mapped instead of read: only the pages of the tensors
-// a view touches are ever read from disk, so opening a large checkpoint needs no RAM for all
-// its weights.
-constexpr uint64_t kMapThreshold = uint64_t(1) << 20;
-
-// Reads exactly `n` bytes at `offset`; false on a short read or an error (errno set).
-bool preadAll(int fd, void* buf, uint64_t n, uint64_t offset) {
-  auto* p = static_cast<char*>(buf);
-  while (n > 0) {
-    size_t chunk = static_cast<size_t>(std::min<uint64_t>(n, 1ull << 30));
-    ssize_t got = ::pread(fd, p, chunk, static_cast<off_t>(offset));
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (got == 0) {
-      errno = 0;
-      return false;
-    }
-    p += got;
-    n -= static_cast<uint64_t>(got);
-    offset += static_cast<uint64_t>(got);
-  }
-  return true;
-}
-
-std::string errnoText() { return errno ? std::string(std::strerror(errno)) : "unexpected end of file"; }
-
 // One header entry after validation.
 struct Entry {
   std::string name;
@@ -116,25 +63,15 @@ uint64_t readU64(const std::string& path, const ojson& v, const std::string& wha
 }  // namespace
 
 NamedArrays readSafetensorArrays(const std::string& path) {
-  std::error_code ec;
-  fs::file_status st = fs::status(path, ec);
-  if (ec || !fs::exists(st)) fail(path, "no such file");
-  if (fs::is_directory(st)) fail(path, "is a directory, not a safetensors file");
-
-  Fd f;
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f.fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  struct stat sb;
-  if (::fstat(f.fd, &sb) != 0) fail(path, std::string("cannot stat: ") + std::strerror(errno));
-  if (!S_ISREG(sb.st_mode)) fail(path, "not a regular file");
-  const uint64_t fileSize = static_cast<uint64_t>(sb.st_size);
+  const InputFile f(path, "safetensors file");
+  const uint64_t fileSize = f.size();
   if (fileSize == 0) fail(path, "file is empty (not a safetensors file)");
   if (fileSize < 8)
     fail(path,
          "file is " + std::to_string(fileSize) + " bytes, too short for a safetensors header (not a safetensors file)");
 
   unsigned char lenBytes[8];
-  if (!preadAll(f.fd, lenBytes, 8, 0)) fail(path, "cannot read header length: " + errnoText());
+  f.readAt(lenBytes, 8, 0, "the header length");
   uint64_t headerLen = 0;
   for (int i = 7; i >= 0; --i) headerLen = (headerLen << 8) | lenBytes[i];
   if (headerLen > fileSize - 8)
@@ -145,17 +82,32 @@ NamedArrays readSafetensorArrays(const std::string& path) {
   if (headerLen < 2) fail(path, "header length " + std::to_string(headerLen) + " is too short");
 
   std::string header(static_cast<size_t>(headerLen), '\0');
-  if (!preadAll(f.fd, header.data(), headerLen, 8)) fail(path, "cannot read header: " + errnoText());
+  f.readAt(header.data(), headerLen, 8, "the header");
   const uint64_t dataStart = 8 + headerLen;
   const uint64_t dataSize = fileSize - dataStart;
 
   ojson j;
+  // A name given twice would silently keep the last entry: refuse it while parsing.
+  std::string duplicate;
+  std::vector<std::set<std::string>> keysAtDepth;
+  auto noDuplicateKeys = [&](int depth, ojson::parse_event_t event, ojson& parsed) {
+    const auto d = static_cast<size_t>(depth);
+    if (event == ojson::parse_event_t::object_start) {
+      if (keysAtDepth.size() <= d) keysAtDepth.resize(d + 1);
+      keysAtDepth[d].clear();
+    } else if (event == ojson::parse_event_t::key && d >= 1 && keysAtDepth.size() >= d) {
+      if (!keysAtDepth[d - 1].insert(parsed.get<std::string>()).second && duplicate.empty())
+        duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
   try {
-    j = ojson::parse(header);
+    j = ojson::parse(header, noDuplicateKeys);
   } catch (const std::exception& e) {
     fail(path, std::string("header is not valid JSON (not a safetensors file?): ") + e.what());
   }
-  if (!j.is_object()) fail(path, "header is not a JSON object");
+  if (!duplicate.empty()) fail(path, "the header names '" + duplicate + "' twice (ambiguous; the file is damaged)");
+  if (!j.is_object()) fail(path, "header is not a JSON object (not a safetensors file)");
 
   NamedArrays out;
   std::vector<Entry> entries;
@@ -224,34 +176,24 @@ NamedArrays readSafetensorArrays(const std::string& path) {
     if (byBegin[i]->begin < byBegin[i - 1]->end)
       fail(path, "tensors '" + byBegin[i - 1]->name + "' and '" + byBegin[i]->name + "' overlap in the data section");
 
-  std::shared_ptr<Mapping> mapping;
-  if (fileSize >= kMapThreshold) {
-    auto m = std::make_shared<Mapping>();
-    m->size = static_cast<size_t>(fileSize);
-    m->base = ::mmap(nullptr, m->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, f.fd, 0);
-    if (m->base != MAP_FAILED) mapping = std::move(m);  // else: fall back to reading
-  }
+  // Every tensor is read into memory now, not mapped: a file that is truncated or rewritten
+  // later (a training job saving over it) cannot fault a mapping (SIGBUS) or change data in use.
   for (const auto& e : entries) {
     const bool isBool = e.dtype->type == ArrayDType::Bool;
-    const uint64_t at = dataStart + e.begin;
-    if (mapping && !isBool && e.end > e.begin && at % e.dtype->itemsize == 0) {
-      out.add(e.name, Array(e.dtype->type, e.shape, static_cast<char*>(mapping->base) + at, mapping));
-      continue;
-    }
     Array a;
     try {
       a = Array(e.dtype->type, e.shape);
     } catch (const std::exception&) {  // std::bad_alloc
       fail(path, "tensor '" + e.name + "': out of memory (" + std::to_string(e.end - e.begin) + " bytes)");
     }
-    if (e.end > e.begin && !preadAll(f.fd, a.data(), e.end - e.begin, dataStart + e.begin))
-      fail(path, "tensor '" + e.name + "': cannot read data: " + errnoText());
+    if (e.end > e.begin) f.readAt(a.data(), e.end - e.begin, dataStart + e.begin, "tensor '" + e.name + "'");
     if (isBool) {  // any nonzero byte is true
       auto* b = a.data<uint8_t>();
       for (int64_t i = 0; i < a.numel(); ++i) b[i] = b[i] != 0;
     }
     out.add(e.name, std::move(a));
   }
+  f.checkUnchanged();
   return out;
 }
 

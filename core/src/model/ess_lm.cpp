@@ -269,7 +269,30 @@ EssLm::~EssLm() = default;
 std::unique_ptr<EssLm> EssLm::fromTensors(const ModelConfig& cfg, const NamedTensors& weights,
                                           const std::string& path) {
   validateConfig(cfg, path);
-  auto m = std::make_unique<EssLm>(cfg, 0);
+  // config.json sizes are checked against the weights before the model allocates them: the
+  // embedding, the learned positions and every MLP are parameters the file must hold.
+  uint64_t held = 0;
+  for (const auto& [name, t] : weights.tensors) held += static_cast<uint64_t>(t.numel());
+  const uint64_t d = static_cast<uint64_t>(cfg.dModel);
+  const uint64_t implied = uint64_t(cfg.vocabSize) * d +
+                           (cfg.positionEmbedding == "learned" ? uint64_t(cfg.maxLength) * d : 0) +
+                           uint64_t(cfg.numLayers()) * (2 * uint64_t(cfg.mlpHidden) * d);
+  if (implied > held)
+    throw InputError(path + ": config.json (vocab_size " + std::to_string(cfg.vocabSize) + ", d_model " +
+                     std::to_string(cfg.dModel) + ", max_length " + std::to_string(cfg.maxLength) + ", mlp_hidden " +
+                     std::to_string(cfg.mlpHidden) + ") implies at least " + std::to_string(implied) +
+                     " parameters, but the weights file holds " + std::to_string(held) +
+                     " (config.json does not match the weights)");
+  std::unique_ptr<EssLm> m;
+  try {
+    m = std::make_unique<EssLm>(cfg, 0);
+  } catch (const InputError&) {
+    throw;
+  } catch (const UsageError&) {
+    throw;
+  } catch (const std::exception&) {  // c10::Error or std::bad_alloc from a mixer's own sizes
+    throw InputError(path + ": the model config.json describes does not fit in memory (check its sizes)");
+  }
   at::NoGradGuard noGrad;
   std::vector<std::string> expected;
   for (auto& item : m->impl_->net->named_parameters(true)) {

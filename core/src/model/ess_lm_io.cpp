@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "ess/error.h"
+#include "ess/input_file.h"
 #include "ess/model.h"
 
 #include "ess/atomic_file.h"
@@ -32,11 +33,10 @@ std::unique_ptr<EssLm> loadEssLm(const std::string& pathIn) {
   if (fs::is_regular_file(dir, ec)) dir = dir.parent_path();
   if (!fs::exists(dir, ec)) throw InputError(pathIn + ": no such file or directory");
   const fs::path cfgPath = dir / "config.json", weightsPath = dir / "model.safetensors";
-  std::ifstream in(cfgPath, std::ios::binary);
-  if (!in) throw InputError(cfgPath.string() + ": cannot read (an ess-lm checkpoint needs config.json)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  ModelConfig cfg = ModelConfig::fromJson(ss.str(), cfgPath.string());
+  if (!fs::exists(cfgPath, ec))
+    throw InputError(cfgPath.string() + ": no such file (an ess-lm checkpoint needs config.json)");
+  ModelConfig cfg =
+      ModelConfig::fromJson(readRegularFile(cfgPath.string(), "JSON file", uint64_t(64) << 20), cfgPath.string());
   if (!fs::exists(weightsPath, ec)) throw InputError(weightsPath.string() + ": no such file");
   NamedTensors w = readSafetensors(weightsPath.string());
   return EssLm::fromTensors(cfg, w, weightsPath.string());

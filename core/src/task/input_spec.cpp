@@ -1,9 +1,12 @@
 // Parsing of input specs (the CLI's --input, the GUI's Input box) into token sequences.
 #include "ess/input_spec.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <random>
 #include <sstream>
 
 #include "ess/error.h"
@@ -21,7 +24,8 @@ std::map<std::string, std::string> keyValues(const std::string& body, const std:
     const auto eq = item.find('=');
     if (eq == std::string::npos)
       throw UsageError("input", {": expected key=value in '" + spec + "', got '" + item + "'"});
-    kv[item.substr(0, eq)] = item.substr(eq + 1);
+    if (!kv.emplace(item.substr(0, eq), item.substr(eq + 1)).second)
+      throw UsageError("input", {": '" + item.substr(0, eq) + "' is given twice in '" + spec + "' (give it once)"});
   }
   return kv;
 }
@@ -43,6 +47,24 @@ long field(const std::map<std::string, std::string>& kv, const std::string& key,
            const std::string& spec) {
   auto it = kv.find(key);
   return it == kv.end() ? fallback : toLong(it->second, key, spec);
+}
+
+// The longest input any spec may ask for: a model without a maximum length still gets its
+// length checked before tokens are generated (a dense operator of this length would already
+// need 8 TiB; the structured engine handles up to this).
+constexpr long kMaxInputTokens = long(1) << 20;
+
+// A length or count from the spec, checked before anything is allocated for it.
+int sizeField(const std::map<std::string, std::string>& kv, const std::string& key, long fallback, int maxLength,
+              const std::string& spec) {
+  const long v = field(kv, key, fallback, spec);
+  const long limit = maxLength > 0 ? maxLength : kMaxInputTokens;
+  if (v > limit)
+    throw InputError("input",
+                     {": " + key + "=" + std::to_string(v) + " in '" + spec + "' exceeds " +
+                      (maxLength > 0 ? "the model's maximum length " : "the longest input, ") + std::to_string(limit)});
+  if (v < 0) throw UsageError("input", {": " + key + " must not be negative in '" + spec + "'"});
+  return static_cast<int>(v);
 }
 
 void checkKeys(const std::map<std::string, std::string>& kv, const std::vector<std::string>& allowed,
@@ -159,9 +181,13 @@ std::vector<long> tokensFromSpec(const std::string& spec, int vocabSize, int max
     checkKeys(kv, {"seed", "len", "pairs", "vocab"}, spec);
     MqarSpec m;
     m.seed = static_cast<uint64_t>(field(kv, "seed", 0, spec));
-    m.length = static_cast<int>(field(kv, "len", maxLength > 0 ? std::min(64, maxLength) : 64, spec));
-    m.pairs = static_cast<int>(field(kv, "pairs", std::max(1, std::min(8, m.length / 8)), spec));
-    m.vocab = static_cast<int>(field(kv, "vocab", vocabSize, spec));
+    m.length = sizeField(kv, "len", maxLength > 0 ? std::min(64, maxLength) : 64, maxLength, spec);
+    m.pairs = sizeField(kv, "pairs", std::max(1, std::min(8, m.length / 8)), maxLength, spec);
+    const long vocab = field(kv, "vocab", vocabSize, spec);
+    if (vocab > vocabSize || vocab < 0)
+      throw InputError("input", {": vocab=" + std::to_string(vocab) + " in '" + spec +
+                                 "' is outside the model's vocabulary of " + std::to_string(vocabSize) + " tokens"});
+    m.vocab = static_cast<int>(vocab);
     tokens = makeMqar(m).tokens;
   } else if (kind == "tokens") {
     std::stringstream ss(body);
@@ -169,13 +195,15 @@ std::vector<long> tokensFromSpec(const std::string& spec, int vocabSize, int max
     while (std::getline(ss, item, ',')) {
       while (!item.empty() && item.front() == ' ') item.erase(item.begin());
       while (!item.empty() && item.back() == ' ') item.pop_back();
-      if (!item.empty()) tokens.push_back(toLong(item, "token id", spec));
+      if (item.empty()) throw UsageError("input", {": an empty token id in '" + spec + "' (two commas in a row?)"});
+      tokens.push_back(toLong(item, "token id", spec));
     }
   } else if (kind == "random") {
     auto kv = keyValues(body, spec);
     checkKeys(kv, {"seed", "len"}, spec);
     const long seed = field(kv, "seed", 0, spec), len = field(kv, "len", 64, spec);
     if (len < 1) throw UsageError("input", {": len must be positive in '" + spec + "'"});
+    (void)sizeField(kv, "len", 64, maxLength, spec);
     std::mt19937_64 rng(static_cast<uint64_t>(seed));
     std::uniform_int_distribution<long> dist(0, std::max(0, vocabSize - 1));
     for (long i = 0; i < len; ++i) tokens.push_back(dist(rng));

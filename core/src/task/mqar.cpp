@@ -1,6 +1,8 @@
 // MQAR samples (see ess/mqar.h).
 #include "ess/mqar.h"
 
+#include <ATen/ATen.h>
+
 #include <cmath>
 #include <string>
 

@@ -80,7 +80,12 @@ std::unique_ptr<SentencePieceModel> SentencePieceModel::load(const std::string& 
         tried += "\n  " + candidate + " (absent)";
         continue;
       }
+#ifdef ESS_SANITIZE
+      // AddressSanitizer refuses RTLD_DEEPBIND (it would bypass its malloc).
+      void* lib = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
+#else
       void* lib = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+#endif
       if (!lib) {
         tried += "\n  " + candidate + " (" + dlerror() + ")";
         continue;

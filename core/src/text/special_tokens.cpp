@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "ess/error.h"
+#include "ess/input_file.h"
 
 namespace ess::text {
 
@@ -113,10 +114,10 @@ TokenizerConfig TokenizerConfig::read(const fs::path& dir) {
   const fs::path config = dir / "tokenizer_config.json";
   std::error_code ec;
   if (!fs::exists(config, ec)) return out;
-  std::ifstream in(config, std::ios::binary);
+  const std::string text = readRegularFile(config.string(), "JSON file", uint64_t(64) << 20);
   nlohmann::json c;
   try {
-    c = nlohmann::json::parse(in);
+    c = nlohmann::json::parse(text);
   } catch (const std::exception& e) {
     throw InputError(config.string() + ": not valid JSON: " + e.what());
   }

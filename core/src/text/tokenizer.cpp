@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "ess/error.h"
+#include "ess/input_file.h"
 #include "text/sentencepiece_module.h"
 #include "text/tokenizer_json.h"
 
@@ -68,17 +69,15 @@ std::unique_ptr<Tokenizer> Tokenizer::fromFolder(const std::string& folderOrFile
 }
 
 std::unique_ptr<Tokenizer> Tokenizer::fromSentencePieceFile(const std::string& path) {
+  { const InputFile regular(path, "SentencePiece model file"); }  // refuses a FIFO before libsentencepiece waits on it
   std::unique_ptr<Tokenizer> tok(new Tokenizer());
   tok->impl_ = std::make_unique<Impl>(text::SentencePieceModule::open(path));
   return tok;
 }
 
 std::unique_ptr<Tokenizer> Tokenizer::fromJsonFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot read the tokenizer file");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return fromJsonText(s.str(), path);
+  // A regular file only (a FIFO would block), read whole; real vocabularies are a few MB.
+  return fromJsonText(readRegularFile(path, "tokenizer file", uint64_t(1) << 30), path);
 }
 
 std::unique_ptr<Tokenizer> Tokenizer::fromJsonText(const std::string& json, const std::string& what) {
