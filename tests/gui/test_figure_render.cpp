@@ -74,7 +74,8 @@ Figure makeFigure(const QString& kind) {
     v->setData({"0: gla", "1: short_conv"}, {{3.0, 4.0}, {1.0, 2.0, 2.5}}, "mean tolerance-ESS",
                "demo: layer totals (mean over splits) and mean tolerance-ESS per head or channel group",
                {{"0", "1"}, {"channels 0-1", "channels 2-3", "channels 4-5"}});
-    v->setTotals({{"0: gla", 224.0, 100.5, 2048.0, 0.109375}, {"1: short_conv", 11.0, 9.0, std::nan(""), std::nan("")}});
+    v->setTotals(
+        {{"0: gla", 224.0, 100.5, 2048.0, 0.109375}, {"1: short_conv", 11.0, 9.0, std::nan(""), std::nan("")}});
     f.view = std::move(v);
   } else {
     auto v = std::make_unique<PositionEssView>();
@@ -198,7 +199,8 @@ QSizeF pdfMediaBox(const QString& path) {
   QFile f(path);
   if (!f.open(QIODevice::ReadOnly)) return {};
   const QString text = QString::fromLatin1(f.readAll());
-  const QRegularExpression re(QStringLiteral("/MediaBox\\s*\\[\\s*([-0-9.]+)\\s+([-0-9.]+)\\s+([-0-9.]+)\\s+([-0-9.]+)"));
+  const QRegularExpression re(
+      QStringLiteral("/MediaBox\\s*\\[\\s*([-0-9.]+)\\s+([-0-9.]+)\\s+([-0-9.]+)\\s+([-0-9.]+)"));
   const auto m = re.match(text);
   if (!m.hasMatch()) return {};
   return {m.captured(3).toDouble() - m.captured(1).toDouble(), m.captured(4).toDouble() - m.captured(2).toDouble()};
@@ -218,7 +220,8 @@ QSizeF svgSizePoints(const QString& path) {
         if (v.endsWith("pt")) return v.chopped(2).toDouble();
         return -1.0;
       };
-      size = QSizeF(toPt(xml.attributes().value("width").toString()), toPt(xml.attributes().value("height").toString()));
+      size =
+          QSizeF(toPt(xml.attributes().value("width").toString()), toPt(xml.attributes().value("height").toString()));
     }
   }
   if (xml.hasError()) return {};
@@ -299,16 +302,18 @@ void TestFigureRender::textInsideAndApart() {
   const QRgb white = qRgb(255, 255, 255);
   for (int x = 0; x < image.width(); ++x)
     for (int y : {0, image.height() - 1})
-      QVERIFY2(image.pixel(x, y) == white, qPrintable(QStringLiteral("drawn at the edge pixel (%1, %2)").arg(x).arg(y)));
+      QVERIFY2(image.pixel(x, y) == white,
+               qPrintable(QStringLiteral("drawn at the edge pixel (%1, %2)").arg(x).arg(y)));
   for (int y = 0; y < image.height(); ++y)
     for (int x : {0, image.width() - 1})
-      QVERIFY2(image.pixel(x, y) == white, qPrintable(QStringLiteral("drawn at the edge pixel (%1, %2)").arg(x).arg(y)));
+      QVERIFY2(image.pixel(x, y) == white,
+               qPrintable(QStringLiteral("drawn at the edge pixel (%1, %2)").arg(x).arg(y)));
 }
 
 void TestFigureRender::vectorSizesExact() {
   QTemporaryDir dir;
-  for (const QString& kind : {QString("heatmap"), QString("curve"), QString("spectrum"), QString("layers"),
-                              QString("position")})
+  for (const QString& kind :
+       {QString("heatmap"), QString("curve"), QString("spectrum"), QString("layers"), QString("position")})
     for (const QSize pt : {QSize(144, 110), QSize(234, 160), QSize(504, 300)}) {
       Figure f = makeFigure(kind);
       QString error;
@@ -443,7 +448,8 @@ void TestFigureRender::divergingForSignedOperators() {
   heat.setColorRange(fixed);
   QCOMPARE(heat.colorMap()->dataRange(), QCPRange(-2, 2));
   QVERIFY(HeatmapView::ColorRange::parse("p50.5", &fixed, &error));
-  for (const char* bad : {"", "p40", "3:1", "wide", "1:x"}) QVERIFY2(!HeatmapView::ColorRange::parse(bad, &fixed, &error), bad);
+  for (const char* bad : {"", "p40", "3:1", "wide", "1:x"})
+    QVERIFY2(!HeatmapView::ColorRange::parse(bad, &fixed, &error), bad);
   // Zeros on a log scale and the masked upper triangle are transparent over the grey mask.
   heat.setColorRange(HeatmapView::ColorRange());
   heat.setMaskUpper(true);
