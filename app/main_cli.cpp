@@ -26,9 +26,42 @@ const char* kUsageHead =
     "        [--device cpu|cuda] [--memory-budget GIB] [--format csv|json] [-o PATH]\n"
     "  operator FILE --layer N [--head H|all] [--input SPEC] [--memory-budget GIB] -o OUT.safetensors\n"
     "  render FILE --figure heatmap|curve|spectrum|layers|position [--layer N|all] [--head H|A:B|total]\n"
-    "        [--split S] [--input SPEC] [--scale linear|log] [--mark \"\\n, <eos>\"] [--width PX]\n"
-    "        [--height PX] [--dpi N] [--memory-budget GIB] -o OUT.png|OUT.pdf|OUT.svg\n"
+    "        [--split S] [--input SPEC] [--scale linear|log] [--mark \"\\n, <eos>\"] [--width LEN]\n"
+    "        [--height LEN] [--dpi N] [--style screen|paper] [--font-size PT] [--font-family NAME]\n"
+    "        [--colormap auto|viridis|magma|cividis|diverging] [--range auto|symmetric|MIN:MAX|pNN]\n"
+    "        [--mask-upper] [--title auto|none|TEXT] [--memory-budget GIB] -o OUT.png|OUT.pdf|OUT.svg\n"
     "  convert FILE -o OUT.safetensors\n";
+// `ess render --help` adds what each figure option means and its unit.
+const char* kRenderOptionsHelp =
+    "\n"
+    "render options:\n"
+    "  --figure KIND        heatmap (operator T, colour bar), curve (ESS over splits), spectrum\n"
+    "                       (singular values of H_s), layers (layer totals and per-head ESS),\n"
+    "                       position (ESS over token positions)\n"
+    "  --width LEN          figure width: 3.25in, 8.3cm, 85mm, 240pt or pixels (900 or 900px; a\n"
+    "                       pixel is 1/dpi in). Default 900px (screen), 3.25in (paper)\n"
+    "  --height LEN         figure height, same units; default: the figure's own aspect (a heatmap\n"
+    "                       gets a square matrix with its colour bar and no empty bands)\n"
+    "  --dpi N              PNG resolution, 36..2400 dots per inch (default 96 screen, 300 paper);\n"
+    "                       text of s pt is s*N/72 pixels high. PDF and SVG: sizes in points;\n"
+    "                       --dpi only converts pixel sizes\n"
+    "  --style screen|paper screen: the GUI's look; paper: 7.5 pt text, thin lines, tight margins\n"
+    "  --font-size PT       tick-label size in points, 4..48 (titles and axis labels a little larger)\n"
+    "  --font-family NAME   font family (default: the application font)\n"
+    "  --title T            auto (the figure's own: file, layer, head), none, or the text T;\n"
+    "                       default auto (screen), none (paper: the caption says it)\n"
+    "  --scale linear|log   heatmap values: T or log10|T| (exact zeros drawn grey on log)\n"
+    "  --colormap MAP       heatmap: viridis, magma, cividis (sequential) or diverging (blue < 0 <\n"
+    "                       red, white at 0); auto: diverging for operators with negative entries\n"
+    "                       on the linear scale, else viridis\n"
+    "  --range R            heatmap colour range: auto (min..max; diverging: symmetric), symmetric\n"
+    "                       (-max|T|..max|T|), MIN:MAX (log scale: in log10 units), pNN (clipped at\n"
+    "                       the NNth percentile, e.g. p99)\n"
+    "  --mask-upper         heatmap: the causal upper triangle (c > r) in grey\n"
+    "  --split S            the split drawn (curve cursor, heatmap H_s outline, spectrum); 1..L-1\n"
+    "  --mark LIST          position figure: the delimiter tokens marked\n"
+    "  -o OUT               .png (raster), .pdf (one page, width x height points, fonts\n"
+    "                       embedded) or .svg (size in mm, text kept as text)\n";
 const char* kUsageTail =
     "\n"
     "FILE: an ess-lm checkpoint folder (config.json + model.safetensors), a Hugging Face model\n"
@@ -90,6 +123,7 @@ int main(int argc, char** argv) {
       }
       if (!found) break;  // an unknown command is reported below
       if (command == "train-mqar") std::cout << ess::cli::generated::kTrainMqarOptionsHelp;
+      if (command == "render") std::cout << kRenderOptionsHelp;
       std::cout << kUsage.substr(kUsage.find("\nFILE:") + 1);
       return finished(0);
     }

@@ -8,13 +8,29 @@
 
 EssCurveView::EssCurveView(QWidget* parent) : PlotView(parent) {
   xAxis->setLabel(QStringLiteral("split s"));
+  xAxis->setTicker(QSharedPointer<IndexTicker>::create());
   yAxis->setLabel(QStringLiteral("effective state-size"));
   legend->setVisible(true);
   QFont lf = font();
   lf.setPointSizeF(8.5);
   legend->setFont(lf);
   legend->setBrush(QColor(255, 255, 255, 220));
-  axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+  // Below the plot, where it hides no data; as many columns as fit (updateLayout).
+  axisRect()->insetLayout()->take(legend);
+  axisRect()->insetLayout()->simplify();
+  // Centred between two spacers: a legend's width limit would otherwise bound the column.
+  auto* legendRow = new QCPLayoutGrid;
+  plotLayout()->addElement(2, 0, legendRow);
+  plotLayout()->setRowStretchFactor(2, 0.001);
+  legendRow->setColumnSpacing(0);
+  for (int c : {0, 2}) {
+    auto* spacer = new QCPLayoutElement(this);
+    spacer->setMaximumSize(QWIDGETSIZE_MAX, 0);
+    legendRow->addElement(0, c, spacer);
+  }
+  legendRow->addElement(0, 1, legend);
+  legend->setBorderPen(Qt::NoPen);
+  legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
 
   cursor_ = new QCPItemStraightLine(this);
   cursor_->setPen(QPen(QColor(255, 60, 60), 1.5, Qt::SolidLine));
@@ -100,11 +116,25 @@ void EssCurveView::resetView() {
   }
   if (length_ >= 2) xmin = std::min(xmin, 1.0), xmax = std::max(xmax, double(length_ - 1));
   xAxis->setRange(xmin - 0.5, xmax + 0.5);
-  // A TSS much larger than the ESS (a KV cache grows with s) would flatten the curves: it
-  // is drawn but clipped at 4x the largest ESS.
-  double ymax = std::max(essMax, std::min(tssMax, 4.0 * std::max(essMax, 1.0)));
+  // Every line drawn lies inside the range, the TSS included.
+  double ymax = std::max(essMax, tssMax);
   if (ymax <= 0) ymax = 1;
   yAxis->setRange(0, ymax * 1.12);
+}
+
+void EssCurveView::updateLayout() {
+  applyFigureStyle();
+  int widest = 1;
+  for (int i = 0; i < legend->itemCount(); ++i)
+    if (QCPAbstractLegendItem* item = legend->item(i)) widest = std::max(widest, item->minimumOuterSizeHint().width());
+  const int columns = std::clamp((viewport().width() - 8) / (widest + legend->columnSpacing()), 1, 3);
+  if (legend->wrap() != columns) {
+    legend->setWrap(columns);
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+  }
+  const QMargins m = legend->margins();
+  legend->setMaximumSize(QWIDGETSIZE_MAX, std::max(1, legend->minimumOuterSizeHint().height() - m.top() - m.bottom()));
+  PlotView::updateLayout();
 }
 
 void EssCurveView::onLengthChanged(int length) {
@@ -168,12 +198,16 @@ void EssCurveView::updateCursor() {
   cursor_->point1->setCoords(s, 0);
   cursor_->point2->setCoords(s, 1);
   cursorLabel_->position->setCoords(s, 1.0);  // bottom of the plot, clear of the legend
+  // Right of the cursor in the left half, left of it in the right half: never cut at an edge.
+  const QCPRange x = xAxis->range();
+  cursorLabel_->setPositionAlignment((s > x.center() ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignBottom);
   cursorLabel_->setText(QStringLiteral("s = %1").arg(s));
   const QString r = readout(s);
   setTitle(r.isEmpty() ? baseTitle_ : baseTitle_ + QStringLiteral("\n") + r);
 }
 
 void EssCurveView::mousePressEvent(QMouseEvent* event) {
+  splitBeforeClick_ = currentSplit();
   if (event->button() == Qt::LeftButton && axisRect()->rect().contains(event->pos()) &&
       (splitPoint() ? splitPoint()->isValid() : length_ >= 2)) {
     dragging_ = true;
@@ -205,6 +239,8 @@ void EssCurveView::mouseReleaseEvent(QMouseEvent* event) {
 }
 
 void EssCurveView::mouseDoubleClickEvent(QMouseEvent* event) {
+  // A double-click resets the zoom and nothing else: its first click's split is undone.
+  if (splitBeforeClick_ >= 1 && currentSplit() != splitBeforeClick_) emit splitRequested(splitBeforeClick_);
   resetView();
   replot();
   PlotView::mouseDoubleClickEvent(event);

@@ -42,6 +42,7 @@ class EssCurveView : public PlotView {
  protected:
   void onSplitChanged(int split) override;
   void onLengthChanged(int length) override;
+  void updateLayout() override;
   void mousePressEvent(QMouseEvent* event) override;
   void mouseMoveEvent(QMouseEvent* event) override;
   void mouseReleaseEvent(QMouseEvent* event) override;
@@ -57,5 +58,6 @@ class EssCurveView : public PlotView {
   QCPItemStraightLine* cursor_ = nullptr;
   QCPItemText* cursorLabel_ = nullptr;
   bool dragging_ = false;
+  int splitBeforeClick_ = 0;  // undone by a double-click
   int length_ = 0;
 };

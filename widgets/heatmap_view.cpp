@@ -16,7 +16,7 @@ constexpr int kMaxTokenChars = 10;  // longer token labels are elided on the axe
 // Integer ticks labelled only inside the matrix (a zoomed-out view shows empty margins).
 // With token labels (as many as the length), ticks sit every `labelStep` positions and show
 // the token text.
-class MatrixTicker : public QCPAxisTicker {
+class MatrixTicker : public IndexTicker {
  public:
   int length = 0;
   QStringList labels;
@@ -37,9 +37,9 @@ class MatrixTicker : public QCPAxisTicker {
   }
   double getTickStep(const QCPRange& range) override {
     if (useLabels()) return std::max(1, labelStep);
-    return std::max(1.0, QCPAxisTicker::getTickStep(range));
+    return IndexTicker::getTickStep(range);
   }
-  int getSubTickCount(double tickStep) override { return useLabels() ? 0 : QCPAxisTicker::getSubTickCount(tickStep); }
+  int getSubTickCount(double tickStep) override { return useLabels() ? 0 : IndexTicker::getSubTickCount(tickStep); }
 };
 
 double distanceToSegment(QPointF p, QPointF a, QPointF b) {
@@ -64,6 +64,13 @@ HeatmapView::HeatmapView(QWidget* parent) : PlotView(parent) {
   yAxis->setTicker(QSharedPointer<MatrixTicker>::create());
 
   map_ = addColorMapWithScale(&colorScale_);
+  maskBackground_ = new QCPItemRect(this);
+  maskBackground_->setLayer(QStringLiteral("grid"));  // below the map: shows through its transparent cells
+  maskBackground_->setPen(Qt::NoPen);
+  maskBackground_->setBrush(colormaps::maskColor());
+  maskBackground_->setClipToAxisRect(true);
+  maskBackground_->setSelectable(false);
+  maskBackground_->setVisible(false);
   // After linking: the colour scale pushes its own gradient onto the map.
   colorScale_->setGradient(colormaps::viridis());
   map_->setGradient(colormaps::viridis());
@@ -288,9 +295,15 @@ void HeatmapView::fillMap(QCPColorMap* map, const HeatmapTile& t) const {
 void HeatmapView::rebuildTiles() {
   // The colour scale comes from the overview alone, so zooming never changes it.
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  bool negative = false;
+  for (double v : overview_.values) negative = negative || v < 0;
+  applyGradient(negative);
   if (scale_ == Scale::Linear) {
+    QVector<double> finite;
     for (double v : overview_.values)
-      if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+      if (std::isfinite(v)) finite.append(v);
+    const QCPRange r = rangeOf(finite, effectiveMap_ == colormaps::Map::Diverging);
+    lo = r.lower, hi = r.upper;
     colorScale_->axis()->setLabel(QStringLiteral("T[r, c]"));
   } else {
     double maxLog = -std::numeric_limits<double>::infinity(), minLog = -maxLog;
@@ -321,8 +334,115 @@ void HeatmapView::setScale(Scale scale) {
   replot();
 }
 
+bool HeatmapView::ColorRange::parse(const QString& text, ColorRange* range, QString* error) {
+  ColorRange r;
+  bool ok = true;
+  if (text == QLatin1String("auto")) {
+    r.mode = Mode::Auto;
+  } else if (text == QLatin1String("symmetric")) {
+    r.mode = Mode::Symmetric;
+  } else if (text.startsWith(QLatin1Char('p'))) {
+    r.mode = Mode::Percentile;
+    r.percentile = text.mid(1).toDouble(&ok);
+    ok = ok && r.percentile > 50 && r.percentile <= 100;
+  } else if (text.count(QLatin1Char(':')) == 1) {
+    r.mode = Mode::Fixed;
+    bool a = false, b = false;
+    r.min = text.section(QLatin1Char(':'), 0, 0).toDouble(&a);
+    r.max = text.section(QLatin1Char(':'), 1, 1).toDouble(&b);
+    ok = a && b && std::isfinite(r.min) && std::isfinite(r.max) && r.min < r.max;
+  } else {
+    ok = false;
+  }
+  if (!ok) {
+    if (error)
+      *error = QStringLiteral(
+                   "expected auto, symmetric, MIN:MAX (MIN < MAX) or pNN (a percentile above 50, "
+                   "e.g. p99), got '%1'")
+                   .arg(text);
+    return false;
+  }
+  *range = r;
+  return true;
+}
+
+void HeatmapView::setColorMap(bool automatic, colormaps::Map map) {
+  autoMap_ = automatic;
+  chosenMap_ = map;
+  rebuildMap();
+  replot();
+}
+
+void HeatmapView::setColorRange(const ColorRange& range) {
+  range_ = range;
+  rebuildMap();
+  replot();
+}
+
+void HeatmapView::setMaskUpper(bool mask) {
+  if (mask == maskUpper_) return;
+  maskUpper_ = mask;
+  rebuildMap();
+  replot();
+}
+
+void HeatmapView::applyGradient(bool signedValues) {
+  effectiveMap_ = autoMap_
+                      ? (signedValues && scale_ == Scale::Linear ? colormaps::Map::Diverging : colormaps::Map::Viridis)
+                      : chosenMap_;
+  const QCPColorGradient g = colormaps::gradient(effectiveMap_);
+  colorScale_->setGradient(g);
+  map_->setGradient(g);
+  detailMap_->setGradient(g);
+}
+
+QCPRange HeatmapView::rangeOf(QVector<double> values, bool diverging) const {
+  // `values`: the finite values drawn (no masked cells), in the scale's units.
+  if (values.isEmpty()) return QCPRange(0, 1);
+  const bool linear = scale_ == Scale::Linear;
+  ColorRange::Mode mode = range_.mode;
+  if (mode == ColorRange::Mode::Auto && diverging && linear) mode = ColorRange::Mode::Symmetric;
+  if (mode == ColorRange::Mode::Symmetric && !linear) mode = ColorRange::Mode::Auto;
+  QCPRange r;
+  switch (mode) {
+    case ColorRange::Mode::Fixed:
+      r = QCPRange(range_.min, range_.max);
+      break;
+    case ColorRange::Mode::Symmetric: {
+      double m = 0;
+      for (double v : values) m = std::max(m, std::abs(v));
+      r = QCPRange(-m, m);
+      break;
+    }
+    case ColorRange::Mode::Percentile: {
+      const auto quantile = [](QVector<double>& v, double q) {
+        const int k = std::clamp(int(std::lround(q * (v.size() - 1))), 0, int(v.size()) - 1);
+        std::nth_element(v.begin(), v.begin() + k, v.end());
+        return v[k];
+      };
+      const double q = range_.percentile / 100.0;
+      if (diverging && linear) {
+        for (double& v : values) v = std::abs(v);
+        const double m = quantile(values, q);
+        r = QCPRange(-m, m);
+      } else {
+        r = QCPRange(quantile(values, 1.0 - q), quantile(values, q));
+      }
+      break;
+    }
+    case ColorRange::Mode::Auto: {
+      const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+      r = QCPRange(*lo, *hi);
+      break;
+    }
+  }
+  if (r.upper <= r.lower) r.upper = r.lower + (r.lower == 0 ? 1.0 : std::abs(r.lower) * 1e-6 + 1e-12);
+  return r;
+}
+
 void HeatmapView::rebuildMap() {
   if (tiled_) {
+    maskBackground_->setVisible(false);
     rebuildTiles();
     return;
   }
@@ -330,53 +450,57 @@ void HeatmapView::rebuildMap() {
   auto* data = map_->data();
   if (L == 0) {
     data->clear();
+    maskBackground_->setVisible(false);
     return;
   }
   data->setSize(L, L);
   data->setRange(QCPRange(0, L - 1), QCPRange(0, L - 1));
+  data->clearAlpha();
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  if (scale_ == Scale::Linear) {
-    for (double v : values_)
-      if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
-    for (int r = 0; r < L; ++r)
-      for (int c = 0; c < L; ++c) data->setCell(c, r, values_[r * L + c]);
-    colorScale_->axis()->setLabel(QStringLiteral("T[r, c]"));
-  } else {
-    // log10 |T|; exact zeros (the causal upper triangle) sit at the floor of the range,
-    // at most 10 decades below the largest magnitude.
-    double maxLog = -std::numeric_limits<double>::infinity(), minLog = -maxLog;
-    for (double v : values_) {
-      if (!std::isfinite(v) || v == 0) continue;
-      const double l = std::log10(std::abs(v));
-      maxLog = std::max(maxLog, l);
-      minLog = std::min(minLog, l);
-    }
-    if (!std::isfinite(maxLog)) maxLog = 0, minLog = -1;
-    const double floor = std::max(minLog, maxLog - 10.0);
-    for (int r = 0; r < L; ++r)
-      for (int c = 0; c < L; ++c) {
-        const double v = values_[r * L + c];
-        double d;
-        if (std::isnan(v) || std::isinf(v))
-          d = nan;
-        else if (v == 0)
-          d = floor;
-        else
-          d = std::max(floor, std::log10(std::abs(v)));
-        data->setCell(c, r, d);
-      }
-    // Exact zeros get the darkest colour alone: the range starts a little below the floor.
-    lo = floor - std::max(0.25, 0.04 * (maxLog - floor));
-    hi = maxLog;
-    for (int r = 0; r < L; ++r)
-      for (int c = 0; c < L; ++c)
-        if (values_[r * L + c] == 0) data->setCell(c, r, lo);
-    colorScale_->axis()->setLabel(QStringLiteral("log10 |T[r, c]|"));
+  const bool linear = scale_ == Scale::Linear;
+  // log10 |T| at most 10 decades below the largest magnitude; exact zeros (and the masked
+  // upper triangle) are transparent over the neutral mask colour, never the lowest colour.
+  double maxLog = -std::numeric_limits<double>::infinity(), minLog = -maxLog;
+  bool negative = false;
+  for (int i = 0; i < values_.size(); ++i) {
+    const double v = values_[i];
+    if (!std::isfinite(v)) continue;
+    negative = negative || (v < 0 && !(maskUpper_ && i % L > i / L));
+    if (v == 0) continue;
+    const double l = std::log10(std::abs(v));
+    maxLog = std::max(maxLog, l);
+    minLog = std::min(minLog, l);
   }
-  if (!std::isfinite(lo) || !std::isfinite(hi)) lo = 0, hi = 1;
-  if (hi <= lo) hi = lo + (lo == 0 ? 1.0 : std::abs(lo) * 1e-6 + 1e-12);
-  map_->setDataRange(QCPRange(lo, hi));
+  if (!std::isfinite(maxLog)) maxLog = 0, minLog = -1;
+  const double floor = std::max(minLog, maxLog - 10.0);
+  QVector<double> drawn;
+  drawn.reserve(L * L);
+  bool anyMasked = false;
+  for (int r = 0; r < L; ++r)
+    for (int c = 0; c < L; ++c) {
+      const double v = values_[r * L + c];
+      const bool masked = (maskUpper_ && c > r) || (!linear && v == 0);
+      double d;
+      if (std::isnan(v) || std::isinf(v))
+        d = nan;
+      else if (linear)
+        d = v;
+      else
+        d = v == 0 ? floor : std::max(floor, std::log10(std::abs(v)));
+      data->setCell(c, r, d);
+      if (masked) {
+        data->setAlpha(c, r, 0);
+        anyMasked = true;
+      } else if (std::isfinite(d)) {
+        drawn.append(d);
+      }
+    }
+  applyGradient(negative);
+  colorScale_->axis()->setLabel(linear ? QStringLiteral("T[r, c]") : QStringLiteral("log10 |T[r, c]|"));
+  map_->setDataRange(rangeOf(drawn, effectiveMap_ == colormaps::Map::Diverging));
+  maskBackground_->topLeft->setCoords(-0.5, -0.5);
+  maskBackground_->bottomRight->setCoords(L - 0.5, L - 0.5);
+  maskBackground_->setVisible(anyMasked);
 }
 
 void HeatmapView::onSplitChanged(int) {
@@ -393,6 +517,9 @@ void HeatmapView::updateOutline() {
   outline_->topLeft->setCoords(-0.5, s - 0.5);
   outline_->bottomRight->setCoords(s - 0.5, length_ - 0.5);
   outlineLabel_->position->setCoords(-0.5, s - 0.5);
+  // Inside the block's top-left corner for small s (above it the matrix ends), above the
+  // block for large s (where the block is a few rows high).
+  outlineLabel_->setPositionAlignment(Qt::AlignLeft | (2 * s < length_ ? Qt::AlignTop : Qt::AlignBottom));
   outlineLabel_->setText(QStringLiteral("H_%1").arg(s));
 }
 
@@ -436,6 +563,7 @@ bool HeatmapView::nearOutlineEdge(const QPointF& pos, Qt::Orientation* orientati
 }
 
 void HeatmapView::mousePressEvent(QMouseEvent* event) {
+  splitBeforeClick_ = currentSplit();
   pressed_ = false;
   dragging_ = 0;
   if (event->button() == Qt::LeftButton && length_ >= 2 && axisRect()->rect().contains(event->pos())) {
@@ -506,6 +634,8 @@ void HeatmapView::mouseReleaseEvent(QMouseEvent* event) {
 }
 
 void HeatmapView::mouseDoubleClickEvent(QMouseEvent* event) {
+  // A double-click resets the zoom and nothing else: its first click's split is undone.
+  if (splitBeforeClick_ >= 1 && currentSplit() != splitBeforeClick_) emit splitRequested(splitBeforeClick_);
   resetView();
   PlotView::mouseDoubleClickEvent(event);
 }
@@ -594,6 +724,27 @@ void HeatmapView::updateLayout() {
     PlotView::updateLayout();
     squareAxisRect();
   }
+}
+
+int HeatmapView::tightHeight(int width) {
+  // Lay out unsquared in a tall probe: the matrix's side is then the inner width, and the
+  // height without the extra rows is the figure's.
+  const QRect old = viewport();
+  const int probe = std::max(64, 3 * width);
+  setViewport(QRect(0, 0, width, probe));
+  PlotView::updateLayout();
+  updateTokenTicks();
+  PlotView::updateLayout();
+  QRect inner = axisRect()->rect();
+  int height = probe - std::max(0, inner.height() - inner.width());
+  // Again at that height (the title's line limit follows the height): drop what is left over.
+  setViewport(QRect(0, 0, width, height));
+  PlotView::updateLayout();
+  inner = axisRect()->rect();
+  height -= std::max(0, inner.height() - inner.width());
+  setViewport(old);
+  updateLayout();
+  return std::max(16, height);
 }
 
 void HeatmapView::squareAxisRect() {

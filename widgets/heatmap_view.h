@@ -12,6 +12,7 @@
 #include <QStringList>
 #include <QVector>
 
+#include "colormaps.h"
 #include "plot_view.h"
 
 class QTimer;
@@ -82,6 +83,30 @@ class HeatmapView : public PlotView {
   void setScale(Scale scale);
   Scale scale() const { return scale_; }
 
+  /// How values map to colours. `automatic`: the diverging map for an operator with negative
+  /// entries on the linear scale (GLA, Mamba, DeltaNet), viridis otherwise.
+  struct ColorRange {
+    enum class Mode {
+      Auto,        ///< the values' min..max (diverging map: symmetric about 0)
+      Symmetric,   ///< -m..m, m the largest |value| (linear scale; log: as Auto)
+      Fixed,       ///< min..max as given (log scale: in log10 units)
+      Percentile,  ///< clipped at the (100 - p)th and pth percentiles (diverging: of |value|, about 0)
+    };
+    Mode mode = Mode::Auto;
+    double min = 0, max = 1;
+    double percentile = 99;
+    /// "auto", "symmetric", "MIN:MAX", "pNN" (e.g. p99); false (with *error) for anything else.
+    static bool parse(const QString& text, ColorRange* range, QString* error);
+  };
+  void setColorMap(bool automatic, colormaps::Map map = colormaps::Map::Viridis);
+  /// The map drawn now (after the automatic choice).
+  colormaps::Map effectiveColorMap() const { return effectiveMap_; }
+  void setColorRange(const ColorRange& range);
+  const ColorRange& colorRange() const { return range_; }
+  /// Draws the causal upper triangle (c > r) in colormaps::maskColor() instead of its zeros.
+  void setMaskUpper(bool mask);
+  bool maskUpper() const { return maskUpper_; }
+
   /// Outline of H_s in matrix coordinates (x = column, y = row; cell (r, c) spans
   /// c-0.5..c+0.5, r-0.5..r+0.5): left -0.5, top s-0.5, right s-0.5, bottom L-0.5.
   /// Read back from the drawn item, so tests can check it follows the split.
@@ -98,6 +123,8 @@ class HeatmapView : public PlotView {
 
   QString toCsv() const override;
   QString figureName() const override { return QStringLiteral("heatmap"); }
+  /// The square matrix with its colour bar, the title and the axis margins: no empty bands.
+  int tightHeight(int width) override;
   QCPColorMap* colorMap() const { return map_; }
   /// The detail tile's colour map (tiled mode; empty data when no detail is drawn).
   QCPColorMap* detailMap() const { return detailMap_; }
@@ -122,6 +149,14 @@ class HeatmapView : public PlotView {
   void updateLayout() override;
 
  private:
+  int splitBeforeClick_ = 0;  // undone by a double-click
+  bool autoMap_ = true;
+  colormaps::Map chosenMap_ = colormaps::Map::Viridis, effectiveMap_ = colormaps::Map::Viridis;
+  ColorRange range_;
+  bool maskUpper_ = false;
+  QCPItemRect* maskBackground_ = nullptr;  // the neutral colour behind transparent cells
+  void applyGradient(bool signedValues);
+  QCPRange rangeOf(QVector<double> values, bool diverging) const;
   /// Makes the axis rect's inner rect square (centred in its cell), the colour scale beside it
   /// at its height, the title just above it: the matrix fills the axis rect at reset zoom.
   void squareAxisRect();

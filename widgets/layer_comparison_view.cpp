@@ -63,7 +63,7 @@ LayerComparisonView::LayerComparisonView(QWidget* parent) : PlotView(parent) {
   bx->setTickLength(0, 0);
   bx->setSubTicks(false);
   by->setScaleType(QCPAxis::stLogarithmic);
-  by->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
+  by->setTicker(QSharedPointer<DecadeTicker>::create());
   by->setNumberFormat(QStringLiteral("gb"));
   by->setLabel(QStringLiteral("layer total (mean over splits)"));
 
@@ -75,7 +75,7 @@ LayerComparisonView::LayerComparisonView(QWidget* parent) : PlotView(parent) {
     QColor color;
   } kinds[] = {{&tolBars_, QStringLiteral("total tolerance-ESS"), colormaps::seriesColor(0)},
                {&entBars_, QStringLiteral("total entropy-ESS"), colormaps::seriesColor(1)},
-               {&tssBars_, QStringLiteral("total theoretical state size"), QColor(150, 150, 150)}};
+               {&tssBars_, QStringLiteral("total TSS"), QColor(150, 150, 150)}};
   barsLegend_ = new QCPLegend;
   barsRect_->insetLayout()->addElement(barsLegend_, Qt::AlignTop | Qt::AlignHCenter);
   barsLegend_->setLayer(QStringLiteral("legend"));
@@ -262,14 +262,41 @@ void LayerComparisonView::rebuild() {
   auto layerTicker = QSharedPointer<QCPAxisTickerText>::create();
   for (int l = 0; l < layers; ++l) layerTicker->addTick(l, layerLabel(l));
   yAxis->setTicker(layerTicker);
+  // Columns: head indices, or the channels of the widest layer's channel groups ("0-7").
+  int widest = 0;
+  for (int l = 0; l < layers; ++l)
+    if (values_[l].size() > values_[widest].size()) widest = l;
+  QStringList columnNames;
+  for (int h = 0; h < heads; ++h) {
+    QString name = widest < columnLabels_.size() ? columnLabels_[widest].value(h) : QString();
+    if (name.startsWith(QLatin1String("channels "))) name = name.mid(9);
+    columnNames << (name.isEmpty() ? QString::number(h) : name);
+  }
+  int longest = 1;
+  for (const QString& n : columnNames) longest = std::max(longest, int(n.size()));
   auto headTicker = QSharedPointer<QCPAxisTickerText>::create();
-  const int step = std::max(1, heads / 16);
-  for (int h = 0; h < heads; h += step) headTicker->addTick(h, QString::number(h));
+  const int step = std::max(1, heads / std::max(2, 32 / (longest + 1)));
+  for (int h = 0; h < heads; h += step) headTicker->addTick(h, columnNames[h]);
   xAxis->setTicker(headTicker);
   xAxis->setRange(-0.5, heads - 0.5);
   yAxis->setRange(-0.5, layers - 0.5);
   setCurrentHead(currentLayer_, currentHead_);
   replot();
+}
+
+void LayerComparisonView::updateLayout() {
+  // The bars' legend in as many columns as fit the panel (one row keeps clear of the bars).
+  applyFigureStyle();
+  int widest = 1;
+  for (int i = 0; i < barsLegend_->itemCount(); ++i)
+    if (QCPAbstractLegendItem* item = barsLegend_->item(i))
+      widest = std::max(widest, item->minimumOuterSizeHint().width());
+  const int columns = std::clamp((viewport().width() - 60) / (widest + barsLegend_->columnSpacing()), 1, 3);
+  if (barsLegend_->wrap() != columns) {
+    barsLegend_->setWrap(columns);
+    barsLegend_->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+  }
+  PlotView::updateLayout();
 }
 
 void LayerComparisonView::setCurrentHead(int layer, int head) {

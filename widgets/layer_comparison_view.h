@@ -58,6 +58,7 @@ class LayerComparisonView : public PlotView {
   /// grid's value, in the third column).
   QString toCsv() const override;
   QString figureName() const override { return QStringLiteral("layers"); }
+  double aspect() const override { return 0.9; }  // two panels
 
  signals:
   void headActivated(int layer, int head);
@@ -65,6 +66,7 @@ class LayerComparisonView : public PlotView {
 
  protected:
   void mouseReleaseEvent(QMouseEvent* event) override;
+  void updateLayout() override;
   void mousePressEvent(QMouseEvent* event) override;
   void mouseMoveEvent(QMouseEvent* event) override;
 

@@ -1,9 +1,24 @@
 #include "plot_view.h"
 
 #include <QFontMetrics>
-#include <QImage>
 #include <algorithm>
 #include <cmath>
+#include <limits>
+
+namespace {
+// The title: as wide as its column, whatever its text (wrapTexts fits the text to it).
+class TitleElement : public QCPTextElement {
+ public:
+  TitleElement(QCustomPlot* plot, const QFont& font) : QCPTextElement(plot, QString(), font) {}
+  // No text (FigureStyle::Title::None): no room at all.
+  QSize minimumOuterSizeHint() const override {
+    return {0, text().isEmpty() ? 0 : QCPTextElement::minimumOuterSizeHint().height()};
+  }
+  QSize maximumOuterSizeHint() const override {
+    return text().isEmpty() ? QSize(QWIDGETSIZE_MAX, 0) : QCPTextElement::maximumOuterSizeHint();
+  }
+};
+}  // namespace
 
 PlotView::PlotView(QWidget* parent) : QCustomPlot(parent) {
   setBackground(Qt::white);
@@ -19,7 +34,7 @@ PlotView::PlotView(QWidget* parent) : QCustomPlot(parent) {
   QFont titleFont = font();
   titleFont.setPointSizeF(10.5);
   titleFont.setBold(true);
-  titleElement_ = new QCPTextElement(this, QString(), titleFont);
+  titleElement_ = new TitleElement(this, titleFont);
   plotLayout()->addElement(0, 0, titleElement_);
   setMouseTracking(true);
 }
@@ -57,23 +72,136 @@ void PlotView::setTitle(const QString& title) {
 
 QString PlotView::title() const { return fullTitle_; }
 
-void PlotView::updateLayout() {
-  // Widths on screen and on an export image (96 dpi) differ when the screen's logical dpi is
-  // not 96 (the offscreen platform of `ess render`), and bold text painted on an image runs
-  // up to a fifth wider than measured there: wrap for the wider, with that margin.
-  static const QImage probe = [] {
-    QImage image(1, 1, QImage::Format_ARGB32);
-    image.setDotsPerMeterX(3780);  // 96 dpi, as figure export paints
-    image.setDotsPerMeterY(3780);
-    return image;
-  }();
-  const QFontMetrics onScreen(titleElement_->font()), onImage(titleElement_->font(), &probe);
-  const auto width = [&](const QString& s) {
-    return 1.2 * std::max(onScreen.horizontalAdvance(s), onImage.horizontalAdvance(s));
+namespace {
+// The screen style's sizes are the views' design sizes; pens and paddings are in 1/96 in.
+constexpr double kDesignFontPt = 9.0;
+constexpr double kDesignDpi = 96.0;
+
+QFont styled(QObject* owner, const char* key, const QFont& current, const FigureStyle& style) {
+  QVariant design = owner->property(key);
+  if (!design.isValid()) {
+    design = current.pointSizeF() > 0 ? current.pointSizeF() : kDesignFontPt;
+    owner->setProperty(key, design);
+  }
+  QFont f = current;
+  if (!style.fontFamily.isEmpty()) f.setFamily(style.fontFamily);
+  f.setPointSizeF(design.toDouble() * style.baseFontSize() / kDesignFontPt);
+  // Unhinted metrics scale with the painter, so text measured at layout size fits when drawn
+  // scaled on an export image.
+  f.setHintingPreference(QFont::PreferNoHinting);
+  return f;
+}
+
+QPen styledPen(QObject* owner, const QPen& current, double scale) {
+  QVariant design = owner->property("figurePenWidth");
+  if (!design.isValid()) {
+    design = current.widthF();
+    owner->setProperty("figurePenWidth", design);
+  }
+  QPen p = current;
+  if (design.toDouble() > 0) p.setWidthF(design.toDouble() * scale);
+  return p;
+}
+}  // namespace
+
+bool FigureStyle::presetFromName(const QString& name, Preset* preset) {
+  if (name == QLatin1String("screen"))
+    *preset = Preset::Screen;
+  else if (name == QLatin1String("paper"))
+    *preset = Preset::Paper;
+  else
+    return false;
+  return true;
+}
+
+double layoutDpi() {
+  extern Q_GUI_EXPORT int qt_defaultDpiY();
+  return qt_defaultDpiY() > 0 ? qt_defaultDpiY() : kDesignDpi;
+}
+
+void PlotView::setFigureStyle(const FigureStyle& style) {
+  style_ = style;
+  applyFigureStyle();
+}
+
+void PlotView::applyFigureStyle() {
+  const bool paper = style_.preset == FigureStyle::Preset::Paper;
+  const double px = layoutDpi() / kDesignDpi;  // layout units per design pixel
+  const double lines = px * style_.lineScale();
+  const auto pad = [&](int screen, int tight) {
+    return int(std::lround((paper ? std::min(screen, tight) : screen) * px));
   };
-  const double available = std::max(80, viewport().width() - 16);
+  QList<QCPAxis*> axes;
+  for (QCPAxisRect* rect : axisRects()) {
+    axes += rect->axes();
+    // Small figures: the plot shrinks before any text is squeezed.
+    rect->setMinimumSize(pad(24, 24), pad(24, 24));
+  }
+  for (QCPLayoutElement* e : plotLayout()->elements(true)) {
+    if (auto* scale = qobject_cast<QCPColorScale*>(e)) {
+      axes << scale->axis();
+      if (!scale->property("figureBarWidth").isValid()) scale->setProperty("figureBarWidth", scale->barWidth());
+      scale->setBarWidth(pad(scale->property("figureBarWidth").toInt(), 9));
+    } else if (auto* text = qobject_cast<QCPTextElement*>(e)) {
+      text->setFont(styled(text, "figureFontPt", text->font(), style_));
+    }
+  }
+  for (QCPAxis* a : axes) {
+    if (!a) continue;
+    a->setLabelFont(styled(a, "figureLabelPt", a->labelFont(), style_));
+    a->setTickLabelFont(styled(a, "figureTickPt", a->tickLabelFont(), style_));
+    if (!a->property("figurePadding").isValid()) {
+      a->setProperty("figurePadding", a->padding());
+      a->setProperty("figureLabelPadding", a->labelPadding());
+      a->setProperty("figureTickLabelPadding", a->tickLabelPadding());
+    }
+    a->setPadding(pad(a->property("figurePadding").toInt(), 2));
+    a->setLabelPadding(pad(a->property("figureLabelPadding").toInt(), 2));
+    a->setTickLabelPadding(pad(a->property("figureTickLabelPadding").toInt(), 3));
+  }
+  for (QCPAxisRect* rect : axisRects())
+    for (QCPLayoutElement* e : rect->insetLayout()->elements(false))
+      if (auto* l = qobject_cast<QCPLegend*>(e)) {
+        l->setFont(styled(l, "figureFontPt", l->font(), style_));
+        l->setIconSize(pad(32, 20), pad(18, 11));
+        l->setMargins(QMargins(pad(7, 4), pad(5, 2), pad(7, 4), pad(4, 2)));
+      }
+  for (int i = 0; i < itemCount(); ++i) {
+    QCPAbstractItem* it = item(i);
+    if (auto* t = qobject_cast<QCPItemText*>(it)) {
+      t->setFont(styled(t, "figureFontPt", t->font(), style_));
+      t->setPen(styledPen(t, t->pen(), lines));
+    } else if (auto* sl = qobject_cast<QCPItemStraightLine*>(it)) {
+      sl->setPen(styledPen(sl, sl->pen(), lines));
+    } else if (auto* l = qobject_cast<QCPItemLine*>(it)) {
+      l->setPen(styledPen(l, l->pen(), lines));
+    } else if (auto* r = qobject_cast<QCPItemRect*>(it)) {
+      r->setPen(styledPen(r, r->pen(), lines));
+    }
+  }
+  for (int i = 0; i < plottableCount(); ++i) {
+    QCPAbstractPlottable* p = plottable(i);
+    p->setPen(styledPen(p, p->pen(), lines));
+    if (auto* g = qobject_cast<QCPGraph*>(p)) {
+      QCPScatterStyle sc = g->scatterStyle();
+      if (sc.shape() != QCPScatterStyle::ssNone) {
+        if (!g->property("figureScatterSize").isValid()) g->setProperty("figureScatterSize", sc.size());
+        sc.setSize(g->property("figureScatterSize").toDouble() * lines);
+        g->setScatterStyle(sc);
+      }
+    }
+  }
+}
+
+namespace {
+// `text` broken at spaces into lines no wider than `available` (a word longer than that is
+// cut in its middle), at most `maxLines` of them (the last ends in an ellipsis when cut).
+QString wrapText(const QString& text, const QFont& font, double available, int maxLines) {
+  const QFontMetricsF metrics(font);
+  // A small margin covers antialiased bold text.
+  const auto width = [&](const QString& s) { return 1.06 * metrics.horizontalAdvance(s); };
   QStringList lines;
-  for (const QString& paragraph : fullTitle_.split(QLatin1Char('\n'))) {
+  for (const QString& paragraph : text.split(QLatin1Char('\n'))) {
     QString line;
     for (const QString& word : paragraph.split(QLatin1Char(' '))) {
       const QString longer = line.isEmpty() ? word : line + QLatin1Char(' ') + word;
@@ -86,16 +214,141 @@ void PlotView::updateLayout() {
     }
     lines << line;
   }
-  // A word longer than the plot (a long folder name) is cut in its middle.
   for (QString& l : lines)
-    if (width(l) > available) {
-      const double imageToScreen =
-          std::max(1.0, double(onImage.horizontalAdvance(l)) / std::max(1, onScreen.horizontalAdvance(l)));
-      l = onScreen.elidedText(l, Qt::ElideMiddle, int(available / 1.2 / imageToScreen));
+    if (width(l) > available) l = metrics.elidedText(l, Qt::ElideMiddle, available / 1.06);
+  if (lines.size() > maxLines) {
+    lines = lines.mid(0, std::max(1, maxLines));
+    lines.last() =
+        metrics.elidedText(lines.last() + QStringLiteral(" \u2026\u2026\u2026"), Qt::ElideRight, available / 1.06);
+  }
+  return lines.join(QLatin1Char('\n'));
+}
+}  // namespace
+
+bool PlotView::wrapTexts() {
+  bool changed = false;
+  // The title: to the width of its layout cell, in at most a seventh of the height (1-4 lines).
+  const QString fullTitle = style_.title == FigureStyle::Title::Auto     ? fullTitle_
+                            : style_.title == FigureStyle::Title::Custom ? style_.titleText
+                                                                         : QString();
+  titleElement_->setVisible(!fullTitle.isEmpty());
+  const double lineHeight = QFontMetricsF(titleElement_->font()).lineSpacing();
+  // (The height counts up to 1.2 x the width, so that a tall layout probe gets the lines of
+  // the figure it measures: HeatmapView::tightHeight.)
+  const double height = std::min(viewport().height(), int(1.2 * viewport().width()));
+  const int maxLines = std::clamp(int(height / 7.0 / std::max(1.0, lineHeight)), 1, 4);
+  // The title's layout cell (it never widens it: TitleElement).
+  const double available = std::max(30, titleElement_->outerRect().width() - 6);
+  const QString wrapped = wrapText(fullTitle, titleElement_->font(), available, maxLines);
+  if (titleElement_->text() != wrapped) {
+    titleElement_->setText(wrapped);
+    changed = true;
+  }
+  // Axis titles: to the length of their axis (a label the view set anew replaces the old).
+  QList<QCPAxis*> axes;
+  for (QCPAxisRect* rect : axisRects()) axes += rect->axes();
+  for (QCPLayoutElement* e : plotLayout()->elements(true))
+    if (auto* scale = qobject_cast<QCPColorScale*>(e)) axes << scale->axis();
+  for (QCPAxis* a : axes) {
+    const QCPAxisRect* rect = a ? a->axisRect() : nullptr;
+    if (!rect) continue;
+    if (a->property("figureWrappedLabel").toString() != a->label()) a->setProperty("figureFullLabel", a->label());
+    const QString full = a->property("figureFullLabel").toString();
+    const int length = a->orientation() == Qt::Horizontal ? rect->width() : rect->height();
+    if (full.isEmpty() || length <= 0) continue;
+    const QString label = wrapText(full, a->labelFont(), std::max(30, length), 3);
+    a->setProperty("figureWrappedLabel", label);
+    if (a->label() != label) {
+      a->setLabel(label);
+      changed = true;
     }
-  const QString wrapped = lines.join(QLatin1Char('\n'));
-  if (titleElement_->text() != wrapped) titleElement_->setText(wrapped);
+  }
+  return changed;
+}
+
+void PlotView::updateLayout() {
+  applyFigureStyle();
+  // Figures are measured and painted at the layout dpi (figure export paints on devices of
+  // that dpi). Lay out, wrap the texts to the room they got, lay out again if that changed.
   QCustomPlot::updateLayout();
+  for (int pass = 0; pass < 2; ++pass) {
+    const bool ticks = fitTickCounts();
+    if (!wrapTexts() && !ticks) break;
+    QCustomPlot::updateLayout();
+  }
+}
+
+bool PlotView::fitTickCounts() {
+  bool changed = false;
+  QList<QCPAxis*> axes;
+  for (QCPAxisRect* rect : axisRects()) axes += rect->axes();
+  for (QCPLayoutElement* e : plotLayout()->elements(true))
+    if (auto* scale = qobject_cast<QCPColorScale*>(e)) axes << scale->axis();
+  for (QCPAxis* a : axes) {
+    if (!a || !a->visible() || !a->ticker() || qSharedPointerDynamicCast<QCPAxisTickerText>(a->ticker())) continue;
+    const QFontMetricsF fm(a->tickLabelFont());
+    const bool horizontal = a->orientation() == Qt::Horizontal;
+    const QRect r = a->axisRect()->rect();
+    const double length = horizontal ? r.width() : r.height();
+    if (length <= 0) continue;
+    // Room per label: the widest label now (at least four digits) and a gap; two lines high.
+    double widest = fm.horizontalAdvance(QStringLiteral("0000"));
+    for (const QString& label : a->tickVectorLabels()) widest = std::max(widest, fm.boundingRect(label).width());
+    const double per = horizontal ? 1.5 * widest + 8 : 2.2 * fm.height();
+    const int count = std::clamp(int(length / per), 1, 6);
+    if (a->ticker()->tickCount() != count) {
+      a->ticker()->setTickCount(count);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+double IndexTicker::getTickStep(const QCPRange& range) {
+  const double raw = std::max(1.0, range.size() / double(std::max(1, tickCount() + 1)));
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  for (double m : {1.0, 2.0, 5.0, 10.0})
+    if (m * magnitude >= raw - 1e-9) return m * magnitude;
+  return 10.0 * magnitude;
+}
+
+int IndexTicker::getSubTickCount(double tickStep) {
+  // Sub-ticks at whole numbers: 1 none; 2 one; 5 four; 10, 100, ...: four (every 2, 20, ...).
+  const double mantissa = tickStep / std::pow(10.0, std::floor(std::log10(tickStep) + 1e-9));
+  if (tickStep <= 1.0) return 0;
+  if (std::abs(mantissa - 2.0) < 1e-6) return 1;
+  return 4;
+}
+
+double DecadeTicker::getTickStep(const QCPRange& range) {
+  const double lo = std::log10(std::max(range.lower, std::numeric_limits<double>::min()));
+  const double hi = std::log10(std::max(range.upper, std::numeric_limits<double>::min()));
+  const double span = std::max(1.0, hi - lo);
+  const double most = std::max(2, tickCount() + 2);
+  for (double step : {1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0})
+    if (span / step <= most) return step;
+  return 100.0;
+}
+
+int DecadeTicker::getSubTickCount(double tickStep) { return tickStep <= 1.0 && tickCount() >= 3 ? 8 : 0; }
+
+QVector<double> DecadeTicker::createTickVector(double tickStep, const QCPRange& range) {
+  QVector<double> ticks;
+  if (range.lower <= 0 || range.upper <= 0) return ticks;
+  const int step = std::max(1, int(std::lround(tickStep)));
+  int first = int(std::floor(std::log10(range.lower)));
+  first -= ((first % step) + step) % step;  // on a multiple of the step
+  const int last = int(std::ceil(std::log10(range.upper)));
+  for (int e = first; e <= last + step; e += step) ticks.append(std::pow(10.0, e));
+  return ticks;
+}
+
+QVector<double> DecadeTicker::createSubTickVector(int subTickCount, const QVector<double>& ticks) {
+  QVector<double> sub;
+  if (subTickCount <= 0) return sub;
+  for (int i = 0; i + 1 < ticks.size(); ++i)
+    for (int m = 2; m <= 9; ++m) sub.append(ticks[i] * m);
+  return sub;
 }
 
 QString csvNumber(double v) {

@@ -156,7 +156,7 @@ void PositionEssView::rebuild() {
     if (tokensShown)
       x->setTicker(ticker_);
     else
-      x->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+      x->setTicker(QSharedPointer<IndexTicker>::create());
     x->setTickLabels(bottom);
     x->setLabel(bottom ? (tokensShown ? tr("token (split s lies before token s)") : tr("split s")) : QString());
     disconnect(x, nullptr, this, nullptr);
@@ -355,3 +355,5 @@ QString PositionEssView::toCsv() const {
   }
   return csv;
 }
+
+double PositionEssView::aspect() const { return 620.0 / 900.0; }

@@ -50,6 +50,8 @@ class PositionEssView : public PlotView {
   /// last token read before split s (CSV-quoted).
   QString toCsv() const override;
   QString figureName() const override { return QStringLiteral("position_ess"); }
+  /// The screen's 900 x 620.
+  double aspect() const override;
 
  protected:
   void onSplitChanged(int split) override;

@@ -9,15 +9,10 @@
 SpectrumView::SpectrumView(QWidget* parent) : PlotView(parent) {
   xAxis->setLabel(QStringLiteral("index k"));
   // k is an integer: ticks at whole multiples of 1 (never 0.5, 1.5, ... when zoomed in).
-  QSharedPointer<QCPAxisTickerFixed> integerTicks(new QCPAxisTickerFixed);
-  integerTicks->setTickStep(1.0);
-  integerTicks->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
-  xAxis->setTicker(integerTicks);
+  xAxis->setTicker(QSharedPointer<IndexTicker>::create());
   yAxis->setLabel(QStringLiteral("singular value σₖ of H_s"));
   yAxis->setScaleType(QCPAxis::stLogarithmic);
-  auto ticker = QSharedPointer<QCPAxisTickerLog>::create();
-  ticker->setLogBase(10);
-  yAxis->setTicker(ticker);
+  yAxis->setTicker(QSharedPointer<DecadeTicker>::create());
   yAxis->setNumberFormat(QStringLiteral("eb"));
   yAxis->setNumberPrecision(0);
   yAxis->grid()->setSubGridVisible(true);

@@ -17,6 +17,8 @@
 
 #ifdef ESS_HAVE_RENDER
 #include <QApplication>
+#include <algorithm>
+#include <cmath>
 
 #include "ess_curve_view.h"
 #include "figure_export.h"
@@ -38,8 +40,10 @@ int runRender(const std::vector<std::string>&) {
 
 int runRender(const std::vector<std::string>& argv) {
   std::vector<std::string> names = computeOptionNames();
-  for (const char* n : {"--figure", "--split", "--scale", "--width", "--height", "--dpi", "--mark"}) names.push_back(n);
-  Args a = Args::parse(argv, names);
+  for (const char* n : {"--figure", "--split", "--scale", "--width", "--height", "--dpi", "--mark", "--style",
+                        "--font-size", "--font-family", "--colormap", "--range", "--title"})
+    names.push_back(n);
+  Args a = Args::parse(argv, names, {"--mask-upper"});
   if (a.positional.size() != 1) throw UsageError("render: expected one FILE");
   if (!a.has("-o")) throw UsageError("render: -o OUT.png|OUT.pdf|OUT.svg is required");
   refuseOutputOverInput(a.get("-o"), a.positional[0]);
@@ -53,13 +57,64 @@ int runRender(const std::vector<std::string>& argv) {
     throw UsageError("-o: expected a .png, .pdf or .svg file, got '" + a.get("-o") + "'");
   const std::string scale = a.get("--scale", "linear");
   if (scale != "linear" && scale != "log") throw UsageError("--scale: expected linear or log, got '" + scale + "'");
+  FigureStyle style;
+  const std::string styleName = a.get("--style", "screen");
+  if (!FigureStyle::presetFromName(QString::fromStdString(styleName), &style.preset))
+    throw UsageError("--style: expected screen or paper, got '" + styleName + "'");
+  const bool paper = style.preset == FigureStyle::Preset::Paper;
+  // Colours (heatmap): the map, its range, the masked upper triangle.
+  const std::string mapName = a.get("--colormap", "auto");
+  colormaps::Map colorMap = colormaps::Map::Viridis;
+  if (mapName != "auto" && !colormaps::fromName(QString::fromStdString(mapName), &colorMap))
+    throw UsageError("--colormap: expected auto, viridis, magma, cividis or diverging, got '" + mapName + "'");
+  HeatmapView::ColorRange colorRange;
+  {
+    QString why;
+    if (!HeatmapView::ColorRange::parse(QString::fromStdString(a.get("--range", "auto")), &colorRange, &why))
+      throw UsageError("--range: " + why.toStdString());
+  }
+  if ((a.has("--colormap") || a.has("--range") || a.has("--mask-upper")) && figureKind != "heatmap")
+    throw UsageError("--colormap, --range and --mask-upper apply to --figure heatmap only");
+  // Paper figures leave the title to the caption.
+  const std::string titleText = a.get("--title", paper ? "none" : "auto");
+  style.title = titleText == "auto"   ? FigureStyle::Title::Auto
+                : titleText == "none" ? FigureStyle::Title::None
+                                      : FigureStyle::Title::Custom;
+  style.titleText = QString::fromStdString(titleText);
+  if (a.has("--font-size")) {
+    style.fontSize = a.getDouble("--font-size", 0);
+    if (!(style.fontSize >= 4 && style.fontSize <= 48))
+      throw UsageError("--font-size: expected 4..48 points, got '" + a.get("--font-size") + "'");
+  }
+  if (a.has("--font-family")) {
+    style.fontFamily = QString::fromStdString(a.get("--font-family"));
+    if (style.fontFamily.trimmed().isEmpty()) throw UsageError("--font-family: expected a font family name");
+  }
   figure::ExportOptions exportOptions;
-  exportOptions.width = a.getInt("--width", 900);
-  exportOptions.height = a.getInt("--height", figureKind == "heatmap" ? 760 : figureKind == "position" ? 620 : 520);
-  exportOptions.dpi = a.getDouble("--dpi", 96.0);
-  if (exportOptions.width < 50 || exportOptions.height < 50 || exportOptions.width > 20000 ||
-      exportOptions.height > 20000)
-    throw UsageError("--width/--height: expected 50..20000 pixels");
+  exportOptions.dpi = a.getDouble("--dpi", paper ? 300.0 : 96.0);
+  if (!(exportOptions.dpi >= figure::kMinDpi && exportOptions.dpi <= figure::kMaxDpi))
+    throw UsageError("--dpi: expected " + std::to_string(int(figure::kMinDpi)) + ".." +
+                     std::to_string(int(figure::kMaxDpi)) + " dots per inch, got '" + a.get("--dpi") + "'");
+  // Sizes: a length with a unit (in, cm, mm, pt, px; a bare number is pixels at --dpi), in
+  // the output's units (PNG pixels, PDF/SVG points). No height: the figure's own aspect.
+  const auto length = [&](const std::string& flag, const char* fallback) -> figure::Length {
+    figure::Length l;
+    QString why;
+    if (!figure::parseLength(QString::fromStdString(a.get(flag, fallback)), &l, &why))
+      throw UsageError(flag + ": " + why.toStdString());
+    const double inches = l.inches(exportOptions.dpi);
+    if (!(inches >= figure::kMinInches && inches <= figure::kMaxInches))
+      throw UsageError(flag + " " + a.get(flag, fallback) + " is " + QString::number(inches, 'g', 3).toStdString() +
+                       " in at " + a.get("--dpi", paper ? "300" : "96") + " dpi: expected 0.75..100 in");
+    if (format == figure::Format::Png && l.toOutputUnits(format, exportOptions.dpi) > figure::kMaxPixels)
+      throw UsageError(flag + " " + a.get(flag, fallback) + " is over 20000 pixels at this --dpi");
+    return l;
+  };
+  exportOptions.width =
+      int(std::lround(length("--width", paper ? "3.25in" : "900px").toOutputUnits(format, exportOptions.dpi)));
+  if (a.has("--height")) {
+    exportOptions.height = int(std::lround(length("--height", "").toOutputUnits(format, exportOptions.dpi)));
+  }  // else the figure's own: PlotView::tightHeight or aspect (figure::resolvedSize)
   // Options that only some figures use are refused elsewhere rather than ignored.
   if (a.has("--mark") && figureKind != "position") throw UsageError("--mark applies to --figure position only");
   const EssOptions options = essOptionsFrom(a);
@@ -174,8 +229,11 @@ int runRender(const std::vector<std::string>& argv) {
       auto v = std::make_unique<HeatmapView>();
       v->setSplitPoint(&split);
       v->setScale(scale == "log" ? HeatmapView::Scale::Log10 : HeatmapView::Scale::Linear);
+      v->setColorMap(mapName == "auto", colorMap);
+      v->setColorRange(colorRange);
+      v->setMaskUpper(a.has("--mask-upper"));
       TileRequest req;
-      req.maxRows = req.maxColumns = std::max(exportOptions.width, exportOptions.height);
+      req.maxRows = req.maxColumns = std::clamp(std::max(exportOptions.width, exportOptions.height), 256, 4096);
       const OperatorTile tile = session->operatorTile(layer, head, req);
       QString second = tile.rowStep > 1 ? QStringLiteral("point-sampled overview 1:%1").arg(tile.rowStep)
                                         : QStringLiteral("exact entries");
@@ -188,6 +246,9 @@ int runRender(const std::vector<std::string>& argv) {
       auto v = std::make_unique<HeatmapView>();
       v->setSplitPoint(&split);
       v->setScale(scale == "log" ? HeatmapView::Scale::Log10 : HeatmapView::Scale::Linear);
+      v->setColorMap(mapName == "auto", colorMap);
+      v->setColorRange(colorRange);
+      v->setMaskUpper(a.has("--mask-upper"));
       if (aggregate) {
         const std::vector<double> mean = meanAbsOperator(op, members);
         v->setOperator(op.length, QVector<double>(mean.begin(), mean.end()), QStringLiteral("mean |T|: ") + where);
@@ -218,7 +279,11 @@ int runRender(const std::vector<std::string>& argv) {
       view = std::move(v);
     }
   }
-  view->resize(exportOptions.width, exportOptions.height);
+  view->setFigureStyle(style);
+  // The widget at the figure's size in layout units (what interactive sizing logic reads).
+  const double perInch = format == figure::Format::Png ? exportOptions.dpi : 72.0;
+  const QSize size = figure::resolvedSize(view.get(), format, exportOptions);
+  view->resize(int(size.width() / perInch * layoutDpi()), int(size.height() / perInch * layoutDpi()));
   QString error;
   if (!figure::save(view.get(), out, exportOptions, &error)) throw InputError(error.toStdString());
   return 0;

@@ -4,6 +4,7 @@
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QLabel>
+#include <QSettings>
 #include <QSpinBox>
 
 ExportDialog::ExportDialog(const QStringList& views, int current, QSize size, QWidget* parent) : QDialog(parent) {
@@ -39,6 +40,16 @@ ExportDialog::ExportDialog(const QStringList& views, int current, QSize size, QW
   form->addRow(hint_);
   auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
   form->addRow(buttons);
+  // The format and resolution chosen last time (QSettings "export/format", "export/dpi").
+  QSettings settings;
+  const int savedFormat = format_->findData(settings.value(QStringLiteral("export/format"), -1).toInt());
+  if (savedFormat >= 0) format_->setCurrentIndex(savedFormat);
+  dpi_->setValue(settings.value(QStringLiteral("export/dpi"), 96).toInt());
+  connect(buttons, &QDialogButtonBox::accepted, this, [this] {
+    QSettings s;
+    s.setValue(QStringLiteral("export/format"), int(format()));
+    s.setValue(QStringLiteral("export/dpi"), dpi_->value());
+  });
   connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
   connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
   connect(format_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { updateEnabled(); });
@@ -51,6 +62,10 @@ void ExportDialog::updateEnabled() {
   width_->setEnabled(f != figure::Format::Csv);
   height_->setEnabled(f != figure::Format::Csv);
   dpi_->setEnabled(f == figure::Format::Png);
+  // Units that match the format: pixels for PNG, points for PDF and SVG.
+  const QString unit = f == figure::Format::Png ? QStringLiteral(" px") : QStringLiteral(" pt");
+  width_->setSuffix(unit);
+  height_->setSuffix(unit);
   if (f == figure::Format::Png)
     hint_->setText(tr("The image has exactly width x height pixels; %1 dpi draws text and lines "
                       "%2x as large as on screen (%3 x %4 in).")

@@ -22,6 +22,7 @@
 
 #include "controls_panel.h"
 #include "document.h"
+#include "ess/version.h"
 #include "export_dialog.h"
 #include "head_presenter.h"
 #include "heatmap_view.h"
@@ -215,6 +216,38 @@ void MainWindow::buildMenus() {
     view->addAction(QLatin1Char('&') + presenters_[i]->title(), this, [this, i] { tabs_->setCurrentIndex(i); })
         ->setShortcut(QKeySequence(tr("Ctrl+%1").arg(i + 1)));
   view->addAction(tr("&Reset Zoom"), head_, &HeadPresenter::resetZoom);
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&Keyboard Shortcuts"), this,
+                  [this] { QMessageBox::information(this, tr("Keyboard Shortcuts"), shortcutsText()); })
+      ->setShortcut(QKeySequence::HelpContents);
+  help->addAction(tr("&About ESS Explorer"), this,
+                  [this] { QMessageBox::about(this, tr("About ESS Explorer"), aboutText()); });
+}
+
+QString MainWindow::aboutText() {
+  return tr("<h3>ESS Explorer %1</h3>"
+            "<p>Effective state-size (ESS) of sequence-model operators: the rank of the "
+            "submatrices H<sub>s</sub> = T[s:, :s] of the operator T, per head, split and layer.</p>"
+            "<p>Parnichkun et al., <i>Quantifying Memory Utilization with Effective State-Size</i>, "
+            "ICML 2025, arXiv:2504.19561.</p>"
+            "<p>Libraries: Qt %2 (LGPL-3.0), QCustomPlot (GPL-3.0), Eigen (MPL-2.0), LAPACK (BSD-3-Clause), "
+            "nlohmann/json (MIT), libzip (BSD-3-Clause); when a model is opened, LibTorch (BSD-3-Clause) "
+            "and SentencePiece (Apache-2.0).</p>")
+      .arg(QString::fromLatin1(ess::versionString()), QString::fromLatin1(qVersion()));
+}
+
+QString MainWindow::shortcutsText() const {
+  // From the menus themselves, so that the list never drifts from what the keys do.
+  QStringList lines;
+  for (QAction* menu : menuBar()->actions())
+    if (menu->menu())
+      for (QAction* a : menu->menu()->actions())
+        if (!a->shortcut().isEmpty())
+          lines << QStringLiteral("%1\t%2").arg(a->shortcut().toString(QKeySequence::NativeText),
+                                                QString(a->text()).remove(QLatin1Char('&')));
+  lines << tr("Double-click a plot\tReset its zoom") << tr("Click or drag in a plot\tSet the split");
+  return lines.join(QLatin1Char('\n'));
 }
 
 void MainWindow::connectDocument() {

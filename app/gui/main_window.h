@@ -102,6 +102,12 @@ class MainWindow : public QMainWindow {
 
   QSize sizeHint() const override { return {1440, 900}; }
 
+  /// Help > About: the version, the paper's citation (Parnichkun et al., ICML 2025,
+  /// arXiv:2504.19561), the libraries and their licences (rich text).
+  static QString aboutText();
+  /// Help > Keyboard Shortcuts: one "keys<TAB>action" line per menu shortcut and mouse gesture.
+  QString shortcutsText() const;
+
  public slots:
   /// Opens a checkpoint (file or directory) or an operator file in the background.
   void openPath(const QString& path);

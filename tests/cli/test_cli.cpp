@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 
 #include "cli_test_util.h"
@@ -215,6 +216,57 @@ class TestCli : public QObject {
     QVERIFY(r.err.contains("--device cuda"));
   }
 
+  // Physical sizes: units, the DPI applied once, the PDF page in points, sane ranges.
+  void renderPaperSizes() {
+    QTemporaryDir dir;
+    const QString op = data("softmax_attention_h2_L64.safetensors");
+    const QString png = dir.filePath("c.png"), pdf = dir.filePath("c.pdf"), svg = dir.filePath("c.svg");
+    Run r =
+        ess({"render", op, "--figure", "curve", "--style", "paper", "--width", "3.25in", "--height", "2in", "-o", png});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    QCOMPARE(QImage(png).size(), QSize(975, 600));  // 300 dpi, the paper default
+    QCOMPARE(QImage(png).dotsPerMeterX(), int(std::lround(300 / 0.0254)));
+    r = ess({"render", op, "--figure", "spectrum", "--width", "8.3cm", "--height", "240pt", "--dpi", "150", "-o", png});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    QCOMPARE(QImage(png).size(), QSize(490, 500));
+    r = ess({"render", op, "--figure", "heatmap", "--width", "3.25in", "--height", "3in", "--font-size", "8",
+             "--font-family", "DejaVu Sans", "-o", pdf});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    QFile f(pdf);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray bytes = f.readAll();
+    const QRegularExpressionMatch box =
+        QRegularExpression("/MediaBox \\[0 0 ([0-9.]+) ([0-9.]+)\\]").match(QString::fromLatin1(bytes));
+    QVERIFY(box.hasMatch());
+    QCOMPARE(box.captured(1).toDouble(), 234.0);  // 3.25 in x 72
+    QCOMPARE(box.captured(2).toDouble(), 216.0);
+    QVERIFY(bytes.contains("/FontFile2"));  // the glyphs are embedded
+    r = ess({"render", op, "--figure", "heatmap", "--width", "3.25in", "-o", svg});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    QFile s(svg);
+    QVERIFY(s.open(QIODevice::ReadOnly));
+    QVERIFY(s.readAll().contains("width=\"82.55mm\""));
+    // Out of range or malformed: usage errors (exit 2), naming the option.
+    for (const QStringList& bad :
+         {QStringList{"--dpi", "0"}, QStringList{"--dpi", "100000"}, QStringList{"--width", "0.1in"},
+          QStringList{"--width", "500in"}, QStringList{"--width", "3furlongs"}, QStringList{"--height", "-2cm"},
+          QStringList{"--width", "30000", "--dpi", "2400"}, QStringList{"--style", "poster"},
+          QStringList{"--font-size", "0"}, QStringList{"--colormap", "jet"}, QStringList{"--range", "p20"}}) {
+      Run u = ess(QStringList{"render", op, "--figure", "heatmap", "-o", png} + bad);
+      QVERIFY2(u.status == 2, qPrintable(bad.join(' ') + ": " + u.err));
+      QVERIFY2(u.err.contains(bad.first()), qPrintable(u.err));
+    }
+    Run curveMap = ess({"render", op, "--figure", "curve", "--colormap", "magma", "-o", png});
+    QCOMPARE(curveMap.status, 2);
+    // The help names every option with its unit.
+    Run help = ess({"render", "--help"});
+    QCOMPARE(help.status, 0);
+    for (const char* option :
+         {"--width LEN", "--height LEN", "--dpi N", "--style", "--font-size PT", "--font-family", "--colormap",
+          "--range", "--mask-upper", "--title", "3.25in", "8.3cm", "240pt", "points", "dots per inch"})
+      QVERIFY2(help.out.contains(option), option);
+  }
+
   void renderFigures() {
     QTemporaryDir dir;
     for (const QString& figure : QStringList{"heatmap", "curve", "spectrum", "layers"})
@@ -382,7 +434,8 @@ class TestCli : public QObject {
     const QString gen = dir.filePath("gen_L3000.safetensors");
     QVERIFY(writeGeneratorFile(gen, 3000, 4));
     const QString png = dir.filePath("heat.png");
-    Run r = ess({"render", gen, "--figure", "heatmap", "--scale", "log", "--memory-budget", "0.001", "-o", png});
+    Run r = ess({"render", gen, "--figure", "heatmap", "--scale", "log", "--memory-budget", "0.001", "--height", "760",
+                 "-o", png});
     QVERIFY2(r.status == 0, qPrintable(r.err));
     QImage img(png);
     QCOMPARE(img.size(), QSize(900, 760));

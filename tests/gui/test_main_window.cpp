@@ -6,6 +6,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QFile>
 #include <QFileDialog>
@@ -26,8 +27,10 @@
 #include <QTreeWidget>
 #include <QXmlStreamReader>
 #include <QtTest>
+
 #include <cmath>
 #include <random>
+#include "ess/version.h"
 
 #include "controls_panel.h"
 #include "document.h"
@@ -80,6 +83,41 @@ bool openAndWait(Window& win, const QString& path) { return win.open(path); }
 class TestMainWindow : public QObject {
   Q_OBJECT
  private slots:
+  // Help > About names the version, the paper and the libraries with their licences; Help >
+  // Keyboard Shortcuts lists the menus' shortcuts.
+  // The export dialog restores the format and DPI last accepted, and its units follow the format.
+  void exportDialogRemembers() {
+    {
+      ExportDialog d({"heatmap", "curve"}, 1, QSize(600, 400));
+      d.formatBox()->setCurrentIndex(d.formatBox()->findData(int(figure::Format::Pdf)));
+      QCOMPARE(d.widthBox()->suffix(), QStringLiteral(" pt"));
+      d.dpiBox()->setValue(300);
+      QMetaObject::invokeMethod(d.findChild<QDialogButtonBox*>(), "accepted");
+    }
+    ExportDialog again({"heatmap", "curve"}, 0, QSize(600, 400));
+    QCOMPARE(again.format(), figure::Format::Pdf);
+    QCOMPARE(again.dpiBox()->value(), 300);
+    QCOMPARE(again.widthBox()->suffix(), QStringLiteral(" pt"));
+    again.formatBox()->setCurrentIndex(again.formatBox()->findData(int(figure::Format::Png)));
+    QCOMPARE(again.widthBox()->suffix(), QStringLiteral(" px"));
+    QMetaObject::invokeMethod(again.findChild<QDialogButtonBox*>(), "accepted");
+    QCOMPARE(ExportDialog({"heatmap"}, 0, QSize(600, 400)).format(), figure::Format::Png);
+  }
+
+  void helpMenu() {
+    MainWindow w;
+    QStringList menus;
+    for (QAction* a : w.menuBar()->actions()) menus << a->text();
+    QVERIFY2(menus.contains("&Help"), qPrintable(menus.join(',')));
+    const QString about = MainWindow::aboutText();
+    for (const char* part : {ess::versionString(), "Parnichkun", "ICML 2025", "2504.19561", "QCustomPlot", "GPL-3.0",
+                             "LGPL-3.0", "Eigen", "LibTorch"})
+      QVERIFY2(about.contains(QString::fromLatin1(part)), part);
+    const QString keys = w.shortcutsText();
+    QVERIFY2(
+        keys.contains("Ctrl+E\tExport View...") && keys.contains("Ctrl+O\tOpen...") && keys.contains("Double-click"),
+        qPrintable(keys));
+  }
   void initTestCase();
   void opensOperatorFileAndKeepsViewsInStep();
   void errorKeepsPreviousDocument();
