@@ -67,7 +67,7 @@ Figure makeFigure(const QString& kind) {
     v->setSplitPoint(f.split.get());
     QVector<double> sigma;
     for (int k = 0; k < 20; ++k) sigma.append(std::pow(10.0, -k));  // 20 decades
-    v->setSpectrum(20, sigma, SpectrumCut{1e-3, 3}, where);  // the threshold and count drawn
+    v->setSpectrum(20, sigma, SpectrumCut{1e-3, 3}, where);         // the threshold and count drawn
     f.view = std::move(v);
   } else if (kind == "layers") {
     auto v = std::make_unique<LayerComparisonView>();
