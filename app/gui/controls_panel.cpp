@@ -213,6 +213,23 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
   logScale_ = new QCheckBox(tr("Heatmap: log10 |T|"), viewGroup);
   allHeads_ = new QCheckBox(tr("ESS curve: all heads of the layer"), viewGroup);
   viewLayout->addWidget(logScale_);
+  // Colours as `ess render --colormap/--range/--mask-upper` takes them.
+  colorMap_ = new QComboBox(viewGroup);
+  colorMap_->addItem(tr("auto (diverging if signed)"), QStringLiteral("auto"));
+  for (auto m : {colormaps::Map::Viridis, colormaps::Map::Magma, colormaps::Map::Cividis, colormaps::Map::Diverging})
+    colorMap_->addItem(colormaps::name(m), colormaps::name(m));
+  colorMap_->setToolTip(tr("Heatmap colours: the diverging map is centred on 0 (blue negative, red positive)"));
+  colorRange_ = new QLineEdit(QStringLiteral("auto"), viewGroup);
+  colorRange_->setPlaceholderText(tr("auto, symmetric, MIN:MAX or p99"));
+  colorRange_->setToolTip(
+      tr("Heatmap colour range: auto (min..max), symmetric (-m..m), MIN:MAX (log scale: log10 units) or "
+         "pNN (clip at the NNth percentile)"));
+  auto* colorForm = new QFormLayout;
+  colorForm->addRow(tr("Colormap"), colorMap_);
+  colorForm->addRow(tr("Range"), colorRange_);
+  viewLayout->addLayout(colorForm);
+  maskUpper_ = new QCheckBox(tr("Heatmap: mask the causal upper triangle"), viewGroup);
+  viewLayout->addWidget(maskUpper_);
   viewLayout->addWidget(allHeads_);
   // Operators whose dense H x L x L float64 form exceeds the budget are shown from tiles.
   memoryBudget_ = new QDoubleSpinBox(viewGroup);
@@ -231,6 +248,20 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
   viewLayout->addLayout(budgetRow);
   layout->addWidget(viewGroup);
   connect(logScale_, &QCheckBox::toggled, this, &ControlsPanel::logScaleChanged);
+  connect(colorMap_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
+    colormaps::Map map = colormaps::Map::Viridis;
+    const bool automatic = !colormaps::fromName(colorMap_->currentData().toString(), &map);
+    emit colorMapChanged(automatic, map);
+  });
+  connect(colorRange_, &QLineEdit::editingFinished, this, [this] {
+    HeatmapView::ColorRange range;
+    QString error;
+    if (HeatmapView::ColorRange::parse(colorRange_->text().trimmed(), &range, &error))
+      emit colorRangeChanged(range);
+    else
+      emit statusMessage(tr("Range: %1").arg(error));
+  });
+  connect(maskUpper_, &QCheckBox::toggled, this, &ControlsPanel::maskUpperChanged);
   connect(allHeads_, &QCheckBox::toggled, this, &ControlsPanel::allHeadsChanged);
   connect(memoryBudget_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, [this](double gib) {
     QSettings().setValue(QStringLiteral("memoryBudgetGiB"), gib);

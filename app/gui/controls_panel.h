@@ -1,6 +1,7 @@
 // ControlsPanel: the side panel's editors for what a Document computes: the input (an MQAR
 // sample from seed, length and pairs, or a typed spec such as "tokens:1,2,3"), the ESS options
-// (tolerance, normalization, dtype), how the views draw (linear or log10 heatmap, all heads) and
+// (tolerance, normalization, dtype), how the views draw (linear or log10 heatmap, its colormap,
+// colour range and upper-triangle mask, all heads) and
 // the memory budget for dense operators (saved with QSettings, default 2 GiB).
 // It only emits intent; the main window applies it to the Document and the views.
 #pragma once
@@ -8,6 +9,7 @@
 #include <QWidget>
 
 #include "ess/ess_options.h"
+#include "heatmap_view.h"
 
 class QCheckBox;
 class QComboBox;
@@ -65,11 +67,21 @@ class ControlsPanel : public QWidget {
   QDoubleSpinBox* toleranceBox() const { return tolerance_; }
   QComboBox* normalizationBox() const { return normalization_; }
   QCheckBox* logScaleBox() const { return logScale_; }
+  /// "auto" (diverging for signed operators, viridis otherwise), viridis, magma, cividis, diverging.
+  QComboBox* colorMapBox() const { return colorMap_; }
+  /// The colour range as `ess render --range` takes it: auto, symmetric, MIN:MAX or pNN.
+  QLineEdit* colorRangeEdit() const { return colorRange_; }
+  QCheckBox* maskUpperBox() const { return maskUpper_; }
 
  signals:
   void inputRequested(const QString& spec);
   void optionsChanged(const ess::EssOptions& options);
   void logScaleChanged(bool log);
+  /// `automatic` true: the heatmap picks its map from the operator's signs.
+  void colorMapChanged(bool automatic, colormaps::Map map);
+  /// Emitted only for a valid range; a malformed one gives statusMessage(why) instead.
+  void colorRangeChanged(const HeatmapView::ColorRange& range);
+  void maskUpperChanged(bool mask);
   void allHeadsChanged(bool all);
   /// The user changed the memory budget (bytes); already saved in QSettings.
   void memoryBudgetChanged(qint64 bytes);
@@ -97,6 +109,9 @@ class ControlsPanel : public QWidget {
   QComboBox* normalization_ = nullptr;
   QComboBox* dtype_ = nullptr;
   QCheckBox* logScale_ = nullptr;
+  QComboBox* colorMap_ = nullptr;
+  QLineEdit* colorRange_ = nullptr;
+  QCheckBox* maskUpper_ = nullptr;
   QCheckBox* allHeads_ = nullptr;
   QDoubleSpinBox* memoryBudget_ = nullptr;
   int vocab_ = 0;

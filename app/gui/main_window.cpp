@@ -168,6 +168,9 @@ void MainWindow::buildSidePanel() {
           [this](const QString& text) { statusBar()->showMessage(text, 5000); });
   connect(controls_, &ControlsPanel::optionsChanged, document_, &Document::setOptions);
   connect(controls_, &ControlsPanel::logScaleChanged, head_, &HeadPresenter::setLogScale);
+  connect(controls_, &ControlsPanel::colorMapChanged, head_->heatmap(), &HeatmapView::setColorMap);
+  connect(controls_, &ControlsPanel::colorRangeChanged, head_->heatmap(), &HeatmapView::setColorRange);
+  connect(controls_, &ControlsPanel::maskUpperChanged, head_->heatmap(), &HeatmapView::setMaskUpper);
   connect(controls_, &ControlsPanel::allHeadsChanged, head_, &HeadPresenter::setAllHeads);
   document_->setMemoryBudget(controls_->memoryBudget());
   connect(controls_, &ControlsPanel::memoryBudgetChanged, this, &MainWindow::onMemoryBudgetChanged);

@@ -11,6 +11,7 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QImage>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPlainTextEdit>
@@ -122,6 +123,7 @@ class TestMainWindow : public QObject {
   void opensOperatorFileAndKeepsViewsInStep();
   void errorKeepsPreviousDocument();
   void optionsChangeThreshold();
+  void colourControlsDriveTheHeatmap();
   void layerComparisonOpensHead();
   void dropOpensFile();
   void exportsFromMainWindow();
@@ -271,6 +273,38 @@ void TestMainWindow::optionsChangeThreshold() {
   QVERIFY(w.document()->options().normalization_ == ess::Normalization::Sum);
   w.controls()->logScaleBox()->setChecked(true);
   QCOMPARE(w.heatmapView()->scale(), HeatmapView::Scale::Log10);
+  QVERIFY(win.errors.isEmpty());
+}
+
+void TestMainWindow::colourControlsDriveTheHeatmap() {
+  Window win;
+  MainWindow& w = win.w;
+  QVERIFY(openAndWait(win, kOperatorFile));
+  ControlsPanel* c = w.controls();
+  QTRY_COMPARE_WITH_TIMEOUT(w.heatmapView()->length(), 64, kTimeout);  // the operator is drawn
+  // Softmax attention has no negative entries: the automatic choice is viridis.
+  QCOMPARE(w.heatmapView()->effectiveColorMap(), colormaps::Map::Viridis);
+  c->colorMapBox()->setCurrentIndex(c->colorMapBox()->findData(QStringLiteral("magma")));
+  QCOMPARE(w.heatmapView()->effectiveColorMap(), colormaps::Map::Magma);
+  c->colorMapBox()->setCurrentIndex(c->colorMapBox()->findData(QStringLiteral("diverging")));
+  QCOMPARE(w.heatmapView()->effectiveColorMap(), colormaps::Map::Diverging);
+  c->colorMapBox()->setCurrentIndex(c->colorMapBox()->findData(QStringLiteral("auto")));
+  QCOMPARE(w.heatmapView()->effectiveColorMap(), colormaps::Map::Viridis);
+
+  c->colorRangeEdit()->setText(QStringLiteral("p95"));
+  emit c->colorRangeEdit()->editingFinished();
+  QCOMPARE(w.heatmapView()->colorRange().mode, HeatmapView::ColorRange::Mode::Percentile);
+  QCOMPARE(w.heatmapView()->colorRange().percentile, 95.0);
+  QSignalSpy status(c, &ControlsPanel::statusMessage);
+  c->colorRangeEdit()->setText(QStringLiteral("from 1 to 2"));
+  emit c->colorRangeEdit()->editingFinished();
+  QCOMPARE(status.count(), 1);
+  QVERIFY2(status.at(0).at(0).toString().startsWith("Range: "), qPrintable(status.at(0).at(0).toString()));
+  QCOMPARE(w.heatmapView()->colorRange().mode, HeatmapView::ColorRange::Mode::Percentile);  // kept
+
+  QVERIFY(!w.heatmapView()->maskUpper());
+  c->maskUpperBox()->setChecked(true);
+  QVERIFY(w.heatmapView()->maskUpper());
   QVERIFY(win.errors.isEmpty());
 }
 
