@@ -103,7 +103,6 @@ class Mixer : public torch::nn::Module {
 
  private:
   std::string kind_;
-  int dModel_;
   int numHeads_;
   int headDim_;
 };

@@ -29,7 +29,7 @@ std::shared_ptr<Mixer> makeMixer(const std::string& kind, int dModel, int numHea
 
 Mixer::Mixer(std::string kind, int dModel, int numHeads, bool keyShift, const at::Generator* gen, bool queryKey,
              bool valueOutput)
-    : kind_(std::move(kind)), dModel_(dModel), numHeads_(numHeads) {
+    : kind_(std::move(kind)), numHeads_(numHeads) {
   if (numHeads <= 0 || dModel <= 0 || dModel % numHeads != 0)
     throw InputError("d_model " + std::to_string(dModel) + " is not a positive multiple of num_heads " +
                      std::to_string(numHeads));
