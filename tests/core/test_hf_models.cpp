@@ -14,7 +14,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "ess/checkpoint.h"
 #include "ess/error.h"
@@ -405,6 +407,48 @@ void checkRowsSumToOne(const at::Tensor& T) {
   QVERIFY(T.min().item<double>() >= 0.0);
 }
 
+/// The mixer's own outputs of a PyTorch-made fixture (expected.pt: values.{i} [H, L, d_v] and
+/// mixer_output.{i} [H, L, d_v], formed by the fixture script without an operator matrix for
+/// SSMs, query by query for attention): y == T(u) v with the operator the core computes.
+void checkMixerOutputs(const HfModel& m, const std::string& dir) {
+  const NamedTensors e = readTensorFile(dir + "/expected.pt");
+  const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+  for (int i = 0; i < m.numLayers(); ++i) {
+    const at::Tensor* v = e.find("values." + std::to_string(i));
+    const at::Tensor* y = e.find("mixer_output." + std::to_string(i));
+    QVERIFY(v && y);
+    QVERIFY(y->abs().max().item<double>() > 1e-2);
+    const double err = maxDiff(at::matmul(m.layerOperator(i, tok), *v), *y);
+    QVERIFY2(err < 1e-10, ("layer " + std::to_string(i) + ": y differs from T(u) v by " + std::to_string(err)).c_str());
+  }
+}
+
+/// A PyTorch-made fixture's tensors and config.json written to `dir` as model.safetensors after
+/// `edit` (to break one tensor or field).
+void writeEdited(const std::string& from, const std::string& dir, const std::function<void(NamedTensors&)>& edit,
+                 const std::string& config) {
+  NamedTensors t = loadCheckpointFiles(from).tensors;
+  NamedTensors kept;
+  for (auto& [n, x] : t.tensors)
+    if (at::isFloatingType(x.scalar_type()) && x.dim() > 0) kept.add(n, x.contiguous());
+  edit(kept);
+  std::filesystem::create_directories(dir);
+  writeSafetensors(dir + "/model.safetensors", kept);
+  std::ofstream(dir + "/config.json") << config;
+}
+
+std::string readText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+/// config.json text with `key`'s value replaced by `value` (JSON) or added.
+std::string withField(const std::string& config, const std::string& key, const std::string& value) {
+  nlohmann::json j = nlohmann::json::parse(config);
+  j[key] = nlohmann::json::parse(value);
+  return j.dump();
+}
+
 }  // namespace
 
 class TestHfModels : public QObject {
@@ -413,10 +457,11 @@ class TestHfModels : public QObject {
  private slots:
   void architectureTableListsModelTypes() {
     // The table of src/hf/hf_architectures.cpp, in its order; an unknown model_type lists it.
-    QCOMPARE(HfModel::supportedModelTypes(), (std::vector<std::string>{"gpt2", "llama", "mistral", "qwen2", "mamba"}));
+    QCOMPARE(HfModel::supportedModelTypes(), (std::vector<std::string>{"gpt2", "llama", "mistral", "qwen2", "mamba",
+                                                                       "gpt_neox", "phi", "falcon_mamba"}));
     const std::string e = inputErrorOf([] { HfConfig::fromJson(R"({"model_type": "bert"})", "c.json"); });
     QCOMPARE(e, std::string("c.json: unsupported model_type \"bert\" (supported: gpt2, llama, mistral, qwen2, mamba, "
-                            "and ess-lm)"));
+                            "gpt_neox, phi, falcon_mamba, and ess-lm)"));
   }
 
   void gpt2ForwardAndAttention() {
@@ -672,6 +717,261 @@ class TestHfModels : public QObject {
     // Both blocks change the residual stream.
     QVERIFY(maxDiff(*e.find("hidden_state.2"), *e.find("hidden_state.1")) > 1e-2);
     QVERIFY(maxDiff(*e.find("hidden_state.1"), *e.find("hidden_state.0")) > 1e-2);
+  }
+
+  // Pythia's layout: the fused query_key_value per head [H, 3, d], a quarter of each head
+  // rotated, the parallel residual; and the sequential residual with half of each head rotated
+  // (transformers 5's rope_parameters). PyTorch's float64 values (expected.pt) to 1e-10.
+  void gptNeoxWrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/gpt_neox_torch";
+    CheckpointFiles files = loadCheckpointFiles(dir);
+    QCOMPARE(files.tensors.find("gpt_neox.embed_in.weight")->scalar_type(), at::kHalf);
+    QVERIFY(files.tensors.find("gpt_neox.layers.0.attention.rotary_emb.inv_freq"));  // buffers are ignored
+    HfModel m(files);
+    QCOMPARE(m.mixerKind(), std::string("softmax_attention"));
+    QCOMPARE(m.heads(), 2);
+    QCOMPARE(m.valueChannels(), 8);
+    QCOMPARE(m.config().rotaryDim, 2);
+    QVERIFY(m.config().parallelResidual);
+    QVERIFY(m.config().qkvBias && m.config().oBias);
+    QCOMPARE(m.theoreticalStateSize(5), 5.0 * 16);
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    for (int i = 0; i < 2; ++i) checkRowsSumToOne(m.layerOperator(i, tok));
+    // Head h's q is the first d of its block [3 * d] of query_key_value; only its leading 2
+    // dims turn (position 0 not at all).
+    auto [q, k] = m.queriesKeys(1, tok);
+    QCOMPARE(q.sizes().vec(), (std::vector<int64_t>{2, 12, 8}));
+    QCOMPARE(m.rotary(12).first.size(1), 2);
+    const Weights w = weightsOf(dir, "gpt_neox.");
+    const at::Tensor qkv = at::matmul(m.mixerInput(1, tok), w.at("layers.1.attention.query_key_value.weight").t()) +
+                           w.at("layers.1.attention.query_key_value.bias");
+    for (int h = 0; h < 2; ++h) {
+      const at::Tensor proj = qkv.narrow(1, h * 24, 8), projK = qkv.narrow(1, h * 24 + 8, 8);
+      QVERIFY(maxDiff(q[h].narrow(1, 2, 6), proj.narrow(1, 2, 6)) < 1e-12);
+      QVERIFY(maxDiff(k[h].narrow(1, 2, 6), projK.narrow(1, 2, 6)) < 1e-12);
+      QVERIFY(maxDiff(q[h][0], proj[0]) < 1e-12);
+      QVERIFY(maxDiff(q[h].narrow(1, 0, 2), proj.narrow(1, 0, 2)) > 1e-3);
+    }
+
+    const std::string seq = std::string(ESS_TEST_DATA_DIR) + "/hf/gpt_neox_seq_torch";
+    HfModel s(loadCheckpointFiles(seq));
+    QVERIFY(!s.config().parallelResidual);
+    QCOMPARE(s.config().rotaryDim, 4);
+    QCOMPARE(s.config().ropeTheta, 500.0);
+    checkPyTorchExpected(s, seq, true);
+    checkMixerOutputs(s, seq);
+    // The residual layout matters: read as parallel, the second block's input differs.
+    QTemporaryDir tmp;
+    const std::string par = tmp.path().toStdString() + "/parallel";
+    writeEdited(
+        seq, par, [](NamedTensors&) {}, withField(readText(seq + "/config.json"), "use_parallel_residual", "true"));
+    HfModel p(loadCheckpointFiles(par));
+    QVERIFY(maxDiff(p.mixerInput(0, tok), s.mixerInput(0, tok)) < 1e-12);
+    QVERIFY(maxDiff(p.mixerInput(1, tok), s.mixerInput(1, tok)) > 1e-3);
+  }
+
+  void gptNeoxBadCheckpoints() {
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString(), from = std::string(ESS_TEST_DATA_DIR) + "/hf/gpt_neox_torch";
+    const std::string cfg = readText(from + "/config.json");
+    auto openError = [&](const std::string& name, const std::function<void(NamedTensors&)>& edit,
+                         const std::string& config) {
+      writeEdited(from, root + "/" + name, edit, config);
+      return errorOf([&] { Session::open(root + "/" + name); });
+    };
+    // The fused projection of the wrong size: the file, the tensor and both shapes.
+    std::string msg = openError(
+        "qkv",
+        [](NamedTensors& t) {
+          for (auto& [n, x] : t.tensors)
+            if (n == "gpt_neox.layers.1.attention.query_key_value.weight") x = at::zeros({32, 16});
+        },
+        cfg);
+    QVERIFY2(contains(msg, "model.safetensors") &&
+                 contains(msg, "'gpt_neox.layers.1.attention.query_key_value.weight'") && contains(msg, "[32, 16]") &&
+                 contains(msg, "[48, 16]"),
+             msg.c_str());
+    // The LM head embed_out is checked when present.
+    msg = openError(
+        "head",
+        [](NamedTensors& t) {
+          for (auto& [n, x] : t.tensors)
+            if (n == "embed_out.weight") x = at::zeros({31, 16});
+        },
+        cfg);
+    QVERIFY2(contains(msg, "'embed_out.weight'") && contains(msg, "[31, 16]") && contains(msg, "[32, 16]"),
+             msg.c_str());
+    // Config fields: a rotated part that is odd, a fraction over 1, a rope type not implemented.
+    const auto keep = [](NamedTensors&) {};
+    msg = openError("odd", keep, withField(cfg, "rotary_pct", "0.375"));
+    QVERIFY2(contains(msg, "config.json") && contains(msg, "\"rotary_pct\"") && contains(msg, "rotates 3 of the 8"),
+             msg.c_str());
+    msg = openError("over", keep, withField(cfg, "rotary_pct", "1.5"));
+    QVERIFY2(contains(msg, "\"rotary_pct\"") && contains(msg, "at most 1"), msg.c_str());
+    msg = openError("dynamic", keep, withField(cfg, "rope_scaling", R"({"type": "dynamic", "factor": 2.0})"));
+    QVERIFY2(contains(msg, "config.json") && contains(msg, "\"rope_scaling\"") && contains(msg, "dynamic"),
+             msg.c_str());
+    msg = openError("params", keep, withField(cfg, "rope_parameters", R"({"rope_type": "yarn", "factor": 2.0})"));
+    QVERIFY2(contains(msg, "\"rope_parameters\"") && contains(msg, "yarn"), msg.c_str());
+    msg = openError("heads", keep, withField(cfg, "num_attention_heads", "3"));
+    QVERIFY2(contains(msg, "\"hidden_size\"") && contains(msg, "num_attention_heads (3)"), msg.c_str());
+    msg = openError("act", keep, withField(cfg, "hidden_act", "\"quick_gelu\""));
+    QVERIFY2(contains(msg, "\"hidden_act\"") && contains(msg, "quick_gelu"), msg.c_str());
+    // Without the attention biases (attention_bias false) the projections have none to read.
+    writeEdited(
+        from, root + "/nobias",
+        [](NamedTensors& t) {
+          auto& l = t.tensors;
+          l.erase(std::remove_if(l.begin(), l.end(),
+                                 [](const auto& nt) {
+                                   return contains(nt.first, "query_key_value.bias") ||
+                                          contains(nt.first, "attention.dense.bias");
+                                 }),
+                  l.end());
+        },
+        withField(cfg, "attention_bias", "false"));
+    HfModel nb(loadCheckpointFiles(root + "/nobias"));
+    QVERIFY(!nb.config().qkvBias);
+    checkRowsSumToOne(nb.layerOperator(1, tokensOf({3, 4, 5, 6})));
+    msg = openError(
+        "nobias_missing",
+        [](NamedTensors& t) {
+          auto& l = t.tensors;
+          l.erase(std::remove_if(l.begin(), l.end(),
+                                 [](const auto& nt) { return contains(nt.first, "layers.0.attention.dense.bias"); }),
+                  l.end());
+        },
+        cfg);
+    QVERIFY2(contains(msg, "missing tensor 'gpt_neox.layers.0.attention.dense.bias'"), msg.c_str());
+  }
+
+  // Phi-2's block: attention and MLP in parallel from one LayerNorm, half of each head rotated,
+  // biases everywhere (the LM head too); and q/k LayerNorm per head with grouped key/value heads.
+  void phiWrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/phi_torch";
+    CheckpointFiles files = loadCheckpointFiles(dir);
+    QCOMPARE(files.tensors.find("model.embed_tokens.weight")->scalar_type(), at::kBFloat16);
+    QVERIFY(files.tensors.find("lm_head.bias"));
+    HfModel m(files);
+    QCOMPARE(m.mixerKind(), std::string("softmax_attention"));
+    QCOMPARE(m.heads(), 2);
+    QCOMPARE(m.valueChannels(), 8);
+    QCOMPARE(m.config().rotaryDim, 4);
+    QVERIFY(!m.config().qkLayerNorm);
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+
+    const std::string qk = std::string(ESS_TEST_DATA_DIR) + "/hf/phi_qk_torch";
+    HfModel n(loadCheckpointFiles(qk));
+    QVERIFY(n.config().qkLayerNorm);
+    QCOMPARE(n.heads(), 4);
+    QCOMPARE(n.config().numKvHeads, 2);
+    QCOMPARE(n.config().rotaryDim, 2);
+    QVERIFY(contains(n.tssFormula(), "2 KV heads, each shared by 2 query heads"));
+    checkPyTorchExpected(n, qk, true);
+    checkMixerOutputs(n, qk);
+    // The q/k LayerNorm is applied: without it (its tensors dropped, the field false) the
+    // operators differ.
+    QTemporaryDir tmp;
+    const std::string plain = tmp.path().toStdString() + "/plain";
+    writeEdited(
+        qk, plain,
+        [](NamedTensors& t) {
+          auto& l = t.tensors;
+          l.erase(std::remove_if(l.begin(), l.end(),
+                                 [](const auto& nt) {
+                                   return contains(nt.first, "self_attn.q_layernorm") ||
+                                          contains(nt.first, "self_attn.k_layernorm");
+                                 }),
+                  l.end());
+        },
+        withField(readText(qk + "/config.json"), "qk_layernorm", "false"));
+    HfModel p(loadCheckpointFiles(plain));
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    QVERIFY(maxDiff(p.layerOperator(0, tok), n.layerOperator(0, tok)) > 1e-3);
+    // With qk_layernorm true its tensors are required.
+    const std::string msg = errorOf([&] {
+      writeEdited(
+          qk, plain + "2",
+          [](NamedTensors& t) {
+            auto& l = t.tensors;
+            l.erase(std::remove_if(
+                        l.begin(), l.end(),
+                        [](const auto& nt) { return contains(nt.first, "layers.1.self_attn.k_layernorm.bias"); }),
+                    l.end());
+          },
+          readText(qk + "/config.json"));
+      Session::open(plain + "2");
+    });
+    QVERIFY2(contains(msg, "missing tensor 'model.layers.1.self_attn.k_layernorm.bias'"), msg.c_str());
+    const std::string odd = errorOf([&] {
+      writeEdited(
+          dir, plain + "3", [](NamedTensors&) {},
+          withField(readText(dir + "/config.json"), "partial_rotary_factor", "0.1"));
+      Session::open(plain + "3");
+    });
+    QVERIFY2(contains(odd, "config.json") && contains(odd, "\"partial_rotary_factor\"") &&
+                 contains(odd, "rotates 0 of the 8"),
+             odd.c_str());
+  }
+
+  // Falcon Mamba: Mamba's S6 with dt_low, B and C RMS-normalized (mixer_rms_eps); operator,
+  // generators and the scan's own outputs against PyTorch's float64 values.
+  void falconMambaWrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/falcon_mamba_torch";
+    CheckpointFiles files = loadCheckpointFiles(dir);
+    QCOMPARE(files.tensors.find("backbone.embeddings.weight")->scalar_type(), at::kBFloat16);
+    HfModel m(files);
+    QCOMPARE(m.mixerKind(), std::string("mamba"));
+    QVERIFY(m.isMamba());
+    QCOMPARE(m.config().mixerRmsEps, 1e-6);
+    QCOMPARE(m.heads(), 32);
+    QCOMPARE(m.valueChannels(), 1);
+    QCOMPARE(m.theoreticalStateSize(3), 4.0);
+    QVERIFY(contains(m.description("fm"), "32 channels each"));
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+    const NamedTensors e = readTensorFile(dir + "/expected.pt");
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    for (int i = 0; i < 2; ++i) {
+      const at::Tensor& T = *e.find("operator." + std::to_string(i));
+      QVERIFY(T.tril(-5).abs().max().item<double>() > 1e-2);  // the scan carries earlier inputs
+      Generators g = m.layerGenerators(i, tok);
+      QCOMPARE(g.heads(), 32);
+      QCOMPARE(g.stateSize(), 4);
+      QVERIFY(maxDiff(materializeGenerators(g, "g"), T) < 1e-10);
+    }
+    // The normalization matters: the same tensors read as plain mamba give other operators.
+    QTemporaryDir tmp;
+    const std::string plain = tmp.path().toStdString() + "/mamba";
+    nlohmann::json cfg = nlohmann::json::parse(readText(dir + "/config.json"));
+    cfg["model_type"] = "mamba";
+    cfg.erase("mixer_rms_eps");
+    writeEdited(
+        dir, plain, [](NamedTensors&) {}, cfg.dump());
+    HfModel p(loadCheckpointFiles(plain));
+    QVERIFY(maxDiff(p.layerOperator(0, tok), m.layerOperator(0, tok)) > 1e-2);
+    // A non-positive eps is refused naming the field.
+    const std::string msg = errorOf([&] {
+      writeEdited(
+          dir, plain + "2", [](NamedTensors&) {}, withField(readText(dir + "/config.json"), "mixer_rms_eps", "0"));
+      Session::open(plain + "2");
+    });
+    QVERIFY2(contains(msg, "config.json") && contains(msg, "\"mixer_rms_eps\"") && contains(msg, "positive"),
+             msg.c_str());
+    // An unstable A_log names the folder, the layer and the channel.
+    const std::string bad = tmp.path().toStdString() + "/unstable";
+    writeEdited(
+        dir, bad,
+        [](NamedTensors& t) {
+          for (auto& [n, x] : t.tensors)
+            if (n == "backbone.layers.1.mixer.A_log") x = x.to(at::kFloat).index_put_({5, 2}, 1000.0);
+        },
+        readText(dir + "/config.json"));
+    const std::string um = errorOf([&] { Session::open(bad)->curve(1, EssOptions()); });
+    QVERIFY2(contains(um, bad + ": layer 1: ") && contains(um, "channel 5"), um.c_str());
   }
 
   void sessionOnHfFolders() {

@@ -12,9 +12,16 @@
 //            `attention_bias` is true; mistral's `sliding_window` masks keys older than w - 1;
 //   mamba    Mamba (Gu and Dao 2023, HF MambaModel): RMSNorm, then the S6 mixer of ess/mixer.h
 //            (kind "mamba", the same parameter names), residual; embeddings
-//            backbone.embeddings.weight, final norm backbone.norm_f.weight.
+//            backbone.embeddings.weight, final norm backbone.norm_f.weight;
+//   gpt_neox GPT-NeoX / Pythia (HF GPTNeoXModel): LayerNorm with bias, fused query_key_value
+//            laid out per head [H, 3, head_dim], rotary positions on the leading rotary_pct
+//            of each head, parallel (use_parallel_residual) or sequential residual;
+//   phi      Phi-1.5 / Phi-2 (HF PhiModel): attention and MLP in parallel from one LayerNorm,
+//            partial rotary (partial_rotary_factor), biases, optional per-head q/k LayerNorm;
+//   falcon_mamba  Falcon Mamba (HF FalconMambaModel): mamba with dt, B and C RMS-normalized
+//            without a weight (mixer_rms_eps) before the scan.
 // Tensor names are accepted with or without the task-model prefix (`transformer.`, `model.`,
-// `backbone.`). Weights keep their stored dtype (f32, f16, bf16) and are cast to float64 per
+// `gpt_neox.`, `backbone.`). Weights keep their stored dtype (f32, f16, bf16) and are cast to float64 per
 // layer on use: every forward pass and operator here is computed in float64.
 // The forward pass runs only up to the layer asked for (the residual stream is cached per
 // input), so the final norm and the LM head are never used.
@@ -36,7 +43,7 @@ struct CheckpointFiles;
 
 /// The fields of a Hugging Face config.json that the forward pass up to a layer needs.
 struct HfConfig {
-  std::string modelType;  ///< gpt2, llama, mistral, qwen2 or mamba
+  std::string modelType;  ///< one of HfModel::supportedModelTypes()
   int vocabSize = 0;
   int hiddenSize = 0;        ///< d_model (gpt2: n_embd)
   int numLayers = 0;         ///< gpt2: n_layer
@@ -47,8 +54,9 @@ struct HfConfig {
   int maxPositions = 0;      ///< n_positions / max_position_embeddings; 0 for mamba (no limit)
   double normEps = 1e-5;     ///< layer_norm_epsilon / rms_norm_eps
   std::string activation;    ///< MLP activation (activation_function / hidden_act)
-  // Llama family.
+  // Rotary positions (llama family, gpt_neox, phi).
   double ropeTheta = 10000.0;
+  int rotaryDim = 0;  ///< leading dims of each head that RoPE rotates (rotary_pct, partial_rotary_factor); 0 = all
   std::string ropeScaling;  ///< "" (none), "linear" or "llama3"
   double ropeFactor = 1.0;
   double ropeLowFreqFactor = 1.0, ropeHighFreqFactor = 4.0;
@@ -56,11 +64,14 @@ struct HfConfig {
   bool qkvBias = false, oBias = false, mlpBias = false;
   int slidingWindow = 0;  ///< mistral: keys older than w - 1 positions are masked; 0 = none
   bool tieWordEmbeddings = true;
+  bool parallelResidual = false;  ///< gpt_neox use_parallel_residual: h + attn(ln1(h)) + mlp(ln2(h))
+  bool qkLayerNorm = false;       ///< phi qk_layernorm: LayerNorm of each query and key head
   // gpt2.
   bool scaleByInverseLayer = false;  ///< scale_attn_by_inverse_layer_idx
   // mamba.
   int stateSize = 0, expand = 0, convKernel = 0, dtRank = 0;
   bool convBias = true;
+  double mixerRmsEps = 0;  ///< falcon_mamba: B, C and dt RMS-normalized (no weight) with this eps; 0 = not
 
   /// Parses config.json text (`path` names it in errors). Throws InputError naming `path` and
   /// the field: missing or ill-typed fields, non-positive sizes, hidden size not divisible by
@@ -73,7 +84,8 @@ struct HfConfig {
 /// count for every layer, text through the folder's tokenizer.
 class HfModel : public LanguageModel {
  public:
-  /// The model_type values this build opens, in table order: gpt2, llama, mistral, qwen2, mamba.
+  /// The model_type values this build opens, in table order: gpt2, llama, mistral, qwen2, mamba,
+  /// gpt_neox, phi, falcon_mamba.
   static const std::vector<std::string>& supportedModelTypes();
 
   /// Opens `files` (config.json and tensors as loadCheckpointFiles returns them). Every tensor
@@ -87,9 +99,10 @@ class HfModel : public LanguageModel {
 
   const HfConfig& config() const { return cfg_; }
   int numLayers() const override { return cfg_.numLayers; }
-  bool isMamba() const { return cfg_.modelType == "mamba"; }
-  /// "softmax_attention" (gpt2, llama, qwen2, mistral without window), "sliding_window_attention"
-  /// (mistral with sliding_window) or "mamba".
+  /// A Mamba-1 model (mamba, falcon_mamba): operators per inner channel.
+  bool isMamba() const { return cfg_.modelType == "mamba" || cfg_.modelType == "falcon_mamba"; }
+  /// "softmax_attention" (gpt2, llama, qwen2, mistral without window, gpt_neox, phi),
+  /// "sliding_window_attention" (mistral with sliding_window) or "mamba" (mamba, falcon_mamba).
   std::string mixerKind() const;
   /// SISO operators per layer: query heads, or E = expand * hidden channels for mamba.
   int heads() const;
@@ -137,10 +150,13 @@ class HfModel : public LanguageModel {
   /// 3 * hidden) * 8. Sessions refuse inputs whose forward pass exceeds the memory budget.
   double forwardBytes(int64_t length) const override;
 
-  /// Llama family: rotary cos and sin for positions 0..L-1, [L, head_dim] float64, each
-  /// cat(freqs, freqs) with freqs[p, i] = p * inv_freq[i] (after rope_scaling).
+  /// Rotary families (llama, gpt_neox, phi): rotary cos and sin for positions 0..L-1, [L, r]
+  /// float64 with r the rotated dims of a head (head_dim, or its rotary_pct /
+  /// partial_rotary_factor part), each cat(freqs, freqs) with freqs[p, i] = p * inv_freq[i]
+  /// (after rope_scaling).
   std::pair<at::Tensor, at::Tensor> rotary(int64_t length) const;
-  /// Llama family: per query head queries and keys after RoPE, [H, L, d] and [H_kv, L, d].
+  /// Rotary families: per query head queries and keys after RoPE (and phi's q/k LayerNorm),
+  /// [H, L, d] and [H_kv, L, d].
   std::pair<at::Tensor, at::Tensor> queriesKeys(int layer, const at::Tensor& tokens) const;
 
  private:

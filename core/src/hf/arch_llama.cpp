@@ -24,7 +24,6 @@ void readLlamaConfig(const ConfigFields& f, HfConfig& c) {
   c.intermediateSize = f.integer("intermediate_size");
   c.maxPositions = f.integer("max_position_embeddings");
   c.normEps = f.number("rms_norm_eps", 1e-6);
-  c.ropeTheta = f.number("rope_theta", 10000.0);
   c.activation = f.text("hidden_act", "silu");
   checkActivation(f, "hidden_act", c.activation);
   c.tieWordEmbeddings = f.boolean("tie_word_embeddings", false);
@@ -49,26 +48,7 @@ void readLlamaConfig(const ConfigFields& f, HfConfig& c) {
   }
   if (c.modelType == "llama") c.mlpBias = f.boolean("mlp_bias", false);
   if (c.modelType == "mistral") c.slidingWindow = f.integer("sliding_window", 0, 0);
-  if (const json* rs = f.get("rope_scaling")) {
-    if (!rs->is_object()) f.fail("rope_scaling", "must be an object, got " + rs->dump());
-    ConfigFields r{*rs, f.path};
-    std::string type = r.text("rope_type", r.text("type", ""));
-    if (type == "default") type = "";
-    if (type == "linear" || type == "llama3") {
-      c.ropeScaling = type;
-      c.ropeFactor = r.number("factor", 0.0);
-      if (c.ropeFactor <= 0) f.fail("rope_scaling", "needs a positive \"factor\"");
-      if (type == "llama3") {
-        c.ropeLowFreqFactor = r.number("low_freq_factor", 1.0);
-        c.ropeHighFreqFactor = r.number("high_freq_factor", 4.0);
-        c.ropeOriginalMaxPositions = r.integer("original_max_position_embeddings", 8192);
-        if (c.ropeHighFreqFactor <= c.ropeLowFreqFactor)
-          f.fail("rope_scaling", "needs high_freq_factor > low_freq_factor");
-      }
-    } else if (!type.empty()) {
-      f.fail("rope_scaling", "has type \"" + type + "\"; supported: linear, llama3 (or none)");
-    }
-  }
+  readRotary(f, c, "rope_theta", "", 1.0);
 }
 
 class Llama : public AttentionArchitecture {
@@ -148,13 +128,6 @@ class Llama : public AttentionArchitecture {
     m = activate(linear(w, m, layer, "mlp.gate_proj", c_.mlpBias), c_.activation) *
         linear(w, m, layer, "mlp.up_proj", c_.mlpBias);
     return h1 + linear(w, m, layer, "mlp.down_proj", c_.mlpBias);
-  }
-
- private:
-  /// x W^T (+ b) with the weights of block `layer`'s projection `n` ("self_attn.q_proj").
-  at::Tensor linear(const HfWeights& w, const at::Tensor& x, int layer, const std::string& n, bool bias) const {
-    return bias ? at::linear(x, w.weight(layerTensor(layer, n + ".weight")), w.weight(layerTensor(layer, n + ".bias")))
-                : at::linear(x, w.weight(layerTensor(layer, n + ".weight")));
   }
 };
 

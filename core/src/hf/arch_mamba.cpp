@@ -1,12 +1,17 @@
-// Mamba (Gu and Dao 2023, HF MambaModel): RMSNorm, then the S6 mixer of ess/mixer.h (kind
+// Mamba-1 (Gu and Dao 2023, HF MambaModel): RMSNorm, then the S6 mixer of ess/mixer.h (kind
 // "mamba", the same parameter names), residual; embeddings backbone.embeddings.weight, final
 // norm backbone.norm_f.weight.
+// Falcon Mamba (Zuo et al. 2024, HF FalconMambaModel, model_type falcon_mamba): the same blocks
+// and tensors, with dt_low, B and C RMS-normalized without a weight (eps mixer_rms_eps) right
+// after x_proj; its S6 is computed here in float64 (FalconMamba below), as the operator
+// T[e, r, c] = silu(z_r[e]) (C_r . exp(sum_{t=c+1..r} dt_t[e] A[e]) dt_c[e] B_c + [r == c] D[e]).
 #include <ATen/ATen.h>
 
 #include <map>
 #include <mutex>
 
 #include "ess/error.h"
+#include "ess/generators.h"
 #include "ess/mixer.h"
 #include "hf/hf_architecture.h"
 #include "hf/hf_layers.h"
@@ -38,6 +43,11 @@ void readMambaConfig(const ConfigFields& f, HfConfig& c) {
   c.activation = f.text("hidden_act", "silu");
   if (c.activation != "silu") f.fail("hidden_act", "is \"" + c.activation + "\"; the Mamba mixer uses silu");
   c.maxPositions = 0;
+}
+
+void readFalconMambaConfig(const ConfigFields& f, HfConfig& c) {
+  readMambaConfig(f, c);
+  c.mixerRmsEps = f.number("mixer_rms_eps", 1e-6);
 }
 
 /// Runs `f` (a use of layer `layer`'s Mamba mixer), prefixing its InputError (e.g. unstable
@@ -138,12 +148,91 @@ class Mamba : public HfArchitecture {
   mutable std::map<int, std::shared_ptr<Mixer>> mixers_;
 };
 
+/// Falcon Mamba: Mamba's tensors and blocks, with its own float64 S6 (the normalized B, C, dt).
+class FalconMamba : public Mamba {
+ public:
+  using Mamba::Mamba;
+
+  at::Tensor block(const HfWeights& w, int layer, const at::Tensor& h) const override {
+    const at::Tensor x = mixerInput(w, layer, h);
+    return h + withLayerContext(path_, layer, [&] {
+             const Features f = features(w, layer, x);
+             // The selective scan, one step per position (HF slow_forward): state [E, N].
+             const int64_t L = x.size(0);
+             at::Tensor a = at::exp(f.dt.unsqueeze(-1) * f.A.unsqueeze(1));          // [E, L, N]
+             at::Tensor b = (f.dt * f.u).unsqueeze(-1) * f.B.unsqueeze(0);           // [E, L, N]
+             at::Tensor state = at::zeros({f.u.size(0), f.B.size(1)}, x.options());  // [E, N]
+             std::vector<at::Tensor> ys;
+             for (int64_t t = 0; t < L; ++t) {
+               state = a.select(1, t) * state + b.select(1, t);
+               ys.push_back(at::matmul(state, f.C[t]));  // [E]
+             }
+             at::Tensor y = (at::stack(ys, 1) + f.D.unsqueeze(1) * f.u) * f.gate;  // [E, L]
+             return at::linear(y.t(), w.weight(layerTensor(layer, "mixer.out_proj.weight")));
+           });
+  }
+
+  at::Tensor layerOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    return materializeGenerators(layerGenerators(w, layer, x), path_);
+  }
+
+  Generators layerGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    return withLayerContext(path_, layer, [&] {
+      const Features f = features(w, layer, x);
+      Generators g;
+      g.C = (f.gate.unsqueeze(-1) * f.C.unsqueeze(0)).contiguous();  // [E, L, N]
+      g.B = (f.dt.unsqueeze(-1) * f.B.unsqueeze(0)).contiguous();
+      g.logA = (f.dt.unsqueeze(-1) * f.A.unsqueeze(1)).contiguous();
+      g.D = (f.gate * f.D.unsqueeze(-1)).contiguous();
+      return g;
+    });
+  }
+
+ private:
+  /// The featurization of mixer input x [L, D]: value input u, gate silu(z) and step dt [E, L];
+  /// the normalized B, C [L, N]; A = -exp(A_log) [E, N]; D [E].
+  struct Features {
+    at::Tensor u, gate, dt, B, C, A, D;
+  };
+  Features features(const HfWeights& w, int layer, const at::Tensor& x) const {
+    const auto W = [&](const char* n) { return w.weight(layerTensor(layer, std::string("mixer.") + n)); };
+    const int64_t L = x.size(0), E = c_.intermediateSize, N = c_.stateSize, R = c_.dtRank;
+    const at::Tensor xz = at::linear(x, W("in_proj.weight"));  // [L, 2E]
+    const at::Tensor xin = xz.narrow(1, 0, E).t().unsqueeze(0);
+    // Causal depthwise convolution: K - 1 zeros in front, the first L outputs.
+    const at::Tensor convBias = c_.convBias ? W("conv1d.bias") : at::zeros({E}, x.options());
+    Features f;
+    f.u = at::silu(at::conv1d(xin, W("conv1d.weight"), convBias, {1}, {c_.convKernel - 1}, {1}, E).narrow(-1, 0, L))
+              .squeeze(0);  // [E, L]
+    f.gate = at::silu(xz.narrow(1, E, E)).t();
+    const at::Tensor xdbl = at::linear(f.u.t(), W("x_proj.weight"));  // [L, R + 2N]
+    const auto unit = [&](const at::Tensor& t) { return t * at::rsqrt(t.pow(2).mean(-1, true) + c_.mixerRmsEps); };
+    const at::Tensor dtLow = unit(xdbl.narrow(1, 0, R));
+    f.B = unit(xdbl.narrow(1, R, N));
+    f.C = unit(xdbl.narrow(1, R + N, N));
+    f.dt = at::softplus(at::linear(dtLow, W("dt_proj.weight"), W("dt_proj.bias"))).t();  // [E, L]
+    f.A = -at::exp(W("A_log"));
+    f.D = W("D");
+    const at::Tensor bad = at::logical_not(at::isfinite(f.A)).any(-1) | at::logical_not(at::isfinite(f.dt)).any(-1);
+    if (bad.any().item<bool>())
+      throw InputError("falcon_mamba: unstable parameters in channel " +
+                       std::to_string(bad.nonzero()[0][0].item<int64_t>()) +
+                       ": A = -exp(A_log) or the step dt is not finite, so the decay exp(dt * A) is not in [0, 1]");
+    return f;
+  }
+};
+
 std::unique_ptr<HfArchitecture> openMamba(const HfConfig& c, const std::string& path) {
   return std::make_unique<Mamba>(c, path);
+}
+
+std::unique_ptr<HfArchitecture> openFalconMamba(const HfConfig& c, const std::string& path) {
+  return std::make_unique<FalconMamba>(c, path);
 }
 
 }  // namespace
 
 const HfFamily kMambaFamily = {&readMambaConfig, &openMamba};
+const HfFamily kFalconMambaFamily = {&readFalconMambaConfig, &openFalconMamba};
 
 }  // namespace ess::hf

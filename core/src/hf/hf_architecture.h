@@ -1,5 +1,5 @@
 // Hugging Face architectures (internal to the core), in llama.cpp's layout: one family per file
-// (arch_gpt2.cpp, arch_llama.cpp, arch_mamba.cpp), listed by config.json `model_type` in the
+// (arch_gpt2.cpp, arch_llama.cpp, arch_mamba.cpp, ...), listed by config.json `model_type` in the
 // table of hf_architectures.cpp. A family reads its config fields, names its tensors and runs
 // its float64 forward pass; HfModel (ess/hf_model.h) does the rest (weights, cache, checks).
 #pragma once
@@ -19,9 +19,10 @@ namespace ess::hf {
 
 /// How a family names its tensors.
 struct TensorNaming {
-  std::string taskPrefix;  ///< of the task model (GPT2LMHeadModel: "transformer."), optional in files
-  std::string blocks;      ///< of the blocks: "h." or "layers."
-  std::string embedding;   ///< the token embedding: "wte.weight", "embed_tokens.weight"
+  std::string taskPrefix;                 ///< of the task model (GPT2LMHeadModel: "transformer."), optional in files
+  std::string blocks;                     ///< of the blocks: "h." or "layers."
+  std::string embedding;                  ///< the token embedding: "wte.weight", "embed_tokens.weight"
+  std::string lmHead = "lm_head.weight";  ///< the LM head of the task model (gpt_neox: "embed_out.weight")
 
   /// The name of tensor `name` of block `layer`: layerTensor(3, "ln_1.weight") == "h.3.ln_1.weight".
   std::string layerTensor(int layer, const std::string& name) const {
@@ -67,6 +68,10 @@ class HfArchitecture {
 
  protected:
   std::string layerTensor(int layer, const std::string& name) const { return naming_.layerTensor(layer, name); }
+  /// x W^T (+ b) with the weights of block `layer`'s linear layer `n` ("self_attn.q_proj").
+  at::Tensor linear(const HfWeights& w, const at::Tensor& x, int layer, const std::string& n, bool bias) const;
+  /// LayerNorm with block `layer`'s `n`.weight and `n`.bias ("input_layernorm").
+  at::Tensor layerNormOf(const HfWeights& w, const at::Tensor& x, int layer, const std::string& n) const;
   HfConfig c_;
   std::string path_;  ///< the checkpoint folder, for messages
 
@@ -106,6 +111,9 @@ struct HfFamily {
 extern const HfFamily kGpt2Family;
 extern const HfFamily kLlamaFamily;
 extern const HfFamily kMambaFamily;
+extern const HfFamily kFalconMambaFamily;
+extern const HfFamily kGptNeoxFamily;
+extern const HfFamily kPhiFamily;
 
 /// The family of a config.json `model_type`, or null when this build has none.
 const HfFamily* findFamily(const std::string& modelType);

@@ -14,11 +14,14 @@ struct ArchitectureRow {
 
 // clang-format off
 const ArchitectureRow kArchitectures[] = {
-    {"gpt2",    &kGpt2Family},
-    {"llama",   &kLlamaFamily},
-    {"mistral", &kLlamaFamily},
-    {"qwen2",   &kLlamaFamily},
-    {"mamba",   &kMambaFamily},
+    {"gpt2",     &kGpt2Family},
+    {"llama",    &kLlamaFamily},
+    {"mistral",  &kLlamaFamily},
+    {"qwen2",    &kLlamaFamily},
+    {"mamba",    &kMambaFamily},
+    {"gpt_neox", &kGptNeoxFamily},
+    {"phi",      &kPhiFamily},
+    {"falcon_mamba", &kFalconMambaFamily},
 };
 // clang-format on
 

@@ -1,16 +1,30 @@
 // What the softmax-attention families share: operator kind, heads, KV-cache state size, memory
 // (hf/hf_architecture.h); and the defaults of HfArchitecture.
+#include <ATen/ATen.h>
+
 #include <algorithm>
 
 #include "ess/error.h"
 #include "hf/hf_architecture.h"
+#include "hf/hf_layers.h"
 
 namespace ess::hf {
+
+at::Tensor HfArchitecture::linear(const HfWeights& w, const at::Tensor& x, int layer, const std::string& n,
+                                  bool bias) const {
+  return bias ? at::linear(x, w.weight(layerTensor(layer, n + ".weight")), w.weight(layerTensor(layer, n + ".bias")))
+              : at::linear(x, w.weight(layerTensor(layer, n + ".weight")));
+}
+
+at::Tensor HfArchitecture::layerNormOf(const HfWeights& w, const at::Tensor& x, int layer, const std::string& n) const {
+  return layerNorm(x, w.weight(layerTensor(layer, n + ".weight")), w.weight(layerTensor(layer, n + ".bias")),
+                   c_.normEps);
+}
 
 Generators HfArchitecture::layerGenerators(const HfWeights&, int, const at::Tensor&) const { return {}; }
 
 std::pair<at::Tensor, at::Tensor> HfArchitecture::queriesKeys(const HfWeights&, int, const at::Tensor&) const {
-  throw UsageError(path_ + ": queriesKeys is for the Llama family");
+  throw UsageError(path_ + ": queriesKeys is for the rotary families (llama, gpt_neox, phi)");
 }
 
 std::string AttentionArchitecture::mixerKind() const {

@@ -63,6 +63,47 @@ void checkActivation(const ConfigFields& f, const std::string& key, const std::s
     f.fail(key, "is \"" + act + "\"; supported: gelu_new, gelu_pytorch_tanh, gelu, relu, silu");
 }
 
+void readRotary(const ConfigFields& f, HfConfig& c, const std::string& thetaKey, const std::string& fractionKey,
+                double fraction) {
+  // transformers 5 keeps theta, the partial fraction and the scaling in one object; older
+  // configs have top-level fields and rope_scaling.
+  const json* params = f.get("rope_parameters");
+  const std::string scalingKey = params ? "rope_parameters" : "rope_scaling";
+  const json* rs = params ? params : f.get("rope_scaling");
+  if (rs && !rs->is_object()) f.fail(scalingKey, "must be an object, got " + rs->dump());
+  const json empty = json::object();
+  ConfigFields r{rs ? *rs : empty, f.path};
+  c.ropeTheta = params ? r.number("rope_theta", f.number(thetaKey, 10000.0)) : f.number(thetaKey, 10000.0);
+  if (!fractionKey.empty()) {
+    const std::string key = params && r.get("partial_rotary_factor") ? "partial_rotary_factor" : fractionKey;
+    fraction = params && r.get("partial_rotary_factor") ? r.number("partial_rotary_factor", fraction)
+                                                        : f.number(fractionKey, fraction);
+    if (fraction > 1) f.fail(key, "must be at most 1, got " + std::to_string(fraction));
+    c.rotaryDim = static_cast<int>(c.headDim * fraction);  // HF: int(head_dim * fraction)
+    if (c.rotaryDim < 2 || c.rotaryDim % 2 != 0)
+      f.fail(key, "rotates " + std::to_string(c.rotaryDim) + " of the " + std::to_string(c.headDim) +
+                      " dimensions of a head; RoPE needs an even, non-zero number");
+  } else {
+    c.rotaryDim = c.headDim;
+  }
+  if (!rs) return;
+  std::string type = r.text("rope_type", r.text("type", ""));
+  if (type == "default") type = "";
+  if (type == "linear" || type == "llama3") {
+    c.ropeScaling = type;
+    c.ropeFactor = r.number("factor", 0.0);
+    if (c.ropeFactor <= 0) f.fail(scalingKey, "needs a positive \"factor\"");
+    if (type == "llama3") {
+      c.ropeLowFreqFactor = r.number("low_freq_factor", 1.0);
+      c.ropeHighFreqFactor = r.number("high_freq_factor", 4.0);
+      c.ropeOriginalMaxPositions = r.integer("original_max_position_embeddings", 8192);
+      if (c.ropeHighFreqFactor <= c.ropeLowFreqFactor) f.fail(scalingKey, "needs high_freq_factor > low_freq_factor");
+    }
+  } else if (!type.empty()) {
+    f.fail(scalingKey, "has type \"" + type + "\"; supported: linear, llama3 (or none)");
+  }
+}
+
 }  // namespace ess::hf
 
 namespace ess {

@@ -6,6 +6,10 @@
 #include <optional>
 #include <string>
 
+namespace ess {
+struct HfConfig;
+}
+
 namespace ess::hf {
 
 /// Typed fields of a config object; errors (InputError) name the file and the field.
@@ -23,6 +27,15 @@ struct ConfigFields {
   bool boolean(const std::string& k, bool dflt) const;
   std::string text(const std::string& k, const std::string& dflt) const;
 };
+
+/// Rotary positions (RoPE) into c.ropeTheta, c.rotaryDim and c.ropeScaling (c.headDim set
+/// before): the base from field `thetaKey` (default 10000), the rotated fraction of head_dim from
+/// `fractionKey` (default `fraction`; an empty key: all of it), the scaling from `rope_scaling`;
+/// or all three from transformers 5's `rope_parameters` object (rope_theta,
+/// partial_rotary_factor, rope_type, factor, ...) when present. Fails naming the field for a
+/// rope type other than default, linear and llama3, and for a rotated part that is odd or empty.
+void readRotary(const ConfigFields& f, HfConfig& c, const std::string& thetaKey, const std::string& fractionKey,
+                double fraction);
 
 /// Fails on field `key` unless `act` is an MLP activation that hf_layers.h's activate() knows.
 void checkActivation(const ConfigFields& f, const std::string& key, const std::string& act);

@@ -31,11 +31,15 @@ at::Tensor rotateHalf(const at::Tensor& x) {
 }  // namespace
 
 at::Tensor applyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
-  return x * cos + rotateHalf(x) * sin;
+  const int64_t r = cos.size(-1), d = x.size(-1);
+  if (r == d) return x * cos + rotateHalf(x) * sin;
+  // Partial rotary (gpt_neox, phi): the leading r dims rotate, the others pass through.
+  at::Tensor rot = x.narrow(-1, 0, r);
+  return at::cat({rot * cos + rotateHalf(rot) * sin, x.narrow(-1, r, d - r)}, -1);
 }
 
 std::pair<at::Tensor, at::Tensor> rotaryCosSin(const HfConfig& c, int64_t length) {
-  const int64_t d = c.headDim;
+  const int64_t d = c.rotaryDim > 0 ? c.rotaryDim : c.headDim;
   auto opts = at::TensorOptions().dtype(at::kDouble);
   at::Tensor invFreq = at::pow(c.ropeTheta, -at::arange(0, d, 2, opts) / double(d));  // [d/2]
   if (c.ropeScaling == "linear") {

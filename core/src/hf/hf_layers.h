@@ -18,9 +18,11 @@ at::Tensor layerNorm(const at::Tensor& x, const at::Tensor& w, const at::Tensor&
 /// silu / swish.
 at::Tensor activate(const at::Tensor& x, const std::string& act);
 
-/// Rotary cos and sin for positions 0..L-1, [L, head_dim] (HfModel::rotary).
+/// Rotary cos and sin for positions 0..L-1, [L, r] with r = c.rotaryDim (0: head_dim) and
+/// inv_freq[i] = rope_theta^(-2i/r) (HfModel::rotary).
 std::pair<at::Tensor, at::Tensor> rotaryCosSin(const HfConfig& c, int64_t length);
-/// x * cos + rotate_half(x) * sin (HF rotate-half convention), x [heads, L, d].
+/// x * cos + rotate_half(x) * sin (HF rotate-half convention) on the leading r = cos.size(-1)
+/// dims of x [heads, L, d]; the other d - r dims pass through (partial rotary).
 at::Tensor applyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 
 /// Causal softmax attention probabilities softmax(q k^T * scale) [H, L, L] of q and k [H, L, d]:

@@ -40,9 +40,9 @@ HfModel::HfModel(const CheckpointFiles& files) : path_(files.path), state_(std::
   state_->weights = std::make_unique<hf::HfWeights>(files, prefix, state_->arch->tensors(), c.modelType);
   // The LM head is not used (the pass stops at a layer), but a wrong one means a wrong config.
   const int64_t D = c.hiddenSize, V = c.vocabSize;
-  if (const at::Tensor* head = files.tensors.find("lm_head.weight")) {
+  if (const at::Tensor* head = files.tensors.find(naming.lmHead)) {
     if (head->sizes().vec() != std::vector<int64_t>{V, D})
-      throw InputError(hf::HfWeights::fileOf(files, "lm_head.weight") + ": tensor 'lm_head.weight' has shape " +
+      throw InputError(hf::HfWeights::fileOf(files, naming.lmHead) + ": tensor '" + naming.lmHead + "' has shape " +
                        hf::shapeText(head->sizes()) + " but config.json implies " + hf::shapeText({V, D}));
   }
 }
@@ -104,7 +104,8 @@ void HfModel::checkTokens(const at::Tensor& tokens) const {
 std::pair<at::Tensor, at::Tensor> HfModel::rotary(int64_t length) const { return hf::rotaryCosSin(cfg_, length); }
 
 std::pair<at::Tensor, at::Tensor> HfModel::queriesKeys(int layer, const at::Tensor& tokens) const {
-  if (!state_->arch->hasRotaryQueries()) throw UsageError(path_ + ": queriesKeys is for the Llama family");
+  if (!state_->arch->hasRotaryQueries())
+    throw UsageError(path_ + ": queriesKeys is for the rotary families (llama, gpt_neox, phi)");
   at::Tensor x = mixerInput(layer, tokens);
   return state_->arch->queriesKeys(*state_->weights, layer, x);
 }

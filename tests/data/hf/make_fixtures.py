@@ -5,10 +5,25 @@
 #                  q/k/v biases, bfloat16 weights
 #   mamba_torch/   MambaForCausalLM layout ("backbone." prefix, tied lm_head), d_model 16,
 #                  E = 32 inner channels, N = 4, conv_kernel 4, time_step_rank 2, float16 weights
+#   gpt_neox_torch/      GPTNeoXForCausalLM (Pythia): parallel residual, rotary_pct 0.25, float16,
+#                        with the buffers old Pythia files carry
+#   gpt_neox_seq_torch/  sequential residual, half of each head rotated (base 500) given in
+#                        transformers 5's rope_parameters, float32
+#   falcon_mamba_torch/  FalconMambaForCausalLM: the mamba layout with B, C and dt normalized
+#                  (mixer_rms_eps 1e-6), bfloat16
+#   phi_torch/     PhiForCausalLM (Phi-2): attention and MLP in parallel from input_layernorm,
+#                  partial_rotary_factor 0.5, biases, lm_head with bias, bfloat16
+#   phi_qk_torch/  qk_layernorm true, 4 query heads on 2 key/value heads, float32
+#   qwen3_torch/   Qwen3ForCausalLM: q_norm / k_norm per head, head_dim 8 != d_model / heads,
+#                  tied embeddings, bfloat16
+#   phi3_torch/    Phi3ForCausalLM: fused qkv_proj and gate_up_proj, partial_rotary_factor 0.75,
+#                  sliding_window 5, float32
 # and expected.pt beside each: the mixer input of every layer and every layer's operator
 # (attention probabilities [H, L, L]; for mamba the S6 operator per inner channel [E, L, L] as
 # ess/mixer.h defines it, and the residual stream hidden_state.{i} entering every block) for
-# fixed tokens, computed by PyTorch in float64 with HF's formulations.
+# fixed tokens, computed by PyTorch in float64 with HF's formulations; for the newer fixtures also
+# hidden_state.{i}, the value inputs values.{i} [H, L, d] and the mixer's own head outputs
+# mixer_output.{i} [H, L, d] (attention weighted sums formed query by query; for SSMs the scan).
 # Run from the repository root:
 #   /usr/bin/python3 tests/data/hf/make_fixtures.py            all fixtures
 #   /usr/bin/python3 tests/data/hf/make_fixtures.py mamba      only the named ones (gpt2, qwen2, mamba)
@@ -172,8 +187,9 @@ def expected_qwen2():
     torch.save(out, os.path.join(HERE, "qwen2_torch", "expected.pt"))
 
 
-def mamba():
-    g = torch.Generator().manual_seed(3)
+def mamba(folder="mamba_torch", seed=3, dtype=torch.float16, mixer_rms_eps=None):
+    """MambaForCausalLM layout; with mixer_rms_eps FalconMambaForCausalLM's (the same tensors)."""
+    g = torch.Generator().manual_seed(seed)
     V, D, E, N, K, R, Lyr = 32, 16, 32, 4, 4, 2, 2
     r = lambda *s: torch.randn(*s, generator=g) * 0.3
     sd = {"backbone.embeddings.weight": torch.randn(V, D, generator=g)}
@@ -194,23 +210,27 @@ def mamba():
         sd[b + "mixer.D"] = 1 + r(E)
         sd[b + "mixer.out_proj.weight"] = r(D, E)
     sd["backbone.norm_f.weight"] = 1 + r(D)
-    sd = {k: v.to(torch.float16) for k, v in sd.items()}
+    sd = {k: v.to(dtype) for k, v in sd.items()}
     sd["lm_head.weight"] = sd["backbone.embeddings.weight"]  # tied: one shared storage
     cfg = {"model_type": "mamba", "vocab_size": V, "hidden_size": D, "state_size": N, "expand": E // D,
            "conv_kernel": K, "time_step_rank": R, "num_hidden_layers": Lyr, "layer_norm_epsilon": 1e-5,
            "use_bias": False, "use_conv_bias": True, "hidden_act": "silu", "tie_word_embeddings": True}
-    save("mamba_torch", cfg, sd)
+    if mixer_rms_eps is not None:
+        cfg.update({"model_type": "falcon_mamba", "mixer_rms_eps": mixer_rms_eps})
+    save(folder, cfg, sd)
 
 
-def expected_mamba():
-    """HF MambaMixer.slow_forward and MambaBlock / MambaRMSNorm in float64, and the S6 operator
+def expected_mamba(folder="mamba_torch"):
+    """HF MambaMixer.slow_forward and MambaBlock / MambaRMSNorm in float64 (FalconMambaMixer's
+    when config.json has mixer_rms_eps: B, C and dt_low RMS-normalized without a weight right
+    after x_proj), and the S6 operator
     of ess/mixer.h (kind "mamba"): per inner channel e, with u = silu(conv1d(x_in)) the value
     input and the gate silu(z) scaling rows,
       T[e, r, c] = silu(z_r[e]) * sum_n C_r[n] exp(sum_{t=c+1..r} dt_t[e] A[e, n]) dt_c[e] B_c[n]  (c <= r)
                    + [r == c] silu(z_r[e]) D[e],
     so that the gated scan output y[e] = T[e] u[e]; asserted below."""
-    sd = {k: v.double() for k, v in torch.load(os.path.join(HERE, "mamba_torch", "pytorch_model.bin")).items()}
-    cfg = json.load(open(os.path.join(HERE, "mamba_torch", "config.json")))
+    sd = {k: v.double() for k, v in torch.load(os.path.join(HERE, folder, "pytorch_model.bin")).items()}
+    cfg = json.load(open(os.path.join(HERE, folder, "config.json")))
     E, N, R, K = cfg["expand"] * cfg["hidden_size"], cfg["state_size"], cfg["time_step_rank"], cfg["conv_kernel"]
     L = len(TOKENS)
     F = torch.nn.functional
@@ -229,6 +249,9 @@ def expected_mamba():
         u = F.silu(F.conv1d(xin, sd[m + "conv1d.weight"], sd[m + "conv1d.bias"], padding=K - 1, groups=E)[..., :L])
         ssm = F.linear(u.transpose(1, 2), sd[m + "x_proj.weight"])  # [1, L, R + 2N]
         dt_low, B, C = torch.split(ssm, [R, N, N], dim=-1)
+        if "mixer_rms_eps" in cfg:  # FalconMamba's rms_forward, no weight
+            unit = lambda t: t / torch.sqrt(t.pow(2).mean(-1, keepdim=True) + cfg["mixer_rms_eps"])
+            dt_low, B, C = unit(dt_low), unit(B), unit(C)
         dt = F.softplus(F.linear(dt_low, sd[m + "dt_proj.weight"], sd[m + "dt_proj.bias"])).transpose(1, 2)  # [1, E, L]
         A = -torch.exp(sd[m + "A_log"])  # [E, N]
         dA = torch.exp(A[None, :, None, :] * dt[:, :, :, None])  # [1, E, L, N]
@@ -250,16 +273,306 @@ def expected_mamba():
         T = (T + torch.diag_embed(sd[m + "D"][:, None].expand(E, L))) * F.silu(z[0])[:, :, None]
         assert torch.allclose(torch.matmul(T, u[0][:, :, None])[:, :, 0], y[0], rtol=0, atol=1e-12), "y != T u"
         out[f"operator.{i}"] = T
+        if folder != "mamba_torch":  # (the older fixture keeps its file as it was)
+            out[f"values.{i}"], out[f"mixer_output.{i}"] = u[0][:, :, None], y[0][:, :, None]
         h = h + F.linear(y.transpose(1, 2), sd[m + "out_proj.weight"])[0]  # out_proj, residual
     out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
-    torch.save(out, os.path.join(HERE, "mamba_torch", "expected.pt"))
+    torch.save(out, os.path.join(HERE, folder, "expected.pt"))
 
 
-FIXTURES = {"gpt2": (gpt2, expected_gpt2), "qwen2": (qwen2, expected_qwen2), "mamba": (mamba, expected_mamba)}
+def save_expected(folder, out):
+    torch.save(out, os.path.join(HERE, folder, "expected.pt"))
+
+
+def load_fixture(folder):
+    sd = {k: v.double() for k, v in torch.load(os.path.join(HERE, folder, "pytorch_model.bin")).items()
+          if v.is_floating_point()}
+    return sd, json.load(open(os.path.join(HERE, folder, "config.json")))
+
+
+def rope_by_pairs(x, r, theta):
+    """RoPE by its definition on the leading r dims of x [H, L, d]: the pair (i, i + r/2) of
+    position p rotated by the angle p * theta^(-2i/r); dims r.. pass through (partial rotary)."""
+    y = x.clone()
+    L, half = x.shape[1], r // 2
+    for p in range(L):
+        for i in range(half):
+            a = p * theta ** (-2.0 * i / r)
+            c, s = math.cos(a), math.sin(a)
+            y[:, p, i] = x[:, p, i] * c - x[:, p, i + half] * s
+            y[:, p, i + half] = x[:, p, i + half] * c + x[:, p, i] * s
+    return y
+
+
+def attention_loop(q, k, v, scale, window=0):
+    """Causal softmax attention head by head and query by query (explicit normalization), keys
+    c with r - c < window only when window > 0: the probabilities [H, L, L] and the head outputs
+    [H, L, d]."""
+    H, L, _ = q.shape
+    P = torch.zeros(H, L, L, dtype=torch.float64)
+    for h in range(H):
+        for r in range(L):
+            c0 = max(0, r - window + 1) if window > 0 else 0
+            s = torch.stack([torch.dot(q[h, r], k[h, c]) * scale for c in range(c0, r + 1)])
+            e = torch.exp(s - s.max())
+            P[h, r, c0: r + 1] = e / e.sum()
+    y = torch.stack([torch.stack([sum(P[h, r, c] * v[h, c] for c in range(r + 1)) for r in range(L)])
+                     for h in range(H)])
+    return P, y
+
+
+def gpt_neox(folder, seed, parallel, pct, base, dtype, rope_parameters):
+    """GPTNeoXForCausalLM layout ("gpt_neox." prefix, untied embed_out), with the buffers old
+    Pythia checkpoints carry (attention.bias, masked_bias, rotary_emb.inv_freq)."""
+    g = torch.Generator().manual_seed(seed)
+    V, D, H, Lyr, I, P = 32, 16, 2, 2, 40, 64
+    hd = D // H
+    r = lambda *s: torch.randn(*s, generator=g) * 0.3
+    sd = {"gpt_neox.embed_in.weight": torch.randn(V, D, generator=g)}
+    for i in range(Lyr):
+        b = f"gpt_neox.layers.{i}."
+        sd[b + "input_layernorm.weight"] = 1 + r(D)
+        sd[b + "input_layernorm.bias"] = r(D)
+        sd[b + "post_attention_layernorm.weight"] = 1 + r(D)
+        sd[b + "post_attention_layernorm.bias"] = r(D)
+        sd[b + "attention.bias"] = torch.tril(torch.ones(P, P, dtype=torch.bool)).view(1, 1, P, P)
+        sd[b + "attention.masked_bias"] = torch.tensor(-1e9)
+        rot = int(hd * pct)
+        sd[b + "attention.rotary_emb.inv_freq"] = 1.0 / base ** (torch.arange(0, rot, 2).float() / rot)
+        sd[b + "attention.query_key_value.weight"] = r(3 * D, D) * 2
+        sd[b + "attention.query_key_value.bias"] = r(3 * D)
+        sd[b + "attention.dense.weight"] = r(D, D)
+        sd[b + "attention.dense.bias"] = r(D)
+        sd[b + "mlp.dense_h_to_4h.weight"] = r(I, D)
+        sd[b + "mlp.dense_h_to_4h.bias"] = r(I)
+        sd[b + "mlp.dense_4h_to_h.weight"] = r(D, I)
+        sd[b + "mlp.dense_4h_to_h.bias"] = r(D)
+    sd["gpt_neox.final_layer_norm.weight"] = 1 + r(D)
+    sd["gpt_neox.final_layer_norm.bias"] = r(D)
+    sd["embed_out.weight"] = r(V, D)
+    sd = {k: v.to(dtype) if v.is_floating_point() and "masked_bias" not in k else v for k, v in sd.items()}
+    cfg = {"model_type": "gpt_neox", "vocab_size": V, "hidden_size": D, "num_attention_heads": H,
+           "num_hidden_layers": Lyr, "intermediate_size": I, "max_position_embeddings": P,
+           "layer_norm_eps": 1e-5, "hidden_act": "gelu", "use_parallel_residual": parallel,
+           "tie_word_embeddings": False}
+    if rope_parameters:  # transformers 5
+        cfg["rope_parameters"] = {"rope_type": "default", "rope_theta": base, "partial_rotary_factor": pct}
+    else:
+        cfg.update({"rotary_pct": pct, "rotary_emb_base": base})
+    save(folder, cfg, sd)
+
+
+def expected_gpt_neox(folder):
+    """GPTNeoXLayer in float64: q, k, v the consecutive head_dim slices of each head's block of
+    query_key_value, RoPE on the leading rotary_pct * head_dim dims, erf GELU, parallel or
+    sequential residual."""
+    sd, cfg = load_fixture(folder)
+    rp = cfg.get("rope_parameters", {})
+    pct, base = rp.get("partial_rotary_factor", cfg.get("rotary_pct")), rp.get("rope_theta", cfg.get("rotary_emb_base"))
+    D, H = cfg["hidden_size"], cfg["num_attention_heads"]
+    hd, L = D // H, len(TOKENS)
+    F = torch.nn.functional
+    ln = lambda x, n: F.layer_norm(x, (D,), sd[n + ".weight"], sd[n + ".bias"], cfg["layer_norm_eps"])
+    lin = lambda x, n: x @ sd[n + ".weight"].T + sd[n + ".bias"]
+    h = sd["gpt_neox.embed_in.weight"][torch.tensor(TOKENS)]
+    out = {}
+    for i in range(cfg["num_hidden_layers"]):
+        out[f"hidden_state.{i}"] = h
+        b = f"gpt_neox.layers.{i}."
+        x = ln(h, b + "input_layernorm")
+        out[f"mixer_input.{i}"] = x
+        qkv = lin(x, b + "attention.query_key_value")  # [L, 3D] = [L, H, (q, k, v), hd]
+        q, k, v = [torch.stack([qkv[:, hh * 3 * hd + j * hd: hh * 3 * hd + (j + 1) * hd] for hh in range(H)])
+                   for j in range(3)]
+        rot = int(hd * pct)
+        q, k = rope_by_pairs(q, rot, base), rope_by_pairs(k, rot, base)
+        p, y = attention_loop(q, k, v, 1 / math.sqrt(hd))
+        out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = p, v, y
+        attn = lin(y.transpose(0, 1).reshape(L, D), b + "attention.dense")
+        mlp = lambda z: lin(F.gelu(lin(ln(z, b + "post_attention_layernorm"), b + "mlp.dense_h_to_4h")),
+                            b + "mlp.dense_4h_to_h")
+        h = h + attn + mlp(h) if cfg["use_parallel_residual"] else (h + attn) + mlp(h + attn)
+    out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
+    save_expected(folder, out)
+
+
+def phi(folder, seed, H, KV, pct, qk_layernorm, dtype):
+    """PhiForCausalLM layout ("model." prefix, final_layernorm, lm_head with bias)."""
+    g = torch.Generator().manual_seed(seed)
+    V, D, Lyr, I = 32, 16, 2, 32
+    hd = D // H
+    r = lambda *s: torch.randn(*s, generator=g) * 0.3
+    sd = {"model.embed_tokens.weight": torch.randn(V, D, generator=g)}
+    for i in range(Lyr):
+        b = f"model.layers.{i}."
+        sd[b + "input_layernorm.weight"] = 1 + r(D)
+        sd[b + "input_layernorm.bias"] = r(D)
+        for name, rows in (("q", H * hd), ("k", KV * hd), ("v", KV * hd)):
+            sd[b + f"self_attn.{name}_proj.weight"] = r(rows, D) * 2
+            sd[b + f"self_attn.{name}_proj.bias"] = r(rows)
+        if qk_layernorm:
+            for name in ("q", "k"):
+                sd[b + f"self_attn.{name}_layernorm.weight"] = 1 + r(hd) * 3
+                sd[b + f"self_attn.{name}_layernorm.bias"] = r(hd)
+        sd[b + "self_attn.dense.weight"] = r(D, H * hd)
+        sd[b + "self_attn.dense.bias"] = r(D)
+        sd[b + "mlp.fc1.weight"] = r(I, D)
+        sd[b + "mlp.fc1.bias"] = r(I)
+        sd[b + "mlp.fc2.weight"] = r(D, I)
+        sd[b + "mlp.fc2.bias"] = r(D)
+    sd["model.final_layernorm.weight"] = 1 + r(D)
+    sd["model.final_layernorm.bias"] = r(D)
+    sd["lm_head.weight"] = r(V, D)
+    sd["lm_head.bias"] = r(V)
+    sd = {k: v.to(dtype) for k, v in sd.items()}
+    cfg = {"model_type": "phi", "vocab_size": V, "hidden_size": D, "num_attention_heads": H,
+           "num_key_value_heads": KV, "num_hidden_layers": Lyr, "intermediate_size": I,
+           "max_position_embeddings": 64, "layer_norm_eps": 1e-5, "hidden_act": "gelu_new",
+           "rope_theta": 10000.0, "partial_rotary_factor": pct, "qk_layernorm": qk_layernorm,
+           "rope_scaling": None, "tie_word_embeddings": False, "resid_pdrop": 0.1}
+    save(folder, cfg, sd)
+
+
+def expected_phi(folder):
+    """PhiDecoderLayer in float64: x = input_layernorm(h), h + dense(attn(x)) + fc2(gelu_tanh(fc1(x))),
+    per-head LayerNorm of q and k when qk_layernorm, RoPE on the leading partial_rotary_factor *
+    head_dim dims, key/value head h // (H / KV) for query head h."""
+    sd, cfg = load_fixture(folder)
+    D, H, KV = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    hd, L, eps = D // H, len(TOKENS), cfg["layer_norm_eps"]
+    F = torch.nn.functional
+    lin = lambda x, n: x @ sd[n + ".weight"].T + sd[n + ".bias"]
+    h = sd["model.embed_tokens.weight"][torch.tensor(TOKENS)]
+    out = {}
+    for i in range(cfg["num_hidden_layers"]):
+        out[f"hidden_state.{i}"] = h
+        b = f"model.layers.{i}."
+        x = F.layer_norm(h, (D,), sd[b + "input_layernorm.weight"], sd[b + "input_layernorm.bias"], eps)
+        out[f"mixer_input.{i}"] = x
+        split = lambda y, n: y.view(L, n, hd).transpose(0, 1)
+        q = split(lin(x, b + "self_attn.q_proj"), H)
+        k = split(lin(x, b + "self_attn.k_proj"), KV)
+        v = split(lin(x, b + "self_attn.v_proj"), KV)
+        if cfg["qk_layernorm"]:
+            nq, nk = b + "self_attn.q_layernorm", b + "self_attn.k_layernorm"
+            q = F.layer_norm(q, (hd,), sd[nq + ".weight"], sd[nq + ".bias"], eps)
+            k = F.layer_norm(k, (hd,), sd[nk + ".weight"], sd[nk + ".bias"], eps)
+        rot = int(hd * cfg["partial_rotary_factor"])
+        q, k = rope_by_pairs(q, rot, cfg["rope_theta"]), rope_by_pairs(k, rot, cfg["rope_theta"])
+        group = [hh * KV // H for hh in range(H)]
+        k, v = k[group], v[group]
+        p, y = attention_loop(q, k, v, 1 / math.sqrt(hd))
+        out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = p, v, y
+        attn = lin(y.transpose(0, 1).reshape(L, H * hd), b + "self_attn.dense")
+        mlp = lin(F.gelu(lin(x, b + "mlp.fc1"), approximate="tanh"), b + "mlp.fc2")
+        h = h + attn + mlp
+    out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
+    save_expected(folder, out)
+
+
+def llama_variant(folder, model_type, seed, H, KV, hd, dtype, extra):
+    """Qwen3ForCausalLM (q_norm / k_norm per head) or Phi3ForCausalLM (fused qkv_proj = [q; k; v]
+    and gate_up_proj = [gate; up]) layouts, "model." prefix, no biases."""
+    g = torch.Generator().manual_seed(seed)
+    V, D, Lyr, I = 32, 16, 2, 24
+    r = lambda *s: torch.randn(*s, generator=g) * 0.3
+    sd = {"model.embed_tokens.weight": torch.randn(V, D, generator=g)}
+    for i in range(Lyr):
+        b = f"model.layers.{i}."
+        sd[b + "input_layernorm.weight"] = 1 + r(D)
+        if model_type == "phi3":
+            sd[b + "self_attn.qkv_proj.weight"] = r((H + 2 * KV) * hd, D) * 2
+            sd[b + "mlp.gate_up_proj.weight"] = r(2 * I, D)
+        else:
+            for name, rows in (("q", H * hd), ("k", KV * hd), ("v", KV * hd)):
+                sd[b + f"self_attn.{name}_proj.weight"] = r(rows, D) * 2
+            sd[b + "self_attn.q_norm.weight"] = 1 + r(hd)
+            sd[b + "self_attn.k_norm.weight"] = 1 + r(hd)
+            sd[b + "mlp.gate_proj.weight"] = r(I, D)
+            sd[b + "mlp.up_proj.weight"] = r(I, D)
+        sd[b + "self_attn.o_proj.weight"] = r(D, H * hd)
+        sd[b + "post_attention_layernorm.weight"] = 1 + r(D)
+        sd[b + "mlp.down_proj.weight"] = r(D, I)
+    sd["model.norm.weight"] = 1 + r(D)
+    sd = {k: v.to(dtype) for k, v in sd.items()}
+    cfg = {"model_type": model_type, "vocab_size": V, "hidden_size": D, "num_attention_heads": H,
+           "num_key_value_heads": KV, "head_dim": hd, "num_hidden_layers": Lyr, "intermediate_size": I,
+           "max_position_embeddings": 64, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "hidden_act": "silu",
+           "tie_word_embeddings": True, "attention_bias": False}
+    cfg.update(extra)
+    save(folder, cfg, sd)
+
+
+def expected_llama_variant(folder):
+    """Qwen3DecoderLayer / Phi3DecoderLayer in float64: RMSNorm, per-head RMSNorm of q and k
+    (qwen3) before RoPE on the leading partial_rotary_factor * head_dim dims (phi3), key/value
+    head h // (H / KV), keys within sliding_window (phi3), MLP down(silu(gate) * up)."""
+    sd, cfg = load_fixture(folder)
+    H, KV, hd = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    L, eps, I = len(TOKENS), cfg["rms_norm_eps"], cfg["intermediate_size"]
+    rms = lambda x, w: w * (x / torch.sqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+    h = sd["model.embed_tokens.weight"][torch.tensor(TOKENS)]
+    out = {}
+    for i in range(cfg["num_hidden_layers"]):
+        out[f"hidden_state.{i}"] = h
+        b = f"model.layers.{i}."
+        x = rms(h, sd[b + "input_layernorm.weight"])
+        out[f"mixer_input.{i}"] = x
+        if cfg["model_type"] == "phi3":
+            qkv = x @ sd[b + "self_attn.qkv_proj.weight"].T
+            q, k, v = qkv[:, : H * hd], qkv[:, H * hd: (H + KV) * hd], qkv[:, (H + KV) * hd:]
+        else:
+            q, k, v = [x @ sd[b + f"self_attn.{n}_proj.weight"].T for n in "qkv"]
+        split = lambda y, n: y.view(L, n, hd).transpose(0, 1)
+        q, k, v = split(q, H), split(k, KV), split(v, KV)
+        if cfg["model_type"] == "qwen3":
+            q, k = rms(q, sd[b + "self_attn.q_norm.weight"]), rms(k, sd[b + "self_attn.k_norm.weight"])
+        rot = int(hd * cfg.get("partial_rotary_factor", 1.0))
+        q, k = rope_by_pairs(q, rot, cfg["rope_theta"]), rope_by_pairs(k, rot, cfg["rope_theta"])
+        group = [hh * KV // H for hh in range(H)]
+        p, y = attention_loop(q, k[group], v[group], 1 / math.sqrt(hd), cfg.get("sliding_window") or 0)
+        out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = p, v[group], y
+        h = h + y.transpose(0, 1).reshape(L, H * hd) @ sd[b + "self_attn.o_proj.weight"].T
+        m = rms(h, sd[b + "post_attention_layernorm.weight"])
+        if cfg["model_type"] == "phi3":
+            gu = m @ sd[b + "mlp.gate_up_proj.weight"].T
+            gate, up = gu[:, :I], gu[:, I:]
+        else:
+            gate, up = m @ sd[b + "mlp.gate_proj.weight"].T, m @ sd[b + "mlp.up_proj.weight"].T
+        h = h + (torch.nn.functional.silu(gate) * up) @ sd[b + "mlp.down_proj.weight"].T
+    out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
+    save_expected(folder, out)
+
+
+FIXTURES = {
+    "gpt2": (gpt2, expected_gpt2),
+    "qwen2": (qwen2, expected_qwen2),
+    "mamba": (mamba, expected_mamba),
+    "falcon_mamba": (lambda: mamba("falcon_mamba_torch", 8, torch.bfloat16, 1e-6),
+                     lambda: expected_mamba("falcon_mamba_torch")),
+    # Pythia: parallel residual, a quarter of each head rotated, float16.
+    "gpt_neox": (lambda: gpt_neox("gpt_neox_torch", 4, True, 0.25, 10000.0, torch.float16, False),
+                 lambda: expected_gpt_neox("gpt_neox_torch")),
+    # Sequential residual, half of each head rotated with base 500, transformers 5's rope_parameters.
+    "gpt_neox_seq": (lambda: gpt_neox("gpt_neox_seq_torch", 5, False, 0.5, 500.0, torch.float32, True),
+                     lambda: expected_gpt_neox("gpt_neox_seq_torch")),
+    # Phi-2: half of each head rotated, bfloat16.
+    "phi": (lambda: phi("phi_torch", 6, 2, 2, 0.5, False, torch.bfloat16), lambda: expected_phi("phi_torch")),
+    # q/k LayerNorm per head, 4 query heads on 2 key/value heads.
+    "phi_qk": (lambda: phi("phi_qk_torch", 7, 4, 2, 0.5, True, torch.float32), lambda: expected_phi("phi_qk_torch")),
+    # Qwen3: q/k RMSNorm per head, head_dim 8 with 4 heads on d_model 16, bfloat16.
+    "qwen3": (lambda: llama_variant("qwen3_torch", "qwen3", 9, 4, 2, 8, torch.bfloat16, {"use_sliding_window": False}),
+              lambda: expected_llama_variant("qwen3_torch")),
+    # Phi-3 / Phi-4-mini: fused qkv_proj and gate_up_proj, 6 of 8 dims rotated, sliding window 5.
+    "phi3": (lambda: llama_variant("phi3_torch", "phi3", 10, 2, 1, 8, torch.float32,
+                                   {"partial_rotary_factor": 0.75, "sliding_window": 5, "rope_scaling": None,
+                                    "tie_word_embeddings": False}),
+             lambda: expected_llama_variant("phi3_torch")),
+}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description="Writes the PyTorch-made HF fixtures (all unless named).")
-    ap.add_argument("names", nargs="*", metavar="NAME", help="gpt2, qwen2 or mamba (default: all)")
+    ap.add_argument("names", nargs="*", metavar="NAME", help=", ".join(FIXTURES) + " (default: all)")
     names = ap.parse_args().names or list(FIXTURES)
     for n in names:
         if n not in FIXTURES:
