@@ -457,11 +457,12 @@ class TestHfModels : public QObject {
  private slots:
   void architectureTableListsModelTypes() {
     // The table of src/hf/hf_architectures.cpp, in its order; an unknown model_type lists it.
-    QCOMPARE(HfModel::supportedModelTypes(), (std::vector<std::string>{"gpt2", "llama", "mistral", "qwen2", "mamba",
-                                                                       "gpt_neox", "phi", "falcon_mamba"}));
+    QCOMPARE(HfModel::supportedModelTypes(),
+             (std::vector<std::string>{"gpt2", "llama", "mistral", "qwen2", "mamba", "gpt_neox", "phi", "falcon_mamba",
+                                       "qwen3", "phi3"}));
     const std::string e = inputErrorOf([] { HfConfig::fromJson(R"({"model_type": "bert"})", "c.json"); });
     QCOMPARE(e, std::string("c.json: unsupported model_type \"bert\" (supported: gpt2, llama, mistral, qwen2, mamba, "
-                            "gpt_neox, phi, falcon_mamba, and ess-lm)"));
+                            "gpt_neox, phi, falcon_mamba, qwen3, phi3, and ess-lm)"));
   }
 
   void gpt2ForwardAndAttention() {
@@ -972,6 +973,102 @@ class TestHfModels : public QObject {
         readText(dir + "/config.json"));
     const std::string um = errorOf([&] { Session::open(bad)->curve(1, EssOptions()); });
     QVERIFY2(contains(um, bad + ": layer 1: ") && contains(um, "channel 5"), um.c_str());
+  }
+
+  // Qwen3: an RMSNorm of each query and key head before RoPE, head_dim 8 with 4 heads on
+  // d_model 16 (head_dim defaults to 128 as Qwen3Config's when absent).
+  void qwen3WrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/qwen3_torch";
+    CheckpointFiles files = loadCheckpointFiles(dir);
+    QCOMPARE(files.tensors.find("model.embed_tokens.weight")->scalar_type(), at::kBFloat16);
+    HfModel m(files);
+    QVERIFY(m.config().qkNorm);
+    QCOMPARE(m.heads(), 4);
+    QCOMPARE(m.valueChannels(), 8);
+    QCOMPARE(m.config().numKvHeads, 2);
+    QCOMPARE(m.mixerKind(), std::string("softmax_attention"));
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+    // The per-head norm is applied before RoPE: every query head has the RMS of its weights' scale
+    // at position 0 (no rotation there), i.e. rms(q / g) == 1 with g = q_norm.weight.
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    auto [q, k] = m.queriesKeys(0, tok);
+    const at::Tensor g = weightsOf(dir, "model.").at("layers.0.self_attn.q_norm.weight");
+    const at::Tensor unit = q.select(1, 0) / g;                                 // [H, d]
+    QVERIFY(maxDiff(unit.pow(2).mean(-1), at::ones({4}, at::kDouble)) < 1e-4);  // eps 1e-6
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString(), cfg = readText(dir + "/config.json");
+    std::string msg = errorOf([&] {
+      nlohmann::json j = nlohmann::json::parse(cfg);
+      j.erase("head_dim");
+      writeEdited(
+          dir, root + "/nohd", [](NamedTensors&) {}, j.dump());
+      Session::open(root + "/nohd");
+    });
+    QVERIFY2(contains(msg, "'model.layers.0.self_attn.q_proj.weight'") && contains(msg, "[32, 16]") &&
+                 contains(msg, "[512, 16]"),
+             msg.c_str());
+    msg = errorOf([&] {
+      writeEdited(
+          dir, root + "/nonorm",
+          [](NamedTensors& t) {
+            auto& l = t.tensors;
+            l.erase(std::remove_if(l.begin(), l.end(), [](const auto& nt) { return contains(nt.first, "k_norm"); }),
+                    l.end());
+          },
+          cfg);
+      Session::open(root + "/nonorm");
+    });
+    QVERIFY2(contains(msg, "missing tensor 'model.layers.0.self_attn.k_norm.weight'"), msg.c_str());
+    msg = errorOf([&] {
+      writeEdited(
+          dir, root + "/window", [](NamedTensors&) {}, withField(cfg, "use_sliding_window", "true"));
+      Session::open(root + "/window");
+    });
+    QVERIFY2(contains(msg, "config.json") && contains(msg, "\"use_sliding_window\""), msg.c_str());
+  }
+
+  // Phi-3: qkv_proj rows [q; k; v] and gate_up_proj rows [gate; up], 6 of 8 dims of each head
+  // rotated (partial_rotary_factor 0.75, as Phi-4-mini), a sliding window of 5 keys.
+  void phi3WrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/phi3_torch";
+    HfModel m(loadCheckpointFiles(dir));
+    QVERIFY(m.config().fusedProjections);
+    QCOMPARE(m.config().rotaryDim, 6);
+    QCOMPARE(m.config().slidingWindow, 5);
+    QCOMPARE(m.mixerKind(), std::string("sliding_window_attention"));
+    QCOMPARE(m.heads(), 2);
+    QCOMPARE(m.theoreticalStateSize(9), 5.0 * 16);
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    const at::Tensor T = m.layerOperator(1, tok);
+    QCOMPARE(T.tril(-5).abs().max().item<double>(), 0.0);  // nothing older than w - 1 positions
+    QVERIFY(T.tril(-4).abs().max().item<double>() > 1e-3);
+    checkRowsSumToOne(T);
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString(), cfg = readText(dir + "/config.json");
+    std::string msg = errorOf([&] {
+      writeEdited(
+          dir, root + "/qkv",
+          [](NamedTensors& t) {
+            for (auto& [n, x] : t.tensors)
+              if (n == "model.layers.1.self_attn.qkv_proj.weight") x = at::zeros({24, 16});
+          },
+          cfg);
+      Session::open(root + "/qkv");
+    });
+    QVERIFY2(contains(msg, "'model.layers.1.self_attn.qkv_proj.weight'") && contains(msg, "[24, 16]") &&
+                 contains(msg, "[32, 16]"),
+             msg.c_str());
+    msg = errorOf([&] {
+      writeEdited(
+          dir, root + "/longrope", [](NamedTensors&) {},
+          withField(cfg, "rope_scaling", R"({"type": "longrope", "short_factor": [1], "long_factor": [1]})"));
+      Session::open(root + "/longrope");
+    });
+    QVERIFY2(contains(msg, "config.json") && contains(msg, "\"rope_scaling\"") && contains(msg, "longrope"),
+             msg.c_str());
   }
 
   void sessionOnHfFolders() {

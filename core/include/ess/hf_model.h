@@ -19,7 +19,10 @@
 //   phi      Phi-1.5 / Phi-2 (HF PhiModel): attention and MLP in parallel from one LayerNorm,
 //            partial rotary (partial_rotary_factor), biases, optional per-head q/k LayerNorm;
 //   falcon_mamba  Falcon Mamba (HF FalconMambaModel): mamba with dt, B and C RMS-normalized
-//            without a weight (mixer_rms_eps) before the scan.
+//            without a weight (mixer_rms_eps) before the scan;
+//   qwen3    the Llama block with an RMSNorm of each query and key head before RoPE;
+//   phi3     the Llama block with fused qkv_proj and gate_up_proj, partial rotary
+//            (partial_rotary_factor) and mistral's sliding_window.
 // Tensor names are accepted with or without the task-model prefix (`transformer.`, `model.`,
 // `gpt_neox.`, `backbone.`). Weights keep their stored dtype (f32, f16, bf16) and are cast to float64 per
 // layer on use: every forward pass and operator here is computed in float64.
@@ -66,6 +69,8 @@ struct HfConfig {
   bool tieWordEmbeddings = true;
   bool parallelResidual = false;  ///< gpt_neox use_parallel_residual: h + attn(ln1(h)) + mlp(ln2(h))
   bool qkLayerNorm = false;       ///< phi qk_layernorm: LayerNorm of each query and key head
+  bool qkNorm = false;            ///< qwen3: RMSNorm of each query and key head (q_norm, k_norm)
+  bool fusedProjections = false;  ///< phi3: qkv_proj = [q; k; v] and gate_up_proj = [gate; up]
   // gpt2.
   bool scaleByInverseLayer = false;  ///< scale_attn_by_inverse_layer_idx
   // mamba.
@@ -85,7 +90,7 @@ struct HfConfig {
 class HfModel : public LanguageModel {
  public:
   /// The model_type values this build opens, in table order: gpt2, llama, mistral, qwen2, mamba,
-  /// gpt_neox, phi, falcon_mamba.
+  /// gpt_neox, phi, falcon_mamba, qwen3, phi3.
   static const std::vector<std::string>& supportedModelTypes();
 
   /// Opens `files` (config.json and tensors as loadCheckpointFiles returns them). Every tensor
@@ -101,8 +106,9 @@ class HfModel : public LanguageModel {
   int numLayers() const override { return cfg_.numLayers; }
   /// A Mamba-1 model (mamba, falcon_mamba): operators per inner channel.
   bool isMamba() const { return cfg_.modelType == "mamba" || cfg_.modelType == "falcon_mamba"; }
-  /// "softmax_attention" (gpt2, llama, qwen2, mistral without window, gpt_neox, phi),
-  /// "sliding_window_attention" (mistral with sliding_window) or "mamba" (mamba, falcon_mamba).
+  /// "softmax_attention" (gpt2, llama, qwen2, qwen3, mistral and phi3 without window, gpt_neox,
+  /// phi), "sliding_window_attention" (mistral, phi3 with sliding_window) or "mamba" (mamba,
+  /// falcon_mamba).
   std::string mixerKind() const;
   /// SISO operators per layer: query heads, or E = expand * hidden channels for mamba.
   int heads() const;
@@ -150,12 +156,13 @@ class HfModel : public LanguageModel {
   /// 3 * hidden) * 8. Sessions refuse inputs whose forward pass exceeds the memory budget.
   double forwardBytes(int64_t length) const override;
 
-  /// Rotary families (llama, gpt_neox, phi): rotary cos and sin for positions 0..L-1, [L, r]
+  /// Rotary families (llama family, gpt_neox, phi): rotary cos and sin for positions 0..L-1, [L, r]
   /// float64 with r the rotated dims of a head (head_dim, or its rotary_pct /
   /// partial_rotary_factor part), each cat(freqs, freqs) with freqs[p, i] = p * inv_freq[i]
   /// (after rope_scaling).
   std::pair<at::Tensor, at::Tensor> rotary(int64_t length) const;
-  /// Rotary families: per query head queries and keys after RoPE (and phi's q/k LayerNorm),
+  /// Rotary families: per query head queries and keys after RoPE (and phi's q/k LayerNorm,
+  /// qwen3's q/k RMSNorm),
   /// [H, L, d] and [H_kv, L, d].
   std::pair<at::Tensor, at::Tensor> queriesKeys(int layer, const at::Tensor& tokens) const;
 

@@ -98,8 +98,8 @@ class GptNeox : public AttentionArchitecture {
     at::Tensor attn = linear(w, o, layer, "attention.dense", c_.oBias);
     const at::Tensor mlpIn = c_.parallelResidual ? h : h + attn;
     at::Tensor m = layerNormOf(w, mlpIn, layer, "post_attention_layernorm");
-    m = linear(w, activate(linear(w, m, layer, "mlp.dense_h_to_4h", true), c_.activation), layer,
-               "mlp.dense_4h_to_h", true);
+    m = linear(w, activate(linear(w, m, layer, "mlp.dense_h_to_4h", true), c_.activation), layer, "mlp.dense_4h_to_h",
+               true);
     return h + attn + m;
   }
 

@@ -121,7 +121,9 @@ class Phi : public AttentionArchitecture {
  private:
   /// Projection `n` of block `layer` split into `count` heads, [count, L, d].
   at::Tensor headsOf(const HfWeights& w, int layer, const at::Tensor& x, const char* n, int count) const {
-    return linear(w, x, layer, std::string("self_attn.") + n, true).view({x.size(0), count, c_.headDim}).transpose(0, 1);
+    return linear(w, x, layer, std::string("self_attn.") + n, true)
+        .view({x.size(0), count, c_.headDim})
+        .transpose(0, 1);
   }
 };
 

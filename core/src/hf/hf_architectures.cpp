@@ -22,6 +22,8 @@ const ArchitectureRow kArchitectures[] = {
     {"gpt_neox", &kGptNeoxFamily},
     {"phi",      &kPhiFamily},
     {"falcon_mamba", &kFalconMambaFamily},
+    {"qwen3",    &kLlamaFamily},
+    {"phi3",     &kLlamaFamily},
 };
 // clang-format on
 
