@@ -154,8 +154,7 @@ void PositionEssView::rebuild() {
   plotLayout()->simplify();
   rects_.clear();
   rects_ << axisRect();
-  roleBands_.clear();
-  roleLegend_.clear();
+  roleBands_.clear();  // clearItems() deleted them; the legend's bars go in rebuildRoles()
 
   const int n = std::max<int>(1, rows_.size());
   for (int r = 1; r < n; ++r) {

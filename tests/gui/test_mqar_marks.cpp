@@ -124,12 +124,19 @@ class TestMqarMarks : public QObject {
     for (int i : shown)
       QCOMPARE(ticker->ticks().value(i + 0.5),
                QString::number(sample.tokens[i]) + QLatin1Char('\n') + QString::number(i));
+    // Redrawn (another split, the tab again) the legend keeps one entry per role.
+    w.showTab(MainWindow::Tab::Head);
+    w.showTab(MainWindow::Tab::Position);
+    v->setRows(v->rows(), v->tokens(), v->title());
+    v->replot();
     // The legend names the roles and lies outside every plot, so it hides no data.
     QStringList names;
     for (int i = 0; i < v->legend->itemCount(); ++i)
       if (auto* item = qobject_cast<QCPPlottableLegendItem*>(v->legend->item(i))) names << item->plottable()->name();
     QVERIFY2(names.contains("MQAR key") && names.contains("MQAR value") && names.contains("MQAR query"),
              qPrintable(names.join(',')));
+    QCOMPARE(names.size(), 5);  // tolerance-ESS, entropy-ESS and the three roles, each once
+    QCOMPARE(v->legend->itemCount(), 5);
     QVERIFY(v->legend->visible());
     QVERIFY(!v->legend->outerRect().intersects(v->axisRect()->rect()));
     // Another kind of input: no marks.
