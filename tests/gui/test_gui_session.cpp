@@ -3,8 +3,9 @@
 // fresh window, comes back item by item; a session file dropped on the window or given to
 // openPath() is recognised by its content; malformed files (bad JSON, a newer version, a
 // missing checkpoint, a mistyped field, a layer the model does not have) give one error
-// naming the file and the field and leave the window usable; a checkpoint below the session
-// file is stored relative to it and found again after the folder moved.
+// naming the file and the field and leave the window usable; a checkpoint or a textfile: input
+// below the session file is stored relative to it and found again after the folder moved; a
+// channel group comes back as that group.
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -279,6 +280,43 @@ class TestSession : public QObject {
     QCOMPARE(w.document()->path(), tmp.filePath(QStringLiteral("moved/data/op.safetensors")));
     QCOMPARE(w.currentHead(), 1);
     QCOMPARE(w.splitPoint()->split(), 20);
+  }
+
+  // A textfile: input below the session's folder is stored relative too; a channel group
+  // (heads 1..2 of a 4-head layer) comes back as that group.
+  void relativeTextFileAndGroupSurviveMovingTheFolder() {
+    QTemporaryDir tmp;
+    QVERIFY(QDir(tmp.path()).mkpath(QStringLiteral("notes")));
+    const QString text = tmp.filePath(QStringLiteral("notes/essay.txt"));
+    writeText(text, "the cat.\nthe end");
+    const QString model = QStringLiteral(ESS_TEST_DATA_DIR "/hf/gpt2_torch");
+    const QString session = tmp.filePath(QStringLiteral("notes/s.json"));
+    int heads = 0;
+    {
+      Window win;
+      MainWindow& w = win.w;
+      QVERIFY(win.open(model));
+      QVERIFY(win.setInput(QStringLiteral("textfile:") + text));
+      heads = w.document()->headCount(0);
+      QVERIFY(heads >= 2);
+      w.selectGroup(0, 1, heads - 1);
+      QTRY_VERIFY_WITH_TIMEOUT(win.idle() && w.heatmapView()->length() > 1, kTimeout);
+      QVERIFY(w.saveSession(session));
+      QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+    }
+    const QJsonObject json = readJson(session);
+    QCOMPARE(json.value("input").toString(), QStringLiteral("textfile:essay.txt"));
+    QCOMPARE(json.value("checkpoint").toString(), QFileInfo(model).absoluteFilePath());
+    QCOMPARE(json.value("selection").toObject().value("kind").toString(), QStringLiteral("group"));
+    QVERIFY(QDir(tmp.path()).rename(QStringLiteral("notes"), QStringLiteral("moved")));
+    Window win;
+    MainWindow& w = win.w;
+    QVERIFY(win.restore(tmp.filePath(QStringLiteral("moved/s.json"))));
+    QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+    QCOMPARE(w.document()->inputSpec(), QStringLiteral("textfile:") + tmp.filePath(QStringLiteral("moved/essay.txt")));
+    QVERIFY(w.isAggregateSelected() && !w.isLayerTotalSelected());
+    QCOMPARE(w.selectionFirst(), 1);
+    QCOMPARE(w.selectionLast(), heads - 1);
   }
 };
 
