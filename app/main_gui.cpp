@@ -1,6 +1,8 @@
 // ess-explorer: the ESS Explorer desktop app. Opens the path given on the command line, or
 // the bundled demo checkpoint when there is none; --input sets the input of a model once it is
-// open (an `ess` --input spec, e.g. text:... or textfile:PATH), --tab picks the view.
+// open (an `ess` --input spec, e.g. text:... or textfile:PATH), --tab picks the view. A session
+// file (File > Save Session; recognised by its content) is restored instead, with its own
+// input and tab.
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
@@ -11,6 +13,7 @@
 
 #include "document.h"
 #include "main_window.h"
+#include "session_file.h"
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
@@ -24,7 +27,8 @@ int main(int argc, char** argv) {
   parser.setApplicationDescription(QStringLiteral("Effective state-size of sequence-model operators"));
   parser.addHelpOption();
   parser.addPositionalArgument(QStringLiteral("path"),
-                               QStringLiteral("checkpoint folder, operator or generator file (default: the demo)"));
+                               QStringLiteral("checkpoint folder, operator or generator file, or a session file "
+                                              "(default: the demo)"));
   const QCommandLineOption input(QStringLiteral("input"),
                                  QStringLiteral("input of a model: tokens:1,2,3 | random:seed=S,len=L | "
                                                 "mqar:... | text:TEXT | textfile:PATH"),
@@ -55,6 +59,11 @@ int main(int argc, char** argv) {
   } else {
     const QString demo = QStringLiteral(ESS_DEMO_DIR "/hybrid");
     if (QDir(demo).exists()) path = demo;
+  }
+  if (!path.isEmpty() && sessionfile::looksLikeSession(path) && (parser.isSet(input) || parser.isSet(tab))) {
+    fprintf(stderr, "error: %s is a session file, which sets the input and the tab itself (drop --input and --tab)\n",
+            qPrintable(path));
+    return 2;
   }
   if (parser.isSet(tab)) {
     const QString name = parser.value(tab).toLower();

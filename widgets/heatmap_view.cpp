@@ -666,6 +666,15 @@ void HeatmapView::resetView() {
   replot();
 }
 
+void HeatmapView::setZoom(const QCPRange& x, const QCPRange& y) {
+  if (length_ == 0) return;
+  userView_ = true;
+  xAxis->setRange(x);
+  yAxis->setRange(y);
+  replot();
+  if (tiled_) scheduleTileRequest();
+}
+
 QString HeatmapView::toCsv() const {
   if (tiled_) {
     // The overview's samples, labelled with their true row and column.

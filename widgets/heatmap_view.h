@@ -120,6 +120,11 @@ class HeatmapView : public PlotView {
   /// Fits the whole matrix: both axes [-0.5, L-0.5] in a square axis rect (also on
   /// double-click).
   void resetView();
+  /// True when the user zoomed or panned (the view is then kept on resize).
+  bool isZoomed() const { return userView_; }
+  /// Shows columns `x` and rows `y` (matrix coordinates) as if the user had zoomed there (a
+  /// restored session); tiled operators fetch the region's detail.
+  void setZoom(const QCPRange& x, const QCPRange& y);
 
   QString toCsv() const override;
   QString figureName() const override { return QStringLiteral("heatmap"); }

@@ -23,8 +23,31 @@ QString csvField(const QString& text) {
 
 }  // namespace
 
+/// Band colours of the MQAR roles (key, value, query), translucent over the grid.
+static QColor roleColor(int role, int alpha) {
+  static const QColor colors[] = {QColor(60, 120, 220), QColor(40, 160, 80), QColor(210, 50, 150)};
+  QColor c = colors[role];
+  c.setAlpha(alpha);
+  return c;
+}
+
 PositionEssView::PositionEssView(QWidget* parent) : PlotView(parent) {
   ticker_.reset(new QCPAxisTickerText);
+  // The legend goes below the plots (rebuild() keeps it in the last layout row), centred
+  // between two spacers, as many columns as fit (fitLegend).
+  axisRect()->insetLayout()->take(legend);
+  axisRect()->insetLayout()->simplify();
+  legendRow_ = new QCPLayoutGrid;
+  legendRow_->setColumnSpacing(0);
+  for (int c : {0, 2}) {
+    auto* spacer = new QCPLayoutElement(this);
+    spacer->setMaximumSize(QWIDGETSIZE_MAX, 0);
+    legendRow_->addElement(0, c, spacer);
+  }
+  legendRow_->addElement(0, 1, legend);
+  legend->setBorderPen(Qt::NoPen);
+  legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  plotLayout()->addElement(plotLayout()->rowCount(), 0, legendRow_);
   axisRect()->setRangeZoom(Qt::Horizontal);
   axisRect()->setRangeDrag(Qt::Horizontal);
   setInteractions(QCP::iRangeZoom | QCP::iRangeDrag);
@@ -127,9 +150,11 @@ void PositionEssView::rebuild() {
   cursors_.clear();
   clearGraphs();
   for (int i = 1; i < rects_.size(); ++i) plotLayout()->remove(rects_[i]);
+  plotLayout()->take(legendRow_);
   plotLayout()->simplify();
   rects_.clear();
   rects_ << axisRect();
+  roleBands_.clear();  // clearItems() deleted them; the legend's bars go in rebuildRoles()
 
   const int n = std::max<int>(1, rows_.size());
   for (int r = 1; r < n; ++r) {
@@ -143,6 +168,8 @@ void PositionEssView::rebuild() {
     }
     rects_ << rect;
   }
+  plotLayout()->addElement(plotLayout()->rowCount(), 0, legendRow_);
+  plotLayout()->setRowStretchFactor(plotLayout()->rowCount() - 1, 0.001);
   // Small multiples share the x axis: their margins line up and their ranges follow the first.
   if (!marginGroup_) marginGroup_ = new QCPMarginGroup(this);
   for (QCPAxisRect* rect : rects_) rect->setMarginGroup(QCP::msLeft | QCP::msRight, marginGroup_);
@@ -194,11 +221,11 @@ void PositionEssView::rebuild() {
   QFont lf = font();
   lf.setPointSizeF(8.5);
   legend->setFont(lf);
-  legend->setBrush(QColor(255, 255, 255, 220));
-  axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  legend->setBrush(Qt::NoBrush);
 
   setTitle(baseTitle_);
   rebuildMarks();
+  rebuildRoles();
   resetView();
   updateCursors();
   replot();
@@ -228,6 +255,72 @@ void PositionEssView::rebuildMarks() {
   }
 }
 
+void PositionEssView::setPositionRoles(const QVector<int>& keys, const QVector<int>& values,
+                                       const QVector<int>& queries) {
+  keys_ = keys;
+  values_ = values;
+  queries_ = queries;
+  rebuildRoles();
+  updateTicks();
+  replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString PositionEssView::roleAt(int position) const {
+  if (keys_.contains(position)) return tr("key");
+  if (values_.contains(position)) return tr("value");
+  if (queries_.contains(position)) return tr("query");
+  return QString();
+}
+
+void PositionEssView::rebuildRoles() {
+  for (QCPItemRect* band : roleBands_) removeItem(band);
+  roleBands_.clear();
+  for (QCPBars* bars : roleLegend_) removePlottable(bars);
+  roleLegend_.clear();
+  if (!hasPositionRoles() || rects_.isEmpty()) return;
+  const QVector<int>* roles[] = {&keys_, &values_, &queries_};
+  const QString names[] = {tr("MQAR key"), tr("MQAR value"), tr("MQAR query")};
+  for (int role = 0; role < 3; ++role) {
+    for (QCPAxisRect* rect : rects_) {
+      for (int i : *roles[role]) {
+        auto* band = new QCPItemRect(this);
+        band->setLayer(QStringLiteral("grid"));
+        band->setClipAxisRect(rect);
+        for (QCPItemPosition* p : {band->topLeft, band->bottomRight}) {
+          p->setAxisRect(rect);
+          p->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+          p->setTypeX(QCPItemPosition::ptPlotCoords);
+          p->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        }
+        band->topLeft->setCoords(i, 0);
+        band->bottomRight->setCoords(i + 1, 1);
+        band->setPen(Qt::NoPen);
+        band->setBrush(roleColor(role, 60));
+        roleBands_ << band;
+      }
+    }
+    // An entry in the legend: bars without data, in the band's colour.
+    auto* entry = new QCPBars(xAxis, yAxis);
+    entry->setName(names[role]);
+    entry->setPen(QPen(roleColor(role, 200), 0.8));
+    entry->setBrush(roleColor(role, 90));
+    roleLegend_ << entry;
+  }
+}
+
+void PositionEssView::fitLegend() {
+  int widest = 1;
+  for (int i = 0; i < legend->itemCount(); ++i)
+    if (QCPAbstractLegendItem* item = legend->item(i)) widest = std::max(widest, item->minimumOuterSizeHint().width());
+  const int columns = std::clamp((viewport().width() - 8) / (widest + legend->columnSpacing()), 1, 5);
+  if (legend->wrap() != columns) {
+    legend->setWrap(columns);
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+  }
+  const QMargins m = legend->margins();
+  legend->setMaximumSize(QWIDGETSIZE_MAX, std::max(1, legend->minimumOuterSizeHint().height() - m.top() - m.bottom()));
+}
+
 void PositionEssView::resetView() {
   double xmax = tokens_.size();
   double ymax = 0;
@@ -252,6 +345,8 @@ void PositionEssView::resetView() {
 QVector<int> PositionEssView::visibleLabelPositions() const { return labelPositions_; }
 
 void PositionEssView::updateLayout() {
+  applyFigureStyle();
+  fitLegend();
   PlotView::updateLayout();
   if (updateTicks()) PlotView::updateLayout();
 }
@@ -270,14 +365,18 @@ bool PositionEssView::updateTicks() {
   // Label width: the widest visible label (elided), plus a gap.
   const QFontMetrics fm(x->tickLabelFont());
   int widest = 0;
+  // With MQAR roles each label has the position index under the token id.
+  const bool indices = hasPositionRoles();
   for (int i = first; i <= last; ++i) {
     const QString text = displayToken(tokens_[i]);
     widest = std::max(widest, fm.horizontalAdvance(text.left(kMaxLabelChars)));
+    if (indices) widest = std::max(widest, fm.horizontalAdvance(QString::number(i)));
   }
   const int step = std::max(1, int(std::ceil((widest + 8) / perToken)));
   for (int i = (first + step - 1) / step * step; i <= last; i += step) {
     QString text = displayToken(tokens_[i]);
     if (text.size() > kMaxLabelChars) text = text.left(kMaxLabelChars - 1) + QChar(0x2026);
+    if (indices) text += QLatin1Char('\n') + QString::number(i);
     ticker_->addTick(i + 0.5, text);
     labelPositions_ << i;
   }
@@ -328,9 +427,19 @@ void PositionEssView::mouseMoveEvent(QMouseEvent* event) {
     const int s = int(std::lround(x));
     const EssSeries& series = rows_[r].series;
     QString text = tr("layer %1, split %2").arg(rows_[r].layer).arg(s);
+    // With MQAR roles: the position index and role of each token ("'12' at 3, key").
+    const auto token = [this](int i) {
+      QString t = QStringLiteral("'%1'").arg(displayToken(tokens_[i]));
+      if (hasPositionRoles()) {
+        t += tr(" at %1").arg(i);
+        const QString role = roleAt(i);
+        if (!role.isEmpty()) t += QStringLiteral(", ") + role;
+      }
+      return t;
+    };
     if (s >= 1 && s <= tokens_.size())
-      text += tr(" (after '%1'").arg(displayToken(tokens_[s - 1])) +
-              (s < tokens_.size() ? tr(", before '%1')").arg(displayToken(tokens_[s])) : QStringLiteral(")"));
+      text += tr(" (after %1").arg(token(s - 1)) +
+              (s < tokens_.size() ? tr(", before %1)").arg(token(s)) : QStringLiteral(")"));
     const int idx = series.splits.indexOf(double(s));
     if (idx >= 0)
       text += tr(": tolerance-ESS %1, entropy-ESS %2")

@@ -4,7 +4,9 @@
 // a typed token) marked as bands. Split s sits between token s-1 and token s, so token i spans
 // x in [i, i+1] and its label is centred at x = i + 0.5; labels are thinned so they do not
 // overlap and all shown once the view is zoomed in far enough (docs/definitions.md section 1; the
-// paper's "state modulation" analysis, Parnichkun et al., ICML 2025).
+// paper's "state modulation" analysis, Parnichkun et al., ICML 2025). An MQAR input's key,
+// value and query positions can be marked too (setPositionRoles). The legend sits below the
+// plots, where it hides no data.
 #pragma once
 #include <QStringList>
 #include <QVector>
@@ -35,6 +37,17 @@ class PositionEssView : public PlotView {
   void setMarkedTokens(const QStringList& marks);
   /// Token positions currently marked (ascending).
   QVector<int> markedPositions() const;
+  /// The roles of an MQAR input's positions (ess::mqarRoles): keys, values and queries are
+  /// drawn as bands in three colours, each with a legend entry; the x axis then shows each
+  /// token's position index under its id and the hover names the role. Empty: no roles (any
+  /// other input).
+  void setPositionRoles(const QVector<int>& keys, const QVector<int>& values, const QVector<int>& queries);
+  const QVector<int>& keyPositions() const { return keys_; }
+  const QVector<int>& valuePositions() const { return values_; }
+  const QVector<int>& queryPositions() const { return queries_; }
+  bool hasPositionRoles() const { return !keys_.isEmpty() || !values_.isEmpty() || !queries_.isEmpty(); }
+  /// The role of token `position` ("key", "value", "query"), empty when none.
+  QString roleAt(int position) const;
   /// Parses the "mark tokens:" field: comma-separated, each trimmed; the escapes \n, \t, \r
   /// and \, stand for newline, tab, carriage return and a comma ("\n, ., <eos>").
   static QStringList parseMarks(const QString& text);
@@ -65,6 +78,8 @@ class PositionEssView : public PlotView {
  private:
   void rebuild();
   void rebuildMarks();
+  void rebuildRoles();
+  void fitLegend();
   bool updateTicks();  // true when the labelled positions changed
   void updateCursors();
   QCPAxisRect* rectAt(const QPointF& pos) const;
@@ -76,6 +91,10 @@ class PositionEssView : public PlotView {
   QVector<QCPAxisRect*> rects_;
   QCPMarginGroup* marginGroup_ = nullptr;
   QVector<QCPItemRect*> bands_;
+  QVector<int> keys_, values_, queries_;
+  QVector<QCPItemRect*> roleBands_;
+  QVector<QCPBars*> roleLegend_;  // empty bars: the legend entries of the roles
+  QCPLayoutGrid* legendRow_ = nullptr;
   QVector<QCPItemStraightLine*> cursors_;
   QSharedPointer<QCPAxisTickerText> ticker_;
   QVector<int> labelPositions_;

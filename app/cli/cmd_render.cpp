@@ -203,6 +203,7 @@ int runRender(const std::vector<std::string>& argv) {
       title = QStringLiteral("ESS over position: ") + where;
     }
     v->setRows(rows, tokens, title);
+    viewdata::markMqarRoles(*v, session->input(), info);
     v->setMarkedTokens(PositionEssView::parseMarks(QString::fromStdString(a.get("--mark", viewdata::kDefaultMarks))));
     view = std::move(v);
   } else if (figureKind == "layers") {

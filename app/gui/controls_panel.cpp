@@ -253,14 +253,7 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
     const bool automatic = !colormaps::fromName(colorMap_->currentData().toString(), &map);
     emit colorMapChanged(automatic, map);
   });
-  connect(colorRange_, &QLineEdit::editingFinished, this, [this] {
-    HeatmapView::ColorRange range;
-    QString error;
-    if (HeatmapView::ColorRange::parse(colorRange_->text().trimmed(), &range, &error))
-      emit colorRangeChanged(range);
-    else
-      emit statusMessage(tr("Range: %1").arg(error));
-  });
+  connect(colorRange_, &QLineEdit::editingFinished, this, &ControlsPanel::applyColorRange);
   connect(maskUpper_, &QCheckBox::toggled, this, &ControlsPanel::maskUpperChanged);
   connect(allHeads_, &QCheckBox::toggled, this, &ControlsPanel::allHeadsChanged);
   connect(memoryBudget_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, [this](double gib) {
@@ -285,6 +278,20 @@ bool ControlsPanel::eventFilter(QObject* watched, QEvent* event) {
     }
   }
   return QWidget::eventFilter(watched, event);
+}
+
+void ControlsPanel::applyColorRange() {
+  HeatmapView::ColorRange range;
+  QString error;
+  if (HeatmapView::ColorRange::parse(colorRange_->text().trimmed(), &range, &error))
+    emit colorRangeChanged(range);
+  else
+    emit statusMessage(tr("Range: %1").arg(error));
+}
+
+void ControlsPanel::setColorRangeText(const QString& text) {
+  colorRange_->setText(text);
+  applyColorRange();
 }
 
 QString ControlsPanel::mqarSpec() const {

@@ -72,6 +72,10 @@ class ControlsPanel : public QWidget {
   /// The colour range as `ess render --range` takes it: auto, symmetric, MIN:MAX or pNN.
   QLineEdit* colorRangeEdit() const { return colorRange_; }
   QCheckBox* maskUpperBox() const { return maskUpper_; }
+  QComboBox* dtypeBox() const { return dtype_; }
+  QCheckBox* allHeadsBox() const { return allHeads_; }
+  /// Puts `text` into the Range field and applies it as if typed (a restored session).
+  void setColorRangeText(const QString& text);
 
  signals:
   void inputRequested(const QString& spec);
@@ -95,6 +99,7 @@ class ControlsPanel : public QWidget {
 
  private:
   QString mqarSpec() const;
+  void applyColorRange();
 
   QGroupBox* inputGroup_ = nullptr;
   QSpinBox* seed_ = nullptr;

@@ -131,6 +131,9 @@ void HeadPresenter::onSelectionChanged(int previousLayer) {
 }
 
 void HeadPresenter::onInputChanged() {
+  // The new input's length at once: requests made before its operator arrives (an options
+  // change, a spectrum) must not use a split of the old length.
+  split_->setLength(document_->sequenceLength());
   heatmap_->setTokenLabels(document_->tokenLabels(), viewdata::isTextInput(document_->inputSpec()));
   requestCurrent();
 }

@@ -31,6 +31,8 @@
 #include "plot_view.h"
 #include "position_presenter.h"
 #include "selection.h"
+#include "session_file.h"
+#include "session_restore.h"
 #include "split_point.h"
 
 namespace {
@@ -207,6 +209,11 @@ void MainWindow::buildMenus() {
   recentMenu_ = file->addMenu(tr("Open &Recent"));
   rebuildRecentMenu();
   file->addSeparator();
+  // Ctrl+Shift+O is Open Folder's, so Open Session has no shortcut.
+  file->addAction(tr("Open &Session..."), this, &MainWindow::openSessionDialog);
+  file->addAction(tr("&Save Session..."), this, &MainWindow::saveSessionDialog)
+      ->setShortcut(QKeySequence(tr("Ctrl+Shift+S")));
+  file->addSeparator();
   QAction* exportAction = file->addAction(tr("&Export View..."), this, &MainWindow::exportDialog);
   exportAction->setShortcut(QKeySequence(tr("Ctrl+E")));
   file->addSeparator();
@@ -282,6 +289,10 @@ void MainWindow::connectDocument() {
 
 void MainWindow::openPath(const QString& path) {
   if (path.isEmpty()) return;
+  if (sessionfile::looksLikeSession(path)) {
+    openSession(path);
+    return;
+  }
   statusBar()->showMessage(tr("Opening %1…").arg(path));
   document_->open(path);
 }
@@ -428,6 +439,61 @@ void MainWindow::openFolderDialog() {
   const QString start = document_->isOpen() ? QFileInfo(document_->path()).absolutePath() : QString();
   const QString path = QFileDialog::getExistingDirectory(this, tr("Open Checkpoint Folder"), start);
   if (!path.isEmpty()) openPath(path);
+}
+
+void MainWindow::openSessionDialog() {
+  const QString start = document_->isOpen() ? QFileInfo(document_->path()).absolutePath() : QString();
+  const QString path = QFileDialog::getOpenFileName(this, tr("Open Session"), start,
+                                                    tr("ESS Explorer sessions (*.json);;All files (*)"));
+  if (!path.isEmpty()) openSession(path);
+}
+
+void MainWindow::saveSessionDialog() {
+  if (!document_->isOpen()) {
+    statusBar()->showMessage(tr("Save Session: open a checkpoint or operator file first"), 5000);
+    return;
+  }
+  const QString suggested = QFileInfo(document_->path()).absolutePath() + QLatin1Char('/') +
+                            QFileInfo(document_->path()).completeBaseName() + QStringLiteral("_session.json");
+  QString path =
+      QFileDialog::getSaveFileName(this, tr("Save Session"), suggested, tr("ESS Explorer sessions (*.json)"));
+  if (path.isEmpty()) return;
+  if (QFileInfo(path).suffix().isEmpty()) path += QStringLiteral(".json");
+  QString error;
+  if (saveSession(path, &error))
+    statusBar()->showMessage(tr("Saved session %1").arg(path), 5000);
+  else
+    showError(tr("Could not save the session"), error);
+}
+
+bool MainWindow::saveSession(const QString& path, QString* error) {
+  if (!document_->isOpen()) {
+    if (error) *error = tr("Nothing to save: no checkpoint or operator file is open.");
+    return false;
+  }
+  if (!sessionfile::write(path, captureSession(*this), error)) return false;
+  addRecent(path);
+  return true;
+}
+
+void MainWindow::openSession(const QString& path) {
+  SessionState state;
+  QString error;
+  if (!sessionfile::read(path, &state, &error)) {
+    showError(tr("Could not open the session"), error);
+    return;
+  }
+  delete restore_;  // a restore still running gives way
+  restore_ = new SessionRestore(this, state, QFileInfo(path).absoluteFilePath());
+  connect(restore_, &SessionRestore::failed, this,
+          [this](const QString& message) { showError(tr("Could not restore the session"), message); });
+  connect(restore_, &SessionRestore::finished, this, [this](const QString& session) {
+    addRecent(session);  // after the checkpoint, so the session heads the list
+    statusBar()->showMessage(tr("Restored session %1").arg(session), 5000);
+    emit sessionRestored(session);
+  });
+  statusBar()->showMessage(tr("Opening session %1…").arg(path));
+  restore_->start();
 }
 
 void MainWindow::addRecent(const QString& path) {

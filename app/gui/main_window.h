@@ -6,6 +6,7 @@
 #pragma once
 #include <QElapsedTimer>
 #include <QMainWindow>
+#include <QPointer>
 #include <functional>
 
 #include "figure_export.h"
@@ -33,6 +34,7 @@ class QTabWidget;
 class QToolButton;
 class QTreeWidget;
 class Selection;
+class SessionRestore;
 class SpectrumView;
 class SplitPoint;
 class TabPresenter;
@@ -108,9 +110,19 @@ class MainWindow : public QMainWindow {
   /// Help > Keyboard Shortcuts: one "keys<TAB>action" line per menu shortcut and mouse gesture.
   QString shortcutsText() const;
 
+  /// File > Save Session: writes what the window shows (session_file.h) to `path`; false with
+  /// *error set when nothing is open or the file cannot be written.
+  bool saveSession(const QString& path, QString* error = nullptr);
+
  public slots:
-  /// Opens a checkpoint (file or directory) or an operator file in the background.
+  /// Opens a checkpoint (file or directory) or an operator file in the background; a session
+  /// file (sessionfile::looksLikeSession) is restored with openSession().
   void openPath(const QString& path);
+  /// File > Open Session: reads the session file at `path`, opens its checkpoint and restores
+  /// the rest (session_restore.h): sessionRestored() at the end. A bad file, a missing
+  /// checkpoint or a field the model contradicts is one error naming the file and the field;
+  /// the window stays as it was or keeps what was applied.
+  void openSession(const QString& path);
   /// Shows `head` of `layer` in the heatmap, the ESS curve and the spectrum.
   void selectHead(int layer, int head);
   /// Shows heads first..last (a channel group) of `layer` summed, each times the layer's value
@@ -121,6 +133,10 @@ class MainWindow : public QMainWindow {
   void selectLayerTotal(int layer);
   /// Switches to the layer comparison and computes what is missing.
   void showLayerComparison();
+
+ signals:
+  /// Every item of the session file at `path` is applied (its zoom ranges too).
+  void sessionRestored(const QString& path);
 
  protected:
   void keyPressEvent(QKeyEvent* event) override;
@@ -150,6 +166,8 @@ class MainWindow : public QMainWindow {
 
   void openFileDialog();
   void openFolderDialog();
+  void saveSessionDialog();
+  void openSessionDialog();
   void exportDialog();
   void addRecent(const QString& path);
   void rebuildRecentMenu();
@@ -177,4 +195,5 @@ class MainWindow : public QMainWindow {
   ErrorPresenter presentError_;
   QString lastError_;  // the last error presented and when (repeats are not re-shown)
   QElapsedTimer lastErrorTime_;
+  QPointer<SessionRestore> restore_;  // the session being restored, if any
 };

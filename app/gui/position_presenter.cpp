@@ -75,6 +75,7 @@ void PositionPresenter::onInvalidated() {
 
 void PositionPresenter::refresh() {
   const QStringList tokens = document_->tokenLabels();
+  viewdata::markMqarRoles(*position_, document_->inputSpec().toStdString(), document_->info());
   const QString tol = titles::toleranceSuffix(document_->options().tolerance_);
   QVector<PositionRow> rows;
   if (all_->isChecked()) {

@@ -1,6 +1,7 @@
 // PositionPresenter: the Position tab. ESS over token position of the selection (one row), or
 // of every layer's total (one row per layer, computing every layer's curves), with the input's
-// tokens on the axis and the delimiters typed in "mark tokens:" marked.
+// tokens on the axis and the delimiters typed in "mark tokens:" marked; an MQAR input's key,
+// value and query positions are marked too.
 #pragma once
 #include "tab_presenter.h"
 

@@ -1,8 +1,10 @@
 #include "view_data.h"
 
 #include <cmath>
+#include <exception>
 #include <limits>
 
+#include "ess/mqar_sample.h"
 #include "ess/view_policy.h"
 
 namespace viewdata {
@@ -183,5 +185,17 @@ int gridColumn(const ess::SourceInfo& info, const Selection& selection) {
 }
 
 bool isTextInput(const QString& spec) { return ess::isTextInput(spec.toStdString()); }
+
+void markMqarRoles(PositionEssView& view, const std::string& spec, const ess::SourceInfo& info) {
+  ess::MqarSpec mqar;
+  ess::MqarRoles roles;
+  try {
+    if (info.needsInput && ess::mqarSpecOf(spec, info.vocabSize, info.maxLength, &mqar)) roles = ess::mqarRoles(mqar);
+  } catch (const std::exception&) {
+    // The session accepted this input, so it parses; were it not to, no roles are drawn.
+  }
+  const auto toQt = [](const std::vector<int>& v) { return QVector<int>(v.begin(), v.end()); };
+  view.setPositionRoles(toQt(roles.keys), toQt(roles.values), toQt(roles.queries));
+}
 
 }  // namespace viewdata

@@ -79,4 +79,8 @@ int gridColumn(const ess::SourceInfo& info, const Selection& selection);
 /// token-id inputs (MQAR, tokens:, random:) keep position numbers there (ids in the hover).
 bool isTextInput(const QString& spec);
 
+/// Marks the key, value and query positions of an MQAR input (`mqar:...`, ess::mqarRoles) on
+/// `view`, and clears them for any other input or an operator file (info.needsInput false).
+void markMqarRoles(PositionEssView& view, const std::string& spec, const ess::SourceInfo& info);
+
 }  // namespace viewdata

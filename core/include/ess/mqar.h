@@ -8,29 +8,16 @@
 //                         position holds a random token from the vocabulary minus the P keys.
 // targets[i] = the value to predict at a query position i (the key's reappearance), -100 elsewhere.
 // Samples are deterministic functions of the spec (own splitmix64 generator, platform independent).
+// The samples themselves and the roles of their positions need no LibTorch: ess/mqar_sample.h.
 #pragma once
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
 #include <vector>
 
+#include "ess/mqar_sample.h"
+
 namespace ess {
-
-struct MqarSpec {
-  uint64_t seed = 0;
-  int length = 64;  ///< L
-  int pairs = 8;    ///< P
-  int vocab = 64;   ///< V
-};
-
-struct MqarSample {
-  std::vector<long> tokens;   ///< [L]
-  std::vector<long> targets;  ///< [L], -100 where not scored
-};
-
-/// One sample. Throws UsageError when the spec is impossible: pairs < 1, 4*pairs > length
-/// (the pairs and their queries must fit), vocab/2 < pairs (keys must be distinct) or vocab < 2.
-MqarSample makeMqar(const MqarSpec& spec);
 
 /// A batch for training or evaluation: `batch` samples whose seeds are derived from
 /// (spec.seed, first + i). tokens and targets are [batch, L] int64.
@@ -39,8 +26,5 @@ struct MqarBatch {
   at::Tensor targets;
 };
 MqarBatch makeMqarBatch(const MqarSpec& spec, int batch, uint64_t first = 0);
-
-/// Score value of unscored positions in MqarSample::targets (the cross-entropy ignore index).
-constexpr long kMqarIgnore = -100;
 
 }  // namespace ess

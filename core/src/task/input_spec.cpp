@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "ess/error.h"
-#include "ess/mqar.h"
+#include "ess/mqar_sample.h"
 
 namespace ess {
 namespace {
@@ -169,6 +169,24 @@ std::string defaultInputSpec(int vocabSize, int maxLength) {
          ",vocab=" + std::to_string(vocabSize);
 }
 
+bool mqarSpecOf(const std::string& spec, int vocabSize, int maxLength, MqarSpec* out) {
+  if (spec.rfind("mqar:", 0) != 0) return false;
+  const std::string body = spec.substr(5);
+  auto kv = keyValues(body, spec);
+  checkKeys(kv, {"seed", "len", "pairs", "vocab"}, spec);
+  MqarSpec m;
+  m.seed = static_cast<uint64_t>(field(kv, "seed", 0, spec));
+  m.length = sizeField(kv, "len", maxLength > 0 ? std::min(64, maxLength) : 64, maxLength, spec);
+  m.pairs = sizeField(kv, "pairs", std::max(1, std::min(8, m.length / 8)), maxLength, spec);
+  const long vocab = field(kv, "vocab", vocabSize, spec);
+  if (vocab > vocabSize || vocab < 0)
+    throw InputError("input", {": vocab=" + std::to_string(vocab) + " in '" + spec +
+                               "' is outside the model's vocabulary of " + std::to_string(vocabSize) + " tokens"});
+  m.vocab = static_cast<int>(vocab);
+  *out = m;
+  return true;
+}
+
 std::vector<long> tokensFromSpec(const std::string& spec, int vocabSize, int maxLength) {
   const auto colon = spec.find(':');
   if (colon == std::string::npos)
@@ -177,17 +195,8 @@ std::vector<long> tokensFromSpec(const std::string& spec, int vocabSize, int max
   const std::string kind = spec.substr(0, colon), body = spec.substr(colon + 1);
   std::vector<long> tokens;
   if (kind == "mqar") {
-    auto kv = keyValues(body, spec);
-    checkKeys(kv, {"seed", "len", "pairs", "vocab"}, spec);
     MqarSpec m;
-    m.seed = static_cast<uint64_t>(field(kv, "seed", 0, spec));
-    m.length = sizeField(kv, "len", maxLength > 0 ? std::min(64, maxLength) : 64, maxLength, spec);
-    m.pairs = sizeField(kv, "pairs", std::max(1, std::min(8, m.length / 8)), maxLength, spec);
-    const long vocab = field(kv, "vocab", vocabSize, spec);
-    if (vocab > vocabSize || vocab < 0)
-      throw InputError("input", {": vocab=" + std::to_string(vocab) + " in '" + spec +
-                                 "' is outside the model's vocabulary of " + std::to_string(vocabSize) + " tokens"});
-    m.vocab = static_cast<int>(vocab);
+    mqarSpecOf(spec, vocabSize, maxLength, &m);
     tokens = makeMqar(m).tokens;
   } else if (kind == "tokens") {
     std::stringstream ss(body);
