@@ -362,7 +362,7 @@ class TestCli : public QObject {
                               .toArray()[0]
                               .toObject();
     QCOMPARE(t["head"].toString(), QString("total"));
-    QCOMPARE(t["members"].toArray(), QJsonArray({0}));
+    QCOMPARE(t["members"].toArray(), QJsonArray{QJsonValue(0)});
     QCOMPARE(t["tolerance_ess"].toArray()[9].toDouble(), dv * ph[10][3].toDouble());
     QCOMPARE(t["utilization"].toArray().size(), 47);
   }

@@ -580,7 +580,8 @@ class TestHfModels : public QObject {
     Ckpt c = makeLlama(16, 16, s, 16, at::kFloat, "");
     c.write(dir, llamaConfig("llama", 16, 16, s, 16, 64));
     HfModel m(loadCheckpointFiles(dir));
-    auto [cos, sin] = m.rotary(40);
+    at::Tensor cos, sin;  // not a structured binding: the lambda below captures them (C++17)
+    std::tie(cos, sin) = m.rotary(40);
     QCOMPARE(cos.sizes().vec(), (std::vector<int64_t>{40, 8}));
     for (int p : {0, 1, 7, 39})
       for (int i = 0; i < 4; ++i) {

@@ -105,11 +105,11 @@ class TestMixerConformance : public QObject {
       }
     }
     // Registering twice, or reading an undeclared option, is a programming error.
-    QVERIFY_EXCEPTION_THROWN(registerTestEma(mixerRegistry()), std::logic_error);
+    QVERIFY_THROWS_EXCEPTION(std::logic_error, registerTestEma(mixerRegistry()));
     MixerKind bad = kindOf("test_ema");
     bad.name = "test_bad";
     bad.options = {"no_such_option"};
-    QVERIFY_EXCEPTION_THROWN(mixerRegistry().addKind(bad), std::logic_error);
+    QVERIFY_THROWS_EXCEPTION(std::logic_error, mixerRegistry().addKind(bad));
     QVERIFY(!mixerRegistry().findKind("test_bad"));
     // An unknown kind lists every registered one.
     const std::string msg = inputErrorOf([] { makeMixer("mamba7", 32, 2); });

@@ -45,10 +45,10 @@ class TestMixers : public QObject {
   void badOptions() {
     MixerOptions o;
     o.window = 0;
-    QVERIFY_EXCEPTION_THROWN(makeWith("sliding_window_attention", o), InputError);
+    QVERIFY_THROWS_EXCEPTION(InputError, makeWith("sliding_window_attention", o));
     o = MixerOptions();
     o.convKernel = 0;
-    QVERIFY_EXCEPTION_THROWN(makeWith("short_conv", o), InputError);
+    QVERIFY_THROWS_EXCEPTION(InputError, makeWith("short_conv", o));
   }
 
   void unknownKindListsKinds() {

@@ -84,10 +84,10 @@ class TestMixersMore : public QObject {
   void badOptions() {
     MixerOptions o;
     o.stateSize = 0;
-    QVERIFY_EXCEPTION_THROWN(makeWith("mamba2", o), InputError);
+    QVERIFY_THROWS_EXCEPTION(InputError, makeWith("mamba2", o));
     o = MixerOptions();
     o.filterLength = 0;
-    QVERIFY_EXCEPTION_THROWN(makeWith("hyena", o), InputError);
+    QVERIFY_THROWS_EXCEPTION(InputError, makeWith("hyena", o));
   }
 
   void mamba2Forms_data() {
@@ -329,16 +329,16 @@ class TestMixersMore : public QObject {
     EssLm m(c, 1);
     QCOMPARE(m.theoreticalStateSizeSiso(0, 100), 11.0);
     QCOMPARE(m.theoreticalStateSizeSiso(1, 3), 5.0);
-    QVERIFY_EXCEPTION_THROWN(
+    QVERIFY_THROWS_EXCEPTION(
+        InputError,
         ModelConfig::fromJson(
             R"({"model_type":"ess-lm","vocab_size":16,"d_model":8,"num_heads":2,"max_length":12,"mixers":["mamba2"],"state_size":0})",
-            "p.json"),
-        InputError);
-    QVERIFY_EXCEPTION_THROWN(
+            "p.json"));
+    QVERIFY_THROWS_EXCEPTION(
+        InputError,
         ModelConfig::fromJson(
             R"({"model_type":"ess-lm","vocab_size":16,"d_model":8,"num_heads":2,"position_embedding":"none","mixers":["hyena"]})",
-            "p.json"),
-        InputError);
+            "p.json"));
   }
 };
 

@@ -89,7 +89,7 @@ class TestTokenizer : public QObject {
     const auto emoji = gpt2_->encode("😀");
     QVERIFY(emoji.size() > 1);
     QVERIFY(gpt2_->pieces(emoji)[0].find("<0x") != std::string::npos);
-    QVERIFY_EXCEPTION_THROWN(gpt2_->decode({60000}), InputError);
+    QVERIFY_THROWS_EXCEPTION(InputError, gpt2_->decode({60000}));
   }
 
   void preTokenizerSplitsMatchJavaScriptRegex() {
@@ -193,7 +193,7 @@ class TestTokenizer : public QObject {
                                                              "d"));             // ▁d
     QCOMPARE(QString::fromStdString(p[5]), QString::fromUtf8("\xE2\x8F\x8E"));  // <0x0A>
     QCOMPARE(t->pieces({58}), (std::vector<std::string>{"7"}));                 // <0x37>
-    QVERIFY_EXCEPTION_THROWN(t->pieces({320}), InputError);
+    QVERIFY_THROWS_EXCEPTION(InputError, t->pieces({320}));
     QTemporaryDir dir;
     const std::string bad = dir.filePath("tokenizer.model").toStdString();
     writeFile(bad, "not a protobuf");
@@ -437,7 +437,7 @@ class TestTokenizer : public QObject {
     QVERIFY_THROWS_EXCEPTION(UsageError, session->setInput("text"));       // no colon: not a text spec
     QVERIFY_THROWS_EXCEPTION(UsageError, session->setInput("textfile:"));  // no path
     // The byte-level path of ess-lm models makes the same file checks.
-    QVERIFY_EXCEPTION_THROWN(tokensFromSpec("textfile:" + d, 256, 0), InputError);
+    QVERIFY_THROWS_EXCEPTION(InputError, tokensFromSpec("textfile:" + d, 256, 0));
     QVERIFY(inputErrorOf([&] { tokensFromSpec("text:a", 256, 0); }).find("at least 2") != std::string::npos);
     QCOMPARE(tokensFromSpec("text:\xFF\x01", 256, 0), (std::vector<long>{255, 1}));  // bytes are bytes
   }

@@ -13,6 +13,7 @@
 #include "ess/input_file.h"
 #include "ess/safetensors.h"
 #include "ess/torch_checkpoint.h"
+#include "math/json_text.h"
 
 namespace ess {
 namespace {
@@ -36,7 +37,7 @@ std::string readConfig(const fs::path& dir) {
     nlohmann::json parsed = nlohmann::json::parse(text);
     (void)parsed;
   } catch (const std::exception& e) {
-    fail(p.string(), std::string("not valid JSON: ") + e.what());
+    fail(p.string(), std::string("not valid JSON: ") + jsonProblem(e));
   }
   return text;
 }
@@ -58,7 +59,7 @@ NamedTensors readSharded(const fs::path& index) {
   } catch (const InputError&) {
     throw;
   } catch (const std::exception& e) {
-    fail(ipath, std::string("not valid JSON: ") + e.what());
+    fail(ipath, std::string("not valid JSON: ") + jsonProblem(e));
   }
   if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
     fail(ipath, "no \"weight_map\" object (not a sharded checkpoint index)");

@@ -8,6 +8,7 @@
 
 #include "ess/error.h"
 #include "hf/hf_architecture.h"
+#include "math/json_text.h"
 
 namespace ess::hf {
 
@@ -114,7 +115,7 @@ HfConfig HfConfig::fromJson(const std::string& text, const std::string& path) {
   try {
     j = json::parse(text);
   } catch (const std::exception& e) {
-    throw InputError(path + ": not valid JSON (" + e.what() + ")");
+    throw InputError(path + ": not valid JSON (" + jsonProblem(e) + ")");
   }
   if (!j.is_object()) throw InputError(path + ": expected a JSON object");
   hf::ConfigFields f{j, path};

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <new>
 #include <stdexcept>
 
 namespace ess {
@@ -89,8 +90,12 @@ double bfloat16ToDouble(uint16_t b) {
 
 Array::Array(ArrayDType dtype, std::vector<int64_t> shape) : defined_(true), dtype_(dtype), shape_(std::move(shape)) {
   const size_t n = std::max<size_t>(nbytes(), 1);
-  // One allocation, zeroed; doubles-aligned like any operator new.
-  std::shared_ptr<unsigned char> buf(new unsigned char[n](), std::default_delete<unsigned char[]>());
+  // One allocation, zeroed; doubles-aligned like any operator new. The nothrow form, so that a
+  // size the machine cannot give is std::bad_alloc under AddressSanitizer too (its throwing new
+  // aborts instead; sanitize.sh runs with allocator_may_return_null=1).
+  unsigned char* p = new (std::nothrow) unsigned char[n]();
+  if (!p) throw std::bad_alloc();
+  std::shared_ptr<unsigned char> buf(p, std::default_delete<unsigned char[]>());
   data_ = buf.get();
   storage_ = std::move(buf);
 }

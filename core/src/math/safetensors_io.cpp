@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ess/error.h"
+#include "math/json_text.h"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the safetensors reader assumes a little-endian host");
 
@@ -104,7 +105,7 @@ NamedArrays readSafetensorArrays(const std::string& path) {
   try {
     j = ojson::parse(header, noDuplicateKeys);
   } catch (const std::exception& e) {
-    fail(path, std::string("header is not valid JSON (not a safetensors file?): ") + e.what());
+    fail(path, std::string("header is not valid JSON (not a safetensors file?): ") + jsonProblem(e));
   }
   if (!duplicate.empty()) fail(path, "the header names '" + duplicate + "' twice (ambiguous; the file is damaged)");
   if (!j.is_object()) fail(path, "header is not a JSON object (not a safetensors file)");

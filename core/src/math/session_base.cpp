@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <new>
 #include <sstream>
 
 #include "ess/error.h"
@@ -169,16 +170,48 @@ void SessionBase::checkLayer(int layer) const {
                                std::to_string(static_cast<int>(info_.layers.size()) - 1) + " (" + info_.path + ")"});
 }
 
+[[noreturn]] void throwLibraryError(const std::string& work, const std::exception& e) {
+  const std::string what = e.what();
+  // LibTorch reports a failed allocation as c10::Error ("can't allocate memory"), the C++
+  // library as std::bad_alloc.
+  if (dynamic_cast<const std::bad_alloc*>(&e) || what.find("can't allocate memory") != std::string::npos ||
+      what.find("out of memory") != std::string::npos)
+    throw InputError(work + ": not enough memory on this machine; lower the budget or use a shorter input");
+  throw InputError(work + ": the computation failed in the model library (the file may be damaged or not supported)");
+}
+
+std::string SessionBase::workText(int layer, const std::string& doing) const {
+  std::string s = info_.path;
+  if (layer >= 0 && layer < static_cast<int>(info_.layers.size()))
+    s += ": layer " + std::to_string(layer) + " (" + info_.layers[static_cast<size_t>(layer)].mixer + ")";
+  s += ", " + doing;
+  const std::string in = input();
+  if (!in.empty()) s += ", input " + inputText(in);
+  return s;
+}
+
+std::string SessionBase::inputText(const std::string& spec) {
+  if (spec.compare(0, 5, "text:") == 0) return "text:...";
+  return spec.size() > 48 ? spec.substr(0, 45) + "..." : spec;
+}
+
 OperatorData SessionBase::operatorOf(int layer) {
-  const Array op = operatorArray(layer);
-  OperatorData d;
-  d.heads = static_cast<int>(op.size(0));
-  d.length = static_cast<int>(op.size(1));
-  d.values.assign(op.doubles(), op.doubles() + op.numel());
-  return d;
+  return atCoreBoundary(workText(layer, "computing the operator"), [&] {
+    const Array op = operatorArray(layer);
+    OperatorData d;
+    d.heads = static_cast<int>(op.size(0));
+    d.length = static_cast<int>(op.size(1));
+    d.values.assign(op.doubles(), op.doubles() + op.numel());
+    return d;
+  });
 }
 
 OperatorTile SessionBase::operatorTile(int layer, int head, const TileRequest& req) {
+  return atCoreBoundary(workText(layer, "computing a tile of head " + std::to_string(head)),
+                        [&] { return operatorTileUnchecked(layer, head, req); });
+}
+
+OperatorTile SessionBase::operatorTileUnchecked(int layer, int head, const TileRequest& req) {
   checkLayer(layer);
   const int L = lengthOf(layer);
   const int heads = info_.layers[layer].heads;
@@ -203,6 +236,12 @@ OperatorTile SessionBase::operatorTile(int layer, int head, const TileRequest& r
 
 CurveData SessionBase::curve(int layer, const EssOptions& options, const ProgressFn& progress,
                              const std::atomic<bool>* cancel) {
+  return atCoreBoundary(workText(layer, "computing the ESS curves"),
+                        [&] { return curveUnchecked(layer, options, progress, cancel); });
+}
+
+CurveData SessionBase::curveUnchecked(int layer, const EssOptions& options, const ProgressFn& progress,
+                                      const std::atomic<bool>* cancel) {
   checkLayer(layer);
   EssCurve c;
   int heads = 0;
@@ -228,6 +267,12 @@ CurveData SessionBase::curve(int layer, const EssOptions& options, const Progres
 }
 
 std::vector<double> SessionBase::spectrum(int layer, int head, int split, const EssOptions& options) {
+  return atCoreBoundary(workText(layer, "computing the singular values of head " + std::to_string(head) + " at split " +
+                                            std::to_string(split)),
+                        [&] { return spectrumUnchecked(layer, head, split, options); });
+}
+
+std::vector<double> SessionBase::spectrumUnchecked(int layer, int head, int split, const EssOptions& options) {
   checkLayer(layer);
   const int heads = info_.layers[layer].heads;
   if (head < 0 || head >= heads)

@@ -2,17 +2,38 @@
 // tiles, curves and spectra from a layer's dense operator [H, L, L] or its generators. The
 // operator-file session (essmath) and the model sessions (esscore) derive from it.
 #pragma once
+#include <exception>
 #include <memory>
 #include <string>
 
 #include "ess/array.h"
+#include "ess/error.h"
 #include "ess/generator_form.h"
 #include "ess/session.h"
 
 namespace ess {
 
+/// The core's boundary while computing (README "Bad input"): what the libraries below throw
+/// (LibTorch's c10::Error, std::bad_alloc, any other std::exception) becomes one InputError
+/// sentence, "<work>: <problem>", where `work` names the file, the layer, the input and what was
+/// being done; the core's own errors (ess::Error) and Cancelled pass unchanged.
+[[noreturn]] void throwLibraryError(const std::string& work, const std::exception& e);
+template <class F>
+auto atCoreBoundary(const std::string& work, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const Error&) {
+    throw;
+  } catch (const Cancelled&) {
+    throw;
+  } catch (const std::exception& e) {
+    throwLibraryError(work, e);
+  }
+}
+
 class SessionBase : public Session {
  public:
+  // Each runs its work at the core's boundary (atCoreBoundary).
   const SourceInfo& info() const override { return info_; }
   OperatorData operatorOf(int layer) override;
   OperatorTile operatorTile(int layer, int head, const TileRequest& req) override;
@@ -21,6 +42,11 @@ class SessionBase : public Session {
   std::vector<double> spectrum(int layer, int head, int split, const EssOptions& options) override;
 
  protected:
+  /// "<path>: layer 1 (gla), <doing>, input random:seed=0,len=64" for throwLibraryError (the
+  /// input only where the session has one; a text shown by its kind, a long spec shortened).
+  std::string workText(int layer, const std::string& doing) const;
+  /// An --input spec as messages show it: text by its kind ("text:..."), a long spec shortened.
+  static std::string inputText(const std::string& spec);
   /// Generator form of `layer` (empty when the layer has none).
   virtual GeneratorArrays generatorsOf(int) { return {}; }
   /// Whether the dense operator of `layer` is already at hand (then tiles and spectra use it).
@@ -32,6 +58,13 @@ class SessionBase : public Session {
 
   void checkLayer(int layer) const;
   SourceInfo info_;
+
+ private:
+  // The work of the public methods above, inside the boundary.
+  OperatorTile operatorTileUnchecked(int layer, int head, const TileRequest& req);
+  CurveData curveUnchecked(int layer, const EssOptions& options, const ProgressFn& progress,
+                           const std::atomic<bool>* cancel);
+  std::vector<double> spectrumUnchecked(int layer, int head, int split, const EssOptions& options);
 };
 
 /// Refuses a dense [H, L, L] float64 operator beyond the memory budget, saying what fits.

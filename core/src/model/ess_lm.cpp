@@ -7,6 +7,7 @@
 #include "ess/error.h"
 #include "ess/mixer.h"
 #include "ess/model.h"
+#include "math/json_text.h"
 
 namespace ess {
 namespace {
@@ -152,7 +153,7 @@ ModelConfig ModelConfig::fromJson(const std::string& jsonText, const std::string
   try {
     j = nlohmann::json::parse(jsonText);
   } catch (const std::exception& e) {
-    throw InputError(path + ": malformed JSON: " + e.what());
+    throw InputError(path + ": malformed JSON: " + jsonProblem(e));
   }
   if (!j.is_object()) throw InputError(path + ": expected a JSON object");
   auto find = [&](std::initializer_list<const char*> names) -> const nlohmann::json* {

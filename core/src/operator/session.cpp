@@ -148,6 +148,38 @@ class ModelSession : public TokenModelSession {
   /// text:... and textfile:PATH are bytes for byte-level models and tokenized with the
   /// checkpoint folder's tokenizer (ess/tokenizer.h) otherwise; other specs as tokensFromSpec.
   void setInput(const std::string& spec) override {
+    atCoreBoundary(info_.path + ", reading the input " + inputText(spec), [&] { setInputUnchecked(spec); });
+  }
+  /// Byte-level models label text by its characters; others by the tokenizer's pieces when the
+  /// folder has a usable tokenizer; otherwise the token ids.
+  std::vector<std::string> tokenLabels() const override {
+    if (model_->byteLevelText()) {
+      if (isTextInput(input_)) return byteLabels(tokens_);
+      return Session::tokenLabels();
+    }
+    try {
+      return tokenizer().pieces(tokens_);
+    } catch (const InputError&) {
+      return Session::tokenLabels();
+    }
+  }
+
+  std::optional<double> theoreticalStateSize(int layer, int, int split, int) const override {
+    checkLayer(layer);
+    return model_->theoreticalStateSizeSiso(layer, split);
+  }
+
+ protected:
+  int layerHeads(int layer) const override { return model_->heads(layer); }
+  at::Tensor computeOperator(int layer, const at::Tensor& tokens) override {
+    return model_->layerOperator(layer, tokens);
+  }
+  Generators computeGenerators(int layer, const at::Tensor& tokens) override {
+    return model_->layerGenerators(layer, tokens);
+  }
+
+ private:
+  void setInputUnchecked(const std::string& spec) {
     // "text" without a colon is not a text spec: tokensFromSpec refuses it (UsageError).
     const std::string kind = spec.find(':') == std::string::npos ? std::string() : specKind(spec);
     const bool text = isTextInput(spec);
@@ -199,35 +231,7 @@ class ModelSession : public TokenModelSession {
     }
     setTokens(spec, std::move(t));
   }
-  /// Byte-level models label text by its characters; others by the tokenizer's pieces when the
-  /// folder has a usable tokenizer; otherwise the token ids.
-  std::vector<std::string> tokenLabels() const override {
-    if (model_->byteLevelText()) {
-      if (isTextInput(input_)) return byteLabels(tokens_);
-      return Session::tokenLabels();
-    }
-    try {
-      return tokenizer().pieces(tokens_);
-    } catch (const InputError&) {
-      return Session::tokenLabels();
-    }
-  }
 
-  std::optional<double> theoreticalStateSize(int layer, int, int split, int) const override {
-    checkLayer(layer);
-    return model_->theoreticalStateSizeSiso(layer, split);
-  }
-
- protected:
-  int layerHeads(int layer) const override { return model_->heads(layer); }
-  at::Tensor computeOperator(int layer, const at::Tensor& tokens) override {
-    return model_->layerOperator(layer, tokens);
-  }
-  Generators computeGenerators(int layer, const at::Tensor& tokens) override {
-    return model_->layerGenerators(layer, tokens);
-  }
-
- private:
   /// The folder's tokenizer, loaded on first use. Throws InputError (no tokenizer, bad file).
   const Tokenizer& tokenizer() const {
     std::lock_guard<std::mutex> lock(tokenizerMutex_);

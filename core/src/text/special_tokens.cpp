@@ -8,6 +8,7 @@
 
 #include "ess/error.h"
 #include "ess/input_file.h"
+#include "math/json_text.h"
 
 namespace ess::text {
 
@@ -119,7 +120,7 @@ TokenizerConfig TokenizerConfig::read(const fs::path& dir) {
   try {
     c = nlohmann::json::parse(text);
   } catch (const std::exception& e) {
-    throw InputError(config.string() + ": not valid JSON: " + e.what());
+    throw InputError(config.string() + ": not valid JSON: " + jsonProblem(e));
   }
   if (!c.is_object()) return out;
   auto flag = [&](const char* key) -> std::optional<bool> {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ess/error.h"
+#include "math/json_text.h"
 #include "text/bpe_vocab.h"
 #include "text/byte_level_bpe.h"
 #include "text/normalizers.h"
@@ -76,7 +77,7 @@ TokenizerParts readTokenizerJson(const std::string& text, const std::string& wha
   try {
     j = json::parse(text);
   } catch (const std::exception& e) {
-    throw InputError(what + ": not valid JSON: " + e.what());
+    throw InputError(what + ": not valid JSON: " + jsonProblem(e));
   }
   if (!j.is_object()) throw InputError(what + ": expected a JSON object (the Hugging Face tokenizers format)");
   TokenizerParts m;
@@ -120,7 +121,7 @@ TokenizerParts readTokenizerJson(const std::string& text, const std::string& wha
   } catch (const InputError&) {
     throw;
   } catch (const std::exception& e) {
-    throw InputError(what + ": " + e.what());
+    throw InputError(what + ": " + jsonProblem(e));
   }
   return m;
 }
