@@ -14,6 +14,7 @@ PACKAGES=(
   libsentencepiece-dev  # reads tokenizer.model (Llama-2, Mistral) in a module of its own
   libicu-dev  # Unicode character classes and normalization forms of the tokenizers
   libopenblas0-pthread  # optimized, thread-safe BLAS/LAPACK behind LibTorch (Debian defaults to the reference one)
+  poppler-utils librsvg2-bin  # pdffonts and rsvg-convert: the figure tests check exported PDF fonts and SVG rendering
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -3,6 +3,8 @@
 #include <QFileInfo>
 #include <QImage>
 #include <QPageLayout>
+#include <QPaintEngine>
+#include <QPainterPath>
 #include <QPdfWriter>
 #include <QSaveFile>
 #include <QSvgGenerator>
@@ -42,6 +44,190 @@ bool commitCopy(const QString& tmpPath, const QString& path, QString* error) {
   if (!file.commit()) return fail(error, path, file.errorString());
   return true;
 }
+
+// SVG text as outlines: a paint device whose engine forwards every drawing to a painter on the
+// QSvgGenerator, except text, which QPaintEngine's default drawTextItem turns into glyph paths
+// (filled with the pen's brush). The SVG then holds no <text> and no font names, so every
+// renderer draws the same glyphs (QSvgGenerator would write <text font-family=...>, which a
+// renderer without that font substitutes). Qt 6.4's SVG engine also ignores clipping, so the
+// engine clips itself: paths and strokes are intersected with the clip (strokes as filled
+// outlines), images cropped to it (axis-aligned clips, as QCustomPlot sets them).
+class OutlineEngine : public QPaintEngine {
+ public:
+  explicit OutlineEngine(QPaintDevice* target) : QPaintEngine(QPaintEngine::AllFeatures), target_(target) {}
+  bool begin(QPaintDevice*) override { return painter_.begin(target_); }
+  bool end() override { return painter_.end(); }
+  Type type() const override { return QPaintEngine::User; }
+  void updateState(const QPaintEngineState& state) override {
+    const DirtyFlags dirty = state.state();
+    if (dirty & DirtyTransform) {
+      transform_ = state.transform();
+      painter_.setTransform(transform_);
+    }
+    if (dirty & DirtyPen) painter_.setPen(state.pen());
+    if (dirty & DirtyBrush) painter_.setBrush(state.brush());
+    if (dirty & DirtyBrushOrigin) painter_.setBrushOrigin(state.brushOrigin());
+    if (dirty & DirtyBackground) painter_.setBackground(state.backgroundBrush());
+    if (dirty & DirtyBackgroundMode) painter_.setBackgroundMode(state.backgroundMode());
+    if (dirty & DirtyHints) {
+      painter_.setRenderHints(painter_.renderHints(), false);
+      painter_.setRenderHints(state.renderHints(), true);
+    }
+    if (dirty & DirtyCompositionMode) painter_.setCompositionMode(state.compositionMode());
+    if (dirty & DirtyOpacity) painter_.setOpacity(state.opacity());
+    // Clips arrive in the coordinates of the current transform; kept in device coordinates.
+    if (dirty & DirtyClipPath) setClip(transform_.map(state.clipPath()), state.clipOperation());
+    if (dirty & DirtyClipRegion) {
+      QPainterPath region;
+      region.addRegion(state.clipRegion());
+      setClip(transform_.map(region), state.clipOperation());
+    }
+    if (dirty & DirtyClipEnabled) clipOn_ = state.isClipEnabled();
+  }
+  void drawPath(const QPainterPath& path) override {
+    const QPen pen = painter_.pen();
+    const double penWidth = pen.style() == Qt::NoPen ? 0 : std::max(1.0, pen.widthF()) * scale();
+    const QRectF bounds = transform_.map(path).boundingRect().adjusted(-penWidth, -penWidth, penWidth, penWidth);
+    if (!clipOn_ || clip_.contains(bounds)) {
+      painter_.drawPath(path);
+      return;
+    }
+    if (!clip_.intersects(bounds)) return;
+    const QPainterPath clip = transform_.inverted().map(clip_);
+    if (painter_.brush().style() != Qt::NoBrush) painter_.fillPath(path.intersected(clip), painter_.brush());
+    if (pen.style() != Qt::NoPen) {
+      QPainterPathStroker stroker(pen);
+      // Cosmetic pens are device units wide; the stroker works in logical ones.
+      if (pen.isCosmetic()) stroker.setWidth(std::max(1.0, pen.widthF()) / std::max(1e-9, scale()));
+      painter_.fillPath(stroker.createStroke(path).intersected(clip), pen.brush());
+    }
+  }
+  void drawPolygon(const QPointF* points, int count, PolygonDrawMode mode) override {
+    QPainterPath path;
+    if (count <= 0) return;
+    path.moveTo(points[0]);
+    for (int i = 1; i < count; ++i) path.lineTo(points[i]);
+    if (mode == PolylineMode) {
+      const QBrush brush = painter_.brush();
+      painter_.setBrush(Qt::NoBrush);
+      drawPath(path);
+      painter_.setBrush(brush);
+      return;
+    }
+    path.closeSubpath();
+    path.setFillRule(mode == WindingMode ? Qt::WindingFill : Qt::OddEvenFill);
+    drawPath(path);
+  }
+  void drawRects(const QRectF* rects, int count) override {
+    for (int i = 0; i < count; ++i) {
+      QPainterPath path;
+      path.addRect(rects[i]);
+      drawPath(path);
+    }
+  }
+  void drawLines(const QLineF* lines, int count) override {
+    const QBrush brush = painter_.brush();
+    painter_.setBrush(Qt::NoBrush);
+    for (int i = 0; i < count; ++i) {
+      QPainterPath path;
+      path.moveTo(lines[i].p1());
+      path.lineTo(lines[i].p2());
+      drawPath(path);
+    }
+    painter_.setBrush(brush);
+  }
+  void drawEllipse(const QRectF& rect) override {
+    QPainterPath path;
+    path.addEllipse(rect);
+    drawPath(path);
+  }
+  void drawPoints(const QPointF* points, int count) override { painter_.drawPoints(points, count); }
+  void drawPixmap(const QRectF& r, const QPixmap& pm, const QRectF& sr) override {
+    QRectF target = r, source = sr;
+    if (cropToClip(&target, &source)) painter_.drawPixmap(target, pm, source);
+  }
+  void drawImage(const QRectF& r, const QImage& image, const QRectF& sr, Qt::ImageConversionFlags flags) override {
+    QRectF target = r, source = sr;
+    if (cropToClip(&target, &source)) painter_.drawImage(target, image, source, flags);
+  }
+  void drawTiledPixmap(const QRectF& r, const QPixmap& pm, const QPointF& s) override {
+    painter_.drawTiledPixmap(r, pm, s);
+  }
+
+ private:
+  void setClip(const QPainterPath& path, Qt::ClipOperation op) {
+    if (op == Qt::NoClip) {
+      clipOn_ = false;
+    } else if (op == Qt::IntersectClip && clipOn_) {
+      clip_ = clip_.intersected(path);
+    } else {
+      clip_ = path;
+      clipOn_ = true;
+    }
+  }
+  double scale() const { return std::sqrt(std::abs(transform_.determinant())); }
+  // `target` (logical) and `source` (image pixels) cut to the clip's bounding rectangle; false
+  // when nothing is left.
+  bool cropToClip(QRectF* target, QRectF* source) const {
+    if (!clipOn_) return true;
+    const QRectF device = transform_.mapRect(*target);
+    if (clip_.contains(device)) return true;
+    const QRectF kept = device & clip_.boundingRect();
+    if (kept.isEmpty() || device.width() <= 0 || device.height() <= 0) return false;
+    const double sx = source->width() / device.width(), sy = source->height() / device.height();
+    *source = QRectF(source->x() + (kept.x() - device.x()) * sx, source->y() + (kept.y() - device.y()) * sy,
+                     kept.width() * sx, kept.height() * sy);
+    *target = transform_.inverted().mapRect(kept);
+    return true;
+  }
+
+  QPaintDevice* target_;
+  QPainter painter_;
+  QTransform transform_;
+  QPainterPath clip_;
+  bool clipOn_ = false;
+};
+
+class OutlineDevice : public QPaintDevice {
+ public:
+  explicit OutlineDevice(QPaintDevice* target) : target_(target), engine_(target) {}
+  QPaintEngine* paintEngine() const override { return &engine_; }
+
+ protected:
+  int metric(PaintDeviceMetric m) const override {
+    switch (m) {
+      case PdmWidth:
+        return target_->width();
+      case PdmHeight:
+        return target_->height();
+      case PdmWidthMM:
+        return target_->widthMM();
+      case PdmHeightMM:
+        return target_->heightMM();
+      case PdmNumColors:
+        return target_->colorCount();
+      case PdmDepth:
+        return target_->depth();
+      case PdmDpiX:
+        return target_->logicalDpiX();
+      case PdmDpiY:
+        return target_->logicalDpiY();
+      case PdmPhysicalDpiX:
+        return target_->physicalDpiX();
+      case PdmPhysicalDpiY:
+        return target_->physicalDpiY();
+      case PdmDevicePixelRatio:
+        return int(std::lround(target_->devicePixelRatio()));
+      case PdmDevicePixelRatioScaled:
+        return int(std::lround(target_->devicePixelRatio() * devicePixelRatioFScale()));
+    }
+    return 0;
+  }
+
+ private:
+  QPaintDevice* target_;
+  mutable OutlineEngine engine_;
+};
 
 }  // namespace
 
@@ -136,6 +322,8 @@ QImage renderImage(QCustomPlot* plot, const ExportOptions& options) {
     painter.setRenderHint(QPainter::Antialiasing);
     painter.setRenderHint(QPainter::TextAntialiasing);
     painter.setMode(QCPPainter::pmNoCaching);
+    // Hairlines (width 0) are 1 layout unit wide, as in PDF and SVG, so lines scale with the dpi.
+    painter.setMode(QCPPainter::pmNonCosmetic);
     painter.scale(double(px.width()) / lw, double(px.height()) / lh);
     plot->toPainter(&painter, lw, lh);
   }
@@ -199,8 +387,9 @@ bool saveSvg(QCustomPlot* plot, const QString& path, const ExportOptions& option
   generator.setTitle(QFileInfo(path).completeBaseName());
   generator.setDescription(QStringLiteral("ESS Explorer figure"));
   {
+    OutlineDevice outlined(&generator);  // text as glyph outlines
     QCPPainter painter;
-    if (!painter.begin(&generator)) {
+    if (!painter.begin(&outlined)) {
       file.cancelWriting();
       return fail(error, path, QStringLiteral("could not start SVG painter"));
     }

@@ -4,8 +4,10 @@
 //
 // Sizes: a figure is laid out once at its physical size (text in points, lines and paddings
 // from the style) and painted at the output's resolution, so text and lines scale by dpi / 72
-// from points and nothing is clipped at any size. PDF pages are exactly width x height points;
-// SVG files state their size in millimetres and keep the text as text.
+// from points and nothing is clipped at any size (lines: hairlines are one layout unit, as in
+// PDF and SVG). PDF pages are exactly width x height points with the fonts embedded; SVG files
+// state their size in millimetres and draw text as glyph outlines (no <text>, no font names),
+// so other renderers (librsvg, Inkscape, browsers) draw the same letters.
 #pragma once
 #include <QString>
 

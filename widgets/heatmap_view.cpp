@@ -397,16 +397,19 @@ void HeatmapView::applyGradient(bool signedValues) {
 }
 
 QCPRange HeatmapView::rangeOf(QVector<double> values, bool diverging) const {
+  return colorRangeOf(std::move(values), diverging, scale_ == Scale::Linear, range_);
+}
+
+QCPRange HeatmapView::colorRangeOf(QVector<double> values, bool diverging, bool linear, const ColorRange& range) {
   // `values`: the finite values drawn (no masked cells), in the scale's units.
   if (values.isEmpty()) return QCPRange(0, 1);
-  const bool linear = scale_ == Scale::Linear;
-  ColorRange::Mode mode = range_.mode;
+  ColorRange::Mode mode = range.mode;
   if (mode == ColorRange::Mode::Auto && diverging && linear) mode = ColorRange::Mode::Symmetric;
   if (mode == ColorRange::Mode::Symmetric && !linear) mode = ColorRange::Mode::Auto;
   QCPRange r;
   switch (mode) {
     case ColorRange::Mode::Fixed:
-      r = QCPRange(range_.min, range_.max);
+      r = QCPRange(range.min, range.max);
       break;
     case ColorRange::Mode::Symmetric: {
       double m = 0;
@@ -420,7 +423,7 @@ QCPRange HeatmapView::rangeOf(QVector<double> values, bool diverging) const {
         std::nth_element(v.begin(), v.begin() + k, v.end());
         return v[k];
       };
-      const double q = range_.percentile / 100.0;
+      const double q = range.percentile / 100.0;
       if (diverging && linear) {
         for (double& v : values) v = std::abs(v);
         const double m = quantile(values, q);

@@ -98,6 +98,10 @@ class HeatmapView : public PlotView {
     /// "auto", "symmetric", "MIN:MAX", "pNN" (e.g. p99); false (with *error) for anything else.
     static bool parse(const QString& text, ColorRange* range, QString* error);
   };
+  /// The colour range `range` gives for the finite, unmasked `values` drawn (in the scale's
+  /// units: T, or log10|T| when not `linear`); `diverging`: the diverging map is drawn (Auto is
+  /// then symmetric about 0). Shared with the multi-panel figure (one range for all panels).
+  static QCPRange colorRangeOf(QVector<double> values, bool diverging, bool linear, const ColorRange& range);
   void setColorMap(bool automatic, colormaps::Map map = colormaps::Map::Viridis);
   /// The map drawn now (after the automatic choice).
   colormaps::Map effectiveColorMap() const { return effectiveMap_; }

@@ -9,6 +9,9 @@
 // `--figure position`: ESS over position with the token text along the x axis, of the layer
 // total (default; or `--head H|A:B`) of `--layer N`, or of every layer's total with `--layer
 // all` (one row per layer); `--mark "\n, <eos>"` names the delimiter tokens marked.
+// `--figure grid`: small multiples, a row per layer of `--layer N|all` (default all) and a
+// column per head of `--head H|A:B|all` (default all), `--panel heatmap` (T, one colour bar and
+// range for all panels) or `--panel curve` (ESS curves on one y range); GridFigureView.
 #include "commands.h"
 #include "ess/error.h"
 #include "ess/view_policy.h"
@@ -22,6 +25,7 @@
 
 #include "ess_curve_view.h"
 #include "figure_export.h"
+#include "grid_panels.h"
 #include "heatmap_view.h"
 #include "layer_comparison_view.h"
 #include "position_ess_view.h"
@@ -38,10 +42,75 @@ int runRender(const std::vector<std::string>&) {
 }
 #else
 
+namespace {
+
+// Qt on the offscreen platform (no display needed).
+std::unique_ptr<QApplication> startQt() {
+  if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+  // Scripts read stderr for `error:` lines only: keep Qt's informational warnings out of it.
+  qInstallMessageHandler([](QtMsgType type, const QMessageLogContext&, const QString& msg) {
+    if (type == QtCriticalMsg || type == QtFatalMsg) fprintf(stderr, "%s\n", qPrintable(msg));
+  });
+  static int qargc = 1;
+  static char qname[] = "ess";
+  static char* qargv[] = {qname, nullptr};
+  return std::make_unique<QApplication>(qargc, qargv);
+}
+
+// Styles `view`, sizes it and writes it to `out`.
+void writeFigure(PlotView* view, const FigureStyle& style, figure::Format format, const figure::ExportOptions& options,
+                 const QString& out) {
+  view->setFigureStyle(style);
+  // The widget at the figure's size in layout units (what interactive sizing logic reads).
+  const double perInch = format == figure::Format::Png ? options.dpi : 72.0;
+  const QSize size = figure::resolvedSize(view, format, options);
+  view->resize(int(size.width() / perInch * layoutDpi()), int(size.height() / perInch * layoutDpi()));
+  QString error;
+  if (!figure::save(view, out, options, &error)) throw InputError(error.toStdString());
+}
+
+// `--figure grid`: the layers (rows) and each one's heads (columns).
+struct GridSelection {
+  std::vector<int> layers;
+  std::vector<std::vector<int> > heads;
+  int columns = 0;
+};
+
+constexpr int kMaxGridPanels = 64;
+
+GridSelection gridSelection(const Args& a, const SourceInfo& info, Session& session) {
+  GridSelection g;
+  g.layers = indicesFrom(a, "--layer", static_cast<int>(info.layers.size()));
+  const std::string headSpec = a.get("--head", "all");
+  if (headSpec == "total")
+    throw UsageError(
+        "--head total: the grid draws single heads (all, H or A:B); --figure heatmap|curve --head total "
+        "draws a layer total");
+  size_t panels = 0;
+  for (int layer : g.layers) {
+    g.heads.push_back(parseHeadRange(headSpec, info.layers[layer].heads, layer));
+    panels += g.heads.back().size();
+    g.columns = std::max(g.columns, static_cast<int>(g.heads.back().size()));
+  }
+  if (panels > kMaxGridPanels)
+    throw UsageError("--figure grid: " + std::to_string(panels) + " panels (layers x heads) is over " +
+                     std::to_string(kMaxGridPanels) + "; choose fewer with --layer N or --head A:B");
+  if (a.has("--split")) {
+    // Not drawn, but checked like everywhere (scripts pass one set of options).
+    const int length = info.length > 0 ? info.length : static_cast<int>(session.tokens().size());
+    const int s = a.getInt("--split", 1);
+    if (s < 1 || s > length - 1)
+      throw UsageError("--split " + std::to_string(s) + " is outside 1.." + std::to_string(length - 1));
+  }
+  return g;
+}
+
+}  // namespace
+
 int runRender(const std::vector<std::string>& argv) {
   std::vector<std::string> names = computeOptionNames();
   for (const char* n : {"--figure", "--split", "--scale", "--width", "--height", "--dpi", "--mark", "--style",
-                        "--font-size", "--font-family", "--colormap", "--range", "--title"})
+                        "--font-size", "--font-family", "--colormap", "--range", "--title", "--panel"})
     names.push_back(n);
   Args a = Args::parse(argv, names, {"--mask-upper"});
   if (a.positional.size() != 1) throw UsageError("render: expected one FILE");
@@ -49,8 +118,14 @@ int runRender(const std::vector<std::string>& argv) {
   refuseOutputOverInput(a.get("-o"), a.positional[0]);
   const std::string figureKind = a.get("--figure");
   if (figureKind != "heatmap" && figureKind != "curve" && figureKind != "spectrum" && figureKind != "layers" &&
-      figureKind != "position")
-    throw UsageError("--figure: expected heatmap, curve, spectrum, layers or position, got '" + figureKind + "'");
+      figureKind != "position" && figureKind != "grid")
+    throw UsageError("--figure: expected heatmap, curve, spectrum, layers, position or grid, got '" + figureKind + "'");
+  const std::string panelKind = a.get("--panel", "heatmap");
+  if (panelKind != "heatmap" && panelKind != "curve")
+    throw UsageError("--panel: expected heatmap or curve, got '" + panelKind + "'");
+  if (a.has("--panel") && figureKind != "grid") throw UsageError("--panel applies to --figure grid only");
+  // Figures that draw operators: they take the colour options.
+  const bool drawsOperator = figureKind == "heatmap" || (figureKind == "grid" && panelKind == "heatmap");
   const QString out = QString::fromStdString(a.get("-o"));
   figure::Format format;
   if (!figure::formatFromPath(out, &format) || format == figure::Format::Csv)
@@ -73,8 +148,8 @@ int runRender(const std::vector<std::string>& argv) {
     if (!HeatmapView::ColorRange::parse(QString::fromStdString(a.get("--range", "auto")), &colorRange, &why))
       throw UsageError("--range: " + why.toStdString());
   }
-  if ((a.has("--colormap") || a.has("--range") || a.has("--mask-upper")) && figureKind != "heatmap")
-    throw UsageError("--colormap, --range and --mask-upper apply to --figure heatmap only");
+  if ((a.has("--colormap") || a.has("--range") || a.has("--mask-upper")) && !drawsOperator)
+    throw UsageError("--colormap, --range and --mask-upper apply to --figure heatmap and grid (--panel heatmap) only");
   // Paper figures leave the title to the caption.
   const std::string titleText = a.get("--title", paper ? "none" : "auto");
   style.title = titleText == "auto"   ? FigureStyle::Title::Auto
@@ -122,6 +197,34 @@ int runRender(const std::vector<std::string>& argv) {
   auto session = openWithInput(a.positional[0], a);
   const SourceInfo& info = session->info();
   if (info.layers.empty()) throw InputError(info.path + ": holds no operator or model layers");
+  if (figureKind == "grid") {
+    const GridSelection grid = gridSelection(a, info, *session);
+    const auto app = startQt();
+    {
+      auto v = std::make_unique<GridFigureView>();
+      const GridFigureView::Kind kind =
+          panelKind == "curve" ? GridFigureView::Kind::Curve : GridFigureView::Kind::Heatmap;
+      const QVector<GridPanel> panels =
+          viewdata::gridPanels(*session, grid.layers, grid.heads, kind, options,
+                               std::clamp(exportOptions.width / std::max<int>(1, grid.columns), 64, 1024));
+      const QString title = QString::fromStdString(info.path).section('/', -1) +
+                            (kind == GridFigureView::Kind::Curve ? QStringLiteral(": ESS per layer and head")
+                                                                 : QStringLiteral(": operator T per layer and head"));
+      if (kind == GridFigureView::Kind::Curve) {
+        v->setCurves(panels, title);
+      } else {
+        GridFigureView::HeatmapStyle hs;
+        hs.scale = scale == "log" ? HeatmapView::Scale::Log10 : HeatmapView::Scale::Linear;
+        hs.autoMap = mapName == "auto";
+        hs.map = colorMap;
+        hs.range = colorRange;
+        hs.maskUpper = a.has("--mask-upper");
+        v->setHeatmaps(panels, hs, title);
+      }
+      writeFigure(v.get(), style, format, exportOptions, out);
+    }
+    return 0;
+  }
   const bool allLayers = figureKind == "position" && a.get("--layer") == "all";
   const int layer = allLayers ? 0 : a.getInt("--layer", 0);
   if (layer < 0 || layer >= static_cast<int>(info.layers.size()))
@@ -154,15 +257,7 @@ int runRender(const std::vector<std::string>& argv) {
   std::vector<int> members;
   for (int h = first; h <= last; ++h) members.push_back(h);
 
-  if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-  // Scripts read stderr for `error:` lines only: keep Qt's informational warnings out of it.
-  qInstallMessageHandler([](QtMsgType type, const QMessageLogContext&, const QString& msg) {
-    if (type == QtCriticalMsg || type == QtFatalMsg) fprintf(stderr, "%s\n", qPrintable(msg));
-  });
-  int qargc = 1;
-  char qname[] = "ess";
-  char* qargv[] = {qname, nullptr};
-  QApplication app(qargc, qargv);
+  const auto app = startQt();
 
   const QString fileName = QString::fromStdString(info.path).section('/', -1);
   const QString what = total   ? QStringLiteral("layer total")
@@ -280,13 +375,7 @@ int runRender(const std::vector<std::string>& argv) {
       view = std::move(v);
     }
   }
-  view->setFigureStyle(style);
-  // The widget at the figure's size in layout units (what interactive sizing logic reads).
-  const double perInch = format == figure::Format::Png ? exportOptions.dpi : 72.0;
-  const QSize size = figure::resolvedSize(view.get(), format, exportOptions);
-  view->resize(int(size.width() / perInch * layoutDpi()), int(size.height() / perInch * layoutDpi()));
-  QString error;
-  if (!figure::save(view.get(), out, exportOptions, &error)) throw InputError(error.toStdString());
+  writeFigure(view.get(), style, format, exportOptions, out);
   return 0;
 }
 #endif

@@ -412,6 +412,51 @@ class TestCli : public QObject {
     }
   }
 
+  // Small multiples: a panel per (layer, head), each drawn as a colour map (an <image> in the
+  // SVG, beside the one colour bar), the PNG exactly the size asked for.
+  void renderGrid() {
+    QTemporaryDir dir;
+    const auto images = [](const QString& svg) {
+      QFile f(svg);
+      return f.open(QIODevice::ReadOnly) ? int(f.readAll().count("<image")) : -1;
+    };
+    const QString op = data("softmax_attention_h2_L64.safetensors"), gpt2 = data("hf/gpt2_torch");
+    Run r =
+        ess({"render", op, "--figure", "grid", "--style", "paper", "--width", "3.25in", "-o", dir.filePath("g.png")});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    const QImage png(dir.filePath("g.png"));
+    QCOMPARE(png.width(), 975);
+    QVERIFY(png.height() > 300 && png.height() < 975);  // one row of two square panels
+    r = ess({"render", op, "--figure", "grid", "--width", "3.25in", "--height", "2.5in", "--dpi", "200", "-o",
+             dir.filePath("h.png")});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    QCOMPARE(QImage(dir.filePath("h.png")).size(), QSize(650, 500));
+    r = ess({"render", op, "--figure", "grid", "--head", "all", "-o", dir.filePath("op.svg")});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    QCOMPARE(images(dir.filePath("op.svg")), 2 + 1);  // 1 layer x 2 heads, and the colour bar
+    r = ess({"render", gpt2, "--figure", "grid", "--layer", "all", "--head", "all", "--scale", "log", "-o",
+             dir.filePath("gpt2.svg")});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    QCOMPARE(images(dir.filePath("gpt2.svg")), 2 * 2 + 1);  // 2 layers x 2 heads
+    r = ess({"render", gpt2, "--figure", "grid", "--layer", "1", "--head", "1", "-o", dir.filePath("one.svg")});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    QCOMPARE(images(dir.filePath("one.svg")), 1 + 1);
+    r = ess({"render", gpt2, "--figure", "grid", "--panel", "curve", "--style", "paper", "-o", dir.filePath("c.pdf")});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    QFile pdf(dir.filePath("c.pdf"));
+    QVERIFY(pdf.open(QIODevice::ReadOnly) && pdf.readAll().startsWith("%PDF"));
+    // Usage errors (exit 2) naming the option.
+    for (const QStringList& bad :
+         {QStringList{"--figure", "grid", "--panel", "spectrum"},
+          QStringList{"--figure", "heatmap", "--panel", "curve"}, QStringList{"--figure", "grid", "--head", "total"},
+          QStringList{"--figure", "grid", "--head", "2"}, QStringList{"--figure", "grid", "--layer", "5"},
+          QStringList{"--figure", "grid", "--panel", "curve", "--colormap", "magma"}}) {
+      Run u = ess(QStringList{"render", gpt2, "-o", dir.filePath("x.png")} + bad);
+      QVERIFY2(u.status == 2, qPrintable(bad.join(' ') + ": " + u.err));
+      QVERIFY2(u.err.contains(bad[bad.size() - 2]), qPrintable(u.err));
+    }
+  }
+
   void renderAggregates() {
     QTemporaryDir dir;
     for (const QString& head : QStringList{"total", "0:1"})

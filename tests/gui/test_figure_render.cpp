@@ -5,16 +5,22 @@
 // asked for (MediaBox); SVG files parse and state the size asked for.
 #include <QFile>
 #include <QImage>
+#include <QProcess>
 #include <QRegularExpression>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QXmlStreamReader>
 #include <QtTest>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <memory>
 
+#include "ess/session.h"
 #include "ess_curve_view.h"
 #include "figure_export.h"
+#include "grid_figure_view.h"
+#include "grid_panels.h"
 #include "heatmap_view.h"
 #include "layer_comparison_view.h"
 #include "position_ess_view.h"
@@ -39,6 +45,30 @@ EssSeries series(int L, const QString& name) {
     s.tss.append(24.0);  // above the curves: the y range must include it
   }
   return s;
+}
+
+// Small multiples of 2 layers x 3 heads: decaying operators (head h decays as 0.5 + 0.2 h, layer
+// l scales by 1 + l) or their ESS curves.
+QVector<GridPanel> gridPanels(int L, bool curves) {
+  QVector<GridPanel> panels;
+  for (int layer = 0; layer < 2; ++layer)
+    for (int head = 0; head < 3; ++head) {
+      GridPanel p;
+      p.row = layer, p.column = head, p.layer = layer, p.head = head;
+      p.title = QStringLiteral("layer %1, head %2").arg(layer).arg(head);
+      p.shortTitle = QStringLiteral("L%1 H%2").arg(layer).arg(head);
+      if (curves) {
+        p.series = series(L, QStringLiteral("head %1").arg(head));
+      } else {
+        p.length = L;
+        p.tile.rows = p.tile.columns = L;
+        p.tile.values.fill(0.0, L * L);
+        for (int r = 0; r < L; ++r)
+          for (int c = 0; c <= r; ++c) p.tile.values[r * L + c] = (1 + layer) * std::pow(0.5 + 0.2 * head, r - c);
+      }
+      panels.append(p);
+    }
+  return panels;
 }
 
 Figure makeFigure(const QString& kind) {
@@ -68,6 +98,13 @@ Figure makeFigure(const QString& kind) {
     QVector<double> sigma;
     for (int k = 0; k < 20; ++k) sigma.append(std::pow(10.0, -k));  // 20 decades
     v->setSpectrum(20, sigma, SpectrumCut{1e-3, 3}, where);         // the threshold and count drawn
+    f.view = std::move(v);
+  } else if (kind == "grid" || kind == "gridcurve") {
+    auto v = std::make_unique<GridFigureView>();
+    if (kind == "grid")
+      v->setHeatmaps(gridPanels(32, false), {}, QStringLiteral("demo: operator T per layer and head"));
+    else
+      v->setCurves(gridPanels(32, true), QStringLiteral("demo: ESS per layer and head"));
     f.view = std::move(v);
   } else if (kind == "layers") {
     auto v = std::make_unique<LayerComparisonView>();
@@ -240,6 +277,11 @@ class TestFigureRender : public QObject {
   void paperTextHasPointSize();
   void lengthUnits();
   void divergingForSignedOperators();
+  void vectorOpensElsewhere_data();
+  void vectorOpensElsewhere();
+  void gridSharesOneColourScale();
+  void gridOfFiles_data();
+  void gridOfFiles();
 };
 
 void TestFigureRender::textInsideAndApart_data() {
@@ -247,7 +289,7 @@ void TestFigureRender::textInsideAndApart_data() {
   QTest::addColumn<double>("inches");
   QTest::addColumn<double>("dpi");
   QTest::addColumn<bool>("paper");
-  for (const char* kind : {"heatmap", "curve", "spectrum", "layers", "position"})
+  for (const char* kind : {"heatmap", "curve", "spectrum", "layers", "position", "grid", "gridcurve"})
     for (double inches : {2.0, 3.25, 7.0})
       for (double dpi : {72.0, 150.0, 300.0})
         for (bool paper : {false, true})
@@ -263,8 +305,10 @@ void TestFigureRender::textInsideAndApart() {
   QFETCH(double, inches);
   QFETCH(double, dpi);
   QFETCH(bool, paper);
-  if ((kind == "layers" || kind == "position") && inches < 3 && !paper)
-    QSKIP("known: the screen style's text does not fit a 2 in layer or position figure (use --style paper)");
+  if ((kind == "layers" || kind == "position" || kind.startsWith("grid")) && inches < 3 && !paper)
+    QSKIP("known: the screen style's text does not fit a 2 in layer, position or grid figure (use --style paper)");
+  if (kind == "grid" && inches < 3)
+    QSKIP("known: three columns of square heatmap panels and a colour bar do not fit 2 in (use one or two heads)");
   Figure f = makeFigure(kind);
   FigureStyle style;
   style.preset = paper ? FigureStyle::Preset::Paper : FigureStyle::Preset::Screen;
@@ -296,7 +340,11 @@ void TestFigureRender::textInsideAndApart() {
     for (int j = i + 1; j < boxes.size(); ++j) {
       if (mayOverlap(boxes[i], boxes[j])) continue;
       const QRectF common = boxes[i].rect.adjusted(0.5, 0.5, -0.5, -0.5) & boxes[j].rect.adjusted(0.5, 0.5, -0.5, -0.5);
-      QVERIFY2(common.isEmpty(), qPrintable(boxes[i].what + " overlaps " + boxes[j].what));
+      const auto where = [](const QRectF& r) {
+        return QStringLiteral(" (%1, %2, %3 x %4)").arg(r.x()).arg(r.y()).arg(r.width()).arg(r.height());
+      };
+      QVERIFY2(common.isEmpty(),
+               qPrintable(boxes[i].what + where(boxes[i].rect) + " overlaps " + boxes[j].what + where(boxes[j].rect)));
     }
   // Nothing is drawn on the outermost pixels: no text or line runs off an edge.
   const QRgb white = qRgb(255, 255, 255);
@@ -467,6 +515,228 @@ void TestFigureRender::divergingForSignedOperators() {
   heat.setScale(HeatmapView::Scale::Log10);
   heat.replot();
   QCOMPARE(heat.toPixmap(400, 400).toImage().pixelColor(upper.toPoint()), colormaps::maskColor());
+}
+
+void TestFigureRender::vectorOpensElsewhere_data() {
+  QTest::addColumn<QString>("kind");
+  for (const char* kind : {"heatmap", "curve", "spectrum", "layers", "position", "grid", "gridcurve"})
+    QTest::addRow("%s", kind) << QString(kind);
+}
+
+// PDF and SVG open identically in other programs: every font in the PDF is embedded
+// (poppler's pdffonts), and the SVG, whose text is drawn as glyph outlines, rasterized by
+// librsvg's rsvg-convert matches the PNG export of the same figure.
+void TestFigureRender::vectorOpensElsewhere() {
+  QFETCH(QString, kind);
+  const QString pdffonts = QStandardPaths::findExecutable("pdffonts");
+  const QString rsvg = QStandardPaths::findExecutable("rsvg-convert");
+  if (pdffonts.isEmpty() || rsvg.isEmpty())
+    QSKIP("pdffonts or rsvg-convert missing (Debian poppler-utils, librsvg2-bin; scripts/setup-debian.sh)");
+  QTemporaryDir dir;
+  Figure f = makeFigure(kind);
+  FigureStyle style;
+  style.preset = FigureStyle::Preset::Paper;
+  f.view->setFigureStyle(style);
+  const QSize points(234, 0);  // 3.25 in wide, the figure's own height
+  QString error;
+  const QString pdf = dir.filePath("f.pdf"), svg = dir.filePath("f.svg");
+  QVERIFY2(figure::save(f.view.get(), pdf, {points.width(), 0, 300}, &error), qPrintable(error));
+  QProcess fonts;
+  fonts.start(pdffonts, {pdf});
+  QVERIFY(fonts.waitForFinished(30000));
+  QCOMPARE(fonts.exitCode(), 0);
+  const QStringList lines = QString::fromUtf8(fonts.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts);
+  QVERIFY2(lines.size() >= 3, qPrintable(lines.join('\n')));  // header, rule, at least one font
+  const int emb = int(lines[0].indexOf("emb"));
+  QVERIFY(emb > 0);
+  for (int i = 2; i < lines.size(); ++i)
+    QVERIFY2(lines[i].mid(emb, 3) == "yes", qPrintable("not embedded: " + lines[i]));
+
+  // The SVG and the PNG at 144 dpi: 2 pixels per point.
+  const int height = int(std::lround(pdfMediaBox(pdf).height()));
+  QVERIFY(height > 50);
+  QVERIFY2(figure::save(f.view.get(), svg, {points.width(), height, 300}, &error), qPrintable(error));
+  QFile svgFile(svg);
+  QVERIFY(svgFile.open(QIODevice::ReadOnly));
+  const QByteArray svgText = svgFile.readAll();
+  QVERIFY2(!svgText.contains("<text"), "the SVG holds text elements (not outlined)");
+  const QSize px(2 * points.width(), 2 * height);
+  const QImage png = figure::renderImage(f.view.get(), {px.width(), px.height(), 144});
+  const QString rasterized = dir.filePath("rsvg.png");
+  QProcess convert;
+  convert.start(rsvg, {"-w", QString::number(px.width()), "-h", QString::number(px.height()), "-b", "white", "-o",
+                       rasterized, svg});
+  QVERIFY(convert.waitForFinished(60000));
+  QVERIFY2(convert.exitCode() == 0, convert.readAllStandardError().constData());
+  const QImage other(rasterized);
+  QCOMPARE(other.size(), png.size());
+  // Grey levels averaged over blocks of 8 x 8 pixels (4 x 4 points): the two rasterizers'
+  // antialiasing and dash phases differ pixel by pixel; a missing, moved or substituted glyph or
+  // line changes the block means.
+  constexpr int kBlock = 8;
+  double difference = 0, ink = 0;
+  int blocks = 0;
+  for (int by = 0; by + kBlock <= px.height(); by += kBlock)
+    for (int bx = 0; bx + kBlock <= px.width(); bx += kBlock) {
+      double a = 0, b = 0;
+      for (int y = by; y < by + kBlock; ++y)
+        for (int x = bx; x < bx + kBlock; ++x) a += qGray(png.pixel(x, y)), b += qGray(other.pixel(x, y));
+      difference += std::abs(a - b) / (kBlock * kBlock);
+      ink += 255 - a / (kBlock * kBlock);
+      ++blocks;
+    }
+  difference /= blocks;
+  ink /= blocks;
+  QVERIFY2(ink > 2, qPrintable(QStringLiteral("mean ink %1").arg(ink)));  // something was drawn
+  qInfo("%s: mean block grey-level difference %.2f, mean ink %.2f", qPrintable(kind), difference, ink);
+  // Calibrated on this project's figures: 1.2 to 3.2 grey levels with both rasterizers.
+  QVERIFY2(difference < 2.5 + 0.05 * ink,
+           qPrintable(QStringLiteral("mean grey-level difference %1 (ink %2)").arg(difference).arg(ink)));
+}
+
+void TestFigureRender::gridSharesOneColourScale() {
+  GridFigureView grid;
+  const QVector<GridPanel> panels = gridPanels(16, false);
+  grid.setHeatmaps(panels, {}, "grid");
+  QCOMPARE(grid.panelCount(), 6);
+  QCOMPARE(grid.rowCount(), 2);
+  QCOMPARE(grid.columnCount(), 3);
+  // One colour scale, its range the min..max over every panel (0 .. 2, layer 1's diagonal).
+  QVERIFY(grid.colorScale());
+  QCOMPARE(grid.colorScale()->dataRange(), QCPRange(0.0, 2.0));
+  for (int i = 0; i < grid.panelCount(); ++i) {
+    QCOMPARE(grid.panelMap(i)->colorScale(), grid.colorScale());
+    QCOMPARE(grid.panelMap(i)->dataRange(), QCPRange(0.0, 2.0));
+  }
+  QCOMPARE(grid.effectiveColorMap(), colormaps::Map::Viridis);
+  // Shared axes: tick labels and axis titles on the outer panels only.
+  for (int i = 0; i < grid.panelCount(); ++i) {
+    const GridPanel& p = grid.panel(i);
+    QCOMPARE(grid.panelRect(i)->axis(QCPAxis::atBottom)->tickLabels(), p.row == 1);
+    QCOMPARE(grid.panelRect(i)->axis(QCPAxis::atLeft)->tickLabels(), p.column == 0);
+    QCOMPARE(grid.panelRect(i)->axis(QCPAxis::atLeft)->label().isEmpty(), p.column != 0);
+  }
+  // Equal square panels at the tight height, the colour bar as high as the panels.
+  figure::ExportOptions o;
+  o.width = 975;
+  o.dpi = 300;
+  o.height = figure::resolvedSize(&grid, figure::Format::Png, o).height();
+  QVERIFY(!figure::renderImage(&grid, o).isNull());
+  const QRect first = grid.panelRect(0)->rect(), last = grid.panelRect(5)->rect();
+  for (int i = 0; i < grid.panelCount(); ++i) {
+    const QRect r = grid.panelRect(i)->rect();
+    QVERIFY2(std::abs(r.width() - first.width()) <= 1 && std::abs(r.height() - first.height()) <= 1,
+             qPrintable(QStringLiteral("panel %1: %2 x %3").arg(i).arg(r.width()).arg(r.height())));
+    QVERIFY2(std::abs(r.width() - r.height()) <= 1,
+             qPrintable(QStringLiteral("%1 x %2").arg(r.width()).arg(r.height())));
+  }
+  const QRect bar = grid.colorScale()->rect();
+  QVERIFY2(std::abs(bar.top() - first.top()) <= 1 && std::abs(bar.bottom() - last.bottom()) <= 1,
+           qPrintable(QStringLiteral("bar %1..%2, panels %3..%4")
+                          .arg(bar.top())
+                          .arg(bar.bottom())
+                          .arg(first.top())
+                          .arg(last.bottom())));
+  // Signed values: the diverging map, symmetric over all panels.
+  QVector<GridPanel> signedPanels = panels;
+  signedPanels[4].tile.values[3 * 16 + 1] = -3.0;
+  grid.setHeatmaps(signedPanels, {}, "grid");
+  QCOMPARE(grid.effectiveColorMap(), colormaps::Map::Diverging);
+  QCOMPARE(grid.colorScale()->dataRange(), QCPRange(-3.0, 3.0));
+  // Log scale: exact zeros (the upper triangles) transparent over the neutral colour, the range
+  // log10 of the smallest and largest magnitudes over all panels.
+  GridFigureView::HeatmapStyle log;
+  log.scale = HeatmapView::Scale::Log10;
+  grid.setHeatmaps(panels, log, "grid");
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const GridPanel& p : panels)
+    for (double v : p.tile.values)
+      if (v != 0) lo = std::min(lo, std::log10(v)), hi = std::max(hi, std::log10(v));
+  QVERIFY(std::abs(grid.colorScale()->dataRange().lower - std::max(lo, hi - 10)) < 1e-9);
+  QVERIFY(std::abs(grid.colorScale()->dataRange().upper - hi) < 1e-9);
+  QCOMPARE(grid.panelMap(2)->data()->alpha(15, 0), 0);    // column 15, row 0: above the diagonal
+  QCOMPARE(grid.panelMap(2)->data()->alpha(0, 15), 255);  // column 0, row 15
+  // The CSV has every sample of every panel.
+  QCOMPARE(grid.toCsv().count('\n'), 1 + 6 * 16 * 16);
+  // Curves: one y range for all panels (0 .. the largest value, the TSS of 24, with room).
+  grid.setCurves(gridPanels(32, true), "curves");
+  QCOMPARE(grid.panelCount(), 6);
+  QVERIFY(!grid.colorScale());
+  for (int i = 0; i < grid.panelCount(); ++i) {
+    const QCPRange y = grid.panelRect(i)->axis(QCPAxis::atLeft)->range();
+    QCOMPARE(y.lower, 0.0);
+    QVERIFY(std::abs(y.upper - 24 * 1.08) < 1e-9);
+  }
+}
+
+void TestFigureRender::gridOfFiles_data() {
+  QTest::addColumn<QString>("path");
+  QTest::addColumn<QString>("panel");
+  for (const char* panel : {"heatmap", "curve"}) {
+    QTest::addRow("operator file %s", panel)
+        << QStringLiteral(ESS_TEST_DATA_DIR "/softmax_attention_h2_L64.safetensors") << QString(panel);
+    QTest::addRow("gpt2 %s", panel) << QStringLiteral(ESS_TEST_DATA_DIR "/hf/gpt2_torch") << QString(panel);
+  }
+}
+
+// Every layer and head of an operator file with heads and of a Hugging Face fixture model: a
+// panel per (layer, head), the colour range min..max over all their operators, the PNG exactly
+// the size asked for with every text inside and apart.
+void TestFigureRender::gridOfFiles() {
+  QFETCH(QString, path);
+  QFETCH(QString, panel);
+  auto session = ess::Session::open(path.toStdString());
+  const ess::SourceInfo& info = session->info();
+  std::vector<int> layers;
+  std::vector<std::vector<int>> heads;
+  size_t expected = 0;
+  for (const auto& l : info.layers) {
+    layers.push_back(l.index);
+    heads.emplace_back();
+    for (int h = 0; h < l.heads; ++h) heads.back().push_back(h);
+    expected += l.heads;
+  }
+  QVERIFY(expected >= 2);
+  const bool curves = panel == "curve";
+  const auto kind = curves ? GridFigureView::Kind::Curve : GridFigureView::Kind::Heatmap;
+  const QVector<GridPanel> panels = viewdata::gridPanels(*session, layers, heads, kind, ess::EssOptions());
+  QCOMPARE(size_t(panels.size()), expected);
+  GridFigureView grid;
+  if (curves)
+    grid.setCurves(panels, "curves");
+  else
+    grid.setHeatmaps(panels, {}, "operators");
+  QCOMPARE(size_t(grid.panelCount()), expected);
+  QCOMPARE(grid.rowCount(), int(info.layers.size()));
+  if (!curves) {
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (const auto& l : info.layers) {
+      const ess::OperatorData op = session->operatorOf(l.index);
+      for (double v : op.values) lo = std::min(lo, v), hi = std::max(hi, v);
+    }
+    QCPRange expectedRange(lo, hi);
+    if (lo < 0) expectedRange = QCPRange(-std::max(-lo, hi), std::max(-lo, hi));  // diverging: symmetric
+    QCOMPARE(grid.colorScale()->dataRange(), expectedRange);
+  }
+  FigureStyle style;
+  style.preset = FigureStyle::Preset::Paper;
+  grid.setFigureStyle(style);
+  figure::ExportOptions o;
+  o.width = 975;  // 3.25 in at 300 dpi
+  o.dpi = 300;
+  o.height = figure::resolvedSize(&grid, figure::Format::Png, o).height();
+  const QImage image = figure::renderImage(&grid, o);
+  QCOMPARE(image.size(), QSize(o.width, o.height));
+  const QRectF page(0, 0, std::lround(o.width / o.dpi * layoutDpi()), std::lround(o.height / o.dpi * layoutDpi()));
+  const QVector<TextBox> boxes = textBoxes(&grid);
+  QVERIFY(boxes.size() >= int(expected));
+  for (int i = 0; i < boxes.size(); ++i) {
+    QVERIFY2(page.contains(boxes[i].rect), qPrintable(boxes[i].what + " leaves the figure"));
+    for (int j = i + 1; j < boxes.size(); ++j) {
+      const QRectF common = boxes[i].rect.adjusted(0.5, 0.5, -0.5, -0.5) & boxes[j].rect.adjusted(0.5, 0.5, -0.5, -0.5);
+      QVERIFY2(common.isEmpty(), qPrintable(boxes[i].what + " overlaps " + boxes[j].what));
+    }
+  }
 }
 
 QTEST_MAIN(TestFigureRender)
