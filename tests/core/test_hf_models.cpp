@@ -459,10 +459,10 @@ class TestHfModels : public QObject {
     // The table of src/hf/hf_architectures.cpp, in its order; an unknown model_type lists it.
     QCOMPARE(HfModel::supportedModelTypes(),
              (std::vector<std::string>{"gpt2", "llama", "mistral", "qwen2", "mamba", "gpt_neox", "phi", "falcon_mamba",
-                                       "qwen3", "phi3"}));
+                                       "qwen3", "phi3", "gemma2"}));
     const std::string e = inputErrorOf([] { HfConfig::fromJson(R"({"model_type": "bert"})", "c.json"); });
     QCOMPARE(e, std::string("c.json: unsupported model_type \"bert\" (supported: gpt2, llama, mistral, qwen2, mamba, "
-                            "gpt_neox, phi, falcon_mamba, qwen3, phi3, and ess-lm)"));
+                            "gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, and ess-lm)"));
   }
 
   void gpt2ForwardAndAttention() {
@@ -1069,6 +1069,76 @@ class TestHfModels : public QObject {
     });
     QVERIFY2(contains(msg, "config.json") && contains(msg, "\"rope_scaling\"") && contains(msg, "longrope"),
              msg.c_str());
+  }
+
+  // Gemma 2: scaled embeddings, (1 + w) RMSNorms around both sublayers, soft-capped logits
+  // scaled by query_pre_attn_scalar^-1/2, sliding-window layers 0 and 2 and a global layer 1.
+  void gemma2WrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/gemma2_torch";
+    HfModel m(loadCheckpointFiles(dir));
+    QCOMPARE(m.config().attnSoftcap, 2.0);
+    QCOMPARE(m.config().queryPreAttnScalar, 16.0);
+    QCOMPARE(m.mixerKind(0), std::string("sliding_window_attention"));
+    QCOMPARE(m.mixerKind(1), std::string("softmax_attention"));
+    QCOMPARE(m.mixerKind(2), std::string("sliding_window_attention"));
+    QCOMPARE(m.theoreticalStateSizeSiso(0, 9), 4.0 * 16 / 8);
+    QCOMPARE(m.theoreticalStateSizeSiso(1, 9), 9.0 * 16 / 8);
+    QCOMPARE(m.tssFormula(1), std::string("s*(d_k+d_v) = s*(8+8), the cache of the KV head it reads (1 KV heads, "
+                                          "each shared by 2 query heads)"));
+    QVERIFY2(contains(m.description("g"), "3 layers: 2 of sliding_window_attention, 1 of softmax_attention"),
+             m.description("g").c_str());
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    QCOMPARE(m.layerOperator(0, tok).tril(-4).abs().max().item<double>(), 0.0);
+    QVERIFY(m.layerOperator(1, tok).tril(-4).abs().max().item<double>() > 1e-3);
+    // The session lists each layer with its kind.
+    auto session = Session::open(dir);
+    QCOMPARE(session->info().layers[0].mixer, std::string("sliding_window_attention"));
+    QCOMPARE(session->info().layers[1].mixer, std::string("softmax_attention"));
+    // Soft-capping matters (null: none), and layer_types overrides the alternation.
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString(), cfg = readText(dir + "/config.json");
+    writeEdited(
+        dir, root + "/nocap", [](NamedTensors&) {}, withField(cfg, "attn_logit_softcapping", "null"));
+    HfModel n(loadCheckpointFiles(root + "/nocap"));
+    QCOMPARE(n.config().attnSoftcap, 0.0);
+    QVERIFY(maxDiff(n.layerOperator(0, tok), m.layerOperator(0, tok)) > 1e-3);
+    writeEdited(
+        dir, root + "/types", [](NamedTensors&) {},
+        withField(cfg, "layer_types", R"(["full_attention", "sliding_attention", "full_attention"])"));
+    HfModel t(loadCheckpointFiles(root + "/types"));
+    QCOMPARE(t.mixerKind(0), std::string("softmax_attention"));
+    QCOMPARE(t.mixerKind(1), std::string("sliding_window_attention"));
+    QCOMPARE(t.layerOperator(1, tok).tril(-4).abs().max().item<double>(), 0.0);
+    std::string msg = errorOf([&] {
+      writeEdited(
+          dir, root + "/badtypes", [](NamedTensors&) {},
+          withField(cfg, "layer_types", R"(["full_attention", "chunked_attention", "full_attention"])"));
+      Session::open(root + "/badtypes");
+    });
+    QVERIFY2(contains(msg, "config.json") && contains(msg, "\"layer_types\"") && contains(msg, "chunked_attention"),
+             msg.c_str());
+    msg = errorOf([&] {
+      writeEdited(
+          dir, root + "/short", [](NamedTensors&) {}, withField(cfg, "layer_types", R"(["full_attention"])"));
+      Session::open(root + "/short");
+    });
+    QVERIFY2(contains(msg, "\"layer_types\"") && contains(msg, "num_hidden_layers (3)"), msg.c_str());
+    msg = errorOf([&] {
+      writeEdited(
+          dir, root + "/nonorm",
+          [](NamedTensors& t) {
+            auto& l = t.tensors;
+            l.erase(std::remove_if(
+                        l.begin(), l.end(),
+                        [](const auto& nt) { return contains(nt.first, "layers.2.post_feedforward_layernorm"); }),
+                    l.end());
+          },
+          cfg);
+      Session::open(root + "/nonorm");
+    });
+    QVERIFY2(contains(msg, "missing tensor 'model.layers.2.post_feedforward_layernorm.weight'"), msg.c_str());
   }
 
   void sessionOnHfFolders() {
