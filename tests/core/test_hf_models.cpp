@@ -459,10 +459,10 @@ class TestHfModels : public QObject {
     // The table of src/hf/hf_architectures.cpp, in its order; an unknown model_type lists it.
     QCOMPARE(HfModel::supportedModelTypes(),
              (std::vector<std::string>{"gpt2", "llama", "mistral", "qwen2", "mamba", "gpt_neox", "phi", "falcon_mamba",
-                                       "qwen3", "phi3", "gemma2"}));
+                                       "qwen3", "phi3", "gemma2", "gemma3_text"}));
     const std::string e = inputErrorOf([] { HfConfig::fromJson(R"({"model_type": "bert"})", "c.json"); });
     QCOMPARE(e, std::string("c.json: unsupported model_type \"bert\" (supported: gpt2, llama, mistral, qwen2, mamba, "
-                            "gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, and ess-lm)"));
+                            "gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text, and ess-lm)"));
   }
 
   void gpt2ForwardAndAttention() {
@@ -1139,6 +1139,50 @@ class TestHfModels : public QObject {
       Session::open(root + "/nonorm");
     });
     QVERIFY2(contains(msg, "missing tensor 'model.layers.2.post_feedforward_layernorm.weight'"), msg.c_str());
+  }
+
+  // Gemma 3 text: q/k norms per head, layers 0 and 1 sliding with the local RoPE base, layer 2
+  // global with rope_theta and linear scaling; transformers 5's per-layer-type rope_parameters.
+  void gemma3TextWrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/gemma3_text_torch";
+    HfModel m(loadCheckpointFiles(dir));
+    QVERIFY(m.config().qkNorm);
+    QCOMPARE(m.config().attnSoftcap, 0.0);
+    QCOMPARE(m.config().ropeLocalTheta, 10.0);
+    QCOMPARE(m.config().ropeScaling, std::string("linear"));
+    QCOMPARE(m.mixerKind(0), std::string("sliding_window_attention"));
+    QCOMPARE(m.mixerKind(1), std::string("sliding_window_attention"));
+    QCOMPARE(m.mixerKind(2), std::string("softmax_attention"));
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString(), cfg = readText(dir + "/config.json");
+    // The local base is used by the sliding layers only.
+    writeEdited(
+        dir, root + "/local", [](NamedTensors&) {}, withField(cfg, "rope_local_base_freq", "10000.0"));
+    HfModel l(loadCheckpointFiles(root + "/local"));
+    QVERIFY(maxDiff(l.layerOperator(0, tok), m.layerOperator(0, tok)) > 1e-3);
+    QVERIFY(maxDiff(l.mixerInput(2, tok), m.mixerInput(2, tok)) > 1e-6);  // (earlier layers changed)
+    // The same RoPE written as transformers 5 does.
+    nlohmann::json j = nlohmann::json::parse(cfg);
+    for (const char* k : {"rope_theta", "rope_scaling", "rope_local_base_freq"}) j.erase(k);
+    j["rope_parameters"] = nlohmann::json::parse(
+        R"({"full_attention": {"rope_type": "linear", "factor": 8.0, "rope_theta": 1000000.0},
+            "sliding_attention": {"rope_type": "default", "rope_theta": 10.0}})");
+    writeEdited(
+        dir, root + "/v5", [](NamedTensors&) {}, j.dump());
+    HfModel v5(loadCheckpointFiles(root + "/v5"));
+    QCOMPARE(v5.config().ropeLocalTheta, 10.0);
+    for (int i = 0; i < 3; ++i) QVERIFY(maxDiff(v5.layerOperator(i, tok), m.layerOperator(i, tok)) < 1e-12);
+    j["rope_parameters"]["sliding_attention"]["rope_type"] = "yarn";
+    const std::string msg = errorOf([&] {
+      writeEdited(
+          dir, root + "/v5bad", [](NamedTensors&) {}, j.dump());
+      Session::open(root + "/v5bad");
+    });
+    QVERIFY2(contains(msg, "config.json") && contains(msg, "\"rope_parameters\"") && contains(msg, "yarn"),
+             msg.c_str());
   }
 
   void sessionOnHfFolders() {

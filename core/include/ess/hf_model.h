@@ -25,7 +25,10 @@
 //            (partial_rotary_factor) and mistral's sliding_window;
 //   gemma2   Gemma 2 (HF Gemma2Model): embeddings scaled by sqrt(hidden_size), (1 + w) RMSNorms
 //            before and after attention and MLP, attention logits soft-capped, scaled by
-//            query_pre_attn_scalar^-1/2, sliding-window and global layers alternating.
+//            query_pre_attn_scalar^-1/2, sliding-window and global layers alternating;
+//   gemma3_text  Gemma 3 (HF Gemma3TextModel): gemma2's block with a (1 + w) RMSNorm of each
+//            query and key head, no soft-capping by default, every sliding_window_pattern-th
+//            layer global, the sliding layers with their own RoPE base (rope_local_base_freq).
 // Tensor names are accepted with or without the task-model prefix (`transformer.`, `model.`,
 // `gpt_neox.`, `backbone.`). Weights keep their stored dtype (f32, f16, bf16) and are cast to float64 per
 // layer on use: every forward pass and operator here is computed in float64.
@@ -78,6 +81,7 @@ struct HfConfig {
   double attnSoftcap = 0;           ///< attn_logit_softcapping: scores -> cap * tanh(scores / cap); 0 = none
   double queryPreAttnScalar = 0;    ///< scores scaled by query_pre_attn_scalar^-1/2 (0: head_dim)
   std::vector<bool> slidingLayers;  ///< layer_types: which layers use slidingWindow (empty: all)
+  double ropeLocalTheta = 0;        ///< gemma3_text: RoPE base of the sliding layers (rope_local_base_freq, unscaled)
   // gpt2.
   bool scaleByInverseLayer = false;  ///< scale_attn_by_inverse_layer_idx
   // mamba.
@@ -97,7 +101,7 @@ struct HfConfig {
 class HfModel : public LanguageModel {
  public:
   /// The model_type values this build opens, in table order: gpt2, llama, mistral, qwen2, mamba,
-  /// gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2.
+  /// gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text.
   static const std::vector<std::string>& supportedModelTypes();
 
   /// Opens `files` (config.json and tensors as loadCheckpointFiles returns them). Every tensor

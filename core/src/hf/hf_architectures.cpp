@@ -25,6 +25,7 @@ const ArchitectureRow kArchitectures[] = {
     {"qwen3",    &kLlamaFamily},
     {"phi3",     &kLlamaFamily},
     {"gemma2",   &kGemma2Family},
+    {"gemma3_text", &kGemma2Family},
 };
 // clang-format on
 
