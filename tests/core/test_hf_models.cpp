@@ -459,10 +459,10 @@ class TestHfModels : public QObject {
     // The table of src/hf/hf_architectures.cpp, in its order; an unknown model_type lists it.
     QCOMPARE(HfModel::supportedModelTypes(),
              (std::vector<std::string>{"gpt2", "llama", "mistral", "qwen2", "mamba", "gpt_neox", "phi", "falcon_mamba",
-                                       "qwen3", "phi3"}));
+                                       "qwen3", "phi3", "gemma2", "gemma3_text"}));
     const std::string e = inputErrorOf([] { HfConfig::fromJson(R"({"model_type": "bert"})", "c.json"); });
     QCOMPARE(e, std::string("c.json: unsupported model_type \"bert\" (supported: gpt2, llama, mistral, qwen2, mamba, "
-                            "gpt_neox, phi, falcon_mamba, qwen3, phi3, and ess-lm)"));
+                            "gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text, and ess-lm)"));
   }
 
   void gpt2ForwardAndAttention() {
@@ -1069,6 +1069,120 @@ class TestHfModels : public QObject {
       Session::open(root + "/longrope");
     });
     QVERIFY2(contains(msg, "config.json") && contains(msg, "\"rope_scaling\"") && contains(msg, "longrope"),
+             msg.c_str());
+  }
+
+  // Gemma 2: scaled embeddings, (1 + w) RMSNorms around both sublayers, soft-capped logits
+  // scaled by query_pre_attn_scalar^-1/2, sliding-window layers 0 and 2 and a global layer 1.
+  void gemma2WrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/gemma2_torch";
+    HfModel m(loadCheckpointFiles(dir));
+    QCOMPARE(m.config().attnSoftcap, 2.0);
+    QCOMPARE(m.config().queryPreAttnScalar, 16.0);
+    QCOMPARE(m.mixerKind(0), std::string("sliding_window_attention"));
+    QCOMPARE(m.mixerKind(1), std::string("softmax_attention"));
+    QCOMPARE(m.mixerKind(2), std::string("sliding_window_attention"));
+    QCOMPARE(m.theoreticalStateSizeSiso(0, 9), 4.0 * 16 / 8);
+    QCOMPARE(m.theoreticalStateSizeSiso(1, 9), 9.0 * 16 / 8);
+    QCOMPARE(m.tssFormula(1), std::string("s*(d_k+d_v) = s*(8+8), the cache of the KV head it reads (1 KV heads, "
+                                          "each shared by 2 query heads)"));
+    QVERIFY2(contains(m.description("g"), "3 layers: 2 of sliding_window_attention, 1 of softmax_attention"),
+             m.description("g").c_str());
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    QCOMPARE(m.layerOperator(0, tok).tril(-4).abs().max().item<double>(), 0.0);
+    QVERIFY(m.layerOperator(1, tok).tril(-4).abs().max().item<double>() > 1e-3);
+    // The session lists each layer with its kind.
+    auto session = Session::open(dir);
+    QCOMPARE(session->info().layers[0].mixer, std::string("sliding_window_attention"));
+    QCOMPARE(session->info().layers[1].mixer, std::string("softmax_attention"));
+    // Soft-capping matters (null: none), and layer_types overrides the alternation.
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString(), cfg = readText(dir + "/config.json");
+    writeEdited(
+        dir, root + "/nocap", [](NamedTensors&) {}, withField(cfg, "attn_logit_softcapping", "null"));
+    HfModel n(loadCheckpointFiles(root + "/nocap"));
+    QCOMPARE(n.config().attnSoftcap, 0.0);
+    QVERIFY(maxDiff(n.layerOperator(0, tok), m.layerOperator(0, tok)) > 1e-3);
+    writeEdited(
+        dir, root + "/types", [](NamedTensors&) {},
+        withField(cfg, "layer_types", R"(["full_attention", "sliding_attention", "full_attention"])"));
+    HfModel t(loadCheckpointFiles(root + "/types"));
+    QCOMPARE(t.mixerKind(0), std::string("softmax_attention"));
+    QCOMPARE(t.mixerKind(1), std::string("sliding_window_attention"));
+    QCOMPARE(t.layerOperator(1, tok).tril(-4).abs().max().item<double>(), 0.0);
+    std::string msg = errorOf([&] {
+      writeEdited(
+          dir, root + "/badtypes", [](NamedTensors&) {},
+          withField(cfg, "layer_types", R"(["full_attention", "chunked_attention", "full_attention"])"));
+      Session::open(root + "/badtypes");
+    });
+    QVERIFY2(contains(msg, "config.json") && contains(msg, "\"layer_types\"") && contains(msg, "chunked_attention"),
+             msg.c_str());
+    msg = errorOf([&] {
+      writeEdited(
+          dir, root + "/short", [](NamedTensors&) {}, withField(cfg, "layer_types", R"(["full_attention"])"));
+      Session::open(root + "/short");
+    });
+    QVERIFY2(contains(msg, "\"layer_types\"") && contains(msg, "num_hidden_layers (3)"), msg.c_str());
+    msg = errorOf([&] {
+      writeEdited(
+          dir, root + "/nonorm",
+          [](NamedTensors& t) {
+            auto& l = t.tensors;
+            l.erase(std::remove_if(
+                        l.begin(), l.end(),
+                        [](const auto& nt) { return contains(nt.first, "layers.2.post_feedforward_layernorm"); }),
+                    l.end());
+          },
+          cfg);
+      Session::open(root + "/nonorm");
+    });
+    QVERIFY2(contains(msg, "missing tensor 'model.layers.2.post_feedforward_layernorm.weight'"), msg.c_str());
+  }
+
+  // Gemma 3 text: q/k norms per head, layers 0 and 1 sliding with the local RoPE base, layer 2
+  // global with rope_theta and linear scaling; transformers 5's per-layer-type rope_parameters.
+  void gemma3TextWrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/gemma3_text_torch";
+    HfModel m(loadCheckpointFiles(dir));
+    QVERIFY(m.config().qkNorm);
+    QCOMPARE(m.config().attnSoftcap, 0.0);
+    QCOMPARE(m.config().ropeLocalTheta, 10.0);
+    QCOMPARE(m.config().ropeScaling, std::string("linear"));
+    QCOMPARE(m.mixerKind(0), std::string("sliding_window_attention"));
+    QCOMPARE(m.mixerKind(1), std::string("sliding_window_attention"));
+    QCOMPARE(m.mixerKind(2), std::string("softmax_attention"));
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString(), cfg = readText(dir + "/config.json");
+    // The local base is used by the sliding layers only.
+    writeEdited(
+        dir, root + "/local", [](NamedTensors&) {}, withField(cfg, "rope_local_base_freq", "10000.0"));
+    HfModel l(loadCheckpointFiles(root + "/local"));
+    QVERIFY(maxDiff(l.layerOperator(0, tok), m.layerOperator(0, tok)) > 1e-3);
+    QVERIFY(maxDiff(l.mixerInput(2, tok), m.mixerInput(2, tok)) > 1e-6);  // (earlier layers changed)
+    // The same RoPE written as transformers 5 does.
+    nlohmann::json j = nlohmann::json::parse(cfg);
+    for (const char* k : {"rope_theta", "rope_scaling", "rope_local_base_freq"}) j.erase(k);
+    j["rope_parameters"] = nlohmann::json::parse(
+        R"({"full_attention": {"rope_type": "linear", "factor": 8.0, "rope_theta": 1000000.0},
+            "sliding_attention": {"rope_type": "default", "rope_theta": 10.0}})");
+    writeEdited(
+        dir, root + "/v5", [](NamedTensors&) {}, j.dump());
+    HfModel v5(loadCheckpointFiles(root + "/v5"));
+    QCOMPARE(v5.config().ropeLocalTheta, 10.0);
+    for (int i = 0; i < 3; ++i) QVERIFY(maxDiff(v5.layerOperator(i, tok), m.layerOperator(i, tok)) < 1e-12);
+    j["rope_parameters"]["sliding_attention"]["rope_type"] = "yarn";
+    const std::string msg = errorOf([&] {
+      writeEdited(
+          dir, root + "/v5bad", [](NamedTensors&) {}, j.dump());
+      Session::open(root + "/v5bad");
+    });
+    QVERIFY2(contains(msg, "config.json") && contains(msg, "\"rope_parameters\"") && contains(msg, "yarn"),
              msg.c_str());
   }
 

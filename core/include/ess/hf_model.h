@@ -22,7 +22,13 @@
 //            without a weight (mixer_rms_eps) before the scan;
 //   qwen3    the Llama block with an RMSNorm of each query and key head before RoPE;
 //   phi3     the Llama block with fused qkv_proj and gate_up_proj, partial rotary
-//            (partial_rotary_factor) and mistral's sliding_window.
+//            (partial_rotary_factor) and mistral's sliding_window;
+//   gemma2   Gemma 2 (HF Gemma2Model): embeddings scaled by sqrt(hidden_size), (1 + w) RMSNorms
+//            before and after attention and MLP, attention logits soft-capped, scaled by
+//            query_pre_attn_scalar^-1/2, sliding-window and global layers alternating;
+//   gemma3_text  Gemma 3 (HF Gemma3TextModel): gemma2's block with a (1 + w) RMSNorm of each
+//            query and key head, no soft-capping by default, every sliding_window_pattern-th
+//            layer global, the sliding layers with their own RoPE base (rope_local_base_freq).
 // Tensor names are accepted with or without the task-model prefix (`transformer.`, `model.`,
 // `gpt_neox.`, `backbone.`). Weights keep their stored dtype (f32, f16, bf16) and are cast to float64 per
 // layer on use: every forward pass and operator here is computed in float64.
@@ -71,6 +77,11 @@ struct HfConfig {
   bool qkLayerNorm = false;       ///< phi qk_layernorm: LayerNorm of each query and key head
   bool qkNorm = false;            ///< qwen3: RMSNorm of each query and key head (q_norm, k_norm)
   bool fusedProjections = false;  ///< phi3: qkv_proj = [q; k; v] and gate_up_proj = [gate; up]
+  // gemma2.
+  double attnSoftcap = 0;           ///< attn_logit_softcapping: scores -> cap * tanh(scores / cap); 0 = none
+  double queryPreAttnScalar = 0;    ///< scores scaled by query_pre_attn_scalar^-1/2 (0: head_dim)
+  std::vector<bool> slidingLayers;  ///< layer_types: which layers use slidingWindow (empty: all)
+  double ropeLocalTheta = 0;        ///< gemma3_text: RoPE base of the sliding layers (rope_local_base_freq, unscaled)
   // gpt2.
   bool scaleByInverseLayer = false;  ///< scale_attn_by_inverse_layer_idx
   // mamba.
@@ -90,7 +101,7 @@ struct HfConfig {
 class HfModel : public LanguageModel {
  public:
   /// The model_type values this build opens, in table order: gpt2, llama, mistral, qwen2, mamba,
-  /// gpt_neox, phi, falcon_mamba, qwen3, phi3.
+  /// gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text.
   static const std::vector<std::string>& supportedModelTypes();
 
   /// Opens `files` (config.json and tensors as loadCheckpointFiles returns them). Every tensor
@@ -121,15 +132,17 @@ class HfModel : public LanguageModel {
   double theoreticalStateSize(int split) const;
   std::string tssFormula() const;
 
-  // LanguageModel: the same per layer (every layer has the same mixer kind and heads).
+  // LanguageModel: per layer (the heads are the same in every layer; the kind and the TSS of
+  // gemma2's layers alternate). The per-model functions above describe layer 0.
   std::string architecture() const override { return cfg_.modelType; }
   std::string description(const std::string& name) const override;
   int vocabSize() const override { return cfg_.vocabSize; }
   int maxLength() const override { return cfg_.maxPositions; }
-  std::string mixerKind(int) const override { return mixerKind(); }
+  /// Per layer: gemma2 alternates sliding-window and global attention layers.
+  std::string mixerKind(int layer) const override;
   int heads(int) const override { return heads(); }
   int valueChannels(int) const override { return valueChannels(); }
-  std::string tssFormula(int) const override { return tssFormula(); }
+  std::string tssFormula(int layer) const override;
   double theoreticalStateSizeSiso(int layer, int split) const override;
   bool byteLevelText() const override { return false; }
   std::string defaultInput(std::size_t memoryBudget) const override;

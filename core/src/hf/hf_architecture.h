@@ -65,6 +65,10 @@ class HfArchitecture {
   virtual std::string tssFormula() const = 0;
   /// The mixer part of HfModel::forwardBytes (the activations are added there).
   virtual double mixerBytes(double length) const = 0;
+  /// Per layer, where layers differ (gemma2's sliding and global layers); by default the above.
+  virtual std::string layerKind(int) const { return mixerKind(); }
+  virtual double layerTheoreticalStateSize(int, int split) const { return theoreticalStateSize(split); }
+  virtual std::string layerTssFormula(int) const { return tssFormula(); }
 
  protected:
   std::string layerTensor(int layer, const std::string& name) const { return naming_.layerTensor(layer, name); }
@@ -90,12 +94,22 @@ class AttentionArchitecture : public HfArchitecture {
   /// Attention probabilities per query head [H, L, L] (rows sum to 1).
   virtual at::Tensor attentionProbabilities(const HfWeights& w, int layer, const at::Tensor& x) const = 0;
 
-  std::string mixerKind() const override;
+  std::string mixerKind() const override { return layerKind(0); }
   int heads() const override { return c_.numHeads; }
   int valueChannels() const override { return c_.headDim; }
-  double theoreticalStateSize(int split) const override;
-  std::string tssFormula() const override;
+  double theoreticalStateSize(int split) const override { return layerTheoreticalStateSize(0, split); }
+  std::string tssFormula() const override { return layerTssFormula(0); }
   double mixerBytes(double length) const override;
+  std::string layerKind(int layer) const override;
+  double layerTheoreticalStateSize(int layer, int split) const override;
+  std::string layerTssFormula(int layer) const override;
+
+ protected:
+  /// The sliding window of `layer` (0: none): c_.slidingWindow, on the layers that
+  /// c_.slidingLayers marks when it is set.
+  int windowOf(int layer) const {
+    return c_.slidingLayers.empty() || c_.slidingLayers.at(layer) ? c_.slidingWindow : 0;
+  }
 };
 
 /// An architecture family: how its config.json reads and how a model of it opens.
@@ -114,6 +128,7 @@ extern const HfFamily kMambaFamily;
 extern const HfFamily kFalconMambaFamily;
 extern const HfFamily kGptNeoxFamily;
 extern const HfFamily kPhiFamily;
+extern const HfFamily kGemma2Family;
 
 /// The family of a config.json `model_type`, or null when this build has none.
 const HfFamily* findFamily(const std::string& modelType);

@@ -24,6 +24,8 @@ const ArchitectureRow kArchitectures[] = {
     {"falcon_mamba", &kFalconMambaFamily},
     {"qwen3",    &kLlamaFamily},
     {"phi3",     &kLlamaFamily},
+    {"gemma2",   &kGemma2Family},
+    {"gemma3_text", &kGemma2Family},
 };
 // clang-format on
 

@@ -27,20 +27,21 @@ std::pair<at::Tensor, at::Tensor> HfArchitecture::queriesKeys(const HfWeights&, 
   throw UsageError(path_ + ": queriesKeys is for the rotary families (llama, gpt_neox, phi)");
 }
 
-std::string AttentionArchitecture::mixerKind() const {
-  return c_.slidingWindow > 0 ? "sliding_window_attention" : "softmax_attention";
+std::string AttentionArchitecture::layerKind(int layer) const {
+  return windowOf(layer) > 0 ? "sliding_window_attention" : "softmax_attention";
 }
 
-double AttentionArchitecture::theoreticalStateSize(int split) const {
-  const double s = c_.slidingWindow > 0 ? std::min(split, c_.slidingWindow) : split;
+double AttentionArchitecture::layerTheoreticalStateSize(int layer, int split) const {
+  const int w = windowOf(layer);
+  const double s = w > 0 ? std::min(split, w) : split;
   return s * 2.0 * c_.headDim;
 }
 
-std::string AttentionArchitecture::tssFormula() const {
+std::string AttentionArchitecture::layerTssFormula(int layer) const {
+  const int w = windowOf(layer);
   const std::string d = std::to_string(c_.headDim);
-  std::string f = (c_.slidingWindow > 0 ? "min(s," + std::to_string(c_.slidingWindow) + ")" : std::string("s")) +
-                  "*(d_k+d_v) = " + (c_.slidingWindow > 0 ? "min(s," + std::to_string(c_.slidingWindow) + ")" : "s") +
-                  "*(" + d + "+" + d + ")";
+  const std::string s = w > 0 ? "min(s," + std::to_string(w) + ")" : std::string("s");
+  std::string f = s + "*(d_k+d_v) = " + s + "*(" + d + "+" + d + ")";
   if (c_.numKvHeads != c_.numHeads)
     f += ", the cache of the KV head it reads (" + std::to_string(c_.numKvHeads) + " KV heads, each shared by " +
          std::to_string(c_.numHeads / c_.numKvHeads) + " query heads)";

@@ -19,6 +19,10 @@ at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& w, double eps) {
   return x * at::rsqrt(x.pow(2).mean(-1, true) + eps) * w;
 }
 
+at::Tensor gemmaRmsNorm(const at::Tensor& x, const at::Tensor& w, double eps) {
+  return x * at::rsqrt(x.pow(2).mean(-1, true) + eps) * (1 + w);
+}
+
 at::Tensor layerNorm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, double eps) {
   return at::layer_norm(x, {x.size(-1)}, w, b, eps);
 }
@@ -60,9 +64,10 @@ std::pair<at::Tensor, at::Tensor> rotaryCosSin(const HfConfig& c, int64_t length
   return {at::cos(emb), at::sin(emb)};
 }
 
-at::Tensor causalSoftmax(const at::Tensor& q, const at::Tensor& k, double scale, int window) {
+at::Tensor causalSoftmax(const at::Tensor& q, const at::Tensor& k, double scale, int window, double softcap) {
   const int64_t L = q.size(1);
   at::Tensor scores = at::matmul(q, k.transpose(1, 2)) * scale;  // [H, L, L]
+  if (softcap > 0) scores = at::tanh(scores / softcap) * softcap;
   auto idx = at::arange(L, at::kLong);
   at::Tensor allowed = idx.unsqueeze(1) >= idx.unsqueeze(0);  // c <= r
   if (window > 0) allowed = allowed & ((idx.unsqueeze(1) - idx.unsqueeze(0)) < window);

@@ -26,7 +26,10 @@ std::pair<at::Tensor, at::Tensor> rotaryCosSin(const HfConfig& c, int64_t length
 at::Tensor applyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 
 /// Causal softmax attention probabilities softmax(q k^T * scale) [H, L, L] of q and k [H, L, d]:
-/// key c is masked for query r unless c <= r (and r - c < window when window > 0).
-at::Tensor causalSoftmax(const at::Tensor& q, const at::Tensor& k, double scale, int window);
+/// key c is masked for query r unless c <= r (and r - c < window when window > 0); with
+/// softcap > 0 the scores are soft-capped first, softcap * tanh(scores / softcap) (Gemma 2).
+at::Tensor causalSoftmax(const at::Tensor& q, const at::Tensor& k, double scale, int window, double softcap = 0);
+/// Gemma's RMSNorm: x / sqrt(mean(x^2) + eps) * (1 + w) over the last dimension.
+at::Tensor gemmaRmsNorm(const at::Tensor& x, const at::Tensor& w, double eps);
 
 }  // namespace ess::hf

@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 
@@ -51,14 +52,41 @@ HfModel::~HfModel() = default;
 
 std::string HfModel::mixerKind() const { return state_->arch->mixerKind(); }
 
+std::string HfModel::mixerKind(int layer) const {
+  checkLayer(layer);
+  return state_->arch->layerKind(layer);
+}
+
+std::string HfModel::tssFormula(int layer) const {
+  checkLayer(layer);
+  return state_->arch->layerTssFormula(layer);
+}
+
 std::string HfModel::description(const std::string& name) const {
-  return name + ": " + cfg_.modelType + ", " + std::to_string(numLayers()) + " layer(s) of " + mixerKind() + ", " +
-         std::to_string(heads()) + (isMamba() ? " channels" : " heads") + " each";
+  // Layers counted by kind in order of first appearance ("13 of sliding_window_attention, 13
+  // of softmax_attention" for gemma2).
+  std::vector<std::pair<std::string, int>> kinds;
+  for (int i = 0; i < numLayers(); ++i) {
+    const std::string k = mixerKind(i);
+    auto it = std::find_if(kinds.begin(), kinds.end(), [&](const auto& p) { return p.first == k; });
+    if (it == kinds.end())
+      kinds.emplace_back(k, 1);
+    else
+      ++it->second;
+  }
+  std::string layers = std::to_string(numLayers()) + " layer(s) of " + kinds.front().first;
+  if (kinds.size() > 1) {
+    layers = std::to_string(numLayers()) + " layers: ";
+    for (size_t i = 0; i < kinds.size(); ++i)
+      layers += (i ? ", " : "") + std::to_string(kinds[i].second) + " of " + kinds[i].first;
+  }
+  return name + ": " + cfg_.modelType + ", " + layers + ", " + std::to_string(heads()) +
+         (isMamba() ? " channels" : " heads") + " each";
 }
 
 double HfModel::theoreticalStateSizeSiso(int layer, int split) const {
   checkLayer(layer);
-  return theoreticalStateSize(split) / valueChannels();
+  return state_->arch->layerTheoreticalStateSize(layer, split) / valueChannels();
 }
 
 std::string HfModel::defaultInput(std::size_t memoryBudget) const {

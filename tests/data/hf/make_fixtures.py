@@ -18,6 +18,10 @@
 #                  tied embeddings, bfloat16
 #   phi3_torch/    Phi3ForCausalLM: fused qkv_proj and gate_up_proj, partial_rotary_factor 0.75,
 #                  sliding_window 5, float32
+#   gemma2_torch/  Gemma2ForCausalLM: scaled embeddings, (1 + w) RMSNorms around both sublayers,
+#                  soft-capped attention logits, sliding and global layers alternating, float32
+#   gemma3_text_torch/  Gemma3ForCausalLM (text): q/k norms, every 3rd layer global, local and
+#                  global RoPE bases, linear scaling on the global layer, bfloat16
 # and expected.pt beside each: the mixer input of every layer and every layer's operator
 # (attention probabilities [H, L, L]; for mamba the S6 operator per inner channel [E, L, L] as
 # ess/mixer.h defines it, and the residual stream hidden_state.{i} entering every block) for
@@ -304,6 +308,19 @@ def rope_by_pairs(x, r, theta):
     return y
 
 
+def rope_scaled(x, r, theta, factor):
+    """RoPE with linear scaling: the angle of pair i at position p is p * theta^(-2i/r) / factor."""
+    y = x.clone()
+    half = r // 2
+    for p in range(x.shape[1]):
+        for i in range(half):
+            a = p * theta ** (-2.0 * i / r) / factor
+            c, s = math.cos(a), math.sin(a)
+            y[:, p, i] = x[:, p, i] * c - x[:, p, i + half] * s
+            y[:, p, i + half] = x[:, p, i + half] * c + x[:, p, i] * s
+    return y
+
+
 def attention_loop(q, k, v, scale, window=0):
     """Causal softmax attention head by head and query by query (explicit normalization), keys
     c with r - c < window only when window > 0: the probabilities [H, L, L] and the head outputs
@@ -544,6 +561,97 @@ def expected_llama_variant(folder):
     save_expected(folder, out)
 
 
+def gemma2(folder, seed, dtype, gemma3=False):
+    """Gemma2ForCausalLM layout ("model." prefix, tied embeddings), 3 layers: sliding, global,
+    sliding; with gemma3 Gemma3ForCausalLM's (q_norm, k_norm): sliding, sliding, global."""
+    g = torch.Generator().manual_seed(seed)
+    V, D, H, KV, hd, Lyr, I = 32, 16, 2, 1, 8, 3, 24
+    r = lambda *s: torch.randn(*s, generator=g) * 0.3
+    sd = {"model.embed_tokens.weight": torch.randn(V, D, generator=g) * 0.25}
+    for i in range(Lyr):
+        b = f"model.layers.{i}."
+        for n in ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
+                  "post_feedforward_layernorm"):
+            sd[b + n + ".weight"] = r(D)  # Gemma's norms scale by 1 + w
+        for name, rows in (("q", H * hd), ("k", KV * hd), ("v", KV * hd)):
+            sd[b + f"self_attn.{name}_proj.weight"] = r(rows, D) * 3
+        sd[b + "self_attn.o_proj.weight"] = r(D, H * hd)
+        if gemma3:
+            sd[b + "self_attn.q_norm.weight"] = r(hd)
+            sd[b + "self_attn.k_norm.weight"] = r(hd)
+        sd[b + "mlp.gate_proj.weight"] = r(I, D)
+        sd[b + "mlp.up_proj.weight"] = r(I, D)
+        sd[b + "mlp.down_proj.weight"] = r(D, I)
+    sd["model.norm.weight"] = r(D)
+    sd = {k: v.to(dtype) for k, v in sd.items()}
+    cfg = {"model_type": "gemma2", "vocab_size": V, "hidden_size": D, "num_attention_heads": H,
+           "num_key_value_heads": KV, "head_dim": hd, "num_hidden_layers": Lyr, "intermediate_size": I,
+           "max_position_embeddings": 64, "rms_norm_eps": 1e-6, "rope_theta": 10000.0,
+           "hidden_activation": "gelu_pytorch_tanh", "query_pre_attn_scalar": 16, "attn_logit_softcapping": 2.0,
+           "final_logit_softcapping": 30.0, "sliding_window": 4, "attention_bias": False,
+           "tie_word_embeddings": True}
+    if gemma3:  # 1B-style text model: no soft-capping, every 3rd layer global, local RoPE base
+        cfg.update({"model_type": "gemma3_text", "attn_logit_softcapping": None, "final_logit_softcapping": None,
+                    "sliding_window_pattern": 3, "rope_theta": 1000000.0, "rope_local_base_freq": 10.0,
+                    "rope_scaling": {"rope_type": "linear", "factor": 8.0}})
+    save(folder, cfg, sd)
+
+
+def expected_gemma2(folder):
+    """Gemma2DecoderLayer in float64: x * sqrt(D) embeddings, RMSNorm x / rms * (1 + w) before and
+    after each sublayer, scores q.k / sqrt(query_pre_attn_scalar) soft-capped cap * tanh(s / cap)
+    before the mask, keys within sliding_window on the even layers, MLP down(gelu_tanh(gate) * up)."""
+    sd, cfg = load_fixture(folder)
+    D, H, KV, hd = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
+    L, eps, cap = len(TOKENS), cfg["rms_norm_eps"], cfg["attn_logit_softcapping"]
+    gemma3 = cfg["model_type"] == "gemma3_text"
+    norm = lambda x, n: x / torch.sqrt(x.pow(2).mean(-1, keepdim=True) + eps) * (1 + sd[n + ".weight"])
+    # Gemma 3: layer i global when (i + 1) % pattern == 0, the others sliding with the local base.
+    sliding = [(i + 1) % cfg["sliding_window_pattern"] != 0 if gemma3 else i % 2 == 0
+               for i in range(cfg["num_hidden_layers"])]
+    h = sd["model.embed_tokens.weight"][torch.tensor(TOKENS)] * math.sqrt(D)
+    out = {}
+    for i in range(cfg["num_hidden_layers"]):
+        out[f"hidden_state.{i}"] = h
+        b = f"model.layers.{i}."
+        x = norm(h, b + "input_layernorm")
+        out[f"mixer_input.{i}"] = x
+        q, k, v = [(x @ sd[b + f"self_attn.{n}_proj.weight"].T).view(L, c, hd).transpose(0, 1)
+                   for n, c in (("q", H), ("k", KV), ("v", KV))]
+        if gemma3:
+            q, k = norm(q, b + "self_attn.q_norm"), norm(k, b + "self_attn.k_norm")
+        if gemma3 and sliding[i]:
+            q, k = rope_by_pairs(q, hd, cfg["rope_local_base_freq"]), rope_by_pairs(k, hd, cfg["rope_local_base_freq"])
+        elif gemma3:  # linear scaling: positions divided by the factor, as theta^(-2i/d) / factor
+            f = cfg["rope_scaling"]["factor"]
+            q, k = rope_scaled(q, hd, cfg["rope_theta"], f), rope_scaled(k, hd, cfg["rope_theta"], f)
+        else:
+            q, k = rope_by_pairs(q, hd, cfg["rope_theta"]), rope_by_pairs(k, hd, cfg["rope_theta"])
+        group = [hh * KV // H for hh in range(H)]
+        k, v = k[group], v[group]
+        window = cfg["sliding_window"] if sliding[i] else 0
+        P = torch.zeros(H, L, L, dtype=torch.float64)
+        for hh in range(H):
+            for r in range(L):
+                c0 = max(0, r - window + 1) if window else 0
+                s = torch.stack([torch.dot(q[hh, r], k[hh, c]) / math.sqrt(cfg["query_pre_attn_scalar"])
+                                 for c in range(c0, r + 1)])
+                if cap:
+                    s = cap * torch.tanh(s / cap)
+                e = torch.exp(s - s.max())
+                P[hh, r, c0: r + 1] = e / e.sum()
+        y = torch.einsum("hrc,hcd->hrd", P, v)
+        out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = P, v, y
+        h = h + norm(y.transpose(0, 1).reshape(L, H * hd) @ sd[b + "self_attn.o_proj.weight"].T,
+                     b + "post_attention_layernorm")
+        m = norm(h, b + "pre_feedforward_layernorm")
+        m = torch.nn.functional.gelu(m @ sd[b + "mlp.gate_proj.weight"].T, approximate="tanh") * \
+            (m @ sd[b + "mlp.up_proj.weight"].T)
+        h = h + norm(m @ sd[b + "mlp.down_proj.weight"].T, b + "post_feedforward_layernorm")
+    out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
+    save_expected(folder, out)
+
+
 FIXTURES = {
     "gpt2": (gpt2, expected_gpt2),
     "qwen2": (qwen2, expected_qwen2),
@@ -568,6 +676,13 @@ FIXTURES = {
                                    {"partial_rotary_factor": 0.75, "sliding_window": 5, "rope_scaling": None,
                                     "tie_word_embeddings": False}),
              lambda: expected_llama_variant("phi3_torch")),
+    # Gemma 2: soft-capped logits (cap 2), query_pre_attn_scalar 16 != head_dim, window 4 on
+    # layers 0 and 2, float32.
+    "gemma2": (lambda: gemma2("gemma2_torch", 11, torch.float32), lambda: expected_gemma2("gemma2_torch")),
+    # Gemma 3 text (1B layout): q/k norms, layers 0, 1 sliding with RoPE base 10, layer 2 global
+    # with base 1e6 and linear scaling 8, bfloat16.
+    "gemma3_text": (lambda: gemma2("gemma3_text_torch", 12, torch.bfloat16, gemma3=True),
+                    lambda: expected_gemma2("gemma3_text_torch")),
 }
 
 if __name__ == "__main__":
