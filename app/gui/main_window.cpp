@@ -262,8 +262,10 @@ QString MainWindow::shortcutsText() const {
 
 void MainWindow::connectDocument() {
   connect(document_, &Document::opened, this, &MainWindow::onOpened);
-  connect(document_, &Document::openFailed, this,
-          [this](const QString&, const QString& message) { showError(tr("Could not open"), message); });
+  connect(document_, &Document::openFailed, this, [this](const QString& path, const QString& message) {
+    if (restore_ && restore_->isOpening(path)) return;  // the restore reports it, naming the session
+    showError(tr("Could not open"), message);
+  });
   connect(document_, &Document::errorOccurred, this,
           [this](const QString& message) { showError(tr("ESS Explorer"), message); });
   connect(document_, &Document::inputChanged, this, [this](const QString& spec) {

@@ -85,9 +85,11 @@ void SessionRestore::start() {
   Document* doc = window_->document();
   // MainWindow's own handler of opened() (connected first) has run when ours does.
   connect(doc, &Document::opened, this, &SessionRestore::onOpened);
-  connect(doc, &Document::openFailed, this, [this](const QString& path, const QString&) {
-    // The Document's error names the checkpoint; nothing of the session is applied.
-    if (step_ == Step::Opening && QFileInfo(path) == QFileInfo(state_.checkpoint)) deleteLater();
+  connect(doc, &Document::openFailed, this, [this](const QString& path, const QString& message) {
+    // Nothing of the session is applied; the window keeps what it showed.
+    QString why = message.section(QLatin1Char('\n'), 0, 0).trimmed();
+    if (why.endsWith(QLatin1Char('.'))) why.chop(1);
+    if (isOpening(path)) fail(QStringLiteral("checkpoint"), QStringLiteral("could not be opened: %1").arg(why));
   });
   connect(doc, &Document::inputChanged, this, [this] {
     if (step_ == Step::Input) applySelection();
@@ -100,6 +102,10 @@ void SessionRestore::start() {
     if (!busy && step_ == Step::Zoom) waitUntilIdle();
   });
   doc->open(state_.checkpoint);
+}
+
+bool SessionRestore::isOpening(const QString& path) const {
+  return step_ == Step::Opening && QFileInfo(path) == QFileInfo(state_.checkpoint);
 }
 
 void SessionRestore::onOpened(const QString& path) {

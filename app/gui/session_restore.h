@@ -25,6 +25,9 @@ class SessionRestore : public QObject {
   /// meanwhile (then it emits neither).
   SessionRestore(MainWindow* window, const SessionState& state, const QString& sessionPath);
   void start();
+  /// True while the session's checkpoint `path` is being opened (its open errors are the
+  /// session's: failed() names the session file and the field "checkpoint").
+  bool isOpening(const QString& path) const;
 
  signals:
   /// Everything is applied (the zoom too).

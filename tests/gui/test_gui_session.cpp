@@ -224,6 +224,21 @@ class TestSession : public QObject {
     QCOMPARE(win.errors.size(), 1);
     QVERIFY2(win.errors[0].contains(QStringLiteral("not valid JSON")), qPrintable(win.errors[0]));
 
+    // A checkpoint that exists but does not open: one error, naming the session and the field.
+    const QString broken = tmp.filePath(QStringLiteral("broken.json"));
+    writeText(
+        broken,
+        (head + QStringLiteral(R"("checkpoint": "%1"})").arg(ESS_TEST_DATA_DIR "/bad/not_json.safetensors")).toUtf8());
+    win.errors.clear();
+    w.openPath(broken);
+    QTRY_COMPARE_WITH_TIMEOUT(win.errors.size(), 1, kTimeout);
+    QVERIFY2(win.errors[0].startsWith(
+                 QStringLiteral("Session file %1: field \"checkpoint\" could not be opened: ").arg(broken)),
+             qPrintable(win.errors[0]));
+    QVERIFY2(win.errors[0].contains(QStringLiteral("not_json.safetensors")), qPrintable(win.errors[0]));
+    QCOMPARE(win.errors.size(), 1);
+    QCOMPARE(w.document()->path(), gla);
+
     // A layer the model does not have: found once the checkpoint is open, named by field.
     const QString layer = tmp.filePath(QStringLiteral("layer.json"));
     writeText(layer,
