@@ -171,7 +171,8 @@ void GridFigureView::setHeatmaps(const QVector<GridPanel>& panels, const Heatmap
       }
   if (!std::isfinite(maxLog)) maxLog = 0, minLog = -1;
   const double floor = std::max(minLog, maxLog - 10.0);
-  effectiveMap_ = style.autoMap ? (negative && linear ? colormaps::Map::Diverging : colormaps::Map::Viridis) : style.map;
+  effectiveMap_ =
+      style.autoMap ? (negative && linear ? colormaps::Map::Diverging : colormaps::Map::Viridis) : style.map;
   const QCPColorGradient gradient = colormaps::gradient(effectiveMap_);
   colorScale_->setGradient(gradient);
 
@@ -405,7 +406,8 @@ void GridFigureView::squareCells() {
     const QRect r = rects_[k]->rect();
     const double L = panels_[k].length;
     if (r.width() <= 0 || r.height() <= 0 || L <= 0) continue;
-    const double wide = std::max(1.0, double(r.width()) / r.height()), tall = std::max(1.0, double(r.height()) / r.width());
+    const double wide = std::max(1.0, double(r.width()) / r.height()),
+                 tall = std::max(1.0, double(r.height()) / r.width());
     const double centre = (L - 1) / 2.0;
     rects_[k]->axis(QCPAxis::atBottom)->setRange(centre - wide * L / 2, centre + wide * L / 2);
     rects_[k]->axis(QCPAxis::atLeft)->setRange(centre - tall * L / 2, centre + tall * L / 2);
