@@ -301,6 +301,22 @@ void GridFigureView::setCurves(const QVector<GridPanel>& panels, const QString& 
 
 bool GridFigureView::fitPanelTitles() {
   bool changed = false;
+  // Axis titles of the outer panels: the short form ("r") where the long one ("output r")
+  // would be wrapped or elided along a small panel.
+  const bool heatmap = kind_ == Kind::Heatmap;
+  for (QCPAxisRect* rect : rects_)
+    for (QCPAxis* a : {rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft)}) {
+      if (a->label().isEmpty()) continue;
+      const bool x = a->orientation() == Qt::Horizontal;
+      const QString full = x ? (heatmap ? tr("input c") : tr("split s")) : (heatmap ? tr("output r") : tr("ESS"));
+      const QString brief = x ? (heatmap ? tr("c") : tr("s")) : (heatmap ? tr("r") : tr("ESS"));
+      const double room = x ? rect->rect().width() : rect->rect().height();
+      const QString label = 1.06 * QFontMetricsF(a->labelFont()).horizontalAdvance(full) <= room ? full : brief;
+      if (a->label() != label) {
+        a->setLabel(label);
+        changed = true;
+      }
+    }
   for (int k = 0; k < titles_.size(); ++k) {
     QCPTextElement* t = titles_[k];
     // Over the panel's plot area (not its tick labels, which may reach up beside it).

@@ -657,6 +657,24 @@ void TestFigureRender::gridSharesOneColourScale() {
   QVERIFY(std::abs(grid.colorScale()->dataRange().upper - hi) < 1e-9);
   QCOMPARE(grid.panelMap(2)->data()->alpha(15, 0), 0);    // column 15, row 0: above the diagonal
   QCOMPARE(grid.panelMap(2)->data()->alpha(0, 15), 255);  // column 0, row 15
+  // Four columns in 3.25 in, paper style: axis titles in their short form, never elided.
+  QVector<GridPanel> wide = panels;
+  for (int i = 0; i < 2; ++i) {
+    GridPanel p = panels[i * 3];
+    p.column = 3, p.head = 3;
+    wide.append(p);
+  }
+  GridFigureView four;
+  FigureStyle paper;
+  paper.preset = FigureStyle::Preset::Paper;
+  four.setFigureStyle(paper);
+  four.setHeatmaps(wide, {}, "grid");
+  QCOMPARE(four.columnCount(), 4);
+  o.height = figure::resolvedSize(&four, figure::Format::Png, o).height();
+  QVERIFY(!figure::renderImage(&four, o).isNull());
+  for (int i = 0; i < four.panelCount(); ++i)
+    for (QCPAxis* a : {four.panelRect(i)->axis(QCPAxis::atBottom), four.panelRect(i)->axis(QCPAxis::atLeft)})
+      QVERIFY2(!a->label().contains(QChar(0x2026)), qPrintable(a->label()));
   // The CSV has every sample of every panel.
   QCOMPARE(grid.toCsv().count('\n'), 1 + 6 * 16 * 16);
   // Curves: one y range for all panels (0 .. the largest value, the TSS of 24, with room).
