@@ -75,7 +75,14 @@ HeatmapView::HeatmapView(QWidget* parent) : PlotView(parent) {
   colorScale_->setGradient(colormaps::viridis());
   map_->setGradient(colormaps::viridis());
   // Tiled mode: the detail tile, drawn over the overview (created before the outline items so
-  // that they stay on top), sharing the colour scale.
+  // that they stay on top), sharing the colour scale; between the two the neutral colour, so
+  // that its transparent (masked) cells do not show the overview's colours.
+  detailBackground_ = new QCPItemRect(this);
+  detailBackground_->setPen(Qt::NoPen);
+  detailBackground_->setBrush(colormaps::maskColor());
+  detailBackground_->setClipToAxisRect(true);
+  detailBackground_->setSelectable(false);
+  detailBackground_->setVisible(false);
   detailMap_ = new QCPColorMap(xAxis, yAxis);
   detailMap_->setInterpolate(false);
   detailMap_->setTightBoundary(false);
@@ -287,21 +294,38 @@ void HeatmapView::fillMap(QCPColorMap* map, const HeatmapTile& t) const {
   axis(t.firstRow, t.rowStep, t.rows, &valueSize, &valueRange);
   data->setSize(keySize, valueSize);
   data->setRange(keyRange, valueRange);
+  data->clearAlpha();
+  // Exact zeros on the log scale and the masked upper triangle (by the sample drawn at the
+  // cell) are transparent over the neutral colour, as in the dense view.
   for (int i = 0; i < valueSize; ++i)
-    for (int j = 0; j < keySize; ++j)
-      data->setCell(j, i, display(t.values[std::min(i, t.rows - 1) * t.columns + std::min(j, t.columns - 1)]));
+    for (int j = 0; j < keySize; ++j) {
+      const int si = std::min(i, t.rows - 1), sj = std::min(j, t.columns - 1);
+      const double v = t.values[si * t.columns + sj];
+      data->setCell(j, i, display(v));
+      const bool upper = t.firstColumn + sj * t.columnStep > t.firstRow + si * t.rowStep;
+      if ((maskUpper_ && upper) || (scale_ == Scale::Log10 && v == 0)) data->setAlpha(j, i, 0);
+    }
 }
 
 void HeatmapView::rebuildTiles() {
   // The colour scale comes from the overview alone, so zooming never changes it.
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   bool negative = false;
-  for (double v : overview_.values) negative = negative || v < 0;
+  for (int i = 0; i < overview_.rows; ++i)
+    for (int j = 0; j < overview_.columns; ++j) {
+      const bool upper = overview_.firstColumn + j * overview_.columnStep > overview_.firstRow + i * overview_.rowStep;
+      negative = negative || (overview_.values[i * overview_.columns + j] < 0 && !(maskUpper_ && upper));
+    }
   applyGradient(negative);
   if (scale_ == Scale::Linear) {
     QVector<double> finite;
-    for (double v : overview_.values)
-      if (std::isfinite(v)) finite.append(v);
+    for (int i = 0; i < overview_.rows; ++i)
+      for (int j = 0; j < overview_.columns; ++j) {
+        const double v = overview_.values[i * overview_.columns + j];
+        const bool upper =
+            overview_.firstColumn + j * overview_.columnStep > overview_.firstRow + i * overview_.rowStep;
+        if (std::isfinite(v) && !(maskUpper_ && upper)) finite.append(v);
+      }
     const QCPRange r = rangeOf(finite, effectiveMap_ == colormaps::Map::Diverging);
     lo = r.lower, hi = r.upper;
     colorScale_->axis()->setLabel(QStringLiteral("T[r, c]"));
@@ -315,8 +339,8 @@ void HeatmapView::rebuildTiles() {
     }
     if (!std::isfinite(maxLog)) maxLog = 0, minLog = -1;
     logFloor_ = std::max(minLog, maxLog - 10.0);
-    zeroLevel_ = logFloor_ - std::max(0.25, 0.04 * (maxLog - logFloor_));
-    lo = zeroLevel_;
+    zeroLevel_ = logFloor_;  // drawn transparent: the neutral colour, never the lowest one
+    lo = logFloor_;
     hi = maxLog;
     colorScale_->axis()->setLabel(QStringLiteral("log10 |T[r, c]|"));
   }
@@ -445,7 +469,9 @@ QCPRange HeatmapView::colorRangeOf(QVector<double> values, bool diverging, bool 
 
 void HeatmapView::rebuildMap() {
   if (tiled_) {
-    maskBackground_->setVisible(false);
+    maskBackground_->topLeft->setCoords(-0.5, -0.5);
+    maskBackground_->bottomRight->setCoords(length_ - 0.5, length_ - 0.5);
+    maskBackground_->setVisible(maskUpper_ || scale_ == Scale::Log10);
     rebuildTiles();
     return;
   }
@@ -730,6 +756,14 @@ QString HeatmapView::cellText(int row, int column) const {
 }
 
 void HeatmapView::updateLayout() {
+  // The neutral colour under the detail tile's transparent cells (tiled mode).
+  const bool detail = tiled_ && !detail_.isEmpty() && detailMap_->visible();
+  detailBackground_->setVisible(detail && (maskUpper_ || scale_ == Scale::Log10));
+  if (detail) {
+    detailBackground_->topLeft->setCoords(detail_.firstColumn - 0.5, detail_.firstRow - 0.5);
+    detailBackground_->bottomRight->setCoords(std::min(length_, detail_.columnEnd()) - 0.5,
+                                              std::min(length_, detail_.rowEnd()) - 0.5);
+  }
   PlotView::updateLayout();
   squareAxisRect();
   if (updateTokenTicks()) {

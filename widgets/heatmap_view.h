@@ -107,7 +107,8 @@ class HeatmapView : public PlotView {
   colormaps::Map effectiveColorMap() const { return effectiveMap_; }
   void setColorRange(const ColorRange& range);
   const ColorRange& colorRange() const { return range_; }
-  /// Draws the causal upper triangle (c > r) in colormaps::maskColor() instead of its zeros.
+  /// Draws the causal upper triangle (c > r) in colormaps::maskColor() instead of its zeros (also
+  /// in the tiled mode, as exact zeros on the log scale are: by the sample drawn at each cell).
   void setMaskUpper(bool mask);
   bool maskUpper() const { return maskUpper_; }
 
@@ -163,7 +164,8 @@ class HeatmapView : public PlotView {
   colormaps::Map chosenMap_ = colormaps::Map::Viridis, effectiveMap_ = colormaps::Map::Viridis;
   ColorRange range_;
   bool maskUpper_ = false;
-  QCPItemRect* maskBackground_ = nullptr;  // the neutral colour behind transparent cells
+  QCPItemRect* maskBackground_ = nullptr;    // the neutral colour behind transparent cells
+  QCPItemRect* detailBackground_ = nullptr;  // tiled mode: the same between overview and detail
   void applyGradient(bool signedValues);
   QCPRange rangeOf(QVector<double> values, bool diverging) const;
   /// Makes the axis rect's inner rect square (centred in its cell), the colour scale beside it

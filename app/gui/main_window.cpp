@@ -541,7 +541,7 @@ QString MainWindow::suggestedExportName(PlotView* view, const QString& suffix) c
 void MainWindow::exportDialog() {
   const QList<PlotView*> all = views();
   PlotView* preferred = exportPreselection();
-  ExportDialog dialog(exportViewNames(), std::max<int>(0, all.indexOf(preferred)), preferred->size(), this);
+  ExportDialog dialog(all, exportViewNames(), std::max<int>(0, all.indexOf(preferred)), this);
   if (dialog.exec() != QDialog::Accepted) return;
   PlotView* view = all.value(dialog.viewIndex(), head_->heatmap());
   const QString suffix = dialog.suffix();
@@ -550,7 +550,7 @@ void MainWindow::exportDialog() {
   if (path.isEmpty()) return;
   if (QFileInfo(path).suffix().isEmpty()) path += QLatin1Char('.') + suffix;
   QString error;
-  if (exportView(view, path, dialog.options(), &error))
+  if (dialog.exportView(view, path, &error))  // in the dialog's style and size
     statusBar()->showMessage(tr("Exported %1").arg(path), 5000);
   else
     showError(tr("Export failed"), error);

@@ -171,7 +171,8 @@ void GridFigureView::setHeatmaps(const QVector<GridPanel>& panels, const Heatmap
       }
   if (!std::isfinite(maxLog)) maxLog = 0, minLog = -1;
   const double floor = std::max(minLog, maxLog - 10.0);
-  effectiveMap_ = style.autoMap ? (negative && linear ? colormaps::Map::Diverging : colormaps::Map::Viridis) : style.map;
+  effectiveMap_ =
+      style.autoMap ? (negative && linear ? colormaps::Map::Diverging : colormaps::Map::Viridis) : style.map;
   const QCPColorGradient gradient = colormaps::gradient(effectiveMap_);
   colorScale_->setGradient(gradient);
 
@@ -300,6 +301,22 @@ void GridFigureView::setCurves(const QVector<GridPanel>& panels, const QString& 
 
 bool GridFigureView::fitPanelTitles() {
   bool changed = false;
+  // Axis titles of the outer panels: the short form ("r") where the long one ("output r")
+  // would be wrapped or elided along a small panel.
+  const bool heatmap = kind_ == Kind::Heatmap;
+  for (QCPAxisRect* rect : rects_)
+    for (QCPAxis* a : {rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft)}) {
+      if (a->label().isEmpty()) continue;
+      const bool x = a->orientation() == Qt::Horizontal;
+      const QString full = x ? (heatmap ? tr("input c") : tr("split s")) : (heatmap ? tr("output r") : tr("ESS"));
+      const QString brief = x ? (heatmap ? tr("c") : tr("s")) : (heatmap ? tr("r") : tr("ESS"));
+      const double room = x ? rect->rect().width() : rect->rect().height();
+      const QString label = 1.06 * QFontMetricsF(a->labelFont()).horizontalAdvance(full) <= room ? full : brief;
+      if (a->label() != label) {
+        a->setLabel(label);
+        changed = true;
+      }
+    }
   for (int k = 0; k < titles_.size(); ++k) {
     QCPTextElement* t = titles_[k];
     // Over the panel's plot area (not its tick labels, which may reach up beside it).
@@ -405,7 +422,8 @@ void GridFigureView::squareCells() {
     const QRect r = rects_[k]->rect();
     const double L = panels_[k].length;
     if (r.width() <= 0 || r.height() <= 0 || L <= 0) continue;
-    const double wide = std::max(1.0, double(r.width()) / r.height()), tall = std::max(1.0, double(r.height()) / r.width());
+    const double wide = std::max(1.0, double(r.width()) / r.height()),
+                 tall = std::max(1.0, double(r.height()) / r.width());
     const double centre = (L - 1) / 2.0;
     rects_[k]->axis(QCPAxis::atBottom)->setRange(centre - wide * L / 2, centre + wide * L / 2);
     rects_[k]->axis(QCPAxis::atLeft)->setRange(centre - tall * L / 2, centre + tall * L / 2);

@@ -90,11 +90,11 @@ class GridFigureView : public PlotView {
   Kind kind_ = Kind::Heatmap;
   QVector<GridPanel> panels_;
   int rows_ = 0, columns_ = 0;
-  QCPLayoutGrid* grid_ = nullptr;       // the panels, in plotLayout() cell (1, 0)
-  QVector<QCPAxisRect*> rects_;         // per panel
-  QVector<QCPTextElement*> titles_;     // per panel
-  QVector<QCPColorMap*> maps_;          // per heatmap panel
-  QVector<QCPItemRect*> backgrounds_;   // per heatmap panel: the neutral colour behind masked cells
+  QCPLayoutGrid* grid_ = nullptr;        // the panels, in plotLayout() cell (1, 0)
+  QVector<QCPAxisRect*> rects_;          // per panel
+  QVector<QCPTextElement*> titles_;      // per panel
+  QVector<QCPColorMap*> maps_;           // per heatmap panel
+  QVector<QCPItemRect*> backgrounds_;    // per heatmap panel: the neutral colour behind masked cells
   QCPColorScale* colorScale_ = nullptr;  // heatmaps
   QCPLegend* legend_ = nullptr;          // curves, below the panels
   QCPLayoutGrid* legendRow_ = nullptr;

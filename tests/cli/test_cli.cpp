@@ -262,8 +262,10 @@ class TestCli : public QObject {
     Run help = ess({"render", "--help"});
     QCOMPARE(help.status, 0);
     for (const char* option :
-         {"--width LEN", "--height LEN", "--dpi N", "--style", "--font-size PT", "--font-family", "--colormap",
-          "--range", "--mask-upper", "--title", "3.25in", "8.3cm", "240pt", "points", "dots per inch"})
+         {"--width LEN",  "--height LEN",  "--dpi N",       "--style", "--font-size PT", "--font-family",
+          "--colormap",   "--range",       "--mask-upper",  "--title", "3.25in",         "8.3cm",
+          "240pt",        "points",        "dots per inch", "--panel", "grid",           "--memory-budget GIB",
+          "--input SPEC", "--tolerance X", "glyph outlines"})
       QVERIFY2(help.out.contains(option), option);
   }
 
@@ -491,6 +493,13 @@ class TestCli : public QObject {
     r = ess({"render", gen, "--figure", "spectrum", "--split", "1500", "--memory-budget", "0.001", "-o",
              dir.filePath("spec.svg")});
     QVERIFY2(r.status == 0, qPrintable(r.err));
+    // The grid of its one head, from an overview tile, and the colour bar.
+    r = ess({"render", gen, "--figure", "grid", "--scale", "log", "--memory-budget", "0.001", "-o",
+             dir.filePath("grid.svg")});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    QFile grid(dir.filePath("grid.svg"));
+    QVERIFY(grid.open(QIODevice::ReadOnly));
+    QCOMPARE(int(grid.readAll().count("<image")), 1 + 1);
     // A budget that is not a positive size is a usage error.
     r = ess({"render", gen, "--figure", "heatmap", "--memory-budget", "0", "-o", dir.filePath("x.png")});
     QCOMPARE(r.status, 2);

@@ -280,6 +280,7 @@ class TestFigureRender : public QObject {
   void vectorOpensElsewhere_data();
   void vectorOpensElsewhere();
   void gridSharesOneColourScale();
+  void tiledZerosAndMaskAreNeutral();
   void gridOfFiles_data();
   void gridOfFiles();
 };
@@ -656,6 +657,24 @@ void TestFigureRender::gridSharesOneColourScale() {
   QVERIFY(std::abs(grid.colorScale()->dataRange().upper - hi) < 1e-9);
   QCOMPARE(grid.panelMap(2)->data()->alpha(15, 0), 0);    // column 15, row 0: above the diagonal
   QCOMPARE(grid.panelMap(2)->data()->alpha(0, 15), 255);  // column 0, row 15
+  // Four columns in 3.25 in, paper style: axis titles in their short form, never elided.
+  QVector<GridPanel> wide = panels;
+  for (int i = 0; i < 2; ++i) {
+    GridPanel p = panels[i * 3];
+    p.column = 3, p.head = 3;
+    wide.append(p);
+  }
+  GridFigureView four;
+  FigureStyle paper;
+  paper.preset = FigureStyle::Preset::Paper;
+  four.setFigureStyle(paper);
+  four.setHeatmaps(wide, {}, "grid");
+  QCOMPARE(four.columnCount(), 4);
+  o.height = figure::resolvedSize(&four, figure::Format::Png, o).height();
+  QVERIFY(!figure::renderImage(&four, o).isNull());
+  for (int i = 0; i < four.panelCount(); ++i)
+    for (QCPAxis* a : {four.panelRect(i)->axis(QCPAxis::atBottom), four.panelRect(i)->axis(QCPAxis::atLeft)})
+      QVERIFY2(!a->label().contains(QChar(0x2026)), qPrintable(a->label()));
   // The CSV has every sample of every panel.
   QCOMPARE(grid.toCsv().count('\n'), 1 + 6 * 16 * 16);
   // Curves: one y range for all panels (0 .. the largest value, the TSS of 24, with room).
@@ -737,6 +756,64 @@ void TestFigureRender::gridOfFiles() {
       QVERIFY2(common.isEmpty(), qPrintable(boxes[i].what + " overlaps " + boxes[j].what));
     }
   }
+}
+
+// A convolution's operator (band of width 5) drawn from tiles, as long operators are: on the log
+// scale its exact zeros, and with the mask its upper triangle, get the neutral colour of the
+// dense view, never the lowest colour of the map, under a point-sampled overview and under an
+// exact detail tile alike.
+void TestFigureRender::tiledZerosAndMaskAreNeutral() {
+  auto session = ess::Session::open(ESS_TEST_DATA_DIR "/conv_k5_L64.safetensors");
+  const ess::OperatorData op = session->operatorOf(0);
+  const int L = op.length;
+  QCOMPARE(L, 64);
+  QVector<double> t(L * L);
+  for (int r = 0; r < L; ++r)
+    for (int c = 0; c < L; ++c) t[r * L + c] = op.at(0, r, c);
+  QCOMPARE(t[40 * L + 5], 0.0);  // below the band
+  QVERIFY(t[40 * L + 38] != 0);  // in the band
+  const auto tileOf = [&](int r0, int r1, int c0, int c1, int step) {
+    HeatmapTile tile;
+    tile.firstRow = r0, tile.firstColumn = c0, tile.rowStep = tile.columnStep = step;
+    tile.rows = (r1 - r0) / step, tile.columns = (c1 - c0) / step;
+    for (int i = 0; i < tile.rows; ++i)
+      for (int j = 0; j < tile.columns; ++j) tile.values.append(t[(r0 + i * step) * L + c0 + j * step]);
+    return tile;
+  };
+  HeatmapView dense, tiled;
+  dense.setOperator(L, t);
+  tiled.setTiledOperator(L, tileOf(0, L, 0, L, 2));  // 1:2 overview
+  for (HeatmapView* v : {&dense, &tiled}) {
+    v->setScale(HeatmapView::Scale::Log10);
+    v->resize(400, 400);
+    v->replot();
+  }
+  const auto colourAt = [](HeatmapView& v, int row, int column) {
+    return v.toPixmap(400, 400).toImage().pixelColor(v.pixelOf(column, row).toPoint());
+  };
+  const QColor lowest = QColor::fromRgba(dense.colorMap()->gradient().color(0, QCPRange(0, 1)));
+  QVERIFY(lowest != colormaps::maskColor());
+  QCOMPARE(colourAt(dense, 40, 5), colormaps::maskColor());
+  QCOMPARE(colourAt(tiled, 40, 5), colormaps::maskColor());  // the overview's sample (40, 4): 0
+  QVERIFY(colourAt(tiled, 40, 40) != colormaps::maskColor());
+  // Zoomed in: an exact detail tile over the overview.
+  tiled.xAxis->setRange(-0.5, 31.5);
+  tiled.yAxis->setRange(31.5, 63.5);
+  tiled.setDetailTile(tileOf(32, 64, 0, 32, 1));
+  tiled.replot();
+  QCOMPARE(colourAt(tiled, 40, 5), colormaps::maskColor());
+  QCOMPARE(colourAt(tiled, 40, 7), colormaps::maskColor());
+  QVERIFY(colourAt(tiled, 35, 31) != colormaps::maskColor());  // in the band (r - c = 4)
+  // The masked upper triangle, linear scale.
+  tiled.setScale(HeatmapView::Scale::Linear);
+  tiled.setMaskUpper(true);
+  tiled.resetView();
+  dense.setScale(HeatmapView::Scale::Linear);
+  dense.setMaskUpper(true);
+  for (HeatmapView* v : {&dense, &tiled}) v->replot();
+  QCOMPARE(colourAt(dense, 5, 40), colormaps::maskColor());
+  QCOMPARE(colourAt(tiled, 5, 40), colormaps::maskColor());
+  QVERIFY(colourAt(tiled, 40, 38) != colormaps::maskColor());
 }
 
 QTEST_MAIN(TestFigureRender)
