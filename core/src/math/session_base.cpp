@@ -170,6 +170,7 @@ void SessionBase::checkLayer(int layer) const {
 }
 
 OperatorData SessionBase::operatorOf(int layer) {
+  checkSourcesBeforeUse();
   const Array op = operatorArray(layer);
   OperatorData d;
   d.heads = static_cast<int>(op.size(0));
@@ -180,6 +181,7 @@ OperatorData SessionBase::operatorOf(int layer) {
 
 OperatorTile SessionBase::operatorTile(int layer, int head, const TileRequest& req) {
   checkLayer(layer);
+  checkSourcesBeforeUse();
   const int L = lengthOf(layer);
   const int heads = info_.layers[layer].heads;
   if (head < 0 || head >= heads)
@@ -204,6 +206,7 @@ OperatorTile SessionBase::operatorTile(int layer, int head, const TileRequest& r
 CurveData SessionBase::curve(int layer, const EssOptions& options, const ProgressFn& progress,
                              const std::atomic<bool>* cancel) {
   checkLayer(layer);
+  checkSourcesBeforeUse();
   EssCurve c;
   int heads = 0;
   const GeneratorArrays g = options.algorithm_ != Algorithm::Dense ? generatorsOf(layer) : GeneratorArrays{};
@@ -229,6 +232,7 @@ CurveData SessionBase::curve(int layer, const EssOptions& options, const Progres
 
 std::vector<double> SessionBase::spectrum(int layer, int head, int split, const EssOptions& options) {
   checkLayer(layer);
+  checkSourcesBeforeUse();
   const int heads = info_.layers[layer].heads;
   if (head < 0 || head >= heads)
     throw UsageError("head", {" " + std::to_string(head) + " is outside 0.." + std::to_string(heads - 1)});
