@@ -471,7 +471,9 @@ void Document::requestAllCurves() {
 }
 
 void Document::requestSpectrum(int layer, int head, int split) {
-  if (!handle_ || split < 1) return;
+  // A split beyond the current input is the old input's, asked for before the views heard of
+  // the new length: not an error to show.
+  if (!handle_ || split < 1 || (length_ >= 2 && split > length_ - 1)) return;
   HandlePtr handle = handle_;
   const ess::EssOptions options = options_;
   spectrum_.request({layer, head, split}, [handle, options](const SpectrumRequest& r) {

@@ -16,8 +16,8 @@ struct FileIdentity {
   std::string path;
   uint64_t device = 0;
   uint64_t inode = 0;
-  uint64_t size = 0;     ///< bytes
-  int64_t mtimeNs = 0;   ///< modification time, ns since the epoch
+  uint64_t size = 0;    ///< bytes
+  int64_t mtimeNs = 0;  ///< modification time, ns since the epoch
   bool operator==(const FileIdentity& o) const {
     return path == o.path && device == o.device && inode == o.inode && size == o.size && mtimeNs == o.mtimeNs;
   }
