@@ -1,8 +1,20 @@
 #include "session_options.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
 #include "ess/error.h"
 
 namespace ess::cli {
+
+void pauseAfterOpenForTests() {
+  if (!std::getenv("ESS_TEST_PAUSE_AFTER_OPEN")) return;
+  std::fputs("ess: opened; waiting for a line on standard input (ESS_TEST_PAUSE_AFTER_OPEN)\n", stderr);
+  std::fflush(stderr);
+  std::string line;
+  std::getline(std::cin, line);
+}
 
 const std::vector<std::string>& computeOptionNames() {
   static const std::vector<std::string> names = {
@@ -15,6 +27,7 @@ std::unique_ptr<Session> openWithInput(const std::string& path, const Args& a) {
   const double budgetGib = a.getDouble("--memory-budget", double(Session::kDefaultMemoryBudget) / double(1ull << 30));
   if (!(budgetGib > 0) || budgetGib > 1e6) throw UsageError("--memory-budget: expected a positive size in GiB");
   auto session = Session::open(path, static_cast<size_t>(budgetGib * double(1ull << 30)));
+  pauseAfterOpenForTests();
   if (a.has("--input")) session->setInput(a.get("--input"));
   return session;
 }

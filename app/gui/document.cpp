@@ -1,5 +1,7 @@
 #include "document.h"
 
+#include <QFileInfo>
+#include <QFileSystemWatcher>
 #include <QReadWriteLock>
 #include <QtConcurrent>
 #include <cmath>
@@ -7,6 +9,7 @@
 
 #include "error_text.h"
 #include "ess/error.h"
+#include "ess/file_identity.h"
 #include "ess/view_policy.h"
 
 struct Document::Handle {
@@ -61,37 +64,36 @@ Document::Document(QObject* parent)
                       startGroupOperator(layer, parts[1].toInt(), parts[2].toInt());
                     }
                   },
-                  [this](int, const QString& message) { emit errorOccurred(message); },
+                  [this](int, const QString& message) { reportError(message); },
                   {}}),
-      curves_(
-          this, &work_, &generation_, hooks(),
-          {[this](int layer, bool final) { emit curveReady(layer, final); },
-           [this](int, const QString& message) { emit errorOccurred(message); }, [this](int) { emit cancelled(); }}),
+      curves_(this, &work_, &generation_, hooks(),
+              {[this](int layer, bool final) { emit curveReady(layer, final); },
+               [this](int, const QString& message) { reportError(message); }, [this](int) { emit cancelled(); }}),
       grid_(this, &work_, &generation_, hooks(),
             {[this](int key, bool) {
                grid_.remove(key);  // whether every curve is there is the curve cache's to say
                emit layerSummaryReady();
              },
-             [this](int, const QString& message) { emit errorOccurred(message); }, [this](int) { emit cancelled(); }}),
+             [this](int, const QString& message) { reportError(message); }, [this](int) { emit cancelled(); }}),
       groups_(this, &summaries_, &generation_, hooks(),
               {[this](const QString& key, bool) {
                  const QStringList parts = key.split(QLatin1Char(':'));
                  emit groupOperatorReady(parts[0].toInt(), parts[1].toInt(), parts[2].toInt());
                },
-               [this](const QString&, const QString& message) { emit errorOccurred(message); },
+               [this](const QString&, const QString& message) { reportError(message); },
                {}}),
       overviews_(this, &tiles_, &generation_, hooks(),
                  {[this](qint64 key, bool) { emit tileReady(int(key >> 32), int(quint32(key)), true); },
                   [this](qint64 key, const QString& message) {
                     emit tileFailed(int(key >> 32), int(quint32(key)), message);
-                    emit errorOccurred(message);
+                    reportError(message);
                   },
                   {}}),
       spectrum_(this, &spectra_, &generation_, &messageOf, false,
                 {[this](const SpectrumRequest& r, const QVector<double>& sigma) {
                    emit spectrumReady(r.layer, r.head, r.split, sigma);
                  },
-                 [this](const SpectrumRequest&, const QString& message) { emit errorOccurred(message); }}),
+                 [this](const SpectrumRequest&, const QString& message) { reportError(message); }}),
       detail_(this, &tiles_, &generation_, &messageOf, true,
               {[this](const DetailRequest& r, const TilePtr& tile) {
                  detailTile_ = tile;
@@ -99,13 +101,15 @@ Document::Document(QObject* parent)
                  detailHead_ = r.head;
                  emit tileReady(r.layer, r.head, false);
                },
-               [this](const DetailRequest&, const QString& message) { emit errorOccurred(message); }}) {
+               [this](const DetailRequest&, const QString& message) { reportError(message); }}) {
   work_.setMaxThreadCount(1);
   spectra_.setMaxThreadCount(1);
   summaries_.setMaxThreadCount(1);
   tiles_.setMaxThreadCount(1);
   opens_.setMaxThreadCount(4);  // an abandoned open still running does not hold up the next
   qRegisterMetaType<QVector<double>>();
+  watcher_ = new QFileSystemWatcher(this);
+  connect(watcher_, &QFileSystemWatcher::fileChanged, this, &Document::onSourceFileEvent);
 }
 
 Document::~Document() {
@@ -256,7 +260,15 @@ ess::ProgressFn Document::progressFn(quint64 generation, long offset, long scale
         Qt::QueuedConnection);
   };
 }
-void Document::open(const QString& path) {
+void Document::open(const QString& path) { startOpen(path, QString()); }
+
+void Document::reload() {
+  if (!handle_) return;
+  changePrompted_ = false;  // should the reload fail, the next use of the changed file asks again
+  startOpen(path_, handle_->session->info().needsInput ? inputSpec_ : QString());
+}
+
+void Document::startOpen(const QString& path, const QString& input) {
   if (path.isEmpty()) return;
   // The old document's work goes on until the new one is open (invalidate() cancels it):
   // when opening fails, the window keeps the previous document as it was.
@@ -265,7 +277,7 @@ void Document::open(const QString& path) {
   startJob(tr("opening %1").arg(path));
   const quint64 openGeneration = ++openGeneration_;
   const qint64 budget = memoryBudget_;
-  (void)QtConcurrent::run(&opens_, [this, path, budget, openGeneration] {
+  (void)QtConcurrent::run(&opens_, [this, path, input, budget, openGeneration] {
     std::shared_ptr<Handle> handle;
     int length = 0;
     QStringList labels;
@@ -273,6 +285,12 @@ void Document::open(const QString& path) {
     try {
       auto h = std::make_shared<Handle>();
       h->session = ess::Session::open(path.toStdString(), size_t(budget));
+      if (!input.isEmpty() && input.toStdString() != h->session->input()) {
+        try {  // a reload keeps the input; one the new file refuses leaves its default
+          h->session->setInput(input.toStdString());
+        } catch (const ess::Error&) {
+        }
+      }
       length = h->session->info().length > 0 ? h->session->info().length : int(h->session->tokens().size());
       labels = labelsOf(*h->session);
       handle = h;
@@ -298,6 +316,7 @@ void Document::open(const QString& path) {
           path_ = path;
           inputSpec_ = QString::fromStdString(handle->session->input());
           invalidate();
+          watchSources();
           emit opened(path);
         },
         Qt::QueuedConnection);
@@ -361,7 +380,7 @@ void Document::setInput(const QString& spec) {
           finishJob();
           if (handle != handle_) return;
           if (!error.isEmpty()) {
-            emit errorOccurred(error);
+            reportError(error);
             return;
           }
           setLengthFrom(handle, length);
@@ -452,7 +471,9 @@ void Document::requestAllCurves() {
 }
 
 void Document::requestSpectrum(int layer, int head, int split) {
-  if (!handle_ || split < 1) return;
+  // A split beyond the current input is the old input's, asked for before the views heard of
+  // the new length: not an error to show.
+  if (!handle_ || split < 1 || (length_ >= 2 && split > length_ - 1)) return;
   HandlePtr handle = handle_;
   const ess::EssOptions options = options_;
   spectrum_.request({layer, head, split}, [handle, options](const SpectrumRequest& r) {
@@ -460,4 +481,57 @@ void Document::requestSpectrum(int layer, int head, int split) {
     const std::vector<double> s = handle->session->spectrum(r.layer, r.head, r.split, options);
     return QVector<double>(s.begin(), s.end());
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files changing on disk
+
+void Document::reportError(const QString& message) {
+  if (!message.contains(QLatin1String(ess::kChangedOnDisk))) {
+    emit errorOccurred(message);
+    return;
+  }
+  if (changePrompted_) return;  // asked once per document; the rest of that burst is the same news
+  changePrompted_ = true;
+  emit sourceChanged(message.section(QStringLiteral(": ") + QLatin1String(ess::kChangedOnDisk), 0, 0), message);
+}
+
+void Document::watchSources() {
+  changePrompted_ = keptAsOpened_ = false;
+  if (!watcher_->files().isEmpty()) watcher_->removePaths(watcher_->files());
+  QStringList paths;
+  for (const ess::FileIdentity& f : handle_->session->sourceFiles()) paths << QString::fromStdString(f.path);
+  if (!paths.isEmpty()) watcher_->addPaths(paths);
+}
+
+void Document::onSourceFileEvent(const QString& path) {
+  // A file renamed over or deleted drops out of the watch: watch its name again.
+  if (!watcher_->files().contains(path) && QFileInfo::exists(path)) watcher_->addPath(path);
+  if (!handle_ || changePrompted_ || keptAsOpened_) return;
+  HandlePtr handle = handle_;
+  // stat(2) of the files is file I/O: off the GUI thread, like opening.
+  (void)QtConcurrent::run(&opens_, [this, handle] {
+    QString message;
+    try {
+      handle->session->checkSourcesUnchanged();
+    } catch (const std::exception& e) {
+      message = messageOf(e);
+    }
+    if (message.isEmpty()) return;
+    QMetaObject::invokeMethod(
+        this,
+        [this, handle, message] {
+          if (handle == handle_ && !keptAsOpened_) reportError(message);
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+void Document::keepAsOpened() {
+  if (!handle_) return;
+  handle_->session->keepContentsAsOpened();
+  keptAsOpened_ = true;
+  // What failed because of the change is computed again, from what was read at open.
+  invalidate();
+  emit inputChanged(inputSpec_);
 }

@@ -2,7 +2,8 @@
 // operator file), its input spec and the EssOptions, caches the operators and ESS curves of
 // its layers, and runs the long work (opening, materializing, SVDs) off the GUI thread with
 // progress and cancel (through AsyncCache and LatestJob, async_cache.h). Results and errors
-// arrive as signals; the views never see the Session.
+// arrive as signals; the views never see the Session. It watches the files the session read
+// and says when one changed on disk (sourceChanged), to reload or keep what was read.
 #pragma once
 #include <QFuture>
 #include <QHash>
@@ -19,6 +20,8 @@
 #include "ess/aggregate.h"
 #include "ess/ess_options.h"
 #include "ess/session.h"
+
+class QFileSystemWatcher;
 
 class Document : public QObject {
   Q_OBJECT
@@ -98,6 +101,12 @@ class Document : public QObject {
   void requestAllCurves();
   /// Stops the running work (curves raise ess::Cancelled and are dropped).
   void cancel();
+  /// Opens the document's file again (after sourceChanged), with the same input where the
+  /// new file takes it: opened() or openFailed() as open().
+  void reload();
+  /// Goes on with what was read at open although the files changed (ess::Session::
+  /// keepContentsAsOpened); what failed is computed again (inputChanged() with the same input).
+  void keepAsOpened();
 
  signals:
   void opened(const QString& path);
@@ -114,6 +123,10 @@ class Document : public QObject {
   void layerSummaryReady();
   void cancelled();
   void errorOccurred(const QString& message);
+  /// A file of the open document changed on disk (truncated, rewritten, replaced or deleted):
+  /// seen by the file watcher or by a computation that refused to use it. Once per document
+  /// until reload(); never after keepAsOpened(). `message` is the core's sentence.
+  void sourceChanged(const QString& file, const QString& message);
   /// Busy state for the status bar; `what` says what runs ("ESS curve of layer 1").
   void busyChanged(bool busy, const QString& what);
   void progressChanged(qint64 done, qint64 total);
@@ -134,6 +147,12 @@ class Document : public QObject {
   using TilePtr = std::shared_ptr<const ess::OperatorTile>;
 
   asyncjobs::Hooks hooks();
+  void startOpen(const QString& path, const QString& input);
+  /// errorOccurred(), or sourceChanged() for a file that changed on disk.
+  void reportError(const QString& message);
+  /// Watches the session's files (ess::Session::sourceFiles) for changes.
+  void watchSources();
+  void onSourceFileEvent(const QString& path);
   void startJob(const QString& what);
   void finishJob();
   void setLengthFrom(const HandlePtr& handle, int length);
@@ -166,6 +185,9 @@ class Document : public QObject {
   QThreadPool opens_;
   quint64 openGeneration_ = 0;
   bool openPending_ = false;
+  QFileSystemWatcher* watcher_ = nullptr;  // the open session's files
+  bool changePrompted_ = false;            // sourceChanged() was emitted for this document
+  bool keptAsOpened_ = false;              // keepAsOpened(): changes are no longer reported
 
   AsyncCache<int, ess::OperatorData> operators_;     // by layer
   AsyncCache<int, ess::CurveData> curves_;           // by layer; strided previews first

@@ -30,6 +30,7 @@
 #include "layers_presenter.h"
 #include "plot_view.h"
 #include "position_presenter.h"
+#include "reload_bar.h"
 #include "selection.h"
 #include "session_file.h"
 #include "session_restore.h"
@@ -143,7 +144,7 @@ void MainWindow::buildCentral() {
     for (int i = 0; i < presenters_.size(); ++i) presenters_[i]->setCurrent(i == index);
     if (TabPresenter* p = presenters_.value(index)) p->activated();
   });
-  setCentralWidget(tabs_);
+  setCentralWidget(withReloadBar(tabs_));
 }
 
 void MainWindow::buildSidePanel() {
@@ -314,6 +315,7 @@ void MainWindow::onOpened(const QString& path) {
   for (TabPresenter* p : presenters_) p->documentOpened();
   tree_->populate();
   if (document_->layerCount() > 0) selectHead(0, 0);
+  restoreAfterReload(path);
 }
 
 void MainWindow::updateFileLabel() {
@@ -330,6 +332,57 @@ void MainWindow::selectGroup(int layer, int first, int last) { selection_->selec
 void MainWindow::selectLayerTotal(int layer) { selection_->selectLayerTotal(layer); }
 
 void MainWindow::showLayerComparison() { layers_->showLayerComparison(); }
+
+// ---------------------------------------------------------------------------------------------
+// Files changed on disk
+
+QWidget* MainWindow::withReloadBar(QWidget* central) {
+  auto* box = new QWidget(this);
+  auto* layout = new QVBoxLayout(box);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(0);
+  reloadBar_ = new ReloadBar(box);
+  layout->addWidget(reloadBar_);
+  layout->addWidget(central, 1);
+  connect(document_, &Document::sourceChanged, reloadBar_, &ReloadBar::showChange);
+  connect(document_, &Document::sourceChanged, this,
+          [this](const QString& file) { statusBar()->showMessage(tr("%1 changed on disk").arg(file), 8000); });
+  connect(reloadBar_, &ReloadBar::reloadRequested, this, &MainWindow::reloadFromDisk);
+  connect(reloadBar_, &ReloadBar::keepRequested, document_, &Document::keepAsOpened);
+  connect(document_, &Document::opened, reloadBar_, &QWidget::hide);
+  connect(document_, &Document::openFailed, this, [this] { reloading_ = false; });
+  return box;
+}
+
+void MainWindow::reloadFromDisk() {
+  if (!document_->isOpen()) return;
+  reloadBar_->hide();
+  const Selection& s = *selection_;
+  reloadPoint_ = {document_->path(), s.isLayerTotal() ? 2 : s.isAggregate() ? 1 : 0, s.layer(), s.first(), s.last(),
+                  split_->split()};
+  reloading_ = true;
+  statusBar()->showMessage(tr("Reloading %1…").arg(document_->path()));
+  document_->reload();
+}
+
+void MainWindow::restoreAfterReload(const QString& path) {
+  if (!reloading_ || path != reloadPoint_.path) {
+    reloading_ = false;
+    return;
+  }
+  reloading_ = false;
+  const ReloadPoint& p = reloadPoint_;
+  if (p.layer < 0 || p.layer >= document_->layerCount()) return;  // the new file is shorter: layer 0
+  const int heads = document_->headCount(p.layer);
+  if (p.kind == 2)
+    selectLayerTotal(p.layer);
+  else if (p.kind == 1 && p.last < heads)
+    selectGroup(p.layer, p.first, p.last);
+  else
+    selectHead(p.layer, std::min(p.first, heads - 1));
+  split_->setLength(document_->sequenceLength());
+  split_->setSplit(p.split);
+}
 
 void MainWindow::onMemoryBudgetChanged(qint64 bytes) {
   document_->setMemoryBudget(bytes);

@@ -33,6 +33,7 @@ class QSpinBox;
 class QTabWidget;
 class QToolButton;
 class QTreeWidget;
+class ReloadBar;
 class Selection;
 class SessionRestore;
 class SpectrumView;
@@ -97,6 +98,8 @@ class MainWindow : public QMainWindow {
   QString suggestedExportName(PlotView* view, const QString& suffix) const;
   /// The status bar's file and input label (one line, elided; the full text in its tooltip).
   QLabel* fileLabel() const;
+  /// The bar above the tabs that offers to reload a file changed on disk (hidden otherwise).
+  ReloadBar* reloadBar() const { return reloadBar_; }
 
   /// Writes `view` to `path` (format from the suffix); errors go to *error.
   bool exportView(PlotView* view, const QString& path, const figure::ExportOptions& options = {},
@@ -133,6 +136,9 @@ class MainWindow : public QMainWindow {
   void selectLayerTotal(int layer);
   /// Switches to the layer comparison and computes what is missing.
   void showLayerComparison();
+  /// Opens the document's file again (its files changed on disk) at the same selection (layer,
+  /// head or channel group or layer total), split and input, as far as the new file has them.
+  void reloadFromDisk();
 
  signals:
   /// Every item of the session file at `path` is applied (its zoom ranges too).
@@ -158,6 +164,9 @@ class MainWindow : public QMainWindow {
   void buildStatusBar();
   void buildMenus();
   void connectDocument();
+  /// Puts the reload bar above `central` and connects it (files changed on disk).
+  QWidget* withReloadBar(QWidget* central);
+  void restoreAfterReload(const QString& path);
 
   void onOpened(const QString& path);
   void onMemoryBudgetChanged(qint64 bytes);
@@ -196,4 +205,12 @@ class MainWindow : public QMainWindow {
   QString lastError_;  // the last error presented and when (repeats are not re-shown)
   QElapsedTimer lastErrorTime_;
   QPointer<SessionRestore> restore_;  // the session being restored, if any
+  ReloadBar* reloadBar_ = nullptr;
+  /// Where the window was when Reload was pressed (kind: 0 head, 1 group, 2 layer total).
+  struct ReloadPoint {
+    QString path;
+    int kind = 0, layer = 0, first = 0, last = 0, split = 0;
+  };
+  ReloadPoint reloadPoint_;
+  bool reloading_ = false;
 };

@@ -2,8 +2,11 @@
 // from files and specs are checked before anything is allocated, write failures on stdout are
 // errors, an output over an input is refused, ambiguous files and specs are refused, and every
 // message names the file and the problem in the program's words (no library text).
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <QtTest>
 
@@ -14,6 +17,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
+#include <functional>
 
 #include "cli_test_util.h"
 
@@ -66,6 +70,69 @@ QString demoWith(const QTemporaryDir& dir, const QString& field, qint64 value) {
   o.open(QIODevice::WriteOnly);
   o.write(QJsonDocument(cfg).toJson());
   return out;
+}
+
+/// Copies every file of folder `from` into `to` (created).
+void copyFolder(const QString& from, const QString& to) {
+  QDir().mkpath(to);
+  for (const QString& f : QDir(from).entryList(QDir::Files)) QFile::copy(from + "/" + f, to + "/" + f);
+}
+
+/// Runs `ess` with ESS_TEST_PAUSE_AFTER_OPEN: once it says it opened FILE, runs `change` (the
+/// files altered between the open and their first use) and lets it go on. Status -1 on a
+/// crash or a hang.
+Run essChangedAfterOpen(const QStringList& args, const std::function<void()>& change) {
+  QProcess p;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert("ESS_TEST_PAUSE_AFTER_OPEN", "1");
+  p.setProcessEnvironment(env);
+  p.setReadChannel(QProcess::StandardError);  // what waitForReadyRead waits for
+  p.start(QStringLiteral(ESS_CLI), args);
+  QByteArray err;
+  while (!err.contains("waiting for a line on standard input") && p.state() != QProcess::NotRunning) {
+    if (!p.waitForReadyRead(120000) && p.state() != QProcess::NotRunning) break;
+    err += p.readAllStandardError();
+  }
+  if (err.contains("waiting for a line")) change();
+  p.write("\n");
+  p.closeWriteChannel();
+  if (!p.waitForFinished(120000)) {
+    p.kill();
+    p.waitForFinished();
+    return {};
+  }
+  err += p.readAllStandardError();
+  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
+          QString::fromUtf8(err)};
+}
+
+/// Runs `ess` with its file size limited to `maxBytes` (RLIMIT_FSIZE) and SIGXFSZ ignored, so
+/// that write(2) past the limit fails with EFBIG as on a full disk (no root or tmpfs needed).
+Run essWithFileSizeLimit(const QStringList& args, rlim_t maxBytes) {
+  QProcess p;
+  p.setChildProcessModifier([maxBytes] {
+    ::signal(SIGXFSZ, SIG_IGN);  // kept across exec
+    const struct rlimit limit { maxBytes, maxBytes };
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+  });
+  p.start(QStringLiteral(ESS_CLI), args);
+  if (!p.waitForFinished(120000)) {
+    p.kill();
+    p.waitForFinished();
+    return {};
+  }
+  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
+          QString::fromUtf8(p.readAllStandardError())};
+}
+
+/// Writes `bytes` to `path` under another name first, then renames it over `path` (as
+/// save-and-rename writers do: a new inode under the old name).
+bool replaceByRename(const QString& path, const QByteArray& bytes) {
+  const QString tmp = path + ".new";
+  QFile f(tmp);
+  if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size()) return false;
+  f.close();
+  return ::rename(tmp.toLocal8Bit().constData(), path.toLocal8Bit().constData()) == 0;
 }
 
 }  // namespace
@@ -320,6 +387,132 @@ class TestCliRobust : public QObject {
     QCOMPARE(p.exitStatus(), QProcess::NormalExit);
     const QString err = QString::fromUtf8(p.readAllStandardError());
     QVERIFY2(p.exitCode() == 0 || (p.exitCode() == 1 && err.contains("model.safetensors")), qPrintable(err));
+  }
+
+  // A file truncated, rewritten, replaced or deleted between the open and its use (a training
+  // job saving over the checkpoint): exit 1 and one sentence naming the file and what happened,
+  // never a result from the old data mixed with the new, never a signal. Deterministic: `ess`
+  // waits after the open (ESS_TEST_PAUSE_AFTER_OPEN) until the test has changed the file.
+  void fileChangedBetweenOpenAndUse_data() {
+    QTest::addColumn<QString>("source");  // demo checkpoint, operator file, gpt2 with tokenizer
+    QTest::addColumn<QString>("file");    // the file changed, in the copy
+    QTest::addColumn<QString>("change");
+    QTest::addColumn<QString>("reason");
+    QTest::newRow("weights truncated") << "demo"
+                                       << "model.safetensors"
+                                       << "truncate"
+                                       << "it was rewritten: 100 bytes, ";
+    QTest::newRow("weights replaced") << "demo"
+                                      << "model.safetensors"
+                                      << "replace"
+                                      << "another file took its name";
+    QTest::newRow("weights deleted") << "demo"
+                                     << "model.safetensors"
+                                     << "delete"
+                                     << "it was deleted";
+    QTest::newRow("config rewritten") << "demo"
+                                      << "config.json"
+                                      << "append"
+                                      << "it was rewritten: ";
+    QTest::newRow("operator file truncated") << "operator"
+                                             << "op.safetensors"
+                                             << "truncate"
+                                             << "it was rewritten: 100 bytes, ";
+    QTest::newRow("tokenizer replaced before its first use") << "gpt2"
+                                                             << "tokenizer.json"
+                                                             << "replace"
+                                                             << "another file took its name";
+  }
+  void fileChangedBetweenOpenAndUse() {
+    QFETCH(QString, source);
+    QFETCH(QString, file);
+    QFETCH(QString, change);
+    QFETCH(QString, reason);
+    QTemporaryDir dir;
+    const QString copy = dir.filePath("ckpt");
+    QStringList args{"curve"};
+    if (source == "demo") {
+      copyFolder(demo(), copy);
+      args << copy << "--layer"
+           << "all";
+    } else if (source == "operator") {
+      QDir().mkpath(copy);
+      QVERIFY(QFile::copy(data("softmax_attention_h2_L64.safetensors"), copy + "/op.safetensors"));
+      args << copy + "/op.safetensors";
+    } else {
+      copyFolder(data("hf/gpt2_torch"), copy);
+      args << copy << "--layer"
+           << "0"
+           << "--input"
+           << "text:the cat";
+    }
+    const QString path = copy + "/" + file;
+    QVERIFY(QFile::exists(path));
+    // Unchanged, the paused run gives what a plain run gives.
+    const Run plain = essRun(args);
+    QCOMPARE(plain.status, 0);
+    const Run same = essChangedAfterOpen(args, [] {});
+    QCOMPARE(same.status, 0);
+    QCOMPARE(same.out, plain.out);
+
+    const Run r = essChangedAfterOpen(args, [&] {
+      if (change == "truncate") {
+        QVERIFY(QFile::resize(path, 100));
+      } else if (change == "append") {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::Append));
+        f.write("\n");
+      } else if (change == "replace") {
+        QVERIFY(replaceByRename(path, QByteArray(4096, 'x')));
+      } else {
+        QVERIFY(QFile::remove(path));
+      }
+    });
+    QCOMPARE(r.status, 1);
+    const QString expected = path + ": the file changed on disk since it was opened (" + reason;
+    QVERIFY2(r.err.contains(expected), qPrintable(r.err));
+    QVERIFY2(r.err.contains("; reopen it"), qPrintable(r.err));
+    QVERIFY2(r.out.isEmpty(), qPrintable(r.out));  // nothing computed from the old data was written
+    QVERIFY(!hasLibraryWords(r.err));
+  }
+
+  // The output's disk full part way (write(2) failing with EFBIG under RLIMIT_FSIZE): exit 1
+  // with the file and the reason, the previous file at the path left as it was, no temporary
+  // file left beside it.
+  void outputFileFullPartWay_data() {
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QStringList>("args");
+    QTest::newRow("curve csv") << "out.csv" << QStringList{"curve", data("identity_L16.safetensors")};
+    QTest::newRow("curve json") << "out.json"
+                                << QStringList{"curve", data("identity_L16.safetensors"), "--format", "json"};
+    QTest::newRow("operator") << "op.safetensors" << QStringList{"operator", demo(), "--layer", "0"};
+    QTest::newRow("convert") << "conv.safetensors" << QStringList{"convert", data("identity_L16.safetensors")};
+    QTest::newRow("render png") << "fig.png"
+                                << QStringList{"render", data("identity_L16.safetensors"), "--figure", "heatmap"};
+  }
+  void outputFileFullPartWay() {
+    QFETCH(QString, name);
+    QFETCH(QStringList, args);
+    QTemporaryDir dir;
+    const QString out = dir.filePath(name);
+    // Unlimited; then the disk holds half of that.
+    const Run full = essRun(args + QStringList{"-o", out});
+    QCOMPARE(full.status, 0);
+    QVERIFY(QFileInfo(out).size() > 100);
+    const rlim_t limit = rlim_t(QFileInfo(out).size() / 2);
+    const QByteArray before = sha256(out);
+    const Run r = essWithFileSizeLimit(args + QStringList{"-o", out}, limit);
+    QCOMPARE(r.status, 1);
+    QVERIFY2(r.err.contains(out + ": "), qPrintable(r.err));
+    if (name != "fig.png")  // the figure goes through Qt's QSaveFile, which has its own words
+      QVERIFY2(r.err.contains(out + ": cannot write: File too large"), qPrintable(r.err));
+    QVERIFY(!hasLibraryWords(r.err));
+    QCOMPARE(sha256(out), before);
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden), QStringList{name});
+    // A new path: nothing at all is left.
+    QVERIFY(QFile::remove(out));
+    QCOMPARE(essWithFileSizeLimit(args + QStringList{"-o", out}, limit).status, 1);
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden), QStringList{});
   }
 
   // -o on a full disk or a FIFO nobody reads: exit 1 with the reason, no hang.

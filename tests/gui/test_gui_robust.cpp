@@ -1,13 +1,16 @@
 // The GUI on bad files and faults while working (issue 12), on the offscreen platform: a FIFO
 // is refused without freezing the window, a second file opened while the first loads wins,
-// Cancel abandons an open and keeps the previous document, a checkpoint truncated on disk
-// after opening keeps working, and error dialogs show one line with the rest in details.
+// Cancel abandons an open and keeps the previous document, a checkpoint truncated, replaced or
+// deleted on disk after opening shows the reload bar (Reload reopens at the same selection and
+// split, Keep goes on with what was read) while the window keeps running, and error dialogs
+// show one line with the rest in details.
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <QApplication>
 #include <QFile>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -19,6 +22,8 @@
 #include "document.h"
 #include "gui_test_helpers.h"
 #include "main_window.h"
+#include "reload_bar.h"
+#include "split_point.h"
 
 namespace {
 
@@ -26,6 +31,37 @@ const QString kOperatorFile = QStringLiteral(ESS_TEST_DATA_DIR "/softmax_attenti
 const QString kOtherOperatorFile = QStringLiteral(ESS_TEST_DATA_DIR "/gla_d4_L64.safetensors");
 const QString kDemoDir = QStringLiteral(ESS_DEMO_DIR "/hybrid");
 constexpr int kTimeout = 120000;
+
+/// A copy of the demo checkpoint (config.json, model.safetensors) in `dir`.
+bool copyDemo(const QTemporaryDir& dir) {
+  for (const char* f : {"config.json", "model.safetensors"})
+    if (!QFile::copy(kDemoDir + "/" + f, dir.filePath(f))) return false;
+  return true;
+}
+
+/// Puts `from`'s bytes under `path` the way save-and-rename writers do (a new inode).
+bool replaceByRename(const QString& from, const QString& path) {
+  const QString tmp = path + ".new";
+  return QFile::copy(from, tmp) && ::rename(tmp.toLocal8Bit().constData(), path.toLocal8Bit().constData()) == 0;
+}
+
+/// New ESS options (another tolerance): the document drops its curves and the window asks for
+/// the shown one again.
+void dropCurves(TestWindow& win) {
+  ess::EssOptions o = win.w.document()->options();
+  o.tolerance(o.tolerance_ * 2);
+  win.w.document()->setOptions(o);
+}
+
+/// Opens the demo copy in `dir` and shows head 1 of layer 1 at split 10, everything computed.
+bool openAtLayer1Head1Split10(TestWindow& win, const QTemporaryDir& dir) {
+  if (!win.open(dir.path())) return false;
+  win.w.selectHead(1, 1);
+  win.w.splitPoint()->setLength(win.w.document()->sequenceLength());
+  win.w.splitPoint()->setSplit(10);
+  return QTest::qWaitFor([&] { return win.w.document()->curveData(1) && !win.w.document()->isBusy(); }, kTimeout) &&
+         win.w.splitPoint()->split() == 10;
+}
 
 }  // namespace
 
@@ -92,8 +128,8 @@ class TestGuiRobust : public QObject {
     QVERIFY(win.errors.isEmpty());
   }
 
-  // A training job overwriting the weights after the checkpoint was opened: the session works
-  // on what it read (nothing is mapped, so nothing can fault).
+  // A training job overwriting the weights after the checkpoint was opened: nothing is mapped,
+  // so nothing can fault; the window offers to reload and keeps running.
   void checkpointTruncatedAfterOpeningKeepsWorking() {
     QTemporaryDir dir;
     for (const char* f : {"config.json", "model.safetensors"})
@@ -104,6 +140,7 @@ class TestGuiRobust : public QObject {
     QVERIFY(win.setInput(QStringLiteral("mqar:seed=3,len=32,pairs=4")));
     QCOMPARE(win.w.document()->sequenceLength(), 32);
     QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+    QTRY_VERIFY_WITH_TIMEOUT(win.w.reloadBar()->isVisible(), kTimeout);
     // Opening it again now reports the damaged file and keeps the open document.
     QSignalSpy failed(win.w.document(), &Document::openFailed);
     win.w.openPath(dir.path());
@@ -112,7 +149,7 @@ class TestGuiRobust : public QObject {
     QCOMPARE(win.w.document()->path(), dir.path());
   }
 
-  // The checkpoint deleted (or replaced) after opening: the session keeps working on what it read.
+  // The checkpoint deleted (or replaced) after opening: the window keeps working and offers to reload.
   void checkpointDeletedAfterOpeningKeepsWorking() {
     auto dir = std::make_unique<QTemporaryDir>();
     for (const char* f : {"config.json", "model.safetensors"})
@@ -125,6 +162,103 @@ class TestGuiRobust : public QObject {
     QVERIFY(win.setInput(QStringLiteral("random:seed=4,len=24")));
     QCOMPARE(win.w.document()->sequenceLength(), 24);
     QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+    QTRY_VERIFY_WITH_TIMEOUT(win.w.reloadBar()->isVisible(), kTimeout);
+  }
+
+  // Weights truncated while open (a training job starting to save), then written whole again:
+  // the bar says so once, the window keeps working without error dialogs, and Reload opens the
+  // file again at the same layer, head and split.
+  void truncatedCheckpointIsReloadedAtTheSameSelection() {
+    QTemporaryDir dir;
+    QVERIFY(copyDemo(dir));
+    TestWindow win(kTimeout);
+    QVERIFY(openAtLayer1Head1Split10(win, dir));
+    QSignalSpy changed(win.w.document(), &Document::sourceChanged);
+    QVERIFY(QFile::resize(dir.filePath("model.safetensors"), 100));
+    QTRY_VERIFY_WITH_TIMEOUT(win.w.reloadBar()->isVisible(), kTimeout);
+    QCOMPARE(win.w.reloadBar()->text(), QStringLiteral("model.safetensors changed on disk. Reload?"));
+    QCOMPARE(changed.first().at(0).toString(), dir.filePath("model.safetensors"));
+    QVERIFY2(
+        changed.first().at(1).toString().contains("the file changed on disk since it was opened (it was rewritten"),
+        qPrintable(changed.first().at(1).toString()));
+    // Still responsive: a curve asked for now is not computed from the changed file, and no
+    // dialog or second bar comes.
+    dropCurves(win);
+    QTRY_VERIFY_WITH_TIMEOUT(!win.w.document()->isBusy(), kTimeout);
+    QVERIFY(!win.w.document()->curveData(1));
+    QCOMPARE(changed.size(), 1);
+    QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+    // The job finishes; Reload.
+    QVERIFY(replaceByRename(kDemoDir + "/model.safetensors", dir.filePath("model.safetensors")));
+    QSignalSpy opened(win.w.document(), &Document::opened);
+    win.w.reloadBar()->reloadButton()->click();
+    QVERIFY(!win.w.reloadBar()->isVisible());
+    QVERIFY(opened.wait(kTimeout));
+    QCOMPARE(win.w.currentLayer(), 1);
+    QCOMPARE(win.w.currentHead(), 1);
+    QCOMPARE(win.w.splitPoint()->split(), 10);
+    QTRY_VERIFY_WITH_TIMEOUT(win.w.document()->curveData(1) && !win.w.document()->isBusy(), kTimeout);
+    QCOMPARE(win.w.splitPoint()->split(), 10);
+    QVERIFY(!win.w.reloadBar()->isVisible());
+    QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+  }
+
+  // Weights replaced by a file of another shape (an operator file: one layer instead of two):
+  // Reload shows the new file's layers, the old selection falls back to the first head.
+  void checkpointReplacedByOneWithFewerLayers() {
+    QTemporaryDir dir;
+    QVERIFY(copyDemo(dir));
+    TestWindow win(kTimeout);
+    QVERIFY(openAtLayer1Head1Split10(win, dir));
+    QCOMPARE(win.w.document()->layerCount(), 2);
+    QVERIFY(replaceByRename(kOperatorFile, dir.filePath("model.safetensors")));
+    QTRY_VERIFY_WITH_TIMEOUT(win.w.reloadBar()->isVisible(), kTimeout);
+    QSignalSpy opened(win.w.document(), &Document::opened);
+    win.w.reloadBar()->reloadButton()->click();
+    QVERIFY(opened.wait(kTimeout));
+    QCOMPARE(win.w.document()->layerCount(), 1);
+    QCOMPARE(QString::fromStdString(win.w.document()->info().architecture), QStringLiteral("operator"));
+    QCOMPARE(win.w.layerTree()->topLevelItemCount(), 1);
+    QCOMPARE(win.w.currentLayer(), 0);
+    QCOMPARE(win.w.currentHead(), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(win.w.document()->curveData(0) && !win.w.document()->isBusy(), kTimeout);
+    QCOMPARE(win.w.document()->curveData(0)->length, 64);
+    QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+  }
+
+  // Weights deleted: Reload fails with the reason and keeps the window's document; Keep goes on
+  // computing from what was read at open, and later changes are not reported again.
+  void deletedCheckpointReloadFailsAndKeepGoesOn() {
+    QTemporaryDir dir;
+    QVERIFY(copyDemo(dir));
+    TestWindow win(kTimeout);
+    QVERIFY(openAtLayer1Head1Split10(win, dir));
+    QVERIFY(QFile::remove(dir.filePath("model.safetensors")));
+    QTRY_VERIFY_WITH_TIMEOUT(win.w.reloadBar()->isVisible(), kTimeout);
+    QSignalSpy failed(win.w.document(), &Document::openFailed);
+    win.w.reloadBar()->reloadButton()->click();
+    QVERIFY(failed.wait(kTimeout));
+    QCOMPARE(win.errors.size(), 1);
+    QVERIFY2(win.errors.first().contains(dir.path()), qPrintable(win.errors.first()));
+    QCOMPARE(win.w.document()->path(), dir.path());
+    QCOMPARE(win.w.document()->layerCount(), 2);
+
+    // The computation that meets the change shows the bar again; Keep it this time.
+    dropCurves(win);
+    QTRY_VERIFY_WITH_TIMEOUT(win.w.reloadBar()->isVisible(), kTimeout);
+    QVERIFY(!win.w.document()->curveData(1));
+    win.w.reloadBar()->keepButton()->click();
+    QVERIFY(!win.w.reloadBar()->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(win.w.document()->curveData(1) && !win.w.document()->isBusy(), kTimeout);
+    QCOMPARE(win.w.currentLayer(), 1);
+    QFile config(dir.filePath("config.json"));
+    QVERIFY(config.open(QIODevice::Append));
+    config.write("\n");
+    config.close();
+    dropCurves(win);
+    QTRY_VERIFY_WITH_TIMEOUT(win.w.document()->curveData(1) && !win.w.document()->isBusy(), kTimeout);
+    QVERIFY(!win.w.reloadBar()->isVisible());
+    QCOMPARE(win.errors.size(), 1);
   }
 
   void errorDialogShowsOneLineAndDetails() {

@@ -3,12 +3,15 @@
 // O_NONBLOCK and check again with fstat, so a file swapped in between is caught too), and
 // every failure says why in errno's words (symbolic-link loop, name too long, permission
 // denied), naming the file. Used by every reader of files in the core (safetensors, PyTorch
-// zip, config.json, index files).
+// zip, config.json, index files). Each file opened is recorded in the thread's OpenedFiles
+// scopes (ess/file_identity.h), so that a Session can tell later whether it changed.
 #pragma once
 #include <sys/types.h>
 
 #include <cstdint>
 #include <string>
+
+#include "ess/file_identity.h"
 
 namespace ess {
 
@@ -27,6 +30,8 @@ class InputFile {
   const std::string& path() const { return path_; }
   /// Size in bytes when opened.
   uint64_t size() const { return size_; }
+  /// What the file was when opened (device, inode, size, modification time).
+  FileIdentity identity() const;
 
   /// Reads exactly `n` bytes at `offset`. Throws InputError "<path>: cannot read <what>: <reason>"
   /// (the reason is errno's text, or "the file changed on disk" when it got shorter).

@@ -14,6 +14,7 @@
 
 #include "ess/curve.h"
 #include "ess/ess_options.h"
+#include "ess/file_identity.h"
 #include "ess/operator_data.h"
 #include "ess/source_info.h"
 
@@ -73,8 +74,27 @@ class Session {
   void setMemoryBudget(size_t bytes) { memoryBudget_ = bytes; }
   size_t memoryBudget() const { return memoryBudget_; }
 
+  /// The files the session depends on, as they were when it opened: every file read at open
+  /// (weights, shards, config.json, index) and those it reads later (the tokenizer's).
+  const std::vector<FileIdentity>& sourceFiles() const { return sourceFiles_; }
+  /// Throws InputError "<file>: the file changed on disk since it was opened (<reason>); reopen
+  /// it" when one of sourceFiles() was truncated, rewritten, replaced or deleted since. The
+  /// operator, tile, curve and spectrum calls check first (so no result describes a file that
+  /// is no longer there), unless keepContentsAsOpened() was called; a later read of a file
+  /// (the tokenizer) always checks.
+  void checkSourcesUnchanged() const { checkFilesUnchanged(sourceFiles_); }
+  /// Goes on computing from what was read at open although the files changed (the GUI's Keep).
+  void keepContentsAsOpened() { checkBeforeUse_.store(false); }
+
  protected:
+  /// What the operator, tile, curve and spectrum calls run first (see checkSourcesUnchanged).
+  void checkSourcesBeforeUse() const {
+    if (checkBeforeUse_.load()) checkSourcesUnchanged();
+  }
+
   size_t memoryBudget_ = kDefaultMemoryBudget;
+  std::vector<FileIdentity> sourceFiles_;  ///< Session::open adds those read at open
+  std::atomic<bool> checkBeforeUse_{true};
 };
 
 /// Summarizes a file or checkpoint directory (loads the model library like Session::open).

@@ -28,7 +28,51 @@ void requireRegular(const std::string& path, const struct stat& sb, const std::s
 
 int64_t mtimeNs(const struct stat& sb) { return int64_t(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec; }
 
+FileIdentity identityOf(const std::string& path, const struct stat& sb) {
+  return {path, uint64_t(sb.st_dev), uint64_t(sb.st_ino), uint64_t(sb.st_size), mtimeNs(sb)};
+}
+
+thread_local OpenedFiles* innermostScope = nullptr;
+
 }  // namespace
+
+std::optional<FileIdentity> fileIdentity(const std::string& path) {
+  struct stat sb;
+  if (::stat(path.c_str(), &sb) != 0) return std::nullopt;
+  return identityOf(path, sb);
+}
+
+std::string changeOf(const FileIdentity& was) {
+  const std::optional<FileIdentity> now = fileIdentity(was.path);
+  if (!now) return "it was deleted";
+  if (now->device != was.device || now->inode != was.inode) return "another file took its name";
+  if (now->size != was.size)
+    return "it was rewritten: " + std::to_string(now->size) + " bytes, " + std::to_string(was.size) + " when opened";
+  if (now->mtimeNs != was.mtimeNs) return "it was rewritten";
+  return {};
+}
+
+void checkFilesUnchanged(const std::vector<FileIdentity>& files) {
+  for (const FileIdentity& f : files) {
+    const std::string why = changeOf(f);
+    if (!why.empty()) fail(f.path, std::string(kChangedOnDisk) + " (" + why + "); reopen it");
+  }
+}
+
+OpenedFiles::OpenedFiles() : outer_(innermostScope) { innermostScope = this; }
+
+OpenedFiles::~OpenedFiles() { innermostScope = outer_; }
+
+void OpenedFiles::record(const FileIdentity& id) {
+  for (OpenedFiles* scope = innermostScope; scope; scope = scope->outer_) {
+    auto it = std::find_if(scope->files_.begin(), scope->files_.end(),
+                           [&](const FileIdentity& f) { return f.path == id.path; });
+    if (it == scope->files_.end())
+      scope->files_.push_back(id);
+    else
+      *it = id;
+  }
+}
 
 std::string openFailure(int err) {
   if (err == ENOENT) return "no such file";
@@ -59,7 +103,10 @@ InputFile::InputFile(const std::string& path, const std::string& kind) : path_(p
   dev_ = sb.st_dev;
   ino_ = sb.st_ino;
   mtimeNs_ = mtimeNs(sb);
+  OpenedFiles::record(identity());
 }
+
+FileIdentity InputFile::identity() const { return {path_, uint64_t(dev_), uint64_t(ino_), size_, mtimeNs_}; }
 
 InputFile::~InputFile() {
   if (fd_ >= 0) ::close(fd_);

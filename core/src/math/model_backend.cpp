@@ -15,6 +15,7 @@
 
 #include "ess/error.h"
 #include "ess/ess_engine.h"
+#include "ess/file_identity.h"
 #include "ess/generator_form.h"
 #include "ess/safetensors_io.h"
 #include "session_base.h"
@@ -132,12 +133,17 @@ FileSummary summarizeFileUnchecked(const std::string& path) {
 std::unique_ptr<Session> Session::open(const std::string& path, size_t memoryBudget) {
   requireExists(path);
   return translated(path, [&]() -> std::unique_ptr<Session> {
+    const OpenedFiles read;  // every file the readers open, to notice later changes
     NamedArrays t;
+    std::unique_ptr<Session> session;
     if (readOperatorFile(path, t)) {
       useSingleThreadedBlas();
-      return openOperatorSession(path, t, memoryBudget);
+      session = openOperatorSession(path, t, memoryBudget);
+    } else {
+      session = modelBackend().openSession(path, memoryBudget);
     }
-    return modelBackend().openSession(path, memoryBudget);
+    session->sourceFiles_.insert(session->sourceFiles_.begin(), read.files().begin(), read.files().end());
+    return session;
   });
 }
 

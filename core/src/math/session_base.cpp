@@ -196,6 +196,7 @@ std::string SessionBase::inputText(const std::string& spec) {
 }
 
 OperatorData SessionBase::operatorOf(int layer) {
+  checkSourcesBeforeUse();
   return atCoreBoundary(workText(layer, "computing the operator"), [&] {
     const Array op = operatorArray(layer);
     OperatorData d;
@@ -213,6 +214,7 @@ OperatorTile SessionBase::operatorTile(int layer, int head, const TileRequest& r
 
 OperatorTile SessionBase::operatorTileUnchecked(int layer, int head, const TileRequest& req) {
   checkLayer(layer);
+  checkSourcesBeforeUse();
   const int L = lengthOf(layer);
   const int heads = info_.layers[layer].heads;
   if (head < 0 || head >= heads)
@@ -243,6 +245,7 @@ CurveData SessionBase::curve(int layer, const EssOptions& options, const Progres
 CurveData SessionBase::curveUnchecked(int layer, const EssOptions& options, const ProgressFn& progress,
                                       const std::atomic<bool>* cancel) {
   checkLayer(layer);
+  checkSourcesBeforeUse();
   EssCurve c;
   int heads = 0;
   const GeneratorArrays g = options.algorithm_ != Algorithm::Dense ? generatorsOf(layer) : GeneratorArrays{};
@@ -274,6 +277,7 @@ std::vector<double> SessionBase::spectrum(int layer, int head, int split, const 
 
 std::vector<double> SessionBase::spectrumUnchecked(int layer, int head, int split, const EssOptions& options) {
   checkLayer(layer);
+  checkSourcesBeforeUse();
   const int heads = info_.layers[layer].heads;
   if (head < 0 || head >= heads)
     throw UsageError("head", {" " + std::to_string(head) + " is outside 0.." + std::to_string(heads - 1)});

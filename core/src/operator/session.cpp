@@ -141,6 +141,11 @@ class ModelSession : public TokenModelSession {
       info_.layers.push_back(l);
     }
     info_.description = model_->description(fs::path(files.path).filename().string());
+    // The tokenizer is read on first text input: what its files are now is what it must find.
+    std::error_code ec;
+    const fs::path dir = fs::is_directory(files.path, ec) ? fs::path(files.path) : fs::path(files.path).parent_path();
+    for (const char* name : {"tokenizer.json", "tokenizer_config.json", "tokenizer.model"})
+      if (const std::optional<FileIdentity> id = fileIdentity((dir / name).string())) sourceFiles_.push_back(*id);
     const std::string spec = model_->defaultInput(memoryBudget());
     setTokens(spec, tokensFromSpec(spec, info_.vocabSize, info_.maxLength));
   }
@@ -237,10 +242,18 @@ class ModelSession : public TokenModelSession {
     std::lock_guard<std::mutex> lock(tokenizerMutex_);
     if (!tokenizer_) {
       if (!tokenizerError_.empty()) throw InputError(tokenizerError_);
+      // A tokenizer read now from files that changed since the open would not be the model's.
+      checkSourcesUnchanged();
       try {
         tokenizer_ = Tokenizer::fromFolder(info_.path);
       } catch (const InputError& e) {
         tokenizerError_ = e.what();
+        throw;
+      }
+      try {
+        checkSourcesUnchanged();  // changed while it was read
+      } catch (...) {
+        tokenizer_.reset();
         throw;
       }
     }
