@@ -17,6 +17,7 @@
 #include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "ess/checkpoint.h"
 #include "ess/error.h"
@@ -459,10 +460,10 @@ class TestHfModels : public QObject {
     // The table of src/hf/hf_architectures.cpp, in its order; an unknown model_type lists it.
     QCOMPARE(HfModel::supportedModelTypes(),
              (std::vector<std::string>{"gpt2", "llama", "mistral", "qwen2", "mamba", "gpt_neox", "phi", "falcon_mamba",
-                                       "qwen3", "phi3", "gemma2", "gemma3_text"}));
+                                       "qwen3", "phi3", "gemma2", "gemma3_text", "mamba2"}));
     const std::string e = inputErrorOf([] { HfConfig::fromJson(R"({"model_type": "bert"})", "c.json"); });
     QCOMPARE(e, std::string("c.json: unsupported model_type \"bert\" (supported: gpt2, llama, mistral, qwen2, mamba, "
-                            "gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text, and ess-lm)"));
+                            "gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text, mamba2, and ess-lm)"));
   }
 
   void gpt2ForwardAndAttention() {
@@ -1378,6 +1379,94 @@ class TestHfModels : public QObject {
     QCOMPARE(small->tokens(), (std::vector<long>{1, 2, 3}));
     auto none = Session::open(dir, 1);
     QVERIFY(contains(errorOf([&] { none->setInput("tokens:1,2,3"); }), "not even 2 tokens fit"));
+  }
+
+  // Mamba-2: 4 heads of head_dim 8 on 2 groups of B, C, one decay per head, dt clamped by
+  // time_step_limit, the gated RMSNorm's factor folded into the operator rows; operators,
+  // generators, residual streams and the mixer's own outputs against PyTorch's float64 values.
+  void mamba2WrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/mamba2_torch";
+    HfModel m(loadCheckpointFiles(dir));
+    QCOMPARE(m.mixerKind(), std::string("mamba2"));
+    QVERIFY(m.isMamba());
+    QCOMPARE(m.config().numHeads, 4);
+    QCOMPARE(m.config().numGroups, 2);
+    QCOMPARE(m.config().dtMax, 0.12);
+    QCOMPARE(m.heads(), 32);
+    QCOMPARE(m.valueChannels(), 1);
+    QCOMPARE(m.theoreticalStateSize(3), 4.0);
+    QVERIFY(contains(m.description("m2"), "32 channels each"));
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+    const NamedTensors e = readTensorFile(dir + "/expected.pt");
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    for (int i = 0; i < 2; ++i) {
+      const at::Tensor& T = *e.find("operator." + std::to_string(i));
+      QVERIFY(T.tril(-5).abs().max().item<double>() > 1e-2);  // the scan carries earlier inputs
+      Generators g = m.layerGenerators(i, tok);
+      QCOMPARE(g.heads(), 32);
+      QCOMPARE(g.stateSize(), 4);
+      QVERIFY(g.perHeadDecay());
+      QVERIFY(maxDiff(materializeGenerators(g, "g"), T) < 1e-10);
+    }
+    // The clamp matters: without time_step_limit the operators differ.
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString();
+    const std::string cfg = readText(dir + "/config.json");
+    nlohmann::json free = nlohmann::json::parse(cfg);
+    free.erase("time_step_limit");
+    writeEdited(
+        dir, root + "/free", [](NamedTensors&) {}, free.dump());
+    HfModel f(loadCheckpointFiles(root + "/free"));
+    QVERIFY(std::isinf(f.config().dtMax));
+    QVERIFY(maxDiff(f.layerOperator(0, tok), m.layerOperator(0, tok)) > 1e-3);
+    // An infinite bound as Python's json.dumps writes it, or as transformers 5 does, clamps nothing.
+    std::string pyInf = cfg;
+    QVERIFY(pyInf.find("0.12") != std::string::npos);
+    pyInf.replace(pyInf.find("0.12"), 4, "Infinity");
+    for (const std::string& text : {pyInf, withField(cfg, "time_step_limit", R"([0.0, {"__float__": "Infinity"}])")}) {
+      writeEdited(
+          dir, root + "/inf", [](NamedTensors&) {}, text);
+      HfModel i(loadCheckpointFiles(root + "/inf"));
+      QVERIFY(std::isinf(i.config().dtMax));
+      QVERIFY(maxDiff(i.layerOperator(0, tok), f.layerOperator(0, tok)) < 1e-14);
+    }
+    // Bad config fields are refused naming config.json and the field.
+    const auto fieldError = [&](const std::string& key, const std::string& value) {
+      return errorOf([&] {
+        const std::string d = root + "/" + key;
+        writeEdited(
+            dir, d, [](NamedTensors&) {}, withField(cfg, key, value));
+        Session::open(d);
+      });
+    };
+    for (const auto& [key, value, what] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"num_heads", "3", "must equal expand * hidden_size = 32"},
+             {"n_groups", "3", "must divide num_heads = 4"},
+             {"time_step_limit", "[0.2, 0.1]", "0 <= min < max"},
+             {"time_step_limit", "0.1", "must be [min, max]"},
+             {"time_step_limit", "[0.0, \"big\"]", "of numbers"},
+             {"use_bias", "true", "not supported"},
+             {"hidden_act", "\"gelu\"", "uses silu"}}) {
+      const std::string msg = fieldError(key, value);
+      QVERIFY2(contains(msg, "config.json") && contains(msg, "\"" + key + "\"") && contains(msg, what), msg.c_str());
+    }
+    // Shapes that disagree with the config name the tensor: one group where the file has two.
+    const std::string shape = fieldError("n_groups", "1");
+    QVERIFY2(contains(shape, "backbone.layers.0.mixer.in_proj.weight") && contains(shape, "has shape [84, 16]") &&
+                 contains(shape, "implies [76, 16]"),
+             shape.c_str());
+    // An unstable A_log names the folder, the layer and the head.
+    const std::string bad = root + "/unstable";
+    writeEdited(
+        dir, bad,
+        [](NamedTensors& t) {
+          for (auto& [n, x] : t.tensors)
+            if (n == "backbone.layers.1.mixer.A_log") x = x.index_put_({2}, 1000.0);
+        },
+        cfg);
+    const std::string um = errorOf([&] { Session::open(bad)->curve(1, EssOptions()); });
+    QVERIFY2(contains(um, bad + ": layer 1: ") && contains(um, "head 2"), um.c_str());
   }
 };
 

@@ -17,9 +17,10 @@ NamedTensors readTensorFile(const std::string& path);
 
 /// A checkpoint's tensors and configuration as found on disk.
 struct CheckpointFiles {
-  std::string path;        ///< what was opened (the folder or file as given)
-  std::string configJson;  ///< text of config.json; empty when there is none
-  NamedTensors tensors;    ///< every tensor of every weights file (shards in order)
+  std::string path;  ///< what was opened (the folder or file as given)
+  std::string
+      configJson;        ///< text of config.json (Python's bare Infinity quoted: "Infinity"); empty when there is none
+  NamedTensors tensors;  ///< every tensor of every weights file (shards in order)
 };
 
 /// Opens a checkpoint:

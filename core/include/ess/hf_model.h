@@ -29,6 +29,10 @@
 //   gemma3_text  Gemma 3 (HF Gemma3TextModel): gemma2's block with a (1 + w) RMSNorm of each
 //            query and key head, no soft-capping by default, every sliding_window_pattern-th
 //            layer global, the sliding layers with their own RoPE base (rope_local_base_freq).
+//   mamba2   Mamba-2 (Dao and Gu 2024, HF Mamba2Model): RMSNorm, the SSD mixer (one decay per
+//            head, B and C shared by n_groups groups of heads, dt clamped to time_step_limit,
+//            MambaRMSNormGated over all inner channels), residual; operators per inner channel
+//            with the gate and the norm's factor of the actual forward pass in their rows.
 // Tensor names are accepted with or without the task-model prefix (`transformer.`, `model.`,
 // `gpt_neox.`, `backbone.`). Weights keep their stored dtype (f32, f16, bf16) and are cast to float64 per
 // layer on use: every forward pass and operator here is computed in float64.
@@ -39,6 +43,7 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -88,6 +93,9 @@ struct HfConfig {
   int stateSize = 0, expand = 0, convKernel = 0, dtRank = 0;
   bool convBias = true;
   double mixerRmsEps = 0;  ///< falcon_mamba: B, C and dt RMS-normalized (no weight) with this eps; 0 = not
+  // mamba2 (numHeads heads of headDim channels; stateSize, expand, convKernel, convBias as mamba).
+  int numGroups = 1;  ///< n_groups: heads h share B, C of group h / (numHeads / n_groups)
+  double dtMin = 0, dtMax = std::numeric_limits<double>::infinity();  ///< time_step_limit: dt clamped to [dtMin, dtMax]
 
   /// Parses config.json text (`path` names it in errors). Throws InputError naming `path` and
   /// the field: missing or ill-typed fields, non-positive sizes, hidden size not divisible by
@@ -101,7 +109,7 @@ struct HfConfig {
 class HfModel : public LanguageModel {
  public:
   /// The model_type values this build opens, in table order: gpt2, llama, mistral, qwen2, mamba,
-  /// gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text.
+  /// gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text, mamba2.
   static const std::vector<std::string>& supportedModelTypes();
 
   /// Opens `files` (config.json and tensors as loadCheckpointFiles returns them). Every tensor
@@ -115,11 +123,13 @@ class HfModel : public LanguageModel {
 
   const HfConfig& config() const { return cfg_; }
   int numLayers() const override { return cfg_.numLayers; }
-  /// A Mamba-1 model (mamba, falcon_mamba): operators per inner channel.
-  bool isMamba() const { return cfg_.modelType == "mamba" || cfg_.modelType == "falcon_mamba"; }
+  /// A Mamba model (mamba, falcon_mamba, mamba2): operators per inner channel.
+  bool isMamba() const {
+    return cfg_.modelType == "mamba" || cfg_.modelType == "falcon_mamba" || cfg_.modelType == "mamba2";
+  }
   /// "softmax_attention" (gpt2, llama, qwen2, qwen3, mistral and phi3 without window, gpt_neox,
-  /// phi), "sliding_window_attention" (mistral, phi3 with sliding_window) or "mamba" (mamba,
-  /// falcon_mamba).
+  /// phi), "sliding_window_attention" (mistral, phi3 with sliding_window), "mamba" (mamba,
+  /// falcon_mamba) or "mamba2" (per inner channel, not per head as ess/mixer.h's mamba2).
   std::string mixerKind() const;
   /// SISO operators per layer: query heads, or E = expand * hidden channels for mamba.
   int heads() const;

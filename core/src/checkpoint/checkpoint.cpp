@@ -27,12 +27,42 @@ constexpr uint64_t kMaxJsonBytes = uint64_t(64) << 20;
 
 std::string readText(const std::string& path) { return readRegularFile(path, "JSON file", kMaxJsonBytes); }
 
-// config.json beside the weights; empty when absent. Must be valid JSON.
+/// `text` with Python's bare JSON constants Infinity and -Infinity (json.dumps writes them, e.g.
+/// Mamba-2's time_step_limit [0.0, Infinity]) quoted as strings, so that strict JSON parses it
+/// and a field that takes them reads the string.
+std::string quotePythonInfinity(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  bool inString = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (inString) {
+      out += ch;
+      if (ch == '\\' && i + 1 < text.size())
+        out += text[++i];
+      else if (ch == '"')
+        inString = false;
+      continue;
+    }
+    if (ch == '"') inString = true;
+    const bool minus = ch == '-' && text.compare(i + 1, 8, "Infinity") == 0;
+    if (minus || text.compare(i, 8, "Infinity") == 0) {
+      out += minus ? "\"-Infinity\"" : "\"Infinity\"";
+      i += minus ? 8 : 7;
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+// config.json beside the weights; empty when absent. Must be valid JSON once Python's bare
+// Infinity is quoted (the text returned has it quoted).
 std::string readConfig(const fs::path& dir) {
   const fs::path p = dir / "config.json";
   std::error_code ec;
   if (!fs::exists(p, ec)) return {};  // present but a FIFO or a folder: refused by readText
-  std::string text = readText(p.string());
+  std::string text = quotePythonInfinity(readText(p.string()));
   try {
     nlohmann::json parsed = nlohmann::json::parse(text);
     (void)parsed;

@@ -129,6 +129,7 @@ extern const HfFamily kFalconMambaFamily;
 extern const HfFamily kGptNeoxFamily;
 extern const HfFamily kPhiFamily;
 extern const HfFamily kGemma2Family;
+extern const HfFamily kMamba2Family;
 
 /// The family of a config.json `model_type`, or null when this build has none.
 const HfFamily* findFamily(const std::string& modelType);

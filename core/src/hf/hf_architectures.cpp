@@ -26,6 +26,7 @@ const ArchitectureRow kArchitectures[] = {
     {"phi3",     &kLlamaFamily},
     {"gemma2",   &kGemma2Family},
     {"gemma3_text", &kGemma2Family},
+    {"mamba2",   &kMamba2Family},
 };
 // clang-format on
 

@@ -22,6 +22,8 @@
 #                  soft-capped attention logits, sliding and global layers alternating, float32
 #   gemma3_text_torch/  Gemma3ForCausalLM (text): q/k norms, every 3rd layer global, local and
 #                  global RoPE bases, linear scaling on the global layer, bfloat16
+#   mamba2_torch/  Mamba2ForCausalLM: 4 heads of head_dim 8 on 2 groups of B, C, dt clamped by
+#                  time_step_limit, untied lm_head, float32
 # and expected.pt beside each: the mixer input of every layer and every layer's operator
 # (attention probabilities [H, L, L]; for mamba the S6 operator per inner channel [E, L, L] as
 # ess/mixer.h defines it, and the residual stream hidden_state.{i} entering every block) for
@@ -652,6 +654,100 @@ def expected_gemma2(folder):
     save_expected(folder, out)
 
 
+def mamba2(folder="mamba2_torch", seed=13, dtype=torch.float32):
+    """Mamba2ForCausalLM layout ("backbone." prefix, untied lm_head): 4 heads of head_dim 8 on
+    2 groups of B, C (state size 4), in_proj = [z, xBC, dt] without d_mlp rows, dt clamped by
+    time_step_limit."""
+    g = torch.Generator().manual_seed(seed)
+    V, D, H, P, G, N, K, Lyr = 32, 16, 4, 8, 2, 4, 4, 2
+    E = H * P
+    conv = E + 2 * G * N
+    r = lambda *s: torch.randn(*s, generator=g) * 0.3
+    sd = {"backbone.embeddings.weight": torch.randn(V, D, generator=g)}
+    for i in range(Lyr):
+        b = f"backbone.layers.{i}."
+        sd[b + "norm.weight"] = 1 + r(D)
+        sd[b + "mixer.in_proj.weight"] = r(E + conv + H, D)
+        sd[b + "mixer.conv1d.weight"] = r(conv, 1, K) * 2
+        sd[b + "mixer.conv1d.bias"] = r(conv) / 3
+        dt = torch.exp(torch.rand(H, generator=g) * (math.log(0.2) - math.log(0.03)) + math.log(0.03))
+        sd[b + "mixer.dt_bias"] = dt + torch.log(-torch.expm1(-dt))  # inverse softplus (Mamba2's init)
+        sd[b + "mixer.A_log"] = torch.log(torch.arange(1, H + 1, dtype=torch.float32)) + r(H) / 3
+        sd[b + "mixer.D"] = 1 + r(H)
+        sd[b + "mixer.norm.weight"] = 1 + r(E)
+        sd[b + "mixer.out_proj.weight"] = r(D, E)
+    sd["backbone.norm_f.weight"] = 1 + r(D)
+    sd["lm_head.weight"] = r(V, D)
+    sd = {k: v.to(dtype) for k, v in sd.items()}
+    cfg = {"model_type": "mamba2", "vocab_size": V, "hidden_size": D, "state_size": N, "expand": E // D,
+           "num_heads": H, "head_dim": P, "n_groups": G, "conv_kernel": K, "num_hidden_layers": Lyr,
+           "layer_norm_epsilon": 1e-5, "use_bias": False, "use_conv_bias": True, "hidden_act": "silu",
+           "time_step_limit": [0.0, 0.12], "chunk_size": 256, "rms_norm": True, "tie_word_embeddings": False}
+    save(folder, cfg, sd)
+
+
+def expected_mamba2(folder="mamba2_torch"):
+    """HF Mamba2Mixer (torch_forward, batch 1), Mamba2Block and Mamba2RMSNorm in float64, the
+    SSD written as its recurrence (state [H, P, N] per position, not HF's chunked form), and the
+    operator per inner channel e (head h = e // P, group g = h // (H / G)) with the gated
+    RMSNorm's factor s_r[e] = w[e] silu(z_r[e]) / rms_r of the actual forward pass:
+      T[e, r, c] = s_r[e] (C_r[g] . B_c[g] exp(sum_{t=c+1..r} dt_t[h] A[h]) dt_c[h] + [r == c] D[h]),
+    so that the mixer's normalized output n[e] = T[e] x[e] (x the conv'd value channels)."""
+    sd, cfg = load_fixture(folder)
+    D, N, K = cfg["hidden_size"], cfg["state_size"], cfg["conv_kernel"]
+    H, P, G = cfg["num_heads"], cfg["head_dim"], cfg["n_groups"]
+    E, lo, hi, eps = H * P, cfg["time_step_limit"][0], cfg["time_step_limit"][1], cfg["layer_norm_epsilon"]
+    L = len(TOKENS)
+    F = torch.nn.functional
+    rms = lambda x, w: w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+    h = sd["backbone.embeddings.weight"][torch.tensor(TOKENS)]
+    out = {}
+    clamped = 0
+    for i in range(cfg["num_hidden_layers"]):
+        out[f"hidden_state.{i}"] = h
+        b = f"backbone.layers.{i}."
+        m = b + "mixer."
+        x = rms(h, sd[b + "norm.weight"])
+        out[f"mixer_input.{i}"] = x
+        zxbcdt = x @ sd[m + "in_proj.weight"].T  # [L, E + conv + H]
+        z, xBC, dt = torch.split(zxbcdt, [E, E + 2 * G * N, H], dim=-1)
+        xBC = F.silu(F.conv1d(xBC.T[None], sd[m + "conv1d.weight"], sd[m + "conv1d.bias"], padding=K - 1,
+                              groups=xBC.shape[1])[0, :, :L].T)
+        xs, B, C = torch.split(xBC, [E, G * N, G * N], dim=-1)
+        xs, B, C = xs.reshape(L, H, P), B.reshape(L, G, N), C.reshape(L, G, N)
+        raw = F.softplus(dt + sd[m + "dt_bias"])
+        clamped += int((raw > hi).sum())
+        dt = raw.clamp(lo, hi)  # [L, H]
+        A = -torch.exp(sd[m + "A_log"])  # [H]
+        grp = torch.arange(H) // (H // G)
+        state = torch.zeros(H, P, N, dtype=torch.float64)
+        ys = []
+        for t in range(L):
+            Bt, Ct = B[t][grp], C[t][grp]  # [H, N]
+            state = torch.exp(dt[t] * A)[:, None, None] * state + dt[t][:, None, None] * xs[t][:, :, None] * Bt[:, None, :]
+            ys.append((state * Ct[:, None, :]).sum(-1) + sd[m + "D"][:, None] * xs[t])
+        y = torch.stack(ys).reshape(L, E)
+        gated = y * F.silu(z)
+        inv = torch.rsqrt(gated.pow(2).mean(-1, keepdim=True) + eps)  # [L, 1]
+        n = sd[m + "norm.weight"] * gated * inv  # MambaRMSNormGated over all E channels
+        # The operator per channel, from the decay sums over (c, r] of dt * A per head.
+        cs = torch.cumsum(dt * A, dim=0)  # [L, H]
+        seg = (cs[:, None, :] - cs[None, :, :]).masked_fill(~torch.tril(torch.ones(L, L, dtype=torch.bool))[:, :, None],
+                                                              float("-inf"))  # [r, c, H]
+        CB = torch.einsum("rhn,chn->rch", C[:, grp], B[:, grp])  # [r, c, H]
+        Th = CB * torch.exp(seg) * dt[None, :, :] + torch.eye(L, dtype=torch.float64)[:, :, None] * sd[m + "D"]
+        head = torch.arange(E) // P
+        s = sd[m + "norm.weight"] * F.silu(z) * inv  # [L, E]
+        T = Th[:, :, head].permute(2, 0, 1) * s.T[:, :, None]  # [E, r, c]
+        u = xs.reshape(L, E).T  # [E, L]
+        assert torch.allclose(torch.matmul(T, u[:, :, None])[:, :, 0], n.T, rtol=0, atol=1e-12), "n != T x"
+        out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = T, u[:, :, None], n.T[:, :, None]
+        h = h + n @ sd[m + "out_proj.weight"].T
+    assert clamped > 0, "time_step_limit clamps no step"
+    out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
+    save_expected(folder, out)
+
+
 FIXTURES = {
     "gpt2": (gpt2, expected_gpt2),
     "qwen2": (qwen2, expected_qwen2),
@@ -683,6 +779,8 @@ FIXTURES = {
     # with base 1e6 and linear scaling 8, bfloat16.
     "gemma3_text": (lambda: gemma2("gemma3_text_torch", 12, torch.bfloat16, gemma3=True),
                     lambda: expected_gemma2("gemma3_text_torch")),
+    # Mamba-2: 4 heads on 2 groups, dt clamped at 0.12 (time_step_limit), float32.
+    "mamba2": (mamba2, expected_mamba2),
 }
 
 if __name__ == "__main__":
