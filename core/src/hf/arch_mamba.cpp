@@ -3,6 +3,8 @@
 // norm backbone.norm_f.weight.
 #include <ATen/ATen.h>
 
+#include <climits>
+#include <cstdint>
 #include <map>
 #include <mutex>
 
@@ -32,6 +34,8 @@ void readMambaConfig(const ConfigFields& f, HfConfig& c) {
     c.dtRank = (c.hiddenSize + 15) / 16;
   else
     c.dtRank = f.integer("time_step_rank");
+  if (int64_t(c.expand) * c.hiddenSize > INT_MAX)  // before the product overflows int
+    f.fail("expand", "* hidden_size = " + std::to_string(int64_t(c.expand) * c.hiddenSize) + " is too large");
   c.intermediateSize = c.expand * c.hiddenSize;
   if (f.integer("intermediate_size", c.intermediateSize) != c.intermediateSize)
     f.fail("intermediate_size", "must equal expand * hidden_size = " + std::to_string(c.intermediateSize));
