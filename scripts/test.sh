@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install what is needed, check formatting, build everything with the tests (warnings are
 # errors) and run them with CTest. GUI tests run on Qt's offscreen platform: no display needed.
-# Then the sanitizer build (scripts/sanitize.sh): the math library's suites and the fuzz
-# targets under AddressSanitizer and UndefinedBehaviorSanitizer.
+# Then the sanitizer build (scripts/sanitize.sh): the whole suite and the fuzz targets under
+# AddressSanitizer and UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-debian.sh

@@ -16,7 +16,8 @@
 namespace {
 
 constexpr int kTimeout = 120000;
-const QString kNoMemory = QStringLiteral(": not enough memory on this machine; lower the budget or use a shorter input");
+const QString kNoMemory =
+    QStringLiteral(": not enough memory on this machine; lower the budget or use a shorter input");
 
 bool hasLibraryWords(const QString& s) {
   for (const char* w : {"c10", "enforce fail", "alloc_cpu", "Expected", "bad_alloc", "std::", "frame #", "\n"})
@@ -24,10 +25,10 @@ bool hasLibraryWords(const QString& s) {
   return false;
 }
 
-/// The Llama fixture claiming a context of 1e8 tokens (see test_cli_compute_errors.cpp).
-QString llamaWithLongContext(const QTemporaryDir& dir) {
-  const QString src = QStringLiteral(ESS_TEST_DATA_DIR "/hf/llama_spm_torch");
-  const QString out = dir.filePath("llama");
+/// The Qwen2 fixture claiming a context of 1e8 tokens (see test_cli_compute_errors.cpp).
+QString qwen2WithLongContext(const QTemporaryDir& dir) {
+  const QString src = QStringLiteral(ESS_TEST_DATA_DIR "/hf/qwen2_torch");
+  const QString out = dir.filePath("qwen2");
   QDir().mkpath(out);
   for (const QString& f : QDir(src).entryList(QDir::Files))
     if (f != "config.json") QFile::copy(src + "/" + f, out + "/" + f);
@@ -54,7 +55,7 @@ class TestGuiComputeErrors : public QObject {
  private slots:
   void libTorchAllocationFailureDuringACurve() {
     QTemporaryDir dir;
-    const QString model = llamaWithLongContext(dir);
+    const QString model = qwen2WithLongContext(dir);
     Document doc;
     QVERIFY(openAndWait(doc, model));
     doc.setMemoryBudget(qint64(1) << 50);

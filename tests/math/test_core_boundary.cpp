@@ -88,7 +88,8 @@ class TestCoreBoundary : public QObject {
     const std::string noMemory = ": not enough memory on this machine; lower the budget or use a shorter input";
     QCOMPARE(inputError([&] { s->curve(0, dense); }),
              path + ": layer 0 (semiseparable), computing the ESS curves" + noMemory);
-    QCOMPARE(inputError([&] { s->operatorOf(0); }), path + ": layer 0 (semiseparable), computing the operator" + noMemory);
+    QCOMPARE(inputError([&] { s->operatorOf(0); }),
+             path + ": layer 0 (semiseparable), computing the operator" + noMemory);
     const std::vector<double> sv = s->spectrum(0, 0, 500000, ess::EssOptions());
     QCOMPARE(sv.size(), size_t(500000));
     QVERIFY(sv[0] > 0.0 && sv[1] == 0.0);  // rank N = 1

@@ -3,7 +3,10 @@
 // GELU (tanh form, "gelu_new"), tied LM head.
 #include <ATen/ATen.h>
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 
 #include "hf/hf_architecture.h"
 #include "hf/hf_layers.h"
@@ -18,7 +21,9 @@ void readGpt2Config(const ConfigFields& f, HfConfig& c) {
   c.numHeads = f.integer("n_head");
   c.numLayers = f.integer("n_layer");
   c.maxPositions = f.integer("n_positions");
-  c.intermediateSize = f.integer("n_inner", 4 * c.hiddenSize);
+  // GPT-2's default n_inner is 4 n_embd; an n_embd whose 4-fold leaves int stays as large as
+  // int goes (the weight shape check then refuses it, as for any n_embd the weights do not have).
+  c.intermediateSize = f.integer("n_inner", static_cast<int>(std::min<int64_t>(4 * int64_t(c.hiddenSize), INT_MAX)));
   c.normEps = f.number("layer_norm_epsilon", 1e-5);
   c.activation = f.text("activation_function", "gelu_new");
   checkActivation(f, "activation_function", c.activation);

@@ -7,6 +7,8 @@
 // T[e, r, c] = silu(z_r[e]) (C_r . exp(sum_{t=c+1..r} dt_t[e] A[e]) dt_c[e] B_c + [r == c] D[e]).
 #include <ATen/ATen.h>
 
+#include <climits>
+#include <cstdint>
 #include <map>
 #include <mutex>
 
@@ -37,6 +39,8 @@ void readMambaConfig(const ConfigFields& f, HfConfig& c) {
     c.dtRank = (c.hiddenSize + 15) / 16;
   else
     c.dtRank = f.integer("time_step_rank");
+  if (int64_t(c.expand) * c.hiddenSize > INT_MAX)  // before the product overflows int
+    f.fail("expand", "* hidden_size = " + std::to_string(int64_t(c.expand) * c.hiddenSize) + " is too large");
   c.intermediateSize = c.expand * c.hiddenSize;
   if (f.integer("intermediate_size", c.intermediateSize) != c.intermediateSize)
     f.fail("intermediate_size", "must equal expand * hidden_size = " + std::to_string(c.intermediateSize));
