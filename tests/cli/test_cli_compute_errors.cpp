@@ -125,7 +125,8 @@ class TestCliComputeErrors : public QObject {
     QVERIFY2(ok.out.contains("\"tolerance_ess\""), qPrintable(ok.err));
   }
 
-  // A config.json that is not valid JSON (Python's json writes Infinity for 1e400): the
+  // A config.json that is not valid JSON (Python's json writes NaN for float("nan"); its
+  // Infinity is read, as Mamba-2's time_step_limit needs): the
   // position and the problem, without nlohmann_json's "[json.exception.parse_error.101]".
   void invalidJsonInTheProgramsWords() {
     QTemporaryDir dir;
@@ -136,7 +137,7 @@ class TestCliComputeErrors : public QObject {
       if (f != "config.json") QFile::copy(src + "/" + f, model + "/" + f);
     QFile o(model + "/config.json");
     o.open(QIODevice::WriteOnly);
-    o.write(R"({"model_type": "qwen2", "rms_norm_eps": Infinity})");
+    o.write(R"({"model_type": "qwen2", "rms_norm_eps": NaN})");
     o.close();
     const Run r = ess({"info", model});
     QCOMPARE(r.status, 1);
