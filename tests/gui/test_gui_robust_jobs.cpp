@@ -101,7 +101,14 @@ class TestGuiRobustJobs : public QObject {
     std::mt19937 rng(12);
     const auto pick = [&](int n) { return int(rng() % unsigned(n)); };
     double after600 = 0;
-    for (int i = 1; i <= 10000; ++i) {
+#ifdef ESS_SANITIZE
+    // Under AddressSanitizer 10,000 actions outlast QtTest's 300 s limit, and its quarantine of
+    // freed memory makes resident memory meaningless: fewer actions, no memory bound.
+    const int actions = 2000;
+#else
+    const int actions = 10000;
+#endif
+    for (int i = 1; i <= actions; ++i) {
       switch (pick(10)) {
         case 0:
         case 1:
@@ -138,8 +145,10 @@ class TestGuiRobustJobs : public QObject {
       }
     }
     const double after = residentMiB();
-    qInfo("resident %.0f MiB after 1,000 actions, %.0f MiB after 10,000", after600, after);
+    qInfo("resident %.0f MiB after 1,000 actions, %.0f MiB after %d", after600, after, actions);
+#ifndef ESS_SANITIZE
     QVERIFY2(after < after600 + 96, qPrintable(QStringLiteral("%1 MiB -> %2 MiB").arg(after600).arg(after)));
+#endif
   }
 };
 
