@@ -54,6 +54,26 @@ PositionEssView::PositionEssView(QWidget* parent) : PlotView(parent) {
   clear();
 }
 
+namespace {
+// A band over position i of `rect`, the full height of the plot, behind the curves.
+QCPItemRect* positionBand(QCustomPlot* plot, QCPAxisRect* rect, int i, const QPen& pen, const QBrush& brush) {
+  auto* band = new QCPItemRect(plot);
+  band->setLayer(QStringLiteral("grid"));
+  band->setClipAxisRect(rect);
+  for (QCPItemPosition* p : {band->topLeft, band->bottomRight}) {
+    p->setAxisRect(rect);
+    p->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+    p->setTypeX(QCPItemPosition::ptPlotCoords);
+    p->setTypeY(QCPItemPosition::ptAxisRectRatio);
+  }
+  band->topLeft->setCoords(i, 0);
+  band->bottomRight->setCoords(i + 1, 1);
+  band->setPen(pen);
+  band->setBrush(brush);
+  return band;
+}
+}  // namespace
+
 void PositionEssView::clear() {
   rows_.clear();
   tokens_.clear();
@@ -237,20 +257,7 @@ void PositionEssView::rebuildMarks() {
   const QVector<int> positions = markedPositions();
   for (QCPAxisRect* rect : rects_) {
     for (int i : positions) {
-      auto* band = new QCPItemRect(this);
-      band->setLayer(QStringLiteral("grid"));
-      band->setClipAxisRect(rect);
-      for (QCPItemPosition* p : {band->topLeft, band->bottomRight}) {
-        p->setAxisRect(rect);
-        p->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
-        p->setTypeX(QCPItemPosition::ptPlotCoords);
-        p->setTypeY(QCPItemPosition::ptAxisRectRatio);
-      }
-      band->topLeft->setCoords(i, 0);
-      band->bottomRight->setCoords(i + 1, 1);
-      band->setPen(QPen(QColor(230, 150, 40, 160), 0.8));
-      band->setBrush(QColor(255, 190, 90, 90));
-      bands_ << band;
+      bands_ << positionBand(this, rect, i, QPen(QColor(230, 150, 40, 160), 0.8), QColor(255, 190, 90, 90));
     }
   }
 }
@@ -283,20 +290,7 @@ void PositionEssView::rebuildRoles() {
   for (int role = 0; role < 3; ++role) {
     for (QCPAxisRect* rect : rects_) {
       for (int i : *roles[role]) {
-        auto* band = new QCPItemRect(this);
-        band->setLayer(QStringLiteral("grid"));
-        band->setClipAxisRect(rect);
-        for (QCPItemPosition* p : {band->topLeft, band->bottomRight}) {
-          p->setAxisRect(rect);
-          p->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
-          p->setTypeX(QCPItemPosition::ptPlotCoords);
-          p->setTypeY(QCPItemPosition::ptAxisRectRatio);
-        }
-        band->topLeft->setCoords(i, 0);
-        band->bottomRight->setCoords(i + 1, 1);
-        band->setPen(Qt::NoPen);
-        band->setBrush(roleColor(role, 60));
-        roleBands_ << band;
+        roleBands_ << positionBand(this, rect, i, Qt::NoPen, roleColor(role, 60));
       }
     }
     // An entry in the legend: bars without data, in the band's colour.
