@@ -15,6 +15,9 @@ PACKAGES=(
   libicu-dev  # Unicode character classes and normalization forms of the tokenizers
   libopenblas0-pthread  # optimized, thread-safe BLAS/LAPACK behind LibTorch (Debian defaults to the reference one)
   poppler-utils librsvg2-bin  # pdffonts and rsvg-convert: the figure tests check exported PDF fonts and SVG rendering
+  python3-dev pybind11-dev  # the Python module ess_explorer (python/)
+  python3-numpy python3-pytest python3-pandas  # its tests (tests/python)
+  python3-torch python3-matplotlib  # examples/ess_during_training.py, run by those tests
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

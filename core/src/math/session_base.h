@@ -40,6 +40,13 @@ class SessionBase : public Session {
   CurveData curve(int layer, const EssOptions& options, const ProgressFn& progress,
                   const std::atomic<bool>* cancel) override;
   std::vector<double> spectrum(int layer, int head, int split, const EssOptions& options) override;
+  /// The generator form of `layer` (empty when it has none), at the boundary like the above;
+  /// ess/array_session.h layerGenerators() offers it on any Session.
+  GeneratorArrays generators(int layer) {
+    checkLayer(layer);
+    checkSourcesBeforeUse();
+    return atCoreBoundary(workText(layer, "computing the generators"), [&] { return generatorsOf(layer); });
+  }
 
  protected:
   /// "<path>: layer 1 (gla), <doing>, input random:seed=0,len=64" for throwLibraryError (the

@@ -348,6 +348,10 @@ EssCurve computeStructuredEss(const GeneratorArrays& g, const EssOptions& option
     runTasks(static_cast<long>(work.size()), threads, cancel, [&](long task, int wi) {
       Scratch& w = scratch[wi];
       const int b = work[task], s0 = blockStart(b), s1 = blockEnd(b);
+      // Each block starts on the Gram path whichever worker runs it (and whatever that worker
+      // ran before), so a curve is the same from run to run.
+      w.tryGram = true;
+      w.sinceRefusal = 0;
       w.blockF.resize(static_cast<size_t>(K) * NN);
       w.row.resize(N);
       std::vector<double> R(NN, 0.0);
