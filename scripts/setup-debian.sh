@@ -15,6 +15,7 @@ PACKAGES=(
   libicu-dev  # Unicode character classes and normalization forms of the tokenizers
   libopenblas0-pthread  # optimized, thread-safe BLAS/LAPACK behind LibTorch (Debian defaults to the reference one)
   poppler-utils librsvg2-bin  # pdffonts and rsvg-convert: the figure tests check exported PDF fonts and SVG rendering
+  slurmctld slurmd slurm-client munge  # a one-node Slurm cluster for the `ess sweep --slurm` test (tests/cli/slurm_sweep_test.sh)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
