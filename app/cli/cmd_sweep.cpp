@@ -54,8 +54,7 @@ std::vector<int> layersFrom(const std::string& spec, int count) {
     }
     if (used == 0 || used != s.size() || v < 0)
       throw UsageError("--layer: expected all, N, A:B or N,M,..., got '" + spec + "'");
-    if (v >= count)
-      throw UsageError("--layer " + std::to_string(v) + " is outside 0.." + std::to_string(count - 1));
+    if (v >= count) throw UsageError("--layer " + std::to_string(v) + " is outside 0.." + std::to_string(count - 1));
     return v;
   };
   if (spec == "all") {
@@ -127,7 +126,6 @@ std::vector<std::string> splitCsv(const std::string& line) {
   if (!line.empty() && line.back() == ',') f.emplace_back();
   return f;
 }
-
 
 nlohmann::ordered_json jsonNumber(const std::string& s) {
   return s.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(std::stod(s));
@@ -302,11 +300,13 @@ int runSweep(const std::vector<std::string>& argvIn) {
                         "--max-parallel", "--shards-per-task"})
     valued.push_back(o);
   const Args a = Args::parse(argv, valued, {"--collect", "--slurm"});
-  if (a.positional.size() > 1) throw UsageError("sweep: expected one RUN_OR_LIST, got " + std::to_string(a.positional.size()));
+  if (a.positional.size() > 1)
+    throw UsageError("sweep: expected one RUN_OR_LIST, got " + std::to_string(a.positional.size()));
   const std::string format = a.get("--format", "csv");
   if (format != "csv" && format != "json") throw UsageError("--format: expected csv or json, got '" + format + "'");
   const std::string summary = a.get("--summary", "none");
-  if (summary != "none" && summary != "mean") throw UsageError("--summary: expected mean or none, got '" + summary + "'");
+  if (summary != "none" && summary != "mean")
+    throw UsageError("--summary: expected mean or none, got '" + summary + "'");
   const int jobs = a.getInt("--jobs", 1);
   if (jobs < 1 || jobs > 256) throw UsageError("--jobs: expected 1..256, got " + a.get("--jobs"));
   const bool collect = a.has("--collect"), slurm = a.has("--slurm");
@@ -362,7 +362,8 @@ int runSweep(const std::vector<std::string>& argvIn) {
     r.cpusPerTask = a.getInt("--cpus-per-task", 0);
     r.maxParallel = a.getInt("--max-parallel", 0);
     r.shardsPerTask = a.getInt("--shards-per-task", 1);
-    if (r.cpusPerTask < 0 || r.maxParallel < 0) throw UsageError("--cpus-per-task and --max-parallel must not be negative");
+    if (r.cpusPerTask < 0 || r.maxParallel < 0)
+      throw UsageError("--cpus-per-task and --max-parallel must not be negative");
     if (r.shardsPerTask < 1) throw UsageError("--shards-per-task: expected at least 1");
     const std::string id = sweep::submitSlurm(work, plan, r);
     std::printf("%s\n", id.c_str());

@@ -61,12 +61,14 @@ std::string Plan::toJson() const {
 Plan Plan::fromJson(const std::string& text, const std::string& file) {
   try {
     const nlohmann::json j = nlohmann::json::parse(text);
-    if (j.value("format", "") != "ess-sweep") throw InputError(file + ": is not a sweep description (no \"format\": \"ess-sweep\")");
+    if (j.value("format", "") != "ess-sweep")
+      throw InputError(file + ": is not a sweep description (no \"format\": \"ess-sweep\")");
     if (j.value("version", 0) != 1) throw InputError(file + ": sweep description of an unknown version");
     Plan p;
     p.run = j.at("run").get<std::string>();
     for (const auto& c : j.at("checkpoints"))
-      p.checkpoints.push_back({c.at("name").get<std::string>(), c.at("path").get<std::string>(), c.at("step").get<int64_t>()});
+      p.checkpoints.push_back(
+          {c.at("name").get<std::string>(), c.at("path").get<std::string>(), c.at("step").get<int64_t>()});
     p.inputs = j.at("inputs").get<std::vector<std::string>>();
     p.layer = j.at("layer").get<std::string>();
     p.head = j.at("head").get<std::string>();
@@ -81,8 +83,12 @@ Plan Plan::fromJson(const std::string& text, const std::string& file) {
 }
 
 std::string WorkDir::planPath() const { return (fs::path(dir_) / "sweep.json").string(); }
-std::string WorkDir::shardPath(int shard) const { return (fs::path(dir_) / numbered("shards/shard-", shard, ".csv")).string(); }
-std::string WorkDir::errorPath(int shard) const { return (fs::path(dir_) / numbered("shards/shard-", shard, ".error")).string(); }
+std::string WorkDir::shardPath(int shard) const {
+  return (fs::path(dir_) / numbered("shards/shard-", shard, ".csv")).string();
+}
+std::string WorkDir::errorPath(int shard) const {
+  return (fs::path(dir_) / numbered("shards/shard-", shard, ".error")).string();
+}
 std::string WorkDir::scriptPath() const { return (fs::path(dir_) / "sweep.sbatch").string(); }
 std::string WorkDir::jobPath() const { return (fs::path(dir_) / "slurm_job").string(); }
 std::string WorkDir::logDir() const { return (fs::path(dir_) / "logs").string(); }
@@ -95,7 +101,8 @@ std::optional<Plan> WorkDir::readPlan() const {
 
 void WorkDir::adopt(const Plan& plan) const {
   std::error_code ec;
-  if (fs::exists(dir_, ec) && !fs::is_directory(dir_, ec)) throw InputError(dir_ + ": --work names a file, not a folder");
+  if (fs::exists(dir_, ec) && !fs::is_directory(dir_, ec))
+    throw InputError(dir_ + ": --work names a file, not a folder");
   if (const std::optional<Plan> old = readPlan()) {
     if (old->toJson() != plan.toJson())
       throw InputError(dir_ + ": holds another sweep (" + planPath() +
@@ -151,9 +158,13 @@ std::optional<std::string> WorkDir::readShard(int shard, std::string* problem) c
   return shardRows(text, problem);
 }
 
-void WorkDir::writeShard(int shard, const std::string& rows) const { writeFileAtomically(shardPath(shard), shardText(rows)); }
+void WorkDir::writeShard(int shard, const std::string& rows) const {
+  writeFileAtomically(shardPath(shard), shardText(rows));
+}
 
-void WorkDir::writeError(int shard, const std::string& message) const { writeFileAtomically(errorPath(shard), message + "\n"); }
+void WorkDir::writeError(int shard, const std::string& message) const {
+  writeFileAtomically(errorPath(shard), message + "\n");
+}
 
 void WorkDir::clearError(int shard) const {
   std::error_code ec;

@@ -24,9 +24,9 @@ struct Checkpoint {
 struct Plan {
   std::string run;  ///< the run folder or list file
   std::vector<Checkpoint> checkpoints;
-  std::vector<std::string> inputs;  ///< input specs; one empty spec = each checkpoint's default
-  std::string layer = "all";        ///< all | N | A:B | N,M,...
-  std::string head = "all";         ///< all | H | A:B | total
+  std::vector<std::string> inputs;             ///< input specs; one empty spec = each checkpoint's default
+  std::string layer = "all";                   ///< all | N | A:B | N,M,...
+  std::string head = "all";                    ///< all | H | A:B | total
   std::map<std::string, std::string> options;  ///< "--tolerance" -> "0.001", ... (ess curve's)
 
   int shardCount() const { return static_cast<int>(checkpoints.size() * inputs.size()); }

@@ -61,9 +61,9 @@ class TestCliSweep : public QObject {
   void initTestCase() {
     QVERIFY(dir_.isValid());
     run_ = dir_.filePath("run");
-    const Run train = ess({"train-mqar", "--mixer", "gla", "--layers", "2", "--d-model", "16", "--steps", "3",
-                           "--batch", "2", "--length", "16", "--pairs", "2", "--vocab", "16", "--eval-samples", "4",
-                           "--save-every", "1", "--out", run_});
+    const Run train = ess({"train-mqar", "--mixer",        "gla", "--layers",     "2",  "--d-model", "16", "--steps",
+                           "3",          "--batch",        "2",   "--length",     "16", "--pairs",   "2",  "--vocab",
+                           "16",         "--eval-samples", "4",   "--save-every", "1",  "--out",     run_});
     QVERIFY2(train.status == 0, qPrintable(train.err));
     list_ = dir_.filePath("operators.txt");
     writeText(list_, (kData + "/gla_d4_L64.safetensors 200\n# a comment\n" + kData +
@@ -121,11 +121,11 @@ class TestCliSweep : public QObject {
 
   void headTotalAndInputsAndSummary() {
     const QString other = "mqar:seed=6,len=16,pairs=2,vocab=16";
-    const Run sweep = ess({"sweep", run_, "--layer", "1", "--head", "total", "--input", kInput, "--input", other,
-                           "--splits", "1:15:7"});
+    const Run sweep = ess(
+        {"sweep", run_, "--layer", "1", "--head", "total", "--input", kInput, "--input", other, "--splits", "1:15:7"});
     QVERIFY2(sweep.status == 0, qPrintable(sweep.err));
-    const Run curve = ess({"curve", run_ + "/step-2", "--layer", "1", "--aggregate", "total", "--input", other,
-                           "--splits", "1:15:7"});
+    const Run curve = ess(
+        {"curve", run_ + "/step-2", "--layer", "1", "--aggregate", "total", "--input", other, "--splits", "1:15:7"});
     QVERIFY2(curve.status == 0, qPrintable(curve.err));
     for (QString line : dataLines(curve.out)) {
       line.chop(line.size() - line.lastIndexOf(','));  // ess curve adds the utilization column
@@ -237,7 +237,8 @@ class TestCliSweep : public QObject {
     QTemporaryDir bin;
     const QString work = dir_.filePath("slurm");
     // A stand-in sbatch that records its arguments and answers a job id as --parsable does.
-    writeText(bin.filePath("sbatch"), ("#!/bin/sh\necho \"$@\" > " + bin.filePath("args") + "\necho '4242;c1'\n").toUtf8());
+    writeText(bin.filePath("sbatch"),
+              ("#!/bin/sh\necho \"$@\" > " + bin.filePath("args") + "\necho '4242;c1'\n").toUtf8());
     QFile::setPermissions(bin.filePath("sbatch"), QFile::permissions(bin.filePath("sbatch")) | QFile::ExeOwner);
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert("PATH", bin.path() + ":/usr/bin:/bin");
@@ -256,7 +257,8 @@ class TestCliSweep : public QObject {
     // Nothing ran: collect names each shard with its array task's log.
     const Run collect = ess({"sweep", "--collect", "--work", work});
     QCOMPARE(collect.status, 1);
-    QVERIFY2(collect.err.contains("): missing (Slurm log " + work + "/logs/slurm-4242_1.out)"), qPrintable(collect.err));
+    QVERIFY2(collect.err.contains("): missing (Slurm log " + work + "/logs/slurm-4242_1.out)"),
+             qPrintable(collect.err));
     // An array task computes its shards; then collect succeeds and equals the local sweep.
     const Run task0 = ess({"sweep", "--work", work, "--shards", "0:0"});
     const Run task1 = ess({"sweep", "--work", work, "--shards", "1:1"});
@@ -267,8 +269,10 @@ class TestCliSweep : public QObject {
     QCOMPARE(done.out, ess({"sweep", list_}).out);
 
     // sbatch refusing the job: its message, exit 1. sbatch missing: said so.
-    writeText(bin.filePath("sbatch"), "#!/bin/sh\necho 'sbatch: error: invalid partition specified: nope' >&2\nexit 1\n");
-    const Run refused = essWith({"sweep", list_, "--work", dir_.filePath("slurm2"), "--slurm", "--partition", "nope"}, env);
+    writeText(bin.filePath("sbatch"),
+              "#!/bin/sh\necho 'sbatch: error: invalid partition specified: nope' >&2\nexit 1\n");
+    const Run refused =
+        essWith({"sweep", list_, "--work", dir_.filePath("slurm2"), "--slurm", "--partition", "nope"}, env);
     QCOMPARE(refused.status, 1);
     QVERIFY2(refused.err.contains("sbatch refused " + dir_.filePath("slurm2") +
                                   "/sweep.sbatch (exit 1): sbatch: error: invalid partition specified: nope"),

@@ -140,7 +140,8 @@ class TestRun : public QObject {
   void badRunsNameTheFile() {
     QTemporaryDir dir;
     const std::string root = dirOf(dir);
-    QVERIFY(contains(inputError([&] { ess::openTrainingRun(root + "/nope"); }), root + "/nope: no such file or folder"));
+    QVERIFY(
+        contains(inputError([&] { ess::openTrainingRun(root + "/nope"); }), root + "/nope: no such file or folder"));
     fs::create_directory(root + "/empty");
     fs::create_directory(root + "/empty/model");
     const std::string none = inputError([&] { ess::openTrainingRun(root + "/empty"); });

@@ -36,8 +36,8 @@ struct RunMetrics {
 
 /// A run's checkpoints and logged metrics.
 struct TrainingRun {
-  std::string path;  ///< the run folder or list file
-  std::string kind;  ///< "hf-trainer", "ess-lm" or "list"
+  std::string path;                        ///< the run folder or list file
+  std::string kind;                        ///< "hf-trainer", "ess-lm" or "list"
   std::vector<RunCheckpoint> checkpoints;  ///< never empty; by step (see above)
   std::vector<RunMetrics> metrics;         ///< by step; empty when none were logged or readable
   /// Why `metrics` is empty or incomplete, naming the file ("<file>: line 3, column 1: syntax

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr uint64_t kMaxLogBytes = 256ull << 20;   // trainer_state.json, metrics.jsonl
+constexpr uint64_t kMaxLogBytes = 256ull << 20;  // trainer_state.json, metrics.jsonl
 constexpr uint64_t kMaxListBytes = 64ull << 20;  // a list of checkpoints
 
 // A non-negative decimal integer of at most 18 digits, or -1.
