@@ -31,7 +31,12 @@ const char* kUsageHead =
     "        [--height LEN] [--dpi N] [--style screen|paper] [--font-size PT] [--font-family NAME]\n"
     "        [--colormap auto|viridis|magma|cividis|diverging] [--range auto|symmetric|MIN:MAX|pNN]\n"
     "        [--mask-upper] [--title auto|none|TEXT] [--memory-budget GIB] -o OUT.png|OUT.pdf|OUT.svg\n"
-    "  convert FILE -o OUT.safetensors\n";
+    "  convert FILE -o OUT.safetensors\n"
+    "  sweep RUN_OR_LIST [--layer N|A:B|all] [--head H|A:B|total|all] [--input SPEC]...\n"
+    "        [--summary none|mean] [--format csv|json] [--work DIR] [--jobs N] [-o PATH]\n"
+    "        [--slurm [--partition P] [--time T] [--cpus-per-task C] [--max-parallel M]\n"
+    "        [--shards-per-task S]] [--tolerance X] ... (the options of curve)\n"
+    "        sweep --work DIR [--shards A:B] | sweep --collect --work DIR [-o PATH]\n";
 // `ess render --help` adds what each figure option means and its unit.
 const char* kRenderOptionsHelp =
     "\n"
@@ -150,6 +155,7 @@ int main(int argc, char** argv) {
     if (command == "render") rc = ess::cli::runRender(args);
     if (command == "convert") rc = ess::cli::runConvert(args);
     if (command == "train-mqar") rc = ess::cli::runTrainMqar(args);
+    if (command == "sweep") rc = ess::cli::runSweep(args);
     if (rc >= 0) {
       ess::cli::finishStandardOutput();  // a write that failed (full disk) is an error, not success
       return rc;

@@ -18,6 +18,7 @@ PACKAGES=(
   python3-dev pybind11-dev  # the Python module ess_explorer (python/)
   python3-numpy python3-pytest python3-pandas  # its tests (tests/python)
   python3-torch python3-matplotlib  # examples/ess_during_training.py, run by those tests
+  slurmctld slurmd slurm-client munge  # a one-node Slurm cluster for the `ess sweep --slurm` test (tests/cli/slurm_sweep_test.sh)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -23,9 +23,10 @@ MixerRegistry& mixerRegistry() { return modelBackend().mixers(); }
 }  // namespace
 
 int runTrainMqar(const std::vector<std::string>& argv) {
-  std::vector<std::string> valued = {"--mixer",        "--layers",       "--d-model",   "--heads", "--steps", "--batch",
-                                     "--lr",           "--weight-decay", "--length",    "--pairs", "--vocab", "--seed",
-                                     "--eval-samples", "--threads",      "--key-shift", "--out",   "-o"};
+  std::vector<std::string> valued = {"--mixer", "--layers", "--d-model",      "--heads",   "--steps",
+                                     "--batch", "--lr",     "--weight-decay", "--length",  "--pairs",
+                                     "--vocab", "--seed",   "--eval-samples", "--threads", "--key-shift",
+                                     "--out",   "-o",       "--save-every"};
   for (const MixerOption& opt : mixerRegistry().options()) valued.push_back(flagOf(opt.key));
   Args a = Args::parse(argv, valued);
   if (!a.positional.empty()) throw UsageError("train-mqar: unexpected argument '" + a.positional[0] + "'");
@@ -71,6 +72,8 @@ int runTrainMqar(const std::vector<std::string>& argv) {
   o.seed = static_cast<uint64_t>(seed);
   o.evalSamples = a.getInt("--eval-samples", o.evalSamples);
   o.threads = a.getInt("--threads", 0);
+  o.saveEvery = a.getInt("--save-every", 0);
+  if (o.saveEvery < 0) throw UsageError("--save-every: expected a number of steps (0 = only the final checkpoint)");
   // Mixer options (go into config.json whatever the kinds); a flag given must reach the
   // option's minimum (filter_length's 0 = sequence length is the default, not a value to give).
   for (const MixerOption& opt : mixerRegistry().options()) {

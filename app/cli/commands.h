@@ -30,6 +30,7 @@ int runOperator(const std::vector<std::string>& args);
 int runRender(const std::vector<std::string>& args);
 int runConvert(const std::vector<std::string>& args);
 int runTrainMqar(const std::vector<std::string>& args);
+int runSweep(const std::vector<std::string>& args);
 /// The usage lines of train-mqar (its mixer option flags come from the mixer registry), and
 /// the longer help that `ess train-mqar --help` adds: the kinds and what each option means.
 

@@ -35,6 +35,7 @@
 #include "session_file.h"
 #include "session_restore.h"
 #include "split_point.h"
+#include "training_tab.h"
 
 namespace {
 constexpr int kMaxRecent = 8;
@@ -207,6 +208,7 @@ void MainWindow::buildMenus() {
   open->setShortcut(QKeySequence::Open);
   QAction* openFolder = file->addAction(tr("Open &Folder..."), this, &MainWindow::openFolderDialog);
   openFolder->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
+  file->addAction(tr("Open R&un..."), this, &MainWindow::openRunDialog);
   recentMenu_ = file->addMenu(tr("Open &Recent"));
   rebuildRecentMenu();
   file->addSeparator();
@@ -494,6 +496,29 @@ void MainWindow::openFolderDialog() {
   const QString start = document_->isOpen() ? QFileInfo(document_->path()).absolutePath() : QString();
   const QString path = QFileDialog::getExistingDirectory(this, tr("Open Checkpoint Folder"), start);
   if (!path.isEmpty()) openPath(path);
+}
+
+void MainWindow::openRunDialog() {
+  const QString path = QFileDialog::getExistingDirectory(this, tr("Open Run (a folder of checkpoints)"));
+  if (!path.isEmpty()) openRun(path);
+}
+
+void MainWindow::openRun(const QString& path) {
+  if (!training_) {
+    training_ = new TrainingTab(this);
+    connect(training_, &TrainingTab::checkpointRequested, this, [this](const QString& checkpoint) {
+      openPath(checkpoint);
+      showTab(Tab::Head);
+    });
+  }
+  try {
+    training_->openRun(path);
+  } catch (const std::exception& e) {
+    showError(tr("Cannot open the run"), QString::fromStdString(e.what()));
+    return;
+  }
+  if (tabs_->indexOf(training_) < 0) tabs_->addTab(training_, tr("Training"));
+  tabs_->setCurrentWidget(training_);
 }
 
 void MainWindow::openSessionDialog() {

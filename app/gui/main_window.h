@@ -39,6 +39,7 @@ class SessionRestore;
 class SpectrumView;
 class SplitPoint;
 class TabPresenter;
+class TrainingTab;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -73,6 +74,8 @@ class MainWindow : public QMainWindow {
   QSpinBox* splitSpinBox() const;
   ControlsPanel* controls() const { return controls_; }
   QTabWidget* tabs() const { return tabs_; }
+  /// The Training tab; null until a run is opened.
+  TrainingTab* trainingTab() const { return training_; }
   void showTab(Tab tab);
   int currentLayer() const;
   /// The head shown (for a channel group or the layer total: its first head, whose spectrum
@@ -126,6 +129,9 @@ class MainWindow : public QMainWindow {
   /// checkpoint or a field the model contradicts is one error naming the file and the field;
   /// the window stays as it was or keeps what was applied.
   void openSession(const QString& path);
+  /// File > Open Run: the run at `path` (ess/run.h) in the Training tab, added on first use;
+  /// clicking a step there opens that checkpoint. A folder that is not a run is an error.
+  void openRun(const QString& path);
   /// Shows `head` of `layer` in the heatmap, the ESS curve and the spectrum.
   void selectHead(int layer, int head);
   /// Shows heads first..last (a channel group) of `layer` summed, each times the layer's value
@@ -175,6 +181,7 @@ class MainWindow : public QMainWindow {
 
   void openFileDialog();
   void openFolderDialog();
+  void openRunDialog();
   void saveSessionDialog();
   void openSessionDialog();
   void exportDialog();
@@ -202,7 +209,8 @@ class MainWindow : public QMainWindow {
   QMenu* recentMenu_ = nullptr;
   PlotView* lastView_ = nullptr;  // the plot pressed last (the export's preselection)
   ErrorPresenter presentError_;
-  QString lastError_;  // the last error presented and when (repeats are not re-shown)
+  TrainingTab* training_ = nullptr;  // created by the first openRun()
+  QString lastError_;                // the last error presented and when (repeats are not re-shown)
   QElapsedTimer lastErrorTime_;
   QPointer<SessionRestore> restore_;  // the session being restored, if any
   ReloadBar* reloadBar_ = nullptr;

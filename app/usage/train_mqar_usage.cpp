@@ -28,7 +28,7 @@ std::string wrapped(const std::vector<std::string>& words, const std::string& in
 std::string trainMqarUsage(const MixerRegistry& registry) {
   std::vector<std::string> words;  // the mixer option flags come from the registry
   for (const MixerOption& opt : registry.options()) words.push_back("[" + flagOf(opt.key) + " " + opt.metavar + "]");
-  words.insert(words.end(), {"[--threads T]", "--out DIR"});
+  words.insert(words.end(), {"[--threads T]", "[--save-every N]", "--out DIR"});
   return "  train-mqar --mixer KIND[,KIND...] [--layers N] [--d-model D] [--heads H] [--steps S]\n"
          "        [--batch B] [--lr X] [--length L] [--pairs P] [--vocab V] [--seed S] [--key-shift on|off]\n" +
          wrapped(words, "        ");

@@ -42,6 +42,11 @@ struct TrainOptions : MixerOptions {
   int evalSamples = 500;
   int logEvery = 50;  ///< call `log` every this many steps (and at the last step)
   int threads = 0;    ///< intra-op threads for LibTorch; 0 = leave the default
+  /// Every this many steps (and at the last step) save `outDir/step-<N>/` and append a line
+  /// {"step", "loss", "mean_loss", "accuracy", "lr"} to `outDir/metrics.jsonl` (ess/run.h): the
+  /// step's loss, the mean loss since the previous save, held-out accuracy on `evalSamples`
+  /// samples and the learning rate. 0 = only the final checkpoint.
+  int saveEvery = 0;
 };
 
 struct TrainReport {
@@ -52,7 +57,8 @@ struct TrainReport {
   double seconds = 0;
 };
 
-/// Trains and saves to `outDir` (created; config.json, model.safetensors, train_report.json).
+/// Trains and saves to `outDir` (created; config.json, model.safetensors, train_report.json;
+/// with `saveEvery`, the step-<N>/ checkpoints and metrics.jsonl of a run beside them).
 /// An empty `outDir` trains without saving. `log(step, loss)` is called every logEvery steps
 /// (step is 1-based). Raising `*cancel` stops with Cancelled and writes nothing.
 /// Throws UsageError on bad options (unknown mixer kind, non-positive sizes, a mixer option below

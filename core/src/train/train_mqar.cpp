@@ -44,6 +44,7 @@ void validate(const TrainOptions& o) {
   positive(o.length, "length");
   positive(o.vocab, "vocab");
   if (o.evalSamples < 1) throw UsageError("evaluation samples must be at least 1");
+  if (o.saveEvery < 0) throw UsageError("save_every", {" must not be negative"});
   for (const MixerOption& opt : mixerRegistry().options()) {
     std::string error = opt.boundError("", o.*opt.field, opt.configMinimum());  // " must be ..."
     if (opt.zeroIsLength && !error.empty()) error += " (0: the sequence length)";
@@ -127,6 +128,28 @@ TrainReport trainMqar(const TrainOptions& o, const std::string& outDir,
   trainSpec.pairs = o.pairs;
   trainSpec.vocab = o.vocab;
 
+  MqarSpec evalSpec = trainSpec;
+  evalSpec.seed = o.seed + kEvalSeedOffset;
+
+  // --save-every: step-<N>/ checkpoints and metrics.jsonl, rewritten whole (atomically) at each save.
+  const bool saving = o.saveEvery > 0 && !outDir.empty();
+  std::string metricsLines;
+  double sinceSaveSum = 0;
+  int sinceSave = 0;
+  auto saveStep = [&](int step, double loss, double lr) {
+    const double accuracy = mqarAccuracy(model, evalSpec, o.evalSamples);
+    saveEssLm(model, (fs::path(outDir) / ("step-" + std::to_string(step))).string());
+    nlohmann::ordered_json line = {{"step", step},
+                                   {"loss", loss},
+                                   {"mean_loss", sinceSaveSum / std::max(1, sinceSave)},
+                                   {"accuracy", accuracy},
+                                   {"lr", lr}};
+    metricsLines += line.dump() + "\n";
+    writeFileAtomically((fs::path(outDir) / "metrics.jsonl").string(), metricsLines);
+    sinceSaveSum = 0;
+    sinceSave = 0;
+  };
+
   TrainReport report;
   report.steps = o.steps;
   const int tail = std::min(50, o.steps);
@@ -149,11 +172,12 @@ TrainReport trainMqar(const TrainOptions& o, const std::string& outDir,
     if (step == 0) report.initialLoss = l;
     if (step >= o.steps - tail) tailSum += l;
     if (log && ((step + 1) % std::max(1, o.logEvery) == 0 || step + 1 == o.steps)) log(step + 1, l);
+    sinceSaveSum += l;
+    ++sinceSave;
+    if (saving && ((step + 1) % o.saveEvery == 0 || step + 1 == o.steps)) saveStep(step + 1, l, lr);
   }
   report.finalLoss = tailSum / tail;
 
-  MqarSpec evalSpec = trainSpec;
-  evalSpec.seed = o.seed + kEvalSeedOffset;
   report.heldOutAccuracy = mqarAccuracy(model, evalSpec, o.evalSamples);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (cancel && cancel->load()) throw Cancelled();
@@ -184,6 +208,7 @@ TrainReport trainMqar(const TrainOptions& o, const std::string& outDir,
                                       {"key_shift", o.keyShift}};
     for (const MixerOption& opt : mixerRegistry().options()) options[opt.key] = cfg.*opt.field;
     options["threads"] = o.threads;
+    options["save_every"] = o.saveEvery;
     j["options"] = options;
     writeFileAtomically((fs::path(outDir) / "train_report.json").string(), j.dump(2) + "\n");
   }
