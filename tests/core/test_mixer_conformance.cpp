@@ -211,7 +211,7 @@ class TestMixerConformance : public QObject {
     QCOMPARE(Tg.sizes(), T.sizes());
     const double err = maxAbs(Tg - T), ref = maxAbs(T);
     QVERIFY2(ref > 0 && err <= 1e-11 * ref, qPrintable(QString("%1 vs %2").arg(err).arg(ref)));
-    // The structured engine's channels batched 8 at a time (the default) against one at a time:
+    // The structured engine's channels batched to SIMD groups (the default) against one at a time:
     // tolerance-ESS identical, entropy-ESS within 1e-10 relative, at every split of every head.
     for (const auto& o : {EssOptions(), EssOptions().tolerance(1e-8).normalization(Normalization::None)}) {
       const EssOptions structured = EssOptions(o).algorithm(Algorithm::Structured);

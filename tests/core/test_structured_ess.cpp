@@ -330,7 +330,7 @@ class TestStructuredEss : public QObject {
     QCOMPARE(c.tolerance[0][59], 5.0);
   }
 
-  // The channels batched 8 to a group (SIMD lanes, the default) against the one-channel path
+  // The channels batched to SIMD groups (the default) against the one-channel path
   // (computeStructuredEssPerChannel): tolerance-ESS identical, entropy-ESS within 1e-10 relative, for
   // per-state and per-head decays, head counts that leave padded lanes, zero B rows and states
   // larger than some splits, strong and weak decays, one thread and several (groups spread
@@ -342,7 +342,7 @@ class TestStructuredEss : public QObject {
     QTest::addColumn<bool>("perHead");
     QTest::addColumn<double>("decay");
     int row = 0;
-    for (int H : {2, 8, 13, 17})
+    for (int H : {2, 13, 17, 33})
       for (int N : {1, 4, 16, 24})
         for (bool perHead : {false, true}) {
           const int L = (row % 3 == 0) ? 9 : (row % 3 == 1 ? 60 : 300);
@@ -388,7 +388,8 @@ class TestStructuredEss : public QObject {
     });
     QCOMPARE(badTotals.load(), 0L);
     QCOMPARE(last.load(), 11L * 27);
-    QCOMPARE(calls.load(), 27L * 2);  // one call per split of each group of 8 heads
+    // One call per split of each group of heads: fewer calls than (head, split) pairs.
+    QVERIFY(calls.load() >= 27 && calls.load() < 11L * 27);
     COMPARE_CURVES(c, computeStructuredEssPerChannel(toArrays(g), o), 1e-10);
   }
 

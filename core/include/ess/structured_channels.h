@@ -9,7 +9,7 @@
 namespace ess {
 
 /// computeStructuredEss with the heads (channels) of `g` taken one after another, each one's
-/// splits cut into blocks over the threads, never batched 8 heads to a SIMD group. Same
+/// splits cut into blocks over the threads, never batched 16 heads to a SIMD group. Same
 /// arguments, results (tolerance-ESS identical, entropy-ESS within ~1e-12 relative), progress
 /// and errors as computeStructuredEss; computeStructuredEss takes this path itself for a single
 /// head, and when the batched path's buffers would outgrow 128 MiB per thread.

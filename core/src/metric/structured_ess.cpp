@@ -243,7 +243,7 @@ constexpr int kW = lanes::kLanes;
 
 // Reusable buffers of one worker of the batched path (every array lane-interleaved).
 struct LaneScratch {
-  std::vector<double> blockF, rp, R, row, m, d, e, dl, el;
+  std::vector<double> blockF, rp, R, row, m, d, e, d0, e0, dl, el;
   std::vector<double> sigma[kW];
 };
 
@@ -262,7 +262,7 @@ void nonzeroRows(const double* R, int N, int* rows) {
 
 // Singular values of each lane's R_F R_P^T into w.sigma[l] (min(rows of R_F, rows of R_P) of
 // them, as the one-channel path): scaled to entries <= 1, bidiagonalized across the lanes,
-// then each lane's bidiagonal by DBDSQR (the second half of DGESVD; no squaring, no refusals).
+// then the lanes' bidiagonals by lockstep QR (DBDSQR for a lane that does not converge).
 void laneSingularValues(const double* Rf, const double* Rp, int N, LaneScratch& w) {
   const size_t NNW = static_cast<size_t>(N) * N * kW;
   int rowsF[kW], rowsP[kW];
@@ -282,18 +282,27 @@ void laneSingularValues(const double* Rf, const double* Rp, int N, LaneScratch& 
   for (int l = 0; l < kW; ++l) inv[l] = scale[l] > 0.0 ? 1.0 / scale[l] : 1.0;
   for (size_t i = 0; i < NNW; i += kW)
     for (int l = 0; l < kW; ++l) w.m[i + l] *= inv[l];
-  w.d.resize(static_cast<size_t>(N) * kW);
-  w.e.resize(static_cast<size_t>(std::max(1, N - 1)) * kW);
+  const size_t NW = static_cast<size_t>(N) * kW;
+  w.d.resize(NW);
+  w.e.assign(NW, 0.0);  // e[N-1]: padding of the lane QR
   lanes::bidiagonalize(w.m.data(), N, w.d.data(), w.e.data());
+  w.d0 = w.d;
+  w.e0 = w.e;
+  const unsigned failed = lanes::bidiagonalSingularValues(w.d.data(), w.e.data(), N);
   w.dl.resize(N);
-  w.el.resize(std::max(1, N - 1));
+  w.el.resize(N);
   for (int l = 0; l < kW; ++l) {
     const int k = std::min(rowsF[l], rowsP[l]);
     w.sigma[l].assign(k, 0.0);
     if (k == 0 || !(scale[l] > 0.0)) continue;  // H_s = 0
-    for (int i = 0; i < N; ++i) w.dl[i] = w.d[static_cast<size_t>(i) * kW + l];
-    for (int i = 0; i + 1 < N; ++i) w.el[i] = w.e[static_cast<size_t>(i) * kW + l];
-    lapack::bidiagonalSingularValues(w.dl.data(), w.el.data(), N);
+    const std::vector<double>& d = (failed >> l) & 1u ? w.d0 : w.d;
+    for (int i = 0; i < N; ++i) w.dl[i] = d[static_cast<size_t>(i) * kW + l];
+    if ((failed >> l) & 1u) {  // no convergence in lockstep: DBDSQR for this lane
+      for (int i = 0; i + 1 < N; ++i) w.el[i] = w.e0[static_cast<size_t>(i) * kW + l];
+      lapack::bidiagonalSingularValues(w.dl.data(), w.el.data(), N);
+    } else {
+      std::sort(w.dl.begin(), w.dl.end(), std::greater<double>());
+    }
     for (int i = 0; i < k; ++i) w.sigma[l][i] = w.dl[i] * scale[l];
   }
 }
