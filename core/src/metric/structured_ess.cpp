@@ -249,7 +249,11 @@ struct LaneScratch {
 
 // Nonzero rows of each lane's upper-triangular factor R (the one-channel path drops the others).
 void nonzeroRows(const double* R, int N, int* rows) {
-  for (int l = 0; l < kW; ++l) rows[l] = 0;
+  bool fullRank = true;  // every diagonal entry nonzero (the usual case): every row is
+  for (int i = 0; i < N; ++i)
+    for (int l = 0; l < kW; ++l) fullRank &= R[(static_cast<size_t>(i) * N + i) * kW + l] != 0.0;
+  for (int l = 0; l < kW; ++l) rows[l] = fullRank ? N : 0;
+  if (fullRank) return;
   for (int i = 0; i < N; ++i) {
     bool nz[kW] = {};
     for (int k = i; k < N; ++k) {
