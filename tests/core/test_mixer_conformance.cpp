@@ -16,6 +16,7 @@
 #include "ess/ess_engine.h"
 #include "ess/mixer.h"
 #include "ess/model.h"
+#include "ess/structured_channels.h"
 #include "ess/tensor_engines.h"
 #include "mixer_test_util.h"
 #include "model_test_util.h"
@@ -210,6 +211,24 @@ class TestMixerConformance : public QObject {
     QCOMPARE(Tg.sizes(), T.sizes());
     const double err = maxAbs(Tg - T), ref = maxAbs(T);
     QVERIFY2(ref > 0 && err <= 1e-11 * ref, qPrintable(QString("%1 vs %2").arg(err).arg(ref)));
+    // The structured engine's channels batched to SIMD groups (the default) against one at a time:
+    // tolerance-ESS identical, entropy-ESS within 1e-10 relative, at every split of every head.
+    for (const auto& o : {EssOptions(), EssOptions().tolerance(1e-8).normalization(Normalization::None)}) {
+      const EssOptions structured = EssOptions(o).algorithm(Algorithm::Structured);
+      const EssCurve batched = computeStructuredEss(g, structured);
+      const EssCurve single = computeStructuredEssPerChannel(toArrays(g), structured);
+      QCOMPARE(batched.splits, single.splits);
+      for (int h = 0; h < g.heads(); ++h)
+        for (size_t i = 0; i < single.splits.size(); ++i) {
+          QCOMPARE(batched.tolerance[h][i], single.tolerance[h][i]);
+          const double a = batched.entropy[h][i], b = single.entropy[h][i];
+          QVERIFY2(std::abs(a - b) <= 1e-10 * std::abs(b), qPrintable(QString("head %1 split %2: %3 vs %4")
+                                                                          .arg(h)
+                                                                          .arg(single.splits[i])
+                                                                          .arg(a, 0, 'g', 17)
+                                                                          .arg(b, 0, 'g', 17)));
+        }
+    }
   }
 
   // Tolerance-ESS (tol 1e-10) <= TSS / d_v at every split of every head, with small sizes

@@ -32,8 +32,12 @@ namespace ess {
 /// splits of `options.splits_`, equal to computeEss(materializeGenerators(g)) up to rounding:
 /// tolerance-ESS identical away from the threshold, entropy-ESS within ~1e-9 relative.
 /// The SVDs always run in float64 on the CPU (options.dtype_ and options.device_ are ignored;
-/// the N x N problems are small). Threads: `options.threads_` (0 = all cores); the splits of
-/// one head are cut into blocks spread over the threads, heads run one after another.
+/// the N x N problems are small). Threads: `options.threads_` (0 = all cores). Two heads or
+/// more are factored 16 at a time, one SIMD lane each (the Givens updates, R_F R_P^T, its
+/// bidiagonalization and the bidiagonal's singular values by lockstep implicit-shift QR,
+/// normwise accurate: docs/definitions.md section 5), the groups spread over the threads; a
+/// single head, or heads whose batched buffers would pass 128 MiB per thread, take the
+/// one-channel path (ess/structured_channels.h), its splits cut into blocks over the threads.
 /// `options.algorithm_`: Structured uses the generators; Auto hands operators with 2 N >= L to
 /// the dense engine (computeEss on the materialized operator), where the N x N problems are no
 /// smaller than the blocks; Dense always does. Structured too falls back to the dense engine

@@ -18,6 +18,9 @@ void sgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, fl
 void dsytrd_(const char* uplo, const int* n, double* a, const int* lda, double* d, double* e, double* tau, double* work,
              const int* lwork, int* info);
 void dsterf_(const int* n, double* d, double* e, int* info);
+void dbdsqr_(const char* uplo, const int* n, const int* ncvt, const int* nru, const int* ncc, double* d, double* e,
+             double* vt, const int* ldvt, double* u, const int* ldu, double* c, const int* ldc, double* work,
+             int* info);
 }
 
 namespace ess::lapack {
@@ -90,6 +93,14 @@ bool gramSingularValues(double* g, int n, int ld, std::vector<double>& sigma) {
     return false;
   for (int k = 0; k < n; ++k) sigma[k] = std::sqrt(d[n - 1 - k]);
   return true;
+}
+
+void bidiagonalSingularValues(double* d, double* e, int n) {
+  if (n <= 0) return;
+  auto& work = workspace<double>(4 * static_cast<size_t>(n));
+  int info = 0, zero = 0, one = 1;
+  dbdsqr_("U", &n, &zero, &zero, &zero, d, e, nullptr, &one, nullptr, &one, nullptr, &one, work.data(), &info);
+  check(info, "dbdsqr", n, n);
 }
 
 }  // namespace ess::lapack

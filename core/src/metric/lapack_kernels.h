@@ -24,4 +24,10 @@ void singularValues(float* a, int m, int n, int lda, float* sigma);
 /// fall back to singularValues().
 bool gramSingularValues(double* g, int n, int ld, std::vector<double>& sigma);
 
+/// Singular values of the n x n upper bidiagonal matrix with diagonal d[0 .. n) and
+/// superdiagonal e[0 .. n-1) (both destroyed), descending into d: LAPACK DBDSQR without vectors
+/// (dqds, high relative accuracy), the second half of singularValues(). Throws InputError when
+/// it does not converge.
+void bidiagonalSingularValues(double* d, double* e, int n);
+
 }  // namespace ess::lapack

@@ -1,10 +1,12 @@
 // Structured ESS engine: singular values of H_s = F_s P_s^T from the triangular factors of the
 // future and past generators, updated split to split by Givens rotations (see structured_ess.h).
 #include "ess/structured_ess.h"
+#include "ess/structured_channels.h"
 
 #include <Eigen/Dense>
 
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "ess/error.h"
 #include "ess/generator_form.h"
 #include "metric/lapack_kernels.h"
+#include "metric/structured_lanes.h"
 
 namespace ess {
 namespace {
@@ -234,6 +237,210 @@ Checked check(const GeneratorArrays& g) {
   return c;
 }
 
+// ---- Channels batched: lanes::kLanes heads per group, one SIMD lane each -------------------
+
+constexpr int kW = lanes::kLanes;
+
+// Reusable buffers of one worker of the batched path (every array lane-interleaved).
+struct LaneScratch {
+  std::vector<double> blockF, rp, R, row, m, d, e, d0, e0, dl, el;
+  std::vector<double> sigma[kW];
+};
+
+// Nonzero rows of each lane's upper-triangular factor R (the one-channel path drops the others).
+void nonzeroRows(const double* R, int N, int* rows) {
+  bool fullRank = true;  // every diagonal entry nonzero (the usual case): every row is
+  for (int i = 0; i < N; ++i)
+    for (int l = 0; l < kW; ++l) fullRank &= R[(static_cast<size_t>(i) * N + i) * kW + l] != 0.0;
+  for (int l = 0; l < kW; ++l) rows[l] = fullRank ? N : 0;
+  if (fullRank) return;
+  for (int i = 0; i < N; ++i) {
+    bool nz[kW] = {};
+    for (int k = i; k < N; ++k) {
+      const double* r = R + (static_cast<size_t>(i) * N + k) * kW;
+      for (int l = 0; l < kW; ++l) nz[l] |= r[l] != 0.0;
+    }
+    for (int l = 0; l < kW; ++l) rows[l] += nz[l];
+  }
+}
+
+// Singular values of each lane's R_F R_P^T into w.sigma[l] (min(rows of R_F, rows of R_P) of
+// them, as the one-channel path): scaled to entries <= 1, bidiagonalized across the lanes,
+// then the lanes' bidiagonals by lockstep QR (DBDSQR for a lane that does not converge).
+void laneSingularValues(const double* Rf, const double* Rp, int N, LaneScratch& w) {
+  const size_t NNW = static_cast<size_t>(N) * N * kW;
+  int rowsF[kW], rowsP[kW];
+  nonzeroRows(Rf, N, rowsF);
+  nonzeroRows(Rp, N, rowsP);
+  w.m.resize(NNW);
+  lanes::product(Rf, Rp, N, w.m.data());
+  double scale[kW] = {}, inv[kW];
+  bool bad = false;
+  for (size_t i = 0; i < NNW; i += kW)
+    for (int l = 0; l < kW; ++l) {
+      const double v = std::fabs(w.m[i + l]);
+      bad |= !(v <= std::numeric_limits<double>::max());
+      scale[l] = std::max(scale[l], v);
+    }
+  if (bad) overflow();
+  for (int l = 0; l < kW; ++l) inv[l] = scale[l] > 0.0 ? 1.0 / scale[l] : 1.0;
+  for (size_t i = 0; i < NNW; i += kW)
+    for (int l = 0; l < kW; ++l) w.m[i + l] *= inv[l];
+  const size_t NW = static_cast<size_t>(N) * kW;
+  w.d.resize(NW);
+  w.e.assign(NW, 0.0);  // e[N-1]: padding of the lane QR
+  lanes::bidiagonalize(w.m.data(), N, w.d.data(), w.e.data());
+  w.d0 = w.d;
+  w.e0 = w.e;
+  const unsigned failed = lanes::bidiagonalSingularValues(w.d.data(), w.e.data(), N);
+  w.dl.resize(N);
+  w.el.resize(N);
+  for (int l = 0; l < kW; ++l) {
+    const int k = std::min(rowsF[l], rowsP[l]);
+    w.sigma[l].assign(k, 0.0);
+    if (k == 0 || !(scale[l] > 0.0)) continue;  // H_s = 0
+    const std::vector<double>& d = (failed >> l) & 1u ? w.d0 : w.d;
+    for (int i = 0; i < N; ++i) w.dl[i] = d[static_cast<size_t>(i) * kW + l];
+    if ((failed >> l) & 1u) {  // no convergence in lockstep: DBDSQR for this lane
+      for (int i = 0; i + 1 < N; ++i) w.el[i] = w.e0[static_cast<size_t>(i) * kW + l];
+      lapack::bidiagonalSingularValues(w.dl.data(), w.el.data(), N);
+    } else {
+      std::sort(w.dl.begin(), w.dl.end(), std::greater<double>());
+    }
+    for (int i = 0; i < k; ++i) w.sigma[l][i] = w.dl[i] * scale[l];
+  }
+}
+
+// Doubles one worker of the batched path holds for a group: checkpoints, block factors, decays.
+double batchedDoubles(int L, int N, long K, int blocks, int inner, bool perHead) {
+  const double NNW = double(N) * N * kW;
+  return (2.0 * blocks + double(inner) * K) * NNW + double(L) * (perHead ? 1 : N) * kW;
+}
+
+long batchedBlockLength(int L, int N, int inner) {
+  const size_t NNW = static_cast<size_t>(N) * N * kW;
+  long K = std::max<long>(static_cast<long>(std::ceil(std::sqrt(double(L)))), N);
+  K = std::min<long>(K, std::max<long>(1, (1L << 21) / std::max<size_t>(NNW, 1)));
+  K = std::min<long>(K, std::max<long>(1, (L - 1) / (4L * inner)));
+  return std::max<long>(K, 1);
+}
+
+// The batched path: groups of kW heads spread over the threads when there are enough of them,
+// else one group after another with its splits cut into blocks as in the one-channel path.
+EssCurve batchedCurve(const Checked& c, const std::vector<int>& splits, const EssOptions& options, int threads,
+                      const ProgressFn& progress, const std::atomic<bool>* cancel) {
+  const int H = c.H, L = c.L, N = c.N;
+  const size_t NNW = static_cast<size_t>(N) * N * kW;
+  const int groups = (H + kW - 1) / kW;
+  const int outer = groups >= threads ? threads : 1;
+  const int inner = groups >= threads ? 1 : threads;
+  const long K = batchedBlockLength(L, N, inner);
+  const int blocks = static_cast<int>((L - 1 + K - 1) / K);
+
+  EssCurve curve;
+  curve.length = L;
+  curve.splits = splits;
+  curve.tolerance.assign(H, std::vector<double>(splits.size()));
+  curve.entropy.assign(H, std::vector<double>(splits.size()));
+  std::vector<int> column(L, -1);
+  for (size_t i = 0; i < splits.size(); ++i) column[splits[i]] = static_cast<int>(i);
+  auto blockStart = [&](int b) { return static_cast<int>(1 + b * K); };
+  auto blockEnd = [&](int b) { return static_cast<int>(std::min<long>(1 + (b + 1) * K, L)); };
+  std::vector<int> work;
+  for (int b = 0; b < blocks; ++b)
+    for (int s = blockStart(b); s < blockEnd(b); ++s)
+      if (column[s] >= 0) {
+        work.push_back(b);
+        break;
+      }
+  const long total = static_cast<long>(H) * splits.size();
+  std::atomic<long> done{0};
+  const size_t stepDecays = c.perHead ? kW : static_cast<size_t>(N) * kW;
+
+  runTasks(groups, outer, cancel, [&](long group, int) {
+    int head[kW];
+    const int valid = std::min<int>(kW, H - static_cast<int>(group) * kW);
+    for (int l = 0; l < kW; ++l) head[l] = static_cast<int>(group) * kW + std::min(l, valid - 1);  // pad: repeat
+    // Decays a = exp(log a), lane-interleaved: [L][N][kW] or [L][kW].
+    std::vector<double> a(static_cast<size_t>(L) * stepDecays);
+    const size_t perHeadDecays = c.perHead ? static_cast<size_t>(L) : static_cast<size_t>(L) * N;
+    for (int l = 0; l < kW; ++l) {
+      const double* logA = c.logA.doubles() + head[l] * perHeadDecays;
+      for (size_t i = 0; i < perHeadDecays; ++i) a[i * kW + l] = std::exp(logA[i]);
+    }
+    auto decay = [&](double* R, int t) { lanes::applyDecay(R, a.data() + t * stepDecays, N, c.perHead); };
+    auto gather = [&](const Array& X, int t, double* out) {
+      for (int l = 0; l < kW; ++l) {
+        const double* x = X.doubles() + (static_cast<size_t>(head[l]) * L + t) * N;
+        for (int n = 0; n < N; ++n) out[static_cast<size_t>(n) * kW + l] = x[n];
+      }
+    };
+    std::vector<double> cpP(blocks * NNW), cpF(blocks * NNW);
+
+    // Pass 1: R_P forward and R_F backward, kept at every block start.
+    runTasks(2, std::min(inner, 2), cancel, [&](long which, int) {
+      std::vector<double> R(NNW, 0.0), x(static_cast<size_t>(N) * kW), tmp(static_cast<size_t>(N) * kW);
+      if (which == 0) {
+        for (int s = 1; s < L; ++s) {
+          gather(c.B, s - 1, x.data());
+          lanes::appendRow(R.data(), x.data(), N, tmp.data());
+          decay(R.data(), s);
+          if ((s - 1) % K == 0) std::copy(R.begin(), R.end(), cpP.begin() + ((s - 1) / K) * NNW);
+          if ((s & 255) == 0 && cancel && cancel->load()) return;
+        }
+        if (!allFinite(cpP.data(), cpP.size())) overflow();
+      } else {
+        for (int s = L - 1; s >= 1; --s) {
+          if (s < L - 1) decay(R.data(), s + 1);
+          gather(c.C, s, x.data());
+          lanes::appendRow(R.data(), x.data(), N, tmp.data());
+          if ((s - 1) % K == 0) std::copy(R.begin(), R.end(), cpF.begin() + ((s - 1) / K) * NNW);
+          if ((s & 255) == 0 && cancel && cancel->load()) return;
+        }
+        if (!allFinite(cpF.data(), cpF.size())) overflow();
+      }
+    });
+
+    // Pass 2: per block, R_F backward from the next checkpoint, then R_P forward with the
+    // factorizations at the evaluated splits.
+    std::vector<LaneScratch> scratch(inner);
+    runTasks(static_cast<long>(work.size()), inner, cancel, [&](long task, int wi) {
+      LaneScratch& w = scratch[wi];
+      const int b = work[task], s0 = blockStart(b), s1 = blockEnd(b);
+      w.blockF.resize(static_cast<size_t>(K) * NNW);
+      w.row.resize(static_cast<size_t>(N) * kW);
+      w.R.assign(NNW, 0.0);
+      std::vector<double> x(static_cast<size_t>(N) * kW);
+      if (b + 1 < blocks) std::copy(cpF.begin() + (b + 1) * NNW, cpF.begin() + (b + 2) * NNW, w.R.begin());
+      for (int s = s1 - 1; s >= s0; --s) {
+        if (s < L - 1) decay(w.R.data(), s + 1);
+        gather(c.C, s, x.data());
+        lanes::appendRow(w.R.data(), x.data(), N, w.row.data());
+        std::copy(w.R.begin(), w.R.end(), w.blockF.begin() + (s - s0) * NNW);
+      }
+      w.rp.assign(cpP.begin() + b * NNW, cpP.begin() + (b + 1) * NNW);
+      for (int s = s0; s < s1; ++s) {
+        if (column[s] >= 0) {
+          if (cancel && cancel->load()) return;
+          laneSingularValues(w.blockF.data() + (s - s0) * NNW, w.rp.data(), N, w);
+          for (int l = 0; l < valid; ++l) {
+            curve.tolerance[head[l]][column[s]] = toleranceEss(w.sigma[l], options.tolerance_, options.normalization_);
+            curve.entropy[head[l]][column[s]] = entropyEss(w.sigma[l]);
+          }
+          const long d = done.fetch_add(valid) + valid;
+          if (progress) progress(d, total);
+        }
+        if (s + 1 < s1) {
+          gather(c.B, s, x.data());
+          lanes::appendRow(w.rp.data(), x.data(), N, w.row.data());
+          decay(w.rp.data(), s + 1);
+        }
+      }
+    });
+  });
+  return curve;
+}
+
 }  // namespace
 
 GeneratorArrays denseAsGenerators(const Array& op) {
@@ -257,8 +464,10 @@ GeneratorArrays denseAsGenerators(const Array& op) {
   return g;
 }
 
-EssCurve computeStructuredEss(const GeneratorArrays& g, const EssOptions& options, const ProgressFn& progress,
-                              const std::atomic<bool>* cancel) {
+namespace {
+
+EssCurve structuredCurve(const GeneratorArrays& g, const EssOptions& options, const ProgressFn& progress,
+                         const std::atomic<bool>* cancel, bool batchChannels) {
   const bool concurrentLapack = useSingleThreadedBlas();
   const Checked c = check(g);
   const int H = c.H, L = c.L, N = c.N;
@@ -284,6 +493,15 @@ EssCurve computeStructuredEss(const GeneratorArrays& g, const EssOptions& option
     EssOptions dense = options;
     dense.algorithm(Algorithm::Dense);
     return computeEss(materializeGenerators(d, "generators"), dense, progress, cancel);
+  }
+
+  // Several heads: batched across the channels while the per-worker buffers stay small.
+  if (batchChannels && H >= 2) {
+    const int inner = (H + kW - 1) / kW >= threads ? 1 : threads;
+    const long KB = batchedBlockLength(L, N, inner);
+    const int blocksB = static_cast<int>((L - 1 + KB - 1) / KB);
+    if (batchedDoubles(L, N, KB, blocksB, inner, c.perHead) <= double(1 << 24))
+      return batchedCurve(c, splits, options, threads, progress, cancel);
   }
 
   EssCurve curve;
@@ -379,6 +597,18 @@ EssCurve computeStructuredEss(const GeneratorArrays& g, const EssOptions& option
     });
   }
   return curve;
+}
+
+}  // namespace
+
+EssCurve computeStructuredEss(const GeneratorArrays& g, const EssOptions& options, const ProgressFn& progress,
+                              const std::atomic<bool>* cancel) {
+  return structuredCurve(g, options, progress, cancel, true);
+}
+
+EssCurve computeStructuredEssPerChannel(const GeneratorArrays& g, const EssOptions& options, const ProgressFn& progress,
+                                        const std::atomic<bool>* cancel) {
+  return structuredCurve(g, options, progress, cancel, false);
 }
 
 }  // namespace ess
