@@ -1,5 +1,9 @@
 // `ess`: the command-line twin of ESS Explorer (docs/definitions.md section 6).
-// Exit status: 0 success, 1 bad input, 2 usage error; one `error: ...` line on stderr.
+// Exit status: 0 success, 1 bad input, 2 usage error, 130 interrupted (Ctrl+C); one
+// `error: ...` line on stderr.
+#include <signal.h>
+
+#include <atomic>
 #include <cstring>
 #include <iostream>
 #include <sstream>
@@ -7,6 +11,7 @@
 
 #include "cli_flag.h"
 #include "commands.h"
+#include "ess/cancel.h"
 #include "ess/error.h"
 #include "ess/version.h"
 #include "output.h"
@@ -94,6 +99,22 @@ const char* kUsageTail =
 
 namespace {
 
+// Ctrl+C (SIGINT) raises this flag: the computing commands stop at their next cancel point
+// (ess/cancel.h: between layers, heads and splits), write no output and exit 130. The handler
+// is reset on the first signal, so a second Ctrl+C ends the process at once.
+std::atomic<bool> gInterrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+
+extern "C" void onInterrupt(int) { gInterrupted.store(true); }
+
+void stopOnInterrupt() {
+  struct sigaction sa {};
+  sa.sa_handler = &onInterrupt;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND | SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+}
+
 // Standard output flushed and checked after usage text: `ess --help > /dev/full` fails too.
 int finished(int rc) {
   try {
@@ -147,6 +168,10 @@ int main(int argc, char** argv) {
       std::cout << kUsage.substr(kUsage.find("\nFILE:") + 1);
       return finished(0);
     }
+  // Commands that compute stop on Ctrl+C at their next cancel point; the others (reading a
+  // file's header) keep the default: the signal ends them.
+  if (command == "curve" || command == "operator" || command == "render") stopOnInterrupt();
+  const ess::CancelScope interruptible(&gInterrupted);
   try {
     int rc = -1;
     if (command == "info") rc = ess::cli::runInfo(args);
@@ -169,6 +194,10 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << ess::cli::cliMessage(e) << "\n";
     return 1;
   } catch (const ess::Cancelled&) {
+    if (gInterrupted.load()) {
+      std::cerr << "error: interrupted (Ctrl+C); no output was written\n";
+      return 130;  // as a shell reports a process ended by SIGINT
+    }
     std::cerr << "error: cancelled\n";
     return 1;
   } catch (const std::exception& e) {

@@ -1,5 +1,6 @@
 #include "figure_export.h"
 
+#include <QBuffer>
 #include <QFileInfo>
 #include <QImage>
 #include <QPageLayout>
@@ -8,8 +9,9 @@
 #include <QPdfWriter>
 #include <QSaveFile>
 #include <QSvgGenerator>
-#include <QTemporaryFile>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 
 #include "plot_view.h"
 
@@ -30,18 +32,23 @@ QSize outputSize(QCustomPlot* plot, const ExportOptions& o) {
 // Layout units (1/layoutDpi in) for `units` output units, `perInch` of them an inch.
 int toLayout(double units, double perInch) { return std::max(16, int(std::lround(units / perInch * layoutDpi()))); }
 
-// Vector output: a temporary file beside `path`, then copied through QSaveFile (the usual
-// permissions, `path` replaced atomically).
-bool commitCopy(const QString& tmpPath, const QString& path, QString* error) {
-  QFile rendered(tmpPath);
-  if (!rendered.open(QIODevice::ReadOnly)) return fail(error, path, rendered.errorString());
+// Every figure is encoded in memory first (no encoder ever sees a failing write: libpng would
+// print its own "Write Error" line), then written through QSaveFile (the usual permissions,
+// `path` replaced atomically). Unbuffered: QSaveFile::commit() misses a write that fails when
+// its buffer is flushed, and a full disk would leave a cut-short figure behind. The message
+// gives the reason in errno's words ("cannot write: No space left on device").
+bool commitBytes(const QByteArray& bytes, const QString& path, QString* error) {
   QSaveFile file(path);
-  if (!file.open(QIODevice::WriteOnly)) return fail(error, path, file.errorString());
-  if (file.write(rendered.readAll()) < 0) {
+  if (!file.open(QIODevice::WriteOnly | QIODevice::Unbuffered)) return fail(error, path, file.errorString());
+  errno = 0;
+  if (file.write(bytes) != bytes.size()) {
+    // QSaveFile says "Unknown error" for a failed write(2): errno has the reason.
+    const int e = errno;
+    const QString why = e ? QString::fromLocal8Bit(std::strerror(e)) : file.errorString();
     file.cancelWriting();
-    return fail(error, path, file.errorString());
+    return fail(error, path, QStringLiteral("cannot write: ") + why);
   }
-  if (!file.commit()) return fail(error, path, file.errorString());
+  if (!file.commit()) return fail(error, path, QStringLiteral("cannot write: ") + file.errorString());
   return true;
 }
 
@@ -335,27 +342,23 @@ QImage renderImage(QCustomPlot* plot, const ExportOptions& options) {
 bool savePng(QCustomPlot* plot, const QString& path, const ExportOptions& options, QString* error) {
   const QImage image = renderImage(plot, options);
   if (image.isNull()) return fail(error, path, QStringLiteral("could not allocate the image"));
-  QSaveFile file(path);
-  if (!file.open(QIODevice::WriteOnly)) return fail(error, path, file.errorString());
-  if (!image.save(&file, "PNG")) {
-    file.cancelWriting();
-    return fail(error, path, QStringLiteral("could not encode PNG"));
-  }
-  if (!file.commit()) return fail(error, path, file.errorString());
-  return true;
+  QByteArray png;
+  QBuffer buffer(&png);
+  buffer.open(QIODevice::WriteOnly);
+  if (!image.save(&buffer, "PNG")) return fail(error, path, QStringLiteral("could not encode PNG"));
+  return commitBytes(png, path, error);
 }
 
 bool savePdf(QCustomPlot* plot, const QString& path, const ExportOptions& options, QString* error) {
   const QSize points = outputSize(plot, options);
   const QFileInfo info(path);
-  QTemporaryFile tmp(info.absolutePath() + QStringLiteral("/.ess-export-XXXXXX.pdf"));
-  if (!tmp.open()) return fail(error, path, tmp.errorString());
-  const QString tmpPath = tmp.fileName();
-  tmp.close();
+  QByteArray pdf;
+  QBuffer buffer(&pdf);
+  buffer.open(QIODevice::WriteOnly);
   {
     // One page of exactly width x height points, at the layout dpi (fonts drawn at their
     // measured size; Qt embeds the glyphs used as font subsets).
-    QPdfWriter writer(tmpPath);
+    QPdfWriter writer(&buffer);
     writer.setResolution(int(std::lround(layoutDpi())));
     writer.setPageLayout(QPageLayout(QPageSize(QSizeF(points), QPageSize::Point, QString(), QPageSize::ExactMatch),
                                      QPageLayout::Portrait, QMarginsF(0, 0, 0, 0), QPageLayout::Point));
@@ -370,16 +373,17 @@ bool savePdf(QCustomPlot* plot, const QString& path, const ExportOptions& option
     plot->toPainter(&painter, toLayout(points.width(), 72.0), toLayout(points.height(), 72.0));
     painter.end();
   }
-  return commitCopy(tmpPath, path, error);
+  return commitBytes(pdf, path, error);
 }
 
 bool saveSvg(QCustomPlot* plot, const QString& path, const ExportOptions& options, QString* error) {
   const QSize points = outputSize(plot, options);
   const QSize layout(toLayout(points.width(), 72.0), toLayout(points.height(), 72.0));
-  QSaveFile file(path);
-  if (!file.open(QIODevice::WriteOnly)) return fail(error, path, file.errorString());
+  QByteArray svg;
+  QBuffer buffer(&svg);
+  buffer.open(QIODevice::WriteOnly);
   QSvgGenerator generator;
-  generator.setOutputDevice(&file);
+  generator.setOutputDevice(&buffer);
   // The file states its size in mm (width x height points); user units are layout units.
   generator.setSize(layout);
   generator.setViewBox(QRect(QPoint(0, 0), layout));
@@ -389,10 +393,7 @@ bool saveSvg(QCustomPlot* plot, const QString& path, const ExportOptions& option
   {
     OutlineDevice outlined(&generator);  // text as glyph outlines
     QCPPainter painter;
-    if (!painter.begin(&outlined)) {
-      file.cancelWriting();
-      return fail(error, path, QStringLiteral("could not start SVG painter"));
-    }
+    if (!painter.begin(&outlined)) return fail(error, path, QStringLiteral("could not start SVG painter"));
     painter.setMode(QCPPainter::pmVectorized);
     painter.setMode(QCPPainter::pmNoCaching);
     painter.setMode(QCPPainter::pmNonCosmetic);
@@ -400,16 +401,11 @@ bool saveSvg(QCustomPlot* plot, const QString& path, const ExportOptions& option
     plot->toPainter(&painter, layout.width(), layout.height());
     painter.end();
   }
-  if (!file.commit()) return fail(error, path, file.errorString());
-  return true;
+  return commitBytes(svg, path, error);
 }
 
 bool saveCsv(const PlotView* view, const QString& path, QString* error) {
-  QSaveFile file(path);
-  if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) return fail(error, path, file.errorString());
-  file.write(view->toCsv().toUtf8());
-  if (!file.commit()) return fail(error, path, file.errorString());
-  return true;
+  return commitBytes(view->toCsv().toUtf8(), path, error);  // "\n" line ends on Linux, as Text mode wrote
 }
 
 bool save(PlotView* view, const QString& path, const ExportOptions& given, QString* error) {

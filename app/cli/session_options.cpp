@@ -1,19 +1,44 @@
 #include "session_options.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <string>
 
+#include "ess/cancel.h"
 #include "ess/error.h"
 
 namespace ess::cli {
 
-void pauseAfterOpenForTests() {
-  if (!std::getenv("ESS_TEST_PAUSE_AFTER_OPEN")) return;
-  std::fputs("ess: opened; waiting for a line on standard input (ESS_TEST_PAUSE_AFTER_OPEN)\n", stderr);
+#ifdef ESS_TEST_HOOKS
+namespace {
+
+// Test seams of the test binary ess_test_hooks only (app/CMakeLists.txt), so that a test can
+// act at a chosen moment without sleeping: the shipped `ess` reads no such variable.
+void waitForALine(const char* what) {
+  std::fprintf(stderr, "ess: %s; waiting for a line on standard input\n", what);
   std::fflush(stderr);
   std::string line;
   std::getline(std::cin, line);
+}
+
+// ESS_TEST_PAUSE_AT=STAGE: waits at the first cancel point named STAGE (ess/cancel.h).
+void pauseAtStage(const char* stage) {
+  static std::atomic<bool> paused{false};
+  const char* wanted = std::getenv("ESS_TEST_PAUSE_AT");
+  if (!wanted || std::strcmp(wanted, stage) != 0 || paused.exchange(true)) return;
+  waitForALine((std::string("at the cancel point ") + stage).c_str());
+}
+
+}  // namespace
+#endif
+
+void pauseAfterOpenForTests() {
+#ifdef ESS_TEST_HOOKS
+  if (std::getenv("ESS_TEST_PAUSE_AFTER_OPEN")) waitForALine("opened");
+#endif
 }
 
 const std::vector<std::string>& computeOptionNames() {
@@ -26,7 +51,11 @@ const std::vector<std::string>& computeOptionNames() {
 std::unique_ptr<Session> openWithInput(const std::string& path, const Args& a) {
   const double budgetGib = a.getDouble("--memory-budget", double(Session::kDefaultMemoryBudget) / double(1ull << 30));
   if (!(budgetGib > 0) || budgetGib > 1e6) throw UsageError("--memory-budget: expected a positive size in GiB");
+#ifdef ESS_TEST_HOOKS
+  if (std::getenv("ESS_TEST_PAUSE_AT")) setCancelPointHook(&pauseAtStage);
+#endif
   auto session = Session::open(path, static_cast<size_t>(budgetGib * double(1ull << 30)));
+  checkCancelled("opened");  // Ctrl+C while the files were read
   pauseAfterOpenForTests();
   if (a.has("--input")) session->setInput(a.get("--input"));
   return session;

@@ -16,9 +16,11 @@ const std::vector<std::string>& computeOptionNames();
 /// beyond it are refused with a message that says what fits) and applies `--input` when given.
 std::unique_ptr<Session> openWithInput(const std::string& path, const Args& a);
 
-/// With ESS_TEST_PAUSE_AFTER_OPEN set in the environment: says so on stderr and waits for a line
+/// In the test binary ess_test_hooks only (ESS_TEST_HOOKS; the shipped `ess` does nothing here):
+/// with ESS_TEST_PAUSE_AFTER_OPEN set in the environment, says so on stderr and waits for a line
 /// on stdin, so that a test can change the opened files between the open and their use
-/// (deterministically, without sleeping). Does nothing otherwise.
+/// (deterministically, without sleeping). ESS_TEST_PAUSE_AT=STAGE waits likewise at the first
+/// cancel point STAGE (ess/cancel.h), so that a test can press Ctrl+C there.
 void pauseAfterOpenForTests();
 
 /// EssOptions from --tolerance, --normalization, --splits, --dtype, --device, --algorithm.

@@ -158,6 +158,7 @@ class LatestJob {
   struct Handlers {
     std::function<void(const Request&, const Value&)> ready;
     std::function<void(const Request&, const QString& message)> failed;
+    std::function<void(const Request&)> cancelled;  // the job raised ess::Cancelled: no error
   };
   /// `dropSuperseded`: a result whose request was replaced while it ran is not delivered
   /// (detail tiles); otherwise it is, and the latest request follows (spectra).
@@ -176,6 +177,8 @@ class LatestJob {
   }
   /// Forgets the request waiting to run.
   void clear() { wanted_.reset(); }
+  /// Whether a job runs now (its result still to come).
+  bool isRunning() const { return running_; }
 
  private:
   struct Wanted {
@@ -191,21 +194,27 @@ class LatestJob {
     (void)QtConcurrent::run(pool_, [this, w] {
       std::optional<Value> value;
       QString error;
+      bool cancelled = false;
       try {
         value = w.job(w.request);
+      } catch (const ess::Cancelled&) {
+        cancelled = true;
       } catch (const std::exception& e) {
         error = message_ ? message_(e) : QString::fromStdString(e.what());
       }
       QMetaObject::invokeMethod(
           context_,
-          [this, w, value, error] {
+          [this, w, value, error, cancelled] {
             running_ = false;
             const bool superseded = dropSuperseded_ && wanted_.has_value();
             if (w.generation == *generation_ && !superseded) {
-              if (!value)
+              if (cancelled) {
+                if (handlers_.cancelled) handlers_.cancelled(w.request);
+              } else if (!value) {
                 handlers_.failed(w.request, error);
-              else
+              } else {
                 handlers_.ready(w.request, *value);
+              }
             }
             // A newer request came in while this one ran: compute the latest only.
             if (wanted_ && wanted_->generation == *generation_ &&

@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "error_text.h"
+#include "ess/cancel.h"
 #include "ess/error.h"
 #include "ess/file_identity.h"
 #include "ess/view_policy.h"
@@ -54,6 +55,7 @@ asyncjobs::Hooks Document::hooks() {
 Document::Document(QObject* parent)
     : QObject(parent),
       cancel_(std::make_shared<std::atomic<bool>>(false)),
+      inputCancel_(std::make_shared<std::atomic<bool>>(false)),
       operators_(this, &work_, &generation_, hooks(),
                  {[this](int layer, bool) {
                     emit operatorReady(layer);
@@ -64,8 +66,7 @@ Document::Document(QObject* parent)
                       startGroupOperator(layer, parts[1].toInt(), parts[2].toInt());
                     }
                   },
-                  [this](int, const QString& message) { reportError(message); },
-                  {}}),
+                  [this](int, const QString& message) { reportError(message); }, [this](int) { emit cancelled(); }}),
       curves_(this, &work_, &generation_, hooks(),
               {[this](int layer, bool final) { emit curveReady(layer, final); },
                [this](int, const QString& message) { reportError(message); }, [this](int) { emit cancelled(); }}),
@@ -81,19 +82,20 @@ Document::Document(QObject* parent)
                  emit groupOperatorReady(parts[0].toInt(), parts[1].toInt(), parts[2].toInt());
                },
                [this](const QString&, const QString& message) { reportError(message); },
-               {}}),
+               [this](const QString&) { emit cancelled(); }}),
       overviews_(this, &tiles_, &generation_, hooks(),
                  {[this](qint64 key, bool) { emit tileReady(int(key >> 32), int(quint32(key)), true); },
                   [this](qint64 key, const QString& message) {
                     emit tileFailed(int(key >> 32), int(quint32(key)), message);
                     reportError(message);
                   },
-                  {}}),
+                  [this](qint64) { emit cancelled(); }}),
       spectrum_(this, &spectra_, &generation_, &messageOf, false,
                 {[this](const SpectrumRequest& r, const QVector<double>& sigma) {
                    emit spectrumReady(r.layer, r.head, r.split, sigma);
                  },
-                 [this](const SpectrumRequest&, const QString& message) { reportError(message); }}),
+                 [this](const SpectrumRequest&, const QString& message) { reportError(message); },
+                 [this](const SpectrumRequest&) { emit cancelled(); }}),
       detail_(this, &tiles_, &generation_, &messageOf, true,
               {[this](const DetailRequest& r, const TilePtr& tile) {
                  detailTile_ = tile;
@@ -101,7 +103,8 @@ Document::Document(QObject* parent)
                  detailHead_ = r.head;
                  emit tileReady(r.layer, r.head, false);
                },
-               [this](const DetailRequest&, const QString& message) { reportError(message); }}) {
+               [this](const DetailRequest&, const QString& message) { reportError(message); },
+               [this](const DetailRequest&) { emit cancelled(); }}) {
   work_.setMaxThreadCount(1);
   spectra_.setMaxThreadCount(1);
   summaries_.setMaxThreadCount(1);
@@ -177,9 +180,11 @@ const ess::OperatorTile* Document::detailTile(int* layer, int* head) const {
 void Document::requestOverviewTile(int layer, int head) {
   if (!handle_ || layer < 0 || layer >= layerCount() || head < 0 || head >= headCount(layer)) return;
   HandlePtr handle = handle_;
+  CancelFlag flag = cancel_;
   overviews_.request(
       tileKey(layer, head), tr("overview of layer %1, head %2").arg(layer).arg(head),
-      [handle, layer, head](const AsyncCache<qint64, ess::OperatorTile>::Deliver& deliver) {
+      [handle, layer, head, flag](const AsyncCache<qint64, ess::OperatorTile>::Deliver& deliver) {
+        const ess::CancelScope scope(flag.get());
         QReadLocker lock(&handle->lock);
         ess::TileRequest req;
         req.maxRows = req.maxColumns = kOverviewSize;
@@ -190,7 +195,9 @@ void Document::requestOverviewTile(int layer, int head) {
 void Document::requestDetailTile(int layer, int head, const ess::TileRequest& request) {
   if (!handle_ || layer < 0 || layer >= layerCount() || head < 0 || head >= headCount(layer)) return;
   HandlePtr handle = handle_;
-  detail_.request({layer, head, request}, [handle](const DetailRequest& r) -> TilePtr {
+  CancelFlag flag = cancel_;
+  detail_.request({layer, head, request}, [handle, flag](const DetailRequest& r) -> TilePtr {
+    const ess::CancelScope scope(flag.get());
     QReadLocker lock(&handle->lock);
     return std::make_shared<const ess::OperatorTile>(handle->session->operatorTile(r.layer, r.head, r.tile));
   });
@@ -219,7 +226,8 @@ void Document::startGroupOperator(int layer, int first, int last) {
   if (!op || groups_.isPending(key)) return;
   wantedGroups_.remove(key);
   groups_.request(key, tr("mean |T| of layer %1, heads %2-%3").arg(layer).arg(first).arg(last),
-                  [op, first, last](const AsyncCache<QString, std::vector<double>>::Deliver& deliver) {
+                  [op, first, last, flag = cancel_](const AsyncCache<QString, std::vector<double>>::Deliver& deliver) {
+                    if (flag->load()) throw ess::Cancelled();
                     const std::vector<int> heads = ess::headRange(first, last, op->heads);
                     deliver(std::make_shared<const std::vector<double>>(ess::meanAbsOperator(*op, heads)), true);
                   });
@@ -351,34 +359,53 @@ void Document::cancel() {
     finishJob();
     emit cancelled();
   }
+  // Every running job stops at its next cancel point (ess/cancel.h) and is forgotten, so that
+  // asking again starts it anew; what was computed before stays.
   cancel_->store(true);
   cancel_ = std::make_shared<std::atomic<bool>>(false);
+  inputCancel_->store(true);
+  inputCancel_ = std::make_shared<std::atomic<bool>>(false);
+  operators_.forgetPending();
   curves_.forgetPending();
   grid_.forgetPending();
+  groups_.forgetPending();
+  wantedGroups_.clear();
+  overviews_.forgetPending();
+  spectrum_.clear();
+  detail_.clear();
 }
 
 void Document::setInput(const QString& spec) {
   if (!handle_) return;
   startJob(tr("setting input %1").arg(spec));
   HandlePtr handle = handle_;
-  (void)QtConcurrent::run(&work_, [this, handle, spec] {
+  CancelFlag flag = inputCancel_;  // Cancel stops it; a previous input change does not
+  (void)QtConcurrent::run(&work_, [this, handle, spec, flag] {
     QString error;
     int length = 0;
     QStringList labels;
+    bool stopped = false;
     try {
+      const ess::CancelScope scope(flag.get());
       QWriteLocker lock(&handle->lock);
       handle->session->setInput(spec.toStdString());
       length =
           handle->session->info().length > 0 ? handle->session->info().length : int(handle->session->tokens().size());
       labels = labelsOf(*handle->session);
+    } catch (const ess::Cancelled&) {
+      stopped = true;  // the input stays as it was
     } catch (const std::exception& e) {
       error = messageOf(e);  // "Input: ...": the core names the field, not the CLI's flag
     }
     QMetaObject::invokeMethod(
         this,
-        [this, handle, spec, length, labels, error] {
+        [this, handle, spec, length, labels, error, stopped] {
           finishJob();
           if (handle != handle_) return;
+          if (stopped) {
+            emit cancelled();
+            return;
+          }
           if (!error.isEmpty()) {
             reportError(error);
             return;
@@ -403,8 +430,10 @@ void Document::setOptions(const ess::EssOptions& options) {
 void Document::requestOperator(int layer) {
   if (!handle_ || layer < 0 || layer >= layerCount()) return;
   HandlePtr handle = handle_;
+  CancelFlag flag = cancel_;
   operators_.request(layer, tr("operator of layer %1").arg(layer),
-                     [handle, layer](const AsyncCache<int, ess::OperatorData>::Deliver& deliver) {
+                     [handle, layer, flag](const AsyncCache<int, ess::OperatorData>::Deliver& deliver) {
+                       const ess::CancelScope scope(flag.get());
                        QReadLocker lock(&handle->lock);
                        deliver(std::make_shared<const ess::OperatorData>(handle->session->operatorOf(layer)), true);
                      });
@@ -476,7 +505,9 @@ void Document::requestSpectrum(int layer, int head, int split) {
   if (!handle_ || split < 1 || (length_ >= 2 && split > length_ - 1)) return;
   HandlePtr handle = handle_;
   const ess::EssOptions options = options_;
-  spectrum_.request({layer, head, split}, [handle, options](const SpectrumRequest& r) {
+  CancelFlag flag = cancel_;
+  spectrum_.request({layer, head, split}, [handle, options, flag](const SpectrumRequest& r) {
+    const ess::CancelScope scope(flag.get());
     QReadLocker lock(&handle->lock);
     const std::vector<double> s = handle->session->spectrum(r.layer, r.head, r.split, options);
     return QVector<double>(s.begin(), s.end());

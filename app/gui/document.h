@@ -170,7 +170,8 @@ class Document : public QObject {
   QString inputSpec_;
   ess::EssOptions options_;
   quint64 generation_ = 0;  // results of older generations are dropped
-  CancelFlag cancel_;
+  CancelFlag cancel_;       // raised by cancel() and by new input or options
+  CancelFlag inputCancel_;  // raised by cancel() only: input changes queued behind one another
   int length_ = 0;
   QStringList tokenLabels_;
   qint64 memoryBudget_ = qint64(ess::Session::kDefaultMemoryBudget);

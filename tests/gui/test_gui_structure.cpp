@@ -140,7 +140,7 @@ class TestGuiStructure : public QObject {
     quint64 generation = 0;
     QList<int> delivered;
     LatestJob<int, int> job(&context, &pool, &generation, {}, false,
-                            {[&](const int& r, const int& v) { delivered << r * 1000 + v; }, {}});
+                            {[&](const int& r, const int& v) { delivered << r * 1000 + v; }, {}, {}});
     std::atomic<bool> go{false};
     std::atomic<int> runs{0};
     auto compute = [&](const int& r) {

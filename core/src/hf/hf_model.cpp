@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "ess/cancel.h"
 #include "ess/checkpoint.h"
 #include "ess/error.h"
 #include "hf/hf_architecture.h"
@@ -151,6 +152,7 @@ at::Tensor HfModel::hiddenState(int layer, const at::Tensor& tokens) const {
     state_->hidden.push_back(state_->arch->embed(*state_->weights, tok));
   }
   while (static_cast<int>(state_->hidden.size()) <= layer) {
+    checkCancelled("forward pass");  // between blocks (ess/cancel.h); the blocks done stay cached
     const int i = static_cast<int>(state_->hidden.size()) - 1;
     state_->hidden.push_back(state_->arch->block(*state_->weights, i, state_->hidden.back()));
   }

@@ -8,6 +8,7 @@
 #include <new>
 #include <sstream>
 
+#include "ess/cancel.h"
 #include "ess/error.h"
 #include "ess/ess_engine.h"
 #include "ess/structured_ess.h"
@@ -119,8 +120,10 @@ void fillTileFromGenerators(const GeneratorArrays& g, int head, OperatorTile& t)
   const double* pD = g.D.defined() ? g.D.doubles() + head * L : nullptr;
   const double* pcum = cum.data();
   t.values.assign(static_cast<size_t>(t.rows) * t.columns, 0.0);
+  const std::atomic<bool>* cancel = currentCancelFlag();  // the workers below have none of their own
   parallelFor(0, t.rows, 16, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
+      if ((i & 15) == 0 && cancel && cancel->load()) return;
       const int64_t r = t.firstRow + i * t.rowStep;
       const double *cr = pC + r * N, *cumr = pcum + r * N;
       for (int64_t j = 0; j < t.columns; ++j) {
@@ -134,6 +137,7 @@ void fillTileFromGenerators(const GeneratorArrays& g, int head, OperatorTile& t)
       }
     }
   });
+  checkCancelled("tile");
 }
 
 /// Head `head` of an [H, L, L] float64 operator as an [L, L] view.
@@ -198,7 +202,9 @@ std::string SessionBase::inputText(const std::string& spec) {
 OperatorData SessionBase::operatorOf(int layer) {
   checkSourcesBeforeUse();
   return atCoreBoundary(workText(layer, "computing the operator"), [&] {
+    checkCancelled("operator");
     const Array op = operatorArray(layer);
+    checkCancelled("operator formed");
     OperatorData d;
     d.heads = static_cast<int>(op.size(0));
     d.length = static_cast<int>(op.size(1));
@@ -221,11 +227,13 @@ OperatorTile SessionBase::operatorTileUnchecked(int layer, int head, const TileR
     throw UsageError("head", {" " + std::to_string(head) + " is outside 0.." + std::to_string(heads - 1)});
   OperatorTile t = tileGrid(req, L);
   t.head = head;
+  checkCancelled("tile");
   const GeneratorArrays g = generatorsOf(layer);
   if (g.heads() > 0 && !hasDenseOperator(layer)) {
     fillTileFromGenerators(g, head, t);
   } else {
     const Array op = operatorArray(layer);
+    checkCancelled("operator formed");
     const double* p = op.doubles() + static_cast<size_t>(head) * L * L;
     t.values.resize(static_cast<size_t>(t.rows) * t.columns);
     for (int i = 0; i < t.rows; ++i)
@@ -238,22 +246,34 @@ OperatorTile SessionBase::operatorTileUnchecked(int layer, int head, const TileR
 
 CurveData SessionBase::curve(int layer, const EssOptions& options, const ProgressFn& progress,
                              const std::atomic<bool>* cancel) {
+  // The flag given, else this thread's (ess/cancel.h); forming the operator checks it too.
+  const std::atomic<bool>* flag = cancel ? cancel : currentCancelFlag();
+  CancelScope scope(flag);
+  ProgressFn reported = progress;
+  if (cancelPointHook())  // the test seam sees the engines' steps as cancel points
+    reported = [progress](long done, long total) {
+      if (const CancelPointHook hook = cancelPointHook()) hook("splits");
+      if (progress) progress(done, total);
+    };
   return atCoreBoundary(workText(layer, "computing the ESS curves"),
-                        [&] { return curveUnchecked(layer, options, progress, cancel); });
+                        [&] { return curveUnchecked(layer, options, reported, flag); });
 }
 
 CurveData SessionBase::curveUnchecked(int layer, const EssOptions& options, const ProgressFn& progress,
                                       const std::atomic<bool>* cancel) {
   checkLayer(layer);
   checkSourcesBeforeUse();
+  checkCancelled("curve");
   EssCurve c;
   int heads = 0;
   const GeneratorArrays g = options.algorithm_ != Algorithm::Dense ? generatorsOf(layer) : GeneratorArrays{};
+  checkCancelled("generators formed");
   if (g.heads() > 0) {
     c = computeStructuredEss(g, options, progress, cancel);
     heads = g.heads();
   } else {
     const Array op = operatorArray(layer);
+    checkCancelled("operator formed");
     if (options.algorithm_ == Algorithm::Structured && detectBandwidth(op) >= op.size(1))
       throw UsageError("", {info_.path + ": layer " + std::to_string(layer) + " (" + info_.layers[layer].mixer +
                                 ") has no structured form (no generators, no band); use ",
@@ -281,11 +301,15 @@ std::vector<double> SessionBase::spectrumUnchecked(int layer, int head, int spli
   const int heads = info_.layers[layer].heads;
   if (head < 0 || head >= heads)
     throw UsageError("head", {" " + std::to_string(head) + " is outside 0.." + std::to_string(heads - 1)});
+  checkCancelled("spectrum");
   if (options.algorithm_ != Algorithm::Dense && !hasDenseOperator(layer)) {
     const GeneratorArrays g = generatorsOf(layer);
+    checkCancelled("generators formed");
     if (g.heads() > 0) return generatorSpectrum(g, head, split);
   }
-  return splitSingularValues(headOf(operatorArray(layer), head), split, options.dtype_);
+  const Array op = operatorArray(layer);
+  checkCancelled("operator formed");
+  return splitSingularValues(headOf(op, head), split, options.dtype_);
 }
 
 }  // namespace ess

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "ess/cancel.h"
 #include "ess/error.h"
 #include "ess/mixer.h"
 #include "ess/model.h"
@@ -413,7 +414,10 @@ at::Tensor EssLm::mixerInput(int layer, const at::Tensor& tokens) {
   at::NoGradGuard noGrad;
   auto& net = *impl_->net;
   auto x = net.embedTokens(tokens.to(at::kLong).unsqueeze(0), at::kDouble);
-  for (int i = 0; i < layer; ++i) x = net.blocks[i]->forward(x);
+  for (int i = 0; i < layer; ++i) {
+    checkCancelled("forward pass");  // between blocks (ess/cancel.h)
+    x = net.blocks[i]->forward(x);
+  }
   return net.blocks[layer]->norm1(x);  // [1, L, D]
 }
 

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ess/cancel.h"
 #include "ess/checkpoint.h"
 #include "ess/error.h"
 #include "ess/generators.h"
@@ -85,7 +86,10 @@ class TokenModelSession : public SessionBase {
     if (it != cache_.end()) return it->second;
     const std::string what = info_.path + ": layer " + std::to_string(layer);
     checkBudget(what, layerHeads(layer), static_cast<int64_t>(tokens_.size()), memoryBudget_);
+    checkCancelled("operator");
+    // The forward pass checks between blocks (ess/cancel.h); a cancelled operator is not cached.
     Array op = toArray(computeOperator(layer, tokenTensor()).to(at::kDouble).contiguous());
+    checkCancelled("operator formed");
     checkFiniteOperator(op, what + " operator");
     cache_[layer] = op;
     return op;
@@ -95,7 +99,9 @@ class TokenModelSession : public SessionBase {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = genCache_.find(layer);
     if (it != genCache_.end()) return it->second;
+    checkCancelled("generators");
     Generators g = computeGenerators(layer, tokenTensor());
+    checkCancelled("generators formed");
     if (g.heads() > 0) {
       for (const at::Tensor* t : {&g.C, &g.B, &g.logA})
         if (!at::isfinite(*t).all().item<bool>())
@@ -153,7 +159,10 @@ class ModelSession : public TokenModelSession {
   /// text:... and textfile:PATH are bytes for byte-level models and tokenized with the
   /// checkpoint folder's tokenizer (ess/tokenizer.h) otherwise; other specs as tokensFromSpec.
   void setInput(const std::string& spec) override {
-    atCoreBoundary(info_.path + ", reading the input " + inputText(spec), [&] { setInputUnchecked(spec); });
+    atCoreBoundary(info_.path + ", reading the input " + inputText(spec), [&] {
+      checkCancelled("input");
+      setInputUnchecked(spec);
+    });
   }
   /// Byte-level models label text by its characters; others by the tokenizer's pieces when the
   /// folder has a usable tokenizer; otherwise the token ids.
