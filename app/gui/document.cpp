@@ -384,14 +384,18 @@ void Document::setInput(const QString& spec) {
     QString error;
     int length = 0;
     QStringList labels;
+    QString input;
     bool stopped = false;
+    // Held until the result is posted: a job that reads the new input (a spectrum queued at the
+    // old length) then reports after inputChanged, under the new generation's check.
+    QWriteLocker lock(&handle->lock);
     try {
       const ess::CancelScope scope(flag.get());
-      QWriteLocker lock(&handle->lock);
       handle->session->setInput(spec.toStdString());
       length =
           handle->session->info().length > 0 ? handle->session->info().length : int(handle->session->tokens().size());
       labels = labelsOf(*handle->session);
+      input = QString::fromStdString(handle->session->input());
     } catch (const ess::Cancelled&) {
       stopped = true;  // the input stays as it was
     } catch (const std::exception& e) {
@@ -399,7 +403,7 @@ void Document::setInput(const QString& spec) {
     }
     QMetaObject::invokeMethod(
         this,
-        [this, handle, spec, length, labels, error, stopped] {
+        [this, handle, length, labels, input, error, stopped] {
           finishJob();
           if (handle != handle_) return;
           if (stopped) {
@@ -412,7 +416,7 @@ void Document::setInput(const QString& spec) {
           }
           setLengthFrom(handle, length);
           tokenLabels_ = labels;
-          inputSpec_ = QString::fromStdString(handle->session->input());
+          inputSpec_ = input;
           invalidate();
           emit inputChanged(inputSpec_);
         },
