@@ -307,8 +307,10 @@ QSize resolvedSize(PlotView* view, Format format, const ExportOptions& o) {
   const int tight = view->tightHeight(layoutWidth);
   // No natural aspect: 0.58 x the width, at least 1.5 in (or the width) so that small figures
   // keep room for their text.
-  const double height = tight > 0 ? tight / layoutDpi() * perInch
-                                  : std::max(view->aspect() * o.width, std::min(double(o.width), 1.5 * perInch));
+  double height = tight > 0 ? tight / layoutDpi() * perInch
+                            : std::max(view->aspect() * o.width, std::min(double(o.width), 1.5 * perInch));
+  // Never less than the layout needs (rows of panels, legends): nothing pushed off the page.
+  if (tight <= 0) height = std::max(height, std::ceil(view->minimumHeight(layoutWidth) / layoutDpi() * perInch));
   return {o.width, std::max(16, int(std::lround(height)))};
 }
 

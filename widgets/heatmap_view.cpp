@@ -390,6 +390,20 @@ bool HeatmapView::ColorRange::parse(const QString& text, ColorRange* range, QStr
   return true;
 }
 
+QString HeatmapView::ColorRange::text() const {
+  switch (mode) {
+    case Mode::Auto:
+      return QStringLiteral("auto");
+    case Mode::Symmetric:
+      return QStringLiteral("symmetric");
+    case Mode::Fixed:
+      return QStringLiteral("%1:%2").arg(csvNumber(min), csvNumber(max));
+    case Mode::Percentile:
+      return QStringLiteral("p%1").arg(csvNumber(percentile));
+  }
+  return QStringLiteral("auto");
+}
+
 void HeatmapView::setColorMap(bool automatic, colormaps::Map map) {
   autoMap_ = automatic;
   chosenMap_ = map;

@@ -97,12 +97,17 @@ class HeatmapView : public PlotView {
     double percentile = 99;
     /// "auto", "symmetric", "MIN:MAX", "pNN" (e.g. p99); false (with *error) for anything else.
     static bool parse(const QString& text, ColorRange* range, QString* error);
+    /// The text parse() reads back as this range.
+    QString text() const;
   };
   /// The colour range `range` gives for the finite, unmasked `values` drawn (in the scale's
   /// units: T, or log10|T| when not `linear`); `diverging`: the diverging map is drawn (Auto is
   /// then symmetric about 0). Shared with the multi-panel figure (one range for all panels).
   static QCPRange colorRangeOf(QVector<double> values, bool diverging, bool linear, const ColorRange& range);
   void setColorMap(bool automatic, colormaps::Map map = colormaps::Map::Viridis);
+  /// What setColorMap() was given (the export dialog offers them as "the view's").
+  bool automaticColorMap() const { return autoMap_; }
+  colormaps::Map chosenColorMap() const { return chosenMap_; }
   /// The map drawn now (after the automatic choice).
   colormaps::Map effectiveColorMap() const { return effectiveMap_; }
   void setColorRange(const ColorRange& range);

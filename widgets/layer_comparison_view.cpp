@@ -44,12 +44,15 @@ LayerComparisonView::LayerComparisonView(QWidget* parent) : PlotView(parent) {
   current_->setPen(QPen(QColor(255, 60, 60), 2.5));
   current_->setVisible(false);
 
-  // The bars panel above the grid (the grid and its colour scale move to row 2).
+  // The bars' legend in a row of its own, then the bars panel, above the grid (the grid and its
+  // colour scale move to row 3): a legend outside the bars hides none of them.
+  plotLayout()->insertRow(1);
   plotLayout()->insertRow(1);
   barsRect_ = new QCPAxisRect(this);
-  plotLayout()->addElement(1, 0, barsRect_);
-  plotLayout()->setRowStretchFactor(1, 1.3);
-  plotLayout()->setRowStretchFactor(2, 1.0);
+  plotLayout()->addElement(2, 0, barsRect_);
+  plotLayout()->setRowStretchFactor(1, 0.001);
+  plotLayout()->setRowStretchFactor(2, 1.3);
+  plotLayout()->setRowStretchFactor(3, 1.0);
   auto* left = new QCPMarginGroup(this);
   barsRect_->setMarginGroup(QCP::msLeft | QCP::msRight, left);
   xAxis->axisRect()->setMarginGroup(QCP::msLeft | QCP::msRight, left);
@@ -73,17 +76,27 @@ LayerComparisonView::LayerComparisonView(QWidget* parent) : PlotView(parent) {
     QCPBars** bars;
     QString name;
     QColor color;
-  } kinds[] = {{&tolBars_, QStringLiteral("total tolerance-ESS"), colormaps::seriesColor(0)},
-               {&entBars_, QStringLiteral("total entropy-ESS"), colormaps::seriesColor(1)},
-               {&tssBars_, QStringLiteral("total TSS"), QColor(150, 150, 150)}};
+  } kinds[] = {{&tolBars_, QStringLiteral("tolerance-ESS"), colormaps::seriesColor(0)},  // the axis says "layer total"
+               {&entBars_, QStringLiteral("entropy-ESS"), colormaps::seriesColor(1)},
+               {&tssBars_, QStringLiteral("TSS"), QColor(150, 150, 150)}};
+  // Centred between two spacers, in as many columns as fit (updateLayout).
+  auto* legendRow = new QCPLayoutGrid;
+  legendRow->setColumnSpacing(0);
+  for (int c : {0, 2}) {
+    auto* spacer = new QCPLayoutElement(this);
+    spacer->setMaximumSize(QWIDGETSIZE_MAX, 0);
+    legendRow->addElement(0, c, spacer);
+  }
   barsLegend_ = new QCPLegend;
-  barsRect_->insetLayout()->addElement(barsLegend_, Qt::AlignTop | Qt::AlignHCenter);
+  legendRow->addElement(0, 1, barsLegend_);
+  plotLayout()->addElement(1, 0, legendRow);
   barsLegend_->setLayer(QStringLiteral("legend"));
   QFont lf = font();
   lf.setPointSizeF(8.5);
   barsLegend_->setFont(lf);
-  barsLegend_->setBrush(QColor(255, 255, 255, 220));
-  barsLegend_->setFillOrder(QCPLayoutGrid::foColumnsFirst);  // one row: keeps clear of the bars
+  barsLegend_->setBorderPen(Qt::NoPen);
+  barsLegend_->setBrush(Qt::NoBrush);
+  barsLegend_->setFillOrder(QCPLayoutGrid::foColumnsFirst);
   barsLegend_->setWrap(3);
   for (const auto& k : kinds) {
     auto* b = new QCPBars(bx, by);
@@ -173,15 +186,12 @@ void LayerComparisonView::rebuildBars() {
   tssBars_->setData(keys, positive(tss), true);
   if (!std::isfinite(lo)) lo = 1, hi = 10;
   const double bottom = std::pow(10.0, std::floor(std::log10(lo))) / 2.0;
-  const double top = hi * 15.0;  // room for the utilization labels and the legend
+  barsHigh_ = hi;
   for (QCPBars* b : bars()) b->setBaseValue(bottom);
-  by->setRange(bottom, top);
+  by->setRange(bottom, hi * 4.0);  // room for the utilization labels (fitted in updateLayout)
   bx->setRange(-0.6, std::max(0, n - 1) + 0.6);
 
-  auto ticker = QSharedPointer<QCPAxisTickerText>::create();
-  for (int l = 0; l < n; ++l) ticker->addTick(l, totals_[l].label.isEmpty() ? QString::number(l) : totals_[l].label);
-  bx->setTicker(ticker);
-  bx->setTickLabelRotation(n > 5 ? -30 : 0);
+  barTicksShort_ = -1;  // updateLayout sets the layer ticks (names, or indices where names do not fit)
 
   // Utilization above each layer's bars.
   for (int l = 0; l < n; ++l) {
@@ -285,18 +295,73 @@ void LayerComparisonView::rebuild() {
 }
 
 void LayerComparisonView::updateLayout() {
-  // The bars' legend in as many columns as fit the panel (one row keeps clear of the bars).
+  // The bars' legend in as many columns as fit the width, no taller than its rows.
   applyFigureStyle();
   int widest = 1;
   for (int i = 0; i < barsLegend_->itemCount(); ++i)
     if (QCPAbstractLegendItem* item = barsLegend_->item(i))
       widest = std::max(widest, item->minimumOuterSizeHint().width());
-  const int columns = std::clamp((viewport().width() - 60) / (widest + barsLegend_->columnSpacing()), 1, 3);
+  // The legend's row is as wide as the plots' column (the colour scale takes the other).
+  const int available = barsRect_->outerRect().width() > 0 ? barsRect_->outerRect().width() : viewport().width();
+  const int columns = std::clamp((available - 8) / (widest + barsLegend_->columnSpacing()), 1, 3);
   if (barsLegend_->wrap() != columns) {
     barsLegend_->setWrap(columns);
     barsLegend_->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
   }
+  // Each grid row at least a tick label high, so the layer names stay apart.
+  QCPAxisRect* grid = xAxis->axisRect();
+  const double row = 1.25 * QFontMetricsF(yAxis->tickLabelFont()).height();
+  grid->setProperty("figureMinHeight", int(std::ceil(row * std::max<int>(1, values_.size()))));
+  applyFigureStyle();
+  const QMargins m = barsLegend_->margins();
+  barsLegend_->setMaximumSize(QWIDGETSIZE_MAX,
+                              std::max(1, barsLegend_->minimumOuterSizeHint().height() - m.top() - m.bottom()));
   PlotView::updateLayout();
+  // Then, with the panel's size known: the layer ticks and the room above the bars.
+  if (fitBars()) PlotView::updateLayout();
+}
+
+bool LayerComparisonView::fitBars() {
+  QCPAxis* bx = barsRect_->axis(QCPAxis::atBottom);
+  QCPAxis* by = barsRect_->axis(QCPAxis::atLeft);
+  const int n = totals_.size();
+  bool changed = false;
+  // Layer names under the bars where they fit their slot, else the layer indices (the grid
+  // below names each layer in full).
+  const QFontMetricsF fm(bx->tickLabelFont());
+  const double slot = barsRect_->width() / std::max(1.0, n + 0.2);
+  double widest = 0;
+  for (int l = 0; l < n; ++l) widest = std::max(widest, fm.horizontalAdvance(totals_[l].label));
+  const int shortTicks = widest + fm.averageCharWidth() > slot ? 1 : 0;
+  if (shortTicks != barTicksShort_) {
+    barTicksShort_ = shortTicks;
+    auto ticker = QSharedPointer<QCPAxisTickerText>::create();
+    for (int l = 0; l < n; ++l) {
+      const QString& name = totals_[l].label;
+      ticker->addTick(l, name.isEmpty() || shortTicks
+                             ? (name.contains(QLatin1Char(':')) ? name.section(':', 0, 0) : QString::number(l))
+                             : name);
+    }
+    bx->setTicker(ticker);
+    changed = true;
+  }
+  // The utilization labels stand one line (and a gap) above the highest bar: on the log axis
+  // that is `t` pixels of the panel's height h, so the top is x decades above the label's foot
+  // with x = t * D0 / (h - t), D0 the decades from the axis bottom to the foot.
+  if (n > 0 && barsRect_->height() > 0) {
+    double labelHeight = 0;
+    for (const QCPItemText* t : barLabels_) labelHeight = std::max(labelHeight, QFontMetricsF(t->font()).height());
+    const double t = labelHeight + 4;
+    const double h = std::max<double>(barsRect_->height(), 3 * t);
+    const double foot = barsHigh_ * 1.15, bottom = by->range().lower;
+    const double d0 = std::log10(foot / bottom);
+    const double top = foot * std::pow(10.0, t * d0 / (h - t)) * 1.05;
+    if (std::abs(std::log10(top / by->range().upper)) > 0.01) {
+      by->setRange(bottom, top);
+      changed = true;
+    }
+  }
+  return changed;
 }
 
 void LayerComparisonView::setCurrentHead(int layer, int head) {

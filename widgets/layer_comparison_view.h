@@ -1,8 +1,9 @@
 // LayerComparisonView: every layer at once, in two panels.
 //  - Top: grouped bars per layer (log scale): the layer's total tolerance-ESS, total entropy-ESS
 //    and total theoretical state size (TSS), each a mean over splits, with the utilization
-//    (ESS / TSS) written above each layer. Readable for 1-16 layers and any mixer; clicking a
-//    layer's bars emits layerActivated(layer).
+//    (ESS / TSS) written above each layer, the legend in a row above the panel. Readable for
+//    1-16 layers and any mixer (layer names under the bars where they fit, else the indices);
+//    clicking a layer's bars emits layerActivated(layer).
 //  - Bottom: a grid of one number per layer and column (the mean tolerance-ESS per head, say):
 //    layers as rows (layer 0 at the top), columns as heads or, for layers with many channels,
 //    channel groups (the caller chooses; keep it to 16 columns or so), each cell labelled with
@@ -73,6 +74,9 @@ class LayerComparisonView : public PlotView {
  private:
   void rebuild();
   void rebuildBars();
+  /// Layer ticks (names or indices) and the bars' y range for the laid-out panel; true when
+  /// either changed.
+  bool fitBars();
   int maxHeads() const;
   QString columnLabel(int layer, int column) const;
   QString layerLabel(int layer) const;
@@ -92,6 +96,8 @@ class LayerComparisonView : public PlotView {
   QCPBars* entBars_ = nullptr;
   QCPBars* tssBars_ = nullptr;
   QCPLegend* barsLegend_ = nullptr;
+  double barsHigh_ = 10;    // the highest bar's value
+  int barTicksShort_ = -1;  // the layer ticks drawn: 1 indices, 0 names, -1 none yet
   int currentLayer_ = -1;
   int currentHead_ = -1;
   QPointF pressPos_;

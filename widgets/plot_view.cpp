@@ -134,8 +134,9 @@ void PlotView::applyFigureStyle() {
   QList<QCPAxis*> axes;
   for (QCPAxisRect* rect : axisRects()) {
     axes += rect->axes();
-    // Small figures: the plot shrinks before any text is squeezed.
-    rect->setMinimumSize(pad(24, 24), pad(24, 24));
+    // Small figures: the plot shrinks before any text is squeezed (not below a height its view
+    // asks for: property "figureMinHeight", layout units).
+    rect->setMinimumSize(pad(24, 24), std::max(pad(24, 24), rect->property("figureMinHeight").toInt()));
   }
   for (QCPLayoutElement* e : plotLayout()->elements(true)) {
     if (auto* scale = qobject_cast<QCPColorScale*>(e)) {
@@ -159,13 +160,13 @@ void PlotView::applyFigureStyle() {
     a->setLabelPadding(pad(a->property("figureLabelPadding").toInt(), 2));
     a->setTickLabelPadding(pad(a->property("figureTickLabelPadding").toInt(), 3));
   }
-  for (QCPAxisRect* rect : axisRects())
-    for (QCPLayoutElement* e : rect->insetLayout()->elements(false))
-      if (auto* l = qobject_cast<QCPLegend*>(e)) {
-        l->setFont(styled(l, "figureFontPt", l->font(), style_));
-        l->setIconSize(pad(32, 20), pad(18, 11));
-        l->setMargins(QMargins(pad(7, 4), pad(5, 2), pad(7, 4), pad(4, 2)));
-      }
+  // Every legend: inside a plot (inset) or in a row of the layout (the position view's).
+  for (QCPLayoutElement* e : plotLayout()->elements(true))
+    if (auto* l = qobject_cast<QCPLegend*>(e)) {
+      l->setFont(styled(l, "figureFontPt", l->font(), style_));
+      l->setIconSize(pad(32, 20), pad(18, 11));
+      l->setMargins(QMargins(pad(7, 4), pad(5, 2), pad(7, 4), pad(4, 2)));
+    }
   for (int i = 0; i < itemCount(); ++i) {
     QCPAbstractItem* it = item(i);
     if (auto* t = qobject_cast<QCPItemText*>(it)) {
@@ -264,6 +265,16 @@ bool PlotView::wrapTexts() {
     }
   }
   return changed;
+}
+
+int PlotView::minimumHeight(int width) {
+  const QRect old = viewport();
+  setViewport(QRect(0, 0, width, std::max(old.height(), width)));
+  updateLayout();
+  const int height = plotLayout()->minimumOuterSizeHint().height();
+  setViewport(old);
+  updateLayout();
+  return height;
 }
 
 void PlotView::updateLayout() {

@@ -63,6 +63,10 @@ class PlotView : public QCustomPlot {
     Q_UNUSED(width);
     return 0;
   }
+  /// The least height (layout units) the figure needs `width` wide: its rows (plots at their
+  /// minimum size, legends, labels) as laid out. Exports without a natural aspect are at least
+  /// this tall, so that nothing is pushed off the page.
+  int minimumHeight(int width);
   /// Height / width of an export without a natural aspect (tightHeight 0).
   virtual double aspect() const { return 0.58; }
 

@@ -370,6 +370,12 @@ bool PositionEssView::updateTicks() {
   for (int i = (first + step - 1) / step * step; i <= last; i += step) {
     QString text = displayToken(tokens_[i]);
     if (text.size() > kMaxLabelChars) text = text.left(kMaxLabelChars - 1) + QChar(0x2026);
+    // A label reaching left of the axis would meet the lowest ESS tick label at the corner.
+    double labelWidth = 0;
+    for (const QString& line : text.split(QLatin1Char('\n')))
+      labelWidth = std::max<double>(labelWidth, fm.horizontalAdvance(line));
+    if (indices) labelWidth = std::max<double>(labelWidth, fm.horizontalAdvance(QString::number(i)));
+    if ((i + 0.5 - range.lower) * perToken < labelWidth / 2) continue;
     if (indices) text += QLatin1Char('\n') + QString::number(i);
     ticker_->addTick(i + 0.5, text);
     labelPositions_ << i;

@@ -495,7 +495,8 @@ int GridFigureView::tightHeight(int width) {
 
 double GridFigureView::aspect() const {
   if (columns_ == 0) return PlotView::aspect();
-  return std::min(1.5, 0.62 * rows_ / columns_ + 0.22);
+  // Curves: a legend row more.
+  return std::min(1.5, 0.62 * rows_ / columns_ + (kind_ == Kind::Heatmap ? 0.22 : 0.32));
 }
 
 QString GridFigureView::toCsv() const {
