@@ -130,6 +130,8 @@ extern const HfFamily kGptNeoxFamily;
 extern const HfFamily kPhiFamily;
 extern const HfFamily kGemma2Family;
 extern const HfFamily kMamba2Family;
+extern const HfFamily kGlaFamily;       ///< gla and retnet (arch_fla.cpp)
+extern const HfFamily kDeltaNetFamily;  ///< delta_net and gated_deltanet (arch_fla.cpp)
 
 /// The family of a config.json `model_type`, or null when this build has none.
 const HfFamily* findFamily(const std::string& modelType);

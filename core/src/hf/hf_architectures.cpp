@@ -27,6 +27,10 @@ const ArchitectureRow kArchitectures[] = {
     {"gemma2",   &kGemma2Family},
     {"gemma3_text", &kGemma2Family},
     {"mamba2",   &kMamba2Family},
+    {"gla",      &kGlaFamily},
+    {"retnet",   &kGlaFamily},
+    {"delta_net", &kDeltaNetFamily},
+    {"gated_deltanet", &kDeltaNetFamily},
 };
 // clang-format on
 

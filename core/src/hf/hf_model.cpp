@@ -81,7 +81,7 @@ std::string HfModel::description(const std::string& name) const {
       layers += (i ? ", " : "") + std::to_string(kinds[i].second) + " of " + kinds[i].first;
   }
   return name + ": " + cfg_.modelType + ", " + layers + ", " + std::to_string(heads()) +
-         (isMamba() ? " channels" : " heads") + " each";
+         (valueChannels() == 1 ? " channels" : " heads") + " each";
 }
 
 double HfModel::theoreticalStateSizeSiso(int layer, int split) const {
