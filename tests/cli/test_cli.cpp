@@ -357,6 +357,34 @@ class TestCli : public QObject {
     }
   }
 
+  // A hybrid (tests/data/hf/lfm2_torch): `ess info` lists each layer's kind and heads, `ess
+  // curve` gives each layer's rows with its own TSS.
+  void hybridCheckpointListsLayerKinds() {
+    const QString dir = data("hf/lfm2_torch");
+    Run info = ess({"info", dir, "--format", "json"});
+    QVERIFY2(info.status == 0, qPrintable(info.err));
+    const QJsonArray layers = QJsonDocument::fromJson(info.out.toUtf8()).object()["layers"].toArray();
+    QCOMPARE(layers.size(), 3);
+    QCOMPARE(layers[0].toObject()["mixer"].toString(), QString("short_conv"));
+    QCOMPARE(layers[0].toObject()["heads"].toInt(), 16);
+    QCOMPARE(layers[1].toObject()["mixer"].toString(), QString("softmax_attention"));
+    QCOMPARE(layers[1].toObject()["heads"].toInt(), 4);
+    Run text = ess({"info", dir});
+    QVERIFY2(text.status == 0 && text.out.contains("short_conv") && text.out.contains("softmax_attention"),
+             qPrintable(text.out));
+    for (const QString& layer : {QString("0"), QString("1")}) {
+      Run r = ess({"curve", dir, "--input", "tokens:1,31,7,7,0,12,25,3,9,18,30,2", "--layer", layer});
+      QVERIFY2(r.status == 0, qPrintable(r.err));
+      const auto rows = csvRows(r.out);
+      QCOMPARE(rows.size(), 1 + (layer == "0" ? 16 : 4) * 11);
+      for (int i = 1; i < rows.size(); ++i) {
+        const double tol = rows[i][3].toDouble(), tss = rows[i][5].toDouble();
+        QVERIFY2(tol >= 0 && tol <= tss + 1e-9, qPrintable(rows[i].join(',')));
+        if (layer == "0") QCOMPARE(tss, 2.0);
+      }
+    }
+  }
+
   // `--aggregate total`: one row per split with head `total`, the sum of the chosen heads'
   // rows times the layer's value channels (docs/definitions.md section 1), the summed TSS and a trailing
   // utilization = tolerance-ESS / TSS.

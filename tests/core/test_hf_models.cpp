@@ -461,12 +461,12 @@ class TestHfModels : public QObject {
     QCOMPARE(HfModel::supportedModelTypes(),
              (std::vector<std::string>{"gpt2", "llama", "mistral", "qwen2", "mamba", "gpt_neox", "phi", "falcon_mamba",
                                        "qwen3", "phi3", "gemma2", "gemma3_text", "mamba2", "gla", "retnet", "delta_net",
-                                       "gated_deltanet"}));
+                                       "gated_deltanet", "lfm2"}));
     const std::string e = inputErrorOf([] { HfConfig::fromJson(R"({"model_type": "bert"})", "c.json"); });
     QCOMPARE(
         e, std::string("c.json: unsupported model_type \"bert\" (supported: gpt2, llama, mistral, qwen2, mamba, "
                        "gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text, mamba2, gla, retnet, delta_net, "
-                       "gated_deltanet, and ess-lm)"));
+                       "gated_deltanet, lfm2, and ess-lm)"));
   }
 
   void gpt2ForwardAndAttention() {
@@ -1631,6 +1631,66 @@ class TestHfModels : public QObject {
       });
       QVERIFY2(contains(msg, missing), msg.c_str());
     }
+  }
+  // LFM2 hybrid (conv, attention, conv per layer_types): each layer's kind, heads and TSS; the
+  // gated short convolution's banded operator diag(C) Toeplitz(h) diag(B) per channel and the
+  // attention probabilities (q/k norms, GQA) against PyTorch, y == T(u) u for both kinds.
+  void lfm2HybridWrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/lfm2_torch";
+    HfModel m(loadCheckpointFiles(dir));
+    QCOMPARE(m.numLayers(), 3);
+    QCOMPARE(m.mixerKind(0), std::string("short_conv"));
+    QCOMPARE(m.mixerKind(1), std::string("softmax_attention"));
+    QCOMPARE(m.mixerKind(2), std::string("short_conv"));
+    QCOMPARE(m.heads(0), 16);
+    QCOMPARE(m.valueChannels(0), 1);
+    QCOMPARE(m.heads(1), 4);
+    QCOMPARE(m.valueChannels(1), 4);
+    QCOMPARE(m.theoreticalStateSizeSiso(0, 5), 2.0);        // K - 1 per channel
+    QCOMPARE(m.theoreticalStateSizeSiso(1, 5), 5.0 * 2.0);  // s (d_k + d_v) / d_v
+    QCOMPARE(m.config().intermediateSize, 24);              // int(2 * 36 / 3)
+    const std::string d = m.description("l");
+    QVERIFY2(contains(d, "2 of short_conv") && contains(d, "1 of softmax_attention"), d.c_str());
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    const at::Tensor T0 = m.layerOperator(0, tok);
+    QCOMPARE(T0.tril(-3).abs().max().item<double>(), 0.0);  // banded: K = 3 taps
+    QVERIFY(T0.diagonal(-2, 1, 2).abs().max().item<double>() > 1e-3);
+    checkRowsSumToOne(m.layerOperator(1, tok));
+    // The session lists each layer with its own kind and heads.
+    auto s = Session::open(dir);
+    QCOMPARE(s->info().layers[0].mixer, std::string("short_conv"));
+    QCOMPARE(s->info().layers[1].mixer, std::string("softmax_attention"));
+    QCOMPARE(s->info().layers[1].heads, 4);
+    // Bad fields are refused by name.
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString();
+    const std::string cfg = readText(dir + "/config.json");
+    for (const auto& [key, value, what] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"conv_bias", "true", "not supported"},
+             {"layer_types", R"(["conv", "mamba", "conv"])", "supported: conv, full_attention"},
+             {"layer_types", R"(["conv"])", "must list num_hidden_layers = 3"}}) {
+      const std::string msg = errorOf([&, &key = key, &value = value] {
+        writeEdited(
+            dir, root + "/" + key, [](NamedTensors&) {}, withField(cfg, key, value));
+        Session::open(root + "/" + key);
+      });
+      QVERIFY2(contains(msg, "config.json") && contains(msg, "\"" + key + "\"") && contains(msg, what), msg.c_str());
+    }
+    // The older full_attn_idxs gives the same layers; another list needs other tensors.
+    nlohmann::json old = nlohmann::json::parse(cfg);
+    old.erase("layer_types");
+    old["full_attn_idxs"] = {1};
+    writeEdited(
+        dir, root + "/idx", [](NamedTensors&) {}, old.dump());
+    HfModel o(loadCheckpointFiles(root + "/idx"));
+    QVERIFY(maxDiff(o.layerOperator(2, tok), m.layerOperator(2, tok)) < 1e-14);
+    old["full_attn_idxs"] = {0};
+    writeEdited(
+        dir, root + "/idx0", [](NamedTensors&) {}, old.dump());
+    const std::string msg = errorOf([&] { Session::open(root + "/idx0"); });
+    QVERIFY2(contains(msg, "model.layers.0.self_attn.q_proj.weight"), msg.c_str());
   }
 };
 

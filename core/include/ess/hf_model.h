@@ -41,6 +41,9 @@
 //   delta_net, gated_deltanet  flash-linear-attention's DeltaNet and Gated DeltaNet: the delta
 //            rule's transitions alpha_t (I - beta_t k_t k_t^T) (alpha = 1 for delta_net), exact
 //            dense operators per value channel from the recurrence, norm and gate in the rows.
+//   lfm2     Liquid AI's LFM2 hybrid (HF Lfm2Model): per layer_types a gated short convolution
+//            (kind short_conv, banded diag(C) Toeplitz(h) diag(B) per channel) or GQA attention
+//            with per-head q/k RMSNorm; heads and value channels differ by layer.
 // Tensor names are accepted with or without the task-model prefix (`transformer.`, `model.`,
 // `gpt_neox.`, `backbone.`). Weights keep their stored dtype (f32, f16, bf16) and are cast to float64 per
 // layer on use: every forward pass and operator here is computed in float64.
@@ -135,7 +138,7 @@ class HfModel : public LanguageModel {
  public:
   /// The model_type values this build opens, in table order: gpt2, llama, mistral, qwen2, mamba,
   /// gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text, mamba2, gla, retnet, delta_net,
-  /// gated_deltanet.
+  /// gated_deltanet, lfm2.
   static const std::vector<std::string>& supportedModelTypes();
 
   /// Opens `files` (config.json and tensors as loadCheckpointFiles returns them). Every tensor
@@ -178,8 +181,10 @@ class HfModel : public LanguageModel {
   int maxLength() const override { return cfg_.maxPositions; }
   /// Per layer: gemma2 alternates sliding-window and global attention layers.
   std::string mixerKind(int layer) const override;
-  int heads(int) const override { return heads(); }
-  int valueChannels(int) const override { return valueChannels(); }
+  /// Per layer: a hybrid's layers differ (lfm2: D channels of a conv layer, query heads of an
+  /// attention layer).
+  int heads(int layer) const override;
+  int valueChannels(int layer) const override;
   std::string tssFormula(int layer) const override;
   double theoreticalStateSizeSiso(int layer, int split) const override;
   bool byteLevelText() const override { return false; }

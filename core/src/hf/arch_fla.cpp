@@ -48,7 +48,7 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr int kGateLowRank = 16;           // GatedLinearAttention's gate_low_rank_dim (not a config field)
+constexpr int kGateLowRank = 16;             // GatedLinearAttention's gate_low_rank_dim (not a config field)
 constexpr double kGateLogitNormalizer = 16;  // its gate_logit_normalizer
 
 /// A fraction field of the hidden size (expand_k, expand_v) as Python's int(hidden * f).
@@ -56,8 +56,8 @@ int expandedDim(const ConfigFields& f, const std::string& key, double dflt, int 
   const double e = f.number(key, dflt);
   const int d = static_cast<int>(hidden * e);
   if (d < heads || d % heads != 0)
-    f.fail(key, "gives int(hidden_size * " + key + ") = " + std::to_string(d) + ", not a multiple of num_heads = " +
-                    std::to_string(heads));
+    f.fail(key, "gives int(hidden_size * " + key + ") = " + std::to_string(d) +
+                    ", not a multiple of num_heads = " + std::to_string(heads));
   return d;
 }
 
@@ -158,7 +158,8 @@ void readDeltaConfig(const ConfigFields& f, HfConfig& c) {
     if (c.qkActivation != "silu" && c.qkActivation != "relu" && c.qkActivation != "elu" && c.qkActivation != "identity")
       f.fail("qk_activation", "is \"" + c.qkActivation + "\"; supported: silu, relu, elu, identity");
     c.qkNormType = f.text("qk_norm", "l2");
-    if (c.qkNormType != "l2" && c.qkNormType != "sum") f.fail("qk_norm", "is \"" + c.qkNormType + "\"; supported: l2, sum");
+    if (c.qkNormType != "l2" && c.qkNormType != "sum")
+      f.fail("qk_norm", "is \"" + c.qkNormType + "\"; supported: l2, sum");
   }
   c.numKvHeads = c.numHeads;
 }
@@ -224,7 +225,8 @@ class FlaLinear : public HfArchitecture {
     const at::Tensor n = (f.scale * f.y).t();  // [L, E]: the normalized, gated layer output
     const at::Tensor h1 = h + linear(w, n, layer, "attn.o_proj", false);
     const at::Tensor x = rmsNorm(h1, w.weight(layerTensor(layer, "mlp_norm.weight")), c_.normEps);
-    const at::Tensor m = at::silu(linear(w, x, layer, "mlp.gate_proj", false)) * linear(w, x, layer, "mlp.up_proj", false);
+    const at::Tensor m =
+        at::silu(linear(w, x, layer, "mlp.gate_proj", false)) * linear(w, x, layer, "mlp.up_proj", false);
     return h1 + linear(w, m, layer, "mlp.down_proj", false);
   }
 
@@ -311,8 +313,8 @@ class FlaLinear : public HfArchitecture {
     }
     const auto heads = [&](const at::Tensor& t, int64_t n, int64_t d) { return t.reshape({L, n, d}).transpose(0, 1); };
     // Key head of each value head: GQA for gla / retnet (H_kv under H), GVA for gated_deltanet.
-    const at::Tensor keyHead = delta_ ? at::arange(HV, at::kLong).div(HV / H, "floor")
-                                      : at::arange(H, at::kLong).div(H / KV, "floor");
+    const at::Tensor keyHead =
+        delta_ ? at::arange(HV, at::kLong).div(HV / H, "floor") : at::arange(H, at::kLong).div(H / KV, "floor");
     Features f;
     at::Tensor beta;  // [HV, L]
     if (delta_) {
@@ -322,11 +324,12 @@ class FlaLinear : public HfArchitecture {
       beta = c_.useBeta || gated_ ? at::sigmoid(linear(w, x, layer, "attn.b_proj", false)).t()
                                   : at::ones({HV, L}, x.options());
       if (c_.allowNegEigval) beta = beta * 2;
-      f.logA = gated_ ? (-at::exp(w.weight(layerTensor(layer, "attn.A_log"))) *
-                         at::softplus(linear(w, x, layer, "attn.a_proj", false) +
-                                      w.weight(layerTensor(layer, "attn.dt_bias"))))
-                            .t()
-                      : at::zeros({HV, L}, x.options());
+      f.logA =
+          gated_
+              ? (-at::exp(w.weight(layerTensor(layer, "attn.A_log"))) *
+                 at::softplus(linear(w, x, layer, "attn.a_proj", false) + w.weight(layerTensor(layer, "attn.dt_bias"))))
+                    .t()
+              : at::zeros({HV, L}, x.options());
       if (!at::isfinite(f.logA).all().item<bool>())
         throw InputError(path_ + ": layer " + std::to_string(layer) + ": " + c_.modelType +
                          ": the decay exp(-exp(A_log) softplus(a_proj(x) + dt_bias)) is not finite");

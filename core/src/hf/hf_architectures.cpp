@@ -31,6 +31,7 @@ const ArchitectureRow kArchitectures[] = {
     {"retnet",   &kGlaFamily},
     {"delta_net", &kDeltaNetFamily},
     {"gated_deltanet", &kDeltaNetFamily},
+    {"lfm2",     &kLfm2Family},
 };
 // clang-format on
 

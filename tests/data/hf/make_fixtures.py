@@ -32,6 +32,8 @@
 #                  convolutions, L2-normalized q and k, beta from b_proj, float32
 #   gated_deltanet_torch/  GatedDeltaNetForCausalLM: a decay per value head (A_log, dt_bias),
 #                  4 value heads on 2 query/key heads (num_v_heads), gated o_norm, bfloat16
+#   lfm2_torch/    Lfm2ForCausalLM hybrid: gated short-conv, attention, gated short-conv layers,
+#                  per-head q/k RMSNorm, GQA 4 on 2, tied embeddings, float32
 # and expected.pt beside each: the mixer input of every layer and every layer's operator
 # (attention probabilities [H, L, L]; for mamba the S6 operator per inner channel [E, L, L] as
 # ess/mixer.h defines it, and the residual stream hidden_state.{i} entering every block) for
@@ -1011,6 +1013,92 @@ def expected_fla_delta(folder):
     out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
     save_expected(folder, out)
 
+def lfm2(folder="lfm2_torch", seed=18, dtype=torch.float32):
+    """Lfm2ForCausalLM layout ("model." prefix, tied lm_head): 3 layers conv, full_attention,
+    conv; d_model 16, 4 query heads on 2 key/value heads of head_dim 4, conv_L_cache 3,
+    intermediate_size 36 adjusted to int(2 * 36 / 3) = 24."""
+    g = torch.Generator().manual_seed(seed)
+    V, D, H, KV, hd, K, I = 32, 16, 4, 2, 4, 3, 24
+    types = ["conv", "full_attention", "conv"]
+    r = lambda *s: torch.randn(*s, generator=g) * 0.3
+    sd = {"model.embed_tokens.weight": torch.randn(V, D, generator=g)}
+    for i, t in enumerate(types):
+        b = f"model.layers.{i}."
+        sd[b + "operator_norm.weight"] = 1 + r(D)
+        if t == "conv":
+            sd[b + "conv.in_proj.weight"] = r(3 * D, D) * 2
+            sd[b + "conv.conv.weight"] = r(D, 1, K) * 2
+            sd[b + "conv.out_proj.weight"] = r(D, D)
+        else:
+            sd[b + "self_attn.q_proj.weight"] = r(H * hd, D) * 2
+            sd[b + "self_attn.k_proj.weight"] = r(KV * hd, D) * 2
+            sd[b + "self_attn.v_proj.weight"] = r(KV * hd, D)
+            sd[b + "self_attn.out_proj.weight"] = r(D, H * hd)
+            sd[b + "self_attn.q_layernorm.weight"] = 1 + r(hd)
+            sd[b + "self_attn.k_layernorm.weight"] = 1 + r(hd)
+        sd[b + "ffn_norm.weight"] = 1 + r(D)
+        sd[b + "feed_forward.w1.weight"] = r(I, D)
+        sd[b + "feed_forward.w3.weight"] = r(I, D)
+        sd[b + "feed_forward.w2.weight"] = r(D, I)
+    sd["model.embedding_norm.weight"] = 1 + r(D)
+    sd = {k: v.to(dtype) for k, v in sd.items()}
+    cfg = {"model_type": "lfm2", "vocab_size": V, "hidden_size": D, "num_hidden_layers": len(types),
+           "num_attention_heads": H, "num_key_value_heads": KV, "max_position_embeddings": 128, "norm_eps": 1e-5,
+           "conv_bias": False, "conv_L_cache": K, "intermediate_size": 36, "block_auto_adjust_ff_dim": True,
+           "block_ffn_dim_multiplier": None, "block_multiple_of": 256, "layer_types": types,
+           "rope_theta": 1000.0, "tie_embedding": True}
+    save(folder, cfg, sd)
+
+
+def expected_lfm2(folder="lfm2_torch"):
+    """Lfm2DecoderLayer in float64: operator_norm, then Lfm2ShortConv (y = C * conv1d(B * x),
+    HF's nn.Conv1d with padding K - 1, first L outputs) or Lfm2Attention (per-head RMSNorm of q
+    and k, RoPE by pairs, GQA, softmax formed query by query); residual; ffn_norm and the SwiGLU
+    MLP. The conv operator per channel d from its definition, entry by entry:
+      T[d, r, c] = C_r[d] w[d, K - 1 - (r - c)] B_c[d] for 0 <= r - c < K."""
+    sd, cfg = load_fixture(folder)
+    D, H, KV, K, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], \
+        cfg["conv_L_cache"], cfg["norm_eps"]
+    hd = D // H
+    L = len(TOKENS)
+    F = torch.nn.functional
+    rms = lambda x, w: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+    h = sd["model.embed_tokens.weight"][torch.tensor(TOKENS)]
+    out = {}
+    for i, t in enumerate(cfg["layer_types"]):
+        out[f"hidden_state.{i}"] = h
+        b = f"model.layers.{i}."
+        x = rms(h, sd[b + "operator_norm.weight"])
+        out[f"mixer_input.{i}"] = x
+        if t == "conv":
+            Bm, Cm, xm = (x @ sd[b + "conv.in_proj.weight"].T).T.chunk(3, dim=0)  # [D, L] each
+            w = sd[b + "conv.conv.weight"]
+            y = F.conv1d((Bm * xm)[None], w, padding=K - 1, groups=D)[0, :, :L]
+            y = Cm * y  # [D, L]
+            T = torch.zeros(D, L, L, dtype=torch.float64)
+            for d in range(D):
+                for rr in range(L):
+                    for c in range(max(0, rr - K + 1), rr + 1):
+                        T[d, rr, c] = Cm[d, rr] * w[d, 0, K - 1 - (rr - c)] * Bm[d, c]
+            assert torch.allclose(torch.matmul(T, xm[:, :, None])[:, :, 0], y, rtol=0, atol=1e-12), "y != T x"
+            out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = T, xm[:, :, None], y[:, :, None]
+            h = h + y.T @ sd[b + "conv.out_proj.weight"].T
+        else:
+            a = b + "self_attn."
+            q = rms((x @ sd[a + "q_proj.weight"].T).reshape(L, H, hd), sd[a + "q_layernorm.weight"]).transpose(0, 1)
+            k = rms((x @ sd[a + "k_proj.weight"].T).reshape(L, KV, hd), sd[a + "k_layernorm.weight"]).transpose(0, 1)
+            v = (x @ sd[a + "v_proj.weight"].T).reshape(L, KV, hd).transpose(0, 1)
+            q, k = rope_by_pairs(q, hd, cfg["rope_theta"]), rope_by_pairs(k, hd, cfg["rope_theta"])
+            kv = torch.arange(H) // (H // KV)
+            P, o = attention_loop(q, k[kv], v[kv], hd ** -0.5)
+            out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = P, v[kv], o
+            h = h + o.transpose(0, 1).reshape(L, H * hd) @ sd[a + "out_proj.weight"].T
+        m = rms(h, sd[b + "ffn_norm.weight"])
+        h = h + (F.silu(m @ sd[b + "feed_forward.w1.weight"].T) * (m @ sd[b + "feed_forward.w3.weight"].T)) @ sd[
+            b + "feed_forward.w2.weight"].T
+    out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
+    save_expected(folder, out)
+
 
 FIXTURES = {
     "gpt2": (gpt2, expected_gpt2),
@@ -1056,6 +1144,8 @@ FIXTURES = {
     # Gated DeltaNet: decay per value head, 4 value heads on 2 query/key heads, output gate, bfloat16.
     "gated_deltanet": (lambda: fla_delta("gated_deltanet_torch", "gated_deltanet", 17, torch.bfloat16),
                        lambda: expected_fla_delta("gated_deltanet_torch")),
+    # LFM2 hybrid: conv, attention, conv layers (layer_types), q/k norms, GQA, float32.
+    "lfm2": (lfm2, expected_lfm2),
 }
 
 if __name__ == "__main__":
