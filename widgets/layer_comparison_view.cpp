@@ -18,7 +18,32 @@ QString percent(double u) {
   return QString::number(100.0 * u, 'f', u < 0.1 ? 2 : 1) + QStringLiteral(" %");
 }
 
+QString familyOf(const LayerTotals& t) {
+  const int colon = t.label.indexOf(QStringLiteral(": "));
+  return colon < 0 ? QString() : mixerFamily(t.label.mid(colon + 2).trimmed());
+}
+
 }  // namespace
+
+QString mixerFamily(const QString& k) {
+  if (k.endsWith(QStringLiteral("attention")) && k != QStringLiteral("linear_attention"))
+    return QStringLiteral("attention");
+  for (const char* s : {"mamba", "mamba2", "falcon_mamba", "lti_ssm"})
+    if (k == QLatin1String(s)) return QStringLiteral("SSM");
+  for (const char* c : {"short_conv", "hyena", "conv"})
+    if (k == QLatin1String(c)) return QStringLiteral("conv");
+  for (const char* r : {"linear_attention", "gla", "retnet", "deltanet", "delta_net", "gated_deltanet", "rg_lru"})
+    if (k == QLatin1String(r)) return QStringLiteral("recurrent");
+  return {};
+}
+
+QColor mixerFamilyColor(const QString& family) {
+  if (family == QLatin1String("attention")) return QColor(0, 114, 178);
+  if (family == QLatin1String("SSM")) return QColor(213, 94, 0);
+  if (family == QLatin1String("conv")) return QColor(0, 158, 115);
+  if (family == QLatin1String("recurrent")) return QColor(204, 121, 167);
+  return QColor(150, 150, 150);
+}
 
 LayerComparisonView::LayerComparisonView(QWidget* parent) : PlotView(parent) {
   xAxis->setLabel(QStringLiteral("head or channel group"));
@@ -158,9 +183,30 @@ QString LayerComparisonView::layerLabel(int layer) const {
   return QString::number(layer);
 }
 
+QStringList LayerComparisonView::families() const {
+  QStringList out;
+  for (const QCPGraph* g : familyKeys_) out << g->name();
+  return out;
+}
+
+QPointF LayerComparisonView::familyStripCenter(int layer) const {
+  if (layer < 0 || layer >= familyStrips_.size() || !familyStrips_[layer]) return {};
+  const QCPAxis* bx = barsRect_->axis(QCPAxis::atBottom);
+  const QCPAxis* by = barsRect_->axis(QCPAxis::atLeft);
+  return {bx->coordToPixel(layer), by->coordToPixel(std::sqrt(stripLow_ * stripHigh_))};
+}
+
 void LayerComparisonView::rebuildBars() {
   for (QCPItemText* t : barLabels_) removeItem(t);
   barLabels_.clear();
+  for (QCPItemRect* r : familyStrips_)
+    if (r) removeItem(r);
+  familyStrips_.clear();
+  for (QCPGraph* g : familyKeys_) {
+    g->removeFromLegend(barsLegend_);  // (removePlottable only clears the main legend)
+    removePlottable(g);
+  }
+  familyKeys_.clear();
   QCPAxis* bx = barsRect_->axis(QCPAxis::atBottom);
   QCPAxis* by = barsRect_->axis(QCPAxis::atLeft);
   const int n = totals_.size();
@@ -188,7 +234,38 @@ void LayerComparisonView::rebuildBars() {
   const double bottom = std::pow(10.0, std::floor(std::log10(lo))) / 2.0;
   barsHigh_ = hi;
   for (QCPBars* b : bars()) b->setBaseValue(bottom);
-  by->setRange(bottom, hi * 4.0);  // room for the utilization labels (fitted in updateLayout)
+  // The family strips lie below the bars' base, in a band of their own.
+  QStringList families;
+  for (const LayerTotals& t : totals_)
+    if (const QString f = familyOf(t); !f.isEmpty() && !families.contains(f)) families << f;
+  stripLow_ = bottom / 2.4;
+  stripHigh_ = bottom / 1.15;
+  // Room above for the utilization labels (fitted in updateLayout), which keeps the lower end.
+  by->setRange(families.isEmpty() ? bottom : bottom / 2.6, hi * 4.0);
+  for (int l = 0; l < n; ++l) {
+    const QString f = familyOf(totals_[l]);
+    if (f.isEmpty()) {
+      familyStrips_.append(nullptr);
+      continue;
+    }
+    auto* strip = new QCPItemRect(this);
+    strip->setClipAxisRect(barsRect_);
+    for (QCPItemPosition* p : {strip->topLeft, strip->bottomRight}) p->setAxes(bx, by);
+    strip->topLeft->setCoords(l - 0.42, stripHigh_);
+    strip->bottomRight->setCoords(l + 0.42, stripLow_);
+    strip->setPen(Qt::NoPen);
+    strip->setBrush(mixerFamilyColor(f));
+    familyStrips_.append(strip);
+  }
+  for (const QString& f : families) {
+    auto* key = new QCPGraph(bx, by);  // no data: a legend entry only
+    key->setName(f);
+    key->setLineStyle(QCPGraph::lsNone);
+    key->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, Qt::NoPen, mixerFamilyColor(f), 9));
+    key->removeFromLegend();
+    key->addToLegend(barsLegend_);
+    familyKeys_.append(key);
+  }
   bx->setRange(-0.6, std::max(0, n - 1) + 0.6);
 
   barTicksShort_ = -1;  // updateLayout sets the layer ticks (names, or indices where names do not fit)

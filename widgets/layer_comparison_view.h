@@ -9,7 +9,11 @@
 //    channel groups (the caller chooses; keep it to 16 columns or so), each cell labelled with
 //    its value. Layers with fewer columns leave cells empty. Clicking a cell emits
 //    headActivated(layer, column).
+// A strip at the foot of each layer's bars shows the family of its mixer (the kind after ": " in
+// its label; attention, SSM, conv, recurrent: mixerFamily), with a legend entry per family shown, so the share of state
+// a hybrid's attention and recurrent layers use is visible at a glance.
 #pragma once
+#include <QColor>
 #include <QStringList>
 #include <QVector>
 
@@ -23,6 +27,14 @@ struct LayerTotals {
   double tss = 0;          ///< mean total theoretical state size (NaN: unknown)
   double utilization = 0;  ///< mean utilization ESS / TSS (NaN: unknown)
 };
+
+/// The family of a mixer kind (ess info's names): "attention" (softmax_attention,
+/// sliding_window_attention), "SSM" (mamba, mamba2, lti_ssm, falcon_mamba), "conv" (short_conv,
+/// hyena, conv), "recurrent" (linear_attention, gla, retnet, deltanet, delta_net,
+/// gated_deltanet, rg_lru); empty for other kinds (a raw operator).
+QString mixerFamily(const QString& mixerKind);
+/// The colour of a family's strip (Okabe-Ito: blue, vermillion, green, reddish purple).
+QColor mixerFamilyColor(const QString& family);
 
 class LayerComparisonView : public PlotView {
   Q_OBJECT
@@ -42,6 +54,10 @@ class LayerComparisonView : public PlotView {
   /// The bar charts (tolerance-ESS, entropy-ESS, TSS) of the top panel.
   QList<QCPBars*> bars() const { return {tolBars_, entBars_, tssBars_}; }
   QCPAxisRect* barsRect() const { return barsRect_; }
+  /// The families of the layers, in the order their legend entries appear ("attention", ...).
+  QStringList families() const;
+  /// Widget pixel in the middle of a layer's family strip (null when the layer has none).
+  QPointF familyStripCenter(int layer) const;
 
   /// Highlights the current layer and column (-1 to hide).
   void setCurrentHead(int layer, int head);
@@ -98,6 +114,9 @@ class LayerComparisonView : public PlotView {
   QCPLegend* barsLegend_ = nullptr;
   double barsHigh_ = 10;    // the highest bar's value
   int barTicksShort_ = -1;  // the layer ticks drawn: 1 indices, 0 names, -1 none yet
+  QList<QCPItemRect*> familyStrips_;  ///< per layer, null without a family
+  QList<QCPGraph*> familyKeys_;       ///< empty graphs, one legend entry per family shown
+  double stripLow_ = 0, stripHigh_ = 0;
   int currentLayer_ = -1;
   int currentHead_ = -1;
   QPointF pressPos_;

@@ -312,6 +312,79 @@ class TestCli : public QObject {
     }
   }
 
+  // flash-linear-attention checkpoints (tests/data/hf/*_torch): `ess info` names each layer's
+  // kind and its value channels, `ess curve` gives every channel's curve, tolerance-ESS <= TSS.
+  void linearAttentionCheckpoints_data() {
+    QTest::addColumn<QString>("fixture");
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<int>("channels");
+    QTest::newRow("gla") << "gla_torch"
+                         << "gla" << 16;
+    QTest::newRow("retnet") << "retnet_torch"
+                            << "retnet" << 16;
+    QTest::newRow("delta_net") << "delta_net_torch"
+                               << "delta_net" << 16;
+    QTest::newRow("gated_deltanet") << "gated_deltanet_torch"
+                                    << "gated_deltanet" << 16;
+  }
+  void linearAttentionCheckpoints() {
+    QFETCH(QString, fixture);
+    QFETCH(QString, kind);
+    QFETCH(int, channels);
+    const QString dir = data("hf/" + fixture);
+    Run info = ess({"info", dir, "--format", "json"});
+    QVERIFY2(info.status == 0, qPrintable(info.err));
+    const QJsonObject j = QJsonDocument::fromJson(info.out.toUtf8()).object();
+    QCOMPARE(j["architecture"].toString(), kind);
+    const QJsonArray layers = j["layers"].toArray();
+    QCOMPARE(layers.size(), 2);
+    for (const QJsonValue& l : layers) {
+      QCOMPARE(l.toObject()["mixer"].toString(), kind);
+      QCOMPARE(l.toObject()["heads"].toInt(), channels);
+      QCOMPARE(l.toObject()["value_channels"].toInt(), 1);
+    }
+    Run text = ess({"info", dir});
+    QVERIFY2(text.status == 0 && text.out.contains(kind), qPrintable(text.out));
+    Run r = ess({"curve", dir, "--input", "tokens:1,31,7,7,0,12,25,3,9,18,30,2", "--layer", "1"});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    const auto rows = csvRows(r.out);
+    QCOMPARE(rows.size(), 1 + channels * 11);
+    for (int i = 1; i < rows.size(); ++i) {
+      QCOMPARE(rows[i][0], QString("1"));
+      const double tol = rows[i][3].toDouble(), tss = rows[i][5].toDouble();
+      QCOMPARE(tss, kind == "delta_net" ? 8.0 : 4.0);  // d_k per value channel
+      QVERIFY2(tol >= 0 && tol <= tss, qPrintable(rows[i].join(',')));
+    }
+  }
+
+  // A hybrid (tests/data/hf/lfm2_torch): `ess info` lists each layer's kind and heads, `ess
+  // curve` gives each layer's rows with its own TSS.
+  void hybridCheckpointListsLayerKinds() {
+    const QString dir = data("hf/lfm2_torch");
+    Run info = ess({"info", dir, "--format", "json"});
+    QVERIFY2(info.status == 0, qPrintable(info.err));
+    const QJsonArray layers = QJsonDocument::fromJson(info.out.toUtf8()).object()["layers"].toArray();
+    QCOMPARE(layers.size(), 3);
+    QCOMPARE(layers[0].toObject()["mixer"].toString(), QString("short_conv"));
+    QCOMPARE(layers[0].toObject()["heads"].toInt(), 16);
+    QCOMPARE(layers[1].toObject()["mixer"].toString(), QString("softmax_attention"));
+    QCOMPARE(layers[1].toObject()["heads"].toInt(), 4);
+    Run text = ess({"info", dir});
+    QVERIFY2(text.status == 0 && text.out.contains("short_conv") && text.out.contains("softmax_attention"),
+             qPrintable(text.out));
+    for (const QString& layer : {QString("0"), QString("1")}) {
+      Run r = ess({"curve", dir, "--input", "tokens:1,31,7,7,0,12,25,3,9,18,30,2", "--layer", layer});
+      QVERIFY2(r.status == 0, qPrintable(r.err));
+      const auto rows = csvRows(r.out);
+      QCOMPARE(rows.size(), 1 + (layer == "0" ? 16 : 4) * 11);
+      for (int i = 1; i < rows.size(); ++i) {
+        const double tol = rows[i][3].toDouble(), tss = rows[i][5].toDouble();
+        QVERIFY2(tol >= 0 && tol <= tss + 1e-9, qPrintable(rows[i].join(',')));
+        if (layer == "0") QCOMPARE(tss, 2.0);
+      }
+    }
+  }
+
   // `--aggregate total`: one row per split with head `total`, the sum of the chosen heads'
   // rows times the layer's value channels (docs/definitions.md section 1), the summed TSS and a trailing
   // utilization = tolerance-ESS / TSS.

@@ -460,10 +460,13 @@ class TestHfModels : public QObject {
     // The table of src/hf/hf_architectures.cpp, in its order; an unknown model_type lists it.
     QCOMPARE(HfModel::supportedModelTypes(),
              (std::vector<std::string>{"gpt2", "llama", "mistral", "qwen2", "mamba", "gpt_neox", "phi", "falcon_mamba",
-                                       "qwen3", "phi3", "gemma2", "gemma3_text", "mamba2"}));
+                                       "qwen3", "phi3", "gemma2", "gemma3_text", "mamba2", "gla", "retnet", "delta_net",
+                                       "gated_deltanet", "lfm2"}));
     const std::string e = inputErrorOf([] { HfConfig::fromJson(R"({"model_type": "bert"})", "c.json"); });
-    QCOMPARE(e, std::string("c.json: unsupported model_type \"bert\" (supported: gpt2, llama, mistral, qwen2, mamba, "
-                            "gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text, mamba2, and ess-lm)"));
+    QCOMPARE(
+        e, std::string("c.json: unsupported model_type \"bert\" (supported: gpt2, llama, mistral, qwen2, mamba, "
+                       "gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text, mamba2, gla, retnet, delta_net, "
+                       "gated_deltanet, lfm2, and ess-lm)"));
   }
 
   void gpt2ForwardAndAttention() {
@@ -1467,6 +1470,227 @@ class TestHfModels : public QObject {
         cfg);
     const std::string um = errorOf([&] { Session::open(bad)->curve(1, EssOptions()); });
     QVERIFY2(contains(um, bad + ": layer 1: ") && contains(um, "head 2"), um.c_str());
+  }
+  // flash-linear-attention GLA (4 heads on 2 key/value heads, short convolutions, a decay per key
+  // channel) and RetNet (RoPE, a fixed decay per head, d_v = 2 d_k): operators per value channel
+  // with the gated RMSNorm's row factor, generators, residual streams and the layer's own
+  // outputs against PyTorch's float64 values; fields this build does not compute are refused.
+  void flaLinearAttentionWrittenByPyTorch() {
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString();
+    for (const std::string type : {"gla", "retnet"}) {
+      const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/" + type + "_torch";
+      HfModel m(loadCheckpointFiles(dir));
+      const bool gla = type == "gla";
+      QCOMPARE(m.mixerKind(), type);
+      QCOMPARE(m.config().numKvHeads, gla ? 2 : 2);
+      QCOMPARE(m.config().headDim, 4);
+      QCOMPARE(m.config().valueHeadDim, gla ? 4 : 8);
+      QCOMPARE(m.config().shortConv, gla);
+      QCOMPARE(m.heads(), 16);  // H * d_v value channels
+      QCOMPARE(m.valueChannels(), 1);
+      QCOMPARE(m.theoreticalStateSize(5), 4.0);  // d_k per value channel
+      QVERIFY(contains(m.description("f"), "16 channels each"));
+      checkPyTorchExpected(m, dir, true);
+      checkMixerOutputs(m, dir);
+      const NamedTensors e = readTensorFile(dir + "/expected.pt");
+      for (int i = 0; i < 2; ++i) {
+        const at::Tensor& T = *e.find("operator." + std::to_string(i));
+        QVERIFY(T.tril(-5).abs().max().item<double>() > 1e-3);  // the state carries earlier inputs
+        const Generators g = m.layerGenerators(i, tok);
+        QCOMPARE(g.heads(), 16);
+        QCOMPARE(g.stateSize(), 4);
+        QCOMPARE(g.perHeadDecay(), !gla);
+        QVERIFY(maxDiff(materializeGenerators(g, "g"), T) < 1e-10);
+      }
+      const std::string cfg = readText(dir + "/config.json");
+      const auto fieldError = [&](const std::string& key, const std::string& value) {
+        return errorOf([&] {
+          const std::string d = root + "/" + type + key;
+          writeEdited(
+              dir, d, [](NamedTensors&) {}, withField(cfg, key, value));
+          Session::open(d);
+        });
+      };
+      for (const auto& [key, value, what] : std::vector<std::tuple<std::string, std::string, std::string>>{
+               {"feature_map", "\"elu\"", "supported: relu"},
+               {"attn", R"({"layers": [1], "num_heads": 2})", "hybrid softmax-attention layers"},
+               {"hidden_act", "\"gelu\"", "use swish"},
+               {"num_kv_heads", "3", "must divide num_heads (" + std::to_string(gla ? 4 : 2) + ")"},
+               {"expand_k", "0.45", "not a multiple of num_heads"}}) {
+        const std::string msg = fieldError(key, value);
+        QVERIFY2(contains(msg, "config.json") && contains(msg, "\"" + key + "\"") && contains(msg, what), msg.c_str());
+      }
+      // A tensor of the wrong shape for the config names the tensor and both shapes.
+      const std::string shape = fieldError("expand_v", gla ? "2.0" : "1.0");
+      QVERIFY2(contains(shape, "model.layers.0.attn.v_proj.weight") && contains(shape, "has shape") &&
+                   contains(shape, "implies"),
+               shape.c_str());
+    }
+    // GLA's options change the operator: without its short convolutions the file's tensors do
+    // not fit; a clamp of the log decays and a feature map each change T.
+    const std::string gdir = std::string(ESS_TEST_DATA_DIR) + "/hf/gla_torch";
+    const std::string gcfg = readText(gdir + "/config.json");
+    HfModel base(loadCheckpointFiles(gdir));
+    for (const auto& [key, value] :
+         std::vector<std::pair<std::string, std::string>>{{"clamp_min", "-0.02"}, {"feature_map", "\"relu\""}}) {
+      const std::string d = root + "/opt_" + key;
+      writeEdited(
+          gdir, d, [](NamedTensors&) {}, withField(gcfg, key, value));
+      HfModel v(loadCheckpointFiles(d));
+      QVERIFY2(maxDiff(v.layerOperator(0, tok), base.layerOperator(0, tok)) > 1e-3, key.c_str());
+    }
+    const std::string noConv = errorOf([&] {
+      writeEdited(
+          gdir, root + "/noconv",
+          [](NamedTensors& t) {
+            NamedTensors kept;
+            for (auto& [n, x] : t.tensors)
+              if (n.find("conv1d") == std::string::npos) kept.add(n, x);
+            t = kept;
+          },
+          gcfg);
+      Session::open(root + "/noconv");
+    });
+    QVERIFY2(contains(noConv, "model.layers.0.attn.q_conv1d.weight"), noConv.c_str());
+  }
+  // flash-linear-attention DeltaNet (2 heads, d_k = d_v = 8, L2-normalized q and k) and Gated
+  // DeltaNet (4 value heads on 2 query/key heads, a decay per value head, output gate): the
+  // delta rule's exact operator per value channel (dense, no generator form) against PyTorch's
+  // matrix products of the transitions, y == T(u) u, residual streams; config variants change
+  // the operator; unsupported values and missing tensors are refused by name.
+  void deltaRuleWrittenByPyTorch() {
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString();
+    for (const std::string type : {"delta_net", "gated_deltanet"}) {
+      const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/" + type + "_torch";
+      const bool gated = type == "gated_deltanet";
+      HfModel m(loadCheckpointFiles(dir));
+      QCOMPARE(m.mixerKind(), type);
+      QCOMPARE(m.config().numValueHeads, gated ? 4 : 2);
+      QCOMPARE(m.config().headDim, gated ? 4 : 8);
+      QCOMPARE(m.config().valueHeadDim, gated ? 4 : 8);
+      QCOMPARE(m.config().outputGate, gated);
+      QCOMPARE(m.heads(), 16);
+      QCOMPARE(m.valueChannels(), 1);
+      QCOMPARE(m.theoreticalStateSize(3), gated ? 4.0 : 8.0);
+      QCOMPARE(m.layerGenerators(0, tok).heads(), 0);  // the transitions are not diagonal
+      checkPyTorchExpected(m, dir, true);
+      checkMixerOutputs(m, dir);
+      const NamedTensors e = readTensorFile(dir + "/expected.pt");
+      QVERIFY(e.find("operator.1")->tril(-5).abs().max().item<double>() > 1e-3);
+      const std::string cfg = readText(dir + "/config.json");
+      const auto edited = [&](const std::string& name, const std::function<void(NamedTensors&)>& edit,
+                              const std::string& text) {
+        const std::string d = root + "/" + type + "_" + name;
+        writeEdited(dir, d, edit, text);
+        return d;
+      };
+      const auto none = [](NamedTensors&) {};
+      // Variants of the rule change the operator.
+      std::vector<std::pair<std::string, std::string>> variants = {{"allow_neg_eigval", "true"}};
+      if (!gated)
+        variants.insert(variants.end(), {{"qk_norm", "\"sum\""},
+                                         {"qk_activation", "\"relu\""},
+                                         {"qk_activation", "\"elu\""},
+                                         {"use_beta", "false"}});
+      for (const auto& [key, value] : variants) {
+        HfModel v(loadCheckpointFiles(edited(key + value.substr(0, 2), none, withField(cfg, key, value))));
+        const at::Tensor T = v.layerOperator(0, tok);
+        QVERIFY2(at::isfinite(T).all().item<bool>(), key.c_str());
+        QVERIFY2(maxDiff(T, m.layerOperator(0, tok)) > 1e-4, (key + " " + value).c_str());
+      }
+      // Refused values name config.json and the field.
+      std::vector<std::tuple<std::string, std::string, std::string>> bad = {
+          {"attn", R"({"layers": [0]})", "hybrid softmax-attention layers"}, {"hidden_act", "\"relu\"", "use swish"}};
+      if (gated)
+        bad.insert(bad.end(), {{"num_v_heads", "3", "must be a multiple of num_heads (2)"},
+                               {"expand_v", "1.3", "must be a positive integer"}});
+      else
+        bad.insert(bad.end(), {{"qk_activation", "\"tanh\"", "supported: silu, relu, elu, identity"},
+                               {"qk_norm", "\"none\"", "supported: l2, sum"}});
+      for (const auto& [key, value, what] : bad) {
+        const std::string msg = errorOf(
+            [&, &key = key, &value = value] { Session::open(edited("bad_" + key, none, withField(cfg, key, value))); });
+        QVERIFY2(contains(msg, "config.json") && contains(msg, "\"" + key + "\"") && contains(msg, what), msg.c_str());
+      }
+      // A missing tensor is named.
+      const std::string missing = gated ? "model.layers.1.attn.A_log" : "model.layers.1.attn.b_proj.weight";
+      const std::string msg = errorOf([&] {
+        Session::open(edited(
+            "missing",
+            [&](NamedTensors& t) {
+              NamedTensors kept;
+              for (auto& [n, x] : t.tensors)
+                if (n != missing) kept.add(n, x);
+              t = kept;
+            },
+            cfg));
+      });
+      QVERIFY2(contains(msg, missing), msg.c_str());
+    }
+  }
+  // LFM2 hybrid (conv, attention, conv per layer_types): each layer's kind, heads and TSS; the
+  // gated short convolution's banded operator diag(C) Toeplitz(h) diag(B) per channel and the
+  // attention probabilities (q/k norms, GQA) against PyTorch, y == T(u) u for both kinds.
+  void lfm2HybridWrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/lfm2_torch";
+    HfModel m(loadCheckpointFiles(dir));
+    QCOMPARE(m.numLayers(), 3);
+    QCOMPARE(m.mixerKind(0), std::string("short_conv"));
+    QCOMPARE(m.mixerKind(1), std::string("softmax_attention"));
+    QCOMPARE(m.mixerKind(2), std::string("short_conv"));
+    QCOMPARE(m.heads(0), 16);
+    QCOMPARE(m.valueChannels(0), 1);
+    QCOMPARE(m.heads(1), 4);
+    QCOMPARE(m.valueChannels(1), 4);
+    QCOMPARE(m.theoreticalStateSizeSiso(0, 5), 2.0);        // K - 1 per channel
+    QCOMPARE(m.theoreticalStateSizeSiso(1, 5), 5.0 * 2.0);  // s (d_k + d_v) / d_v
+    QCOMPARE(m.config().intermediateSize, 24);              // int(2 * 36 / 3)
+    const std::string d = m.description("l");
+    QVERIFY2(contains(d, "2 of short_conv") && contains(d, "1 of softmax_attention"), d.c_str());
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    const at::Tensor T0 = m.layerOperator(0, tok);
+    QCOMPARE(T0.tril(-3).abs().max().item<double>(), 0.0);  // banded: K = 3 taps
+    QVERIFY(T0.diagonal(-2, 1, 2).abs().max().item<double>() > 1e-3);
+    checkRowsSumToOne(m.layerOperator(1, tok));
+    // The session lists each layer with its own kind and heads.
+    auto s = Session::open(dir);
+    QCOMPARE(s->info().layers[0].mixer, std::string("short_conv"));
+    QCOMPARE(s->info().layers[1].mixer, std::string("softmax_attention"));
+    QCOMPARE(s->info().layers[1].heads, 4);
+    // Bad fields are refused by name.
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString();
+    const std::string cfg = readText(dir + "/config.json");
+    for (const auto& [key, value, what] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"conv_bias", "true", "not supported"},
+             {"layer_types", R"(["conv", "mamba", "conv"])", "supported: conv, full_attention"},
+             {"layer_types", R"(["conv"])", "must list num_hidden_layers = 3"}}) {
+      const std::string msg = errorOf([&, &key = key, &value = value] {
+        writeEdited(
+            dir, root + "/" + key, [](NamedTensors&) {}, withField(cfg, key, value));
+        Session::open(root + "/" + key);
+      });
+      QVERIFY2(contains(msg, "config.json") && contains(msg, "\"" + key + "\"") && contains(msg, what), msg.c_str());
+    }
+    // The older full_attn_idxs gives the same layers; another list needs other tensors.
+    nlohmann::json old = nlohmann::json::parse(cfg);
+    old.erase("layer_types");
+    old["full_attn_idxs"] = {1};
+    writeEdited(
+        dir, root + "/idx", [](NamedTensors&) {}, old.dump());
+    HfModel o(loadCheckpointFiles(root + "/idx"));
+    QVERIFY(maxDiff(o.layerOperator(2, tok), m.layerOperator(2, tok)) < 1e-14);
+    old["full_attn_idxs"] = {0};
+    writeEdited(
+        dir, root + "/idx0", [](NamedTensors&) {}, old.dump());
+    const std::string msg = errorOf([&] { Session::open(root + "/idx0"); });
+    QVERIFY2(contains(msg, "model.layers.0.self_attn.q_proj.weight"), msg.c_str());
   }
 };
 

@@ -65,6 +65,7 @@ class TestViews : public QObject {
   void spectrumThreshold();
   void layerGridActivatesHead();
   void layerBarsShowTotals();
+  void layerBarsColourFamilies();
   void exportFigures();
   void csv();
 };
@@ -375,6 +376,58 @@ void TestViews::layerBarsShowTotals() {
   QTest::mouseMove(&view, view.cellCenter(1, 1).toPoint());
   QTRY_VERIFY(!hover.isEmpty());
   QVERIFY2(hover.last().at(0).toString().contains("channels 2-3"), qPrintable(hover.last().at(0).toString()));
+}
+
+void TestViews::layerBarsColourFamilies() {
+  // The families of ess info's mixer kinds.
+  QCOMPARE(mixerFamily("softmax_attention"), QString("attention"));
+  QCOMPARE(mixerFamily("sliding_window_attention"), QString("attention"));
+  QCOMPARE(mixerFamily("linear_attention"), QString("recurrent"));
+  QCOMPARE(mixerFamily("gated_deltanet"), QString("recurrent"));
+  QCOMPARE(mixerFamily("mamba2"), QString("SSM"));
+  QCOMPARE(mixerFamily("short_conv"), QString("conv"));
+  QCOMPARE(mixerFamily("operator"), QString());
+  // A hybrid: attention, recurrent, conv and attention layers, an SSM, and one of no known family.
+  LayerComparisonView view;
+  view.resize(700, 600);
+  view.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&view));
+  const QStringList labels{"0: softmax_attention",        "1: gla",   "2: short_conv",
+                           "3: sliding_window_attention", "4: mamba", "5: operator"};
+  QVector<LayerTotals> totals;
+  for (int l = 0; l < labels.size(); ++l) totals.append({labels[l], 10.0 + l, 5.0, 100.0, 0.1});
+  view.setData(labels, {{1}, {1}, {1}, {1}, {1}, {1}}, "mean tolerance-ESS");
+  view.setTotals(totals);
+  view.replot();
+  // One legend entry per family, in order of first appearance, after the three bar entries.
+  QCOMPARE(view.families(), QStringList({"attention", "recurrent", "conv", "SSM"}));
+  QCPLegend* legend = nullptr;
+  for (int i = 0; i < view.barsRect()->insetLayout()->elementCount(); ++i)
+    if (auto* l = qobject_cast<QCPLegend*>(view.barsRect()->insetLayout()->elementAt(i))) legend = l;
+  QVERIFY(legend);
+  const auto entries = [&] {  // (itemCount counts the grid's empty cells too)
+    QStringList names;
+    for (int i = 0; i < legend->itemCount(); ++i)
+      if (auto* item = qobject_cast<QCPPlottableLegendItem*>(legend->item(i))) names << item->plottable()->name();
+    return names;
+  };
+  QCOMPARE(entries(), QStringList({"total tolerance-ESS", "total entropy-ESS", "total TSS", "attention", "recurrent",
+                                   "conv", "SSM"}));
+  // Each layer's strip is drawn in its family's colour, below the bars' base.
+  const QImage image = view.toPixmap(view.width(), view.height()).toImage();
+  const QString expected[] = {"attention", "recurrent", "conv", "attention", "SSM"};
+  QVERIFY(view.familyStripCenter(5).isNull());  // no known family: no strip
+  for (int l = 0; l < 5; ++l) {
+    const QPointF c = view.familyStripCenter(l);
+    QVERIFY(!c.isNull());
+    QCOMPARE(image.pixelColor(c.toPoint()), mixerFamilyColor(expected[l]));
+  }
+  QVERIFY(mixerFamilyColor("attention") != mixerFamilyColor("recurrent"));
+  // Without known families there are no strips and no extra legend entries.
+  view.setTotals({{"0: operator", 1.0, 1.0, 2.0, 0.5}});
+  QVERIFY(view.families().isEmpty());
+  QVERIFY(view.familyStripCenter(0).isNull());
+  QCOMPARE(entries().size(), 3);
 }
 
 void TestViews::exportFigures() {

@@ -33,6 +33,17 @@
 //            head, B and C shared by n_groups groups of heads, dt clamped to time_step_limit,
 //            MambaRMSNormGated over all inner channels), residual; operators per inner channel
 //            with the gate and the norm's factor of the actual forward pass in their rows.
+//   gla, retnet  flash-linear-attention's GLAForCausalLM (gated linear attention, a decay per key
+//            channel from the low-rank gk_proj, optional short convolutions) and RetNetForCausalLM
+//            (RoPE on q and k, a fixed decay 1 - 2^(-5-h) per head): RMSNorm, the layer, RMSNorm,
+//            GatedMLP; operators per value channel in generator form, the per-head gated
+//            RMSNorm's factor of the actual forward pass in their rows (src/hf/arch_fla.cpp);
+//   delta_net, gated_deltanet  flash-linear-attention's DeltaNet and Gated DeltaNet: the delta
+//            rule's transitions alpha_t (I - beta_t k_t k_t^T) (alpha = 1 for delta_net), exact
+//            dense operators per value channel from the recurrence, norm and gate in the rows.
+//   lfm2     Liquid AI's LFM2 hybrid (HF Lfm2Model): per layer_types a gated short convolution
+//            (kind short_conv, banded diag(C) Toeplitz(h) diag(B) per channel) or GQA attention
+//            with per-head q/k RMSNorm; heads and value channels differ by layer.
 // Tensor names are accepted with or without the task-model prefix (`transformer.`, `model.`,
 // `gpt_neox.`, `backbone.`). Weights keep their stored dtype (f32, f16, bf16) and are cast to float64 per
 // layer on use: every forward pass and operator here is computed in float64.
@@ -96,6 +107,23 @@ struct HfConfig {
   // mamba2 (numHeads heads of headDim channels; stateSize, expand, convKernel, convBias as mamba).
   int numGroups = 1;  ///< n_groups: heads h share B, C of group h / (numHeads / n_groups)
   double dtMin = 0, dtMax = std::numeric_limits<double>::infinity();  ///< time_step_limit: dt clamped to [dtMin, dtMax]
+  // flash-linear-attention (gla, retnet, delta_net, gated_deltanet): numHeads query heads of
+  // headDim key dims, numKvHeads key heads (gla, retnet), numValueHeads value heads of
+  // valueHeadDim dims (gated_deltanet's num_v_heads; else numHeads), convKernel for the short
+  // convolutions.
+  int valueHeadDim =
+      0;  ///< d_v per value head (expand_v * hidden_size / num_heads; gated_deltanet head_dim * expand_v)
+  int numValueHeads = 0;   ///< value heads; value head h reads query/key head h / (numValueHeads / numHeads)
+  std::string featureMap;  ///< gla, retnet feature_map on q and k: "" (none), relu, silu, swish, sigmoid
+  bool shortConv = false;  ///< use_short_conv: causal depthwise convolutions on q, k and v
+  bool outputGate = true;  ///< use_output_gate / use_gate: the head norm times silu(g_proj(x))
+  bool normAffine = true;  ///< elementwise_affine: the head norm has a weight [valueHeadDim]
+  std::string normTensor;  ///< the head norm's module under attn.: g_norm_swish_gate, g_norm or o_norm
+  double clampMin = -std::numeric_limits<double>::infinity();  ///< gla clamp_min of the log decays
+  bool useBeta = true;                ///< delta_net use_beta: beta = sigmoid(b_proj(x)), else 1
+  bool allowNegEigval = false;        ///< allow_neg_eigval: beta doubled (eigenvalues of I - beta k k^T in [-1, 1])
+  std::string qkActivation = "silu";  ///< delta_net qk_activation: silu, relu, elu (elu + 1), identity
+  std::string qkNormType = "l2";      ///< delta_net qk_norm: l2 (eps 1e-6) or sum
 
   /// Parses config.json text (`path` names it in errors). Throws InputError naming `path` and
   /// the field: missing or ill-typed fields, non-positive sizes, hidden size not divisible by
@@ -109,7 +137,8 @@ struct HfConfig {
 class HfModel : public LanguageModel {
  public:
   /// The model_type values this build opens, in table order: gpt2, llama, mistral, qwen2, mamba,
-  /// gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text, mamba2.
+  /// gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text, mamba2, gla, retnet, delta_net,
+  /// gated_deltanet, lfm2.
   static const std::vector<std::string>& supportedModelTypes();
 
   /// Opens `files` (config.json and tensors as loadCheckpointFiles returns them). Every tensor
@@ -131,9 +160,11 @@ class HfModel : public LanguageModel {
   /// phi), "sliding_window_attention" (mistral, phi3 with sliding_window), "mamba" (mamba,
   /// falcon_mamba) or "mamba2" (per inner channel, not per head as ess/mixer.h's mamba2).
   std::string mixerKind() const;
-  /// SISO operators per layer: query heads, or E = expand * hidden channels for mamba.
+  /// SISO operators per layer: query heads, E = expand * hidden channels for mamba, E = H * d_v
+  /// value channels for the flash-linear-attention types.
   int heads() const;
-  /// Value channels each operator is applied to: head_dim for attention, 1 for mamba.
+  /// Value channels each operator is applied to: head_dim for attention, 1 for mamba and the
+  /// flash-linear-attention types.
   int valueChannels() const;
   /// Theoretical state size per SISO operator at split s (docs/definitions.md section 1): the KV cache
   /// s*(d_k+d_v) per query head (min(s, w) with a window; under GQA the cache of one key/value
@@ -150,8 +181,10 @@ class HfModel : public LanguageModel {
   int maxLength() const override { return cfg_.maxPositions; }
   /// Per layer: gemma2 alternates sliding-window and global attention layers.
   std::string mixerKind(int layer) const override;
-  int heads(int) const override { return heads(); }
-  int valueChannels(int) const override { return valueChannels(); }
+  /// Per layer: a hybrid's layers differ (lfm2: D channels of a conv layer, query heads of an
+  /// attention layer).
+  int heads(int layer) const override;
+  int valueChannels(int layer) const override;
   std::string tssFormula(int layer) const override;
   double theoreticalStateSizeSiso(int layer, int split) const override;
   bool byteLevelText() const override { return false; }

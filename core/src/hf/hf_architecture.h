@@ -69,6 +69,9 @@ class HfArchitecture {
   virtual std::string layerKind(int) const { return mixerKind(); }
   virtual double layerTheoreticalStateSize(int, int split) const { return theoreticalStateSize(split); }
   virtual std::string layerTssFormula(int) const { return tssFormula(); }
+  /// SISO operators and value channels of `layer` (a hybrid's layers differ).
+  virtual int layerHeads(int) const { return heads(); }
+  virtual int layerValueChannels(int) const { return valueChannels(); }
 
  protected:
   std::string layerTensor(int layer, const std::string& name) const { return naming_.layerTensor(layer, name); }
@@ -130,6 +133,9 @@ extern const HfFamily kGptNeoxFamily;
 extern const HfFamily kPhiFamily;
 extern const HfFamily kGemma2Family;
 extern const HfFamily kMamba2Family;
+extern const HfFamily kGlaFamily;       ///< gla and retnet (arch_fla.cpp)
+extern const HfFamily kDeltaNetFamily;  ///< delta_net and gated_deltanet (arch_fla.cpp)
+extern const HfFamily kLfm2Family;
 
 /// The family of a config.json `model_type`, or null when this build has none.
 const HfFamily* findFamily(const std::string& modelType);

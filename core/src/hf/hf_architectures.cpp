@@ -27,6 +27,11 @@ const ArchitectureRow kArchitectures[] = {
     {"gemma2",   &kGemma2Family},
     {"gemma3_text", &kGemma2Family},
     {"mamba2",   &kMamba2Family},
+    {"gla",      &kGlaFamily},
+    {"retnet",   &kGlaFamily},
+    {"delta_net", &kDeltaNetFamily},
+    {"gated_deltanet", &kDeltaNetFamily},
+    {"lfm2",     &kLfm2Family},
 };
 // clang-format on
 

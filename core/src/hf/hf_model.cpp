@@ -81,13 +81,26 @@ std::string HfModel::description(const std::string& name) const {
     for (size_t i = 0; i < kinds.size(); ++i)
       layers += (i ? ", " : "") + std::to_string(kinds[i].second) + " of " + kinds[i].first;
   }
+  bool sameHeads = true;
+  for (int i = 1; i < numLayers(); ++i) sameHeads = sameHeads && heads(i) == heads(0);
+  if (!sameHeads) return name + ": " + cfg_.modelType + ", " + layers;  // a hybrid: ess info lists each
   return name + ": " + cfg_.modelType + ", " + layers + ", " + std::to_string(heads()) +
-         (isMamba() ? " channels" : " heads") + " each";
+         (valueChannels() == 1 ? " channels" : " heads") + " each";
 }
 
 double HfModel::theoreticalStateSizeSiso(int layer, int split) const {
   checkLayer(layer);
-  return state_->arch->layerTheoreticalStateSize(layer, split) / valueChannels();
+  return state_->arch->layerTheoreticalStateSize(layer, split) / state_->arch->layerValueChannels(layer);
+}
+
+int HfModel::heads(int layer) const {
+  checkLayer(layer);
+  return state_->arch->layerHeads(layer);
+}
+
+int HfModel::valueChannels(int layer) const {
+  checkLayer(layer);
+  return state_->arch->layerValueChannels(layer);
 }
 
 std::string HfModel::defaultInput(std::size_t memoryBudget) const {

@@ -24,6 +24,16 @@
 #                  global RoPE bases, linear scaling on the global layer, bfloat16
 #   mamba2_torch/  Mamba2ForCausalLM: 4 heads of head_dim 8 on 2 groups of B, C, dt clamped by
 #                  time_step_limit, untied lm_head, float32
+#   gla_torch/     flash-linear-attention GLAForCausalLM: 4 heads on 2 key/value heads, low-rank
+#                  gk_proj, short convolutions on q, k, v, gated RMSNorm per head, float32
+#   retnet_torch/  flash-linear-attention RetNetForCausalLM: RoPE on q, k, decay 1 - 2^(-5-h),
+#                  d_v = 2 d_k, bfloat16
+#   delta_net_torch/  flash-linear-attention DeltaNetForCausalLM: the delta rule, short
+#                  convolutions, L2-normalized q and k, beta from b_proj, float32
+#   gated_deltanet_torch/  GatedDeltaNetForCausalLM: a decay per value head (A_log, dt_bias),
+#                  4 value heads on 2 query/key heads (num_v_heads), gated o_norm, bfloat16
+#   lfm2_torch/    Lfm2ForCausalLM hybrid: gated short-conv, attention, gated short-conv layers,
+#                  per-head q/k RMSNorm, GQA 4 on 2, tied embeddings, float32
 # and expected.pt beside each: the mixer input of every layer and every layer's operator
 # (attention probabilities [H, L, L]; for mamba the S6 operator per inner channel [E, L, L] as
 # ess/mixer.h defines it, and the residual stream hidden_state.{i} entering every block) for
@@ -747,6 +757,348 @@ def expected_mamba2(folder="mamba2_torch"):
     out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
     save_expected(folder, out)
 
+def fla_linear(folder, kind, seed, dtype):
+    """flash-linear-attention's GLAForCausalLM / RetNetForCausalLM layout ("model." prefix,
+    untied lm_head): attn_norm, attn (q/k/v/g projections, GLA's low-rank gk_proj and short
+    convolutions, the fused gated RMSNorm g_norm_swish_gate per head, o_proj), mlp_norm, GatedMLP.
+    gla: 4 query heads on 2 key/value heads, short convolutions on q, k and v; retnet: 2 heads,
+    d_v = 2 d_k (expand_v 2)."""
+    g = torch.Generator().manual_seed(seed)
+    if kind == "gla":
+        V, D, H, KV, ek, ev, conv = 32, 16, 4, 2, 1.0, 1.0, True
+    else:
+        V, D, H, KV, ek, ev, conv = 32, 8, 2, 2, 1.0, 2.0, False
+    Kd, Vd, Lyr, I, K, R = int(D * ek), int(D * ev), 2, 24, 4, 16
+    gr = H // KV
+    r = lambda *s: torch.randn(*s, generator=g) * 0.3
+    sd = {"model.embeddings.weight": torch.randn(V, D, generator=g)}
+    for i in range(Lyr):
+        b = f"model.layers.{i}."
+        a = b + "attn."
+        sd[b + "attn_norm.weight"] = 1 + r(D)
+        sd[a + "q_proj.weight"] = r(Kd, D)
+        sd[a + "k_proj.weight"] = r(Kd // gr, D)
+        sd[a + "v_proj.weight"] = r(Vd // gr, D)
+        sd[a + "g_proj.weight"] = r(Vd, D)
+        if conv:
+            sd[a + "q_conv1d.weight"] = r(Kd, 1, K) * 2
+            sd[a + "k_conv1d.weight"] = r(Kd // gr, 1, K) * 2
+            sd[a + "v_conv1d.weight"] = r(Vd // gr, 1, K) * 2
+        if kind == "gla":
+            sd[a + "gk_proj.0.weight"] = r(R, D)
+            sd[a + "gk_proj.1.weight"] = r(Kd // gr, R)
+            sd[a + "gk_proj.1.bias"] = torch.rand(Kd // gr, generator=g) * 4 - 2
+        sd[a + "g_norm_swish_gate.weight"] = 1 + r(Vd // H)
+        sd[a + "o_proj.weight"] = r(D, Vd)
+        sd[b + "mlp_norm.weight"] = 1 + r(D)
+        sd[b + "mlp.gate_proj.weight"] = r(I, D)
+        sd[b + "mlp.up_proj.weight"] = r(I, D)
+        sd[b + "mlp.down_proj.weight"] = r(D, I)
+    sd["model.norm.weight"] = 1 + r(D)
+    sd["lm_head.weight"] = r(V, D)
+    sd = {k: v.to(dtype) for k, v in sd.items()}
+    cfg = {"model_type": kind, "vocab_size": V, "hidden_size": D, "num_hidden_layers": Lyr, "num_heads": H,
+           "num_kv_heads": KV if KV != H else None, "expand_k": ek, "expand_v": ev, "hidden_ratio": 4,
+           "intermediate_size": I, "hidden_act": "swish", "feature_map": None, "use_output_gate": True,
+           "elementwise_affine": True, "norm_eps": 1e-6, "fuse_norm": True, "attn": None,
+           "max_position_embeddings": 2048, "tie_word_embeddings": False, "attn_mode": "chunk"}
+    if kind == "gla":
+        cfg.update({"use_short_conv": True, "conv_size": K, "clamp_min": None, "use_gk": True, "use_gv": False})
+    save(folder, cfg, sd)
+
+
+def expected_fla_linear(folder):
+    """GLABlock / RetNetBlock in float64, written from the papers' recurrences (not the chunked
+    kernels): per head the state S [d_k, d_v], S_t = diag(a_t) S_{t-1} + k_t v_t^T, o_t = q_t S_t / sqrt(d_k),
+    with GLA's a_t = sigmoid(gk_t)^(1/16) per key channel and RetNet's a = 1 - 2^(-5-h) per head
+    (q, k rotated by RoPE, base 10000, on the whole head); then the gated RMSNorm per head
+    n = w * o / rms(o) * silu(g). The operator per value channel e = h * d_v + j (the value input
+    v[e] after its short convolution), with the norm's and the gate's row factor of this pass:
+      T[e, r, c] = s_r[e] / sqrt(d_k) sum_n q_r[n] k_c[n] prod_{t=c+1..r} a_t[n],
+      s_r[e] = w[j] silu(g_r[e]) / rms(o_r[h])."""
+    sd, cfg = load_fixture(folder)
+    kind, D, H = cfg["model_type"], cfg["hidden_size"], cfg["num_heads"]
+    KV = cfg["num_kv_heads"] or H
+    Kd, Vd, eps = int(D * cfg["expand_k"]), int(D * cfg["expand_v"]), cfg["norm_eps"]
+    dk, dv, gr = Kd // H, Vd // H, H // KV
+    L = len(TOKENS)
+    F = torch.nn.functional
+    rms = lambda x, w: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+    h = sd["model.embeddings.weight"][torch.tensor(TOKENS)]
+    out = {}
+    for i in range(cfg["num_hidden_layers"]):
+        out[f"hidden_state.{i}"] = h
+        b = f"model.layers.{i}."
+        a = b + "attn."
+        x = rms(h, sd[b + "attn_norm.weight"])
+        out[f"mixer_input.{i}"] = x
+        q, k, v = x @ sd[a + "q_proj.weight"].T, x @ sd[a + "k_proj.weight"].T, x @ sd[a + "v_proj.weight"].T
+        if cfg.get("use_short_conv"):
+            K = cfg["conv_size"]
+            cv = lambda y, w: F.silu(F.conv1d(y.T[None], w, padding=K - 1, groups=y.shape[1])[0, :, :L].T)
+            q, k, v = cv(q, sd[a + "q_conv1d.weight"]), cv(k, sd[a + "k_conv1d.weight"]), cv(v, sd[a + "v_conv1d.weight"])
+        q = q.reshape(L, H, dk).transpose(0, 1)  # [H, L, dk]
+        k = k.reshape(L, KV, dk).transpose(0, 1)
+        v = v.reshape(L, KV, dv).transpose(0, 1)
+        if kind == "gla":
+            gk = (x @ sd[a + "gk_proj.0.weight"].T) @ sd[a + "gk_proj.1.weight"].T + sd[a + "gk_proj.1.bias"]
+            decay = torch.sigmoid(gk.reshape(L, KV, dk).transpose(0, 1)) ** (1 / 16)  # [KV, L, dk]
+        else:
+            q, k = rope_by_pairs(q, dk, 10000.0), rope_by_pairs(k, dk, 10000.0)
+            gamma = 1 - 2.0 ** (-5.0 - torch.arange(H, dtype=torch.float64))
+            decay = gamma[:, None, None].expand(H, L, dk)
+        kv = torch.arange(H) // gr  # query head h reads key/value head h // (H / KV)
+        k, v = k[kv], v[kv]
+        if kind == "gla":
+            decay = decay[kv]
+        scale = dk ** -0.5
+        o = torch.zeros(H, L, dv, dtype=torch.float64)
+        Th = torch.zeros(H, L, L, dtype=torch.float64)
+        for hh in range(H):
+            S = torch.zeros(dk, dv, dtype=torch.float64)
+            for t in range(L):
+                S = decay[hh, t][:, None] * S + k[hh, t][:, None] * v[hh, t][None, :]
+                o[hh, t] = scale * q[hh, t] @ S
+            for rr in range(L):
+                for c in range(rr + 1):
+                    prod = torch.ones(dk, dtype=torch.float64)
+                    for t in range(c + 1, rr + 1):
+                        prod = prod * decay[hh, t]
+                    Th[hh, rr, c] = scale * (q[hh, rr] * prod * k[hh, c]).sum()
+        assert torch.allclose(Th @ v, o, rtol=0, atol=1e-12), "o != T v"
+        gate = F.silu((x @ sd[a + "g_proj.weight"].T).reshape(L, H, dv).transpose(0, 1))  # [H, L, dv]
+        inv = torch.rsqrt(o.pow(2).mean(-1, keepdim=True) + eps)  # [H, L, 1]
+        wn = sd[a + "g_norm_swish_gate.weight"]
+        n = o * inv * wn * gate  # [H, L, dv]
+        s = (inv * wn * gate).permute(0, 2, 1).reshape(H * dv, L)  # [E, L]
+        T = Th.repeat_interleave(dv, 0) * s[:, :, None]  # [E, r, c]
+        u = v.permute(0, 2, 1).reshape(H * dv, L)  # [E, L]
+        ne = n.permute(0, 2, 1).reshape(H * dv, L)
+        assert torch.allclose(torch.matmul(T, u[:, :, None])[:, :, 0], ne, rtol=0, atol=1e-12), "n != T u"
+        out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = T, u[:, :, None], ne[:, :, None]
+        h = h + n.transpose(0, 1).reshape(L, H * dv) @ sd[a + "o_proj.weight"].T
+        y = rms(h, sd[b + "mlp_norm.weight"])
+        h = h + (F.silu(y @ sd[b + "mlp.gate_proj.weight"].T) * (y @ sd[b + "mlp.up_proj.weight"].T)) @ sd[
+            b + "mlp.down_proj.weight"].T
+    out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
+    save_expected(folder, out)
+
+def fla_delta(folder, kind, seed, dtype):
+    """flash-linear-attention's DeltaNetForCausalLM / GatedDeltaNetForCausalLM layout ("model."
+    prefix, untied lm_head): attn_norm, attn (q/k/v projections with short convolutions, b_proj
+    for beta; gated_deltanet also a_proj, A_log, dt_bias and g_proj with the gated o_norm),
+    mlp_norm, GatedMLP. delta_net: 2 heads of d_k = d_v = 8, no output gate; gated_deltanet:
+    2 query/key heads of head_dim 4 read by 4 value heads of d_v = 4 (num_v_heads, expand_v 1)."""
+    g = torch.Generator().manual_seed(seed)
+    V, D, Lyr, I, K = 32, 16, 2, 24, 4
+    if kind == "delta_net":
+        H, HV, dk, dv, gate = 2, 2, 8, 8, False
+    else:
+        H, HV, dk, dv, gate = 2, 4, 4, 4, True
+    r = lambda *s: torch.randn(*s, generator=g) * 0.3
+    sd = {"model.embeddings.weight": torch.randn(V, D, generator=g)}
+    for i in range(Lyr):
+        b = f"model.layers.{i}."
+        a = b + "attn."
+        sd[b + "attn_norm.weight"] = 1 + r(D)
+        sd[a + "q_proj.weight"] = r(H * dk, D) * 2
+        sd[a + "k_proj.weight"] = r(H * dk, D) * 2
+        sd[a + "v_proj.weight"] = r(HV * dv, D)
+        sd[a + "b_proj.weight"] = r(HV, D)
+        sd[a + "q_conv1d.weight"] = r(H * dk, 1, K) * 2
+        sd[a + "k_conv1d.weight"] = r(H * dk, 1, K) * 2
+        sd[a + "v_conv1d.weight"] = r(HV * dv, 1, K) * 2
+        if kind == "gated_deltanet":
+            sd[a + "a_proj.weight"] = r(HV, D)
+            sd[a + "A_log"] = torch.log(torch.rand(HV, generator=g) * 4 + 0.5)
+            dt = torch.exp(torch.rand(HV, generator=g) * (math.log(0.1) - math.log(0.001)) + math.log(0.001))
+            sd[a + "dt_bias"] = dt + torch.log(-torch.expm1(-dt))
+        if gate:
+            sd[a + "g_proj.weight"] = r(HV * dv, D)
+        sd[a + "o_norm.weight"] = 1 + r(dv)
+        sd[a + "o_proj.weight"] = r(D, HV * dv)
+        sd[b + "mlp_norm.weight"] = 1 + r(D)
+        sd[b + "mlp.gate_proj.weight"] = r(I, D)
+        sd[b + "mlp.up_proj.weight"] = r(I, D)
+        sd[b + "mlp.down_proj.weight"] = r(D, I)
+    sd["model.norm.weight"] = 1 + r(D)
+    sd["lm_head.weight"] = r(V, D)
+    sd = {k: v.to(dtype) for k, v in sd.items()}
+    cfg = {"model_type": kind, "vocab_size": V, "hidden_size": D, "num_hidden_layers": Lyr, "num_heads": H,
+           "hidden_ratio": 4, "intermediate_size": I, "hidden_act": "swish", "norm_eps": 1e-6, "fuse_norm": True,
+           "attn": None, "use_short_conv": True, "conv_size": K, "allow_neg_eigval": False, "use_gate": gate,
+           "max_position_embeddings": 2048, "tie_word_embeddings": False, "attn_mode": "chunk"}
+    if kind == "delta_net":
+        cfg.update({"expand_k": 1.0, "expand_v": 1.0, "use_beta": True, "qk_norm": "l2", "qk_activation": "silu",
+                    "use_output_norm": True})
+    else:
+        cfg.update({"head_dim": dk, "expand_v": dv / dk, "num_v_heads": HV})
+    save(folder, cfg, sd)
+
+
+def expected_fla_delta(folder):
+    """DeltaNetBlock / GatedDeltaNetBlock in float64 from the delta rule's recurrence (Schlag et
+    al. 2021, Yang et al. 2024/2025), not the chunked kernels: q, k, v after their causal short
+    convolutions + SiLU, q and k L2-normalized per head (eps 1e-6), beta = sigmoid(b_proj(x)),
+    gated_deltanet's alpha = exp(-exp(A_log) softplus(a_proj(x) + dt_bias)) (delta_net: 1), per
+    value head hv (reading query/key head hv // (HV / H)) the state S [d_k, d_v]:
+      S_t = alpha_t (I - beta_t k_t k_t^T) S_{t-1} + beta_t k_t v_t^T,   o_t = S_t^T q_t / sqrt(d_k),
+    then o_norm per head (RMSNorm, times silu(g_proj(x)) with use_gate). The operator per value
+    channel e = hv * d_v + j, with the transition products formed as d_k x d_k matrices:
+      T[e, r, c] = s_r[e] / sqrt(d_k) q_r^T (prod_{t=r..c+1} alpha_t (I - beta_t k_t k_t^T)) beta_c k_c."""
+    sd, cfg = load_fixture(folder)
+    kind, D, H = cfg["model_type"], cfg["hidden_size"], cfg["num_heads"]
+    if kind == "delta_net":
+        HV, dk, dv = H, int(D * cfg["expand_k"]) // H, int(D * cfg["expand_v"]) // H
+    else:
+        HV, dk = cfg["num_v_heads"], cfg["head_dim"]
+        dv = int(dk * cfg["expand_v"])
+    eps, K, L = cfg["norm_eps"], cfg["conv_size"], len(TOKENS)
+    F = torch.nn.functional
+    rms = lambda x, w: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+    cv = lambda y, w: F.silu(F.conv1d(y.T[None], w, padding=K - 1, groups=y.shape[1])[0, :, :L].T)
+    h = sd["model.embeddings.weight"][torch.tensor(TOKENS)]
+    out = {}
+    for i in range(cfg["num_hidden_layers"]):
+        out[f"hidden_state.{i}"] = h
+        b = f"model.layers.{i}."
+        a = b + "attn."
+        x = rms(h, sd[b + "attn_norm.weight"])
+        out[f"mixer_input.{i}"] = x
+        q = cv(x @ sd[a + "q_proj.weight"].T, sd[a + "q_conv1d.weight"]).reshape(L, H, dk)
+        k = cv(x @ sd[a + "k_proj.weight"].T, sd[a + "k_conv1d.weight"]).reshape(L, H, dk)
+        v = cv(x @ sd[a + "v_proj.weight"].T, sd[a + "v_conv1d.weight"]).reshape(L, HV, dv)
+        q = q / torch.sqrt(q.pow(2).sum(-1, keepdim=True) + 1e-6)
+        k = k / torch.sqrt(k.pow(2).sum(-1, keepdim=True) + 1e-6)
+        beta = torch.sigmoid(x @ sd[a + "b_proj.weight"].T)  # [L, HV]
+        if kind == "gated_deltanet":
+            alpha = torch.exp(-torch.exp(sd[a + "A_log"]) * F.softplus(x @ sd[a + "a_proj.weight"].T + sd[a + "dt_bias"]))
+        else:
+            alpha = torch.ones(L, HV, dtype=torch.float64)
+        scale = dk ** -0.5
+        o = torch.zeros(HV, L, dv, dtype=torch.float64)
+        Th = torch.zeros(HV, L, L, dtype=torch.float64)
+        eye = torch.eye(dk, dtype=torch.float64)
+        for hv in range(HV):
+            hq = hv // (HV // H)
+            S = torch.zeros(dk, dv, dtype=torch.float64)
+            for t in range(L):
+                kt = k[t, hq]
+                S = alpha[t, hv] * (eye - beta[t, hv] * torch.outer(kt, kt)) @ S + beta[t, hv] * torch.outer(kt, v[t, hv])
+                o[hv, t] = scale * S.T @ q[t, hq]
+            for c in range(L):
+                P = eye.clone()
+                for rr in range(c, L):
+                    if rr > c:
+                        kt = k[rr, hq]
+                        P = alpha[rr, hv] * (eye - beta[rr, hv] * torch.outer(kt, kt)) @ P
+                    Th[hv, rr, c] = scale * q[rr, hq] @ P @ (beta[c, hv] * k[c, hq])
+        vh = v.permute(1, 0, 2)  # [HV, L, dv]
+        assert torch.allclose(Th @ vh, o, rtol=0, atol=1e-12), "o != T v"
+        inv = torch.rsqrt(o.pow(2).mean(-1, keepdim=True) + eps)  # [HV, L, 1]
+        fac = inv * sd[a + "o_norm.weight"]
+        if cfg["use_gate"]:
+            fac = fac * F.silu((x @ sd[a + "g_proj.weight"].T).reshape(L, HV, dv).permute(1, 0, 2))
+        n = o * fac  # [HV, L, dv]
+        s = fac.expand(HV, L, dv).permute(0, 2, 1).reshape(HV * dv, L)
+        T = Th.repeat_interleave(dv, 0) * s[:, :, None]
+        u = vh.permute(0, 2, 1).reshape(HV * dv, L)
+        ne = n.permute(0, 2, 1).reshape(HV * dv, L)
+        assert torch.allclose(torch.matmul(T, u[:, :, None])[:, :, 0], ne, rtol=0, atol=1e-12), "n != T u"
+        out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = T, u[:, :, None], ne[:, :, None]
+        h = h + n.transpose(0, 1).reshape(L, HV * dv) @ sd[a + "o_proj.weight"].T
+        y = rms(h, sd[b + "mlp_norm.weight"])
+        h = h + (F.silu(y @ sd[b + "mlp.gate_proj.weight"].T) * (y @ sd[b + "mlp.up_proj.weight"].T)) @ sd[
+            b + "mlp.down_proj.weight"].T
+    out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
+    save_expected(folder, out)
+
+def lfm2(folder="lfm2_torch", seed=18, dtype=torch.float32):
+    """Lfm2ForCausalLM layout ("model." prefix, tied lm_head): 3 layers conv, full_attention,
+    conv; d_model 16, 4 query heads on 2 key/value heads of head_dim 4, conv_L_cache 3,
+    intermediate_size 36 adjusted to int(2 * 36 / 3) = 24."""
+    g = torch.Generator().manual_seed(seed)
+    V, D, H, KV, hd, K, I = 32, 16, 4, 2, 4, 3, 24
+    types = ["conv", "full_attention", "conv"]
+    r = lambda *s: torch.randn(*s, generator=g) * 0.3
+    sd = {"model.embed_tokens.weight": torch.randn(V, D, generator=g)}
+    for i, t in enumerate(types):
+        b = f"model.layers.{i}."
+        sd[b + "operator_norm.weight"] = 1 + r(D)
+        if t == "conv":
+            sd[b + "conv.in_proj.weight"] = r(3 * D, D) * 2
+            sd[b + "conv.conv.weight"] = r(D, 1, K) * 2
+            sd[b + "conv.out_proj.weight"] = r(D, D)
+        else:
+            sd[b + "self_attn.q_proj.weight"] = r(H * hd, D) * 2
+            sd[b + "self_attn.k_proj.weight"] = r(KV * hd, D) * 2
+            sd[b + "self_attn.v_proj.weight"] = r(KV * hd, D)
+            sd[b + "self_attn.out_proj.weight"] = r(D, H * hd)
+            sd[b + "self_attn.q_layernorm.weight"] = 1 + r(hd)
+            sd[b + "self_attn.k_layernorm.weight"] = 1 + r(hd)
+        sd[b + "ffn_norm.weight"] = 1 + r(D)
+        sd[b + "feed_forward.w1.weight"] = r(I, D)
+        sd[b + "feed_forward.w3.weight"] = r(I, D)
+        sd[b + "feed_forward.w2.weight"] = r(D, I)
+    sd["model.embedding_norm.weight"] = 1 + r(D)
+    sd = {k: v.to(dtype) for k, v in sd.items()}
+    cfg = {"model_type": "lfm2", "vocab_size": V, "hidden_size": D, "num_hidden_layers": len(types),
+           "num_attention_heads": H, "num_key_value_heads": KV, "max_position_embeddings": 128, "norm_eps": 1e-5,
+           "conv_bias": False, "conv_L_cache": K, "intermediate_size": 36, "block_auto_adjust_ff_dim": True,
+           "block_ffn_dim_multiplier": None, "block_multiple_of": 256, "layer_types": types,
+           "rope_theta": 1000.0, "tie_embedding": True}
+    save(folder, cfg, sd)
+
+
+def expected_lfm2(folder="lfm2_torch"):
+    """Lfm2DecoderLayer in float64: operator_norm, then Lfm2ShortConv (y = C * conv1d(B * x),
+    HF's nn.Conv1d with padding K - 1, first L outputs) or Lfm2Attention (per-head RMSNorm of q
+    and k, RoPE by pairs, GQA, softmax formed query by query); residual; ffn_norm and the SwiGLU
+    MLP. The conv operator per channel d from its definition, entry by entry:
+      T[d, r, c] = C_r[d] w[d, K - 1 - (r - c)] B_c[d] for 0 <= r - c < K."""
+    sd, cfg = load_fixture(folder)
+    D, H, KV, K, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], \
+        cfg["conv_L_cache"], cfg["norm_eps"]
+    hd = D // H
+    L = len(TOKENS)
+    F = torch.nn.functional
+    rms = lambda x, w: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+    h = sd["model.embed_tokens.weight"][torch.tensor(TOKENS)]
+    out = {}
+    for i, t in enumerate(cfg["layer_types"]):
+        out[f"hidden_state.{i}"] = h
+        b = f"model.layers.{i}."
+        x = rms(h, sd[b + "operator_norm.weight"])
+        out[f"mixer_input.{i}"] = x
+        if t == "conv":
+            Bm, Cm, xm = (x @ sd[b + "conv.in_proj.weight"].T).T.chunk(3, dim=0)  # [D, L] each
+            w = sd[b + "conv.conv.weight"]
+            y = F.conv1d((Bm * xm)[None], w, padding=K - 1, groups=D)[0, :, :L]
+            y = Cm * y  # [D, L]
+            T = torch.zeros(D, L, L, dtype=torch.float64)
+            for d in range(D):
+                for rr in range(L):
+                    for c in range(max(0, rr - K + 1), rr + 1):
+                        T[d, rr, c] = Cm[d, rr] * w[d, 0, K - 1 - (rr - c)] * Bm[d, c]
+            assert torch.allclose(torch.matmul(T, xm[:, :, None])[:, :, 0], y, rtol=0, atol=1e-12), "y != T x"
+            out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = T, xm[:, :, None], y[:, :, None]
+            h = h + y.T @ sd[b + "conv.out_proj.weight"].T
+        else:
+            a = b + "self_attn."
+            q = rms((x @ sd[a + "q_proj.weight"].T).reshape(L, H, hd), sd[a + "q_layernorm.weight"]).transpose(0, 1)
+            k = rms((x @ sd[a + "k_proj.weight"].T).reshape(L, KV, hd), sd[a + "k_layernorm.weight"]).transpose(0, 1)
+            v = (x @ sd[a + "v_proj.weight"].T).reshape(L, KV, hd).transpose(0, 1)
+            q, k = rope_by_pairs(q, hd, cfg["rope_theta"]), rope_by_pairs(k, hd, cfg["rope_theta"])
+            kv = torch.arange(H) // (H // KV)
+            P, o = attention_loop(q, k[kv], v[kv], hd ** -0.5)
+            out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = P, v[kv], o
+            h = h + o.transpose(0, 1).reshape(L, H * hd) @ sd[a + "out_proj.weight"].T
+        m = rms(h, sd[b + "ffn_norm.weight"])
+        h = h + (F.silu(m @ sd[b + "feed_forward.w1.weight"].T) * (m @ sd[b + "feed_forward.w3.weight"].T)) @ sd[
+            b + "feed_forward.w2.weight"].T
+    out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
+    save_expected(folder, out)
+
 
 FIXTURES = {
     "gpt2": (gpt2, expected_gpt2),
@@ -781,6 +1133,19 @@ FIXTURES = {
                     lambda: expected_gemma2("gemma3_text_torch")),
     # Mamba-2: 4 heads on 2 groups, dt clamped at 0.12 (time_step_limit), float32.
     "mamba2": (mamba2, expected_mamba2),
+    # flash-linear-attention GLA: 4 heads on 2 key/value heads, short convolutions, float32.
+    "gla": (lambda: fla_linear("gla_torch", "gla", 14, torch.float32), lambda: expected_fla_linear("gla_torch")),
+    # flash-linear-attention RetNet: RoPE on q and k, fixed decay per head, d_v = 2 d_k, bfloat16.
+    "retnet": (lambda: fla_linear("retnet_torch", "retnet", 15, torch.bfloat16),
+               lambda: expected_fla_linear("retnet_torch")),
+    # flash-linear-attention DeltaNet: the delta rule, short convolutions, L2-normalized q, k, float32.
+    "delta_net": (lambda: fla_delta("delta_net_torch", "delta_net", 16, torch.float32),
+                  lambda: expected_fla_delta("delta_net_torch")),
+    # Gated DeltaNet: decay per value head, 4 value heads on 2 query/key heads, output gate, bfloat16.
+    "gated_deltanet": (lambda: fla_delta("gated_deltanet_torch", "gated_deltanet", 17, torch.bfloat16),
+                       lambda: expected_fla_delta("gated_deltanet_torch")),
+    # LFM2 hybrid: conv, attention, conv layers (layer_types), q/k norms, GQA, float32.
+    "lfm2": (lfm2, expected_lfm2),
 }
 
 if __name__ == "__main__":
