@@ -112,8 +112,8 @@ class LayerComparisonView : public PlotView {
   QCPBars* entBars_ = nullptr;
   QCPBars* tssBars_ = nullptr;
   QCPLegend* barsLegend_ = nullptr;
-  double barsHigh_ = 10;    // the highest bar's value
-  int barTicksShort_ = -1;  // the layer ticks drawn: 1 indices, 0 names, -1 none yet
+  double barsHigh_ = 10;              // the highest bar's value
+  int barTicksShort_ = -1;            // the layer ticks drawn: 1 indices, 0 names, -1 none yet
   QList<QCPItemRect*> familyStrips_;  ///< per layer, null without a family
   QList<QCPGraph*> familyKeys_;       ///< empty graphs, one legend entry per family shown
   double stripLow_ = 0, stripHigh_ = 0;

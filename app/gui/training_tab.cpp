@@ -158,7 +158,7 @@ std::vector<std::pair<double, double>> TrainingTab::series(int layer, Measure me
   return out;
 }
 
-std::vector<std::pair<double, double>> TrainingTab::metric(const std::string& name) const {
+std::vector<std::pair<double, double>> TrainingTab::loggedMetric(const std::string& name) const {
   std::vector<std::pair<double, double>> out;
   for (const ess::RunMetrics& m : run_.metrics)
     if (auto it = m.values.find(name); it != m.values.end()) out.emplace_back(double(m.step), it->second);
@@ -189,7 +189,7 @@ void TrainingTab::redraw() {
     QCPGraph* g = plot_->addGraph(bottom->axis(QCPAxis::atBottom), bottom->axis(QCPAxis::atLeft));
     g->setName(QString::fromStdString(name));
     g->setPen(QPen(layerColor(9 - (k++ % 10)), 1.5, Qt::DashLine));
-    for (const auto& [x, y] : metric(name)) g->addData(x, y);
+    for (const auto& [x, y] : loggedMetric(name)) g->addData(x, y);
   }
   plot_->rescaleAxes();
   const int total = static_cast<int>(run_.checkpoints.size());

@@ -39,7 +39,7 @@ class TrainingTab : public QWidget {
   /// Per layer, the (step, value) points computed so far of `measure` (tests).
   std::vector<std::pair<double, double>> series(int layer, Measure measure) const;
   /// The logged metric `name` as (step, value) points.
-  std::vector<std::pair<double, double>> metric(const std::string& name) const;
+  std::vector<std::pair<double, double>> loggedMetric(const std::string& name) const;
   QCustomPlot* essPlot() const { return plot_; }
   QLabel* statusLabel() const { return status_; }
 

@@ -94,7 +94,7 @@ class TestTrainingTab : public QObject {
     QVERIFY(tab);
     QSignalSpy finished(tab, &TrainingTab::finished);
     if (tab->isBusy()) QVERIFY(finished.wait(kTimeout));
-    const auto accuracy = tab->metric("accuracy");
+    const auto accuracy = tab->loggedMetric("accuracy");
     QCOMPARE(accuracy.size(), size_t(2));
     QCOMPARE(accuracy[1], std::make_pair(200.0, 0.75));
     const int layers = static_cast<int>(ess::Session::open(root + "/step-100")->info().layers.size());

@@ -90,7 +90,8 @@ void readLfm2Config(const ConfigFields& f, HfConfig& c) {
 
 class Lfm2 : public HfArchitecture {
  public:
-  Lfm2(const HfConfig& c, const std::string& path) : HfArchitecture(c, path, {"model.", "layers.", "embed_tokens.weight"}) {}
+  Lfm2(const HfConfig& c, const std::string& path)
+      : HfArchitecture(c, path, {"model.", "layers.", "embed_tokens.weight"}) {}
 
   std::vector<ExpectedTensor> tensors() const override {
     const int64_t D = c_.hiddenSize, V = c_.vocabSize, I = c_.intermediateSize, hd = c_.headDim;
