@@ -55,7 +55,7 @@ void holdAtStage(const char* stage) {
   g.held = true;
   g.cv.notify_all();
   // Bounded: a test that fails to release does not hang the suite.
-  g.cv.wait_for(lock, std::chrono::seconds(120), [&g] { return g.released; });
+  g.cv.wait_for(lock, std::chrono::seconds(120), [] { return gGate.released; });
 }
 
 /// Arms the gate at `stage`, runs `start` (which requests a job), waits until the job is held
