@@ -1,6 +1,9 @@
 // What the GUI suites share: a shown main window that collects its error dialogs, and typing
-// into its Text box.
+// into its Text box, and the resident memory the robustness suites bound.
 #pragma once
+#include <unistd.h>
+
+#include <QFile>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -10,6 +13,14 @@
 #include "controls_panel.h"
 #include "document.h"
 #include "main_window.h"
+
+/// Resident set size of this process in MiB (/proc/self/statm, second field, in pages).
+inline double residentMiB() {
+  QFile f(QStringLiteral("/proc/self/statm"));
+  if (!f.open(QIODevice::ReadOnly)) return 0;
+  const QList<QByteArray> fields = f.readAll().split(' ');
+  return fields.size() > 1 ? fields[1].toDouble() * double(::sysconf(_SC_PAGESIZE)) / double(1 << 20) : 0;
+}
 
 /// Types `text` into the Text box, clicks Apply text and waits up to `timeoutMs` for the
 /// document's new input. False when no new input came (an error, or the time ran out).

@@ -28,14 +28,6 @@ namespace {
 const QString kDemoDir = QStringLiteral(ESS_DEMO_DIR "/hybrid");
 constexpr int kTimeout = 120000;
 
-/// Resident set size of this process in MiB (/proc/self/statm, second field, in pages).
-double residentMiB() {
-  QFile f(QStringLiteral("/proc/self/statm"));
-  if (!f.open(QIODevice::ReadOnly)) return 0;
-  const QList<QByteArray> fields = f.readAll().split(' ');
-  return fields.size() > 1 ? fields[1].toDouble() * double(::sysconf(_SC_PAGESIZE)) / double(1 << 20) : 0;
-}
-
 /// Holds the working thread at the `skip`+1-th cancel point named `stage` until released. One
 /// object for the whole run: the engines' worker threads may reach the hook at any time.
 struct Gate {
