@@ -195,23 +195,40 @@ void PlotView::applyFigureStyle() {
 }
 
 namespace {
-// `text` broken at spaces into lines no wider than `available` (a word longer than that is
-// cut in its middle), at most `maxLines` of them (the last ends in an ellipsis when cut).
+// `text` broken at clause commas, then at spaces, into lines no wider than `available` (a word
+// longer than that is cut in its middle), at most `maxLines` of them (the last ends in an
+// ellipsis when cut).
 QString wrapText(const QString& text, const QFont& font, double available, int maxLines) {
   const QFontMetricsF metrics(font);
   // A small margin covers antialiased bold text.
   const auto width = [&](const QString& s) { return 1.06 * metrics.horizontalAdvance(s); };
   QStringList lines;
   for (const QString& paragraph : text.split(QLatin1Char('\n'))) {
+    // Whole clauses first ("s = 32: tolerance-ESS 26, entropy-ESS 10.9," / "TSS 64"), words
+    // only within a clause wider than the line: a title never strands a number from its name.
+    QStringList clauses = paragraph.split(QStringLiteral(", "));
+    for (int i = 0; i + 1 < clauses.size(); ++i) clauses[i] += QLatin1Char(',');
     QString line;
-    for (const QString& word : paragraph.split(QLatin1Char(' '))) {
-      const QString longer = line.isEmpty() ? word : line + QLatin1Char(' ') + word;
+    const auto add = [&](const QString& piece) {
+      const QString longer = line.isEmpty() ? piece : line + QLatin1Char(' ') + piece;
       if (!line.isEmpty() && width(longer) > available) {
         lines << line;
-        line = word;
+        line = piece;
       } else {
         line = longer;
       }
+    };
+    for (const QString& clause : clauses) {
+      const QString longer = line.isEmpty() ? clause : line + QLatin1Char(' ') + clause;
+      if (width(longer) <= available) {
+        line = longer;
+        continue;
+      }
+      if (!line.isEmpty()) {
+        lines << line;
+        line.clear();
+      }
+      for (const QString& word : clause.split(QLatin1Char(' '))) add(word);
     }
     lines << line;
   }
