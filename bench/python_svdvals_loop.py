@@ -1,9 +1,14 @@
 #!/usr/bin/python3
 """The baseline a researcher writes today: one torch.linalg.svdvals per split.
 
-Run with Debian's python3-torch: /usr/bin/python3 bench/python_svdvals_loop.py
-Prints seconds for one whole curve of one dense L x L head, float32 and float64.
+Run with Debian's python3-torch: /usr/bin/python3 bench/python_svdvals_loop.py [--dtype D] [FILE...]
+Without files: seconds for one whole curve of a random dense L x L head, float32 and float64.
+With operator files (bench/dense_operators.py writes them): seconds for head 0 of each, in
+--dtype (float64 by default, or float32). Fastest with OPENBLAS_NUM_THREADS=1.
 """
+import json
+import struct
+import sys
 import time
 
 import torch
@@ -21,7 +26,32 @@ def curve(T, tol=1e-3):
     return tol_ess, ent_ess
 
 
+def read_operator(path):
+    """Head 0 of the F64 `operator` of a safetensors operator file."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    entry = json.loads(raw[8 : 8 + n])["operator"]
+    assert entry["dtype"] == "F64", path
+    begin, end = entry["data_offsets"]
+    L = entry["shape"][-1]
+    flat = torch.frombuffer(bytearray(raw[8 + n + begin : 8 + n + end]), dtype=torch.float64)
+    return flat[: L * L].reshape(L, L).clone()
+
+
 if __name__ == "__main__":
+    args = sys.argv[1:]
+    dtype = torch.float64
+    if args[:1] == ["--dtype"]:
+        dtype = {"float64": torch.float64, "float32": torch.float32}[args[1]]
+        args = args[2:]
+    if args:
+        for path in args:
+            T = read_operator(path).to(dtype)
+            t0 = time.perf_counter()
+            curve(T)
+            print(f"{path} {str(dtype):14s} {time.perf_counter() - t0:8.2f} s", flush=True)
+        sys.exit(0)
     torch.manual_seed(0)
     for dtype in (torch.float32, torch.float64):
         for L in (256, 512, 1024):

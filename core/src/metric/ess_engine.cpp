@@ -2,6 +2,7 @@
 // (head, split) from the band corner, the Gram fast path or a plain SVD (see ess_engine.h),
 // spread over all cores (docs/definitions.md sections 1 and 5).
 #include "ess/ess_engine.h"
+#include "ess/dense_reference.h"
 #include "ess/model_backend.h"
 
 #include <Eigen/Dense>
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -99,6 +101,69 @@ std::vector<double> blockSingularValues(const double* t, int L, int r0, int rows
 // Singular values of H_s = T[s:, :s] (plain SVD).
 std::vector<double> singularValuesOf(const double* t, int L, int s, DType dtype) {
   return blockSingularValues(t, L, s, L - s, 0, s, dtype);
+}
+
+// Relative change of entropy-ESS that a certified fast path may cause (docs/definitions.md
+// section 5); the tests hold the fast paths to the plain SVD at 1e-6.
+constexpr double kEntropyBound = 1e-8;
+
+// Whether tolerance-ESS and entropy-ESS of `sigma` (descending approximations of the `count`
+// singular values of H_s; missing ones are 0) equal those of the exact values, given
+// rho >= max_k |sigma_k(H_s) - sigma_k| (Weyl) and delta >= sum_k |sigma_k(H_s) - sigma_k|
+// (Mirsky): the count is exact when no sigma_k lies within rho of the threshold, whose
+// reference moves by rho (max) or delta (sum) too; entropy-ESS moves by at most
+// exp(T ln(count - 1) + h(T)) - 1 with T = delta / sum_k sigma_k (Fannes-Audenaert).
+bool certified(const std::vector<double>& sigma, int count, double rho, double delta, double tolerance,
+               Normalization n) {
+  double sum = 0.0;
+  for (double v : sigma) sum += v;
+  const double top = sigma.empty() ? 0.0 : sigma.front();
+  if (top <= 0.0) return rho == 0.0 && delta == 0.0;  // exactly zero: both ESS are 0
+  const double refLo = n == Normalization::Max ? top - rho : n == Normalization::Sum ? sum - delta : 1.0;
+  const double refHi = n == Normalization::Max ? top + rho : n == Normalization::Sum ? sum + delta : 1.0;
+  if (!(refLo > 0.0)) return false;
+  const double lo = tolerance * refLo, hi = tolerance * refHi;
+  if (!(rho <= lo) && static_cast<int>(sigma.size()) < count) return false;  // a zero may exceed the threshold
+  for (double v : sigma)
+    if (!(v - rho > hi || v + rho <= lo)) return false;
+  const double t = delta / sum;
+  if (t <= 0.0) return true;
+  if (t >= 0.5) return false;
+  const double bound = t * std::log(std::max(1, count - 1)) - t * std::log(t) - (1.0 - t) * std::log1p(-t);
+  return std::expm1(bound) <= kEntropyBound;
+}
+
+// Singular values of H_s when it is numerically of low rank: a truncated pivoted QR of H_s^T
+// (lapack::truncatedPivotedQr) down to ||R22||_F <= 1e-12 ||H_s||_F, then an SVD of the k x n
+// factor R; false (sigma unspecified) when more than `maxRank` pivots are needed, in `*overBudget`,
+// or when the result is not certified. The rounding of the QR and of the SVD of R (backward
+// errors of a few (m + n) eps ||H_s||_F) is added to ||R22||.
+bool lowRankSingularValues(const double* t, int L, int s, const EssOptions& options, std::vector<double>& sigma,
+                           bool* overBudget) {
+  const int rows = s, cols = L - s, count = std::min(rows, cols);  // H_s^T, column-major
+  thread_local std::vector<double> a, r;
+  a.resize(static_cast<size_t>(rows) * cols);
+  for (int c = 0; c < cols; ++c)
+    std::copy(t + static_cast<size_t>(s + c) * L, t + static_cast<size_t>(s + c) * L + s,
+              a.begin() + static_cast<size_t>(c) * rows);
+  const double norm = Eigen::Map<const Eigen::VectorXd>(a.data(), static_cast<Eigen::Index>(a.size())).norm();
+  double residual = 0.0;
+  const int maxRank = std::max(16, count / 4);
+  const int k = lapack::truncatedPivotedQr(a.data(), rows, cols, rows, maxRank, 1e-12 * norm, residual);
+  *overBudget = k < 0;
+  if (k < 0) return false;
+  r.assign(static_cast<size_t>(k) * cols, 0.0);
+  for (int c = 0; c < cols; ++c)
+    for (int i = 0; i <= std::min(c, k - 1); ++i)
+      r[static_cast<size_t>(c) * k + i] = a[static_cast<size_t>(c) * rows + i];
+  sigma.assign(std::min(k, cols), 0.0);
+  lapack::singularValues(r.data(), k, cols, std::max(1, k), sigma.data());
+  const double rounding = 8.0 * (rows + cols) * std::numeric_limits<double>::epsilon() * norm;
+  const double rho = residual + rounding;
+  const double delta = std::sqrt(static_cast<double>(count - k)) * residual + count * rounding;
+  if (!certified(sigma, count, rho, delta, options.tolerance_, options.normalization_)) return false;
+  sigma.resize(count, 0.0);
+  return true;
 }
 
 using RowMap =
@@ -244,8 +309,26 @@ std::vector<double> splitSingularValues(const Array& op, int split, DType dtype)
   return singularValuesOf(op.toFloat64().doubles(), L, split, dtype);
 }
 
+namespace {
+EssCurve denseEss(const Array& op, const EssOptions& options, const ProgressFn& progress,
+                  const std::atomic<bool>* cancel, bool exactSvd);
+}  // namespace
+
 EssCurve computeEss(const Array& op, const EssOptions& options, const ProgressFn& progress,
                     const std::atomic<bool>* cancel) {
+  return denseEss(op, options, progress, cancel, false);
+}
+
+EssCurve computeEssBySvd(const Array& op, const EssOptions& options, const ProgressFn& progress,
+                         const std::atomic<bool>* cancel) {
+  if (options.device_ == Device::Cuda)
+    throw UsageError("device", {" cuda: the reference SVD path runs on the CPU only"});
+  return denseEss(op, options, progress, cancel, true);
+}
+
+namespace {
+EssCurve denseEss(const Array& op, const EssOptions& options, const ProgressFn& progress,
+                  const std::atomic<bool>* cancel, bool exactSvd) {
   const bool concurrentLapack = useSingleThreadedBlas();
   const Array ops = asHeads(op);
   checkFinite(ops);
@@ -304,7 +387,10 @@ EssCurve computeEss(const Array& op, const EssOptions& options, const ProgressFn
         const Task& task = tasks[k];
         const double* head = base + static_cast<size_t>(task.head) * L * L;
         GramTracker gram(head, L);
-        bool gramRefused = false;  // spectra change slowly: after one refusal, SVDs for the run
+        // Spectra change slowly from split to split: after the Gram path is refused, the
+        // truncated QR is tried for the rest of the run, and after it needs too many pivots,
+        // plain SVDs.
+        enum class Path { Gram, LowRank, Svd } path = exactSvd ? Path::Svd : Path::Gram;
         for (size_t i = task.first; i < task.last; ++i) {
           if (cancel && cancel->load()) {
             stopped = true;
@@ -317,9 +403,18 @@ EssCurve computeEss(const Array& op, const EssOptions& options, const ProgressFn
             // Band corner: rows s .. s+w-2, columns s-w+1 .. s-1.
             const int rows = std::min(band - 1, L - s), cols = std::min(band - 1, s);
             sigma = blockSingularValues(head, L, s, rows, s - cols, cols, options.dtype_);
-          } else if (gramRefused || !gram.singularValues(s, sigma)) {
-            gramRefused = true;
-            sigma = singularValuesOf(head, L, s, options.dtype_);
+          } else {
+            bool found = false;
+            if (path == Path::Gram) {
+              found = gram.singularValues(s, sigma);
+              if (!found) path = Path::LowRank;
+            }
+            if (!found && path == Path::LowRank) {
+              bool overBudget = false;
+              found = lowRankSingularValues(head, L, s, options, sigma, &overBudget);
+              if (overBudget) path = Path::Svd;
+            }
+            if (!found) sigma = singularValuesOf(head, L, s, options.dtype_);
           }
           curve.tolerance[task.head][i] = toleranceEss(sigma, options.tolerance_, options.normalization_);
           curve.entropy[task.head][i] = entropyEss(sigma);
@@ -344,6 +439,7 @@ EssCurve computeEss(const Array& op, const EssOptions& options, const ProgressFn
   if (cancel && cancel->load()) throw Cancelled();
   return curve;
 }
+}  // namespace
 
 int detectBandwidth(const Array& op) {
   const Array ops = asHeads(op);

@@ -21,6 +21,8 @@ void dsterf_(const int* n, double* d, double* e, int* info);
 void dbdsqr_(const char* uplo, const int* n, const int* ncvt, const int* nru, const int* ncc, double* d, double* e,
              double* vt, const int* ldvt, double* u, const int* ldu, double* c, const int* ldc, double* work,
              int* info);
+void dlaqps_(const int* m, const int* n, const int* offset, const int* nb, int* kb, double* a, const int* lda,
+             int* jpvt, double* tau, double* vn1, double* vn2, double* auxv, double* f, const int* ldf);
 }
 
 namespace ess::lapack {
@@ -93,6 +95,46 @@ bool gramSingularValues(double* g, int n, int ld, std::vector<double>& sigma) {
     return false;
   for (int k = 0; k < n; ++k) sigma[k] = std::sqrt(d[n - 1 - k]);
   return true;
+}
+
+int truncatedPivotedQr(double* a, int m, int n, int lda, int maxRank, double stop, double& residual) {
+  const int minmn = std::min(m, n);
+  residual = 0.0;
+  if (minmn <= 0) return 0;
+  constexpr int kBlock = 16;
+  thread_local std::vector<int> jpvt;
+  thread_local std::vector<double> tau, vn1, vn2, auxv, f;
+  jpvt.resize(n);
+  tau.resize(minmn);
+  vn1.resize(n);
+  vn2.resize(n);
+  auxv.resize(kBlock);
+  f.resize(static_cast<size_t>(n) * kBlock);
+  for (int j = 0; j < n; ++j) {
+    jpvt[j] = j + 1;
+    const Eigen::Map<const Eigen::VectorXd> col(a + static_cast<size_t>(j) * lda, m);
+    vn1[j] = vn2[j] = col.norm();
+  }
+  int k = 0;
+  for (;;) {
+    // ||R22||_F of the trailing block, exactly (DLAQPS has applied every reflector to it).
+    const Eigen::Map<const Eigen::MatrixXd, 0, Eigen::OuterStride<>> r22(a + static_cast<size_t>(k) * lda + k, m - k,
+                                                                         n - k, Eigen::OuterStride<>(lda));
+    residual = k < minmn ? r22.norm() : 0.0;
+    if (!std::isfinite(residual))
+      throw InputError("LAPACK dlaqps produced a non-finite residual on a " + std::to_string(m) + " x " +
+                       std::to_string(n) + " block; the operator may hold NaN or Inf");
+    if (residual <= stop || k >= minmn) return k;
+    if (k >= maxRank) return -1;
+    const int jb = std::min(kBlock, minmn - k), cols = n - k, ldf = cols;
+    int done = 0;
+    dlaqps_(&m, &cols, &k, &jb, &done, a + static_cast<size_t>(k) * lda, &lda, jpvt.data() + k, tau.data() + k,
+            vn1.data() + k, vn2.data() + k, auxv.data(), f.data(), &ldf);
+    if (done <= 0)
+      throw InputError("LAPACK dlaqps made no progress on a " + std::to_string(m) + " x " + std::to_string(n) +
+                       " block");
+    k += done;
+  }
 }
 
 void bidiagonalSingularValues(double* d, double* e, int n) {
