@@ -1,4 +1,4 @@
-// `ess render FILE --figure heatmap|curve|spectrum|layers|position ... -o OUT.png|OUT.pdf|OUT.svg`
+// `ess render FILE --figure heatmap|curve|spectrum|layers|position|grid|training ... -o OUT.png|OUT.pdf|OUT.svg`
 // Draws with the GUI's own views on Qt's offscreen platform (no display needed).
 // `--head H`, `--head A:B` (a channel group, inclusive) or `--head total` (every head): a group
 // or total draws the summed curves (each head times its value channels) with the summed TSS and
@@ -12,6 +12,10 @@
 // `--figure grid`: small multiples, a row per layer of `--layer N|all` (default all) and a
 // column per head of `--head H|A:B|all` (default all), `--panel heatmap` (T, one colour bar and
 // range for all panels) or `--panel curve` (ESS curves on one y range); GridFigureView.
+// `--figure training` (FILE is a run, ess/run.h): per layer of `--layer N|all` (default all), the
+// mean over splits of the layer total's `--measure tolerance|entropy|utilization` (default
+// tolerance) at every checkpoint, averaged over the inputs (`--input` once per input; none: each
+// checkpoint's default input), above the run's logged loss and accuracy; TrainingFigureView.
 #include "commands.h"
 #include "ess/error.h"
 #include "ess/view_policy.h"
@@ -22,7 +26,10 @@
 #include <QApplication>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
+#include "ess/aggregate.h"
+#include "ess/run.h"
 #include "ess_curve_view.h"
 #include "figure_export.h"
 #include "grid_panels.h"
@@ -31,6 +38,7 @@
 #include "position_ess_view.h"
 #include "spectrum_view.h"
 #include "split_point.h"
+#include "training_figure_view.h"
 #include "view_data.h"
 #endif
 
@@ -105,12 +113,91 @@ GridSelection gridSelection(const Args& a, const SourceInfo& info, Session& sess
   return g;
 }
 
+// `--figure training`: the series of every layer chosen, one point per checkpoint, and the run's
+// logged metrics.
+struct TrainingData {
+  QVector<TrainingSeries> ess, metrics;
+  QString essLabel;
+};
+
+TrainingData trainingData(const TrainingRun& run, const Args& a, const std::vector<std::string>& inputs,
+                          const std::string& measure, const EssOptions& options) {
+  TrainingData d;
+  d.essLabel = measure == "utilization" ? QStringLiteral("ESS / TSS")
+                                        : QStringLiteral("mean %1-ESS").arg(QString::fromStdString(measure));
+  std::vector<int> layers;
+  for (size_t i = 0; i < run.checkpoints.size(); ++i) {
+    const RunCheckpoint& c = run.checkpoints[i];
+    auto session = openWithInput(c.path, a);
+    const SourceInfo& info = session->info();
+    if (i == 0) {
+      if (info.layers.empty()) throw InputError(c.path + ": holds no operator or model layers");
+      layers = indicesFrom(a, "--layer", static_cast<int>(info.layers.size()));
+      // The mixer in each name only where the layers differ (a hybrid), so the legend stays short.
+      bool oneKind = true;
+      for (int l : layers) oneKind = oneKind && info.layers[l].mixer == info.layers[layers[0]].mixer;
+      for (int l : layers)
+        d.ess.append({oneKind
+                          ? QStringLiteral("layer %1").arg(l)
+                          : QStringLiteral("layer %1 (%2)").arg(l).arg(QString::fromStdString(info.layers[l].mixer)),
+                      {},
+                      {}});
+    } else if (info.layers.size() <= static_cast<size_t>(layers.back())) {
+      throw InputError(c.path + ": has " + std::to_string(info.layers.size()) +
+                       " layer(s), the run's first checkpoint " + run.checkpoints[0].path + " has " +
+                       std::to_string(layers.back() + 1) + " or more");
+    }
+    std::vector<double> sums(layers.size(), 0.0);
+    const std::vector<std::string> specs = inputs.empty() ? std::vector<std::string>{""} : inputs;
+    for (const std::string& spec : specs) {
+      if (!spec.empty()) session->setInput(spec);
+      for (size_t k = 0; k < layers.size(); ++k) {
+        const HeadTotal t = layerTotal(session->curve(layers[k], options), info.layers[layers[k]]);
+        sums[k] += measure == "tolerance" ? t.toleranceSummary.mean
+                   : measure == "entropy" ? t.entropySummary.mean
+                                          : t.utilizationSummary.mean;
+      }
+    }
+    const double step = c.step >= 0 ? double(c.step) : double(i);  // unknown steps: the listed position
+    for (size_t k = 0; k < layers.size(); ++k) {
+      d.ess[k].steps.append(step);
+      d.ess[k].values.append(sums[k] / double(specs.size()));
+    }
+  }
+  for (const std::string& name : run.metricNames()) {
+    if (!TrainingFigureView::drawsMetric(QString::fromStdString(name))) continue;
+    TrainingSeries s{QString::fromStdString(name), {}, {}};
+    for (const RunMetrics& m : run.metrics)
+      if (auto it = m.values.find(name); it != m.values.end()) {
+        s.steps.append(double(m.step));
+        s.values.append(it->second);
+      }
+    d.metrics.append(s);
+  }
+  return d;
+}
+
 }  // namespace
 
-int runRender(const std::vector<std::string>& argv) {
+int runRender(const std::vector<std::string>& argvIn) {
+  // --input may be given once per input for --figure training (their mean is drawn).
+  std::vector<std::string> argv, inputs;
+  for (size_t i = 0; i < argvIn.size(); ++i) {
+    if (argvIn[i] == "--input" && i + 1 < argvIn.size()) {
+      inputs.push_back(argvIn[++i]);
+    } else if (argvIn[i].rfind("--input=", 0) == 0) {
+      inputs.push_back(argvIn[i].substr(8));
+    } else {
+      argv.push_back(argvIn[i]);
+    }
+  }
+  for (const std::string& in : inputs) {
+    if (in.empty()) throw UsageError("--input: empty value");
+    if (&in == &inputs.back()) argv.insert(argv.end(), {"--input", in});  // the other figures read one
+  }
   std::vector<std::string> names = computeOptionNames();
-  for (const char* n : {"--figure", "--split", "--scale", "--width", "--height", "--dpi", "--mark", "--style",
-                        "--font-size", "--font-family", "--colormap", "--range", "--title", "--panel"})
+  for (const char* n : {"--measure", "--figure", "--split", "--scale", "--width", "--height", "--dpi", "--mark",
+                        "--style", "--font-size", "--font-family", "--colormap", "--range", "--title", "--panel"})
     names.push_back(n);
   Args a = Args::parse(argv, names, {"--mask-upper"});
   if (a.positional.size() != 1) throw UsageError("render: expected one FILE");
@@ -118,8 +205,18 @@ int runRender(const std::vector<std::string>& argv) {
   refuseOutputOverInput(a.get("-o"), a.positional[0]);
   const std::string figureKind = a.get("--figure");
   if (figureKind != "heatmap" && figureKind != "curve" && figureKind != "spectrum" && figureKind != "layers" &&
-      figureKind != "position" && figureKind != "grid")
-    throw UsageError("--figure: expected heatmap, curve, spectrum, layers, position or grid, got '" + figureKind + "'");
+      figureKind != "position" && figureKind != "grid" && figureKind != "training")
+    throw UsageError("--figure: expected heatmap, curve, spectrum, layers, position, grid or training, got '" +
+                     figureKind + "'");
+  if (inputs.size() > 1 && figureKind != "training")
+    throw UsageError("--input: given " + std::to_string(inputs.size()) +
+                     " times; only --figure training takes several (their mean)");
+  const std::string measure = a.get("--measure", "tolerance");
+  if (measure != "tolerance" && measure != "entropy" && measure != "utilization")
+    throw UsageError("--measure: expected tolerance, entropy or utilization, got '" + measure + "'");
+  if (a.has("--measure") && figureKind != "training") throw UsageError("--measure applies to --figure training only");
+  if (figureKind == "training" && (a.has("--split") || a.has("--head")))
+    throw UsageError("--figure training draws layer totals at every split: --split and --head do not apply");
   const std::string panelKind = a.get("--panel", "heatmap");
   if (panelKind != "heatmap" && panelKind != "curve")
     throw UsageError("--panel: expected heatmap or curve, got '" + panelKind + "'");
@@ -128,8 +225,10 @@ int runRender(const std::vector<std::string>& argv) {
   const bool drawsOperator = figureKind == "heatmap" || (figureKind == "grid" && panelKind == "heatmap");
   const QString out = QString::fromStdString(a.get("-o"));
   figure::Format format;
-  if (!figure::formatFromPath(out, &format) || format == figure::Format::Csv)
-    throw UsageError("-o: expected a .png, .pdf or .svg file, got '" + a.get("-o") + "'");
+  // The training figure writes its numbers too (-o OUT.csv: panel,series,step,value).
+  if (!figure::formatFromPath(out, &format) || (format == figure::Format::Csv && figureKind != "training"))
+    throw UsageError("-o: expected a .png, .pdf or .svg file" +
+                     std::string(figureKind == "training" ? " (or .csv)" : "") + ", got '" + a.get("-o") + "'");
   const std::string scale = a.get("--scale", "linear");
   if (scale != "linear" && scale != "log") throw UsageError("--scale: expected linear or log, got '" + scale + "'");
   FigureStyle style;
@@ -193,6 +292,26 @@ int runRender(const std::vector<std::string>& argv) {
   // Options that only some figures use are refused elsewhere rather than ignored.
   if (a.has("--mark") && figureKind != "position") throw UsageError("--mark applies to --figure position only");
   const EssOptions options = essOptionsFrom(a);
+
+  if (figureKind == "training") {
+    const TrainingRun run = openTrainingRun(a.positional[0]);
+    if (!run.metricsNote.empty()) std::fprintf(stderr, "note: %s\n", run.metricsNote.c_str());
+    Args perCheckpoint = a;
+    perCheckpoint.options.erase("--input");  // set per input on the open session
+    const TrainingData d = trainingData(run, perCheckpoint, inputs, measure, options);
+    const auto app = startQt();
+    auto v = std::make_unique<TrainingFigureView>();
+    const QString name = QString::fromStdString(run.path).section('/', -1, -1, QString::SectionSkipEmpty);
+    v->setData(d.ess, d.essLabel, d.metrics,
+               name + QStringLiteral(": ") + (measure == "utilization" ? QStringLiteral("utilization") : d.essLabel) +
+                   QStringLiteral(" per layer over training"));
+    QString error;
+    if (format != figure::Format::Csv)
+      writeFigure(v.get(), style, format, exportOptions, out);
+    else if (!figure::save(v.get(), out, exportOptions, &error))  // the numbers drawn
+      throw InputError(error.toStdString());
+    return 0;
+  }
 
   auto session = openWithInput(a.positional[0], a);
   const SourceInfo& info = session->info();

@@ -26,6 +26,26 @@ std::string quoted(const std::string& s) {
   return q + "'";
 }
 
+// A value on an `#SBATCH` line as sbatch reads it (src/sbatch/opt.c, _get_argument): the line is
+// split at blanks outside quotes, an unescaped `#` ends it (also inside quotes in older Slurm) and
+// a backslash escapes the next character. Plain values stay as they are.
+std::string sbatchValue(const std::string& v) {
+  if (v.find_first_of(" \t\"'\\#") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\' || c == '#') q += '\\';
+    q += c;
+  }
+  return q + "\"";
+}
+
+// A literal path in a Slurm file name pattern (%A, %a, %j, ...): `%` is written `%%`.
+std::string slurmPattern(const std::string& path) {
+  std::string p;
+  for (char c : path) p += c == '%' ? std::string("%%") : std::string(1, c);
+  return p;
+}
+
 std::string thisBinary() {
   std::error_code ec;
   const fs::path p = fs::read_symlink("/proc/self/exe", ec);
@@ -39,15 +59,19 @@ std::string slurmScript(const WorkDir& work, const Plan& plan, const SlurmReques
   const int shards = plan.shardCount();
   const int tasks = (shards + r.shardsPerTask - 1) / r.shardsPerTask;
   const std::string dir = fs::absolute(work.dir()).lexically_normal().string();
+  // A line break cannot be written on an #SBATCH line (nor safely in the job's shell line).
+  for (const std::string* v : {&dir, &r.partition, &r.time})
+    if (v->find_first_of("\n\r") != std::string::npos)
+      throw InputError("--slurm: '" + *v + "' holds a line break, which an #SBATCH line cannot hold");
   std::ostringstream s;
   s << "#!/bin/bash\n"
     << "# ess sweep: " << shards << " shard(s) of " << plan.run << ", " << r.shardsPerTask
     << " per array task. Written by `ess sweep --slurm`; submit again with sbatch or rerun that command.\n"
     << "#SBATCH --job-name=ess-sweep\n"
     << "#SBATCH --array=0-" << tasks - 1 << (r.maxParallel > 0 ? "%" + std::to_string(r.maxParallel) : "") << "\n"
-    << "#SBATCH --output=" << dir << "/logs/slurm-%A_%a.out\n";
-  if (!r.partition.empty()) s << "#SBATCH --partition=" << r.partition << "\n";
-  if (!r.time.empty()) s << "#SBATCH --time=" << r.time << "\n";
+    << "#SBATCH --output=" << sbatchValue(slurmPattern(dir) + "/logs/slurm-%A_%a.out") << "\n";
+  if (!r.partition.empty()) s << "#SBATCH --partition=" << sbatchValue(r.partition) << "\n";
+  if (!r.time.empty()) s << "#SBATCH --time=" << sbatchValue(r.time) << "\n";
   if (r.cpusPerTask > 0) s << "#SBATCH --cpus-per-task=" << r.cpusPerTask << "\n";
   s << "first=$(( SLURM_ARRAY_TASK_ID * " << r.shardsPerTask << " ))\n"
     << "last=$(( first + " << r.shardsPerTask - 1 << " ))\n"

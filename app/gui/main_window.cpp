@@ -35,6 +35,7 @@
 #include "session_file.h"
 #include "session_restore.h"
 #include "split_point.h"
+#include "training_figure_view.h"
 #include "training_tab.h"
 
 namespace {
@@ -100,16 +101,19 @@ void MainWindow::showTab(Tab tab) { tabs_->setCurrentIndex(int(tab)); }
 QList<PlotView*> MainWindow::views() const {
   QList<PlotView*> all;
   for (TabPresenter* p : presenters_) all += p->views();
+  if (training_) all += training_->essPlot();  // the Training tab's figure, once a run was opened
   return all;
 }
 
 QStringList MainWindow::exportViewNames() const {
   QStringList names;
   for (TabPresenter* p : presenters_) names += p->exportNames();
+  if (training_) names += tr("ESS over training");
   return names;
 }
 
 PlotView* MainWindow::exportPreselection() const {
+  if (training_ && tabs_->currentWidget() == training_) return training_->essPlot();
   return presenters_.value(tabs_->currentIndex(), head_)->exportPreselection(lastView_);
 }
 

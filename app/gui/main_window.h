@@ -87,7 +87,8 @@ class MainWindow : public QMainWindow {
   /// The heads of the selection, first..last inclusive.
   int selectionFirst() const;
   int selectionLast() const;
-  /// The views in the order the export dialog lists them (every tab's, in tab order).
+  /// The views in the order the export dialog lists them (every tab's, in tab order; the
+  /// Training tab's figure last, once a run was opened).
   QList<PlotView*> views() const;
   /// The export dialog's names of views(), in the same order ("Heatmap of T", ...,
   /// "ESS over position").

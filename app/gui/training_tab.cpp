@@ -12,17 +12,7 @@
 #include "ess/aggregate.h"
 #include "ess/error.h"
 #include "ess/session.h"
-
-namespace {
-
-// One colour per layer, cycling (Tableau 10).
-QColor layerColor(int layer) {
-  static const QColor colors[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-                                  "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
-  return colors[layer % 10];
-}
-
-}  // namespace
+#include "training_figure_view.h"
 
 TrainingTab::TrainingTab(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
@@ -39,18 +29,9 @@ TrainingTab::TrainingTab(QWidget* parent) : QWidget(parent) {
   bar->addWidget(status_, 1);
   bar->addWidget(cancelButton_);
   layout->addLayout(bar);
-  plot_ = new QCustomPlot(this);
+  plot_ = new TrainingFigureView(this);
   plot_->setMinimumHeight(300);
   layout->addWidget(plot_, 1);
-  // Two axis rects on one step axis: ESS above, the logged metrics below.
-  plot_->plotLayout()->addElement(1, 0, new QCPAxisRect(plot_));
-  plot_->axisRect(0)->axis(QCPAxis::atLeft)->setLabel(tr("mean tolerance-ESS"));
-  plot_->axisRect(1)->axis(QCPAxis::atLeft)->setLabel(tr("logged metrics"));
-  plot_->axisRect(1)->axis(QCPAxis::atBottom)->setLabel(tr("training step"));
-  connect(plot_->axisRect(0)->axis(QCPAxis::atBottom), qOverload<const QCPRange&>(&QCPAxis::rangeChanged),
-          plot_->axisRect(1)->axis(QCPAxis::atBottom), qOverload<const QCPRange&>(&QCPAxis::setRange));
-  plot_->legend->setVisible(true);
-  plot_->legend->setFont(font());
   connect(measureBox_, qOverload<int>(&QComboBox::currentIndexChanged), this,
           [this](int i) { setMeasure(static_cast<Measure>(i)); });
   connect(cancelButton_, &QToolButton::clicked, this, &TrainingTab::cancel);
@@ -166,32 +147,29 @@ std::vector<std::pair<double, double>> TrainingTab::loggedMetric(const std::stri
 }
 
 void TrainingTab::redraw() {
-  plot_->clearGraphs();
-  QCPAxisRect* top = plot_->axisRect(0);
-  QCPAxisRect* bottom = plot_->axisRect(1);
-  top->axis(QCPAxis::atLeft)->setLabel(measureBox_->currentText().section(' ', 0, 0));
   int layerCount = 0;
   for (const auto& [index, layers] : values_) layerCount = std::max(layerCount, static_cast<int>(layers.size()));
+  QVector<TrainingSeries> ess, metrics;
   for (int l = 0; l < layerCount; ++l) {
-    QCPGraph* g = plot_->addGraph(top->axis(QCPAxis::atBottom), top->axis(QCPAxis::atLeft));
-    g->setName(tr("layer %1").arg(l));
-    g->setPen(QPen(layerColor(l), 2));
-    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 5));
-    for (const auto& [x, y] : series(l, measure_))
-      if (std::isfinite(y)) g->addData(x, y);
+    TrainingSeries s{tr("layer %1").arg(l), {}, {}};
+    for (const auto& [x, y] : series(l, measure_)) s.steps.append(x), s.values.append(y);
+    ess.append(s);
   }
-  // Loss-like metrics and accuracy-like ones differ in scale; each is drawn as logged.
-  int k = 0;
   for (const std::string& name : run_.metricNames()) {
-    if (name == "epoch" || name == "lr" || name == "learning_rate" || name.find("runtime") != std::string::npos ||
-        name.find("per_second") != std::string::npos)
-      continue;
-    QCPGraph* g = plot_->addGraph(bottom->axis(QCPAxis::atBottom), bottom->axis(QCPAxis::atLeft));
-    g->setName(QString::fromStdString(name));
-    g->setPen(QPen(layerColor(9 - (k++ % 10)), 1.5, Qt::DashLine));
-    for (const auto& [x, y] : loggedMetric(name)) g->addData(x, y);
+    if (!TrainingFigureView::drawsMetric(QString::fromStdString(name))) continue;
+    TrainingSeries s{QString::fromStdString(name), {}, {}};
+    for (const auto& [x, y] : loggedMetric(name)) s.steps.append(x), s.values.append(y);
+    metrics.append(s);
   }
-  plot_->rescaleAxes();
+  const QString label = measure_ == Measure::Tolerance ? tr("mean tolerance-ESS")
+                        : measure_ == Measure::Entropy ? tr("mean entropy-ESS")
+                                                       : tr("ESS / TSS");
+  const QString name = QString::fromStdString(run_.path).section('/', -1, -1, QString::SectionSkipEmpty);
+  plot_->setData(ess, label, metrics,
+                 run_.checkpoints.empty()
+                     ? tr("ESS over training (no run)")
+                     : tr("%1: %2 per layer over training")
+                           .arg(name, measure_ == Measure::Utilization ? tr("utilization") : label));
   const int total = static_cast<int>(run_.checkpoints.size());
   QString text = run_.checkpoints.empty() ? tr("No run open: File > Open Run")
                                           : tr("%1: %2 of %3 checkpoint(s) computed%4")

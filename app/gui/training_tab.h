@@ -16,6 +16,7 @@
 
 class QComboBox;
 class QCustomPlot;
+class TrainingFigureView;
 class QLabel;
 class QToolButton;
 
@@ -40,7 +41,8 @@ class TrainingTab : public QWidget {
   std::vector<std::pair<double, double>> series(int layer, Measure measure) const;
   /// The logged metric `name` as (step, value) points.
   std::vector<std::pair<double, double>> loggedMetric(const std::string& name) const;
-  QCustomPlot* essPlot() const { return plot_; }
+  /// The figure (TrainingFigureView, as `ess render RUN --figure training` draws it).
+  TrainingFigureView* essPlot() const { return plot_; }
   QLabel* statusLabel() const { return status_; }
 
  Q_SIGNALS:
@@ -66,7 +68,7 @@ class TrainingTab : public QWidget {
   int generation_ = 0;  // results of an earlier run's job are dropped
   std::shared_ptr<std::atomic<bool>> cancel_;
   QFuture<void> job_;
-  QCustomPlot* plot_ = nullptr;
+  TrainingFigureView* plot_ = nullptr;
   QComboBox* measureBox_ = nullptr;
   QLabel* status_ = nullptr;
   QToolButton* cancelButton_ = nullptr;

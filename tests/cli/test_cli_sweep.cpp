@@ -6,6 +6,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -40,6 +41,21 @@ void writeText(const QString& path, const QByteArray& text) {
   QFile f(path);
   QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
   f.write(text);
+}
+
+// The fields of one CSV line (double-quoted fields may hold commas).
+QStringList csvFields(const QString& line) {
+  QStringList out{QString()};
+  bool quoted = false;
+  for (QChar c : line) {
+    if (c == '"')
+      quoted = !quoted;
+    else if (c == ',' && !quoted)
+      out.append(QString());
+    else
+      out.back() += c;
+  }
+  return out;
 }
 
 // The data lines of a CSV (header dropped).
@@ -281,6 +297,121 @@ class TestCliSweep : public QObject {
     const Run missing = essWith({"sweep", list_, "--work", dir_.filePath("slurm3"), "--slurm"}, env);
     QCOMPARE(missing.status, 1);
     QVERIFY2(missing.err.contains("sbatch was not found on PATH"), qPrintable(missing.err));
+  }
+
+  // A work folder whose path has blanks, '#', '%' and a quote: the #SBATCH lines say it as sbatch
+  // reads them and the job script, run as an array task would run it, computes its shards there.
+  void slurmScriptQuotesAWorkPathWithSpaces() {
+    QTemporaryDir bin;
+    const QString work = dir_.filePath("sweep work #1 at 50% it's");
+    writeText(bin.filePath("sbatch"), "#!/bin/sh\necho 4343\n");
+    QFile::setPermissions(bin.filePath("sbatch"), QFile::permissions(bin.filePath("sbatch")) | QFile::ExeOwner);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("PATH", bin.path() + ":/usr/bin:/bin");
+    const Run r = essWith({"sweep", list_, "--work", work, "--slurm", "--partition", "debug queue"}, env);
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    const QString script = readText(work + "/sweep.sbatch");
+    QString escaped = work;
+    escaped.replace("%", "%%").replace("#", "\\#");
+    QVERIFY2(script.contains("#SBATCH --output=\"" + escaped + "/logs/slurm-%A_%a.out\"\n"), qPrintable(script));
+    QVERIFY2(script.contains("#SBATCH --partition=\"debug queue\"\n"), qPrintable(script));
+    // The value as sbatch's _get_argument takes it apart: quotes and backslashes removed, one word.
+    const auto sbatchArgument = [](const QString& line) {
+      QString out, rest = line.section('=', 1);
+      bool escape = false, quoted = false;
+      for (QChar c : rest) {
+        if (escape)
+          escape = false;
+        else if (c == '\\') {
+          escape = true;
+          continue;
+        } else if (c == '"') {
+          quoted = !quoted;
+          continue;
+        } else if (c == '#' || (!quoted && c.isSpace()))
+          break;
+        out += c;
+      }
+      return out;
+    };
+    for (const QString& line : script.split('\n'))
+      if (line.startsWith("#SBATCH --output="))
+        QCOMPARE(sbatchArgument(line), QString(work).replace("%", "%%") + "/logs/slurm-%A_%a.out");
+    // Each array task's shell runs the script's own line: its shards land in the work folder.
+    for (const char* task : {"0", "1"}) {
+      QProcess p;
+      QProcessEnvironment taskEnv = QProcessEnvironment::systemEnvironment();
+      taskEnv.insert("SLURM_ARRAY_TASK_ID", task);
+      p.setProcessEnvironment(taskEnv);
+      p.start("/bin/bash", {work + "/sweep.sbatch"});
+      QVERIFY(p.waitForFinished(600000));
+      QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, p.readAllStandardError().constData());
+    }
+    const Run done = ess({"sweep", "--collect", "--work", work});
+    QVERIFY2(done.status == 0, qPrintable(done.err));
+    QCOMPARE(done.out, ess({"sweep", list_}).out);
+  }
+
+  // `ess render RUN --figure training`: its numbers (-o .csv) are the sweep's means of the layer
+  // totals, averaged over the inputs given, beside the logged metrics; the PNG is the size asked.
+  void renderTrainingFigure() {
+    const QString second = QStringLiteral("mqar:seed=6,len=16,pairs=2,vocab=16");
+    const QString csv = dir_.filePath("training.csv");
+    const Run r = ess({"render", run_, "--figure", "training", "--input", kInput, "--input", second, "-o", csv});
+    QVERIFY2(r.status == 0, qPrintable(r.err));
+    const Run sweep =
+        ess({"sweep", run_, "--head", "total", "--summary", "mean", "--input", kInput, "--input", second});
+    QVERIFY2(sweep.status == 0, qPrintable(sweep.err));
+    // checkpoint,step,input,layer,head,tolerance_ess,entropy_ess,tss: the mean over both inputs.
+    QMap<QPair<int, int>, double> expected;  // (step, layer)
+    for (const QString& line : dataLines(sweep.out)) {
+      const QStringList f = csvFields(line);
+      QCOMPARE(f.size(), 8);
+      expected[{f[1].toInt(), f[3].toInt()}] += f[5].toDouble() / 2;
+    }
+    QCOMPARE(expected.size(), 6);  // 3 checkpoints x 2 layers
+    const QString text = readText(csv);
+    QVERIFY2(text.startsWith("panel,series,step,value\n"), qPrintable(text));
+    int essRows = 0, accuracyRows = 0;
+    const QStringList metrics = readText(run_ + "/metrics.jsonl").split('\n', Qt::SkipEmptyParts);
+    for (const QString& line : dataLines(text)) {
+      const QStringList f = csvFields(line);
+      QCOMPARE(f.size(), 4);
+      if (f[0] == "ess") {
+        QVERIFY2(f[1] == "layer 0" || f[1] == "layer 1", qPrintable(f[1]));  // one kind: no mixer named
+        const double want = expected.value({f[2].toInt(), f[1].mid(6, 1).toInt()}, -1);
+        QVERIFY2(std::abs(f[3].toDouble() - want) <= 1e-9 * std::abs(want), qPrintable(line));
+        ++essRows;
+      } else if (f[1] == "accuracy") {
+        const QJsonObject m = QJsonDocument::fromJson(metrics[f[2].toInt() - 1].toUtf8()).object();
+        QCOMPARE(m["step"].toInt(), f[2].toInt());
+        QCOMPARE(f[3].toDouble(), m["accuracy"].toDouble());
+        ++accuracyRows;
+      }
+      QVERIFY2(f[1] != "lr", "the learning rate is not drawn");
+    }
+    QCOMPARE(essRows, 6);
+    QCOMPARE(accuracyRows, 3);
+    // Utilization is a share of the TSS; the paper-style PNG is 3.25 in at 300 dpi.
+    const QString util = dir_.filePath("training_util.csv");
+    QCOMPARE(ess({"render", run_, "--figure", "training", "--measure", "utilization", "-o", util}).status, 0);
+    for (const QString& line : dataLines(readText(util)))
+      if (line.startsWith("ess,"))
+        QVERIFY2(csvFields(line)[3].toDouble() > 0 && csvFields(line)[3].toDouble() <= 1, qPrintable(line));
+    const QString png = dir_.filePath("training.png");
+    const Run p = ess({"render", run_, "--figure", "training", "--style", "paper", "-o", png});
+    QVERIFY2(p.status == 0, qPrintable(p.err));
+    QCOMPARE(QImage(png).width(), 975);
+    // Usage errors, exit 2, naming the option.
+    const QList<QPair<QStringList, QString>> bad = {
+        {{"--figure", "training", "--measure", "tss"}, "--measure: expected tolerance, entropy or utilization"},
+        {{"--figure", "training", "--split", "3"}, "--split and --head do not apply"},
+        {{"--figure", "curve", "--measure", "entropy"}, "--measure applies to --figure training only"},
+        {{"--figure", "curve", "--input", kInput, "--input", second}, "only --figure training takes several"}};
+    for (const auto& [args, says] : bad) {
+      const Run u = ess(QStringList{"render", run_} + args + QStringList{"-o", png});
+      QVERIFY2(u.status == 2 && u.err.contains(says), qPrintable(args.join(' ') + ": " + u.err));
+    }
   }
 
   void badUsageAndBadRuns() {

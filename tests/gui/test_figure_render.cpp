@@ -27,6 +27,7 @@
 #include "position_ess_view.h"
 #include "spectrum_view.h"
 #include "split_point.h"
+#include "training_figure_view.h"
 
 namespace {
 
@@ -106,6 +107,23 @@ Figure makeFigure(const QString& kind) {
       v->setHeatmaps(gridPanels(32, false), {}, QStringLiteral("demo: operator T per layer and head"));
     else
       v->setCurves(gridPanels(32, true), QStringLiteral("demo: ESS per layer and head"));
+    f.view = std::move(v);
+  } else if (kind == "training") {
+    // Two layers over 17 checkpoints of 800 steps, the loss, mean loss and accuracy logged.
+    auto v = std::make_unique<TrainingFigureView>();
+    QVector<TrainingSeries> ess = {{"layer 0 (gla)", {}, {}}, {"layer 1 (gla)", {}, {}}};
+    QVector<TrainingSeries> metrics = {{"accuracy", {}, {}}, {"loss", {}, {}}, {"mean_loss", {}, {}}};
+    for (int step = 0; step <= 800; step += 50) {
+      for (int l = 0; l < 2; ++l) {
+        ess[l].steps.append(step);
+        ess[l].values.append(150.0 + 250.0 * (1 + l) * (1 - std::exp(-step / 200.0)));
+      }
+      for (TrainingSeries& m : metrics) m.steps.append(step);
+      metrics[0].values.append(0.03 + 0.9 * (1 - std::exp(-step / 300.0)));
+      metrics[1].values.append(4.2 * std::exp(-step / 250.0) + 0.1);
+      metrics[2].values.append(4.0 * std::exp(-step / 250.0) + 0.15);
+    }
+    v->setData(ess, "mean tolerance-ESS", metrics, "runs/gla: mean tolerance-ESS per layer over training");
     f.view = std::move(v);
   } else if (kind == "layers") {
     auto v = std::make_unique<LayerComparisonView>();
@@ -299,7 +317,7 @@ void TestFigureRender::textInsideAndApart_data() {
   QTest::addColumn<double>("inches");
   QTest::addColumn<double>("dpi");
   QTest::addColumn<bool>("paper");
-  for (const char* kind : {"heatmap", "curve", "spectrum", "layers", "position", "grid", "gridcurve"})
+  for (const char* kind : {"heatmap", "curve", "spectrum", "layers", "position", "grid", "gridcurve", "training"})
     for (double inches : {2.0, 3.25, 6.75, 7.0})
       for (double dpi : {72.0, 150.0, 300.0})
         for (bool paper : {false, true})
@@ -315,8 +333,10 @@ void TestFigureRender::textInsideAndApart() {
   QFETCH(double, inches);
   QFETCH(double, dpi);
   QFETCH(bool, paper);
-  if ((kind == "layers" || kind == "position" || kind.startsWith("grid")) && inches < 3 && !paper)
-    QSKIP("known: the screen style's text does not fit a 2 in layer, position or grid figure (use --style paper)");
+  if ((kind == "layers" || kind == "position" || kind.startsWith("grid") || kind == "training") && inches < 3 && !paper)
+    QSKIP(
+        "known: the screen style's text does not fit a 2 in layer, position, grid or training figure (use --style "
+        "paper)");
   if (kind == "grid" && inches < 3)
     QSKIP("known: three columns of square heatmap panels and a colour bar do not fit 2 in (use one or two heads)");
   Figure f = makeFigure(kind);

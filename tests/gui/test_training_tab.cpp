@@ -13,6 +13,7 @@
 #include "ess/aggregate.h"
 #include "ess/session.h"
 #include "gui_test_helpers.h"
+#include "training_figure_view.h"
 #include "training_tab.h"
 
 namespace {
@@ -104,6 +105,28 @@ class TestTrainingTab : public QObject {
     QCOMPARE(s.size(), size_t(2));
     QCOMPARE(s[0].second, s[1].second);  // the same checkpoint twice
     QVERIFY(s[0].second > 0 && s[0].second <= 1.0 + 1e-9);
+    // The figure is `ess render --figure training`'s: accuracy on the right (0..1) axis, loss on
+    // the left; File > Export lists it and preselects it while the Training tab is current.
+    TrainingFigureView* view = tab->essPlot();
+    QCPAxis* right = view->metricsRect()->axis(QCPAxis::atRight);
+    QCPAxis* left = view->metricsRect()->axis(QCPAxis::atLeft);
+    int onRight = 0;
+    for (int i = 0; i < view->graphCount(); ++i)
+      if (view->graph(i)->name() == "accuracy") {
+        QCOMPARE(view->graph(i)->valueAxis(), right);
+        QCOMPARE(view->graph(i)->data()->at(1)->value, 0.75);
+        ++onRight;
+      } else if (view->graph(i)->name() == "loss") {
+        QCOMPARE(view->graph(i)->valueAxis(), left);
+      }
+    QCOMPARE(onRight, 1);
+    QVERIFY(view->toCsv().contains("metrics,accuracy,200,0.75\n"));
+    QCOMPARE(t.w.views().last(), static_cast<PlotView*>(view));
+    QCOMPARE(t.w.exportViewNames().last(), QStringLiteral("ESS over training"));
+    QCOMPARE(t.w.exportViewNames().size(), t.w.views().size());
+    QCOMPARE(t.w.exportPreselection(), static_cast<PlotView*>(view));
+    t.w.tabs()->setCurrentIndex(0);
+    QVERIFY(t.w.exportPreselection() != static_cast<PlotView*>(view));
   }
 
   void badRunsAreOneError() {
