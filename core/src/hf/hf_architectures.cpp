@@ -32,6 +32,7 @@ const ArchitectureRow kArchitectures[] = {
     {"delta_net", &kDeltaNetFamily},
     {"gated_deltanet", &kDeltaNetFamily},
     {"lfm2",     &kLfm2Family},
+    {"jamba",    &kJambaFamily},
 };
 // clang-format on
 

@@ -34,6 +34,10 @@
 #                  4 value heads on 2 query/key heads (num_v_heads), gated o_norm, bfloat16
 #   lfm2_torch/    Lfm2ForCausalLM hybrid: gated short-conv, attention, gated short-conv layers,
 #                  per-head q/k RMSNorm, GQA 4 on 2, tied embeddings, float32
+#   jamba_torch/   JambaForCausalLM hybrid: mamba, attention, mamba, attention layers
+#                  (attn_layer_period 2, offset 1), MoE feed-forwards of 4 experts, top 2, on
+#                  layers 0 and 2 (expert_layer_period 2, offset 0), weighted RMSNorms of dt, B, C,
+#                  GQA 4 on 2 without positional encoding, float32
 # and expected.pt beside each: the mixer input of every layer and every layer's operator
 # (attention probabilities [H, L, L]; for mamba the S6 operator per inner channel [E, L, L] as
 # ess/mixer.h defines it, and the residual stream hidden_state.{i} entering every block) for
@@ -1100,6 +1104,140 @@ def expected_lfm2(folder="lfm2_torch"):
     save_expected(folder, out)
 
 
+def jamba(folder="jamba_torch", seed=19, dtype=torch.float32):
+    """JambaForCausalLM layout ("model." prefix, untied lm_head): 4 layers, attention on the odd
+    ones (attn_layer_period 2, offset 1), MoE feed-forwards (4 experts, top 2) on the even ones
+    (expert_layer_period 2, offset 0); d_model 16, E = 32 inner channels, N = 4, d_conv 4, dt
+    rank 2; 4 query heads on 2 key/value heads of head_dim 4; MLP width 24."""
+    g = torch.Generator().manual_seed(seed)
+    V, D, E, N, K, R, H, KV, I, X, Lyr = 32, 16, 32, 4, 4, 2, 4, 2, 24, 4, 4
+    hd = D // H
+    r = lambda *s: torch.randn(*s, generator=g) * 0.3
+    sd = {"model.embed_tokens.weight": torch.randn(V, D, generator=g)}
+    for i in range(Lyr):
+        b = f"model.layers.{i}."
+        sd[b + "input_layernorm.weight"] = 1 + r(D)
+        if i % 2 == 1:
+            sd[b + "self_attn.q_proj.weight"] = r(H * hd, D) * 2
+            sd[b + "self_attn.k_proj.weight"] = r(KV * hd, D) * 2
+            sd[b + "self_attn.v_proj.weight"] = r(KV * hd, D)
+            sd[b + "self_attn.o_proj.weight"] = r(D, H * hd)
+        else:
+            m = b + "mamba."
+            sd[m + "in_proj.weight"] = r(2 * E, D)
+            sd[m + "conv1d.weight"] = r(E, 1, K) * 2
+            sd[m + "conv1d.bias"] = r(E) / 3
+            sd[m + "x_proj.weight"] = r(R + 2 * N, E)
+            sd[m + "dt_proj.weight"] = r(E, R) / 4
+            dt = torch.exp(torch.rand(E, generator=g) * (math.log(0.2) - math.log(0.03)) + math.log(0.03))
+            sd[m + "dt_proj.bias"] = dt + torch.log(-torch.expm1(-dt))
+            sd[m + "A_log"] = torch.log(torch.arange(1, N + 1, dtype=torch.float32)).repeat(E, 1) + r(E, N) / 3
+            sd[m + "D"] = 1 + r(E)
+            sd[m + "out_proj.weight"] = r(D, E)
+            sd[m + "dt_layernorm.weight"] = 1 + r(R) / 3
+            sd[m + "b_layernorm.weight"] = 1 + r(N)
+            sd[m + "c_layernorm.weight"] = 1 + r(N)
+        sd[b + "pre_ff_layernorm.weight"] = 1 + r(D)
+        ffs = [f"feed_forward.experts.{e}." for e in range(X)] if i % 2 == 0 else ["feed_forward."]
+        if i % 2 == 0:
+            sd[b + "feed_forward.router.weight"] = r(X, D) * 3
+        for p in ffs:
+            sd[b + p + "gate_proj.weight"] = r(I, D)
+            sd[b + p + "up_proj.weight"] = r(I, D)
+            sd[b + p + "down_proj.weight"] = r(D, I)
+    sd["model.final_layernorm.weight"] = 1 + r(D)
+    sd["lm_head.weight"] = r(V, D)
+    sd = {k: v.to(dtype) for k, v in sd.items()}
+    cfg = {"model_type": "jamba", "vocab_size": V, "hidden_size": D, "intermediate_size": I,
+           "num_hidden_layers": Lyr, "num_attention_heads": H, "num_key_value_heads": KV, "hidden_act": "silu",
+           "rms_norm_eps": 1e-6, "sliding_window": None, "max_position_embeddings": 262144,
+           "num_experts_per_tok": 2, "num_experts": X, "expert_layer_period": 2, "expert_layer_offset": 0,
+           "attn_layer_period": 2, "attn_layer_offset": 1, "use_mamba_kernels": False, "mamba_d_state": N,
+           "mamba_d_conv": K, "mamba_expand": E // D, "mamba_dt_rank": R, "mamba_conv_bias": True,
+           "mamba_proj_bias": False, "tie_word_embeddings": False}
+    save(folder, cfg, sd)
+
+
+def expected_jamba(folder="jamba_torch"):
+    """JambaAttentionDecoderLayer / JambaMambaDecoderLayer in float64: input_layernorm, the mixer
+    (attention: GQA without positional encoding, softmax formed query by query; mamba:
+    JambaMambaMixer.slow_forward with dt_layernorm, b_layernorm, c_layernorm on the x_proj
+    outputs, the scan step by step), residual; pre_ff_layernorm and the SwiGLU MLP, or on MoE
+    layers JambaSparseMoeBlock token by token (softmax router, the top-2 experts weighted by
+    their probabilities), residual. The mamba operator per inner channel entry by entry:
+      T[e, r, c] = silu(z_r[e]) (sum_n C_r[n] prod_{t=c+1..r} exp(dt_t[e] A[e, n]) dt_c[e] B_c[n] + [r == c] D[e])."""
+    sd, cfg = load_fixture(folder)
+    D, H, KV, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["rms_norm_eps"]
+    E, N, R, K = cfg["mamba_expand"] * D, cfg["mamba_d_state"], cfg["mamba_dt_rank"], cfg["mamba_d_conv"]
+    X, top = cfg["num_experts"], cfg["num_experts_per_tok"]
+    hd = D // H
+    L = len(TOKENS)
+    F = torch.nn.functional
+    rms = lambda x, w: w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+    swiglu = lambda x, p: (F.silu(x @ sd[p + "gate_proj.weight"].T) * (x @ sd[p + "up_proj.weight"].T)) @ sd[
+        p + "down_proj.weight"].T
+    h = sd["model.embed_tokens.weight"][torch.tensor(TOKENS)]
+    out = {}
+    routed = set()
+    for i in range(cfg["num_hidden_layers"]):
+        out[f"hidden_state.{i}"] = h
+        b = f"model.layers.{i}."
+        x = rms(h, sd[b + "input_layernorm.weight"])
+        out[f"mixer_input.{i}"] = x
+        if i % cfg["attn_layer_period"] == cfg["attn_layer_offset"]:
+            a = b + "self_attn."
+            q = (x @ sd[a + "q_proj.weight"].T).reshape(L, H, hd).transpose(0, 1)
+            k = (x @ sd[a + "k_proj.weight"].T).reshape(L, KV, hd).transpose(0, 1)
+            v = (x @ sd[a + "v_proj.weight"].T).reshape(L, KV, hd).transpose(0, 1)
+            kv = torch.arange(H) // (H // KV)
+            P, o = attention_loop(q, k[kv], v[kv], hd ** -0.5)
+            out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = P, v[kv], o
+            h = h + o.transpose(0, 1).reshape(L, H * hd) @ sd[a + "o_proj.weight"].T
+        else:
+            m = b + "mamba."
+            xz = (x @ sd[m + "in_proj.weight"].T).T  # [2E, L]
+            xin, z = xz[:E], xz[E:]
+            u = F.silu(F.conv1d(xin[None], sd[m + "conv1d.weight"], sd[m + "conv1d.bias"], padding=K - 1,
+                                groups=E)[0, :, :L])  # [E, L]
+            dt_low, Bm, Cm = torch.split(u.T @ sd[m + "x_proj.weight"].T, [R, N, N], dim=-1)
+            dt_low = rms(dt_low, sd[m + "dt_layernorm.weight"])
+            Bm, Cm = rms(Bm, sd[m + "b_layernorm.weight"]), rms(Cm, sd[m + "c_layernorm.weight"])
+            dt = F.softplus(dt_low @ sd[m + "dt_proj.weight"].T + sd[m + "dt_proj.bias"]).T  # [E, L]
+            A = -torch.exp(sd[m + "A_log"])
+            assert 0.005 < dt.min() and dt.max() < 0.8, (dt.min(), dt.max())
+            state = torch.zeros(E, N, dtype=torch.float64)
+            ys = []
+            for t in range(L):
+                state = torch.exp(dt[:, t, None] * A) * state + dt[:, t, None] * Bm[t][None] * u[:, t, None]
+                ys.append(state @ Cm[t])
+            y = (torch.stack(ys, 1) + u * sd[m + "D"][:, None]) * F.silu(z)  # [E, L]
+            T = torch.zeros(E, L, L, dtype=torch.float64)
+            for rr in range(L):
+                for c in range(rr + 1):
+                    decay = torch.exp(dt[:, c + 1: rr + 1, None] * A[:, None, :]).prod(1)  # [E, N]
+                    T[:, rr, c] = (decay * Cm[rr][None] * Bm[c][None]).sum(-1) * dt[:, c]
+                T[:, rr, rr] += sd[m + "D"]
+                T[:, rr, :] *= F.silu(z[:, rr])[:, None]
+            assert torch.allclose(torch.matmul(T, u[:, :, None])[:, :, 0], y, rtol=0, atol=1e-12), "y != T u"
+            out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = T, u[:, :, None], y[:, :, None]
+            h = h + y.T @ sd[m + "out_proj.weight"].T
+        f = rms(h, sd[b + "pre_ff_layernorm.weight"])
+        if X > 1 and i % cfg["expert_layer_period"] == cfg["expert_layer_offset"]:
+            ff = torch.zeros_like(f)
+            for t in range(L):
+                p = torch.softmax(f[t] @ sd[b + "feed_forward.router.weight"].T, -1)
+                w, sel = torch.topk(p, top)
+                for wj, e in zip(w, sel.tolist()):
+                    routed.add(e)
+                    ff[t] += wj * swiglu(f[t][None], b + f"feed_forward.experts.{e}.")[0]
+            h = h + ff
+        else:
+            h = h + swiglu(f, b + "feed_forward.")
+    assert len(routed) > 2, routed  # the routing picks different experts for different tokens
+    out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
+    save_expected(folder, out)
+
+
 FIXTURES = {
     "gpt2": (gpt2, expected_gpt2),
     "qwen2": (qwen2, expected_qwen2),
@@ -1146,6 +1284,9 @@ FIXTURES = {
                        lambda: expected_fla_delta("gated_deltanet_torch")),
     # LFM2 hybrid: conv, attention, conv layers (layer_types), q/k norms, GQA, float32.
     "lfm2": (lfm2, expected_lfm2),
+    # Jamba hybrid: mamba and attention layers alternating, MoE (4 experts, top 2) on the mamba
+    # layers, weighted RMSNorms of dt, B and C, float32.
+    "jamba": (jamba, expected_jamba),
 }
 
 if __name__ == "__main__":
