@@ -33,6 +33,7 @@ const ArchitectureRow kArchitectures[] = {
     {"gated_deltanet", &kDeltaNetFamily},
     {"lfm2",     &kLfm2Family},
     {"jamba",    &kJambaFamily},
+    {"recurrent_gemma", &kRecurrentGemmaFamily},
 };
 // clang-format on
 
