@@ -459,14 +459,15 @@ class TestHfModels : public QObject {
   void architectureTableListsModelTypes() {
     // The table of src/hf/hf_architectures.cpp, in its order; an unknown model_type lists it.
     QCOMPARE(HfModel::supportedModelTypes(),
-             (std::vector<std::string>{"gpt2", "llama", "mistral", "qwen2", "mamba", "gpt_neox", "phi", "falcon_mamba",
-                                       "qwen3", "phi3", "gemma2", "gemma3_text", "mamba2", "gla", "retnet", "delta_net",
-                                       "gated_deltanet", "lfm2"}));
+             (std::vector<std::string>{
+                 "gpt2",         "llama",     "mistral",        "qwen2",  "mamba",       "gpt_neox",       "phi",
+                 "falcon_mamba", "qwen3",     "phi3",           "gemma2", "gemma3_text", "mamba2",         "gla",
+                 "retnet",       "delta_net", "gated_deltanet", "lfm2",   "jamba",       "recurrent_gemma"}));
     const std::string e = inputErrorOf([] { HfConfig::fromJson(R"({"model_type": "bert"})", "c.json"); });
     QCOMPARE(
         e, std::string("c.json: unsupported model_type \"bert\" (supported: gpt2, llama, mistral, qwen2, mamba, "
                        "gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text, mamba2, gla, retnet, delta_net, "
-                       "gated_deltanet, lfm2, and ess-lm)"));
+                       "gated_deltanet, lfm2, jamba, recurrent_gemma, and ess-lm)"));
   }
 
   void gpt2ForwardAndAttention() {
@@ -1691,6 +1692,190 @@ class TestHfModels : public QObject {
         dir, root + "/idx0", [](NamedTensors&) {}, old.dump());
     const std::string msg = errorOf([&] { Session::open(root + "/idx0"); });
     QVERIFY2(contains(msg, "model.layers.0.self_attn.q_proj.weight"), msg.c_str());
+  }
+  // Jamba hybrid (mamba, attention, mamba, attention; MoE of 4 experts, top 2, on the mamba
+  // layers): each layer's kind, heads and TSS; the S6 operators with weighted dt/B/C RMSNorms in
+  // generator form and the attention probabilities (no positional encoding) against PyTorch, the
+  // residual stream through the routed experts, y == T(u) u for both kinds; bad fields and
+  // absent experts are refused by name.
+  void jambaHybridWrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/jamba_torch";
+    HfModel m(loadCheckpointFiles(dir));
+    QCOMPARE(m.numLayers(), 4);
+    QCOMPARE(m.mixerKind(0), std::string("mamba"));
+    QCOMPARE(m.mixerKind(1), std::string("softmax_attention"));
+    QCOMPARE(m.mixerKind(2), std::string("mamba"));
+    QCOMPARE(m.mixerKind(3), std::string("softmax_attention"));
+    QCOMPARE(m.heads(0), 32);
+    QCOMPARE(m.valueChannels(0), 1);
+    QCOMPARE(m.heads(1), 4);
+    QCOMPARE(m.valueChannels(1), 4);
+    QCOMPARE(m.theoreticalStateSizeSiso(0, 5), 4.0);        // N per channel
+    QCOMPARE(m.theoreticalStateSizeSiso(1, 5), 5.0 * 2.0);  // s (d_k + d_v) / d_v
+    QCOMPARE(m.config().moeLayers, (std::vector<bool>{true, false, true, false}));
+    QCOMPARE(m.config().expertsPerToken, 2);
+    const std::string d = m.description("j");
+    QVERIFY2(contains(d, "2 of mamba") && contains(d, "2 of softmax_attention"), d.c_str());
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+    const NamedTensors e = readTensorFile(dir + "/expected.pt");
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    for (int i : {0, 2}) {
+      const at::Tensor& T = *e.find("operator." + std::to_string(i));
+      QVERIFY(T.tril(-5).abs().max().item<double>() > 1e-3);  // the scan carries earlier inputs
+      Generators g = m.layerGenerators(i, tok);
+      QCOMPARE(g.heads(), 32);
+      QCOMPARE(g.stateSize(), 4);
+      QVERIFY(maxDiff(materializeGenerators(g, "g"), T) < 1e-10);
+    }
+    QCOMPARE(m.layerGenerators(1, tok).heads(), 0);  // attention: formed densely
+    checkRowsSumToOne(m.layerOperator(1, tok));
+    auto s = Session::open(dir);
+    QCOMPARE(s->info().layers[0].mixer, std::string("mamba"));
+    QCOMPARE(s->info().layers[3].mixer, std::string("softmax_attention"));
+    // The routing matters: with top-1 the stream entering layer 1 differs.
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString();
+    const std::string cfg = readText(dir + "/config.json");
+    writeEdited(
+        dir, root + "/top1", [](NamedTensors&) {}, withField(cfg, "num_experts_per_tok", "1"));
+    HfModel top1(loadCheckpointFiles(root + "/top1"));
+    QVERIFY(maxDiff(top1.hiddenState(1, tok), m.hiddenState(1, tok)) > 1e-3);
+    QVERIFY(maxDiff(top1.hiddenState(0, tok), m.hiddenState(0, tok)) < 1e-14);
+    // Bad fields are refused naming config.json and the field.
+    for (const auto& [key, value, what] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"attn_layer_offset", "2", "must be smaller than attn_layer_period (2)"},
+             {"expert_layer_offset", "3", "must be smaller than expert_layer_period (2)"},
+             {"num_experts_per_tok", "5", "exceeds num_experts (4)"},
+             {"sliding_window", "8", "not supported"},
+             {"mamba_proj_bias", "true", "not supported"},
+             {"hidden_act", "\"gelu\"", "uses silu"}}) {
+      const std::string msg = errorOf([&, &key = key, &value = value] {
+        writeEdited(
+            dir, root + "/" + key, [](NamedTensors&) {}, withField(cfg, key, value));
+        Session::open(root + "/" + key);
+      });
+      QVERIFY2(contains(msg, "config.json") && contains(msg, "\"" + key + "\"") && contains(msg, what), msg.c_str());
+    }
+    // An MoE config whose experts are absent (a dense checkpoint's feed-forward) names the tensor.
+    const std::string absent = root + "/absent";
+    writeEdited(
+        dir, absent,
+        [](NamedTensors& t) {
+          NamedTensors kept;
+          for (auto& [n, x] : t.tensors)
+            if (n.find("layers.2.feed_forward.experts.") == std::string::npos) kept.add(n, x);
+          t = kept;
+        },
+        cfg);
+    const std::string msg = errorOf([&] { Session::open(absent); });
+    QVERIFY2(contains(msg, "missing tensor 'model.layers.2.feed_forward.experts.0.gate_proj.weight'") &&
+                 contains(msg, "jamba config.json"),
+             msg.c_str());
+    // Another layer pattern needs other tensors: attention on layer 0 names its missing q_proj.
+    const std::string moved = errorOf([&] {
+      writeEdited(
+          dir, root + "/moved", [](NamedTensors&) {}, withField(cfg, "attn_layer_offset", "0"));
+      Session::open(root + "/moved");
+    });
+    QVERIFY2(contains(moved, "model.layers.0.self_attn.q_proj.weight"), moved.c_str());
+  }
+  // RecurrentGemma hybrid (recurrent, recurrent, attention, recurrent per block_types cycled):
+  // each layer's kind, heads and TSS; the RG-LRU operator per channel (gates folded in) in
+  // generator form and the local attention (window 5 < L, half-rotated heads, GQA) against
+  // PyTorch, the residual stream (bf16 normalizer, (1 + w) norms, MLP biases), y == T(u) u for
+  // both kinds; bad fields refused by name.
+  void recurrentGemmaHybridWrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/recurrent_gemma_torch";
+    HfModel m(loadCheckpointFiles(dir));
+    QCOMPARE(m.numLayers(), 4);
+    QCOMPARE(m.mixerKind(0), std::string("rg_lru"));
+    QCOMPARE(m.mixerKind(2), std::string("sliding_window_attention"));
+    QCOMPARE(m.mixerKind(3), std::string("rg_lru"));
+    QCOMPARE(m.heads(0), 24);  // lru_width channels
+    QCOMPARE(m.valueChannels(0), 1);
+    QCOMPARE(m.heads(2), 4);
+    QCOMPARE(m.theoreticalStateSizeSiso(0, 7), 1.0);        // one state per channel
+    QCOMPARE(m.theoreticalStateSizeSiso(2, 7), 5.0 * 2.0);  // min(s, 5) (d_k + d_v) / d_v
+    QCOMPARE(m.theoreticalStateSizeSiso(2, 3), 3.0 * 2.0);
+    const std::string d = m.description("rg");
+    QVERIFY2(contains(d, "3 of rg_lru") && contains(d, "1 of sliding_window_attention"), d.c_str());
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+    const NamedTensors e = readTensorFile(dir + "/expected.pt");
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    for (int i : {0, 1, 3}) {
+      const at::Tensor& T = *e.find("operator." + std::to_string(i));
+      QVERIFY(T.tril(-5).abs().max().item<double>() > 1e-3);  // the recurrence carries earlier inputs
+      Generators g = m.layerGenerators(i, tok);
+      QCOMPARE(g.heads(), 24);
+      QCOMPARE(g.stateSize(), 1);
+      QVERIFY(maxDiff(materializeGenerators(g, "g"), T) < 1e-10);
+    }
+    const at::Tensor P = m.layerOperator(2, tok);
+    checkRowsSumToOne(P);
+    QCOMPARE(P.tril(-5).abs().max().item<double>(), 0.0);  // local: keys r - c < 5 only
+    QVERIFY(P.diagonal(-4, 1, 2).abs().min().item<double>() > 0.0);
+    auto s = Session::open(dir);
+    QCOMPARE(s->info().layers[0].mixer, std::string("rg_lru"));
+    QCOMPARE(s->info().layers[2].mixer, std::string("sliding_window_attention"));
+    QTemporaryDir tmp;
+    const std::string root = tmp.path().toStdString();
+    const std::string cfg = readText(dir + "/config.json");
+    for (const auto& [key, value, what] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"block_types", R"(["recurrent", "mamba"])", "supported: recurrent, attention"},
+             {"block_types", "[]", "non-empty list"},
+             {"partial_rotary_factor", "0.25", "supports 0.5"},
+             {"rope_scaling", R"({"rope_type": "linear", "factor": 2.0})", "only the default RoPE"},
+             {"lru_width", "26", "not divisible by num_attention_heads"},
+             {"hidden_activation", "\"tanh\"", "supported: gelu_new"}}) {
+      const std::string msg = errorOf([&, &key = key, &value = value] {
+        writeEdited(
+            dir, root + "/" + key, [](NamedTensors&) {}, withField(cfg, key, value));
+        Session::open(root + "/" + key);
+      });
+      QVERIFY2(contains(msg, "config.json") && contains(msg, "\"" + key + "\"") && contains(msg, what), msg.c_str());
+    }
+    // Another block pattern needs other tensors: layer 0 attending names its missing q_proj.
+    const std::string moved = errorOf([&] {
+      writeEdited(
+          dir, root + "/moved", [](NamedTensors&) {}, withField(cfg, "block_types", R"(["attention", "recurrent"])"));
+      Session::open(root + "/moved");
+    });
+    QVERIFY2(contains(moved, "model.layers.0.temporal_block.q_proj.weight"), moved.c_str());
+  }
+  // GLA with its non-default options (use_output_gate false: the ungated g_norm and no g_proj;
+  // use_short_conv false; feature_map relu): operators, generators, residual streams and
+  // y == T(u) u against PyTorch's float64 values.
+  void glaPlainOptionsWrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/gla_plain_torch";
+    HfModel m(loadCheckpointFiles(dir));
+    QCOMPARE(m.mixerKind(), std::string("gla"));
+    QVERIFY(!m.config().outputGate);
+    QVERIFY(!m.config().shortConv);
+    QCOMPARE(m.config().featureMap, std::string("relu"));
+    QCOMPARE(m.config().normTensor, std::string("g_norm"));
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+    const NamedTensors e = readTensorFile(dir + "/expected.pt");
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    for (int i = 0; i < 2; ++i) {
+      const at::Tensor& T = *e.find("operator." + std::to_string(i));
+      QVERIFY(T.tril(-5).abs().max().item<double>() > 1e-3);
+      QVERIFY(maxDiff(materializeGenerators(m.layerGenerators(i, tok), "g"), T) < 1e-10);
+    }
+  }
+  // Gated DeltaNet without its short convolutions (use_short_conv false: q, k, v are SiLU'd
+  // projections): the delta rule's operators, residual streams and y == T(u) u against PyTorch.
+  void gatedDeltaNetWithoutConvWrittenByPyTorch() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/gated_deltanet_noconv_torch";
+    HfModel m(loadCheckpointFiles(dir));
+    QCOMPARE(m.mixerKind(), std::string("gated_deltanet"));
+    QVERIFY(!m.config().shortConv);
+    checkPyTorchExpected(m, dir, true);
+    checkMixerOutputs(m, dir);
+    const NamedTensors e = readTensorFile(dir + "/expected.pt");
+    QVERIFY(e.find("operator.1")->tril(-5).abs().max().item<double>() > 1e-3);
   }
 };
 

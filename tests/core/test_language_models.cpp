@@ -1,7 +1,7 @@
 // Conformance of every fixture language model through one interface (ess/language_model.h,
 // issue 10): the Hugging Face fixtures (tests/data/hf/*_torch: gpt2, llama with SentencePiece,
 // mamba, qwen2, gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text, mamba2, gla, retnet, delta_net,
-// gated_deltanet, lfm2) and the ess-lm demo checkpoints
+// gated_deltanet, lfm2, jamba, recurrent_gemma) and the ess-lm demo checkpoints
 // (resources/demo: every mixer kind and a hybrid). Per model: the layer count of config.json, the session's layers and
 // heads equal to the model's, and per layer an operator [H, L, L] of finite values that is causal, whose head count is
 // the model's, equal to its generator form where it has one, and y == T(u) v for the mixer's own outputs where the
@@ -65,8 +65,9 @@ class TestLanguageModels : public QObject {
     for (const std::string& dir : dirs)
       architectures.insert(openLanguageModel(loadCheckpointFiles(dir))->architecture());
     for (const char* a :
-         {"ess-lm", "gpt2", "llama", "mamba", "qwen2", "gpt_neox", "phi", "falcon_mamba", "qwen3", "phi3", "gemma2",
-          "gemma3_text", "mamba2", "gla", "retnet", "delta_net", "gated_deltanet", "lfm2"})
+         {"ess-lm",       "gpt2",      "llama",          "mamba",  "qwen2",       "gpt_neox",       "phi",
+          "falcon_mamba", "qwen3",     "phi3",           "gemma2", "gemma3_text", "mamba2",         "gla",
+          "retnet",       "delta_net", "gated_deltanet", "lfm2",   "jamba",       "recurrent_gemma"})
       QVERIFY2(architectures.count(a), a);
   }
 

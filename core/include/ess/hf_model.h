@@ -124,6 +124,12 @@ struct HfConfig {
   bool allowNegEigval = false;        ///< allow_neg_eigval: beta doubled (eigenvalues of I - beta k k^T in [-1, 1])
   std::string qkActivation = "silu";  ///< delta_net qk_activation: silu, relu, elu (elu + 1), identity
   std::string qkNormType = "l2";      ///< delta_net qk_norm: l2 (eps 1e-6) or sum
+  // Hybrids (jamba, recurrent_gemma).
+  std::vector<bool> attentionLayers;  ///< per layer: attention (else the family's recurrent mixer)
+  int numExperts = 0;                 ///< jamba num_experts of the MoE feed-forwards
+  int expertsPerToken = 0;            ///< jamba num_experts_per_tok (top-k routing)
+  std::vector<bool> moeLayers;        ///< per layer: the feed-forward is a mixture of experts
+  int lruWidth = 0;                   ///< recurrent_gemma lru_width: RG-LRU channels
 
   /// Parses config.json text (`path` names it in errors). Throws InputError naming `path` and
   /// the field: missing or ill-typed fields, non-positive sizes, hidden size not divisible by
@@ -138,7 +144,7 @@ class HfModel : public LanguageModel {
  public:
   /// The model_type values this build opens, in table order: gpt2, llama, mistral, qwen2, mamba,
   /// gpt_neox, phi, falcon_mamba, qwen3, phi3, gemma2, gemma3_text, mamba2, gla, retnet, delta_net,
-  /// gated_deltanet, lfm2.
+  /// gated_deltanet, lfm2, jamba, recurrent_gemma.
   static const std::vector<std::string>& supportedModelTypes();
 
   /// Opens `files` (config.json and tensors as loadCheckpointFiles returns them). Every tensor

@@ -136,6 +136,8 @@ extern const HfFamily kMamba2Family;
 extern const HfFamily kGlaFamily;       ///< gla and retnet (arch_fla.cpp)
 extern const HfFamily kDeltaNetFamily;  ///< delta_net and gated_deltanet (arch_fla.cpp)
 extern const HfFamily kLfm2Family;
+extern const HfFamily kJambaFamily;
+extern const HfFamily kRecurrentGemmaFamily;
 
 /// The family of a config.json `model_type`, or null when this build has none.
 const HfFamily* findFamily(const std::string& modelType);

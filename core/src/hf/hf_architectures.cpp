@@ -32,6 +32,8 @@ const ArchitectureRow kArchitectures[] = {
     {"delta_net", &kDeltaNetFamily},
     {"gated_deltanet", &kDeltaNetFamily},
     {"lfm2",     &kLfm2Family},
+    {"jamba",    &kJambaFamily},
+    {"recurrent_gemma", &kRecurrentGemmaFamily},
 };
 // clang-format on
 

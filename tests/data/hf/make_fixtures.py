@@ -26,14 +26,25 @@
 #                  time_step_limit, untied lm_head, float32
 #   gla_torch/     flash-linear-attention GLAForCausalLM: 4 heads on 2 key/value heads, low-rank
 #                  gk_proj, short convolutions on q, k, v, gated RMSNorm per head, float32
+#   gla_plain_torch/  GLA with use_output_gate false (the ungated g_norm), use_short_conv false
+#                  and feature_map relu, float32
 #   retnet_torch/  flash-linear-attention RetNetForCausalLM: RoPE on q, k, decay 1 - 2^(-5-h),
 #                  d_v = 2 d_k, bfloat16
 #   delta_net_torch/  flash-linear-attention DeltaNetForCausalLM: the delta rule, short
 #                  convolutions, L2-normalized q and k, beta from b_proj, float32
 #   gated_deltanet_torch/  GatedDeltaNetForCausalLM: a decay per value head (A_log, dt_bias),
 #                  4 value heads on 2 query/key heads (num_v_heads), gated o_norm, bfloat16
+#   gated_deltanet_noconv_torch/  use_short_conv false, float32
 #   lfm2_torch/    Lfm2ForCausalLM hybrid: gated short-conv, attention, gated short-conv layers,
 #                  per-head q/k RMSNorm, GQA 4 on 2, tied embeddings, float32
+#   jamba_torch/   JambaForCausalLM hybrid: mamba, attention, mamba, attention layers
+#                  (attn_layer_period 2, offset 1), MoE feed-forwards of 4 experts, top 2, on
+#                  layers 0 and 2 (expert_layer_period 2, offset 0), weighted RMSNorms of dt, B, C,
+#                  GQA 4 on 2 without positional encoding, float32
+#   recurrent_gemma_torch/  RecurrentGemmaForCausalLM hybrid: recurrent, recurrent, attention,
+#                  recurrent layers (block_types cycled), RG-LRU of width 24 (lru_width != d_model)
+#                  with 4 gate blocks, local attention (window 5), GQA 4 on 2, half of each head
+#                  rotated, biases, bfloat16
 # and expected.pt beside each: the mixer input of every layer and every layer's operator
 # (attention probabilities [H, L, L]; for mamba the S6 operator per inner channel [E, L, L] as
 # ess/mixer.h defines it, and the residual stream hidden_state.{i} entering every block) for
@@ -757,15 +768,16 @@ def expected_mamba2(folder="mamba2_torch"):
     out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
     save_expected(folder, out)
 
-def fla_linear(folder, kind, seed, dtype):
+def fla_linear(folder, kind, seed, dtype, plain=False):
     """flash-linear-attention's GLAForCausalLM / RetNetForCausalLM layout ("model." prefix,
     untied lm_head): attn_norm, attn (q/k/v/g projections, GLA's low-rank gk_proj and short
     convolutions, the fused gated RMSNorm g_norm_swish_gate per head, o_proj), mlp_norm, GatedMLP.
     gla: 4 query heads on 2 key/value heads, short convolutions on q, k and v; retnet: 2 heads,
-    d_v = 2 d_k (expand_v 2)."""
+    d_v = 2 d_k (expand_v 2). plain (gla): GLA's non-default options, no output gate (no g_proj;
+    the ungated RMSNorm g_norm), no short convolutions, the relu feature map on q and k."""
     g = torch.Generator().manual_seed(seed)
     if kind == "gla":
-        V, D, H, KV, ek, ev, conv = 32, 16, 4, 2, 1.0, 1.0, True
+        V, D, H, KV, ek, ev, conv = 32, 16, 4, 2, 1.0, 1.0, not plain
     else:
         V, D, H, KV, ek, ev, conv = 32, 8, 2, 2, 1.0, 2.0, False
     Kd, Vd, Lyr, I, K, R = int(D * ek), int(D * ev), 2, 24, 4, 16
@@ -779,7 +791,8 @@ def fla_linear(folder, kind, seed, dtype):
         sd[a + "q_proj.weight"] = r(Kd, D)
         sd[a + "k_proj.weight"] = r(Kd // gr, D)
         sd[a + "v_proj.weight"] = r(Vd // gr, D)
-        sd[a + "g_proj.weight"] = r(Vd, D)
+        if not plain:
+            sd[a + "g_proj.weight"] = r(Vd, D)
         if conv:
             sd[a + "q_conv1d.weight"] = r(Kd, 1, K) * 2
             sd[a + "k_conv1d.weight"] = r(Kd // gr, 1, K) * 2
@@ -788,7 +801,7 @@ def fla_linear(folder, kind, seed, dtype):
             sd[a + "gk_proj.0.weight"] = r(R, D)
             sd[a + "gk_proj.1.weight"] = r(Kd // gr, R)
             sd[a + "gk_proj.1.bias"] = torch.rand(Kd // gr, generator=g) * 4 - 2
-        sd[a + "g_norm_swish_gate.weight"] = 1 + r(Vd // H)
+        sd[a + ("g_norm" if plain else "g_norm_swish_gate") + ".weight"] = 1 + r(Vd // H)
         sd[a + "o_proj.weight"] = r(D, Vd)
         sd[b + "mlp_norm.weight"] = 1 + r(D)
         sd[b + "mlp.gate_proj.weight"] = r(I, D)
@@ -804,6 +817,8 @@ def fla_linear(folder, kind, seed, dtype):
            "max_position_embeddings": 2048, "tie_word_embeddings": False, "attn_mode": "chunk"}
     if kind == "gla":
         cfg.update({"use_short_conv": True, "conv_size": K, "clamp_min": None, "use_gk": True, "use_gv": False})
+    if plain:
+        cfg.update({"use_short_conv": False, "use_output_gate": False, "feature_map": "relu"})
     save(folder, cfg, sd)
 
 
@@ -840,6 +855,8 @@ def expected_fla_linear(folder):
         q = q.reshape(L, H, dk).transpose(0, 1)  # [H, L, dk]
         k = k.reshape(L, KV, dk).transpose(0, 1)
         v = v.reshape(L, KV, dv).transpose(0, 1)
+        if cfg["feature_map"] == "relu":
+            q, k = torch.relu(q), torch.relu(k)
         if kind == "gla":
             gk = (x @ sd[a + "gk_proj.0.weight"].T) @ sd[a + "gk_proj.1.weight"].T + sd[a + "gk_proj.1.bias"]
             decay = torch.sigmoid(gk.reshape(L, KV, dk).transpose(0, 1)) ** (1 / 16)  # [KV, L, dk]
@@ -866,9 +883,12 @@ def expected_fla_linear(folder):
                         prod = prod * decay[hh, t]
                     Th[hh, rr, c] = scale * (q[hh, rr] * prod * k[hh, c]).sum()
         assert torch.allclose(Th @ v, o, rtol=0, atol=1e-12), "o != T v"
-        gate = F.silu((x @ sd[a + "g_proj.weight"].T).reshape(L, H, dv).transpose(0, 1))  # [H, L, dv]
+        if cfg["use_output_gate"]:
+            gate = F.silu((x @ sd[a + "g_proj.weight"].T).reshape(L, H, dv).transpose(0, 1))  # [H, L, dv]
+            wn = sd[a + "g_norm_swish_gate.weight"]
+        else:  # the plain RMSNorm g_norm
+            gate, wn = torch.ones(H, L, dv, dtype=torch.float64), sd[a + "g_norm.weight"]
         inv = torch.rsqrt(o.pow(2).mean(-1, keepdim=True) + eps)  # [H, L, 1]
-        wn = sd[a + "g_norm_swish_gate.weight"]
         n = o * inv * wn * gate  # [H, L, dv]
         s = (inv * wn * gate).permute(0, 2, 1).reshape(H * dv, L)  # [E, L]
         T = Th.repeat_interleave(dv, 0) * s[:, :, None]  # [E, r, c]
@@ -883,12 +903,13 @@ def expected_fla_linear(folder):
     out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
     save_expected(folder, out)
 
-def fla_delta(folder, kind, seed, dtype):
+def fla_delta(folder, kind, seed, dtype, conv=True):
     """flash-linear-attention's DeltaNetForCausalLM / GatedDeltaNetForCausalLM layout ("model."
     prefix, untied lm_head): attn_norm, attn (q/k/v projections with short convolutions, b_proj
     for beta; gated_deltanet also a_proj, A_log, dt_bias and g_proj with the gated o_norm),
     mlp_norm, GatedMLP. delta_net: 2 heads of d_k = d_v = 8, no output gate; gated_deltanet:
-    2 query/key heads of head_dim 4 read by 4 value heads of d_v = 4 (num_v_heads, expand_v 1)."""
+    2 query/key heads of head_dim 4 read by 4 value heads of d_v = 4 (num_v_heads, expand_v 1). Without conv
+    (use_short_conv false) q, k and v are SiLU'd projections."""
     g = torch.Generator().manual_seed(seed)
     V, D, Lyr, I, K = 32, 16, 2, 24, 4
     if kind == "delta_net":
@@ -905,9 +926,10 @@ def fla_delta(folder, kind, seed, dtype):
         sd[a + "k_proj.weight"] = r(H * dk, D) * 2
         sd[a + "v_proj.weight"] = r(HV * dv, D)
         sd[a + "b_proj.weight"] = r(HV, D)
-        sd[a + "q_conv1d.weight"] = r(H * dk, 1, K) * 2
-        sd[a + "k_conv1d.weight"] = r(H * dk, 1, K) * 2
-        sd[a + "v_conv1d.weight"] = r(HV * dv, 1, K) * 2
+        if conv:
+            sd[a + "q_conv1d.weight"] = r(H * dk, 1, K) * 2
+            sd[a + "k_conv1d.weight"] = r(H * dk, 1, K) * 2
+            sd[a + "v_conv1d.weight"] = r(HV * dv, 1, K) * 2
         if kind == "gated_deltanet":
             sd[a + "a_proj.weight"] = r(HV, D)
             sd[a + "A_log"] = torch.log(torch.rand(HV, generator=g) * 4 + 0.5)
@@ -926,7 +948,7 @@ def fla_delta(folder, kind, seed, dtype):
     sd = {k: v.to(dtype) for k, v in sd.items()}
     cfg = {"model_type": kind, "vocab_size": V, "hidden_size": D, "num_hidden_layers": Lyr, "num_heads": H,
            "hidden_ratio": 4, "intermediate_size": I, "hidden_act": "swish", "norm_eps": 1e-6, "fuse_norm": True,
-           "attn": None, "use_short_conv": True, "conv_size": K, "allow_neg_eigval": False, "use_gate": gate,
+           "attn": None, "use_short_conv": conv, "conv_size": K, "allow_neg_eigval": False, "use_gate": gate,
            "max_position_embeddings": 2048, "tie_word_embeddings": False, "attn_mode": "chunk"}
     if kind == "delta_net":
         cfg.update({"expand_k": 1.0, "expand_v": 1.0, "use_beta": True, "qk_norm": "l2", "qk_activation": "silu",
@@ -956,7 +978,10 @@ def expected_fla_delta(folder):
     eps, K, L = cfg["norm_eps"], cfg["conv_size"], len(TOKENS)
     F = torch.nn.functional
     rms = lambda x, w: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
-    cv = lambda y, w: F.silu(F.conv1d(y.T[None], w, padding=K - 1, groups=y.shape[1])[0, :, :L].T)
+    if cfg["use_short_conv"]:
+        cv = lambda y, n: F.silu(F.conv1d(y.T[None], sd[n], padding=K - 1, groups=y.shape[1])[0, :, :L].T)
+    else:  # fla: silu(q_proj(x)) etc.
+        cv = lambda y, n: F.silu(y)
     h = sd["model.embeddings.weight"][torch.tensor(TOKENS)]
     out = {}
     for i in range(cfg["num_hidden_layers"]):
@@ -965,9 +990,9 @@ def expected_fla_delta(folder):
         a = b + "attn."
         x = rms(h, sd[b + "attn_norm.weight"])
         out[f"mixer_input.{i}"] = x
-        q = cv(x @ sd[a + "q_proj.weight"].T, sd[a + "q_conv1d.weight"]).reshape(L, H, dk)
-        k = cv(x @ sd[a + "k_proj.weight"].T, sd[a + "k_conv1d.weight"]).reshape(L, H, dk)
-        v = cv(x @ sd[a + "v_proj.weight"].T, sd[a + "v_conv1d.weight"]).reshape(L, HV, dv)
+        q = cv(x @ sd[a + "q_proj.weight"].T, a + "q_conv1d.weight").reshape(L, H, dk)
+        k = cv(x @ sd[a + "k_proj.weight"].T, a + "k_conv1d.weight").reshape(L, H, dk)
+        v = cv(x @ sd[a + "v_proj.weight"].T, a + "v_conv1d.weight").reshape(L, HV, dv)
         q = q / torch.sqrt(q.pow(2).sum(-1, keepdim=True) + 1e-6)
         k = k / torch.sqrt(k.pow(2).sum(-1, keepdim=True) + 1e-6)
         beta = torch.sigmoid(x @ sd[a + "b_proj.weight"].T)  # [L, HV]
@@ -1100,6 +1125,256 @@ def expected_lfm2(folder="lfm2_torch"):
     save_expected(folder, out)
 
 
+def jamba(folder="jamba_torch", seed=19, dtype=torch.float32):
+    """JambaForCausalLM layout ("model." prefix, untied lm_head): 4 layers, attention on the odd
+    ones (attn_layer_period 2, offset 1), MoE feed-forwards (4 experts, top 2) on the even ones
+    (expert_layer_period 2, offset 0); d_model 16, E = 32 inner channels, N = 4, d_conv 4, dt
+    rank 2; 4 query heads on 2 key/value heads of head_dim 4; MLP width 24."""
+    g = torch.Generator().manual_seed(seed)
+    V, D, E, N, K, R, H, KV, I, X, Lyr = 32, 16, 32, 4, 4, 2, 4, 2, 24, 4, 4
+    hd = D // H
+    r = lambda *s: torch.randn(*s, generator=g) * 0.3
+    sd = {"model.embed_tokens.weight": torch.randn(V, D, generator=g)}
+    for i in range(Lyr):
+        b = f"model.layers.{i}."
+        sd[b + "input_layernorm.weight"] = 1 + r(D)
+        if i % 2 == 1:
+            sd[b + "self_attn.q_proj.weight"] = r(H * hd, D) * 2
+            sd[b + "self_attn.k_proj.weight"] = r(KV * hd, D) * 2
+            sd[b + "self_attn.v_proj.weight"] = r(KV * hd, D)
+            sd[b + "self_attn.o_proj.weight"] = r(D, H * hd)
+        else:
+            m = b + "mamba."
+            sd[m + "in_proj.weight"] = r(2 * E, D)
+            sd[m + "conv1d.weight"] = r(E, 1, K) * 2
+            sd[m + "conv1d.bias"] = r(E) / 3
+            sd[m + "x_proj.weight"] = r(R + 2 * N, E)
+            sd[m + "dt_proj.weight"] = r(E, R) / 4
+            dt = torch.exp(torch.rand(E, generator=g) * (math.log(0.2) - math.log(0.03)) + math.log(0.03))
+            sd[m + "dt_proj.bias"] = dt + torch.log(-torch.expm1(-dt))
+            sd[m + "A_log"] = torch.log(torch.arange(1, N + 1, dtype=torch.float32)).repeat(E, 1) + r(E, N) / 3
+            sd[m + "D"] = 1 + r(E)
+            sd[m + "out_proj.weight"] = r(D, E)
+            sd[m + "dt_layernorm.weight"] = 1 + r(R) / 3
+            sd[m + "b_layernorm.weight"] = 1 + r(N)
+            sd[m + "c_layernorm.weight"] = 1 + r(N)
+        sd[b + "pre_ff_layernorm.weight"] = 1 + r(D)
+        ffs = [f"feed_forward.experts.{e}." for e in range(X)] if i % 2 == 0 else ["feed_forward."]
+        if i % 2 == 0:
+            sd[b + "feed_forward.router.weight"] = r(X, D) * 3
+        for p in ffs:
+            sd[b + p + "gate_proj.weight"] = r(I, D)
+            sd[b + p + "up_proj.weight"] = r(I, D)
+            sd[b + p + "down_proj.weight"] = r(D, I)
+    sd["model.final_layernorm.weight"] = 1 + r(D)
+    sd["lm_head.weight"] = r(V, D)
+    sd = {k: v.to(dtype) for k, v in sd.items()}
+    cfg = {"model_type": "jamba", "vocab_size": V, "hidden_size": D, "intermediate_size": I,
+           "num_hidden_layers": Lyr, "num_attention_heads": H, "num_key_value_heads": KV, "hidden_act": "silu",
+           "rms_norm_eps": 1e-6, "sliding_window": None, "max_position_embeddings": 262144,
+           "num_experts_per_tok": 2, "num_experts": X, "expert_layer_period": 2, "expert_layer_offset": 0,
+           "attn_layer_period": 2, "attn_layer_offset": 1, "use_mamba_kernels": False, "mamba_d_state": N,
+           "mamba_d_conv": K, "mamba_expand": E // D, "mamba_dt_rank": R, "mamba_conv_bias": True,
+           "mamba_proj_bias": False, "tie_word_embeddings": False}
+    save(folder, cfg, sd)
+
+
+def expected_jamba(folder="jamba_torch"):
+    """JambaAttentionDecoderLayer / JambaMambaDecoderLayer in float64: input_layernorm, the mixer
+    (attention: GQA without positional encoding, softmax formed query by query; mamba:
+    JambaMambaMixer.slow_forward with dt_layernorm, b_layernorm, c_layernorm on the x_proj
+    outputs, the scan step by step), residual; pre_ff_layernorm and the SwiGLU MLP, or on MoE
+    layers JambaSparseMoeBlock token by token (softmax router, the top-2 experts weighted by
+    their probabilities), residual. The mamba operator per inner channel entry by entry:
+      T[e, r, c] = silu(z_r[e]) (sum_n C_r[n] prod_{t=c+1..r} exp(dt_t[e] A[e, n]) dt_c[e] B_c[n] + [r == c] D[e])."""
+    sd, cfg = load_fixture(folder)
+    D, H, KV, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["rms_norm_eps"]
+    E, N, R, K = cfg["mamba_expand"] * D, cfg["mamba_d_state"], cfg["mamba_dt_rank"], cfg["mamba_d_conv"]
+    X, top = cfg["num_experts"], cfg["num_experts_per_tok"]
+    hd = D // H
+    L = len(TOKENS)
+    F = torch.nn.functional
+    rms = lambda x, w: w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+    swiglu = lambda x, p: (F.silu(x @ sd[p + "gate_proj.weight"].T) * (x @ sd[p + "up_proj.weight"].T)) @ sd[
+        p + "down_proj.weight"].T
+    h = sd["model.embed_tokens.weight"][torch.tensor(TOKENS)]
+    out = {}
+    routed = set()
+    for i in range(cfg["num_hidden_layers"]):
+        out[f"hidden_state.{i}"] = h
+        b = f"model.layers.{i}."
+        x = rms(h, sd[b + "input_layernorm.weight"])
+        out[f"mixer_input.{i}"] = x
+        if i % cfg["attn_layer_period"] == cfg["attn_layer_offset"]:
+            a = b + "self_attn."
+            q = (x @ sd[a + "q_proj.weight"].T).reshape(L, H, hd).transpose(0, 1)
+            k = (x @ sd[a + "k_proj.weight"].T).reshape(L, KV, hd).transpose(0, 1)
+            v = (x @ sd[a + "v_proj.weight"].T).reshape(L, KV, hd).transpose(0, 1)
+            kv = torch.arange(H) // (H // KV)
+            P, o = attention_loop(q, k[kv], v[kv], hd ** -0.5)
+            out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = P, v[kv], o
+            h = h + o.transpose(0, 1).reshape(L, H * hd) @ sd[a + "o_proj.weight"].T
+        else:
+            m = b + "mamba."
+            xz = (x @ sd[m + "in_proj.weight"].T).T  # [2E, L]
+            xin, z = xz[:E], xz[E:]
+            u = F.silu(F.conv1d(xin[None], sd[m + "conv1d.weight"], sd[m + "conv1d.bias"], padding=K - 1,
+                                groups=E)[0, :, :L])  # [E, L]
+            dt_low, Bm, Cm = torch.split(u.T @ sd[m + "x_proj.weight"].T, [R, N, N], dim=-1)
+            dt_low = rms(dt_low, sd[m + "dt_layernorm.weight"])
+            Bm, Cm = rms(Bm, sd[m + "b_layernorm.weight"]), rms(Cm, sd[m + "c_layernorm.weight"])
+            dt = F.softplus(dt_low @ sd[m + "dt_proj.weight"].T + sd[m + "dt_proj.bias"]).T  # [E, L]
+            A = -torch.exp(sd[m + "A_log"])
+            assert 0.005 < dt.min() and dt.max() < 0.8, (dt.min(), dt.max())
+            state = torch.zeros(E, N, dtype=torch.float64)
+            ys = []
+            for t in range(L):
+                state = torch.exp(dt[:, t, None] * A) * state + dt[:, t, None] * Bm[t][None] * u[:, t, None]
+                ys.append(state @ Cm[t])
+            y = (torch.stack(ys, 1) + u * sd[m + "D"][:, None]) * F.silu(z)  # [E, L]
+            T = torch.zeros(E, L, L, dtype=torch.float64)
+            for rr in range(L):
+                for c in range(rr + 1):
+                    decay = torch.exp(dt[:, c + 1: rr + 1, None] * A[:, None, :]).prod(1)  # [E, N]
+                    T[:, rr, c] = (decay * Cm[rr][None] * Bm[c][None]).sum(-1) * dt[:, c]
+                T[:, rr, rr] += sd[m + "D"]
+                T[:, rr, :] *= F.silu(z[:, rr])[:, None]
+            assert torch.allclose(torch.matmul(T, u[:, :, None])[:, :, 0], y, rtol=0, atol=1e-12), "y != T u"
+            out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = T, u[:, :, None], y[:, :, None]
+            h = h + y.T @ sd[m + "out_proj.weight"].T
+        f = rms(h, sd[b + "pre_ff_layernorm.weight"])
+        if X > 1 and i % cfg["expert_layer_period"] == cfg["expert_layer_offset"]:
+            ff = torch.zeros_like(f)
+            for t in range(L):
+                p = torch.softmax(f[t] @ sd[b + "feed_forward.router.weight"].T, -1)
+                w, sel = torch.topk(p, top)
+                for wj, e in zip(w, sel.tolist()):
+                    routed.add(e)
+                    ff[t] += wj * swiglu(f[t][None], b + f"feed_forward.experts.{e}.")[0]
+            h = h + ff
+        else:
+            h = h + swiglu(f, b + "feed_forward.")
+    assert len(routed) > 2, routed  # the routing picks different experts for different tokens
+    out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
+    save_expected(folder, out)
+
+
+def recurrent_gemma(folder="recurrent_gemma_torch", seed=20, dtype=torch.bfloat16):
+    """RecurrentGemmaForCausalLM layout ("model." prefix, tied lm_head): 4 layers of block_types
+    [recurrent, recurrent, attention] cycled; d_model 16, lru_width 24 in 4 gate blocks of 6,
+    conv1d_width 4; 4 query heads on 2 key/value heads of head_dim 4, attention_window_size 5;
+    MLP width intermediate_size / 2 = 20."""
+    g = torch.Generator().manual_seed(seed)
+    V, D, W, H, KV, K, I, Lyr = 32, 16, 24, 4, 2, 4, 40, 4
+    hd, bw = D // H, W // H
+    types = ["recurrent", "recurrent", "attention"]
+    r = lambda *s: torch.randn(*s, generator=g) * 0.3
+    sd = {"model.embed_tokens.weight": torch.randn(V, D, generator=g) / 4}
+    for i in range(Lyr):
+        b = f"model.layers.{i}."
+        t = b + "temporal_block."
+        sd[b + "temporal_pre_norm.weight"] = r(D)
+        if types[i % 3] == "attention":
+            sd[t + "q_proj.weight"] = r(H * hd, D) * 2
+            sd[t + "k_proj.weight"] = r(KV * hd, D) * 2
+            sd[t + "v_proj.weight"] = r(KV * hd, D)
+            sd[t + "o_proj.weight"], sd[t + "o_proj.bias"] = r(D, H * hd), r(D)
+        else:
+            for n, o, k in (("linear_y", W, D), ("linear_x", W, D), ("linear_out", D, W)):
+                sd[t + n + ".weight"], sd[t + n + ".bias"] = r(o, k), r(o) / 3
+            sd[t + "conv_1d.weight"], sd[t + "conv_1d.bias"] = r(W, 1, K) * 2, r(W) / 3
+            # softplus(recurrent_param) so that a^8 ... : a = exp(-8 g softplus(p)) in about [0.5, 1).
+            sd[t + "rg_lru.recurrent_param"] = torch.log(torch.expm1(torch.rand(W, generator=g) * 0.08 + 0.01))
+            sd[t + "rg_lru.input_gate_weight"], sd[t + "rg_lru.input_gate_bias"] = r(H, bw, bw) * 2, r(H, bw)
+            sd[t + "rg_lru.recurrent_gate_weight"], sd[t + "rg_lru.recurrent_gate_bias"] = r(H, bw, bw) * 2, r(H, bw)
+        sd[b + "channel_pre_norm.weight"] = r(D)
+        for n, o, k in (("gate_proj", I // 2, D), ("up_proj", I // 2, D), ("down_proj", D, I // 2)):
+            sd[b + "mlp_block." + n + ".weight"], sd[b + "mlp_block." + n + ".bias"] = r(o, k), r(o) / 3
+    sd["model.final_norm.weight"] = r(D)
+    sd = {k: v.to(dtype) for k, v in sd.items()}
+    sd["lm_head.weight"] = sd["model.embed_tokens.weight"]  # tied: one shared storage
+    cfg = {"model_type": "recurrent_gemma", "vocab_size": V, "hidden_size": D, "intermediate_size": I,
+           "num_hidden_layers": Lyr, "num_attention_heads": H, "num_key_value_heads": KV, "lru_width": W,
+           "attention_window_size": 5, "conv1d_width": K, "logits_soft_cap": 30.0, "rms_norm_eps": 1e-6,
+           "hidden_activation": "gelu_pytorch_tanh", "partial_rotary_factor": 0.5, "rope_theta": 10000.0,
+           "block_types": types, "attention_bias": False, "tie_word_embeddings": True}
+    save(folder, cfg, sd)
+
+
+def expected_recurrent_gemma(folder="recurrent_gemma_torch"):
+    """RecurrentGemmaDecoderLayer in float64: embeddings times bf16(sqrt(d_model)), (1 + w)
+    RMSNorms; the recurrent block (y = gelu_tanh(linear_y x), u = conv_1d(linear_x x), the
+    RG-LRU gates per head block, a = exp(-8 g softplus(p)), x' = u i sqrt(1 - a^2) with the reset
+    at position 0, h_t = a_t h_{t-1} + x'_t step by step, out = linear_out(h y)) or local
+    attention (RoPE by pairs on the first half of each head, GQA, keys r - c < window, formed
+    query by query); the MLP with biases. The RG-LRU operator per channel entry by entry:
+      T[w, r, c] = y_r[w] prod_{t=c+1..r} a_t[w] sqrt(1 - a_c[w]^2) i_c[w]  (factor 1 at c = 0)."""
+    sd, cfg = load_fixture(folder)
+    D, H, KV, eps, W = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], \
+        cfg["rms_norm_eps"], cfg["lru_width"]
+    hd, bw, K, win = D // H, W // H, cfg["conv1d_width"], cfg["attention_window_size"]
+    L = len(TOKENS)
+    F = torch.nn.functional
+    rms = lambda x, w: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * (1 + w)
+    act = lambda x: F.gelu(x, approximate="tanh")
+    normalizer = torch.tensor(D ** 0.5, dtype=torch.bfloat16).double()
+    h = sd["model.embed_tokens.weight"][torch.tensor(TOKENS)] * normalizer
+    out = {}
+    for i in range(cfg["num_hidden_layers"]):
+        out[f"hidden_state.{i}"] = h
+        b = f"model.layers.{i}."
+        t = b + "temporal_block."
+        x = rms(h, sd[b + "temporal_pre_norm.weight"])
+        out[f"mixer_input.{i}"] = x
+        if cfg["block_types"][i % len(cfg["block_types"])] == "attention":
+            q = (x @ sd[t + "q_proj.weight"].T).reshape(L, H, hd).transpose(0, 1)
+            k = (x @ sd[t + "k_proj.weight"].T).reshape(L, KV, hd).transpose(0, 1)
+            v = (x @ sd[t + "v_proj.weight"].T).reshape(L, KV, hd).transpose(0, 1)
+            q, k = rope_by_pairs(q, hd // 2, cfg["rope_theta"]), rope_by_pairs(k, hd // 2, cfg["rope_theta"])
+            kv = torch.arange(H) // (H // KV)
+            P, o = attention_loop(q, k[kv], v[kv], hd ** -0.5, window=win)
+            out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = P, v[kv], o
+            h = h + o.transpose(0, 1).reshape(L, H * hd) @ sd[t + "o_proj.weight"].T + sd[t + "o_proj.bias"]
+        else:
+            lin = lambda z, n: z @ sd[t + n + ".weight"].T + sd[t + n + ".bias"]
+            y = act(lin(x, "linear_y")).T  # [W, L]
+            u = F.conv1d(lin(x, "linear_x").T[None], sd[t + "conv_1d.weight"], sd[t + "conv_1d.bias"],
+                         padding=K - 1, groups=W)[0, :, :L]  # [W, L]
+            ig = torch.zeros(W, L, dtype=torch.float64)
+            rg = torch.zeros(W, L, dtype=torch.float64)
+            for hh in range(H):  # gate block hh: channels hh*bw .. (hh+1)*bw - 1
+                blk = slice(hh * bw, (hh + 1) * bw)
+                ig[blk] = torch.sigmoid(u[blk].T @ sd[t + "rg_lru.input_gate_weight"][hh] +
+                                        sd[t + "rg_lru.input_gate_bias"][hh]).T
+                rg[blk] = torch.sigmoid(u[blk].T @ sd[t + "rg_lru.recurrent_gate_weight"][hh] +
+                                        sd[t + "rg_lru.recurrent_gate_bias"][hh]).T
+            a = torch.exp(-8.0 * rg * F.softplus(sd[t + "rg_lru.recurrent_param"])[:, None])
+            assert 0.3 < a.min() and a.max() < 1, (a.min(), a.max())
+            mult = torch.sqrt(1 - a * a)
+            mult[:, 0] = 1.0
+            xn = u * ig * mult
+            state = torch.zeros(W, dtype=torch.float64)
+            hs = []
+            for tt in range(L):
+                state = (a[:, tt] if tt > 0 else 0) * state + xn[:, tt]
+                hs.append(state)
+            yout = torch.stack(hs, 1) * y  # [W, L]
+            T = torch.zeros(W, L, L, dtype=torch.float64)
+            for rr in range(L):
+                for c in range(rr + 1):
+                    T[:, rr, c] = y[:, rr] * a[:, c + 1: rr + 1].prod(1) * mult[:, c] * ig[:, c]
+            assert torch.allclose(torch.matmul(T, u[:, :, None])[:, :, 0], yout, rtol=0, atol=1e-12), "y != T u"
+            out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = T, u[:, :, None], yout[:, :, None]
+            h = h + lin(yout.T, "linear_out")
+        m = rms(h, sd[b + "channel_pre_norm.weight"])
+        mp = b + "mlp_block."
+        gate = act(m @ sd[mp + "gate_proj.weight"].T + sd[mp + "gate_proj.bias"])
+        h = h + (gate * (m @ sd[mp + "up_proj.weight"].T + sd[mp + "up_proj.bias"])) @ sd[mp + "down_proj.weight"].T \
+            + sd[mp + "down_proj.bias"]
+    out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
+    save_expected(folder, out)
+
+
 FIXTURES = {
     "gpt2": (gpt2, expected_gpt2),
     "qwen2": (qwen2, expected_qwen2),
@@ -1135,6 +1410,9 @@ FIXTURES = {
     "mamba2": (mamba2, expected_mamba2),
     # flash-linear-attention GLA: 4 heads on 2 key/value heads, short convolutions, float32.
     "gla": (lambda: fla_linear("gla_torch", "gla", 14, torch.float32), lambda: expected_fla_linear("gla_torch")),
+    # GLA's non-default options: no output gate (ungated g_norm), no short convolutions, relu feature map.
+    "gla_plain": (lambda: fla_linear("gla_plain_torch", "gla", 21, torch.float32, plain=True),
+                  lambda: expected_fla_linear("gla_plain_torch")),
     # flash-linear-attention RetNet: RoPE on q and k, fixed decay per head, d_v = 2 d_k, bfloat16.
     "retnet": (lambda: fla_linear("retnet_torch", "retnet", 15, torch.bfloat16),
                lambda: expected_fla_linear("retnet_torch")),
@@ -1144,8 +1422,18 @@ FIXTURES = {
     # Gated DeltaNet: decay per value head, 4 value heads on 2 query/key heads, output gate, bfloat16.
     "gated_deltanet": (lambda: fla_delta("gated_deltanet_torch", "gated_deltanet", 17, torch.bfloat16),
                        lambda: expected_fla_delta("gated_deltanet_torch")),
+    # Gated DeltaNet without its short convolutions (use_short_conv false: SiLU'd projections), float32.
+    "gated_deltanet_noconv": (lambda: fla_delta("gated_deltanet_noconv_torch", "gated_deltanet", 22, torch.float32,
+                                                conv=False),
+                              lambda: expected_fla_delta("gated_deltanet_noconv_torch")),
     # LFM2 hybrid: conv, attention, conv layers (layer_types), q/k norms, GQA, float32.
     "lfm2": (lfm2, expected_lfm2),
+    # Jamba hybrid: mamba and attention layers alternating, MoE (4 experts, top 2) on the mamba
+    # layers, weighted RMSNorms of dt, B and C, float32.
+    "jamba": (jamba, expected_jamba),
+    # RecurrentGemma hybrid: RG-LRU and local attention layers (block_types), lru_width != d_model,
+    # window 5 < L, bfloat16.
+    "recurrent_gemma": (recurrent_gemma, expected_recurrent_gemma),
 }
 
 if __name__ == "__main__":
