@@ -205,12 +205,22 @@ QString wrapText(const QString& text, const QFont& font, double available, int m
   for (const QString& paragraph : text.split(QLatin1Char('\n'))) {
     QString line;
     for (const QString& word : paragraph.split(QLatin1Char(' '))) {
-      const QString longer = line.isEmpty() ? word : line + QLatin1Char(' ') + word;
-      if (!line.isEmpty() && width(longer) > available) {
-        lines << line;
-        line = word;
-      } else {
-        line = longer;
+      // A word too long for a line breaks after its hyphens ("tolerance-" / "ESS").
+      QStringList pieces{word};
+      if (width(word) > available && word.contains(QLatin1Char('-'))) {
+        pieces = word.split(QLatin1Char('-'));
+        for (int i = 0; i + 1 < pieces.size(); ++i) pieces[i] += QLatin1Char('-');
+      }
+      for (int i = 0; i < pieces.size(); ++i) {
+        const QString& piece = pieces[i];
+        const QString gap = i == 0 ? QStringLiteral(" ") : QString();
+        const QString longer = line.isEmpty() ? piece : line + gap + piece;
+        if (!line.isEmpty() && width(longer) > available) {
+          lines << line;
+          line = piece;
+        } else {
+          line = longer;
+        }
       }
     }
     lines << line;
