@@ -209,13 +209,23 @@ QString wrapText(const QString& text, const QFont& font, double available, int m
     QStringList clauses = paragraph.split(QStringLiteral(", "));
     for (int i = 0; i + 1 < clauses.size(); ++i) clauses[i] += QLatin1Char(',');
     QString line;
-    const auto add = [&](const QString& piece) {
-      const QString longer = line.isEmpty() ? piece : line + QLatin1Char(' ') + piece;
-      if (!line.isEmpty() && width(longer) > available) {
-        lines << line;
-        line = piece;
-      } else {
-        line = longer;
+    // A word too long for a line breaks after its hyphens ("tolerance-" / "ESS").
+    const auto add = [&](const QString& word) {
+      QStringList pieces{word};
+      if (width(word) > available && word.contains(QLatin1Char('-'))) {
+        pieces = word.split(QLatin1Char('-'));
+        for (int i = 0; i + 1 < pieces.size(); ++i) pieces[i] += QLatin1Char('-');
+      }
+      for (int i = 0; i < pieces.size(); ++i) {
+        const QString& piece = pieces[i];
+        const QString gap = i == 0 ? QStringLiteral(" ") : QString();
+        const QString longer = line.isEmpty() ? piece : line + gap + piece;
+        if (!line.isEmpty() && width(longer) > available) {
+          lines << line;
+          line = piece;
+        } else {
+          line = longer;
+        }
       }
     };
     for (const QString& clause : clauses) {

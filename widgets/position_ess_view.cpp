@@ -338,11 +338,43 @@ void PositionEssView::resetView() {
 
 QVector<int> PositionEssView::visibleLabelPositions() const { return labelPositions_; }
 
+namespace {
+// Stretch factors share out the rows' outer heights, so the bottom row's tick labels and axis
+// label would leave its plot shorter than the others: sets the rows' factors so that every plot
+// gets the same height; true when one changed.
+bool equalizeRowHeights(QCPLayoutGrid* layout, const QVector<QCPAxisRect*>& rects) {
+  if (rects.size() < 2) return false;
+  double outer = 0, margins = 0;
+  for (QCPAxisRect* rect : rects) {
+    outer += rect->outerRect().height();
+    margins += rect->outerRect().height() - rect->rect().height();
+  }
+  const double inner = (outer - margins) / rects.size();
+  if (inner <= 0) return false;
+  bool changed = false;
+  for (int row = 0; row < layout->rowCount(); ++row) {
+    auto* rect = qobject_cast<QCPAxisRect*>(layout->element(row, 0));
+    if (!rect || !rects.contains(rect)) continue;
+    const double stretch = (inner + rect->outerRect().height() - rect->rect().height()) / inner;
+    if (std::abs(layout->rowStretchFactors().value(row) - stretch) > 0.01) {
+      layout->setRowStretchFactor(row, stretch);
+      changed = true;
+    }
+  }
+  return changed;
+}
+}  // namespace
+
 void PositionEssView::updateLayout() {
   applyFigureStyle();
   fitLegend();
+  // Equal stretch first, so that the layout depends on the size only (not on the last one).
+  for (int row = 0; row < plotLayout()->rowCount(); ++row)
+    if (rects_.contains(qobject_cast<QCPAxisRect*>(plotLayout()->element(row, 0))))
+      plotLayout()->setRowStretchFactor(row, 1);
   PlotView::updateLayout();
   if (updateTicks()) PlotView::updateLayout();
+  if (equalizeRowHeights(plotLayout(), rects_)) PlotView::updateLayout();
 }
 
 bool PositionEssView::updateTicks() {

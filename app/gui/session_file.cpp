@@ -148,6 +148,10 @@ QByteArray toJson(const SessionState& s, const QString& sessionPath) {
     zoom.insert(QStringLiteral("heatmap"), QJsonObject{{QStringLiteral("x"), rangeJson(s.heatmapX)},
                                                        {QStringLiteral("y"), rangeJson(s.heatmapY)}});
   if (s.curveX.set) zoom.insert(QStringLiteral("ess_curve"), QJsonObject{{QStringLiteral("x"), rangeJson(s.curveX)}});
+  QJsonObject spectrum;
+  if (s.spectrumX.set) spectrum.insert(QStringLiteral("x"), rangeJson(s.spectrumX));
+  if (s.spectrumY.set) spectrum.insert(QStringLiteral("y"), rangeJson(s.spectrumY));
+  if (!spectrum.isEmpty()) zoom.insert(QStringLiteral("spectrum"), spectrum);
   if (s.positionX.set)
     zoom.insert(QStringLiteral("position"), QJsonObject{{QStringLiteral("x"), rangeJson(s.positionX)}});
   if (!zoom.isEmpty()) root.insert(QStringLiteral("zoom"), zoom);
@@ -254,6 +258,8 @@ bool read(const QString& path, SessionState* state, QString* error) {
   r.range(QStringLiteral("zoom.heatmap.x"), &s.heatmapX);
   r.range(QStringLiteral("zoom.heatmap.y"), &s.heatmapY);
   r.range(QStringLiteral("zoom.ess_curve.x"), &s.curveX);
+  r.range(QStringLiteral("zoom.spectrum.x"), &s.spectrumX);
+  r.range(QStringLiteral("zoom.spectrum.y"), &s.spectrumY);
   r.range(QStringLiteral("zoom.position.x"), &s.positionX);
   if (!r.ok()) return failWith(r.error());
   *state = s;

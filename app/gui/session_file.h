@@ -9,7 +9,8 @@
 //    "view": {"log_scale": false, "colormap": "auto", "range": "auto", "mask_upper": false,
 //             "all_heads": false, "position_all_layers": false, "marks": "\\n, ., <eos>"},
 //    "zoom": {"heatmap": {"x": [lo, hi], "y": [lo, hi]}, "ess_curve": {"x": [lo, hi]},
-//             "position": {"x": [lo, hi]}}}
+//             "spectrum": {"x": [lo, hi], "y": [lo, hi]}, "position": {"x": [lo, hi]}}}
+// The Layers view has no zoom (it always shows every layer), so it stores none.
 // Paths (the checkpoint, a textfile: input) are written relative to the session file's
 // folder when they lie below it, so a folder holding both can be moved; others absolute.
 // Plain data and JSON (QJsonDocument); the main window captures and applies it
@@ -21,7 +22,7 @@ struct SessionState {
   /// The version this build writes and the newest it reads.
   static constexpr int kVersion = 1;
 
-  /// A range on one axis (units of that axis: matrix columns/rows, splits, positions).
+  /// A range on one axis (units of that axis: matrix columns/rows, splits, k and sigma, positions).
   struct Range {
     bool set = false;
     double lower = 0, upper = 0;
@@ -44,6 +45,7 @@ struct SessionState {
   bool positionAllLayers = false;
   QString marks;  ///< the Position tab's "mark tokens:" text
   Range heatmapX, heatmapY, curveX, positionX;
+  Range spectrumX, spectrumY;  ///< k (1-based index) and sigma; the spectrum at the stored split
 };
 
 namespace sessionfile {

@@ -14,6 +14,7 @@
 #include "main_window.h"
 #include "position_ess_view.h"
 #include "selection.h"
+#include "spectrum_view.h"
 #include "split_point.h"
 
 namespace {
@@ -75,6 +76,11 @@ SessionState captureSession(const MainWindow& w) {
   }
   if (w.curveView()->graphCount() > 0) s.curveX = rangeOf(w.curveView()->xAxis->range());
   if (w.positionView()->rowCount() > 0) s.positionX = rangeOf(w.positionView()->xAxis->range());
+  const SpectrumView* spectrum = w.spectrumView();
+  if (spectrum->dataSplit() > 0 && !spectrum->sigma().isEmpty()) {
+    s.spectrumX = rangeOf(spectrum->xAxis->range());
+    s.spectrumY = rangeOf(spectrum->yAxis->range());
+  }
   return s;
 }
 
@@ -189,8 +195,15 @@ void SessionRestore::waitUntilIdle() {
 
 void SessionRestore::onIdle() {
   if (step_ != Step::Zoom || window_->document()->isBusy()) return;  // busyChanged(false) calls again
-  // Every view shows the restored selection now; a split the presenters moved goes back.
-  if (state_.split > 0) window_->splitPoint()->setSplit(state_.split);
+  // Every view shows the restored selection now; a split the presenters moved goes back, and
+  // the zoom waits for the views' answers at that split (a new spectrum resets its axes).
+  if (state_.split > 0 && window_->splitPoint()->split() != state_.split) {
+    window_->splitPoint()->setSplit(state_.split);
+    if (window_->splitPoint()->split() == state_.split) {
+      waitUntilIdle();
+      return;
+    }
+  }
   HeatmapView* heatmap = window_->heatmapView();
   if (state_.heatmapX.set && state_.heatmapY.set && heatmap->length() > 0)
     heatmap->setZoom({state_.heatmapX.lower, state_.heatmapX.upper}, {state_.heatmapY.lower, state_.heatmapY.upper});
@@ -198,6 +211,12 @@ void SessionRestore::onIdle() {
   if (state_.curveX.set && curve->graphCount() > 0) {
     curve->xAxis->setRange(state_.curveX.lower, state_.curveX.upper);
     curve->replot();
+  }
+  SpectrumView* spectrum = window_->spectrumView();
+  if ((state_.spectrumX.set || state_.spectrumY.set) && spectrum->dataSplit() > 0 && !spectrum->sigma().isEmpty()) {
+    if (state_.spectrumX.set) spectrum->xAxis->setRange(state_.spectrumX.lower, state_.spectrumX.upper);
+    if (state_.spectrumY.set) spectrum->yAxis->setRange(state_.spectrumY.lower, state_.spectrumY.upper);
+    spectrum->replot();
   }
   PositionEssView* position = window_->positionView();
   if (state_.positionX.set && position->rowCount() > 0) {

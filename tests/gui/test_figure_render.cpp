@@ -308,6 +308,7 @@ class TestFigureRender : public QObject {
   void vectorOpensElsewhere();
   void gridSharesOneColourScale();
   void tiledZerosAndMaskAreNeutral();
+  void positionRowsShareOneHeight();
   void gridOfFiles_data();
   void gridOfFiles();
 };
@@ -396,6 +397,33 @@ void TestFigureRender::textInsideAndApart() {
     for (int x : {0, image.width() - 1})
       QVERIFY2(image.pixel(x, y) == white,
                qPrintable(QStringLiteral("drawn at the edge pixel (%1, %2)").arg(x).arg(y)));
+}
+
+void TestFigureRender::positionRowsShareOneHeight() {
+  // The bottom row also holds the tick labels and the axis title; its plot is as tall as the
+  // others all the same, at any size, and whatever size was laid out before.
+  Figure f = makeFigure("position");
+  for (bool paper : {false, true})
+    for (double inches : {3.25, 7.0, 2.0, 3.25}) {
+      if (inches < 3 && !paper) continue;  // the screen style does not fit 2 in (textInsideAndApart)
+      FigureStyle style;
+      style.preset = paper ? FigureStyle::Preset::Paper : FigureStyle::Preset::Screen;
+      f.view->setFigureStyle(style);
+      figure::ExportOptions o;
+      o.width = int(std::lround(inches * 300));
+      o.dpi = 300;
+      o.height = figure::resolvedSize(f.view.get(), figure::Format::Png, o).height();
+      QVERIFY(!figure::renderImage(f.view.get(), o).isNull());
+      const QList<QCPAxisRect*> rects = f.view->axisRects();
+      QCOMPARE(rects.size(), 2);
+      QVERIFY2(std::abs(rects[0]->rect().height() - rects[1]->rect().height()) <= 1,
+               qPrintable(QStringLiteral("%1 in %2: plots %3 and %4 high")
+                              .arg(inches)
+                              .arg(paper ? "paper" : "screen")
+                              .arg(rects[0]->rect().height())
+                              .arg(rects[1]->rect().height())));
+      QVERIFY(rects[1]->rect().height() > 10);
+    }
 }
 
 void TestFigureRender::vectorSizesExact() {

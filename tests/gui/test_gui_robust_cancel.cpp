@@ -4,10 +4,12 @@
 // until the test has pressed Cancel, so each case is deterministic: the job stops there, the
 // document goes idle, reports "cancelled" and no error, keeps what it had computed before, and
 // asking again gives the same result as an independent session. Resident memory after many
-// cancelled jobs stays bounded.
+// cancelled jobs stays bounded. A cancelled input change keeps the typed text in the window.
 #include <unistd.h>
 
 #include <QFile>
+#include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QToolButton>
@@ -18,6 +20,7 @@
 #include <mutex>
 #include <string>
 
+#include "controls_panel.h"
 #include "document.h"
 #include "ess/cancel.h"
 #include "ess/session.h"
@@ -256,6 +259,47 @@ class TestGuiRobustCancel : public QObject {
     QVERIFY(QTest::qWaitFor([&] { return !d->isBusy() && !cancel->isVisible(); }, kTimeout));
     QVERIFY(d->curveData(0));
     QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+  }
+
+  // A cancelled input change leaves what was typed where it was typed: the spec line and the
+  // text box keep their text (to edit and apply again), "Current" and the document keep the
+  // previous input, and no error dialog appears.
+  void cancelledInputChangeKeepsTheTypedText() {
+    TestWindow win(kTimeout);
+    QVERIFY(win.open(kDemoDir));
+    QVERIFY(win.setInput(QStringLiteral("random:seed=5,len=40")));
+    QVERIFY(QTest::qWaitFor([&] { return !win.w.document()->isBusy(); }, kTimeout));
+    Document* d = win.w.document();
+    ControlsPanel* c = win.w.controls();
+    QToolButton* cancel = nullptr;
+    for (QToolButton* b : win.w.findChildren<QToolButton*>())
+      if (b->text() == QStringLiteral("Cancel")) cancel = b;
+    QVERIFY(cancel);
+    QSignalSpy cancelled(d, &Document::cancelled);
+    const QString typed = QStringLiteral("random:seed=9,len=36");
+    const QString text = QStringLiteral("a text typed before the spec line");
+    c->textEdit()->setPlainText(text);
+    c->specEdit()->clear();
+    QTest::keyClicks(c->specEdit(), typed);
+    QVERIFY(cancelAt(
+        "input", 0, [&] { QTest::keyClick(c->specEdit(), Qt::Key_Return); },
+        [&] {
+          QVERIFY(QTest::qWaitFor([&] { return cancel->isVisible(); }, kTimeout));
+          cancel->click();
+        }));
+    QVERIFY(QTest::qWaitFor([&] { return !d->isBusy() && !cancelled.isEmpty(); }, kTimeout));
+    QTest::qWait(50);  // any queued answer of the cancelled job is delivered
+    QCOMPARE(d->inputSpec(), QStringLiteral("random:seed=5,len=40"));
+    QCOMPARE(c->specEdit()->text(), typed);
+    QCOMPARE(c->textEdit()->toPlainText(), text);
+    QCOMPARE(c->currentInputLabel()->fullText(), QStringLiteral("random:seed=5,len=40"));
+    QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+    // Applied again as it stands, the typed spec becomes the input.
+    QSignalSpy inputChanged(d, &Document::inputChanged);
+    QTest::keyClick(c->specEdit(), Qt::Key_Return);
+    QVERIFY(inputChanged.wait(kTimeout));
+    QCOMPARE(d->inputSpec(), typed);
+    QCOMPARE(c->currentInputLabel()->fullText(), typed);
   }
 
   // Memory returns: 40 curves of the gla layer on a 64-token input, each cancelled once its

@@ -1,5 +1,5 @@
 // Sessions through the main window on the offscreen platform: a state set up in one window
-// (non-default layer, head, split, input, options, tab, zoom, colours), saved and opened in a
+// (non-default layer, head, split, input, options, tab, zoom of every zoomable view, colours), saved and opened in a
 // fresh window, comes back item by item; a session file dropped on the window or given to
 // openPath() is recognised by its content; malformed files (bad JSON, a newer version, a
 // missing checkpoint, a mistyped field, a layer the model does not have) give one error
@@ -33,6 +33,7 @@
 #include "selection.h"
 #include "session_file.h"
 #include "session_restore.h"
+#include "spectrum_view.h"
 #include "split_point.h"
 
 namespace {
@@ -109,6 +110,10 @@ class TestSession : public QObject {
       w.curveView()->xAxis->setRange(3, 25);
       w.positionView()->xAxis->setRange(5, 21);
       QTRY_VERIFY_WITH_TIMEOUT(win.idle(), kTimeout);
+      // The spectrum's axes are reset by each new spectrum: zoom it once split 11's is shown.
+      QTRY_VERIFY_WITH_TIMEOUT(win.idle() && w.spectrumView()->dataSplit() == 11, kTimeout);
+      w.spectrumView()->xAxis->setRange(1.5, 6.5);
+      w.spectrumView()->yAxis->setRange(1e-4, 2);
       QString error;
       QVERIFY2(w.saveSession(session, &error), qPrintable(error));
       QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
@@ -143,6 +148,9 @@ class TestSession : public QObject {
     compareRange(w.heatmapView()->yAxis->range(), 4.5, 22.5);
     compareRange(w.curveView()->xAxis->range(), 3, 25);
     compareRange(w.positionView()->xAxis->range(), 5, 21);
+    QCOMPARE(w.spectrumView()->dataSplit(), 11);
+    compareRange(w.spectrumView()->xAxis->range(), 1.5, 6.5);
+    compareRange(w.spectrumView()->yAxis->range(), 1e-4, 2);
     QCOMPARE(w.heatmapView()->scale(), HeatmapView::Scale::Log10);
     QCOMPARE(w.heatmapView()->effectiveColorMap(), colormaps::Map::Magma);
     QVERIFY(w.heatmapView()->maskUpper());
