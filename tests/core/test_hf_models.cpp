@@ -1385,6 +1385,115 @@ class TestHfModels : public QObject {
     QVERIFY(contains(errorOf([&] { none->setInput("tokens:1,2,3"); }), "not even 2 tokens fit"));
   }
 
+  // Weights opened on demand (as sessions open them) are read per layer and released after it:
+  // a layer-by-layer sweep of a sharded bf16 model holds at most one layer's float64 weights,
+  // gives the operators of the weights read whole, and runs under a memory budget smaller than
+  // all its float64 weights together; over the budget, the refusal names the largest part.
+  void layerSweepHoldsOneLayerOfWeights() {
+    QTemporaryDir tmp;
+    const std::string dir = tmp.path().toStdString() + "/llama";
+    LlamaShape s;
+    s.layers = 6;
+    const int V = 48, D = 16, I = 96;
+    Ckpt c = makeLlama(V, D, s, I, at::kBFloat16, "model.");
+    // Two shards with an index, as Hugging Face writes large models.
+    std::filesystem::create_directories(dir);
+    NamedTensors shard[2];
+    nlohmann::json index;
+    for (const auto& [name, t] : c.tensors.tensors) {
+      const int k = name.rfind("model.layers.", 0) == 0 && std::stoi(name.substr(13)) >= 3 ? 1 : 0;
+      shard[k].add(name, t);
+      index["weight_map"][name] = "model-0000" + std::to_string(k + 1) + "-of-00002.safetensors";
+    }
+    for (int k = 0; k < 2; ++k)
+      writeSafetensors(dir + "/model-0000" + std::to_string(k + 1) + "-of-00002.safetensors", shard[k]);
+    std::ofstream(dir + "/model.safetensors.index.json") << index.dump();
+    std::ofstream(dir + "/config.json") << llamaConfig("llama", V, D, s, I, 64);
+
+    const CheckpointFiles lazy = loadCheckpointFiles(dir, TensorLoading::OnDemand);
+    QCOMPARE(lazy.onDemand.size(), c.tensors.tensors.size());
+    QVERIFY(lazy.tensors.find("model.layers.0.mlp.up_proj.weight")->is_meta());  // no values held
+    HfModel whole(loadCheckpointFiles(dir)), onDemand(lazy);
+    // norms 2 D, q and o H d D each, k and v KV d D each, MLP 3 I D; float64.
+    const double perLayer = 8.0 * (2 * D + 2 * s.H * s.d * D + 2 * s.KV * s.d * D + 3 * I * D);
+    double all = 0;
+    for (int l = 0; l < s.layers; ++l) {
+      QCOMPARE(onDemand.layerWeightBytes(l), perLayer);
+      all += onDemand.layerWeightBytes(l);
+    }
+    const at::Tensor tok = tokensOf({5, 47, 0, 12, 12, 30, 8, 2, 44, 19, 7, 3, 21});
+    std::vector<at::Tensor> expected;
+    for (int l = 0; l < s.layers; ++l) expected.push_back(whole.layerOperator(l, tok));
+    checkAgainst(whole, refLlama(c.w, tok, s), tok, 1e-10);
+
+    const int64_t before = hfWeightCopyBytes().held;
+    resetHfWeightCopyPeak();
+    for (int l = 0; l < s.layers; ++l) QCOMPARE(maxDiff(onDemand.layerOperator(l, tok), expected[size_t(l)]), 0.0);
+    const int64_t peak = hfWeightCopyBytes().peak - before;
+    QVERIFY2(peak > 0 && double(peak) <= perLayer, std::to_string(peak).c_str());
+    QVERIFY(double(peak) * 3 < all);
+    QCOMPARE(hfWeightCopyBytes().held, before);  // every copy released
+
+    // A session sweeping every layer's curve under a budget below all float64 weights.
+    const double need = onDemand.forwardBytes(long(tok.size(0)));
+    QVERIFY(need < all);
+    auto session = Session::open(dir, size_t(need) + 1);
+    session->setInput("tokens:5,47,0,12,12,30,8,2,44,19,7,3,21");
+    for (int l = 0; l < s.layers; ++l) QCOMPARE(session->curve(l, EssOptions()).tolerance.size(), size_t(s.H));
+
+    // The session's caches keep under half the budget: sweeping longer operators lets the
+    // first layers' go and keeps the latest.
+    const size_t budget = size_t(onDemand.forwardBytes(60)) + 1;
+    auto longer = Session::open(dir, budget);
+    longer->setInput("random:seed=3,len=60");
+    for (int l = 0; l < s.layers; ++l) (void)longer->operatorOf(l);
+    QVERIFY(6.0 * s.H * 60 * 60 * 8 > double(budget) / 2);  // not all six fit
+    resetHfWeightCopyPeak();
+    (void)longer->operatorOf(s.layers - 1);  // kept: no weight read
+    QCOMPARE(hfWeightCopyBytes().peak, before);
+    (void)longer->operatorOf(0);  // let go: formed again from the weights
+    QVERIFY(hfWeightCopyBytes().peak > before);
+
+    // Over the budget: refused before any work, naming the largest part and what fits.
+    const LanguageModel::ForwardMemory parts = onDemand.forwardMemory(4);
+    QCOMPARE(parts.layerWeights, perLayer);
+    QVERIFY(parts.layerWeights > parts.activations && parts.layerWeights > parts.mixer);
+    session->setMemoryBudget(size_t(parts.total()) - 1);
+    resetHfWeightCopyPeak();
+    const std::string msg = errorOf([&] { session->setInput("tokens:1,2,3,4"); });
+    QVERIFY2(contains(msg, "4 tokens need about") && contains(msg, "over the memory budget") &&
+                 contains(msg, "at most 3 tokens fit") &&
+                 contains(msg, "the largest part is the weights of one layer in float64 (") &&
+                 contains(msg, "GiB fits this input"),
+             msg.c_str());
+    // Opened under a budget below one layer's weights: the opening input is refused when a
+    // layer is first computed, before any weight is read.
+    auto tight = Session::open(dir, size_t(perLayer / 2));
+    const std::string later = errorOf([&] { tight->operatorOf(0); });
+    QVERIFY2(contains(later, "2 tokens need about") && contains(later, "not even 2 tokens fit") &&
+                 contains(later, "the largest part is the weights of one layer in float64"),
+             later.c_str());
+    QCOMPARE(hfWeightCopyBytes().peak, before);  // nothing was read for them
+  }
+
+  // Weights read on demand come from the file as it was opened: a shard rewritten since gives
+  // the "changed on disk" error naming it, not values of the new file.
+  void onDemandWeightsNoticeAChangedFile() {
+    QTemporaryDir tmp;
+    const std::string dir = tmp.path().toStdString() + "/llama";
+    LlamaShape s;
+    Ckpt c = makeLlama(48, 16, s, 24, at::kBFloat16, "model.");
+    c.write(dir, llamaConfig("llama", 48, 16, s, 24, 64));
+    HfModel m(loadCheckpointFiles(dir, TensorLoading::OnDemand));
+    const at::Tensor tok = tokensOf({5, 47, 0, 12});
+    (void)m.layerOperator(0, tok);
+    std::filesystem::resize_file(dir + "/model.safetensors",
+                                 std::filesystem::file_size(dir + "/model.safetensors") - 8);
+    const std::string msg = errorOf([&] { m.layerOperator(1, tok); });
+    QVERIFY2(contains(msg, dir + "/model.safetensors: the file changed on disk since it was opened (it was rewritten"),
+             msg.c_str());
+  }
+
   // Mamba-2: 4 heads of head_dim 8 on 2 groups of B, C, one decay per head, dt clamped by
   // time_step_limit, the gated RMSNorm's factor folded into the operator rows; operators,
   // generators, residual streams and the mixer's own outputs against PyTorch's float64 values.

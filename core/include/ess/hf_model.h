@@ -46,7 +46,9 @@
 //            with per-head q/k RMSNorm; heads and value channels differ by layer.
 // Tensor names are accepted with or without the task-model prefix (`transformer.`, `model.`,
 // `gpt_neox.`, `backbone.`). Weights keep their stored dtype (f32, f16, bf16) and are cast to float64 per
-// layer on use: every forward pass and operator here is computed in float64.
+// layer on use: every forward pass and operator here is computed in float64. Weights opened on
+// demand (safetensors, as sessions open them) are read from the file when a layer uses them
+// and released after, so a model larger than memory runs a layer at a time.
 // The forward pass runs only up to the layer asked for (the residual stream is cached per
 // input), so the final norm and the LM head are never used.
 // Each family lives in a file of its own (src/hf/arch_*.cpp), listed by model_type in the table
@@ -138,6 +140,18 @@ struct HfConfig {
   static HfConfig fromJson(const std::string& jsonText, const std::string& path);
 };
 
+/// The float64 weight copies that HfModel layers hold now and at most since the last
+/// resetHfWeightCopyPeak, bytes, over the whole process (every copy HfWeights makes is counted
+/// until its last view is released). Tests check with it that a layer-by-layer sweep holds one
+/// layer's weights, not the model's; the benchmarks print it.
+struct HfWeightCopyBytes {
+  int64_t held = 0;
+  int64_t peak = 0;
+};
+HfWeightCopyBytes hfWeightCopyBytes();
+/// Sets the peak to what is held now.
+void resetHfWeightCopyPeak();
+
 /// A Hugging Face checkpoint as a LanguageModel (ess/language_model.h): one mixer kind and head
 /// count for every layer, text through the folder's tokenizer.
 class HfModel : public LanguageModel {
@@ -213,10 +227,19 @@ class HfModel : public LanguageModel {
   Generators layerGenerators(int layer, const at::Tensor& tokens) const override;
 
   /// Rough peak memory, in bytes, of the float64 forward pass and operator of one layer for
-  /// `length` tokens: attention scores, mask and probabilities 3 * H * L^2 * 8 (mamba: the
-  /// scan's [L, E, N] terms, 4 * L * E * N * 8), plus activations 8 * L * max(intermediate,
-  /// 3 * hidden) * 8. Sessions refuse inputs whose forward pass exceeds the memory budget.
+  /// `length` tokens: forwardMemory(length).total(). Sessions refuse inputs whose forward pass
+  /// exceeds the memory budget.
   double forwardBytes(int64_t length) const override;
+  /// The parts: the operator (attention scores, mask and probabilities 3 * H * L^2 * 8; mamba
+  /// the scan's [L, E, N] terms, 4 * L * E * N * 8), activations (8 * L * max(intermediate,
+  /// 3 * hidden) * 8, plus the residual stream kept entering each block, (layers + 1) * L *
+  /// hidden * 8) and weights: the larger of the largest layer's tensors in float64 and the
+  /// token embedding as stored (read whole to pick its rows). Weights are read from the files
+  /// per layer and released after it (loadCheckpointFiles with TensorLoading::OnDemand), so the
+  /// model's size does not count, only its largest layer's.
+  ForwardMemory forwardMemory(int64_t length) const override;
+  /// The float64 bytes of the tensors of block `layer` (what computing it holds at most).
+  double layerWeightBytes(int layer) const;
 
   /// Rotary families (llama family, gpt_neox, phi): rotary cos and sin for positions 0..L-1, [L, r]
   /// float64 with r the rotated dims of a head (head_dim, or its rotary_pct /

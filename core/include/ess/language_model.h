@@ -64,6 +64,20 @@ class LanguageModel {
   /// `length` tokens; 0 where the model does not estimate it (ess-lm: the dense operator's
   /// budget check covers it). Sessions refuse inputs over the memory budget.
   virtual double forwardBytes(int64_t length) const = 0;
+  /// The parts of the forward pass's peak memory for `length` tokens, bytes (the refusal of an
+  /// input over the memory budget names the largest); by default all of forwardBytes is
+  /// activations.
+  struct ForwardMemory {
+    double layerWeights = 0;  ///< the float64 weights of the largest layer (or the embedding read)
+    double activations = 0;   ///< residual streams kept per layer, the MLP's and projections' outputs
+    double mixer = 0;         ///< the operator: attention scores and probabilities, a scan's terms
+    double total() const { return layerWeights + activations + mixer; }
+  };
+  virtual ForwardMemory forwardMemory(int64_t length) const {
+    ForwardMemory m;
+    m.activations = forwardBytes(length);
+    return m;
+  }
   /// Whether text input is read as bytes (one token per byte, ess-lm) instead of with the
   /// checkpoint folder's tokenizer (ess/tokenizer.h).
   virtual bool byteLevelText() const = 0;

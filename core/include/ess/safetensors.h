@@ -11,6 +11,7 @@
 #pragma once
 #include <string>
 
+#include "ess/safetensors_io.h"
 #include "ess/tensors.h"
 
 namespace ess {
@@ -26,6 +27,12 @@ namespace ess {
 /// Throws InputError `<path>: <what is wrong>` (missing file, directory, empty or
 /// truncated file, malformed header, unsupported dtype, read failure).
 NamedTensors readSafetensors(const std::string& path);
+
+/// The tensors of an opened safetensors file as shape and dtype only (meta-device tensors, no
+/// bytes read), in header order, and its metadata; read one with readTensor.
+NamedTensors safetensorsShapes(const SafetensorsFile& file);
+/// Tensor `name` of `file` as a contiguous CPU tensor (SafetensorsFile::read: checked unchanged).
+at::Tensor readTensor(const SafetensorsFile& file, const std::string& name);
 
 /// Writes `t` (tensors in their order, any device, made contiguous CPU little-endian;
 /// dtypes as listed above) with `t.metadata` as `__metadata__`. The header is padded with

@@ -9,9 +9,13 @@
 // every tensor C-contiguous and little-endian.
 // Supported dtypes: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL.
 #pragma once
+#include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "ess/array.h"
+#include "ess/file_identity.h"
 
 namespace ess {
 
@@ -27,6 +31,41 @@ namespace ess {
 /// Throws InputError `<path>: <what is wrong>` (missing file, directory, empty or
 /// truncated file, malformed header, unsupported dtype, read failure).
 NamedArrays readSafetensorArrays(const std::string& path);
+
+/// A safetensors file opened for reading its tensors one at a time (the weights of one layer of a
+/// model larger than memory): the header is read and checked at open exactly as by
+/// readSafetensorArrays, the file stays open, and `read` fetches one tensor's bytes with pread.
+/// Copies share the open file. Throws InputError as readSafetensorArrays.
+class SafetensorsFile {
+ public:
+  /// One header entry: offsets relative to the data section.
+  struct Entry {
+    std::string name;
+    ArrayDType dtype;
+    std::vector<int64_t> shape;
+    uint64_t begin, end;
+  };
+
+  explicit SafetensorsFile(const std::string& path);
+
+  const std::string& path() const;
+  /// What the file was when opened.
+  FileIdentity identity() const;
+  /// Entries in header order.
+  const std::vector<Entry>& entries() const;
+  const std::map<std::string, std::string>& metadata() const;
+
+  /// Reads tensor `name` (a new owned array). The file is checked before and after the read
+  /// (device, inode, size, modification time): a change since it was opened throws InputError
+  /// "<path>: the file changed on disk since it was opened (<why>); reopen it", so no result mixes
+  /// old and new bytes. Throws std::out_of_range for a name not in entries().
+  Array read(const std::string& name) const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<const Impl> impl_;
+  friend NamedArrays readSafetensorArrays(const std::string& path);
+};
 
 /// Writes `t` (arrays in their order) with `t.metadata` as `__metadata__`. The header is padded
 /// with spaces to a multiple of 8 bytes. The file is written to a temporary file in the same

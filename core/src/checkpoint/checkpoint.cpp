@@ -27,6 +27,15 @@ constexpr uint64_t kMaxJsonBytes = uint64_t(64) << 20;
 
 std::string readText(const std::string& path) { return readRegularFile(path, "JSON file", kMaxJsonBytes); }
 
+// How the weights files of one loadCheckpointFiles call are read.
+struct Loader {
+  TensorLoading loading = TensorLoading::Whole;
+  std::map<std::string, SafetensorsFile>* onDemand = nullptr;
+};
+
+// readTensorFile, or for a safetensors file with OnDemand loading its shapes (the file kept open).
+NamedTensors readWeightsFile(const std::string& path, const Loader& load);
+
 /// `text` with Python's bare JSON constants Infinity and -Infinity (json.dumps writes them, e.g.
 /// Mamba-2's time_step_limit [0.0, Infinity]) quoted as strings, so that strict JSON parses it
 /// and a field that takes them reads the string.
@@ -81,7 +90,7 @@ void append(NamedTensors& into, NamedTensors&& from, std::set<std::string>& name
 }
 
 // A sharded set described by `<name>.index.json` ({"weight_map": {tensor: shard file}}).
-NamedTensors readSharded(const fs::path& index) {
+NamedTensors readSharded(const fs::path& index, const Loader& load) {
   const std::string ipath = index.string();
   nlohmann::json j;
   try {
@@ -112,7 +121,7 @@ NamedTensors readSharded(const fs::path& index) {
   std::set<std::string> names;
   for (const auto& [shard, expected] : byShard) {
     const std::string spath = (dir / shard).string();
-    NamedTensors t = readTensorFile(spath);
+    NamedTensors t = readWeightsFile(spath, load);
     std::set<std::string> have;
     for (const auto& [n, _] : t.tensors) have.insert(n);
     for (const auto& n : expected)
@@ -124,7 +133,8 @@ NamedTensors readSharded(const fs::path& index) {
 }
 
 // `<base>-0000i-of-0000n.safetensors` shards without an index: all n must be present.
-std::optional<NamedTensors> readShardsWithoutIndex(const fs::path& dir, const std::vector<std::string>& files) {
+std::optional<NamedTensors> readShardsWithoutIndex(const fs::path& dir, const std::vector<std::string>& files,
+                                                   const Loader& load) {
   static const std::regex re(R"(^(.+)-(\d{1,6})-of-(\d{1,6})\.safetensors$)");
   for (const auto& f : files) {
     std::smatch m;
@@ -144,7 +154,7 @@ std::optional<NamedTensors> readShardsWithoutIndex(const fs::path& dir, const st
       if (!fs::is_regular_file(p, ec)) fail(p.string(), "shard " + std::to_string(i) + " of " + total + " is missing");
       shards.push_back(p.string());
     }
-    for (const auto& s : shards) append(out, readTensorFile(s), names, s);
+    for (const auto& s : shards) append(out, readWeightsFile(s, load), names, s);
     return out;
   }
   return std::nullopt;
@@ -155,7 +165,7 @@ bool hasExt(const std::string& f, const char* ext) {
   return f.size() > n && f.compare(f.size() - n, n, ext) == 0;
 }
 
-NamedTensors readFolder(const fs::path& dir) {
+NamedTensors readFolder(const fs::path& dir, const Loader& load) {
   std::vector<std::string> files;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
@@ -164,18 +174,18 @@ NamedTensors readFolder(const fs::path& dir) {
   std::sort(files.begin(), files.end());
   auto has = [&](const std::string& name) { return std::find(files.begin(), files.end(), name) != files.end(); };
 
-  if (has("model.safetensors.index.json")) return readSharded(dir / "model.safetensors.index.json");
-  if (has("model.safetensors")) return readTensorFile((dir / "model.safetensors").string());
-  if (auto s = readShardsWithoutIndex(dir, files)) return std::move(*s);
-  if (has("pytorch_model.bin.index.json")) return readSharded(dir / "pytorch_model.bin.index.json");
-  if (has("pytorch_model.bin")) return readTensorFile((dir / "pytorch_model.bin").string());
+  if (has("model.safetensors.index.json")) return readSharded(dir / "model.safetensors.index.json", load);
+  if (has("model.safetensors")) return readWeightsFile((dir / "model.safetensors").string(), load);
+  if (auto s = readShardsWithoutIndex(dir, files, load)) return std::move(*s);
+  if (has("pytorch_model.bin.index.json")) return readSharded(dir / "pytorch_model.bin.index.json", load);
+  if (has("pytorch_model.bin")) return readWeightsFile((dir / "pytorch_model.bin").string(), load);
   for (const std::vector<const char*>& exts :
        {std::vector<const char*>{".pt", ".pth", ".bin"}, std::vector<const char*>{".safetensors"}}) {
     std::vector<std::string> found;
     for (const auto& f : files)
       for (const char* e : exts)
         if (hasExt(f, e)) found.push_back(f);
-    if (found.size() == 1) return readTensorFile((dir / found[0]).string());
+    if (found.size() == 1) return readWeightsFile((dir / found[0]).string(), load);
     if (found.size() > 1) {
       std::string list;
       for (const auto& f : found) list += (list.empty() ? "" : ", ") + f;
@@ -213,8 +223,43 @@ NamedTensors readTensorFile(const std::string& path) {
   return readSafetensors(path);
 }
 
-CheckpointFiles loadCheckpointFiles(const std::string& path) {
+namespace {
+
+NamedTensors readWeightsFile(const std::string& path, const Loader& load) {
+  if (load.loading == TensorLoading::Whole) return readTensorFile(path);
+  std::string head;
+  {
+    const InputFile f(path, "tensor file");
+    head.resize(static_cast<size_t>(std::min<uint64_t>(9, f.size())));
+    f.readAt(head.data(), head.size(), 0, "the first bytes");
+  }
+  if (head.size() < 9 || head[8] != '{') return readTensorFile(path);  // not safetensors: its reader decides
+  const SafetensorsFile file(path);
+  NamedTensors t = safetensorsShapes(file);
+  for (const auto& [name, _] : t.tensors) load.onDemand->insert_or_assign(name, file);
+  return t;
+}
+
+}  // namespace
+
+at::Tensor readTensor(const CheckpointFiles& files, const std::string& name) {
+  auto it = files.onDemand.find(name);
+  if (it != files.onDemand.end()) return readTensor(it->second, name);
+  const at::Tensor* t = files.tensors.find(name);
+  if (!t) throw std::out_of_range("readTensor: no tensor " + name);
+  return *t;
+}
+
+void readAllTensors(CheckpointFiles& files) {
+  if (files.onDemand.empty()) return;
+  for (auto& [name, t] : files.tensors.tensors)
+    if (files.onDemand.count(name)) t = readTensor(files, name);
+  files.onDemand.clear();
+}
+
+CheckpointFiles loadCheckpointFiles(const std::string& path, TensorLoading loading) {
   CheckpointFiles cf;
+  Loader load{loading, &cf.onDemand};
   cf.path = path;
   std::error_code ec;
   fs::file_status st = fs::status(path, ec);
@@ -222,15 +267,15 @@ CheckpointFiles loadCheckpointFiles(const std::string& path) {
   fs::path p(path);
   if (fs::is_directory(st)) {
     cf.configJson = readConfig(p);
-    cf.tensors = readFolder(p);
+    cf.tensors = readFolder(p, load);
   } else {
     fs::path dir = p.parent_path();
     if (dir.empty()) dir = ".";
     if (hasExt(p.filename().string(), ".index.json")) {
       cf.configJson = readConfig(dir);
-      cf.tensors = readSharded(p);
+      cf.tensors = readSharded(p, load);
     } else {
-      cf.tensors = readTensorFile(path);
+      cf.tensors = readWeightsFile(path, load);
       cf.configJson = readConfig(dir);
     }
   }

@@ -121,7 +121,8 @@ class Mamba : public HfArchitecture {
   double mixerBytes(double L) const override { return 4.0 * L * c_.intermediateSize * c_.stateSize * 8.0; }
 
  private:
-  /// The S6 mixer of `layer` with the checkpoint's parameters (made once per layer).
+  /// The S6 mixer of `layer` with the checkpoint's parameters (kept for the latest layer only, so
+  /// that memory holds one layer's float64 parameters).
   std::shared_ptr<Mixer> mixer(const HfWeights& w, int layer) const {
     std::lock_guard<std::mutex> lock(mixerMutex_);
     auto it = mixers_.find(layer);
@@ -135,15 +136,15 @@ class Mamba : public HfArchitecture {
     at::NoGradGuard noGrad;
     for (auto& p : m->named_parameters()) {
       const std::string name = layerTensor(layer, "mixer." + p.key());
-      if (const at::Tensor* src = w.find(name)) {
-        w.checkFinite(name);
-        p.value().copy_(src->to(p.value().scalar_type()));
+      if (w.find(name)) {
+        p.value().copy_(w.weight(name));
       } else if (p.key() == "conv1d.bias") {  // use_conv_bias false
         p.value().zero_();
       } else {
         throw std::logic_error("HfModel: mamba parameter " + p.key() + " has no checkpoint tensor");
       }
     }
+    mixers_.clear();  // one layer's parameters at a time: a sweep goes layer by layer
     mixers_[layer] = m;
     return m;
   }

@@ -24,7 +24,9 @@ struct HfModel::State {
   std::unique_ptr<hf::HfWeights> weights;
   std::mutex mutex;  ///< guards the cache
   std::vector<int64_t> cachedTokens;
-  std::vector<at::Tensor> hidden;  ///< hidden[i]: the residual stream entering block i
+  std::vector<at::Tensor> hidden;        ///< hidden[i]: the residual stream entering block i
+  std::vector<double> layerWeightBytes;  ///< float64 bytes of each block's tensors
+  double embeddingBytes = 0;             ///< the token embedding as stored
 };
 
 HfModel::HfModel(const CheckpointFiles& files) : path_(files.path), state_(std::make_unique<State>()) {
@@ -39,7 +41,16 @@ HfModel::HfModel(const CheckpointFiles& files) : path_(files.path), state_(std::
     prefix = naming.taskPrefix;
   else if (!files.tensors.find(naming.embedding))
     prefix = naming.taskPrefix;  // the missing-tensor error names the usual one
-  state_->weights = std::make_unique<hf::HfWeights>(files, prefix, state_->arch->tensors(), c.modelType);
+  const std::vector<hf::ExpectedTensor> expected = state_->arch->tensors();
+  state_->weights = std::make_unique<hf::HfWeights>(files, prefix, expected, c.modelType);
+  state_->layerWeightBytes.assign(static_cast<size_t>(std::max(c.numLayers, 0)), 0.0);
+  for (const auto& [name, shape] : expected) {
+    double n = 1;
+    for (int64_t d : shape) n *= double(d);
+    if (name == naming.embedding) state_->embeddingBytes = n * double(state_->weights->find(name)->element_size());
+    for (int i = 0; i < c.numLayers; ++i)
+      if (name.rfind(naming.layerTensor(i, ""), 0) == 0) state_->layerWeightBytes[static_cast<size_t>(i)] += 8.0 * n;
+  }
   // The LM head is not used (the pass stops at a layer), but a wrong one means a wrong config.
   const int64_t D = c.hiddenSize, V = c.vocabSize;
   if (const at::Tensor* head = files.tensors.find(naming.lmHead)) {
@@ -113,11 +124,22 @@ std::string HfModel::defaultInput(std::size_t memoryBudget) const {
 int HfModel::heads() const { return state_->arch->heads(); }
 int HfModel::valueChannels() const { return state_->arch->valueChannels(); }
 
-double HfModel::forwardBytes(int64_t length) const {
+double HfModel::forwardBytes(int64_t length) const { return forwardMemory(length).total(); }
+
+LanguageModel::ForwardMemory HfModel::forwardMemory(int64_t length) const {
   const double L = static_cast<double>(length), f64 = 8.0;
-  const double mixer = state_->arch->mixerBytes(L);
-  const double activations = 8.0 * L * std::max(cfg_.intermediateSize, 3 * cfg_.hiddenSize) * f64;
-  return mixer + activations;
+  ForwardMemory m;
+  m.mixer = state_->arch->mixerBytes(L);
+  m.activations = 8.0 * L * std::max(cfg_.intermediateSize, 3 * cfg_.hiddenSize) * f64 +
+                  double(cfg_.numLayers + 1) * L * cfg_.hiddenSize * f64;
+  m.layerWeights = state_->embeddingBytes;
+  for (double b : state_->layerWeightBytes) m.layerWeights = std::max(m.layerWeights, b);
+  return m;
+}
+
+double HfModel::layerWeightBytes(int layer) const {
+  checkLayer(layer);
+  return state_->layerWeightBytes[static_cast<size_t>(layer)];
 }
 
 double HfModel::theoreticalStateSize(int split) const { return state_->arch->theoreticalStateSize(split); }

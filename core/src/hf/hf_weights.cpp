@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -10,7 +11,28 @@
 
 #include "ess/checkpoint.h"
 #include "ess/error.h"
+#include "ess/hf_model.h"
 #include "ess/input_file.h"
+#include "ess/safetensors.h"
+
+namespace ess {
+namespace {
+
+std::atomic<int64_t> heldCopyBytes{0}, peakCopyBytes{0};
+
+void countCopy(int64_t bytes) {
+  const int64_t now = heldCopyBytes.fetch_add(bytes) + bytes;
+  int64_t peak = peakCopyBytes.load();
+  while (now > peak && !peakCopyBytes.compare_exchange_weak(peak, now)) {
+  }
+}
+
+}  // namespace
+
+HfWeightCopyBytes hfWeightCopyBytes() { return {heldCopyBytes.load(), peakCopyBytes.load()}; }
+void resetHfWeightCopyPeak() { peakCopyBytes.store(heldCopyBytes.load()); }
+
+}  // namespace ess
 
 namespace ess::hf {
 
@@ -61,29 +83,44 @@ HfWeights::HfWeights(const CheckpointFiles& files, const std::string& prefix,
     if (!at::isFloatingType(t->scalar_type()))
       throw InputError(fileOf(files, full) + ": tensor '" + full + "' has an integer dtype; expected F32, F16 or BF16");
     tensors_[name] = *t;
+    auto od = files.onDemand.find(full);
+    if (od != files.onDemand.end()) onDemand_.emplace(name, std::make_pair(full, od->second));
   }
 }
 
-void HfWeights::checkFinite(const std::string& name) const {
-  {
-    std::lock_guard<std::mutex> lock(finiteMutex_);
-    if (finite_.count(name)) return;
-  }
-  const at::Tensor& t = tensors_.at(name);
-  if (t.is_floating_point() && !at::isfinite(t).all().item<bool>())
-    throw InputError(path_ + ": weight " + name + " holds NaN or Inf values");
-  std::lock_guard<std::mutex> lock(finiteMutex_);
-  finite_.insert(name);
+at::Tensor HfWeights::stored(const std::string& name) const {
+  auto od = onDemand_.find(name);
+  if (od != onDemand_.end()) return readTensor(od->second.second, od->second.first);
+  return tensors_.at(name);
 }
 
 at::Tensor HfWeights::weight(const std::string& name) const {
-  auto it = tensors_.find(name);
-  if (it == tensors_.end()) throw std::logic_error("HfModel: unchecked tensor " + name);
-  checkFinite(name);
-  return it->second.to(at::kDouble);
+  if (!tensors_.count(name)) throw std::logic_error("HfModel: unchecked tensor " + name);
+  const at::Tensor t = stored(name);
+  bool checked;
+  {
+    std::lock_guard<std::mutex> lock(finiteMutex_);
+    checked = finite_.count(name) > 0;
+  }
+  if (!checked) {
+    if (!at::isfinite(t).all().item<bool>()) throw InputError(path_ + ": weight " + name + " holds NaN or Inf values");
+    std::lock_guard<std::mutex> lock(finiteMutex_);
+    finite_.insert(name);
+  }
+  // The copy owns a buffer of its own, so that the bytes held are counted until its last view goes.
+  const int64_t bytes = t.numel() * int64_t(sizeof(double));
+  auto* buffer = new double[static_cast<size_t>(std::max<int64_t>(t.numel(), 1))];
+  countCopy(bytes);
+  at::Tensor copy = at::from_blob(
+      buffer, t.sizes(),
+      [bytes](void* p) {
+        delete[] static_cast<double*>(p);
+        countCopy(-bytes);
+      },
+      at::TensorOptions().dtype(at::kDouble));
+  copy.copy_(t);
+  return copy;
 }
-
-const at::Tensor& HfWeights::stored(const std::string& name) const { return tensors_.at(name); }
 
 const at::Tensor* HfWeights::find(const std::string& name) const {
   auto it = tensors_.find(name);

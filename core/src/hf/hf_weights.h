@@ -1,6 +1,8 @@
 // The checked weights of a Hugging Face checkpoint (internal to the core): every tensor a family
 // uses is checked against the shape its config implies when the model opens, and for NaN / Inf
-// when a layer first uses it.
+// when a layer first uses it. Tensors of safetensors files opened on demand
+// (CheckpointFiles::onDemand) are read when used and not kept: memory holds the weights of the
+// layer being computed, not the model's.
 #pragma once
 #include <ATen/core/Tensor.h>
 
@@ -9,6 +11,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include "ess/safetensors_io.h"
 
 namespace ess {
 struct CheckpointFiles;
@@ -30,15 +34,15 @@ class HfWeights {
   HfWeights(const CheckpointFiles& files, const std::string& prefix, const std::vector<ExpectedTensor>& expected,
             const std::string& modelType);
 
-  /// A float64 copy of a checked tensor. Throws InputError naming the folder and the tensor
-  /// when it holds NaN or Inf (checked once per tensor).
+  /// A float64 copy of a checked tensor (read from its file when on demand), counted in
+  /// hfWeightCopyBytes while it lives. Throws InputError naming the folder and the tensor when it
+  /// holds NaN or Inf (checked once per tensor), or naming the file when it changed on disk.
   at::Tensor weight(const std::string& name) const;
-  /// A checked tensor as stored (no NaN / Inf check).
-  const at::Tensor& stored(const std::string& name) const;
-  /// A checked tensor as stored, or null when the family did not ask for it.
+  /// A checked tensor's values as stored (read now when on demand; no NaN / Inf check).
+  at::Tensor stored(const std::string& name) const;
+  /// A checked tensor's shape and dtype (a meta-device tensor when on demand: no values), or
+  /// null when the family did not ask for it.
   const at::Tensor* find(const std::string& name) const;
-  /// Throws InputError naming the folder and the tensor when `name` holds NaN or Inf.
-  void checkFinite(const std::string& name) const;
 
   /// The weights file that holds `name` in `files` (for messages): the shard named by an index,
   /// else the single weights file of a folder, else the path itself.
@@ -47,6 +51,8 @@ class HfWeights {
  private:
   std::string path_;
   std::map<std::string, at::Tensor> tensors_;  ///< by name without the model prefix
+  /// The files of the on-demand tensors, by the name in the file.
+  std::map<std::string, std::pair<std::string, SafetensorsFile>> onDemand_;
   mutable std::mutex finiteMutex_;
   mutable std::set<std::string> finite_;  ///< tensors found free of NaN and Inf
 };

@@ -77,6 +77,16 @@ std::string safetensorsDtypeName(at::ScalarType dtype) {
   return dtypeName(d->array);
 }
 
+NamedTensors safetensorsShapes(const SafetensorsFile& file) {
+  NamedTensors out;
+  out.metadata = file.metadata();
+  for (const auto& e : file.entries())
+    out.add(e.name, at::empty(e.shape, at::TensorOptions().dtype(torchTypeOf(e.dtype)).device(at::kMeta)));
+  return out;
+}
+
+at::Tensor readTensor(const SafetensorsFile& file, const std::string& name) { return toTensor(file.read(name)); }
+
 NamedTensors readSafetensors(const std::string& path) { return toTensors(readSafetensorArrays(path)); }
 
 void writeSafetensors(const std::string& path, const NamedTensors& t) {

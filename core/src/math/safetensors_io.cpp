@@ -47,14 +47,6 @@ const DType* dtypeByName(const std::string& name) {
   return nullptr;
 }
 
-// One header entry after validation.
-struct Entry {
-  std::string name;
-  const DType* dtype;
-  std::vector<int64_t> shape;
-  uint64_t begin, end;
-};
-
 uint64_t readU64(const std::string& path, const ojson& v, const std::string& what) {
   if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0))
     fail(path, what + " must be a non-negative integer, got " + v.dump());
@@ -63,8 +55,59 @@ uint64_t readU64(const std::string& path, const ojson& v, const std::string& wha
 
 }  // namespace
 
+struct SafetensorsFile::Impl {
+  Impl(const std::string& path) : f(path, "safetensors file") {}
+  InputFile f;
+  uint64_t dataStart = 0;
+  std::vector<Entry> entries;
+  std::map<std::string, size_t> byName;
+  std::map<std::string, std::string> metadata;
+
+  // The entry's bytes into a new array (BOOL as 0 and 1); no check of the file.
+  Array readEntry(const Entry& e) const {
+    const std::string& path = f.path();
+    Array a;
+    try {
+      a = Array(e.dtype, e.shape);
+    } catch (const std::exception&) {  // std::bad_alloc
+      fail(path, "tensor '" + e.name + "': out of memory (" + std::to_string(e.end - e.begin) + " bytes)");
+    }
+    if (e.end > e.begin) f.readAt(a.data(), e.end - e.begin, dataStart + e.begin, "tensor '" + e.name + "'");
+    if (e.dtype == ArrayDType::Bool) {  // any nonzero byte is true
+      auto* b = a.data<uint8_t>();
+      for (int64_t i = 0; i < a.numel(); ++i) b[i] = b[i] != 0;
+    }
+    return a;
+  }
+};
+
+const std::string& SafetensorsFile::path() const { return impl_->f.path(); }
+FileIdentity SafetensorsFile::identity() const { return impl_->f.identity(); }
+const std::vector<SafetensorsFile::Entry>& SafetensorsFile::entries() const { return impl_->entries; }
+const std::map<std::string, std::string>& SafetensorsFile::metadata() const { return impl_->metadata; }
+
+Array SafetensorsFile::read(const std::string& name) const {
+  const Entry& e = impl_->entries.at(impl_->byName.at(name));
+  checkFilesUnchanged({identity()});
+  Array a = impl_->readEntry(e);
+  checkFilesUnchanged({identity()});
+  return a;
+}
+
 NamedArrays readSafetensorArrays(const std::string& path) {
-  const InputFile f(path, "safetensors file");
+  const SafetensorsFile file(path);
+  NamedArrays out;
+  out.metadata = file.metadata();
+  // Every tensor is read into memory now, not mapped: a file that is truncated or rewritten
+  // later (a training job saving over it) cannot fault a mapping (SIGBUS) or change data in use.
+  for (const auto& e : file.entries()) out.add(e.name, file.impl_->readEntry(e));
+  file.impl_->f.checkUnchanged();
+  return out;
+}
+
+SafetensorsFile::SafetensorsFile(const std::string& path) {
+  auto impl = std::make_shared<Impl>(path);
+  const InputFile& f = impl->f;
   const uint64_t fileSize = f.size();
   if (fileSize == 0) fail(path, "file is empty (not a safetensors file)");
   if (fileSize < 8)
@@ -85,6 +128,7 @@ NamedArrays readSafetensorArrays(const std::string& path) {
   std::string header(static_cast<size_t>(headerLen), '\0');
   f.readAt(header.data(), headerLen, 8, "the header");
   const uint64_t dataStart = 8 + headerLen;
+  impl->dataStart = dataStart;
   const uint64_t dataSize = fileSize - dataStart;
 
   ojson j;
@@ -110,8 +154,8 @@ NamedArrays readSafetensorArrays(const std::string& path) {
   if (!duplicate.empty()) fail(path, "the header names '" + duplicate + "' twice (ambiguous; the file is damaged)");
   if (!j.is_object()) fail(path, "header is not a JSON object (not a safetensors file)");
 
-  NamedArrays out;
-  std::vector<Entry> entries;
+  std::map<std::string, std::string>& metadata = impl->metadata;
+  std::vector<Entry>& entries = impl->entries;
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& name = it.key();
     const ojson& v = it.value();
@@ -120,7 +164,7 @@ NamedArrays readSafetensorArrays(const std::string& path) {
       if (!v.is_object()) fail(path, "__metadata__ is not a JSON object");
       for (auto m = v.begin(); m != v.end(); ++m) {
         if (!m.value().is_string()) fail(path, "__metadata__ value of '" + m.key() + "' is not a string");
-        out.metadata[m.key()] = m.value().get<std::string>();
+        metadata[m.key()] = m.value().get<std::string>();
       }
       continue;
     }
@@ -133,8 +177,8 @@ NamedArrays readSafetensorArrays(const std::string& path) {
     if (!jd.is_string()) fail(path, where + ": 'dtype' is not a string");
     Entry e;
     e.name = name;
-    e.dtype = dtypeByName(jd.get<std::string>());
-    if (!e.dtype)
+    const DType* dtype = dtypeByName(jd.get<std::string>());
+    if (!dtype)
       fail(path, where + ": unsupported dtype '" + jd.get<std::string>() +
                      "' (supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)");
     const ojson& js = v.at("shape");
@@ -151,7 +195,8 @@ NamedArrays readSafetensorArrays(const std::string& path) {
       if (__builtin_mul_overflow(numel, n, &numel)) overflow = true;
     }
     uint64_t nbytes = 0;
-    if (overflow || __builtin_mul_overflow(numel, e.dtype->itemsize, &nbytes))
+    e.dtype = dtype->type;
+    if (overflow || __builtin_mul_overflow(numel, dtype->itemsize, &nbytes))
       fail(path, where + ": shape " + js.dump() + " is too large");
     const ojson& jo = v.at("data_offsets");
     if (!jo.is_array() || jo.size() != 2) fail(path, where + ": 'data_offsets' is not a pair [begin, end]");
@@ -177,25 +222,8 @@ NamedArrays readSafetensorArrays(const std::string& path) {
     if (byBegin[i]->begin < byBegin[i - 1]->end)
       fail(path, "tensors '" + byBegin[i - 1]->name + "' and '" + byBegin[i]->name + "' overlap in the data section");
 
-  // Every tensor is read into memory now, not mapped: a file that is truncated or rewritten
-  // later (a training job saving over it) cannot fault a mapping (SIGBUS) or change data in use.
-  for (const auto& e : entries) {
-    const bool isBool = e.dtype->type == ArrayDType::Bool;
-    Array a;
-    try {
-      a = Array(e.dtype->type, e.shape);
-    } catch (const std::exception&) {  // std::bad_alloc
-      fail(path, "tensor '" + e.name + "': out of memory (" + std::to_string(e.end - e.begin) + " bytes)");
-    }
-    if (e.end > e.begin) f.readAt(a.data(), e.end - e.begin, dataStart + e.begin, "tensor '" + e.name + "'");
-    if (isBool) {  // any nonzero byte is true
-      auto* b = a.data<uint8_t>();
-      for (int64_t i = 0; i < a.numel(); ++i) b[i] = b[i] != 0;
-    }
-    out.add(e.name, std::move(a));
-  }
-  f.checkUnchanged();
-  return out;
+  for (size_t i = 0; i < entries.size(); ++i) impl->byName[entries[i].name] = i;
+  impl_ = std::move(impl);
 }
 
 void writeSafetensorArrays(const std::string& path, const NamedArrays& t) {

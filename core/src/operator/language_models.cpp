@@ -19,12 +19,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// The values of every tensor of `files` (those left on disk read now).
+NamedTensors wholeTensors(const CheckpointFiles& files) {
+  if (files.onDemand.empty()) return files.tensors;
+  CheckpointFiles copy = files;
+  readAllTensors(copy);
+  return copy.tensors;
+}
+
 /// An ess-lm checkpoint (config.json with model_type "ess-lm", model.safetensors).
 class EssLmModel : public LanguageModel {
  public:
   explicit EssLmModel(const CheckpointFiles& files)
       : cfg_(ModelConfig::fromJson(files.configJson, (fs::path(files.path) / "config.json").string())),
-        model_(EssLm::fromTensors(cfg_, files.tensors, files.path)),
+        model_(EssLm::fromTensors(cfg_, wholeTensors(files), files.path)),
         path_(files.path) {}
 
   std::string architecture() const override { return "ess-lm"; }

@@ -4,6 +4,7 @@
 // (math/operator_session.cpp).
 #include "ess/session.h"
 
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -76,6 +77,7 @@ class TokenModelSession : public SessionBase {
     std::lock_guard<std::mutex> lock(mutex_);
     cache_.clear();
     genCache_.clear();
+    cacheOrder_.clear();
   }
   at::Tensor tokenTensor() const { return at::tensor(std::vector<int64_t>(tokens_.begin(), tokens_.end()), at::kLong); }
 
@@ -92,6 +94,7 @@ class TokenModelSession : public SessionBase {
     checkCancelled("operator formed");
     checkFiniteOperator(op, what + " operator");
     cache_[layer] = op;
+    cached(false, layer);
     return op;
   }
   GeneratorArrays generatorsOf(int layer) override {
@@ -109,6 +112,7 @@ class TokenModelSession : public SessionBase {
     }
     GeneratorArrays a = g.heads() > 0 ? toArrays(g) : GeneratorArrays{};
     genCache_[layer] = a;
+    cached(true, layer);
     return a;
   }
   bool hasDenseOperator(int layer) const override {
@@ -121,8 +125,35 @@ class TokenModelSession : public SessionBase {
   std::string input_;
 
  private:
+  /// Records an entry just cached and forgets the oldest ones while the caches hold more than
+  /// half the memory budget (the newest always stays): a sweep over every layer of a large model
+  /// keeps a few layers' operators, not all of them. Called with mutex_ held.
+  void cached(bool generators, int layer) {
+    cacheOrder_.emplace_back(generators, layer);
+    const auto bytes = [](const Array& a) { return a.defined() ? a.nbytes() : size_t(0); };
+    size_t held = 0;
+    for (const auto& [_, a] : cache_) held += bytes(a);
+    for (const auto& [_, g] : genCache_) held += bytes(g.C) + bytes(g.B) + bytes(g.logA) + bytes(g.D);
+    while (cacheOrder_.size() > 1 && held > memoryBudget_ / 2) {
+      const auto [gen, l] = cacheOrder_.front();
+      cacheOrder_.pop_front();
+      if (gen) {
+        auto it = genCache_.find(l);
+        if (it == genCache_.end()) continue;
+        held -= bytes(it->second.C) + bytes(it->second.B) + bytes(it->second.logA) + bytes(it->second.D);
+        genCache_.erase(it);
+      } else {
+        auto it = cache_.find(l);
+        if (it == cache_.end()) continue;
+        held -= bytes(it->second);
+        cache_.erase(it);
+      }
+    }
+  }
+
   std::map<int, Array> cache_;
   std::map<int, GeneratorArrays> genCache_;
+  std::deque<std::pair<bool, int>> cacheOrder_;  ///< (generators?, layer), oldest first
   mutable std::mutex mutex_;
 };
 
@@ -185,14 +216,53 @@ class ModelSession : public TokenModelSession {
 
  protected:
   int layerHeads(int layer) const override { return model_->heads(layer); }
+  // Both check the budget first: the opening input, or an input set before the budget was
+  // lowered, is refused here before any weight is read.
   at::Tensor computeOperator(int layer, const at::Tensor& tokens) override {
+    checkForwardPass(tokens.size(0), " " + input_.substr(0, 40));
     return model_->layerOperator(layer, tokens);
   }
   Generators computeGenerators(int layer, const at::Tensor& tokens) override {
+    checkForwardPass(tokens.size(0), " " + input_.substr(0, 40));
     return model_->layerGenerators(layer, tokens);
   }
 
  private:
+  /// Throws InputError on field "input" when the float64 forward pass of `length` tokens needs
+  /// more than the memory budget: the need, its largest part (the weights of one layer, the
+  /// activations or the operator), the longest input that fits and the budget that would fit
+  /// this one. `what` starts the message's body (the input, as the user wrote it).
+  void checkForwardPass(int64_t length, const std::string& what) const {
+    const double need = model_->forwardBytes(length);
+    const double budget = static_cast<double>(memoryBudget());
+    if (need <= budget) return;
+    int64_t fits = 0;  // the longest input whose forward pass fits (forwardBytes grows with L)
+    if (model_->forwardBytes(2) <= budget) {
+      fits = 2;
+      while (model_->forwardBytes(fits * 2) <= budget) fits *= 2;
+      for (int64_t step = fits / 2; step >= 1; step /= 2)
+        if (model_->forwardBytes(fits + step) <= budget) fits += step;
+    }
+    const auto gib = [](double b) {
+      std::ostringstream o;
+      o.precision(3);
+      o << b / double(1ull << 30);
+      return o.str();
+    };
+    const LanguageModel::ForwardMemory parts = model_->forwardMemory(length);
+    std::string largest = "the activations (" + gib(parts.activations) + " GiB)";
+    if (parts.layerWeights >= parts.activations && parts.layerWeights >= parts.mixer)
+      largest = "the weights of one layer in float64 (" + gib(parts.layerWeights) + " GiB)";
+    else if (parts.mixer > parts.activations)
+      largest = "the operator (" + gib(parts.mixer) + " GiB)";
+    throw InputError("input",
+                     {what + ": " + std::to_string(length) + " tokens need about " + gib(need) +
+                      " GiB for the float64 forward pass, over the memory budget of " + gib(budget) + " GiB; " +
+                      (fits >= 2 ? "at most " + std::to_string(fits) + " tokens fit"
+                                 : std::string("not even 2 tokens fit: raise the budget")) +
+                      "; the largest part is " + largest + "; a budget of " + gib(need) + " GiB fits this input"});
+  }
+
   void setInputUnchecked(const std::string& spec) {
     // "text" without a colon is not a text spec: tokensFromSpec refuses it (UsageError).
     const std::string kind = spec.find(':') == std::string::npos ? std::string() : specKind(spec);
@@ -220,29 +290,7 @@ class ModelSession : public TokenModelSession {
     }
     // The float64 forward pass of a long input (a model without a context limit, or a long
     // context) must fit the memory budget like a dense operator.
-    const double need = model_->forwardBytes(static_cast<int64_t>(t.size()));
-    if (need > static_cast<double>(memoryBudget())) {
-      const double budget = static_cast<double>(memoryBudget());
-      int64_t fits = 0;  // the longest input whose forward pass fits (forwardBytes grows with L)
-      if (model_->forwardBytes(2) <= budget) {
-        fits = 2;
-        while (model_->forwardBytes(fits * 2) <= budget) fits *= 2;
-        for (int64_t step = fits / 2; step >= 1; step /= 2)
-          if (model_->forwardBytes(fits + step) <= budget) fits += step;
-      }
-      const auto gib = [](double b) {
-        std::ostringstream o;
-        o.precision(3);
-        o << b / double(1ull << 30);
-        return o.str();
-      };
-      throw InputError(
-          "input", {(text ? what : " " + spec.substr(0, 40)) + ": " + std::to_string(t.size()) + " tokens need about " +
-                    gib(need) + " GiB for the float64 forward pass, over the memory budget of " +
-                    gib(double(memoryBudget())) + " GiB; " +
-                    (fits >= 2 ? "at most " + std::to_string(fits) + " tokens fit"
-                               : std::string("not even 2 tokens fit: raise the budget"))});
-    }
+    checkForwardPass(static_cast<int64_t>(t.size()), text ? what : " " + spec.substr(0, 40));
     setTokens(spec, std::move(t));
   }
 
@@ -275,11 +323,13 @@ class ModelSession : public TokenModelSession {
   mutable std::mutex tokenizerMutex_;
 };
 
-std::unique_ptr<Session> openFiles(const CheckpointFiles& files, size_t budget = Session::kDefaultMemoryBudget) {
-  if (files.tensors.find("operator") || isGeneratorFile(files.tensors))
-    return openOperatorSession(files.path, toArrays(files.tensors), budget);
-  if (!files.configJson.empty()) return std::make_unique<ModelSession>(files, budget);
-  return openOperatorSession(files.path, toArrays(files.tensors), budget);  // raises the error
+// `files` as loadCheckpointFiles(path, TensorLoading::OnDemand) returns them: a model's weights
+// are read a layer at a time by HfModel; an operator or generator file is read whole now.
+std::unique_ptr<Session> openFiles(CheckpointFiles files, size_t budget = Session::kDefaultMemoryBudget) {
+  const bool operatorFile = files.tensors.find("operator") || isGeneratorFile(files.tensors);
+  if (!operatorFile && !files.configJson.empty()) return std::make_unique<ModelSession>(files, budget);
+  readAllTensors(files);
+  return openOperatorSession(files.path, toArrays(files.tensors), budget);  // else raises the error
 }
 
 }  // namespace
@@ -291,13 +341,13 @@ std::unique_ptr<Session> openModelSession(const std::string& path, size_t memory
   registerCudaEss();
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path + ": no such file or directory");
-  return openFiles(loadCheckpointFiles(path), memoryBudget);
+  return openFiles(loadCheckpointFiles(path, TensorLoading::OnDemand), memoryBudget);
 }
 
 FileSummary summarizeModelFile(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path + ": no such file or directory");
-  CheckpointFiles files = loadCheckpointFiles(path);
+  CheckpointFiles files = loadCheckpointFiles(path, TensorLoading::OnDemand);
   FileSummary s;
   for (const auto& [name, t] : files.tensors.tensors) {
     TensorSummary ts;
