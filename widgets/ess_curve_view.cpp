@@ -253,14 +253,18 @@ void EssCurveView::leaveEvent(QEvent* event) {
 
 QString EssCurveView::toCsv() const {
   bool anyTotal = false;
-  for (const EssSeries& s : series_) anyTotal = anyTotal || s.isTotal();
-  QString out = QStringLiteral("series,split,tolerance_ess,entropy_ess,tss");
+  bool anyCheckpoint = false;
+  for (const EssSeries& s : series_)
+    anyTotal = anyTotal || s.isTotal(), anyCheckpoint = anyCheckpoint || !s.checkpoint.isEmpty();
+  QString out = anyCheckpoint ? QStringLiteral("checkpoint,") : QString();
+  out += QStringLiteral("series,split,tolerance_ess,entropy_ess,tss");
   out += anyTotal ? QStringLiteral(",utilization\n") : QStringLiteral("\n");
   for (const EssSeries& s : series_) {
     for (int i = 0; i < s.splits.size(); ++i) {
       const auto at = [i](const QVector<double>& v) {
         return i < v.size() && !std::isnan(v[i]) ? csvNumber(v[i]) : QString();
       };
+      if (anyCheckpoint) out += s.checkpoint + QLatin1Char(',');
       out += s.name + QLatin1Char(',') + csvNumber(s.splits[i]) + QLatin1Char(',') + at(s.tolerance) +
              QLatin1Char(',') + at(s.entropy) + QLatin1Char(',') + at(s.tss) +
              (anyTotal ? QLatin1Char(',') + at(s.utilization) : QString()) + QLatin1Char('\n');

@@ -16,6 +16,9 @@ struct EssSeries {
   QVector<double> entropy;
   QVector<double> tss;
   QVector<double> utilization;  ///< totals only (empty for one head); NaN where the TSS is unknown
+  /// Compare A/B: the checkpoint this curve is of ("step-20"); the CSV then has a `checkpoint`
+  /// column. Empty otherwise.
+  QString checkpoint;
   bool isTotal() const { return !utilization.isEmpty(); }
 };
 

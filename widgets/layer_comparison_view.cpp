@@ -134,6 +134,17 @@ LayerComparisonView::LayerComparisonView(QWidget* parent) : PlotView(parent) {
     b->addToLegend(barsLegend_);
     *k.bars = b;
   }
+  barsGroup_ = barsGroup;
+  for (QCPBars** a : {&aTolBars_, &aEntBars_}) {
+    auto* b = new QCPBars(bx, by);
+    const QColor color = colormaps::seriesColor(a == &aTolBars_ ? 0 : 1).lighter(150);
+    b->setPen(QPen(color.darker(130)));
+    b->setBrush(QBrush(color, Qt::Dense3Pattern));
+    b->setWidth(0.26);
+    b->removeFromLegend();
+    b->setVisible(false);
+    *a = b;
+  }
   clear();
 }
 
@@ -143,6 +154,7 @@ void LayerComparisonView::clear() {
   columnLabels_.clear();
   valueLabel_.clear();
   totals_.clear();
+  compare_.clear();
   setTitle(tr("layer comparison (not computed)"));
   rebuildBars();
   rebuild();
@@ -161,6 +173,15 @@ void LayerComparisonView::setData(const QStringList& layerLabels, const QVector<
 
 void LayerComparisonView::setTotals(const QVector<LayerTotals>& totals) {
   totals_ = totals;
+  rebuildBars();
+  replot();
+}
+
+void LayerComparisonView::setCompareTotals(const QVector<LayerTotals>& totals, const QString& name,
+                                           const QString& compareName) {
+  compare_ = totals;
+  nameB_ = name;
+  nameA_ = compareName;
   rebuildBars();
   replot();
 }
@@ -230,10 +251,39 @@ void LayerComparisonView::rebuildBars() {
   tolBars_->setData(keys, positive(tol), true);
   entBars_->setData(keys, positive(ent), true);
   tssBars_->setData(keys, positive(tss), true);
+  // Compare: the other checkpoint's two bars (nameA_) join each layer's group after the three.
+  const bool compare = !compare_.isEmpty();
+  const QString prefixB = compare ? nameB_ + QStringLiteral(": ") : QString();
+  tolBars_->setName(prefixB + QStringLiteral("tolerance-ESS"));
+  entBars_->setName(prefixB + QStringLiteral("entropy-ESS"));
+  QVector<double> aTol, aEnt;
+  for (int l = 0; l < n; ++l) {
+    const LayerTotals a = l < compare_.size() ? compare_[l] : LayerTotals{};
+    aTol << (compare ? a.tolerance : std::numeric_limits<double>::quiet_NaN());
+    aEnt << (compare ? a.entropy : std::numeric_limits<double>::quiet_NaN());
+    if (compare)
+      for (double v : {a.tolerance, a.entropy})
+        if (std::isfinite(v) && v > 0) lo = std::min(lo, v), hi = std::max(hi, v);
+  }
+  for (QCPBars* b : compareBars()) {
+    b->removeFromLegend(barsLegend_);
+    b->setBarsGroup(nullptr);
+    b->setVisible(compare);
+    if (compare) {
+      b->setBarsGroup(barsGroup_);
+      b->addToLegend(barsLegend_);
+    }
+  }
+  aTolBars_->setName(nameA_ + QStringLiteral(": tolerance-ESS"));
+  aEntBars_->setName(nameA_ + QStringLiteral(": entropy-ESS"));
+  aTolBars_->setData(keys, positive(aTol), true);
+  aEntBars_->setData(keys, positive(aEnt), true);
+  const double width = compare ? 0.16 : 0.26;
+  for (QCPBars* b : bars() + compareBars()) b->setWidth(width);
   if (!std::isfinite(lo)) lo = 1, hi = 10;
   const double bottom = std::pow(10.0, std::floor(std::log10(lo))) / 2.0;
   barsHigh_ = hi;
-  for (QCPBars* b : bars()) b->setBaseValue(bottom);
+  for (QCPBars* b : bars() + compareBars()) b->setBaseValue(bottom);
   // The family strips lie below the bars' base, in a band of their own.
   QStringList families;
   for (const LayerTotals& t : totals_)
@@ -276,6 +326,9 @@ void LayerComparisonView::rebuildBars() {
     double barTop = bottom;
     for (double v : {t.tolerance, t.entropy, t.tss})
       if (std::isfinite(v) && v > 0) barTop = std::max(barTop, v);
+    if (l < compare_.size())
+      for (double v : {compare_[l].tolerance, compare_[l].entropy})
+        if (std::isfinite(v) && v > 0) barTop = std::max(barTop, v);
     auto* label = new QCPItemText(this);
     label->setClipAxisRect(barsRect_);
     label->position->setAxes(bx, by);
@@ -514,16 +567,23 @@ void LayerComparisonView::mouseMoveEvent(QMouseEvent* event) {
 }
 
 QString LayerComparisonView::toCsv() const {
-  QString out = QStringLiteral("layer,head,mean_tolerance_ess,mean_entropy_ess,mean_tss,mean_utilization\n");
+  const bool compare = !compare_.isEmpty();
+  const QString b = compare ? nameB_ + QLatin1Char(',') : QString();
+  QString out = compare ? QStringLiteral("checkpoint,") : QString();
+  out += QStringLiteral("layer,head,mean_tolerance_ess,mean_entropy_ess,mean_tss,mean_utilization\n");
   const auto num = [](double v) { return std::isnan(v) ? QString() : csvNumber(v); };
-  for (int l = 0; l < totals_.size(); ++l) {
-    const LayerTotals& t = totals_[l];
-    out += QString::number(l) + QStringLiteral(",total,") + num(t.tolerance) + QLatin1Char(',') + num(t.entropy) +
-           QLatin1Char(',') + num(t.tss) + QLatin1Char(',') + num(t.utilization) + QLatin1Char('\n');
-  }
+  const auto totalRows = [&](const QVector<LayerTotals>& totals, const QString& checkpoint) {
+    for (int l = 0; l < totals.size(); ++l) {
+      const LayerTotals& t = totals[l];
+      out += checkpoint + QString::number(l) + QStringLiteral(",total,") + num(t.tolerance) + QLatin1Char(',') +
+             num(t.entropy) + QLatin1Char(',') + num(t.tss) + QLatin1Char(',') + num(t.utilization) + QLatin1Char('\n');
+    }
+  };
+  totalRows(totals_, b);
+  if (compare) totalRows(compare_, nameA_ + QLatin1Char(','));
   for (int l = 0; l < values_.size(); ++l)
     for (int h = 0; h < values_[l].size(); ++h)
-      out += QString::number(l) + QLatin1Char(',') + columnLabel(l, h) + QLatin1Char(',') + num(values_[l][h]) +
+      out += b + QString::number(l) + QLatin1Char(',') + columnLabel(l, h) + QLatin1Char(',') + num(values_[l][h]) +
              QStringLiteral(",,,\n");
   return out;
 }

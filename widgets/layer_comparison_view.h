@@ -48,11 +48,20 @@ class LayerComparisonView : public PlotView {
                const QString& title = QString(), const QVector<QStringList>& columnLabels = {});
   /// The bars, one entry per layer (NaN values draw no bar).
   void setTotals(const QVector<LayerTotals>& totals);
+  /// Compare A/B: the totals given to setTotals() are one checkpoint's (`name`), `totals` the
+  /// other's (`compareName`), one per layer, drawn as two more bars (tolerance-ESS, entropy-ESS,
+  /// lighter, hatched) beside the first three in each layer, the legend naming both. Empty
+  /// `totals`: one checkpoint again. The CSV then has a `checkpoint` column. Call after setTotals().
+  void setCompareTotals(const QVector<LayerTotals>& totals, const QString& name = QString(),
+                        const QString& compareName = QString());
+  const QVector<LayerTotals>& compareTotals() const { return compare_; }
   void clear();
   const QVector<QVector<double>>& values() const { return values_; }
   const QVector<LayerTotals>& totals() const { return totals_; }
   /// The bar charts (tolerance-ESS, entropy-ESS, TSS) of the top panel.
   QList<QCPBars*> bars() const { return {tolBars_, entBars_, tssBars_}; }
+  /// The compared checkpoint's bars (tolerance-ESS, entropy-ESS); hidden unless comparing.
+  QList<QCPBars*> compareBars() const { return {aTolBars_, aEntBars_}; }
   QCPAxisRect* barsRect() const { return barsRect_; }
   /// The families of the layers, in the order their legend entries appear ("attention", ...).
   QStringList families() const;
@@ -72,7 +81,8 @@ class LayerComparisonView : public PlotView {
 
   /// `layer,head,mean_tolerance_ess,mean_entropy_ess,mean_tss,mean_utilization`: one row per
   /// layer with head `total` (the bars), then one per grid cell (head or group label; only the
-  /// grid's value, in the third column).
+  /// grid's value, in the third column). Compare: a first column `checkpoint`, the compared
+  /// checkpoint's totals after the first's (the grid is the first's).
   QString toCsv() const override;
   QString figureName() const override { return QStringLiteral("layers"); }
   double aspect() const override { return 0.9; }  // two panels
@@ -111,6 +121,11 @@ class LayerComparisonView : public PlotView {
   QCPBars* tolBars_ = nullptr;
   QCPBars* entBars_ = nullptr;
   QCPBars* tssBars_ = nullptr;
+  QCPBars* aTolBars_ = nullptr;  // Compare: A's bars
+  QCPBars* aEntBars_ = nullptr;
+  QCPBarsGroup* barsGroup_ = nullptr;
+  QVector<LayerTotals> compare_;
+  QString nameA_, nameB_;
   QCPLegend* barsLegend_ = nullptr;
   double barsHigh_ = 10;              // the highest bar's value
   int barTicksShort_ = -1;            // the layer ticks drawn: 1 indices, 0 names, -1 none yet

@@ -218,15 +218,21 @@ void PositionEssView::rebuild() {
     if (r < rows_.size()) {
       const PositionRow& row = rows_[r];
       y->setLabel(rows_.size() > 1 ? tr("layer %1").arg(row.layer) : tr("effective state-size"));
-      QCPGraph* tol = addGraph(x, y);
-      tol->setName(row.series.isTotal() ? tr("total tolerance-ESS") : tr("tolerance-ESS"));
-      tol->setPen(QPen(colormaps::seriesColor(0), 1.6));
-      tol->setData(row.series.splits, row.series.tolerance, true);
-      QCPGraph* ent = addGraph(x, y);
-      ent->setName(row.series.isTotal() ? tr("total entropy-ESS") : tr("entropy-ESS"));
-      ent->setPen(QPen(colormaps::seriesColor(1), 1.6, Qt::DashLine));
-      ent->setData(row.series.splits, row.series.entropy, true);
-      if (r != 0) tol->removeFromLegend(), ent->removeFromLegend();
+      // Compare: B in the first two colours, A in the next two, each named by its checkpoint.
+      const bool compare = !row.compare.splits.isEmpty();
+      for (int k = 0; k < (compare ? 2 : 1); ++k) {
+        const EssSeries& series = k == 0 ? row.series : row.compare;
+        const QString prefix = compare ? series.checkpoint + QStringLiteral(": ") : QString();
+        QCPGraph* tol = addGraph(x, y);
+        tol->setName(prefix + (series.isTotal() ? tr("total tolerance-ESS") : tr("tolerance-ESS")));
+        tol->setPen(QPen(colormaps::seriesColor(2 * k), 1.6));
+        tol->setData(series.splits, series.tolerance, true);
+        QCPGraph* ent = addGraph(x, y);
+        ent->setName(prefix + (series.isTotal() ? tr("total entropy-ESS") : tr("entropy-ESS")));
+        ent->setPen(QPen(colormaps::seriesColor(2 * k + 1), 1.6, Qt::DashLine));
+        ent->setData(series.splits, series.entropy, true);
+        if (r != 0) tol->removeFromLegend(), ent->removeFromLegend();
+      }
     } else {
       y->setLabel(tr("effective state-size"));
     }
@@ -319,11 +325,13 @@ void PositionEssView::resetView() {
   double xmax = tokens_.size();
   double ymax = 0;
   for (const PositionRow& row : rows_) {
-    for (double s : row.series.splits) xmax = std::max(xmax, s + 1);
-    for (double v : row.series.tolerance)
-      if (std::isfinite(v)) ymax = std::max(ymax, v);
-    for (double v : row.series.entropy)
-      if (std::isfinite(v)) ymax = std::max(ymax, v);
+    for (const EssSeries* series : {&row.series, &row.compare}) {
+      for (double s : series->splits) xmax = std::max(xmax, s + 1);
+      for (double v : series->tolerance)
+        if (std::isfinite(v)) ymax = std::max(ymax, v);
+      for (double v : series->entropy)
+        if (std::isfinite(v)) ymax = std::max(ymax, v);
+    }
   }
   if (xmax <= 0) xmax = 1;
   if (ymax <= 0) ymax = 1;
@@ -483,15 +491,21 @@ void PositionEssView::mouseMoveEvent(QMouseEvent* event) {
 }
 
 QString PositionEssView::toCsv() const {
-  QString csv = QStringLiteral("layer,split,token,tolerance_ess,entropy_ess\n");
-  for (const PositionRow& row : rows_) {
-    const EssSeries& s = row.series;
-    for (int i = 0; i < s.splits.size(); ++i) {
-      const int split = int(s.splits[i]);
-      const QString token = split >= 1 && split <= tokens_.size() ? tokens_[split - 1] : QString();
-      csv += QString::number(row.layer) + QLatin1Char(',') + QString::number(split) + QLatin1Char(',') +
-             csvField(token) + QLatin1Char(',') + csvNumber(s.tolerance.value(i)) + QLatin1Char(',') +
-             csvNumber(s.entropy.value(i)) + QLatin1Char('\n');
+  bool compare = false;
+  for (const PositionRow& row : rows_) compare = compare || !row.compare.splits.isEmpty();
+  QString csv = compare ? QStringLiteral("checkpoint,") : QString();
+  csv += QStringLiteral("layer,split,token,tolerance_ess,entropy_ess\n");
+  for (int k = 0; k < (compare ? 2 : 1); ++k) {
+    for (const PositionRow& row : rows_) {
+      const EssSeries& s = k == 0 ? row.series : row.compare;
+      for (int i = 0; i < s.splits.size(); ++i) {
+        const int split = int(s.splits[i]);
+        const QString token = split >= 1 && split <= tokens_.size() ? tokens_[split - 1] : QString();
+        if (compare) csv += csvField(s.checkpoint) + QLatin1Char(',');
+        csv += QString::number(row.layer) + QLatin1Char(',') + QString::number(split) + QLatin1Char(',') +
+               csvField(token) + QLatin1Char(',') + csvNumber(s.tolerance.value(i)) + QLatin1Char(',') +
+               csvNumber(s.entropy.value(i)) + QLatin1Char('\n');
+      }
     }
   }
   return csv;

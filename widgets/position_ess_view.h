@@ -10,13 +10,19 @@
 #pragma once
 #include <QStringList>
 #include <QVector>
+#include <utility>
 
 #include "ess_curve_view.h"
 
-/// One row of the view: the curve (a layer total or one head) of layer `layer`.
+/// One row of the view: the curve (a layer total or one head) of layer `layer`. Compare A/B:
+/// `compare` is the other checkpoint's curve drawn over `series`, each named by its `checkpoint`.
 struct PositionRow {
+  PositionRow() = default;
+  PositionRow(int layer_, EssSeries series_, EssSeries compare_ = {})
+      : layer(layer_), series(std::move(series_)), compare(std::move(compare_)) {}
   int layer = 0;
   EssSeries series;
+  EssSeries compare;  ///< empty splits: none
 };
 
 class PositionEssView : public PlotView {
@@ -60,7 +66,8 @@ class PositionEssView : public PlotView {
   void resetView();
 
   /// Columns layer,split,token,tolerance_ess,entropy_ess; `token` is the text of token s-1, the
-  /// last token read before split s (CSV-quoted).
+  /// last token read before split s (CSV-quoted). Compare A/B: a first column `checkpoint`, the
+  /// rows of `series`, then those of `compare`.
   QString toCsv() const override;
   QString figureName() const override { return QStringLiteral("position_ess"); }
   /// The screen's 900 x 620.

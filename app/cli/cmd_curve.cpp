@@ -2,6 +2,9 @@
 // `--head all|H|A:B` picks heads (A:B inclusive, like --splits); `--aggregate total` sums the
 // picked heads of each layer, each times the layer's value channels (ess/aggregate.h), into one
 // row per split with head `total`, the summed TSS and a trailing `utilization` column.
+// `--compare B`: checkpoint B at the same input and options after FILE (A), both in one table
+// with a first column `checkpoint` (JSON: {"checkpoints": [A, B]}); layouts that differ
+// (ess::layoutMismatch) are an error naming both.
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -27,6 +30,7 @@ nlohmann::ordered_json numbers(const std::vector<double>& v) {
 int runCurve(const std::vector<std::string>& argv) {
   std::vector<std::string> names = computeOptionNames();
   names.push_back("--aggregate");
+  names.push_back("--compare");
   Args a = Args::parse(argv, names);
   if (a.positional.size() != 1) throw UsageError("curve: expected one FILE");
   refuseOutputOverInput(a.get("-o", ""), a.positional[0]);
@@ -43,66 +47,100 @@ int runCurve(const std::vector<std::string>& argv) {
   const bool wantTol = metric != "entropy", wantEnt = metric != "tolerance";
   const EssOptions options = essOptionsFrom(a);
   auto session = openWithInput(a.positional[0], a);
+  std::unique_ptr<Session> other;
+  const bool compare = a.has("--compare");
+  if (compare) {
+    refuseOutputOverInput(a.get("-o", ""), a.get("--compare"));
+    other = openWithInput(a.get("--compare"), a);
+  }
   const SourceInfo& info = session->info();
   if (info.layers.empty())
     throw InputError(info.path + ": holds no operator or model layers (" + info.description + ")");
+  const auto lengthOf = [](Session& s) {
+    return s.info().length > 0 ? s.info().length : static_cast<int>(s.tokens().size());
+  };
+  // Short names, or the paths as given when both end alike (two runs' step-100).
+  std::string nameA = checkpointName(a.positional[0]);
+  std::string nameB = compare ? checkpointName(a.get("--compare")) : std::string();
+  if (compare && nameA == nameB) nameA = a.positional[0], nameB = a.get("--compare");
+  if (compare) {
+    const std::string mismatch =
+        layoutMismatch(info, lengthOf(*session), nameA, other->info(), lengthOf(*other), nameB);
+    if (!mismatch.empty()) throw InputError(mismatch);
+  }
   const std::vector<int> layers = indicesFrom(a, "--layer", static_cast<int>(info.layers.size()));
   // Check every layer's heads before the (long) computation starts.
   std::vector<std::vector<int>> headsOf;
   for (int layer : layers) headsOf.push_back(parseHeadRange(headSpec, info.layers[layer].heads, layer));
 
   std::ostringstream csv;
-  nlohmann::ordered_json json;
-  if (format == "csv") csv << "layer,head,split,tolerance_ess,entropy_ess,tss" << (total ? ",utilization" : "") << "\n";
-  json["file"] = info.path;
-  json["architecture"] = info.architecture;
-  json["input"] = session->input();
-  json["tolerance"] = options.tolerance_;
-  json["normalization"] = toString(options.normalization_);
-  json["dtype"] = toString(options.dtype_);
-  json["aggregate"] = aggregate;
-  json["layers"] = nlohmann::ordered_json::array();
-  for (size_t li = 0; li < layers.size(); ++li) {
-    const int layer = layers[li];
-    const std::vector<int>& heads = headsOf[li];
-    const CurveData c = session->curve(layer, options);
-    nlohmann::ordered_json lj;
-    lj["layer"] = layer;
-    lj["mixer"] = info.layers[layer].mixer;
-    lj["value_channels"] = info.layers[layer].valueChannels;
-    lj["heads"] = nlohmann::ordered_json::array();
-    if (total) {
-      const HeadTotal t = sumHeads(c, info.layers[layer], heads);
-      nlohmann::ordered_json hj;
-      hj["head"] = "total";
-      hj["members"] = t.heads;
-      hj["splits"] = t.splits;
-      if (wantTol) hj["tolerance_ess"] = t.tolerance;
-      if (wantEnt) hj["entropy_ess"] = t.entropy;
-      hj["tss"] = numbers(t.tss);
-      hj["utilization"] = numbers(t.utilization);
-      lj["heads"].push_back(hj);
-      if (format == "csv")
-        for (size_t i = 0; i < t.splits.size(); ++i)
-          csv << layer << ",total," << t.splits[i] << ',' << (wantTol ? formatNumber(t.tolerance[i]) : "") << ','
-              << (wantEnt ? formatNumber(t.entropy[i]) : "") << ',' << formatNumber(t.tss[i]) << ','
-              << formatNumber(t.utilization[i]) << '\n';
-    } else {
-      for (int h : heads) {
+  if (format == "csv")
+    csv << (compare ? "checkpoint," : "") << "layer,head,split,tolerance_ess,entropy_ess,tss"
+        << (total ? ",utilization" : "") << "\n";
+  // One checkpoint's curves; `checkpoint` starts each CSV row when comparing.
+  const auto curvesOf = [&](Session& s, const std::string& checkpoint) {
+    const std::string c0 = compare ? checkpoint + "," : std::string();
+    nlohmann::ordered_json json;
+    if (compare) json["checkpoint"] = checkpoint;
+    json["file"] = s.info().path;
+    json["architecture"] = s.info().architecture;
+    json["input"] = s.input();
+    json["tolerance"] = options.tolerance_;
+    json["normalization"] = toString(options.normalization_);
+    json["dtype"] = toString(options.dtype_);
+    json["aggregate"] = aggregate;
+    json["layers"] = nlohmann::ordered_json::array();
+    for (size_t li = 0; li < layers.size(); ++li) {
+      const int layer = layers[li];
+      const std::vector<int>& heads = headsOf[li];
+      const CurveData c = s.curve(layer, options);
+      const LayerSummary& summary = s.info().layers[layer];
+      nlohmann::ordered_json lj;
+      lj["layer"] = layer;
+      lj["mixer"] = summary.mixer;
+      lj["value_channels"] = summary.valueChannels;
+      lj["heads"] = nlohmann::ordered_json::array();
+      if (total) {
+        const HeadTotal t = sumHeads(c, summary, heads);
         nlohmann::ordered_json hj;
-        hj["head"] = h;
-        hj["splits"] = c.splits;
-        if (wantTol) hj["tolerance_ess"] = c.tolerance[h];
-        if (wantEnt) hj["entropy_ess"] = c.entropy[h];
-        hj["tss"] = numbers(c.tss[h]);
+        hj["head"] = "total";
+        hj["members"] = t.heads;
+        hj["splits"] = t.splits;
+        if (wantTol) hj["tolerance_ess"] = t.tolerance;
+        if (wantEnt) hj["entropy_ess"] = t.entropy;
+        hj["tss"] = numbers(t.tss);
+        hj["utilization"] = numbers(t.utilization);
         lj["heads"].push_back(hj);
         if (format == "csv")
-          for (size_t i = 0; i < c.splits.size(); ++i)
-            csv << layer << ',' << h << ',' << c.splits[i] << ',' << (wantTol ? formatNumber(c.tolerance[h][i]) : "")
-                << ',' << (wantEnt ? formatNumber(c.entropy[h][i]) : "") << ',' << formatNumber(c.tss[h][i]) << '\n';
+          for (size_t i = 0; i < t.splits.size(); ++i)
+            csv << c0 << layer << ",total," << t.splits[i] << ',' << (wantTol ? formatNumber(t.tolerance[i]) : "")
+                << ',' << (wantEnt ? formatNumber(t.entropy[i]) : "") << ',' << formatNumber(t.tss[i]) << ','
+                << formatNumber(t.utilization[i]) << '\n';
+      } else {
+        for (int h : heads) {
+          nlohmann::ordered_json hj;
+          hj["head"] = h;
+          hj["splits"] = c.splits;
+          if (wantTol) hj["tolerance_ess"] = c.tolerance[h];
+          if (wantEnt) hj["entropy_ess"] = c.entropy[h];
+          hj["tss"] = numbers(c.tss[h]);
+          lj["heads"].push_back(hj);
+          if (format == "csv")
+            for (size_t i = 0; i < c.splits.size(); ++i)
+              csv << c0 << layer << ',' << h << ',' << c.splits[i] << ','
+                  << (wantTol ? formatNumber(c.tolerance[h][i]) : "") << ','
+                  << (wantEnt ? formatNumber(c.entropy[h][i]) : "") << ',' << formatNumber(c.tss[h][i]) << '\n';
+        }
       }
+      json["layers"].push_back(lj);
     }
-    json["layers"].push_back(lj);
+    return json;
+  };
+  nlohmann::ordered_json json = curvesOf(*session, nameA);
+  if (compare) {
+    nlohmann::ordered_json both;
+    both["checkpoints"] = nlohmann::ordered_json::array({json, curvesOf(*other, nameB)});
+    json = both;
   }
   emit(a.get("-o"), format == "csv" ? csv.str() : json.dump(2) + "\n");
   return 0;

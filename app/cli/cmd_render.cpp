@@ -16,6 +16,10 @@
 // mean over splits of the layer total's `--measure tolerance|entropy|utilization` (default
 // tolerance) at every checkpoint, averaged over the inputs (`--input` once per input; none: each
 // checkpoint's default input), above the run's logged loss and accuracy; TrainingFigureView.
+// `--compare B`: checkpoint B at the same input beside FILE (A), each named by its checkpoint:
+// curve, position and layers overlay both; `--figure heatmap --compare B --diff` draws
+// T_B - T_A (diverging map, symmetric range unless --colormap/--range say otherwise). Layouts
+// that differ (ess::layoutMismatch) are an error naming both.
 #include "commands.h"
 #include "ess/error.h"
 #include "ess/view_policy.h"
@@ -197,9 +201,10 @@ int runRender(const std::vector<std::string>& argvIn) {
   }
   std::vector<std::string> names = computeOptionNames();
   for (const char* n : {"--measure", "--figure", "--split", "--scale", "--width", "--height", "--dpi", "--mark",
-                        "--style", "--font-size", "--font-family", "--colormap", "--range", "--title", "--panel"})
+                        "--style", "--font-size", "--font-family", "--colormap", "--range", "--title", "--panel",
+                        "--compare"})
     names.push_back(n);
-  Args a = Args::parse(argv, names, {"--mask-upper"});
+  Args a = Args::parse(argv, names, {"--mask-upper", "--diff"});
   if (a.positional.size() != 1) throw UsageError("render: expected one FILE");
   if (!a.has("-o")) throw UsageError("render: -o OUT.png|OUT.pdf|OUT.svg is required");
   refuseOutputOverInput(a.get("-o"), a.positional[0]);
@@ -217,6 +222,12 @@ int runRender(const std::vector<std::string>& argvIn) {
   if (a.has("--measure") && figureKind != "training") throw UsageError("--measure applies to --figure training only");
   if (figureKind == "training" && (a.has("--split") || a.has("--head")))
     throw UsageError("--figure training draws layer totals at every split: --split and --head do not apply");
+  const bool compare = a.has("--compare"), diff = a.has("--diff");
+  if (diff && (!compare || figureKind != "heatmap"))
+    throw UsageError("--diff draws T_B - T_A: it takes --figure heatmap and --compare B");
+  if (compare && figureKind != "curve" && figureKind != "position" && figureKind != "layers" && !diff)
+    throw UsageError("--compare applies to --figure curve, position, layers and heatmap --diff");
+  if (compare) refuseOutputOverInput(a.get("-o"), a.get("--compare"));
   const std::string panelKind = a.get("--panel", "heatmap");
   if (panelKind != "heatmap" && panelKind != "curve")
     throw UsageError("--panel: expected heatmap or curve, got '" + panelKind + "'");
@@ -244,9 +255,13 @@ int runRender(const std::vector<std::string>& argvIn) {
   HeatmapView::ColorRange colorRange;
   {
     QString why;
-    if (!HeatmapView::ColorRange::parse(QString::fromStdString(a.get("--range", "auto")), &colorRange, &why))
+    // T_B - T_A: white at 0, as far either way (unless told otherwise).
+    if (!HeatmapView::ColorRange::parse(QString::fromStdString(a.get("--range", diff ? "symmetric" : "auto")),
+                                        &colorRange, &why))
       throw UsageError("--range: " + why.toStdString());
   }
+  if (diff && !a.has("--colormap")) colorMap = colormaps::Map::Diverging;
+  const bool autoMap = mapName == "auto" && !diff;
   if ((a.has("--colormap") || a.has("--range") || a.has("--mask-upper")) && !drawsOperator)
     throw UsageError("--colormap, --range and --mask-upper apply to --figure heatmap and grid (--panel heatmap) only");
   // Paper figures leave the title to the caption.
@@ -316,6 +331,21 @@ int runRender(const std::vector<std::string>& argvIn) {
   auto session = openWithInput(a.positional[0], a);
   const SourceInfo& info = session->info();
   if (info.layers.empty()) throw InputError(info.path + ": holds no operator or model layers");
+  std::unique_ptr<Session> other;
+  // Short names, or the paths as given when both end alike (two runs' step-100).
+  QString nameA = QString::fromStdString(checkpointName(a.positional[0])), nameB;
+  if (compare) {
+    other = openWithInput(a.get("--compare"), a);
+    nameB = QString::fromStdString(checkpointName(a.get("--compare")));
+    if (nameA == nameB)
+      nameA = QString::fromStdString(a.positional[0]), nameB = QString::fromStdString(a.get("--compare"));
+    const auto lengthOf = [](Session& s) {
+      return s.info().length > 0 ? s.info().length : static_cast<int>(s.tokens().size());
+    };
+    const std::string mismatch = layoutMismatch(info, lengthOf(*session), nameA.toStdString(), other->info(),
+                                                lengthOf(*other), nameB.toStdString());
+    if (!mismatch.empty()) throw InputError(mismatch);
+  }
   if (figureKind == "grid") {
     const GridSelection grid = gridSelection(a, info, *session);
     const auto app = startQt();
@@ -334,7 +364,7 @@ int runRender(const std::vector<std::string>& argvIn) {
       } else {
         GridFigureView::HeatmapStyle hs;
         hs.scale = scale == "log" ? HeatmapView::Scale::Log10 : HeatmapView::Scale::Linear;
-        hs.autoMap = mapName == "auto";
+        hs.autoMap = autoMap;
         hs.map = colorMap;
         hs.range = colorRange;
         hs.maskUpper = a.has("--mask-upper");
@@ -408,13 +438,28 @@ int runRender(const std::vector<std::string>& argvIn) {
       for (const CurveData& c : curves) pointers.push_back(&c);
       rows = viewdata::layerTotalRows(info, pointers);
       title = fileName + QStringLiteral(": ESS over position, every layer's total");
+      if (compare) {
+        std::vector<CurveData> others;
+        for (const auto& l : info.layers) others.push_back(other->curve(l.index, options));
+        std::vector<const CurveData*> otherPointers;
+        for (const CurveData& c : others) otherPointers.push_back(&c);
+        const QVector<PositionRow> b = viewdata::layerTotalRows(other->info(), otherPointers);
+        for (int r = 0; r < rows.size() && r < b.size(); ++r) rows[r].compare = b[r].series;
+      }
     } else {
-      const CurveData c = session->curve(layer, options);
-      if (aggregate)
-        rows.append({layer, viewdata::totalSeries(sumHeads(c, info.layers[layer], members), what)});
-      else
-        rows.append({layer, viewdata::series(c, head)});
+      // One checkpoint's row: the selection's total or head.
+      const auto seriesOf = [&](Session& s) {
+        const CurveData c = s.curve(layer, options);
+        return aggregate ? viewdata::totalSeries(sumHeads(c, s.info().layers[layer], members), what)
+                         : viewdata::series(c, head);
+      };
+      rows.append({layer, seriesOf(*session)});
+      if (compare) rows[0].compare = seriesOf(*other);
       title = QStringLiteral("ESS over position: ") + where;
+    }
+    if (compare) {
+      for (PositionRow& row : rows) row.series.checkpoint = nameA, row.compare.checkpoint = nameB;
+      title += QStringLiteral(", A = %1, B = %2").arg(nameA, nameB);
     }
     v->setRows(rows, tokens, title);
     viewdata::markMqarRoles(*v, session->input(), info);
@@ -429,6 +474,13 @@ int runRender(const std::vector<std::string>& argvIn) {
     viewdata::fillLayerView(*v, info, pointers,
                             fileName + QStringLiteral(": layer totals (mean over splits) and mean tolerance-ESS per "
                                                       "head or channel group"));
+    if (compare) {
+      QVector<LayerTotals> totals;
+      for (const auto& l : other->info().layers) totals << viewdata::layerTotals(other->curve(l.index, options), l);
+      v->setCompareTotals(totals, nameA, nameB);
+      v->setTitle(
+          QStringLiteral("Layer totals (mean over splits), A = %1 beside B = %2; per head: A").arg(nameA, nameB));
+    }
     view = std::move(v);
   } else {
     // The operator's length without forming it (operator and generator files: the file's;
@@ -440,11 +492,26 @@ int runRender(const std::vector<std::string>& argvIn) {
       throw UsageError("--split " + std::to_string(s) + " is outside 1.." + std::to_string(length - 1));
     split.setSplit(s);
     const bool tiled = isTiledLayer(info.architecture, heads, length, session->memoryBudget());
-    if (figureKind == "heatmap" && tiled) {
+    if (diff && tiled)
+      throw InputError(info.path + ": --diff needs the dense operators, and layer " + std::to_string(layer) +
+                       " is drawn from tiles (over --memory-budget)");
+    if (diff && aggregate) throw UsageError("--diff draws one head: --head H");
+    if (diff) {
+      const OperatorData opA = session->operatorOf(layer), opB = other->operatorOf(layer);
       auto v = std::make_unique<HeatmapView>();
       v->setSplitPoint(&split);
       v->setScale(scale == "log" ? HeatmapView::Scale::Log10 : HeatmapView::Scale::Linear);
-      v->setColorMap(mapName == "auto", colorMap);
+      v->setColorMap(autoMap, colorMap);
+      v->setColorRange(colorRange);
+      v->setMaskUpper(a.has("--mask-upper"));
+      v->setOperator(opA.length, viewdata::headDifference(opA, opB, head),
+                     QStringLiteral("T_B - T_A: ") + where + QStringLiteral("\nA = %1, B = %2").arg(nameA, nameB));
+      view = std::move(v);
+    } else if (figureKind == "heatmap" && tiled) {
+      auto v = std::make_unique<HeatmapView>();
+      v->setSplitPoint(&split);
+      v->setScale(scale == "log" ? HeatmapView::Scale::Log10 : HeatmapView::Scale::Linear);
+      v->setColorMap(autoMap, colorMap);
       v->setColorRange(colorRange);
       v->setMaskUpper(a.has("--mask-upper"));
       TileRequest req;
@@ -461,7 +528,7 @@ int runRender(const std::vector<std::string>& argvIn) {
       auto v = std::make_unique<HeatmapView>();
       v->setSplitPoint(&split);
       v->setScale(scale == "log" ? HeatmapView::Scale::Log10 : HeatmapView::Scale::Linear);
-      v->setColorMap(mapName == "auto", colorMap);
+      v->setColorMap(autoMap, colorMap);
       v->setColorRange(colorRange);
       v->setMaskUpper(a.has("--mask-upper"));
       if (aggregate) {
@@ -476,13 +543,18 @@ int runRender(const std::vector<std::string>& argvIn) {
     } else if (figureKind == "curve") {
       auto v = std::make_unique<EssCurveView>();
       v->setSplitPoint(&split);
-      const CurveData c = session->curve(layer, options);
-      if (aggregate) {
-        const HeadTotal t = sumHeads(c, info.layers[layer], members);
-        v->setSeries({viewdata::totalSeries(t, what)}, QStringLiteral("ESS: ") + where);
-      } else {
-        v->setSeries({viewdata::series(c, head)}, QStringLiteral("ESS: ") + where);
-      }
+      const auto seriesOf = [&](Session& s, const QString& name) {
+        const CurveData c = s.curve(layer, options);
+        EssSeries series = aggregate ? viewdata::totalSeries(sumHeads(c, s.info().layers[layer], members), what)
+                                     : viewdata::series(c, head);
+        if (!name.isEmpty()) series.name = series.checkpoint = name;
+        return series;
+      };
+      if (compare)
+        v->setSeries({seriesOf(*session, nameA), seriesOf(*other, nameB)},
+                     QStringLiteral("ESS: ") + where + QStringLiteral(", A vs B"));
+      else
+        v->setSeries({seriesOf(*session, QString())}, QStringLiteral("ESS: ") + where);
       view = std::move(v);
     } else {
       auto v = std::make_unique<SpectrumView>();

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "comparison.h"
 #include "document.h"
 #include "ess_curve_view.h"
 #include "heatmap_view.h"
@@ -157,6 +158,10 @@ void HeadPresenter::memoryBudgetChanged() {
 void HeadPresenter::requestCurrent() {
   const int layer = selection_->layer();
   if (layer < 0) return;
+  if (comparing()) {
+    if (!document_->isTiled(layer)) comparison_->requestOperator(layer);
+    comparison_->requestCurve(layer);
+  }
   if (document_->isTiled(layer)) {
     showTiledLayer();
     return;
@@ -172,7 +177,17 @@ void HeadPresenter::onOperatorReady(int layer) {
   const ess::OperatorData* op = document_->operatorData(layer);
   if (!op || s.head() >= op->heads || s.last() >= op->heads) return;
   shownOverview_ = nullptr;
-  if (!s.isAggregate()) {
+  const ess::OperatorData* a =
+      comparing() && comparison_->showsDifference() ? comparison_->pinned()->operatorData(layer) : nullptr;
+  if (!s.isAggregate() && a && a->heads == op->heads && a->length == op->length) {
+    setDifferenceColors(true);
+    heatmap_->setOperator(op->length, viewdata::headDifference(*a, *op, s.head()),
+                          tr("T_B - T_A, %1, L = %2\nB = %3, A = %4")
+                              .arg(titles::headTitle(document_->info(), s))
+                              .arg(op->length)
+                              .arg(comparison_->nameB(), comparison_->nameA()));
+  } else if (!s.isAggregate()) {
+    setDifferenceColors(false);
     heatmap_->setOperator(op->length, viewdata::headValues(*op, s.head()),
                           tr("operator T, %1, L = %2").arg(titles::headTitle(document_->info(), s)).arg(op->length));
   } else if (document_->groupOperator(layer, s.first(), s.last())) {
@@ -259,6 +274,7 @@ void HeadPresenter::onTileRequested(int rowBegin, int rowEnd, int columnBegin, i
 void HeadPresenter::onGroupOperatorReady(int layer, int first, int last) {
   const Selection& s = *selection_;
   if (!s.isAggregate() || layer != s.layer() || first != s.first() || last != s.last()) return;
+  setDifferenceColors(false);
   const ess::OperatorData* op = document_->operatorData(layer);
   const std::vector<double>* mean = document_->groupOperator(layer, first, last);
   if (!op || !mean) return;
@@ -296,7 +312,20 @@ void HeadPresenter::refreshCurve() {
     QString title = tr("layer %1 %2").arg(layer).arg(s.isLayerTotal() ? tr("total") : label);
     if (t.valueChannels > 1) title += tr(" (x d_v %1)").arg(t.valueChannels);
     if (std::isfinite(u)) title += tr(", utilization %1 %").arg(100.0 * u, 0, 'f', 1);
-    curve_->setSeries({viewdata::totalSeries(t, s.isLayerTotal() ? tr("layer total") : label)}, title + tol + strided);
+    const QString name = s.isLayerTotal() ? tr("layer total") : label;
+    ess::HeadTotal ta;
+    if (comparing()) {
+      QVector<EssSeries> series{viewdata::totalSeries(t, comparison_->nameB())};
+      series[0].checkpoint = comparison_->nameB();
+      if (comparison_->pinned()->total(layer, s.first(), s.last(), &ta)) {
+        series.append(viewdata::totalSeries(ta, comparison_->nameA()));
+        series[1].checkpoint = comparison_->nameA();
+      }
+      curve_->setSeries(
+          series, tr("layer %1 %2, B vs A").arg(layer).arg(s.isLayerTotal() ? tr("total") : label) + tol + strided);
+      return;
+    }
+    curve_->setSeries({viewdata::totalSeries(t, name)}, title + tol + strided);
     return;
   }
   // All heads: every head of the layer, or of the current channel group in a grouped layer.
@@ -309,6 +338,18 @@ void HeadPresenter::refreshCurve() {
       if (h != head) heads.append(h);
   }
   const QString noun = viewdata::unitNoun(info, layer);
+  if (comparing()) {
+    // B, then A (the first series drives the readout), each named by its checkpoint.
+    const ess::CurveData* a = comparison_->pinned()->curveData(layer);
+    QVector<EssSeries> series{viewdata::series(*c, head, comparison_->nameB())};
+    series[0].checkpoint = comparison_->nameB();
+    if (a && head < int(a->tolerance.size())) {
+      series.append(viewdata::series(*a, head, comparison_->nameA()));
+      series[1].checkpoint = comparison_->nameA();
+    }
+    curve_->setSeries(series, tr("ESS, layer %1 %2 %3, B vs A").arg(layer).arg(noun).arg(head) + tol + strided);
+    return;
+  }
   QVector<EssSeries> series;
   for (int h : heads) series.append(viewdata::series(*c, h, tr("%1 %2").arg(noun).arg(h)));
   const QString title = allHeads_ && heads.size() > 1 ? tr("ESS, layer %1, %2 %3-%4")
@@ -340,4 +381,40 @@ void HeadPresenter::onSplitChanged(int split) {
     splitSpin_->setValue(split);
   }
   if (selection_->isValid() && split >= 1) document_->requestSpectrum(selection_->layer(), selection_->head(), split);
+}
+
+void HeadPresenter::comparisonChanged() {
+  const int layer = selection_->layer();
+  if (layer < 0) return;
+  requestCurrent();
+  if (document_->operatorData(layer) && !document_->isTiled(layer)) onOperatorReady(layer);
+  if (document_->curveData(layer)) refreshCurve();
+}
+
+void HeadPresenter::pinnedCurveReady(int layer) {
+  if (layer == selection_->layer() && document_->curveData(layer)) refreshCurve();
+}
+
+void HeadPresenter::pinnedOperatorReady(int layer) {
+  if (layer == selection_->layer() && comparison_->showsDifference() && document_->operatorData(layer))
+    onOperatorReady(layer);
+}
+
+void HeadPresenter::setDifferenceColors(bool difference) {
+  if (difference == differenceShown_) return;
+  differenceShown_ = difference;
+  if (difference) {
+    savedAutoMap_ = heatmap_->automaticColorMap();
+    savedMap_ = int(heatmap_->chosenColorMap());
+    savedRange_ = heatmap_->colorRange().text();
+    HeatmapView::ColorRange symmetric;
+    symmetric.mode = HeatmapView::ColorRange::Mode::Symmetric;
+    heatmap_->setColorMap(false, colormaps::Map::Diverging);
+    heatmap_->setColorRange(symmetric);
+  } else {
+    HeatmapView::ColorRange range;
+    QString error;
+    if (HeatmapView::ColorRange::parse(savedRange_, &range, &error)) heatmap_->setColorRange(range);
+    heatmap_->setColorMap(savedAutoMap_, colormaps::Map(savedMap_));
+  }
 }

@@ -55,6 +55,12 @@ class HeadPresenter : public TabPresenter {
   void requestCurrent();
   void showTiledLayer();
   void refreshCurve();
+  /// Compare: A's operator or curve arrived, or the comparison changed.
+  void comparisonChanged() override;
+  void pinnedOperatorReady(int layer) override;
+  void pinnedCurveReady(int layer) override;
+  /// The heatmap shows T_B - T_A (diverging map, symmetric range) or T_B with the user's colours.
+  void setDifferenceColors(bool difference);
 
   HeatmapView* heatmap_ = nullptr;
   EssCurveView* curve_ = nullptr;
@@ -63,4 +69,8 @@ class HeadPresenter : public TabPresenter {
   QSpinBox* splitSpin_ = nullptr;
   bool allHeads_ = false;
   const void* shownOverview_ = nullptr;  // the overview tile the heatmap shows (tiled layers)
+  bool differenceShown_ = false;         // the heatmap holds T_B - T_A
+  bool savedAutoMap_ = true;             // the user's colours while T_B - T_A is shown
+  int savedMap_ = 0;
+  QString savedRange_;
 };

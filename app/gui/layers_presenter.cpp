@@ -4,7 +4,9 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QVBoxLayout>
+#include <limits>
 
+#include "comparison.h"
 #include "document.h"
 #include "layer_comparison_view.h"
 #include "selection.h"
@@ -70,12 +72,33 @@ void LayersPresenter::showLayerComparison() {
   if (!document_->isOpen()) return;
   refresh();
   document_->requestAllCurves();
+  if (comparing()) comparison_->requestAllCurves();
+}
+
+void LayersPresenter::comparisonChanged() {
+  if (isCurrent() && comparing()) comparison_->requestAllCurves();
+  refresh();
 }
 
 void LayersPresenter::refresh() {
   std::vector<const ess::CurveData*> curves;
   for (int l = 0; l < document_->layerCount(); ++l) curves.push_back(document_->curveData(l));
   viewdata::fillLayerView(*layers_, document_->info(), curves);
+  if (comparing()) {
+    const Document* a = comparison_->pinned();
+    QVector<LayerTotals> totals;
+    for (int l = 0; l < a->layerCount(); ++l) {
+      LayerTotals t;
+      t.tolerance = t.entropy = t.tss = t.utilization = std::numeric_limits<double>::quiet_NaN();
+      if (const ess::CurveData* c = a->curveData(l)) t = viewdata::layerTotals(*c, a->info().layers[l]);
+      totals << t;
+    }
+    layers_->setCompareTotals(totals, comparison_->nameB(), comparison_->nameA());
+    layers_->setTitle(
+        tr("Layer totals, B = %1 beside A = %2 (means over splits)").arg(comparison_->nameB(), comparison_->nameA()));
+  } else if (!layers_->compareTotals().isEmpty()) {
+    layers_->setCompareTotals({});
+  }
   layers_->setCurrentHead(selection_->layer(), viewdata::gridColumn(document_->info(), *selection_));
 }
 

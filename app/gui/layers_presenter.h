@@ -35,6 +35,10 @@ class LayersPresenter : public TabPresenter {
   void onCurveReady();
   void onLayerSummaryReady();
   void onInvalidated();
+  /// Compare A/B: A's layer totals beside B's.
+  void comparisonChanged() override;
+  void pinnedCurveReady(int) override { refresh(); }
+  void pinnedLayersReady() override { refresh(); }
 
   LayerComparisonView* layers_ = nullptr;
   QLabel* status_ = nullptr;

@@ -20,6 +20,7 @@
 #include <QVBoxLayout>
 #include <algorithm>
 
+#include "comparison.h"
 #include "controls_panel.h"
 #include "document.h"
 #include "ess/version.h"
@@ -234,12 +235,40 @@ void MainWindow::buildMenus() {
         ->setShortcut(QKeySequence(tr("Ctrl+%1").arg(i + 1)));
   view->addAction(tr("&Reset Zoom"), head_, &HeadPresenter::resetZoom);
 
+  buildCompare();
+
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&Keyboard Shortcuts"), this,
                   [this] { QMessageBox::information(this, tr("Keyboard Shortcuts"), shortcutsText()); })
       ->setShortcut(QKeySequence::HelpContents);
   help->addAction(tr("&About ESS Explorer"), this,
                   [this] { QMessageBox::about(this, tr("About ESS Explorer"), aboutText()); });
+}
+
+void MainWindow::buildCompare() {
+  comparison_ = new Comparison(document_, this);
+  for (TabPresenter* p : presenters_) p->setComparison(comparison_);
+  QMenu* compare = menuBar()->addMenu(tr("&Compare"));
+  QAction* pin = compare->addAction(tr("&Pin as A"), comparison_, &Comparison::pin);
+  pin->setShortcut(QKeySequence(tr("Ctrl+Shift+P")));
+  pin->setToolTip(tr("Keep this checkpoint as A; the next one opened is B"));
+  QAction* unpin = compare->addAction(tr("&Unpin"), comparison_, &Comparison::unpin);
+  unpin->setShortcut(QKeySequence(tr("Ctrl+Shift+U")));
+  QAction* difference = compare->addAction(tr("Show T_B - T_A"));
+  difference->setCheckable(true);
+  difference->setShortcut(QKeySequence(tr("Ctrl+Shift+D")));
+  connect(difference, &QAction::toggled, comparison_, &Comparison::setShowDifference);
+  auto update = [this, unpin] {
+    unpin->setEnabled(comparison_->isPinned());
+    if (comparison_->isActive())
+      statusBar()->showMessage(tr("Comparing B = %1 with A = %2").arg(comparison_->nameB(), comparison_->nameA()));
+  };
+  connect(comparison_, &Comparison::changed, this, update);
+  update();
+  connect(comparison_, &Comparison::refused, this,
+          [this](const QString& message) { showError(tr("Cannot compare"), message); });
+  connect(comparison_, &Comparison::errorOccurred, this,
+          [this](const QString& message) { showError(tr("Checkpoint A"), message); });
 }
 
 QString MainWindow::aboutText() {

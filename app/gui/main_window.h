@@ -11,6 +11,7 @@
 
 #include "figure_export.h"
 
+class Comparison;
 class ControlsPanel;
 class ElidedLabel;
 class Document;
@@ -59,6 +60,8 @@ class MainWindow : public QMainWindow {
   static QString errorSummary(const QString& message);
 
   Document* document() const { return document_; }
+  /// Compare A/B (Compare > Pin as A, Unpin, Show T_B - T_A).
+  Comparison* comparison() const { return comparison_; }
   SplitPoint* splitPoint() const { return split_; }
   Selection* selection() const { return selection_; }
   HeatmapView* heatmapView() const;
@@ -170,6 +173,8 @@ class MainWindow : public QMainWindow {
   void buildSidePanel();
   void buildStatusBar();
   void buildMenus();
+  /// The Compare menu and the comparison's wiring to the presenters and the error dialog.
+  void buildCompare();
   void connectDocument();
   /// Puts the reload bar above `central` and connects it (files changed on disk).
   QWidget* withReloadBar(QWidget* central);
@@ -193,6 +198,7 @@ class MainWindow : public QMainWindow {
   QString hint() const;
 
   Document* document_ = nullptr;
+  Comparison* comparison_ = nullptr;
   SplitPoint* split_ = nullptr;
   Selection* selection_ = nullptr;
   QList<TabPresenter*> presenters_;  // one per tab, in Tab order

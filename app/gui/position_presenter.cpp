@@ -6,6 +6,7 @@
 #include <QLineEdit>
 #include <QVBoxLayout>
 
+#include "comparison.h"
 #include "document.h"
 #include "position_ess_view.h"
 #include "selection.h"
@@ -40,6 +41,7 @@ PositionPresenter::PositionPresenter(Document* document, Selection* selection, S
           [this](const QString& text) { position_->setMarkedTokens(PositionEssView::parseMarks(text)); });
   connect(all_, &QCheckBox::toggled, this, [this](bool all) {
     if (all && document_->isOpen()) document_->requestAllCurves();
+    if (all && comparing()) comparison_->requestAllCurves();
     refresh();
   });
 
@@ -82,6 +84,17 @@ void PositionPresenter::refresh() {
     std::vector<const ess::CurveData*> curves;
     for (int l = 0; l < document_->layerCount(); ++l) curves.push_back(document_->curveData(l));
     rows = viewdata::layerTotalRows(document_->info(), curves);
+    if (comparing()) {
+      std::vector<const ess::CurveData*> pinned;
+      for (int l = 0; l < comparison_->pinned()->layerCount(); ++l)
+        pinned.push_back(comparison_->pinned()->curveData(l));
+      const QVector<PositionRow> a = viewdata::layerTotalRows(comparison_->pinned()->info(), pinned);
+      for (PositionRow& row : rows) {
+        row.series.checkpoint = comparison_->nameB();
+        for (const PositionRow& ra : a)
+          if (ra.layer == row.layer) row.compare = ra.series, row.compare.checkpoint = comparison_->nameA();
+      }
+    }
     const QString missing = rows.size() < document_->layerCount()
                                 ? tr(" [%1 of %2 layers]").arg(rows.size()).arg(document_->layerCount())
                                 : QString();
@@ -100,8 +113,31 @@ void PositionPresenter::refresh() {
     ess::HeadTotal t;
     if (!document_->total(layer, s.first(), s.last(), &t)) return;
     rows.append({layer, viewdata::totalSeries(t, label)});
+    ess::HeadTotal ta;
+    if (comparing() && comparison_->pinned()->total(layer, s.first(), s.last(), &ta))
+      rows[0].compare = viewdata::totalSeries(ta, label);
   } else {
     rows.append({layer, viewdata::series(*c, head)});
+    const ess::CurveData* a = comparing() ? comparison_->pinned()->curveData(layer) : nullptr;
+    if (a && head < int(a->tolerance.size())) rows[0].compare = viewdata::series(*a, head);
+  }
+  if (!rows[0].compare.splits.isEmpty()) {
+    rows[0].series.checkpoint = comparison_->nameB();
+    rows[0].compare.checkpoint = comparison_->nameA();
   }
   position_->setRows(rows, tokens, tr("ESS over position, layer %1 %2").arg(layer).arg(label) + tol);
+}
+
+void PositionPresenter::comparisonChanged() {
+  if (comparing()) {
+    if (all_->isChecked())
+      comparison_->requestAllCurves();
+    else
+      comparison_->requestCurve(selection_->layer());
+  }
+  refresh();
+}
+
+void PositionPresenter::pinnedCurveReady(int layer) {
+  if (layer == selection_->layer() || all_->isChecked()) refresh();
 }

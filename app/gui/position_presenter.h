@@ -30,6 +30,10 @@ class PositionPresenter : public TabPresenter {
   void refresh();
   void onCurveReady(int layer);
   void onInvalidated();
+  /// Compare A/B: A's curve over B's in each row.
+  void comparisonChanged() override;
+  void pinnedCurveReady(int layer) override;
+  void pinnedLayersReady() override { refresh(); }
 
   PositionEssView* position_ = nullptr;
   QCheckBox* all_ = nullptr;

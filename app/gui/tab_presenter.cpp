@@ -1,10 +1,21 @@
 #include "tab_presenter.h"
 
+#include "comparison.h"
 #include "plot_view.h"
 #include "selection.h"
 
 TabPresenter::TabPresenter(Document* document, Selection* selection, SplitPoint* split, QObject* parent)
     : QObject(parent), document_(document), selection_(selection), split_(split) {}
+
+void TabPresenter::setComparison(Comparison* comparison) {
+  comparison_ = comparison;
+  connect(comparison_, &Comparison::changed, this, &TabPresenter::comparisonChanged);
+  connect(comparison_, &Comparison::operatorReady, this, &TabPresenter::pinnedOperatorReady);
+  connect(comparison_, &Comparison::curveReady, this, &TabPresenter::pinnedCurveReady);
+  connect(comparison_, &Comparison::layerSummaryReady, this, &TabPresenter::pinnedLayersReady);
+}
+
+bool TabPresenter::comparing() const { return comparison_ && comparison_->isActive(); }
 
 PlotView* TabPresenter::exportPreselection(PlotView*) const { return views().value(0); }
 

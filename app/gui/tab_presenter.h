@@ -9,6 +9,7 @@
 #include <QString>
 #include <QStringList>
 
+class Comparison;
 class Document;
 class PlotView;
 class QWidget;
@@ -42,6 +43,9 @@ class TabPresenter : public QObject {
   virtual void activated() {}
   /// A new document is open, before anything is selected in it: drop what the views show.
   virtual void documentOpened() = 0;
+  /// Compare A/B: the presenter overlays A (comparison->pinned()) while it is active and
+  /// redraws on its changed() (comparisonChanged()) and on A's results (pinned...Ready()).
+  void setComparison(Comparison* comparison);
 
  signals:
   /// The presenter wants its own tab shown (e.g. a button asked for its computation).
@@ -52,10 +56,19 @@ class TabPresenter : public QObject {
   /// `base` followed by the selection: "_layer0_head1", "_layer0_heads8-15", "_layer0_total"
   /// (nothing when nothing is selected).
   QString selectionStem(const QString& base) const;
+  /// Pinned, unpinned, activated or refused: redraw with or without A.
+  virtual void comparisonChanged() {}
+  /// A's operator or curve of `layer`, or every layer's curves, arrived (while comparing).
+  virtual void pinnedOperatorReady(int) {}
+  virtual void pinnedCurveReady(int) {}
+  virtual void pinnedLayersReady() {}
+  /// A is pinned and its layout agrees with the document's: draw A beside B.
+  bool comparing() const;
 
   Document* document_;
   Selection* selection_;
   SplitPoint* split_;
+  Comparison* comparison_ = nullptr;
 
  private:
   QWidget* page_ = nullptr;

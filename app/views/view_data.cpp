@@ -3,6 +3,7 @@
 #include <cmath>
 #include <exception>
 #include <limits>
+#include <stdexcept>
 
 #include "ess/mqar_sample.h"
 #include "ess/view_policy.h"
@@ -31,6 +32,19 @@ HeatmapTile tileOf(const ess::OperatorTile& tile) {
   t.columns = tile.columns;
   t.values = QVector<double>(tile.values.begin(), tile.values.end());
   return t;
+}
+
+QString layoutMismatch(const ess::SourceInfo& a, int lengthA, const QString& nameA, const ess::SourceInfo& b,
+                       int lengthB, const QString& nameB) {
+  return QString::fromStdString(ess::layoutMismatch(a, lengthA, nameA.toStdString(), b, lengthB, nameB.toStdString()));
+}
+
+QVector<double> headDifference(const ess::OperatorData& a, const ess::OperatorData& b, int head) {
+  if (a.length != b.length || a.heads != b.heads || head < 0 || head >= a.heads)
+    throw std::invalid_argument("headDifference: operators of different layouts");
+  QVector<double> va = headValues(a, head), vb = headValues(b, head);
+  for (int i = 0; i < vb.size(); ++i) vb[i] -= va[i];
+  return vb;
 }
 
 EssSeries series(const ess::CurveData& curve, int head, const QString& name) {

@@ -64,6 +64,15 @@ QVector<PositionRow> layerTotalRows(const ess::SourceInfo& info, const std::vect
 /// end-of-sequence pieces (the "mark tokens:" field's syntax, PositionEssView::parseMarks).
 inline constexpr char kDefaultMarks[] = "\\n, <eos>, </s>, <|endoftext|>, <|end_of_text|>, <|eot_id|>, <|im_end|>";
 
+/// Compare (checkpoint A pinned, B open): why A and B cannot be compared, naming both
+/// (ess::layoutMismatch: layers, heads per layer, L for the input). Empty when they agree.
+QString layoutMismatch(const ess::SourceInfo& a, int lengthA, const QString& nameA, const ess::SourceInfo& b,
+                       int lengthB, const QString& nameB);
+
+/// T_B - T_A of head `head`, row-major [L, L]; a and b have the same heads and L
+/// (layoutMismatch() is empty), else std::invalid_argument.
+QVector<double> headDifference(const ess::OperatorData& a, const ess::OperatorData& b, int head);
+
 /// The spectrum view's threshold reference for a normalization.
 SpectrumView::Reference reference(ess::Normalization n);
 /// The tolerance threshold of singular values `sigma` and the count above it, for the spectrum

@@ -1,14 +1,15 @@
 // Decisions the GUI and the command line both make about what to compute and show, made once
 // here so that `ess render` draws what the GUI draws: whether a layer is shown from tiles or
 // from a dense operator, whether an input is tokenized text (its tokens label the axes), and
-// which heads a head spec picks, and the tolerance threshold of a spectrum with the count
-// above it. No LibTorch (essmath).
+// which heads a head spec picks, the tolerance threshold of a spectrum with the count above it,
+// and whether two checkpoints can be compared (Compare A/B, `--compare`). No LibTorch (essmath).
 #pragma once
 #include <cstddef>
 #include <string>
 #include <vector>
 
 #include "ess/ess_options.h"
+#include "ess/source_info.h"
 
 namespace ess {
 
@@ -43,5 +44,15 @@ struct ToleranceCut {
 /// The tolerance-ESS cut of singular values `sigma` (any order, >= 0) at `tolerance` with
 /// reference `n` (docs/definitions.md section 1); toleranceEss (ess/ess_engine.h) is its count.
 ToleranceCut toleranceCut(const std::vector<double>& sigma, double tolerance, Normalization n);
+
+/// A checkpoint's short name in legends and the `checkpoint` column: the last component of
+/// `path` ("step-20" for "run/step-20/", "op.safetensors").
+std::string checkpointName(const std::string& path);
+
+/// Why checkpoints A and B cannot be compared, naming both: "cannot compare A (step-10) with B
+/// (step-20): A has 2 layer(s), B has 3", a different head count in a layer, or a different
+/// sequence length L for the input (lengthA, lengthB). Empty when the layouts agree.
+std::string layoutMismatch(const SourceInfo& a, int lengthA, const std::string& nameA, const SourceInfo& b, int lengthB,
+                           const std::string& nameB);
 
 }  // namespace ess

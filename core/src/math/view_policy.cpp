@@ -67,4 +67,25 @@ ToleranceCut toleranceCut(const std::vector<double>& sigma, double tolerance, No
   return cut;
 }
 
+std::string checkpointName(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const size_t slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+std::string layoutMismatch(const SourceInfo& a, int lengthA, const std::string& nameA, const SourceInfo& b, int lengthB,
+                           const std::string& nameB) {
+  const std::string both = "cannot compare A (" + nameA + ") with B (" + nameB + "): ";
+  if (a.layers.size() != b.layers.size())
+    return both + "A has " + std::to_string(a.layers.size()) + " layer(s), B has " + std::to_string(b.layers.size());
+  for (size_t l = 0; l < a.layers.size(); ++l)
+    if (a.layers[l].heads != b.layers[l].heads)
+      return both + "layer " + std::to_string(l) + " has " + std::to_string(a.layers[l].heads) + " head(s) in A, " +
+             std::to_string(b.layers[l].heads) + " in B";
+  if (lengthA != lengthB)
+    return both + "the input gives L = " + std::to_string(lengthA) + " in A, L = " + std::to_string(lengthB) + " in B";
+  return std::string();
+}
+
 }  // namespace ess
