@@ -200,9 +200,9 @@ int runRender(const std::vector<std::string>& argvIn) {
     if (&in == &inputs.back()) argv.insert(argv.end(), {"--input", in});  // the other figures read one
   }
   std::vector<std::string> names = computeOptionNames();
-  for (const char* n : {"--measure", "--figure", "--split", "--scale", "--width", "--height", "--dpi", "--mark",
-                        "--style", "--font-size", "--font-family", "--colormap", "--range", "--title", "--panel",
-                        "--compare"})
+  for (const char* n :
+       {"--measure", "--figure", "--split", "--scale", "--width", "--height", "--dpi", "--mark", "--style",
+        "--font-size", "--font-family", "--colormap", "--range", "--title", "--panel", "--compare"})
     names.push_back(n);
   Args a = Args::parse(argv, names, {"--mask-upper", "--diff"});
   if (a.positional.size() != 1) throw UsageError("render: expected one FILE");

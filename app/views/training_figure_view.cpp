@@ -132,8 +132,7 @@ void TrainingFigureView::updateLayout() {
   applyFigureStyle();
   int widest = 1;
   for (int i = 0; i < legend_->itemCount(); ++i)
-    if (QCPAbstractLegendItem* item = legend_->item(i))
-      widest = std::max(widest, item->minimumOuterSizeHint().width());
+    if (QCPAbstractLegendItem* item = legend_->item(i)) widest = std::max(widest, item->minimumOuterSizeHint().width());
   // The legend's row spans the figure's width (the viewport at the size being laid out).
   const int available = viewport().width();
   const int columns =
@@ -153,7 +152,8 @@ void TrainingFigureView::updateLayout() {
   essRect()->setMargins(em);
   metricsRect_->setMargins(mm);
   const QMargins m = legend_->margins();
-  legend_->setMaximumSize(QWIDGETSIZE_MAX, std::max(1, legend_->minimumOuterSizeHint().height() - m.top() - m.bottom()));
+  legend_->setMaximumSize(QWIDGETSIZE_MAX,
+                          std::max(1, legend_->minimumOuterSizeHint().height() - m.top() - m.bottom()));
   PlotView::updateLayout();
   if (fitStepRange()) PlotView::updateLayout();
 }
@@ -184,11 +184,11 @@ QString TrainingFigureView::toCsv() const {
                ? QLatin1Char('"') + s.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"')
                : s;
   };
-  for (const auto& [panel, all] : {std::make_pair(QStringLiteral("ess"), &ess_),
-                                   std::make_pair(QStringLiteral("metrics"), &metrics_)})
+  for (const auto& [panel, all] :
+       {std::make_pair(QStringLiteral("ess"), &ess_), std::make_pair(QStringLiteral("metrics"), &metrics_)})
     for (const TrainingSeries& s : *all)
       for (int i = 0; i < s.steps.size() && i < s.values.size(); ++i)
-        out += panel + QLatin1Char(',') + quoted(s.name) + QLatin1Char(',') + csvNumber(s.steps[i]) +
-               QLatin1Char(',') + csvNumber(s.values[i]) + QLatin1Char('\n');
+        out += panel + QLatin1Char(',') + quoted(s.name) + QLatin1Char(',') + csvNumber(s.steps[i]) + QLatin1Char(',') +
+               csvNumber(s.values[i]) + QLatin1Char('\n');
   return out;
 }

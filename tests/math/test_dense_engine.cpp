@@ -36,9 +36,10 @@ void compareWithSvd(const Array& op, EssOptions options = EssOptions()) {
       if (exact.entropy[h][i] == 0.0)
         QVERIFY2(fast.entropy[h][i] == 0.0, qPrintable(where));
       else
-        QVERIFY2(relErr(fast.entropy[h][i], exact.entropy[h][i]) < 1e-6,
-                 qPrintable(where + QString(": %1 vs %2").arg(fast.entropy[h][i], 0, 'g', 17)
-                                        .arg(exact.entropy[h][i], 0, 'g', 17)));
+        QVERIFY2(
+            relErr(fast.entropy[h][i], exact.entropy[h][i]) < 1e-6,
+            qPrintable(where +
+                       QString(": %1 vs %2").arg(fast.entropy[h][i], 0, 'g', 17).arg(exact.entropy[h][i], 0, 'g', 17)));
     }
 }
 
@@ -86,7 +87,8 @@ Array attention(int L, int d, double scale, unsigned seed) {
 Array gla(int L, int n, unsigned seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> decay(0.9, 1.0);
-  const std::vector<double> q = gaussian(static_cast<size_t>(L) * n, rng), k = gaussian(static_cast<size_t>(L) * n, rng);
+  const std::vector<double> q = gaussian(static_cast<size_t>(L) * n, rng),
+                            k = gaussian(static_cast<size_t>(L) * n, rng);
   std::vector<double> cum(static_cast<size_t>(L) * n);
   for (int p = 0; p < L; ++p)
     for (int i = 0; i < n; ++i)
