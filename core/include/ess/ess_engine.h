@@ -38,7 +38,11 @@ double entropyEss(const std::vector<double>& sigma);
 ///   singular values below ~1e-8 sigma_1, so the Gram result is used only when every
 ///   lambda_k >= 1e-7 lambda_1 (all sigma_k >= ~3e-4 sigma_1, where the squared problem is
 ///   accurate to ~1e-7 relative or better); otherwise
-/// - SVD of H_s (LAPACK xGESVD, values only) in `options.dtype_`.
+/// - truncated QR with column pivoting (LAPACK DLAQPS blocks) when H_s has low numerical rank:
+///   its values are used only when a bound proves them equal to the SVD's (none near the
+///   threshold, entropy-ESS within 1e-8 relative; docs/definitions.md section 5); otherwise
+/// - SVD of H_s (LAPACK xGESVD, values only) in `options.dtype_` (computeEssBySvd in
+///   ess/dense_reference.h runs this alone, as the reference).
 /// Tolerance-ESS therefore equals the plain SVD result except for singular values within
 /// ~1e-7 relative of the threshold, and entropy-ESS agrees to ~1e-9 relative in float64
 /// (float32 SVDs, used only where the Gram path is not, agree with float64 to ~1e-5).
