@@ -201,19 +201,14 @@ class Jamba : public HfArchitecture {
   int inner() const { return c_.expand * c_.hiddenSize; }
 
   at::Tensor attention(const HfWeights& w, int layer, const at::Tensor& x) const {
-    const int64_t L = x.size(0), hd = c_.headDim;
-    const auto heads = [&](const at::Tensor& t) { return t.reshape({L, -1, hd}).transpose(0, 1); };
-    const at::Tensor q = heads(linear(w, x, layer, "self_attn.q_proj", false));
-    const at::Tensor k =
-        heads(linear(w, x, layer, "self_attn.k_proj", false)).repeat_interleave(c_.numHeads / c_.numKvHeads, 0);
+    const int64_t hd = c_.headDim;
+    const at::Tensor q = toHeads(linear(w, x, layer, "self_attn.q_proj", false), hd);
+    const at::Tensor k = toHeads(linear(w, x, layer, "self_attn.k_proj", false), hd, c_.numHeads / c_.numKvHeads);
     return causalSoftmax(q, k, 1.0 / std::sqrt(double(hd)), 0);
   }
 
   at::Tensor values(const HfWeights& w, int layer, const at::Tensor& x) const {
-    return linear(w, x, layer, "self_attn.v_proj", false)
-        .reshape({x.size(0), -1, c_.headDim})
-        .transpose(0, 1)
-        .repeat_interleave(c_.numHeads / c_.numKvHeads, 0);
+    return toHeads(linear(w, x, layer, "self_attn.v_proj", false), c_.headDim, c_.numHeads / c_.numKvHeads);
   }
 
   /// The SwiGLU MLP `p` (gate_proj, up_proj, down_proj) of block `layer` on x [n, D].

@@ -208,10 +208,9 @@ class Lfm2 : public HfArchitecture {
   /// Query and key heads after q/k RMSNorm and RoPE, keys repeated to the query heads.
   at::Tensor attention(const HfWeights& w, int layer, const at::Tensor& x) const {
     const int64_t L = x.size(0), hd = c_.headDim;
-    const auto heads = [&](const at::Tensor& t) { return t.reshape({L, -1, hd}).transpose(0, 1); };
-    at::Tensor q = rmsNorm(heads(linear(w, x, layer, "self_attn.q_proj", false)),
+    at::Tensor q = rmsNorm(toHeads(linear(w, x, layer, "self_attn.q_proj", false), hd),
                            w.weight(layerTensor(layer, "self_attn.q_layernorm.weight")), c_.normEps);
-    at::Tensor k = rmsNorm(heads(linear(w, x, layer, "self_attn.k_proj", false)),
+    at::Tensor k = rmsNorm(toHeads(linear(w, x, layer, "self_attn.k_proj", false), hd),
                            w.weight(layerTensor(layer, "self_attn.k_layernorm.weight")), c_.normEps);
     const auto [cos, sin] = rotaryCosSin(c_, L);
     q = applyRotary(q, cos, sin);
@@ -220,10 +219,7 @@ class Lfm2 : public HfArchitecture {
   }
 
   at::Tensor values(const HfWeights& w, int layer, const at::Tensor& x) const {
-    return linear(w, x, layer, "self_attn.v_proj", false)
-        .reshape({x.size(0), -1, c_.headDim})
-        .transpose(0, 1)
-        .repeat_interleave(c_.numHeads / c_.numKvHeads, 0);
+    return toHeads(linear(w, x, layer, "self_attn.v_proj", false), c_.headDim, c_.numHeads / c_.numKvHeads);
   }
 };
 

@@ -202,19 +202,15 @@ class RecurrentGemma : public HfArchitecture {
   /// query heads; the probabilities over the last attention_window_size keys.
   at::Tensor attention(const HfWeights& w, int layer, const at::Tensor& x) const {
     const int64_t L = x.size(0), hd = c_.headDim;
-    const auto heads = [&](const at::Tensor& t) { return t.reshape({L, -1, hd}).transpose(0, 1); };
     const auto [cos, sin] = rotaryCosSin(c_, L);
-    const at::Tensor q = applyRotary(heads(linear(w, x, layer, "temporal_block.q_proj", c_.qkvBias)), cos, sin);
-    const at::Tensor k = applyRotary(heads(linear(w, x, layer, "temporal_block.k_proj", c_.qkvBias)), cos, sin)
+    const at::Tensor q = applyRotary(toHeads(linear(w, x, layer, "temporal_block.q_proj", c_.qkvBias), hd), cos, sin);
+    const at::Tensor k = applyRotary(toHeads(linear(w, x, layer, "temporal_block.k_proj", c_.qkvBias), hd), cos, sin)
                              .repeat_interleave(c_.numHeads / c_.numKvHeads, 0);
     return causalSoftmax(q, k, 1.0 / std::sqrt(double(hd)), c_.slidingWindow);
   }
 
   at::Tensor values(const HfWeights& w, int layer, const at::Tensor& x) const {
-    return linear(w, x, layer, "temporal_block.v_proj", c_.qkvBias)
-        .reshape({x.size(0), -1, c_.headDim})
-        .transpose(0, 1)
-        .repeat_interleave(c_.numHeads / c_.numKvHeads, 0);
+    return toHeads(linear(w, x, layer, "temporal_block.v_proj", c_.qkvBias), c_.headDim, c_.numHeads / c_.numKvHeads);
   }
 
   /// The recurrent block's featurization of mixer input x [L, D], each [W, L]: the value input u

@@ -29,6 +29,9 @@ at::Tensor applyRotary(const at::Tensor& x, const at::Tensor& cos, const at::Ten
 /// key c is masked for query r unless c <= r (and r - c < window when window > 0); with
 /// softcap > 0 the scores are soft-capped first, softcap * tanh(scores / softcap) (Gemma 2).
 at::Tensor causalSoftmax(const at::Tensor& q, const at::Tensor& k, double scale, int window, double softcap = 0);
+/// A projection x [L, n * headDim] as heads [n * repeat, L, headDim], each head repeated `repeat`
+/// times in a row (grouped-query attention's shared keys and values, as HF's repeat_kv).
+at::Tensor toHeads(const at::Tensor& x, int64_t headDim, int64_t repeat = 1);
 /// Gemma's RMSNorm: x / sqrt(mean(x^2) + eps) * (1 + w) over the last dimension.
 at::Tensor gemmaRmsNorm(const at::Tensor& x, const at::Tensor& w, double eps);
 
