@@ -105,16 +105,7 @@ LayerComparisonView::LayerComparisonView(QWidget* parent) : PlotView(parent) {
                {&entBars_, QStringLiteral("entropy-ESS"), colormaps::seriesColor(1)},
                {&tssBars_, QStringLiteral("TSS"), QColor(150, 150, 150)}};
   // Centred between two spacers, in as many columns as fit (updateLayout).
-  auto* legendRow = new QCPLayoutGrid;
-  legendRow->setColumnSpacing(0);
-  for (int c : {0, 2}) {
-    auto* spacer = new QCPLayoutElement(this);
-    spacer->setMaximumSize(QWIDGETSIZE_MAX, 0);
-    legendRow->addElement(0, c, spacer);
-  }
-  barsLegend_ = new QCPLegend;
-  legendRow->addElement(0, 1, barsLegend_);
-  plotLayout()->addElement(1, 0, legendRow);
+  barsLegend_ = addCentredLegendRow(1);
   barsLegend_->setLayer(QStringLiteral("legend"));
   QFont lf = font();
   lf.setPointSizeF(8.5);

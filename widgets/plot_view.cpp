@@ -65,6 +65,20 @@ QCPColorMap* PlotView::addColorMapWithScale(QCPColorScale** scale) {
   return map;
 }
 
+QCPLegend* PlotView::addCentredLegendRow(int row) {
+  auto* legendRow = new QCPLayoutGrid;
+  legendRow->setColumnSpacing(0);
+  for (int c : {0, 2}) {
+    auto* spacer = new QCPLayoutElement(this);
+    spacer->setMaximumSize(QWIDGETSIZE_MAX, 0);
+    legendRow->addElement(0, c, spacer);
+  }
+  auto* l = new QCPLegend;
+  legendRow->addElement(0, 1, l);
+  plotLayout()->addElement(row, 0, legendRow);
+  return l;
+}
+
 void PlotView::setTitle(const QString& title) {
   fullTitle_ = title;
   titleElement_->setText(title);

@@ -85,6 +85,10 @@ class PlotView : public QCustomPlot {
   virtual void onLengthChanged(int length) { Q_UNUSED(length); }
   int currentSplit() const { return splitPoint_ ? splitPoint_->split() : 0; }
 
+  /// A legend of its own in plot-layout row `row`, column 0, centred between two zero-height
+  /// spacers (so it never sits over the data).
+  QCPLegend* addCentredLegendRow(int row);
+
   /// A crisp (non-interpolated) colour map on the main axes with a colour scale at the right
   /// of the plot (layout cell 1, 1), the scale's fonts matching the axes.
   QCPColorMap* addColorMapWithScale(QCPColorScale** scale);

@@ -55,16 +55,7 @@ TrainingFigureView::TrainingFigureView(QWidget* parent) : PlotView(parent) {
   // Rows: title, the ESS panel (the default axis rect), the metrics panel, the legend.
   metricsRect_ = new QCPAxisRect(this);
   plotLayout()->addElement(2, 0, metricsRect_);
-  auto* legendRow = new QCPLayoutGrid;
-  legendRow->setColumnSpacing(0);
-  for (int c : {0, 2}) {
-    auto* spacer = new QCPLayoutElement(this);
-    spacer->setMaximumSize(QWIDGETSIZE_MAX, 0);
-    legendRow->addElement(0, c, spacer);
-  }
-  legend_ = new QCPLegend;
-  legendRow->addElement(0, 1, legend_);
-  plotLayout()->addElement(3, 0, legendRow);
+  legend_ = addCentredLegendRow(3);
   plotLayout()->setRowStretchFactor(1, 1.0);
   plotLayout()->setRowStretchFactor(2, 0.8);
   plotLayout()->setRowStretchFactor(3, 0.001);
