@@ -233,6 +233,25 @@ class TestDenseEngine : public QObject {
     }
   }
 
+  void decayingSpectra() {
+    // Geometric spectra at split 64 from 1 down to 1e-5 (below the old 3e-4 Gram cut-off, within
+    // reach of the certified Gram bound), 1e-8 and 1e-12 (only the plain SVD resolves them).
+    for (double floor : {1e-5, 1e-8, 1e-12}) {
+      const int k = 48;
+      std::vector<double> sigma(k);
+      for (int i = 0; i < k; ++i) sigma[i] = std::pow(floor, static_cast<double>(i) / (k - 1));
+      const Array t = withSpectrumAt(160, 64, sigma, 11);
+      compareWithSvd(t);
+      compareWithSvd(t, EssOptions().normalization(Normalization::Sum).tolerance(1e-4));
+      // At the split itself both ESS are those of `sigma`; the fast paths' certified bound is
+      // 1e-7 relative for entropy-ESS.
+      const EssCurve c = computeEss(t, EssOptions().splits({64, 64, 1}).tolerance(1e-4));
+      QCOMPARE(c.tolerance[0][0], toleranceEss(sigma, 1e-4, Normalization::Max));
+      QVERIFY2(relErr(c.entropy[0][0], entropyEss(sigma)) < 2e-7,
+               qPrintable(QString("%1 vs %2").arg(c.entropy[0][0], 0, 'g', 17).arg(entropyEss(sigma), 0, 'g', 17)));
+    }
+  }
+
   void nanRefused() {
     Array t = gla(64, 4, 10);
     at(t, 64, 40, 3) = std::numeric_limits<double>::quiet_NaN();

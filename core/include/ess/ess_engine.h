@@ -32,20 +32,20 @@ double entropyEss(const std::vector<double>& sigma);
 /// - band corner: when the operator is banded (detectBandwidth w) and w - 1 < min(s, L - s),
 ///   only the (w-1) x (w-1) corner H_s[0:w-1, s-w+1:s] is nonzero and only it is decomposed
 ///   (same singular values: the rest of H_s is exactly zero);
-/// - Gram fast path: eigenvalues (LAPACK DSYEV, float64) of the smaller Gram matrix H_s^T H_s
-///   or H_s H_s^T, updated from split to split (a rank-one downdate plus a new row and column,
-///   or a rank-one update after dropping a row); sigma_k = sqrt(lambda_k). Squaring loses
-///   singular values below ~1e-8 sigma_1, so the Gram result is used only when every
-///   lambda_k >= 1e-7 lambda_1 (all sigma_k >= ~3e-4 sigma_1, where the squared problem is
-///   accurate to ~1e-7 relative or better); otherwise
-/// - truncated QR with column pivoting (LAPACK DLAQPS blocks) when H_s has low numerical rank:
-///   its values are used only when a bound proves them equal to the SVD's (none near the
-///   threshold, entropy-ESS within 1e-8 relative; docs/definitions.md section 5); otherwise
+/// - Gram fast path: eigenvalues (LAPACK DSYTRD + DSTERF, float64) of the smaller Gram matrix
+///   H_s^T H_s or H_s H_s^T, updated from split to split (a rank-one downdate plus a new row and
+///   column, or a rank-one update after dropping a row); sigma_k = sqrt(lambda_k), each within
+///   a bound from the rounding of G and of the eigensolver (small values are uncertain);
+///   otherwise
+/// - truncated QR with column pivoting (LAPACK DLAQPS blocks) when H_s has low numerical rank;
+///   otherwise
 /// - SVD of H_s (LAPACK xGESVD, values only) in `options.dtype_` (computeEssBySvd in
 ///   ess/dense_reference.h runs this alone, as the reference).
-/// Tolerance-ESS therefore equals the plain SVD result except for singular values within
-/// ~1e-7 relative of the threshold, and entropy-ESS agrees to ~1e-9 relative in float64
-/// (float32 SVDs, used only where the Gram path is not, agree with float64 to ~1e-5).
+/// A fast path's values are used only when its bounds certify them (one rule for both: no
+/// value's interval meets the tolerance threshold, entropy-ESS within 1e-7 relative;
+/// docs/definitions.md section 5), so tolerance-ESS equals the plain SVD's and entropy-ESS
+/// agrees to 1e-7 relative in float64 (float32 SVDs, used only where no fast path is, agree
+/// with float64 to ~1e-5).
 /// `progress(done, total)` counts (head, split) pairs; raising `*cancel` throws Cancelled.
 /// Throws InputError when `op` holds NaN or Inf.
 EssCurve computeEss(const Array& op, const EssOptions& options, const ProgressFn& progress = {},

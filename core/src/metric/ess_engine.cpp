@@ -105,31 +105,46 @@ std::vector<double> singularValuesOf(const double* t, int L, int s, DType dtype)
 
 // Relative change of entropy-ESS that a certified fast path may cause (docs/definitions.md
 // section 5); the tests hold the fast paths to the plain SVD at 1e-6.
-constexpr double kEntropyBound = 1e-8;
+constexpr double kEntropyBound = 1e-7;
 
 // Whether tolerance-ESS and entropy-ESS of `sigma` (descending approximations of the `count`
-// singular values of H_s; missing ones are 0) equal those of the exact values, given
-// rho >= max_k |sigma_k(H_s) - sigma_k| (Weyl) and delta >= sum_k |sigma_k(H_s) - sigma_k|
-// (Mirsky): the count is exact when no sigma_k lies within rho of the threshold, whose
-// reference moves by rho (max) or delta (sum) too; entropy-ESS moves by at most
-// exp(T ln(count - 1) + h(T)) - 1 with T = delta / sum_k sigma_k (Fannes-Audenaert).
-bool certified(const std::vector<double>& sigma, int count, double rho, double delta, double tolerance,
-               Normalization n) {
+// singular values of H_s; missing ones are 0) equal those of the exact values, given per-value
+// bounds rho[k] >= |sigma_k(H_s) - sigma_k| (values matched in sorted order, Weyl),
+// `rhoMissing` for the missing ones, and delta >= sum_k |sigma_k(H_s) - sigma_k| (Mirsky): the
+// count is exact when no interval sigma_k +- rho[k] meets the threshold, whose reference moves
+// by rho[0] (max) or delta (sum) too; entropy-ESS moves by at most exp(T ln(count - 1) + h(T)) - 1
+// with T = delta / sum_k sigma_k (Fannes-Audenaert). One rule for the Gram and the QR paths.
+bool certified(const std::vector<double>& sigma, const std::vector<double>& rho, double rhoMissing, int count,
+               double delta, double tolerance, Normalization n) {
   double sum = 0.0;
   for (double v : sigma) sum += v;
   const double top = sigma.empty() ? 0.0 : sigma.front();
-  if (top <= 0.0) return rho == 0.0 && delta == 0.0;  // exactly zero: both ESS are 0
-  const double refLo = n == Normalization::Max ? top - rho : n == Normalization::Sum ? sum - delta : 1.0;
-  const double refHi = n == Normalization::Max ? top + rho : n == Normalization::Sum ? sum + delta : 1.0;
+  if (top <= 0.0) return delta == 0.0 && rhoMissing == 0.0;  // exactly zero: both ESS are 0
+  const double topRho = rho.front();
+  const double refLo = n == Normalization::Max ? top - topRho : n == Normalization::Sum ? sum - delta : 1.0;
+  const double refHi = n == Normalization::Max ? top + topRho : n == Normalization::Sum ? sum + delta : 1.0;
   if (!(refLo > 0.0)) return false;
   const double lo = tolerance * refLo, hi = tolerance * refHi;
-  if (!(rho <= lo) && static_cast<int>(sigma.size()) < count) return false;  // a zero may exceed the threshold
-  for (double v : sigma)
-    if (!(v - rho > hi || v + rho <= lo)) return false;
+  if (!(rhoMissing <= lo) && static_cast<int>(sigma.size()) < count) return false;  // a zero may exceed it
+  for (size_t k = 0; k < sigma.size(); ++k)
+    if (!(sigma[k] - rho[k] > hi || sigma[k] + rho[k] <= lo)) return false;
   const double t = delta / sum;
   if (t <= 0.0) return true;
   if (t >= 0.5) return false;
-  const double bound = t * std::log(std::max(1, count - 1)) - t * std::log(t) - (1.0 - t) * std::log1p(-t);
+  double bound = t * std::log(std::max(1, count - 1)) - t * std::log(t) - (1.0 - t) * std::log1p(-t);
+  // Mean value theorem: dH/dsigma_j = -(log p_j + H) / S, and |log p_j + H| <= max(-log p_j,
+  // log count) with p_j >= (sigma_j - rho_j) / (S + delta) and S >= sum - delta on the whole box.
+  if (static_cast<int>(sigma.size()) == count && sum > delta) {
+    double slope = 0.0;
+    const double logCount = std::log(std::max(1, count));
+    for (size_t k = 0; k < sigma.size() && std::isfinite(slope); ++k) {
+      if (rho[k] == 0.0) continue;
+      const double lowest = sigma[k] - rho[k];
+      slope = lowest > 0.0 ? slope + rho[k] * std::max(std::log((sum + delta) / lowest), logCount)
+                           : std::numeric_limits<double>::infinity();
+    }
+    bound = std::min(bound, slope / (sum - delta));
+  }
   return std::expm1(bound) <= kEntropyBound;
 }
 
@@ -161,7 +176,9 @@ bool lowRankSingularValues(const double* t, int L, int s, const EssOptions& opti
   const double rounding = 8.0 * (rows + cols) * std::numeric_limits<double>::epsilon() * norm;
   const double rho = residual + rounding;
   const double delta = std::sqrt(static_cast<double>(count - k)) * residual + count * rounding;
-  if (!certified(sigma, count, rho, delta, options.tolerance_, options.normalization_)) return false;
+  if (!certified(sigma, std::vector<double>(sigma.size(), rho), rho, count, delta, options.tolerance_,
+                 options.normalization_))
+    return false;
   sigma.resize(count, 0.0);
   return true;
 }
@@ -177,9 +194,11 @@ class GramTracker {
   GramTracker(const double* t, int L) : t_(t), L_(L) {}
 
   // Moves to split s (incrementally from s - 1 when possible) and returns the singular values
-  // of H_s, descending, or false when the squared problem is not accurate enough
-  // (lapack::gramSingularValues: some lambda_k < 1e-7 lambda_1, i.e. sigma_k < ~3e-4 sigma_1).
-  bool singularValues(int s, std::vector<double>& sigma) {
+  // of H_s, descending, sigma_k = sqrt(lambda_k(G)), or false when they are not certified
+  // (certified()): with e >= ||G_computed - G||_2 (the rounding of forming and updating G,
+  // tracked in err_, plus the eigensolver's backward error), each lambda_k lies within e of its
+  // computed value, so sigma_k within rho_k = max(sqrt(l + e) - sqrt(l), sqrt(l) - sqrt(l - e)).
+  bool singularValues(int s, const EssOptions& options, std::vector<double>& sigma) {
     const bool left = s <= L_ - s;  // G = H^T H of size s, else H H^T of size L - s
     if (s_ > 0 && s == s_ + 1 && left == left_) {
       left ? growColumns(s) : dropRow(s);
@@ -193,10 +212,31 @@ class GramTracker {
     for (int j = 0; j < n; ++j)
       std::copy(g_.data() + static_cast<size_t>(j) * ld_ + j, g_.data() + static_cast<size_t>(j) * ld_ + n,
                 work_.data() + static_cast<size_t>(j) * n + j);
-    return lapack::gramSingularValues(work_.data(), n, n, sigma);
+    if (!lapack::gramEigenvalues(work_.data(), n, n, lambda_)) return false;
+    const double top = std::max(std::abs(lambda_.front()), std::abs(lambda_.back()));
+    if (!(top < 1e250) || (top > 0.0 && top < 1e-250)) return false;  // squares over- or underflow
+    const double e = err_ + (4.0 * n + 10.0) * kEps * top;
+    sigma.resize(n);
+    rho_.resize(n);
+    double delta = 0.0;
+    for (int k = 0; k < n; ++k) {
+      const double l = std::max(lambda_[k], 0.0);
+      sigma[k] = std::sqrt(l);
+      rho_[k] = std::max(std::sqrt(l + e) - sigma[k], sigma[k] - std::sqrt(std::max(l - e, 0.0)));
+      delta += rho_[k];
+    }
+    return certified(sigma, rho_, 0.0, n, delta, options.tolerance_, options.normalization_);
   }
 
  private:
+  static constexpr double kEps = std::numeric_limits<double>::epsilon();
+
+  double trace() const {
+    double t = 0.0;
+    for (int i = 0; i < n_; ++i) t += g_[static_cast<size_t>(i) * ld_ + i];
+    return t;
+  }
+
   // Lower triangle of G, column-major, leading dimension ld_ (capacity).
   double& at(int i, int j) { return g_[static_cast<size_t>(j) * ld_ + i]; }
 
@@ -222,6 +262,10 @@ class GramTracker {
       G.selfadjointView<Eigen::Lower>().rankUpdate(H.transpose());
     else
       G.selfadjointView<Eigen::Lower>().rankUpdate(H);
+    // Each entry is a dot product of length m: |error| <= gamma_m (|H|^T |H|), whose 2-norm is
+    // at most ||H||_F^2 = trace(G).
+    const int m = left ? L_ - s : s;
+    err_ = (m + 2.0) * kEps * trace();
   }
 
   // s - 1 -> s with G = H^T H: remove row s - 1 of T from H (rank-one downdate) and add
@@ -229,6 +273,7 @@ class GramTracker {
   void growColumns(int s) {
     const int old = n_;  // = s - 1
     reserve(old + 1);
+    const double before = trace();
     const double* x = t_ + static_cast<size_t>(s - 1) * L_;  // T[s-1, 0:s-1]
     for (int j = 0; j < old; ++j) {
       const double xj = x[j];
@@ -240,6 +285,11 @@ class GramTracker {
     col_.noalias() = H.transpose() * H.col(s - 1);
     for (int c = 0; c <= old; ++c) at(old, c) = col_[c];
     n_ = old + 1;
+    // Downdate: eps (|G| + 2 |x x^T|) per entry; new row and column: a dot product of length
+    // L - s per entry, 2-norm at most gamma ||H||_F ||h|| (counted twice for the symmetric pair).
+    double xx = 0.0;
+    for (int j = 0; j < old; ++j) xx += x[j] * x[j];
+    err_ += kEps * (before + 2.0 * xx) + 2.0 * (L_ - s + 2.0) * kEps * std::sqrt(trace() * std::abs(col_[old]));
   }
 
   // s - 1 -> s with G = H H^T: drop row s - 1 (the first index) and add column s - 1 of T
@@ -255,13 +305,18 @@ class GramTracker {
       for (int i = j; i < n; ++i) at(i, j) += u[static_cast<size_t>(i) * L_] * uj;
     }
     n_ = n;
+    // A principal submatrix keeps its error; the update adds eps (|G| + 2 |u u^T|) per entry.
+    double uu = 0.0;
+    for (int j = 0; j < n; ++j) uu += u[static_cast<size_t>(j) * L_] * u[static_cast<size_t>(j) * L_];
+    err_ += kEps * (trace() + 2.0 * uu);
   }
 
   const double* t_;
   int L_;
   int s_ = 0, n_ = 0, ld_ = 0;
   bool left_ = true;
-  std::vector<double> g_, work_;
+  double err_ = 0.0;  // bound on the 2-norm of G's accumulated rounding
+  std::vector<double> g_, work_, lambda_, rho_;
   Eigen::VectorXd col_;
 };
 
@@ -406,7 +461,7 @@ EssCurve denseEss(const Array& op, const EssOptions& options, const ProgressFn& 
           } else {
             bool found = false;
             if (path == Path::Gram) {
-              found = gram.singularValues(s, sigma);
+              found = gram.singularValues(s, options, sigma);
               if (!found) path = Path::LowRank;
             }
             if (!found && path == Path::LowRank) {

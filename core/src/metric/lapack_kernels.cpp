@@ -63,8 +63,8 @@ void singularValues(float* a, int m, int n, int lda, float* sigma) {
   check(info, "sgesvd", m, n);
 }
 
-bool gramSingularValues(double* g, int n, int ld, std::vector<double>& sigma) {
-  sigma.resize(n);
+bool gramEigenvalues(double* g, int n, int ld, std::vector<double>& lambda) {
+  lambda.resize(std::max(n, 0));
   if (n <= 0) return false;
   thread_local std::vector<double> d, e, tau;
   d.resize(n);
@@ -90,10 +90,16 @@ bool gramSingularValues(double* g, int n, int ld, std::vector<double>& sigma) {
   dsterf_(&n, d.data(), e.data(), &info);
   if (info != 0) return false;
   // DSTERF sorts ascending.
-  const double top = d[n - 1], low = d[0];
-  if (!std::isfinite(top) || !std::isfinite(low) || !(top > 1e-250) || !(top < 1e250) || !(low >= 1e-7 * top))
-    return false;
-  for (int k = 0; k < n; ++k) sigma[k] = std::sqrt(d[n - 1 - k]);
+  if (!std::isfinite(d[n - 1]) || !std::isfinite(d[0])) return false;
+  for (int k = 0; k < n; ++k) lambda[k] = d[n - 1 - k];
+  return true;
+}
+
+bool gramSingularValues(double* g, int n, int ld, std::vector<double>& sigma) {
+  if (!gramEigenvalues(g, n, ld, sigma)) return false;
+  const double top = sigma.front(), low = sigma.back();
+  if (!(top > 1e-250) || !(top < 1e250) || !(low >= 1e-7 * top)) return false;
+  for (double& v : sigma) v = std::sqrt(v);
   return true;
 }
 

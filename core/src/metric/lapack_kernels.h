@@ -21,8 +21,16 @@ void singularValues(float* a, int m, int n, int lda, float* sigma);
 /// below ~1e-8 sigma_1, so the result is refused (returns false, `sigma` unspecified) unless
 /// every lambda_k >= 1e-7 lambda_1 (sigma_k >= ~3e-4 sigma_1, accurate to ~1e-7 relative or
 /// better) and lambda_1 lies within 1e-250 .. 1e250 (no underflow or overflow); callers then
-/// fall back to singularValues().
+/// fall back to singularValues(). (The structured engine's guard; the dense engine certifies
+/// gramEigenvalues() instead.)
 bool gramSingularValues(double* g, int n, int ld, std::vector<double>& sigma);
+
+/// Eigenvalues of the symmetric n x n matrix whose lower triangle is in the column-major `g`
+/// (leading dimension ld; destroyed), descending into `lambda` (resized to n), by the same
+/// tridiagonalization and DSTERF as gramSingularValues, with no accuracy guard: each is an exact
+/// eigenvalue of g + F, ||F||_2 <= ~n eps ||g||_2 (LAPACK's backward error). False when DSTERF
+/// does not converge or a value is not finite.
+bool gramEigenvalues(double* g, int n, int ld, std::vector<double>& lambda);
 
 /// Truncated QR with column pivoting of the m x n column-major `a` (leading dimension lda;
 /// overwritten), in blocks of LAPACK DLAQPS as DGEQP3 runs them: a P = Q [R11 R12; 0 R22] with
