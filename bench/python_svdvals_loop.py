@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """The baseline a researcher writes today: one torch.linalg.svdvals per split.
 
-Run with Debian's python3-torch: /usr/bin/python3 bench/python_svdvals_loop.py [--dtype D] [FILE...]
+Run with Debian's python3-torch:
+  /usr/bin/python3 bench/python_svdvals_loop.py [--dtype D] [--repeat N] [FILE...]
 Without files: seconds for one whole curve of a random dense L x L head, float32 and float64.
-With operator files (bench/dense_operators.py writes them): seconds for head 0 of each, in
---dtype (float64 by default, or float32). Fastest with OPENBLAS_NUM_THREADS=1.
+With operator files (bench/dense_operators.py writes them): seconds (wall, then CPU) for head 0
+of each, in --dtype (float64 by default, or float32); the fastest of N runs with --repeat N.
+Fastest with OPENBLAS_NUM_THREADS=1.
 """
 import json
 import struct
@@ -42,15 +44,23 @@ def read_operator(path):
 if __name__ == "__main__":
     args = sys.argv[1:]
     dtype = torch.float64
-    if args[:1] == ["--dtype"]:
-        dtype = {"float64": torch.float64, "float32": torch.float32}[args[1]]
+    repeat = 1
+    while args[:1] in (["--dtype"], ["--repeat"]):
+        if args[0] == "--dtype":
+            dtype = {"float64": torch.float64, "float32": torch.float32}[args[1]]
+        else:
+            repeat = int(args[1])
         args = args[2:]
     if args:
         for path in args:
             T = read_operator(path).to(dtype)
-            t0 = time.perf_counter()
-            curve(T)
-            print(f"{path} {str(dtype):14s} {time.perf_counter() - t0:8.2f} s", flush=True)
+            runs = []
+            for _ in range(repeat):
+                t0, c0 = time.perf_counter(), time.process_time()
+                curve(T)
+                runs.append((time.perf_counter() - t0, time.process_time() - c0))
+            wall, cpu = min(runs)
+            print(f"{path} {str(dtype):14s} {wall:8.4f} s {cpu:8.4f} cpu_s", flush=True)
         sys.exit(0)
     torch.manual_seed(0)
     for dtype in (torch.float32, torch.float64):
