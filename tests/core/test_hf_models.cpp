@@ -24,6 +24,7 @@
 #include "ess/hf_model.h"
 #include "ess/safetensors.h"
 #include "ess/session.h"
+#include "ess/tensors.h"
 #include "test_support.h"
 // Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.
 #include <QTemporaryDir>
@@ -1492,6 +1493,92 @@ class TestHfModels : public QObject {
     const std::string msg = errorOf([&] { m.layerOperator(1, tok); });
     QVERIFY2(contains(msg, dir + "/model.safetensors: the file changed on disk since it was opened (it was rewritten"),
              msg.c_str());
+  }
+
+  // A layer computation reads each tensor it uses once (issue 16): GPT-2's block reads c_attn for
+  // the attention and again for the values, and the public mixerInput and operator read ln_1;
+  // the copies are kept for the layer and released with it, and the values are those of the
+  // weights read whole.
+  void layerComputationsReadEachTensorOnce() {
+    QTemporaryDir tmp;
+    const std::string dir = tmp.path().toStdString() + "/gpt2";
+    const int V = 40, D = 16, layers = 3, P = 24;
+    Ckpt c = makeGpt2(V, D, layers, P, at::kBFloat16);
+    c.write(dir, gpt2Config(V, D, 2, layers, P));
+    HfModel whole(loadCheckpointFiles(dir)), onDemand(loadCheckpointFiles(dir, TensorLoading::OnDemand));
+    const at::Tensor tok = tokensOf({3, 17, 0, 39, 5, 5, 22, 8, 1, 30, 12});
+    const int64_t held = hfWeightCopyBytes().held;
+
+    resetHfWeightReads();
+    QCOMPARE(maxDiff(onDemand.layerOperator(2, tok), whole.layerOperator(2, tok)), 0.0);
+    HfWeightReads r = hfWeightReads();
+    // Blocks 0 and 1 whole (12 tensors each), layer 2's ln_1 and c_attn (weight and bias).
+    std::map<std::string, int> expected;
+    for (int i = 0; i < 2; ++i)
+      for (const char* n : {"ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight",
+                            "attn.c_proj.bias", "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias",
+                            "mlp.c_proj.weight", "mlp.c_proj.bias"})
+        expected["h." + std::to_string(i) + "." + n] = 1;
+    for (const char* n : {"ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias"})
+      expected[std::string("h.2.") + n] = 1;
+    QCOMPARE(r.whole, expected);
+    QCOMPARE(hfWeightCopyBytes().held, held);  // released with the layer
+
+    // The same layer again: its blocks' outputs are cached, its own tensors read once more.
+    resetHfWeightReads();
+    QCOMPARE(maxDiff(onDemand.mixerInput(2, tok), whole.mixerInput(2, tok)), 0.0);
+    r = hfWeightReads();
+    QCOMPARE(r.whole, (std::map<std::string, int>{{"h.2.ln_1.bias", 1}, {"h.2.ln_1.weight", 1}}));
+    QCOMPARE(r.bytes, int64_t(2 * D * 2));
+    QCOMPARE(maxDiff(onDemand.hiddenState(3, tok), whole.hiddenState(3, tok)), 0.0);
+    QCOMPARE(hfWeightCopyBytes().held, held);
+  }
+
+  // The token embedding is read by rows: only the input's distinct rows (bf16, 2 bytes a value),
+  // with the values of the matrix read whole; the LM head (tied or not) is never read; a file
+  // reader's rows come back in the order asked, repeats included.
+  void embeddingRowsReadOnDemand() {
+    QTemporaryDir tmp;
+    const std::string dir = tmp.path().toStdString() + "/llama";
+    LlamaShape s;
+    s.layers = 2;
+    const int V = 48, D = 16, I = 24;
+    Ckpt c = makeLlama(V, D, s, I, at::kBFloat16, "model.");
+    c.tensors.add("lm_head.weight", c.rnd({V, D}).to(at::kBFloat16));
+    c.write(dir, llamaConfig("llama", V, D, s, I, 64));
+    HfModel whole(loadCheckpointFiles(dir)), onDemand(loadCheckpointFiles(dir, TensorLoading::OnDemand));
+    const at::Tensor tok = tokensOf({5, 47, 0, 12, 12, 30, 8, 2, 44, 19, 7, 3, 21, 13, 5});  // 13 distinct
+    resetHfWeightReads();
+    const at::Tensor h0 = onDemand.hiddenState(0, tok);
+    QCOMPARE(maxDiff(h0, whole.hiddenState(0, tok)), 0.0);
+    QCOMPARE(maxDiff(h0, c.w.at("embed_tokens.weight").index_select(0, tok)), 0.0);
+    HfWeightReads r = hfWeightReads();
+    QCOMPARE(r.rowBytes, (std::map<std::string, int64_t>{{"model.embed_tokens.weight", 13 * D * 2}}));
+    QVERIFY(r.whole.empty());
+    QCOMPARE(r.bytes, int64_t(13 * D * 2));
+    resetHfWeightReads();
+    for (int l = 0; l < s.layers; ++l) (void)onDemand.layerOperator(l, tok);
+    (void)onDemand.hiddenState(s.layers, tok);
+    r = hfWeightReads();
+    QCOMPARE(r.whole.count("lm_head.weight"), size_t(0));
+    QCOMPARE(r.whole.count("model.embed_tokens.weight"), size_t(0));
+    QVERIFY(r.rowBytes.empty());  // the embedded input is kept
+    QCOMPARE(onDemand.forwardMemory(64).layerWeights, onDemand.layerWeightBytes(0));
+
+    const SafetensorsFile f(dir + "/model.safetensors");
+    const at::Tensor rows = toTensor(f.readRows("model.embed_tokens.weight", {47, 0, 1, 2, 47, 46}));
+    QCOMPARE(rows.sizes().vec(), (std::vector<int64_t>{6, D}));
+    QCOMPARE(
+        maxDiff(rows.to(at::kDouble), c.w.at("embed_tokens.weight").index_select(0, tokensOf({47, 0, 1, 2, 47, 46}))),
+        0.0);
+    QCOMPARE(toTensor(f.readRows("model.embed_tokens.weight", {})).size(0), int64_t(0));
+    bool outOfRange = false;
+    try {
+      (void)f.readRows("model.embed_tokens.weight", {3, 48});
+    } catch (const std::out_of_range& e) {
+      outOfRange = contains(e.what(), "row 48 of tensor 'model.embed_tokens.weight' is outside 0..47");
+    }
+    QVERIFY(outOfRange);
   }
 
   // Mamba-2: 4 heads of head_dim 8 on 2 groups of B, C, one decay per head, dt clamped by
