@@ -22,6 +22,7 @@
 #include "ess/checkpoint.h"
 #include "ess/error.h"
 #include "ess/hf_model.h"
+#include "ess/memory_budget.h"
 #include "ess/safetensors.h"
 #include "ess/session.h"
 #include "ess/tensors.h"
@@ -1442,17 +1443,22 @@ class TestHfModels : public QObject {
     session->setInput("tokens:5,47,0,12,12,30,8,2,44,19,7,3,21");
     for (int l = 0; l < s.layers; ++l) QCOMPARE(session->curve(l, EssOptions()).tolerance.size(), size_t(s.H));
 
-    // The session's caches keep under half the budget: sweeping longer operators lets the
-    // first layers' go and keeps the latest.
+    // The session's caches keep under a quarter of the budget: sweeping longer operators lets
+    // the first layers' go and keeps the latest (here one: half the budget would keep three).
     const size_t budget = size_t(onDemand.forwardBytes(60)) + 1;
     auto longer = Session::open(dir, budget);
     longer->setInput("random:seed=3,len=60");
     for (int l = 0; l < s.layers; ++l) (void)longer->operatorOf(l);
-    QVERIFY(6.0 * s.H * 60 * 60 * 8 > double(budget) / 2);  // not all six fit
+    const double operatorBytes = 8.0 * s.H * 60 * 60;
+    QVERIFY(6.0 * operatorBytes > double(budget) / 2);  // not all six fit
+    QVERIFY(operatorBytes > double(budget) / 8 && 3 * operatorBytes < double(budget) / 2);
     resetHfWeightCopyPeak();
     (void)longer->operatorOf(s.layers - 1);  // kept: no weight read
     QCOMPARE(hfWeightCopyBytes().peak, before);
-    (void)longer->operatorOf(0);  // let go: formed again from the weights
+    (void)longer->operatorOf(s.layers - 2);  // let go: formed again from the weights
+    QVERIFY(hfWeightCopyBytes().peak > before);
+    resetHfWeightCopyPeak();
+    (void)longer->operatorOf(0);
     QVERIFY(hfWeightCopyBytes().peak > before);
 
     // Over the budget: refused before any work, naming the largest part and what fits.
@@ -1579,6 +1585,48 @@ class TestHfModels : public QObject {
       outOfRange = contains(e.what(), "row 48 of tensor 'model.embed_tokens.weight' is outside 0..47");
     }
     QVERIFY(outOfRange);
+  }
+
+  // The default memory budget (half the machine's memory) lets a Llama-3-8B-shaped model's
+  // float64 forward pass at 512 tokens run on a 24 GiB machine, which the old default of 2 GiB
+  // refused; its shapes only (meta tensors, no values).
+  void defaultBudgetFitsLlama3_8BAt512Tokens() {
+    LlamaShape s;
+    s.layers = 32;
+    s.H = 32;
+    s.KV = 8;
+    s.d = 128;
+    s.theta = 500000;
+    const int64_t V = 128256, D = 4096, I = 14336, Hd = s.H * s.d, KVd = s.KV * s.d;
+    CheckpointFiles f;
+    f.path = "/nonexistent/llama3-8b";
+    f.configJson = llamaConfig("llama", int(V), int(D), s, int(I), 8192);
+    const auto meta = [](std::vector<int64_t> shape) {
+      return at::empty(shape, at::TensorOptions().dtype(at::kBFloat16).device(at::kMeta));
+    };
+    f.tensors.add("model.embed_tokens.weight", meta({V, D}));
+    for (int i = 0; i < s.layers; ++i) {
+      const std::string b = "model.layers." + std::to_string(i) + ".";
+      for (const auto& [n, shape] :
+           std::vector<std::pair<std::string, std::vector<int64_t>>>{{"input_layernorm.weight", {D}},
+                                                                     {"self_attn.q_proj.weight", {Hd, D}},
+                                                                     {"self_attn.k_proj.weight", {KVd, D}},
+                                                                     {"self_attn.v_proj.weight", {KVd, D}},
+                                                                     {"self_attn.o_proj.weight", {D, Hd}},
+                                                                     {"post_attention_layernorm.weight", {D}},
+                                                                     {"mlp.gate_proj.weight", {I, D}},
+                                                                     {"mlp.up_proj.weight", {I, D}},
+                                                                     {"mlp.down_proj.weight", {D, I}}})
+        f.tensors.add(b + n, meta(shape));
+    }
+    f.tensors.add("model.norm.weight", meta({D}));
+    HfModel m(f);
+    const LanguageModel::ForwardMemory parts = m.forwardMemory(512);
+    QCOMPARE(parts.layerWeights, 8.0 * double(2 * D + 2 * Hd * D + 2 * KVd * D + 3 * I * D));  // 1.63 GiB
+    const double GiB = double(1ull << 30);
+    QVERIFY2(parts.total() > 2 * GiB && parts.total() < 4 * GiB, std::to_string(parts.total() / GiB).c_str());
+    QVERIFY(parts.total() < double(defaultMemoryBudgetFor(uint64_t(24) << 30)));
+    QVERIFY(m.forwardBytes(2048) < double(defaultMemoryBudgetFor(uint64_t(24) << 30)));
   }
 
   // Mamba-2: 4 heads of head_dim 8 on 2 groups of B, C, one decay per head, dt clamped by
