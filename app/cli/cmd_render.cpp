@@ -4,8 +4,9 @@
 // or total draws the summed curves (each head times its value channels) with the summed TSS and
 // the utilization, the mean |T| over its heads as the heatmap, and the spectrum of its first head.
 // Long operators (a dense H x L x L float64 form over the memory budget, `--memory-budget GIB`,
-// default 2; or generator files with L > 4096) are drawn from a point-sampled overview tile at
-// the output size (ess::Session::operatorTile): a group or total then shows its first head.
+// default half this machine's memory; or generator files with L > 4096) are drawn from a
+// point-sampled overview tile at the output size (ess::Session::operatorTile): a group or total
+// then shows its first head.
 // `--figure position`: ESS over position with the token text along the x axis, of the layer
 // total (default; or `--head H|A:B`) of `--layer N`, or of every layer's total with `--layer
 // all` (one row per layer); `--mark "\n, <eos>"` names the delimiter tokens marked.

@@ -9,6 +9,7 @@
 
 #include "ess/cancel.h"
 #include "ess/error.h"
+#include "ess/memory_budget.h"
 
 namespace ess::cli {
 
@@ -49,7 +50,7 @@ const std::vector<std::string>& computeOptionNames() {
 }
 
 std::unique_ptr<Session> openWithInput(const std::string& path, const Args& a) {
-  const double budgetGib = a.getDouble("--memory-budget", double(Session::kDefaultMemoryBudget) / double(1ull << 30));
+  const double budgetGib = a.getDouble("--memory-budget", double(defaultMemoryBudget()) / double(1ull << 30));
   if (!(budgetGib > 0) || budgetGib > 1e6) throw UsageError("--memory-budget: expected a positive size in GiB");
 #ifdef ESS_TEST_HOOKS
   if (std::getenv("ESS_TEST_PAUSE_AT")) setCancelPointHook(&pauseAtStage);

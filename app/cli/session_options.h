@@ -12,7 +12,7 @@ namespace ess::cli {
 /// The value-taking options every computing subcommand accepts.
 const std::vector<std::string>& computeOptionNames();
 
-/// Opens `path` with the memory budget of `--memory-budget GIB` (default 2; dense operators
+/// Opens `path` with the memory budget of `--memory-budget GIB` (default: ess::defaultMemoryBudget(); dense operators
 /// beyond it are refused with a message that says what fits) and applies `--input` when given.
 std::unique_ptr<Session> openWithInput(const std::string& path, const Args& a);
 

@@ -20,6 +20,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ess/memory_budget.h"
+
 namespace {
 
 /// A spin box for tolerances: shown in %g form, each step multiplies by about 10^(1/3)
@@ -237,7 +239,11 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
   memoryBudget_->setRange(0.01, 4096.0);
   memoryBudget_->setSuffix(tr(" GiB"));
   memoryBudget_->setKeyboardTracking(false);
-  memoryBudget_->setValue(QSettings().value(QStringLiteral("memoryBudgetGiB"), 2.0).toDouble());
+  // Unset, the default: half this machine's memory (ess/memory_budget.h).
+  memoryBudget_->setValue(
+      QSettings()
+          .value(QStringLiteral("memoryBudgetGiB"), double(ess::defaultMemoryBudget()) / double(1 << 30))
+          .toDouble());
   memoryBudget_->setToolTip(
       tr("Largest dense operator (heads x L x L float64) formed in memory. Longer "
          "operators are drawn from tiles; ESS curves and spectra of generator "

@@ -2,7 +2,7 @@
 // sample from seed, length and pairs, or a typed spec such as "tokens:1,2,3"), the ESS options
 // (tolerance, normalization, dtype), how the views draw (linear or log10 heatmap, its colormap,
 // colour range and upper-triangle mask, all heads) and
-// the memory budget for dense operators (saved with QSettings, default 2 GiB).
+// the memory budget for dense operators (saved with QSettings, default ess::defaultMemoryBudget()).
 // It only emits intent; the main window applies it to the Document and the views.
 #pragma once
 #include <QLabel>

@@ -22,8 +22,10 @@
 #include "ess/checkpoint.h"
 #include "ess/error.h"
 #include "ess/hf_model.h"
+#include "ess/memory_budget.h"
 #include "ess/safetensors.h"
 #include "ess/session.h"
+#include "ess/tensors.h"
 #include "test_support.h"
 // Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.
 #include <QTemporaryDir>
@@ -1441,17 +1443,22 @@ class TestHfModels : public QObject {
     session->setInput("tokens:5,47,0,12,12,30,8,2,44,19,7,3,21");
     for (int l = 0; l < s.layers; ++l) QCOMPARE(session->curve(l, EssOptions()).tolerance.size(), size_t(s.H));
 
-    // The session's caches keep under half the budget: sweeping longer operators lets the
-    // first layers' go and keeps the latest.
+    // The session's caches keep under a quarter of the budget: sweeping longer operators lets
+    // the first layers' go and keeps the latest (here one: half the budget would keep three).
     const size_t budget = size_t(onDemand.forwardBytes(60)) + 1;
     auto longer = Session::open(dir, budget);
     longer->setInput("random:seed=3,len=60");
     for (int l = 0; l < s.layers; ++l) (void)longer->operatorOf(l);
-    QVERIFY(6.0 * s.H * 60 * 60 * 8 > double(budget) / 2);  // not all six fit
+    const double operatorBytes = 8.0 * s.H * 60 * 60;
+    QVERIFY(6.0 * operatorBytes > double(budget) / 2);  // not all six fit
+    QVERIFY(operatorBytes > double(budget) / 8 && 3 * operatorBytes < double(budget) / 2);
     resetHfWeightCopyPeak();
     (void)longer->operatorOf(s.layers - 1);  // kept: no weight read
     QCOMPARE(hfWeightCopyBytes().peak, before);
-    (void)longer->operatorOf(0);  // let go: formed again from the weights
+    (void)longer->operatorOf(s.layers - 2);  // let go: formed again from the weights
+    QVERIFY(hfWeightCopyBytes().peak > before);
+    resetHfWeightCopyPeak();
+    (void)longer->operatorOf(0);
     QVERIFY(hfWeightCopyBytes().peak > before);
 
     // Over the budget: refused before any work, naming the largest part and what fits.
@@ -1492,6 +1499,134 @@ class TestHfModels : public QObject {
     const std::string msg = errorOf([&] { m.layerOperator(1, tok); });
     QVERIFY2(contains(msg, dir + "/model.safetensors: the file changed on disk since it was opened (it was rewritten"),
              msg.c_str());
+  }
+
+  // A layer computation reads each tensor it uses once (issue 16): GPT-2's block reads c_attn for
+  // the attention and again for the values, and the public mixerInput and operator read ln_1;
+  // the copies are kept for the layer and released with it, and the values are those of the
+  // weights read whole.
+  void layerComputationsReadEachTensorOnce() {
+    QTemporaryDir tmp;
+    const std::string dir = tmp.path().toStdString() + "/gpt2";
+    const int V = 40, D = 16, layers = 3, P = 24;
+    Ckpt c = makeGpt2(V, D, layers, P, at::kBFloat16);
+    c.write(dir, gpt2Config(V, D, 2, layers, P));
+    HfModel whole(loadCheckpointFiles(dir)), onDemand(loadCheckpointFiles(dir, TensorLoading::OnDemand));
+    const at::Tensor tok = tokensOf({3, 17, 0, 39, 5, 5, 22, 8, 1, 30, 12});
+    const int64_t held = hfWeightCopyBytes().held;
+
+    resetHfWeightReads();
+    QCOMPARE(maxDiff(onDemand.layerOperator(2, tok), whole.layerOperator(2, tok)), 0.0);
+    HfWeightReads r = hfWeightReads();
+    // Blocks 0 and 1 whole (12 tensors each), layer 2's ln_1 and c_attn (weight and bias).
+    std::map<std::string, int> expected;
+    for (int i = 0; i < 2; ++i)
+      for (const char* n : {"ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight",
+                            "attn.c_proj.bias", "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias",
+                            "mlp.c_proj.weight", "mlp.c_proj.bias"})
+        expected["h." + std::to_string(i) + "." + n] = 1;
+    for (const char* n : {"ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias"})
+      expected[std::string("h.2.") + n] = 1;
+    QCOMPARE(r.whole, expected);
+    QCOMPARE(hfWeightCopyBytes().held, held);  // released with the layer
+
+    // The same layer again: its blocks' outputs are cached, its own tensors read once more.
+    resetHfWeightReads();
+    QCOMPARE(maxDiff(onDemand.mixerInput(2, tok), whole.mixerInput(2, tok)), 0.0);
+    r = hfWeightReads();
+    QCOMPARE(r.whole, (std::map<std::string, int>{{"h.2.ln_1.bias", 1}, {"h.2.ln_1.weight", 1}}));
+    QCOMPARE(r.bytes, int64_t(2 * D * 2));
+    QCOMPARE(maxDiff(onDemand.hiddenState(3, tok), whole.hiddenState(3, tok)), 0.0);
+    QCOMPARE(hfWeightCopyBytes().held, held);
+  }
+
+  // The token embedding is read by rows: only the input's distinct rows (bf16, 2 bytes a value),
+  // with the values of the matrix read whole; the LM head (tied or not) is never read; a file
+  // reader's rows come back in the order asked, repeats included.
+  void embeddingRowsReadOnDemand() {
+    QTemporaryDir tmp;
+    const std::string dir = tmp.path().toStdString() + "/llama";
+    LlamaShape s;
+    s.layers = 2;
+    const int V = 48, D = 16, I = 24;
+    Ckpt c = makeLlama(V, D, s, I, at::kBFloat16, "model.");
+    c.tensors.add("lm_head.weight", c.rnd({V, D}).to(at::kBFloat16));
+    c.write(dir, llamaConfig("llama", V, D, s, I, 64));
+    HfModel whole(loadCheckpointFiles(dir)), onDemand(loadCheckpointFiles(dir, TensorLoading::OnDemand));
+    const at::Tensor tok = tokensOf({5, 47, 0, 12, 12, 30, 8, 2, 44, 19, 7, 3, 21, 13, 5});  // 13 distinct
+    resetHfWeightReads();
+    const at::Tensor h0 = onDemand.hiddenState(0, tok);
+    QCOMPARE(maxDiff(h0, whole.hiddenState(0, tok)), 0.0);
+    QCOMPARE(maxDiff(h0, c.w.at("embed_tokens.weight").index_select(0, tok)), 0.0);
+    HfWeightReads r = hfWeightReads();
+    QCOMPARE(r.rowBytes, (std::map<std::string, int64_t>{{"model.embed_tokens.weight", 13 * D * 2}}));
+    QVERIFY(r.whole.empty());
+    QCOMPARE(r.bytes, int64_t(13 * D * 2));
+    resetHfWeightReads();
+    for (int l = 0; l < s.layers; ++l) (void)onDemand.layerOperator(l, tok);
+    (void)onDemand.hiddenState(s.layers, tok);
+    r = hfWeightReads();
+    QCOMPARE(r.whole.count("lm_head.weight"), size_t(0));
+    QCOMPARE(r.whole.count("model.embed_tokens.weight"), size_t(0));
+    QVERIFY(r.rowBytes.empty());  // the embedded input is kept
+    QCOMPARE(onDemand.forwardMemory(64).layerWeights, onDemand.layerWeightBytes(0));
+
+    const SafetensorsFile f(dir + "/model.safetensors");
+    const at::Tensor rows = toTensor(f.readRows("model.embed_tokens.weight", {47, 0, 1, 2, 47, 46}));
+    QCOMPARE(rows.sizes().vec(), (std::vector<int64_t>{6, D}));
+    QCOMPARE(
+        maxDiff(rows.to(at::kDouble), c.w.at("embed_tokens.weight").index_select(0, tokensOf({47, 0, 1, 2, 47, 46}))),
+        0.0);
+    QCOMPARE(toTensor(f.readRows("model.embed_tokens.weight", {})).size(0), int64_t(0));
+    bool outOfRange = false;
+    try {
+      (void)f.readRows("model.embed_tokens.weight", {3, 48});
+    } catch (const std::out_of_range& e) {
+      outOfRange = contains(e.what(), "row 48 of tensor 'model.embed_tokens.weight' is outside 0..47");
+    }
+    QVERIFY(outOfRange);
+  }
+
+  // The default memory budget (half the machine's memory) lets a Llama-3-8B-shaped model's
+  // float64 forward pass at 512 tokens run on a 24 GiB machine, which the old default of 2 GiB
+  // refused; its shapes only (meta tensors, no values).
+  void defaultBudgetFitsLlama3_8BAt512Tokens() {
+    LlamaShape s;
+    s.layers = 32;
+    s.H = 32;
+    s.KV = 8;
+    s.d = 128;
+    s.theta = 500000;
+    const int64_t V = 128256, D = 4096, I = 14336, Hd = s.H * s.d, KVd = s.KV * s.d;
+    CheckpointFiles f;
+    f.path = "/nonexistent/llama3-8b";
+    f.configJson = llamaConfig("llama", int(V), int(D), s, int(I), 8192);
+    const auto meta = [](std::vector<int64_t> shape) {
+      return at::empty(shape, at::TensorOptions().dtype(at::kBFloat16).device(at::kMeta));
+    };
+    f.tensors.add("model.embed_tokens.weight", meta({V, D}));
+    for (int i = 0; i < s.layers; ++i) {
+      const std::string b = "model.layers." + std::to_string(i) + ".";
+      for (const auto& [n, shape] :
+           std::vector<std::pair<std::string, std::vector<int64_t>>>{{"input_layernorm.weight", {D}},
+                                                                     {"self_attn.q_proj.weight", {Hd, D}},
+                                                                     {"self_attn.k_proj.weight", {KVd, D}},
+                                                                     {"self_attn.v_proj.weight", {KVd, D}},
+                                                                     {"self_attn.o_proj.weight", {D, Hd}},
+                                                                     {"post_attention_layernorm.weight", {D}},
+                                                                     {"mlp.gate_proj.weight", {I, D}},
+                                                                     {"mlp.up_proj.weight", {I, D}},
+                                                                     {"mlp.down_proj.weight", {D, I}}})
+        f.tensors.add(b + n, meta(shape));
+    }
+    f.tensors.add("model.norm.weight", meta({D}));
+    HfModel m(f);
+    const LanguageModel::ForwardMemory parts = m.forwardMemory(512);
+    QCOMPARE(parts.layerWeights, 8.0 * double(2 * D + 2 * Hd * D + 2 * KVd * D + 3 * I * D));  // 1.63 GiB
+    const double GiB = double(1ull << 30);
+    QVERIFY2(parts.total() > 2 * GiB && parts.total() < 4 * GiB, std::to_string(parts.total() / GiB).c_str());
+    QVERIFY(parts.total() < double(defaultMemoryBudgetFor(uint64_t(24) << 30)));
+    QVERIFY(m.forwardBytes(2048) < double(defaultMemoryBudgetFor(uint64_t(24) << 30)));
   }
 
   // Mamba-2: 4 heads of head_dim 8 on 2 groups of B, C, one decay per head, dt clamped by

@@ -10,6 +10,7 @@
 #include "ess/array.h"
 #include "ess/ess_engine.h"
 #include "ess/generator_form.h"
+#include "ess/memory_budget.h"
 #include "ess/safetensors_io.h"
 #include "ess/structured_ess.h"
 #include "ess/view_policy.h"
@@ -132,6 +133,31 @@ class TestEssMath : public QObject {
     QVERIFY(!isTiledLayer("generators", 1, kTiledGeneratorLength, size_t(1) << 40));
     QVERIFY(isTiledLayer("generators", 1, kTiledGeneratorLength + 1, size_t(1) << 40));
     QVERIFY(!isTiledLayer("hf:gpt2", 1, kTiledGeneratorLength + 1, size_t(1) << 40));
+  }
+
+  // The default memory budget (ess/memory_budget.h) from an injected machine size: half of it,
+  // 1 GiB at least, 32 GiB at most, 2 GiB when unknown; a cgroup v2 limit below the physical
+  // memory is what counts.
+  void defaultMemoryBudgetRule() {
+    const uint64_t GiB = uint64_t(1) << 30;
+    QCOMPARE(defaultMemoryBudgetFor(24 * GiB), size_t(12 * GiB));
+    QCOMPARE(defaultMemoryBudgetFor(24683652ull * 1024), size_t(24683652ull * 512));  // this machine
+    QCOMPARE(defaultMemoryBudgetFor(16 * GiB), size_t(8 * GiB));
+    QCOMPARE(defaultMemoryBudgetFor(GiB), size_t(GiB));
+    QCOMPARE(defaultMemoryBudgetFor(GiB / 4), size_t(GiB));
+    QCOMPARE(defaultMemoryBudgetFor(256 * GiB), size_t(32 * GiB));
+    QCOMPARE(defaultMemoryBudgetFor(0), size_t(2 * GiB));
+    QCOMPARE(usableMemoryBytes(24 * GiB, ""), 24 * GiB);
+    QCOMPARE(usableMemoryBytes(24 * GiB, "max\n"), 24 * GiB);
+    QCOMPARE(usableMemoryBytes(24 * GiB, "8589934592\n"), 8 * GiB);
+    QCOMPARE(usableMemoryBytes(8 * GiB, "34359738368"), 8 * GiB);
+    QCOMPARE(usableMemoryBytes(0, "4294967296"), 4 * GiB);
+    QCOMPARE(usableMemoryBytes(0, ""), uint64_t(0));
+    QCOMPARE(usableMemoryBytes(24 * GiB, "-1"), 24 * GiB);
+    QCOMPARE(usableMemoryBytes(24 * GiB, "99999999999999999999999"), 24 * GiB);
+    QCOMPARE(defaultMemoryBudget(), defaultMemoryBudgetFor(machineMemoryBytes()));
+    QCOMPARE(memoryBudgetText(12 * GiB), std::string("12 GiB"));
+    QCOMPARE(memoryBudgetText(GiB + GiB / 2), std::string("1.5 GiB"));
   }
 
   void textOrTokens() {

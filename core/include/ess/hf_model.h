@@ -57,6 +57,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -152,6 +153,18 @@ HfWeightCopyBytes hfWeightCopyBytes();
 /// Sets the peak to what is held now.
 void resetHfWeightCopyPeak();
 
+/// The weights HfModel layers read from their files (TensorLoading::OnDemand) since the last
+/// resetHfWeightReads, over the whole process: how often each tensor (by its name in the file)
+/// was read whole, the bytes read by rows (the token embedding: the input's rows only) and all
+/// bytes read. Tests check with it that a layer computation reads each tensor once.
+struct HfWeightReads {
+  std::map<std::string, int> whole;
+  std::map<std::string, int64_t> rowBytes;
+  int64_t bytes = 0;
+};
+HfWeightReads hfWeightReads();
+void resetHfWeightReads();
+
 /// A Hugging Face checkpoint as a LanguageModel (ess/language_model.h): one mixer kind and head
 /// count for every layer, text through the folder's tokenizer.
 class HfModel : public LanguageModel {
@@ -233,10 +246,10 @@ class HfModel : public LanguageModel {
   /// The parts: the operator (attention scores, mask and probabilities 3 * H * L^2 * 8; mamba
   /// the scan's [L, E, N] terms, 4 * L * E * N * 8), activations (8 * L * max(intermediate,
   /// 3 * hidden) * 8, plus the residual stream kept entering each block, (layers + 1) * L *
-  /// hidden * 8) and weights: the larger of the largest layer's tensors in float64 and the
-  /// token embedding as stored (read whole to pick its rows). Weights are read from the files
-  /// per layer and released after it (loadCheckpointFiles with TensorLoading::OnDemand), so the
-  /// model's size does not count, only its largest layer's.
+  /// hidden * 8) and weights: the largest layer's tensors in float64. Weights are read from the
+  /// files per layer, each once, and released after it (loadCheckpointFiles with
+  /// TensorLoading::OnDemand), and of the token embedding only the input's rows, so the model's
+  /// size does not count, only its largest layer's.
   ForwardMemory forwardMemory(int64_t length) const override;
   /// The float64 bytes of the tensors of block `layer` (what computing it holds at most).
   double layerWeightBytes(int layer) const;

@@ -68,7 +68,7 @@ class LanguageModel {
   /// input over the memory budget names the largest); by default all of forwardBytes is
   /// activations.
   struct ForwardMemory {
-    double layerWeights = 0;  ///< the float64 weights of the largest layer (or the embedding read)
+    double layerWeights = 0;  ///< the float64 weights of the largest layer
     double activations = 0;   ///< residual streams kept per layer, the MLP's and projections' outputs
     double mixer = 0;         ///< the operator: attention scores and probabilities, a scan's terms
     double total() const { return layerWeights + activations + mixer; }

@@ -60,6 +60,13 @@ class SafetensorsFile {
   /// "<path>: the file changed on disk since it was opened (<why>); reopen it", so no result mixes
   /// old and new bytes. Throws std::out_of_range for a name not in entries().
   Array read(const std::string& name) const;
+  /// Rows `rows` of tensor `name` along its first dimension, in the order given (repeats
+  /// allowed): a new array [rows.size(), shape[1], ...]. Each distinct row is read once and a run
+  /// of consecutive rows with one pread, so an embedding's rows for a token sequence cost the
+  /// rows, not the matrix (128256 x 4096 bf16 for Llama 3 8B: 1 GiB). Checked unchanged as read().
+  /// Throws std::out_of_range for a name not in entries() or a row outside 0..shape[0]-1,
+  /// std::invalid_argument for a 0-d tensor.
+  Array readRows(const std::string& name, const std::vector<int64_t>& rows) const;
 
  private:
   struct Impl;

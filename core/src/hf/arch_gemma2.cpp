@@ -132,7 +132,7 @@ class Gemma2 : public AttentionArchitecture {
   }
 
   at::Tensor embed(const HfWeights& w, const at::Tensor& tok) const override {
-    return w.stored("embed_tokens.weight").index_select(0, tok).to(at::kDouble) * std::sqrt(double(c_.hiddenSize));
+    return w.rows("embed_tokens.weight", tok).to(at::kDouble) * std::sqrt(double(c_.hiddenSize));
   }
 
   at::Tensor mixerInput(const HfWeights& w, int layer, const at::Tensor& h) const override {

@@ -68,8 +68,8 @@ class Gpt2 : public AttentionArchitecture {
   }
 
   at::Tensor embed(const HfWeights& w, const at::Tensor& tok) const override {
-    at::Tensor h = w.stored("wte.weight").index_select(0, tok).to(at::kDouble);
-    return h + w.stored("wpe.weight").narrow(0, 0, tok.size(0)).to(at::kDouble);
+    at::Tensor h = w.rows("wte.weight", tok).to(at::kDouble);
+    return h + w.rows("wpe.weight", at::arange(tok.size(0))).to(at::kDouble);
   }
 
   at::Tensor mixerInput(const HfWeights& w, int layer, const at::Tensor& h) const override {

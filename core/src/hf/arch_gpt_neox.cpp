@@ -70,7 +70,7 @@ class GptNeox : public AttentionArchitecture {
   }
 
   at::Tensor embed(const HfWeights& w, const at::Tensor& tok) const override {
-    return w.stored("embed_in.weight").index_select(0, tok).to(at::kDouble);
+    return w.rows("embed_in.weight", tok).to(at::kDouble);
   }
 
   at::Tensor mixerInput(const HfWeights& w, int layer, const at::Tensor& h) const override {

@@ -92,7 +92,7 @@ class Mamba : public HfArchitecture {
   }
 
   at::Tensor embed(const HfWeights& w, const at::Tensor& tok) const override {
-    return w.stored("embeddings.weight").index_select(0, tok).to(at::kDouble);
+    return w.rows("embeddings.weight", tok).to(at::kDouble);
   }
 
   at::Tensor mixerInput(const HfWeights& w, int layer, const at::Tensor& h) const override {
@@ -137,8 +137,8 @@ class Mamba : public HfArchitecture {
     for (auto& p : m->named_parameters()) {
       const std::string name = layerTensor(layer, "mixer." + p.key());
       if (w.find(name)) {
-        p.value().copy_(w.weight(name));
-      } else if (p.key() == "conv1d.bias") {  // use_conv_bias false
+        p.value().copy_(w.weight(name, false));  // the mixer keeps its own copy
+      } else if (p.key() == "conv1d.bias") {     // use_conv_bias false
         p.value().zero_();
       } else {
         throw std::logic_error("HfModel: mamba parameter " + p.key() + " has no checkpoint tensor");

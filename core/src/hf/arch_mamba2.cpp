@@ -95,7 +95,7 @@ class Mamba2 : public HfArchitecture {
   }
 
   at::Tensor embed(const HfWeights& w, const at::Tensor& tok) const override {
-    return w.stored("embeddings.weight").index_select(0, tok).to(at::kDouble);
+    return w.rows("embeddings.weight", tok).to(at::kDouble);
   }
 
   at::Tensor mixerInput(const HfWeights& w, int layer, const at::Tensor& h) const override {

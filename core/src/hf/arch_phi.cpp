@@ -81,7 +81,7 @@ class Phi : public AttentionArchitecture {
   }
 
   at::Tensor embed(const HfWeights& w, const at::Tensor& tok) const override {
-    return w.stored("embed_tokens.weight").index_select(0, tok).to(at::kDouble);
+    return w.rows("embed_tokens.weight", tok).to(at::kDouble);
   }
 
   at::Tensor mixerInput(const HfWeights& w, int layer, const at::Tensor& h) const override {

@@ -134,7 +134,7 @@ class RecurrentGemma : public HfArchitecture {
     // HF keeps the normalizer sqrt(hidden_size) as a bfloat16 buffer.
     const double normalizer =
         at::scalar_tensor(std::sqrt(double(c_.hiddenSize)), at::kFloat).to(at::kBFloat16).item<double>();
-    return w.stored("embed_tokens.weight").index_select(0, tok).to(at::kDouble) * normalizer;
+    return w.rows("embed_tokens.weight", tok).to(at::kDouble) * normalizer;
   }
 
   at::Tensor mixerInput(const HfWeights& w, int layer, const at::Tensor& h) const override {

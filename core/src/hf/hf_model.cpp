@@ -26,7 +26,6 @@ struct HfModel::State {
   std::vector<int64_t> cachedTokens;
   std::vector<at::Tensor> hidden;        ///< hidden[i]: the residual stream entering block i
   std::vector<double> layerWeightBytes;  ///< float64 bytes of each block's tensors
-  double embeddingBytes = 0;             ///< the token embedding as stored
 };
 
 HfModel::HfModel(const CheckpointFiles& files) : path_(files.path), state_(std::make_unique<State>()) {
@@ -47,7 +46,6 @@ HfModel::HfModel(const CheckpointFiles& files) : path_(files.path), state_(std::
   for (const auto& [name, shape] : expected) {
     double n = 1;
     for (int64_t d : shape) n *= double(d);
-    if (name == naming.embedding) state_->embeddingBytes = n * double(state_->weights->find(name)->element_size());
     for (int i = 0; i < c.numLayers; ++i)
       if (name.rfind(naming.layerTensor(i, ""), 0) == 0) state_->layerWeightBytes[static_cast<size_t>(i)] += 8.0 * n;
   }
@@ -132,7 +130,7 @@ LanguageModel::ForwardMemory HfModel::forwardMemory(int64_t length) const {
   m.mixer = state_->arch->mixerBytes(L);
   m.activations = 8.0 * L * std::max(cfg_.intermediateSize, 3 * cfg_.hiddenSize) * f64 +
                   double(cfg_.numLayers + 1) * L * cfg_.hiddenSize * f64;
-  m.layerWeights = state_->embeddingBytes;
+  m.layerWeights = 0;  // the embedding is read by rows: its [L, D] is an activation
   for (double b : state_->layerWeightBytes) m.layerWeights = std::max(m.layerWeights, b);
   return m;
 }
@@ -170,6 +168,7 @@ std::pair<at::Tensor, at::Tensor> HfModel::rotary(int64_t length) const { return
 std::pair<at::Tensor, at::Tensor> HfModel::queriesKeys(int layer, const at::Tensor& tokens) const {
   if (!state_->arch->hasRotaryQueries())
     throw UsageError(path_ + ": queriesKeys is for the rotary families (llama, gpt_neox, phi)");
+  const hf::HfWeights::LayerScope scope(*state_->weights, layer);
   at::Tensor x = mixerInput(layer, tokens);
   return state_->arch->queriesKeys(*state_->weights, layer, x);
 }
@@ -189,6 +188,7 @@ at::Tensor HfModel::hiddenState(int layer, const at::Tensor& tokens) const {
   while (static_cast<int>(state_->hidden.size()) <= layer) {
     checkCancelled("forward pass");  // between blocks (ess/cancel.h); the blocks done stay cached
     const int i = static_cast<int>(state_->hidden.size()) - 1;
+    const hf::HfWeights::LayerScope scope(*state_->weights, i);  // block i's weights, once each
     state_->hidden.push_back(state_->arch->block(*state_->weights, i, state_->hidden.back()));
   }
   return state_->hidden[layer];
@@ -198,10 +198,13 @@ at::Tensor HfModel::mixerInput(int layer, const at::Tensor& tokens) const {
   checkLayer(layer);
   at::Tensor h = hiddenState(layer, tokens);
   at::NoGradGuard noGrad;
+  const hf::HfWeights::LayerScope scope(*state_->weights, layer);
   return state_->arch->mixerInput(*state_->weights, layer, h);
 }
 
 at::Tensor HfModel::layerOperator(int layer, const at::Tensor& tokens) const {
+  // One scope for the mixer input and the operator (the blocks before run in their own).
+  const hf::HfWeights::LayerScope scope(*state_->weights, layer);
   at::Tensor x = mixerInput(layer, tokens);
   at::NoGradGuard noGrad;
   return state_->arch->layerOperator(*state_->weights, layer, x);
@@ -212,6 +215,7 @@ Generators HfModel::layerGenerators(int layer, const at::Tensor& tokens) const {
     checkLayer(layer);
     return {};
   }
+  const hf::HfWeights::LayerScope scope(*state_->weights, layer);
   at::Tensor x = mixerInput(layer, tokens);
   at::NoGradGuard noGrad;
   return state_->arch->layerGenerators(*state_->weights, layer, x);

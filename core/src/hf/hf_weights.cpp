@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -14,11 +15,23 @@
 #include "ess/hf_model.h"
 #include "ess/input_file.h"
 #include "ess/safetensors.h"
+#include "ess/tensors.h"
 
 namespace ess {
 namespace {
 
 std::atomic<int64_t> heldCopyBytes{0}, peakCopyBytes{0};
+std::mutex readsMutex;
+HfWeightReads reads;  ///< guarded by readsMutex
+
+void countRead(const std::string& name, int64_t bytes, bool whole) {
+  std::lock_guard<std::mutex> lock(readsMutex);
+  if (whole)
+    ++reads.whole[name];
+  else
+    reads.rowBytes[name] += bytes;
+  reads.bytes += bytes;
+}
 
 void countCopy(int64_t bytes) {
   const int64_t now = heldCopyBytes.fetch_add(bytes) + bytes;
@@ -31,6 +44,15 @@ void countCopy(int64_t bytes) {
 
 HfWeightCopyBytes hfWeightCopyBytes() { return {heldCopyBytes.load(), peakCopyBytes.load()}; }
 void resetHfWeightCopyPeak() { peakCopyBytes.store(heldCopyBytes.load()); }
+
+HfWeightReads hfWeightReads() {
+  std::lock_guard<std::mutex> lock(readsMutex);
+  return reads;
+}
+void resetHfWeightReads() {
+  std::lock_guard<std::mutex> lock(readsMutex);
+  reads = HfWeightReads();
+}
 
 }  // namespace ess
 
@@ -88,14 +110,51 @@ HfWeights::HfWeights(const CheckpointFiles& files, const std::string& prefix,
   }
 }
 
+namespace {
+thread_local HfWeights::LayerScope* innermostScope = nullptr;
+}
+
+HfWeights::LayerScope::LayerScope(const HfWeights& w, int layer) : weights_(&w), layer_(layer) {
+  if (innermostScope && innermostScope->weights_ == weights_ && innermostScope->layer_ == layer_) return;
+  outer_ = innermostScope;
+  innermostScope = this;
+  pushed_ = true;
+}
+
+HfWeights::LayerScope::~LayerScope() {
+  if (pushed_) innermostScope = outer_;
+}
+
 at::Tensor HfWeights::stored(const std::string& name) const {
   auto od = onDemand_.find(name);
-  if (od != onDemand_.end()) return readTensor(od->second.second, od->second.first);
+  if (od != onDemand_.end()) {
+    at::Tensor t = readTensor(od->second.second, od->second.first);
+    countRead(od->second.first, int64_t(t.numel()) * int64_t(t.element_size()), true);
+    return t;
+  }
   return tensors_.at(name);
 }
 
-at::Tensor HfWeights::weight(const std::string& name) const {
+at::Tensor HfWeights::rows(const std::string& name, const at::Tensor& ids) const {
+  const at::Tensor tok = ids.to(at::kLong).contiguous();
+  auto od = onDemand_.find(name);
+  if (od == onDemand_.end()) return tensors_.at(name).index_select(0, tok);
+  const std::vector<int64_t> wanted(tok.data_ptr<int64_t>(), tok.data_ptr<int64_t>() + tok.numel());
+  at::Tensor t = toTensor(od->second.second.readRows(od->second.first, wanted));
+  std::vector<int64_t> distinct = wanted;
+  std::sort(distinct.begin(), distinct.end());
+  const int64_t n = std::unique(distinct.begin(), distinct.end()) - distinct.begin();
+  countRead(od->second.first, t.numel() ? n * int64_t(t.numel() / t.size(0)) * int64_t(t.element_size()) : 0, false);
+  return t;
+}
+
+at::Tensor HfWeights::weight(const std::string& name, bool keep) const {
   if (!tensors_.count(name)) throw std::logic_error("HfModel: unchecked tensor " + name);
+  LayerScope* scope = keep && innermostScope && innermostScope->weights_ == this ? innermostScope : nullptr;
+  if (scope) {
+    auto it = scope->copies_.find(name);
+    if (it != scope->copies_.end()) return it->second;
+  }
   const at::Tensor t = stored(name);
   bool checked;
   {
@@ -119,6 +178,7 @@ at::Tensor HfWeights::weight(const std::string& name) const {
       },
       at::TensorOptions().dtype(at::kDouble));
   copy.copy_(t);
+  if (scope) scope->copies_.emplace(name, copy);
   return copy;
 }
 

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <vector>
 
 #include "ess/error.h"
@@ -92,6 +93,43 @@ Array SafetensorsFile::read(const std::string& name) const {
   Array a = impl_->readEntry(e);
   checkFilesUnchanged({identity()});
   return a;
+}
+
+Array SafetensorsFile::readRows(const std::string& name, const std::vector<int64_t>& rows) const {
+  const Entry& e = impl_->entries.at(impl_->byName.at(name));
+  if (e.shape.empty()) throw std::invalid_argument(impl_->f.path() + ": tensor '" + name + "' has no rows (0-d)");
+  for (int64_t r : rows)
+    if (r < 0 || r >= e.shape[0])
+      throw std::out_of_range(impl_->f.path() + ": row " + std::to_string(r) + " of tensor '" + name +
+                              "' is outside 0.." + std::to_string(e.shape[0] - 1));
+  std::vector<int64_t> shape = e.shape;
+  shape[0] = static_cast<int64_t>(rows.size());
+  Array out(e.dtype, shape);
+  const uint64_t rowBytes = e.shape[0] > 0 ? (e.end - e.begin) / static_cast<uint64_t>(e.shape[0]) : 0;
+  if (rows.empty() || rowBytes == 0) return out;
+  // The distinct rows in file order, read in runs of consecutive rows into `distinct`.
+  std::vector<int64_t> sorted = rows;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::vector<unsigned char> distinct(sorted.size() * rowBytes);
+  checkFilesUnchanged({identity()});
+  for (size_t i = 0; i < sorted.size();) {
+    size_t j = i + 1;
+    while (j < sorted.size() && sorted[j] == sorted[j - 1] + 1) ++j;
+    impl_->f.readAt(distinct.data() + i * rowBytes, (j - i) * rowBytes,
+                    impl_->dataStart + e.begin + static_cast<uint64_t>(sorted[i]) * rowBytes,
+                    "rows of tensor '" + name + "'");
+    i = j;
+  }
+  checkFilesUnchanged({identity()});
+  auto* dst = static_cast<unsigned char*>(out.data());
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const size_t i = static_cast<size_t>(std::lower_bound(sorted.begin(), sorted.end(), rows[k]) - sorted.begin());
+    std::memcpy(dst + k * rowBytes, distinct.data() + i * rowBytes, rowBytes);
+  }
+  if (e.dtype == ArrayDType::Bool)
+    for (int64_t i = 0; i < out.numel(); ++i) dst[i] = dst[i] != 0;
+  return out;
 }
 
 NamedArrays readSafetensorArrays(const std::string& path) {

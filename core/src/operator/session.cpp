@@ -126,15 +126,17 @@ class TokenModelSession : public SessionBase {
 
  private:
   /// Records an entry just cached and forgets the oldest ones while the caches hold more than
-  /// half the memory budget (the newest always stays): a sweep over every layer of a large model
-  /// keeps a few layers' operators, not all of them. Called with mutex_ held.
+  /// a quarter of the memory budget (the newest always stays): a sweep over every layer of a
+  /// large model keeps a few layers' operators, not all of them, and the caches beside a forward
+  /// pass within the budget stay within 1.25 budgets (the default budget is half the machine's
+  /// memory, ess/memory_budget.h). Called with mutex_ held.
   void cached(bool generators, int layer) {
     cacheOrder_.emplace_back(generators, layer);
     const auto bytes = [](const Array& a) { return a.defined() ? a.nbytes() : size_t(0); };
     size_t held = 0;
     for (const auto& [_, a] : cache_) held += bytes(a);
     for (const auto& [_, g] : genCache_) held += bytes(g.C) + bytes(g.B) + bytes(g.logA) + bytes(g.D);
-    while (cacheOrder_.size() > 1 && held > memoryBudget_ / 2) {
+    while (cacheOrder_.size() > 1 && held > memoryBudget_ / 4) {
       const auto [gen, l] = cacheOrder_.front();
       cacheOrder_.pop_front();
       if (gen) {
