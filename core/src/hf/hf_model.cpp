@@ -208,13 +208,30 @@ at::Tensor HfModel::layerOperator(int layer, const at::Tensor& tokens) const {
 }
 
 Generators HfModel::layerGenerators(int layer, const at::Tensor& tokens) const {
-  if (!state_->arch->hasGenerators()) {
-    checkLayer(layer);
-    return {};
-  }
+  checkLayer(layer);
+  if (!state_->arch->layerHasGenerators(layer)) return {};
   at::Tensor x = mixerInput(layer, tokens);
   at::NoGradGuard noGrad;
   return state_->arch->layerGenerators(*state_->weights, layer, x);
+}
+
+at::Tensor HfModel::ssmOperator(int layer, const at::Tensor& tokens) const {
+  at::Tensor x = mixerInput(layer, tokens);
+  at::NoGradGuard noGrad;
+  return state_->arch->ssmOperator(*state_->weights, layer, x);
+}
+
+Generators HfModel::ssmGenerators(int layer, const at::Tensor& tokens) const {
+  checkLayer(layer);
+  if (!state_->arch->layerHasGenerators(layer)) return {};
+  at::Tensor x = mixerInput(layer, tokens);
+  at::NoGradGuard noGrad;
+  return state_->arch->ssmGenerators(*state_->weights, layer, x);
+}
+
+std::string HfModel::ssmRemoves(int layer) const {
+  checkLayer(layer);
+  return state_->arch->ssmRemoves(layer);
 }
 
 }  // namespace ess
