@@ -55,6 +55,7 @@ int runInfo(const std::vector<std::string>& argv) {
       lj["heads"] = l.heads;
       lj["value_channels"] = l.valueChannels;
       lj["tss"] = l.tss.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(l.tss);
+      if (!l.ssmRemoves.empty()) lj["ssm_removes"] = l.ssmRemoves;
       j["layers"].push_back(lj);
     }
     if (s.info.length > 0) j["length"] = s.info.length;
@@ -84,6 +85,7 @@ int runInfo(const std::vector<std::string>& argv) {
       if (l.valueChannels > 1) out << " x " << l.valueChannels << " value channels";
       if (!l.tss.empty()) out << ", theoretical state size per head " << l.tss;
       out << "\n";
+      if (!l.ssmRemoves.empty()) out << "    --operator ssm leaves out " << l.ssmRemoves << "\n";
     }
     if (a.has("--tensors")) {
       out << "tensors: " << s.tensors.size() << "\n";

@@ -1,4 +1,5 @@
-// `ess operator FILE --layer N [--head H|all] [--input SPEC] [--memory-budget GIB] -o OUT.safetensors`
+// `ess operator FILE --layer N [--head H|all] [--input SPEC] [--memory-budget GIB] [--operator block|ssm]
+//  -o OUT.safetensors`
 #include "commands.h"
 #include "ess/error.h"
 #include "output.h"
@@ -7,7 +8,7 @@
 namespace ess::cli {
 
 int runOperator(const std::vector<std::string>& argv) {
-  Args a = Args::parse(argv, {"--layer", "--head", "--input", "--memory-budget", "-o"});
+  Args a = Args::parse(argv, {"--layer", "--head", "--input", "--memory-budget", "--operator", "-o"});
   if (a.positional.size() != 1) throw UsageError("operator: expected one FILE");
   if (!a.has("-o")) throw UsageError("operator: -o OUT.safetensors is required");
   if (!a.has("--layer")) throw UsageError("operator: --layer N is required");

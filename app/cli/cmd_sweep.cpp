@@ -38,8 +38,9 @@ using sweep::Plan;
 using sweep::WorkDir;
 
 // The options of `ess curve` that change the numbers; they are part of the plan.
-const std::vector<std::string> kPlanOptions = {"--tolerance", "--normalization", "--splits", "--dtype",
-                                               "--device",    "--algorithm",     "--metric", "--memory-budget"};
+const std::vector<std::string> kPlanOptions = {"--tolerance", "--normalization", "--splits",
+                                               "--dtype",     "--device",        "--algorithm",
+                                               "--metric",    "--memory-budget", "--operator"};
 
 // Layers from `all`, `N`, `A:B` (inclusive) or `N,M,...` within 0..count-1.
 std::vector<int> layersFrom(const std::string& spec, int count) {
@@ -346,7 +347,7 @@ int runSweep(const std::vector<std::string>& argvIn) {
   } else {
     if (workPath.empty()) throw UsageError("sweep: expected a RUN_OR_LIST (or --work DIR of a sweep begun before)");
     for (const char* o : {"--layer", "--head", "--tolerance", "--normalization", "--splits", "--dtype", "--device",
-                          "--algorithm", "--metric", "--memory-budget"})
+                          "--algorithm", "--metric", "--memory-budget", "--operator"})
       if (a.has(o)) throw UsageError(std::string(o) + ": the sweep in --work " + workPath + " fixes it already");
     if (!inputs.empty()) throw UsageError("--input: the sweep in --work " + workPath + " fixes it already");
     const std::optional<Plan> p = work.readPlan();

@@ -45,7 +45,7 @@ void pauseAfterOpenForTests() {
 const std::vector<std::string>& computeOptionNames() {
   static const std::vector<std::string> names = {
       "--layer", "--head",   "--input",     "--metric", "--tolerance", "--normalization", "--splits",
-      "--dtype", "--device", "--algorithm", "--format", "-o",          "--memory-budget"};
+      "--dtype", "--device", "--algorithm", "--format", "-o",          "--memory-budget", "--operator"};
   return names;
 }
 
@@ -58,6 +58,7 @@ std::unique_ptr<Session> openWithInput(const std::string& path, const Args& a) {
   auto session = Session::open(path, static_cast<size_t>(budgetGib * double(1ull << 30)));
   checkCancelled("opened");  // Ctrl+C while the files were read
   pauseAfterOpenForTests();
+  if (a.has("--operator")) session->setOperatorScope(parseOperatorScope(a.get("--operator")));
   if (a.has("--input")) session->setInput(a.get("--input"));
   return session;
 }

@@ -13,7 +13,8 @@ namespace ess::cli {
 const std::vector<std::string>& computeOptionNames();
 
 /// Opens `path` with the memory budget of `--memory-budget GIB` (default: ess::defaultMemoryBudget(); dense operators
-/// beyond it are refused with a message that says what fits) and applies `--input` when given.
+/// beyond it are refused with a message that says what fits) and applies `--operator block|ssm`
+/// (ess/operator_scope.h) and `--input` when given.
 std::unique_ptr<Session> openWithInput(const std::string& path, const Args& a);
 
 /// In the test binary ess_test_hooks only (ESS_TEST_HOOKS; the shipped `ess` does nothing here):

@@ -285,7 +285,8 @@ void Document::startOpen(const QString& path, const QString& input) {
   startJob(tr("opening %1").arg(path));
   const quint64 openGeneration = ++openGeneration_;
   const qint64 budget = memoryBudget_;
-  (void)QtConcurrent::run(&opens_, [this, path, input, budget, openGeneration] {
+  const ess::OperatorScope scope = operatorScope_;
+  (void)QtConcurrent::run(&opens_, [this, path, input, budget, scope, openGeneration] {
     std::shared_ptr<Handle> handle;
     int length = 0;
     QStringList labels;
@@ -293,6 +294,12 @@ void Document::startOpen(const QString& path, const QString& input) {
     try {
       auto h = std::make_shared<Handle>();
       h->session = ess::Session::open(path.toStdString(), size_t(budget));
+      if (scope != ess::OperatorScope::Block) {
+        try {  // files that hold one operator (operator files, ess-lm) stay Block
+          h->session->setOperatorScope(scope);
+        } catch (const ess::Error&) {
+        }
+      }
       if (!input.isEmpty() && input.toStdString() != h->session->input()) {
         try {  // a reload keeps the input; one the new file refuses leaves its default
           h->session->setInput(input.toStdString());
@@ -325,7 +332,9 @@ void Document::startOpen(const QString& path, const QString& input) {
           inputSpec_ = QString::fromStdString(handle->session->input());
           invalidate();
           watchSources();
+          operatorScope_ = handle_->session->operatorScope();  // a file that refused ssm resets it
           emit opened(path);
+          emit operatorScopeChanged(operatorScope_);
         },
         Qt::QueuedConnection);
   });
@@ -419,6 +428,44 @@ void Document::setInput(const QString& spec) {
           inputSpec_ = input;
           invalidate();
           emit inputChanged(inputSpec_);
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+ess::OperatorScope Document::operatorScope() const {
+  return handle_ ? handle_->session->operatorScope() : operatorScope_;
+}
+
+void Document::setOperatorScope(ess::OperatorScope scope) {
+  operatorScope_ = scope;
+  if (!handle_ || scope == handle_->session->operatorScope()) {
+    emit operatorScopeChanged(operatorScope());
+    return;
+  }
+  startJob(tr("forming the %1 operators").arg(QString::fromLatin1(ess::operatorScopeName(scope))));
+  HandlePtr handle = handle_;
+  (void)QtConcurrent::run(&work_, [this, handle, scope] {
+    QString error;
+    QWriteLocker lock(&handle->lock);  // waits for the work on the old operators
+    try {
+      handle->session->setOperatorScope(scope);
+    } catch (const std::exception& e) {
+      error = messageOf(e);
+    }
+    QMetaObject::invokeMethod(
+        this,
+        [this, handle, error] {
+          finishJob();
+          if (handle != handle_) return;
+          if (!error.isEmpty()) {
+            operatorScope_ = handle->session->operatorScope();
+            reportError(error);
+          } else {
+            invalidate();
+            emit inputChanged(inputSpec_);  // the views ask for what they show again
+          }
+          emit operatorScopeChanged(handle->session->operatorScope());
         },
         Qt::QueuedConnection);
   });

@@ -55,6 +55,9 @@ class Document : public QObject {
   /// the open session and to files opened later.
   void setMemoryBudget(qint64 bytes);
   qint64 memoryBudget() const { return memoryBudget_; }
+  /// Which operator the recurrent layers form (ess/operator_scope.h: the block's or the
+  /// SSM-only one): the open session's; the one asked for when none is open.
+  ess::OperatorScope operatorScope() const;
   /// The overview tile of T[head] of `layer` (kOverviewSize samples per side; null until
   /// requestOverviewTile() delivered it).
   const ess::OperatorTile* overviewTile(int layer, int head) const;
@@ -81,6 +84,10 @@ class Document : public QObject {
   void setInput(const QString& spec);
   /// New ESS options: drops the cached curves, emits optionsChanged().
   void setOptions(const ess::EssOptions& options);
+  /// The block or the SSM-only operators (ess::Session::setOperatorScope), for the open file
+  /// and those opened later: operatorScopeChanged() and everything computed again, or
+  /// errorOccurred() (a file that holds one operator) and operatorScopeChanged(Block).
+  void setOperatorScope(ess::OperatorScope scope);
   /// Materializes the operator of a layer (cached): operatorReady(layer).
   void requestOperator(int layer);
   /// ESS curves of every head of a layer (cached): curveReady(layer, complete). Long curves
@@ -113,6 +120,7 @@ class Document : public QObject {
   void openFailed(const QString& path, const QString& message);
   void inputChanged(const QString& spec);
   void optionsChanged();
+  void operatorScopeChanged(ess::OperatorScope scope);
   void operatorReady(int layer);
   void curveReady(int layer, bool complete);
   void groupOperatorReady(int layer, int first, int last);
@@ -175,6 +183,7 @@ class Document : public QObject {
   int length_ = 0;
   QStringList tokenLabels_;
   qint64 memoryBudget_ = qint64(ess::Session::kDefaultMemoryBudget);
+  ess::OperatorScope operatorScope_ = ess::OperatorScope::Block;  // asked for; files that refuse it stay Block
   int busyJobs_ = 0;
 
   QThreadPool work_;       // one job at a time: operators, curves, input changes

@@ -234,6 +234,7 @@ void MainWindow::buildMenus() {
     view->addAction(QLatin1Char('&') + presenters_[i]->title(), this, [this, i] { tabs_->setCurrentIndex(i); })
         ->setShortcut(QKeySequence(tr("Ctrl+%1").arg(i + 1)));
   view->addAction(tr("&Reset Zoom"), head_, &HeadPresenter::resetZoom);
+  addOperatorScopeAction(view);
 
   buildCompare();
 
@@ -243,6 +244,19 @@ void MainWindow::buildMenus() {
       ->setShortcut(QKeySequence::HelpContents);
   help->addAction(tr("&About ESS Explorer"), this,
                   [this] { QMessageBox::about(this, tr("About ESS Explorer"), aboutText()); });
+}
+
+void MainWindow::addOperatorScopeAction(QMenu* view) {
+  // The SSM-only operators of the recurrent layers (ess/operator_scope.h), as `--operator ssm`.
+  view->addSeparator();
+  QAction* ssm = view->addAction(tr("&SSM-only Operators"));
+  ssm->setObjectName(QStringLiteral("ssmOperatorsAction"));
+  ssm->setCheckable(true);
+  ssm->setToolTip(tr("Recurrent layers: the recurrence's own operator, without output gate, norm and D skip"));
+  connect(ssm, &QAction::triggered, this,
+          [this](bool on) { document_->setOperatorScope(on ? ess::OperatorScope::Ssm : ess::OperatorScope::Block); });
+  connect(document_, &Document::operatorScopeChanged, ssm,
+          [ssm](ess::OperatorScope scope) { ssm->setChecked(scope == ess::OperatorScope::Ssm); });
 }
 
 void MainWindow::buildCompare() {

@@ -175,6 +175,8 @@ class MainWindow : public QMainWindow {
   void buildMenus();
   /// The Compare menu and the comparison's wiring to the presenters and the error dialog.
   void buildCompare();
+  /// View > SSM-only Operators, checked while the document forms the SSM-only operators.
+  void addOperatorScopeAction(QMenu* view);
   void connectDocument();
   /// Puts the reload bar above `central` and connects it (files changed on disk).
   QWidget* withReloadBar(QWidget* central);

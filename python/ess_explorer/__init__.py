@@ -332,8 +332,14 @@ class File:
 
     @property
     def layers(self):
-        """One dict per layer: index, mixer, heads, value_channels, tss (formula or None)."""
+        """One dict per layer: index, mixer, heads, value_channels, tss (formula or None),
+        ssm_removes (what operator="ssm" leaves out of the block's operator, or None)."""
         return self._s.layers()
+
+    @property
+    def operator_scope(self):
+        """"block" or "ssm": which operator the recurrent layers form (open's operator=)."""
+        return self._s.operator_scope()
 
     @property
     def input(self):
@@ -398,11 +404,14 @@ for _f in (curve, structured_curve, File.curve):
     _f.__doc__ += _OPTIONS_DOC
 
 
-def open(path, *, input=None, memory_budget=2.0):
+def open(path, *, input=None, memory_budget=2.0, operator="block"):
     """Opens what `ess` opens: a model folder (ess-lm, Hugging Face), a PyTorch checkpoint
     (.pt/.pth/.bin), an operator or generator file (.safetensors). Models load the model
     library (LibTorch) on first use. memory_budget (GiB) caps dense operators [H, L, L]
     float64 (default 2). input: an input spec for models (None: the model's default).
+    operator: "block" (default) or "ssm", the CLI's --operator: for the Hugging Face recurrent
+    layers the SSM-only operator, without output gate, norm and D skip (each layer's
+    "ssm_removes" in layers() says what it leaves out; README "Mixer kinds").
     Raises FileNotFoundError / PermissionError (OSError) when the path cannot be read,
     ValueError when it is not a file ESS Explorer reads, with the CLI's message."""
     path = _os.fspath(path)
@@ -415,6 +424,8 @@ def open(path, *, input=None, memory_budget=2.0):
             raise PermissionError(str(e)) from None
         raise
     f = File(s)
+    if operator != "block":
+        s.set_operator(operator)
     if input is not None:
         s.set_input(input)
     return f

@@ -264,6 +264,7 @@ std::string infoJson(const std::string& path, bool tensors) {
     lj["heads"] = l.heads;
     lj["value_channels"] = l.valueChannels;
     lj["tss"] = l.tss.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(l.tss);
+    if (!l.ssmRemoves.empty()) lj["ssm_removes"] = l.ssmRemoves;
     j["layers"].push_back(lj);
   }
   if (s.info.length > 0) j["length"] = s.info.length;
@@ -306,6 +307,7 @@ class PySession {
       d["heads"] = l.heads;
       d["value_channels"] = l.valueChannels;
       d["tss"] = l.tss.empty() ? py::object(py::none()) : py::object(py::str(l.tss));
+      d["ssm_removes"] = l.ssmRemoves.empty() ? py::object(py::none()) : py::object(py::str(l.ssmRemoves));
       out.append(d);
     }
     return out;
@@ -329,6 +331,15 @@ class PySession {
     s_->setInput(*spec);
   }
   std::string input() const { return s_->input(); }
+
+  /// "block" or "ssm" (ess/operator_scope.h); ValueError for another, or ssm where undefined.
+  void setOperator(const std::string& scope) {
+    const ess::OperatorScope o = ess::parseOperatorScope(scope);
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(m_);
+    s_->setOperatorScope(o);
+  }
+  std::string operatorScope() const { return ess::operatorScopeName(s_->operatorScope()); }
 
   py::tuple tokens(const std::optional<std::string>& spec) {
     setInput(spec);
@@ -526,6 +537,8 @@ PYBIND11_MODULE(_core, m) {
       .def("path", &PySession::path)
       .def("input", &PySession::input)
       .def("set_input", &PySession::setInput, py::arg("spec"))
+      .def("set_operator", &PySession::setOperator, py::arg("scope"))
+      .def("operator_scope", &PySession::operatorScope)
       .def("tokens", &PySession::tokens, py::arg("spec"))
       .def("operator", &PySession::operatorOf, py::arg("layer"), py::arg("spec"))
       .def("generators", &PySession::generators, py::arg("layer"), py::arg("spec"))

@@ -638,6 +638,49 @@ class TestCli : public QObject {
              qPrintable(noTokenizer.err));
   }
 
+  // `--operator block|ssm`: the SSM-only operators of a Hugging Face recurrent model differ from
+  // the block's (curves, operator files), `ess info` names what ssm leaves out; a bad value
+  // and an operator file are usage errors naming the option.
+  void operatorScopeOption() {
+    QTemporaryDir dir;
+    const QString m2 = data("hf/mamba2_torch");
+    const QString input = "tokens:1,31,7,7,0,12,25,3,9,18,30,2";
+    Run block = ess({"curve", m2, "--layer", "1", "--input", input});
+    Run blockAgain = ess({"curve", m2, "--layer", "1", "--input", input, "--operator", "block"});
+    Run ssm = ess({"curve", m2, "--layer", "1", "--input", input, "--operator", "ssm"});
+    QCOMPARE(block.status, 0);
+    QCOMPARE(ssm.status, 0);
+    QCOMPARE(blockAgain.out, block.out);
+    QVERIFY(ssm.out != block.out);
+    QCOMPARE(csvRows(ssm.out).size(), csvRows(block.out).size());
+    const QString opBlock = dir.filePath("block.safetensors"), opSsm = dir.filePath("ssm.safetensors");
+    QCOMPARE(ess({"operator", m2, "--layer", "0", "--input", input, "-o", opBlock}).status, 0);
+    QCOMPARE(ess({"operator", m2, "--layer", "0", "--input", input, "--operator", "ssm", "-o", opSsm}).status, 0);
+    Run fromBlock = ess({"curve", opBlock});
+    Run fromSsm = ess({"curve", opSsm});
+    QCOMPARE(fromSsm.status, 0);
+    QVERIFY(fromSsm.out != fromBlock.out);
+    // The file holds the ssm operator: its tolerance-ESS is the model's under --operator ssm.
+    const auto fromModel = csvRows(ess({"curve", m2, "--layer", "0", "--input", input, "--operator", "ssm"}).out);
+    const auto fromFile = csvRows(fromSsm.out);
+    QCOMPARE(fromModel.size(), fromFile.size());
+    for (int i = 1; i < fromFile.size(); ++i) QCOMPARE(fromModel[i][3], fromFile[i][3]);
+    Run info = ess({"info", m2});
+    QVERIFY2(info.out.contains("    --operator ssm leaves out the gated RMSNorm"), qPrintable(info.out));
+    Run json = ess({"info", data("hf/lfm2_torch"), "--format", "json"});
+    QVERIFY2(json.out.contains("\"ssm_removes\": \"the output gate C\""), qPrintable(json.out));
+    QCOMPARE(json.out.count("ssm_removes"), 2);  // the two conv layers, not the attention layer
+    Run bad = ess({"curve", m2, "--operator", "gate"});
+    QCOMPARE(bad.status, 2);
+    QVERIFY2(bad.err.contains("--operator: expected block or ssm, got 'gate'"), qPrintable(bad.err));
+    Run opFile = ess({"curve", opSsm, "--operator", "ssm"});
+    QCOMPARE(opFile.status, 2);
+    QVERIFY2(opFile.err.contains("--operator ssm: " + opSsm + " holds one operator per layer"), qPrintable(opFile.err));
+    Run render =
+        ess({"render", m2, "--figure", "heatmap", "--layer", "1", "--operator", "ssm", "-o", dir.filePath("ssm.png")});
+    QCOMPARE(render.status, 0);
+  }
+
   // `--figure position`: ESS over position of one layer and of every layer, drawn to PNG; a
   // layer outside the model or a bad --layer word is refused.
   void renderPositionFigure() {

@@ -2121,6 +2121,140 @@ class TestHfModels : public QObject {
     const NamedTensors e = readTensorFile(dir + "/expected.pt");
     QVERIFY(e.find("operator.1")->tril(-5).abs().max().item<double>() > 1e-3);
   }
+
+  // RetNet's and DeltaNet's non-default options, each in a fixture PyTorch wrote from the
+  // published equations: RetNet with 4 heads on 2 key/value heads, fuse_norm false and silu
+  // (the plain g_norm, then the gate), elementwise_affine false and the sigmoid feature map;
+  // DeltaNet without beta, with elu + 1 and sum-normalized q, k, without short convolutions and
+  // with the gated o_norm; DeltaNet with relu q, k (convolutions without SiLU on them).
+  void flaOptionVariantsWrittenByPyTorch() {
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    {
+      const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/retnet_options_torch";
+      HfModel m(loadCheckpointFiles(dir));
+      QCOMPARE(m.mixerKind(), std::string("retnet"));
+      QCOMPARE(m.config().numHeads, 4);
+      QCOMPARE(m.config().numKvHeads, 2);
+      QCOMPARE(m.config().featureMap, std::string("sigmoid"));
+      QCOMPARE(m.config().normTensor, std::string("g_norm"));
+      QVERIFY(!m.config().normAffine);
+      QVERIFY(m.config().outputGate);
+      QCOMPARE(m.heads(), 16);
+      checkPyTorchExpected(m, dir, true);
+      checkMixerOutputs(m, dir);
+      const NamedTensors e = readTensorFile(dir + "/expected.pt");
+      for (int i = 0; i < 2; ++i) {
+        const Generators g = m.layerGenerators(i, tok);
+        QVERIFY(g.perHeadDecay());
+        QVERIFY(maxDiff(materializeGenerators(g, "g"), *e.find("operator." + std::to_string(i))) < 1e-10);
+      }
+    }
+    for (const char* name : {"delta_net_sum", "delta_net_relu"}) {
+      const bool sum = std::string(name) == "delta_net_sum";
+      const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/" + name + "_torch";
+      HfModel m(loadCheckpointFiles(dir));
+      QCOMPARE(m.mixerKind(), std::string("delta_net"));
+      QCOMPARE(m.config().useBeta, !sum);
+      QCOMPARE(m.config().shortConv, !sum);
+      QCOMPARE(m.config().outputGate, sum);
+      QCOMPARE(m.config().qkActivation, std::string(sum ? "elu" : "relu"));
+      QCOMPARE(m.config().qkNormType, std::string(sum ? "sum" : "l2"));
+      checkPyTorchExpected(m, dir, true);
+      checkMixerOutputs(m, dir);
+      const NamedTensors e = readTensorFile(dir + "/expected.pt");
+      QVERIFY(e.find("operator.1")->tril(-5).abs().max().item<double>() > 1e-3);
+    }
+  }
+
+  // The SSM-only operator (ess/operator_scope.h) of every recurrent fixture against the one the
+  // fixture script formed without output gate, norm and D skip, and the recurrence's own output
+  // y_ssm == T_ssm u; its generator form where the layer has one; attention layers (and the
+  // attention-only qwen3) keep their one operator.
+  void ssmOperatorsWrittenByPyTorch() {
+    const at::Tensor tok = tokensOf({1, 31, 7, 7, 0, 12, 25, 3, 9, 18, 30, 2});
+    int recurrentLayers = 0;
+    for (const char* name : {"mamba", "falcon_mamba", "mamba2", "gla", "gla_plain", "retnet", "delta_net",
+                             "gated_deltanet", "gated_deltanet_noconv", "retnet_options", "delta_net_sum",
+                             "delta_net_relu", "lfm2", "jamba", "recurrent_gemma", "qwen3"}) {
+      const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/" + name + "_torch";
+      HfModel m(loadCheckpointFiles(dir));
+      QVERIFY(m.hasSsmOperators());
+      const NamedTensors e = readTensorFile(dir + "/expected.pt");
+      for (int i = 0; i < m.numLayers(); ++i) {
+        const std::string where = std::string(name) + " layer " + std::to_string(i);
+        const at::Tensor block = m.layerOperator(i, tok), ssm = m.ssmOperator(i, tok);
+        const at::Tensor* Ts = e.find("ssm_operator." + std::to_string(i));
+        if (!Ts) {  // attention: the one operator
+          QVERIFY2(m.ssmRemoves(i).empty(), where.c_str());
+          QVERIFY2(at::equal(ssm, block), where.c_str());
+          continue;
+        }
+        ++recurrentLayers;
+        QVERIFY2(!m.ssmRemoves(i).empty(), where.c_str());
+        QCOMPARE(ssm.sizes().vec(), Ts->sizes().vec());
+        QVERIFY2(maxDiff(ssm, *Ts) < 1e-10,
+                 (where + ": T_ssm differs by " + std::to_string(maxDiff(ssm, *Ts))).c_str());
+        QVERIFY2(maxDiff(ssm, block) > 1e-3, (where + ": T_ssm is the block operator").c_str());
+        const at::Tensor* u = e.find("values." + std::to_string(i));
+        const at::Tensor* y = e.find("ssm_output." + std::to_string(i));
+        QVERIFY2(u && y, where.c_str());
+        QVERIFY(y->abs().max().item<double>() > 1e-2);
+        QVERIFY2(maxDiff(at::matmul(ssm, *u), *y) < 1e-10, (where + ": y_ssm != T_ssm u").c_str());
+        const Generators g = m.ssmGenerators(i, tok);
+        QCOMPARE(g.heads() > 0, m.layerGenerators(i, tok).heads() > 0);
+        if (g.heads() > 0) {
+          QVERIFY(!g.D.defined());  // no skip term
+          QVERIFY2(maxDiff(materializeGenerators(g, "g"), *Ts) < 1e-10, (where + ": generators").c_str());
+        }
+      }
+    }
+    QCOMPARE(recurrentLayers, 2 * 12 + 2 + 2 + 3);
+  }
+
+  // The session's operator scope: --operator ssm forms the SSM-only operators (dense, tiles and
+  // structured curves), block again the block's; operator files refuse ssm on field "operator".
+  void sessionOperatorScope() {
+    const std::string dir = std::string(ESS_TEST_DATA_DIR) + "/hf/mamba2_torch";
+    const NamedTensors e = readTensorFile(dir + "/expected.pt");
+    auto s = Session::open(dir);
+    s->setInput("tokens:1,31,7,7,0,12,25,3,9,18,30,2");
+    QCOMPARE(s->operatorScope(), OperatorScope::Block);
+    QVERIFY(contains(s->info().layers[0].ssmRemoves, "gated RMSNorm"));
+    const auto asTensor = [](const OperatorData& op) {
+      return at::tensor(op.values, at::kDouble).reshape({op.heads, op.length, op.length});
+    };
+    QVERIFY(maxDiff(asTensor(s->operatorOf(1)), *e.find("operator.1")) < 1e-10);
+    EssOptions o;
+    o.algorithm(Algorithm::Structured);
+    const CurveData blockCurve = s->curve(1, o);
+    s->setOperatorScope(OperatorScope::Ssm);
+    QCOMPARE(s->operatorScope(), OperatorScope::Ssm);
+    QVERIFY(maxDiff(asTensor(s->operatorOf(1)), *e.find("ssm_operator.1")) < 1e-10);
+    const CurveData ssmCurve = s->curve(1, o);
+    o.algorithm(Algorithm::Dense);
+    const CurveData ssmDense = s->curve(1, o);
+    QCOMPARE(ssmCurve.tolerance.size(), ssmDense.tolerance.size());
+    QVERIFY(ssmCurve.tolerance != blockCurve.tolerance);  // the gate and the norm change the ranks' weights
+    for (size_t h = 0; h < ssmCurve.tolerance.size(); ++h)
+      for (size_t k = 0; k < ssmCurve.tolerance[h].size(); ++k)
+        QVERIFY(std::abs(ssmCurve.tolerance[h][k] - ssmDense.tolerance[h][k]) < 1e-6);
+    TileRequest req;
+    const OperatorTile tile = s->operatorTile(1, 3, req);
+    QVERIFY(std::abs(tile.values.back() - e.find("ssm_operator.1")->index({3, -1, -1}).item<double>()) < 1e-10);
+    s->setOperatorScope(OperatorScope::Block);
+    QVERIFY(maxDiff(asTensor(s->operatorOf(1)), *e.find("operator.1")) < 1e-10);
+    // The spellings, and files that hold one operator.
+    QCOMPARE(parseOperatorScope("ssm"), OperatorScope::Ssm);
+    QCOMPARE(std::string(operatorScopeName(OperatorScope::Block)), std::string("block"));
+    QCOMPARE(errorOf<UsageError>([] { parseOperatorScope("gate"); }),
+             std::string("--operator: expected block or ssm, got 'gate'"));
+    const std::string opFile = std::string(ESS_TEST_DATA_DIR) + "/identity_L16.safetensors";
+    auto f = Session::open(opFile);
+    f->setOperatorScope(OperatorScope::Block);
+    const std::string msg = errorOf<UsageError>([&] { f->setOperatorScope(OperatorScope::Ssm); });
+    QVERIFY2(contains(msg, "--operator ssm: " + opFile + " holds one operator per layer"), msg.c_str());
+    QCOMPARE(f->operatorScope(), OperatorScope::Block);
+  }
 };
 
 QTEST_APPLESS_MAIN(TestHfModels)

@@ -299,6 +299,12 @@ class TestSession : public QObject {
     }
     QVERIFY_THROWS_EXCEPTION(InputError, s->setInput("tokens:1,99"));
     QCOMPARE(s->input(), std::string("tokens:1,2,3,4,5,6,7,8,9,10"));  // a refused input loses nothing
+    // ess-lm defines no SSM-only operators (ess/operator_scope.h): --operator ssm is refused.
+    QVERIFY(s->info().layers[2].ssmRemoves.empty());
+    s->setOperatorScope(OperatorScope::Block);
+    const std::string e = errorOf<UsageError>([&] { s->setOperatorScope(OperatorScope::Ssm); });
+    QVERIFY2(contains(e, "--operator ssm: " + dir.path().toStdString() + " is an ess-lm checkpoint"), e.c_str());
+    QCOMPARE(s->operatorScope(), OperatorScope::Block);
   }
 };
 

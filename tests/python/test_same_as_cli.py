@@ -136,3 +136,28 @@ def test_pandas_columns_are_the_csv_header(ess):
     header = run_cli("curve", REFERENCE_VECTORS[0]).stdout.splitlines()[0].split(",")
     assert list(df.columns) == header
     assert math.isnan(df["tss"][0])
+
+
+@pytest.mark.parametrize("folder", [os.path.join(DATA, "hf", d) for d in ("mamba2_torch", "lfm2_torch")],
+                         ids=lambda p: p.rsplit("/", 1)[-1])
+def test_ssm_operator_option_equals_cli(ess, folder, tmp_path):
+    """open(operator="ssm") is `--operator ssm`: the same curves and operators, other than the
+    block's (README "Block and SSM-only operators")."""
+    f = ess.open(folder, operator="ssm")
+    assert f.operator_scope == "ssm"
+    ours = {}
+    for layer in range(len(f.layers)):
+        for k, v in f.curve(layer).to_dict().items():
+            ours.setdefault(k, []).extend(v)
+    same_columns(ours, cli_curve_csv(folder, "--operator", "ssm"))
+    out = str(tmp_path / "op.safetensors")
+    run_cli("operator", folder, "--layer", "0", "--operator", "ssm", "-o", out)
+    ssm = f.operator(0)
+    np.testing.assert_array_equal(ssm, read_safetensors(out)["operator"])
+    block = ess.open(folder).operator(0)
+    assert np.abs(ssm - block).max() > 1e-3
+    assert f.layers[0]["ssm_removes"] and f.info()["layers"][0]["ssm_removes"] == f.layers[0]["ssm_removes"]
+    with pytest.raises(ValueError, match="expected block or ssm, got 'gate'"):
+        ess.open(folder, operator="gate")
+    with pytest.raises(ValueError, match="holds one operator per layer"):
+        ess.open(REFERENCE_VECTORS[0], operator="ssm")

@@ -239,6 +239,14 @@ class HfModel : public LanguageModel {
   /// Generator form of `layer` (mamba: per channel, [E, L, N]); empty for attention.
   Generators layerGenerators(int layer, const at::Tensor& tokens) const override;
 
+  /// The SSM-only operators (ess/operator_scope.h, README "Mixer kinds"): per family the
+  /// recurrence without the factors applied to its output; the block operator for attention
+  /// layers. ssmRemoves names what is left out ("" for attention layers).
+  bool hasSsmOperators() const override { return true; }
+  at::Tensor ssmOperator(int layer, const at::Tensor& tokens) const override;
+  Generators ssmGenerators(int layer, const at::Tensor& tokens) const override;
+  std::string ssmRemoves(int layer) const override;
+
   /// Rough peak memory, in bytes, of the float64 forward pass and operator of one layer for
   /// `length` tokens: forwardMemory(length).total(). Sessions refuse inputs whose forward pass
   /// exceeds the memory budget.

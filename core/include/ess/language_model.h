@@ -49,6 +49,20 @@ class LanguageModel {
   /// The same operator in generator form (float64) where the mixer has one; empty
   /// (heads() == 0) otherwise.
   virtual Generators layerGenerators(int layer, const at::Tensor& tokens) const = 0;
+  /// Whether the model defines the SSM-only operators (ess/operator_scope.h): the Hugging Face
+  /// checkpoints do, ess-lm does not (its sessions refuse OperatorScope::Ssm).
+  virtual bool hasSsmOperators() const { return false; }
+  /// The SSM-only operator of `layer` [H, L, L] and its generator form (empty where the layer
+  /// has none): the recurrence without the factors its block applies to the recurrence's output
+  /// (README "Mixer kinds"); the block operator for layers without such factors (attention).
+  virtual at::Tensor ssmOperator(int layer, const at::Tensor& tokens) const { return layerOperator(layer, tokens); }
+  virtual Generators ssmGenerators(int layer, const at::Tensor& tokens) const { return layerGenerators(layer, tokens); }
+  /// What the SSM-only operator of `layer` leaves out of the block operator, e.g. "the z gate
+  /// and the D skip"; empty where the two are the same.
+  virtual std::string ssmRemoves(int layer) const {
+    (void)layer;
+    return {};
+  }
   /// The normed hidden state entering the mixer of `layer`, [L, D] float64.
   virtual at::Tensor mixerInput(int layer, const at::Tensor& tokens) const = 0;
   /// The mixer's own outputs per head y [H, L, d_v] and its value inputs v [H, L, d_v] (float64)

@@ -16,6 +16,7 @@
 #include "ess/ess_options.h"
 #include "ess/file_identity.h"
 #include "ess/operator_data.h"
+#include "ess/operator_scope.h"
 #include "ess/source_info.h"
 
 namespace ess {
@@ -45,6 +46,14 @@ class Session {
   /// Text of each input token, for axis labels and hover text (as long as tokens()): the
   /// tokenizer's piece where the checkpoint has a tokenizer, the token id otherwise.
   virtual std::vector<std::string> tokenLabels() const;
+
+  /// Which operator the operator, tile, curve and spectrum calls use (ess/operator_scope.h;
+  /// default Block). Setting another forgets what was computed for the old one. Model sessions
+  /// of Hugging Face checkpoints take both (layers without a recurrence, such as attention,
+  /// have the same operator in both); operator files and ess-lm checkpoints only Block: Ssm
+  /// throws UsageError on field "operator" naming the file.
+  virtual void setOperatorScope(OperatorScope scope);
+  OperatorScope operatorScope() const { return scope_; }
 
   /// Materialized operator of `layer`, [H, L, L] (cached per input). Throws InputError when
   /// the operator holds NaN/Inf or exceeds the memory budget (the message says what fits).
@@ -93,6 +102,7 @@ class Session {
   }
 
   size_t memoryBudget_ = kDefaultMemoryBudget;
+  OperatorScope scope_ = OperatorScope::Block;
   std::vector<FileIdentity> sourceFiles_;  ///< Session::open adds those read at open
   std::atomic<bool> checkBeforeUse_{true};
 };

@@ -9,10 +9,11 @@ namespace ess {
 /// One layer of an opened file as `ess info` reports it.
 struct LayerSummary {
   int index = 0;
-  std::string mixer;      ///< mixer kind (docs/definitions.md section 6), "operator" for operator files
-  int heads = 1;          ///< SISO operators in the layer (heads or channels)
-  int valueChannels = 1;  ///< value channels each head operator is applied to (d_v)
-  std::string tss;        ///< theoretical state size per head, as a formula ("16", "s*(8+8)")
+  std::string mixer;       ///< mixer kind (docs/definitions.md section 6), "operator" for operator files
+  int heads = 1;           ///< SISO operators in the layer (heads or channels)
+  int valueChannels = 1;   ///< value channels each head operator is applied to (d_v)
+  std::string tss;         ///< theoretical state size per head, as a formula ("16", "s*(8+8)")
+  std::string ssmRemoves;  ///< what the SSM-only operator leaves out (ess/operator_scope.h); "" when the same
 };
 
 /// What an opened file is.

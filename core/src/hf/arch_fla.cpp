@@ -30,6 +30,9 @@
 // the exact operator of the delta rule (not a linear-attention approximation),
 //   T[e, r, c] = s_r[e] / sqrt(d_k) q_r^T (prod_{t=r..c+1} alpha_t (I - beta_t k_t k_t^T)) beta_c k_c,
 // dense, from the recurrence of the columns (no generator form: the transitions are not diagonal).
+// The SSM-only operator of all four (ess/operator_scope.h) leaves out the head norm's and the
+// output gate's row factor s: T_ssm[e] = T[e] / s[e], the recurrence's own output o = T_ssm v
+// (the 1 / sqrt(d_k) scale of the queries stays, it is part of o).
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -239,12 +242,28 @@ class FlaLinear : public HfArchitecture {
   bool hasGenerators() const override { return !delta_; }
   Generators layerGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
     const Features f = features(w, layer, x, false);
-    const auto perChannel = [&](const at::Tensor& t) { return t.repeat_interleave(c_.valueHeadDim, 0).contiguous(); };
     Generators g;
     g.C = (f.scale.unsqueeze(-1) * perChannel(f.q)).contiguous();  // [E, L, d_k]
     g.B = perChannel(f.k);
     g.logA = perChannel(f.logA);  // gla [E, L, d_k], retnet [E, L]
     return g;
+  }
+
+  at::Tensor ssmOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    if (!delta_) return materializeGenerators(ssmGenerators(w, layer, x), path_);
+    return features(w, layer, x, true).op.repeat_interleave(c_.valueHeadDim, 0).contiguous();
+  }
+  Generators ssmGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    const Features f = features(w, layer, x, false);
+    Generators g;
+    g.C = perChannel(f.q);  // the rows without s
+    g.B = perChannel(f.k);
+    g.logA = perChannel(f.logA);
+    return g;
+  }
+  std::string ssmRemoves(int) const override {
+    const std::string norm = "the head RMSNorm's factor" + std::string(c_.normAffine ? " w / rms(o)" : " 1 / rms(o)");
+    return c_.outputGate ? norm + " and the output gate silu(g_proj(x))" : norm;
   }
 
   std::string mixerKind() const override { return c_.modelType; }
@@ -259,6 +278,8 @@ class FlaLinear : public HfArchitecture {
   }
 
  private:
+  /// Per value head [HV, ...] -> per value channel [E, ...] (each head's d_v channels in a row).
+  at::Tensor perChannel(const at::Tensor& t) const { return t.repeat_interleave(c_.valueHeadDim, 0).contiguous(); }
   int64_t keyDim() const { return int64_t(c_.numHeads) * c_.headDim; }
   int64_t valueDim() const { return int64_t(c_.numValueHeads) * c_.valueHeadDim; }
 

@@ -10,6 +10,8 @@
 //    (dt_layernorm, b_layernorm, c_layernorm, eps rms_norm_eps) after x_proj; the operator per
 //    inner channel e on the value input u = silu(conv1d(x_in)), in generator form:
 //      T[e, r, c] = silu(z_r[e]) (C_r . exp(sum_{t=c+1..r} dt_t[e] A[e]) dt_c[e] B_c + [r == c] D[e]).
+//    The SSM-only operator (ess/operator_scope.h) leaves out the z gate and the D skip, as
+//    mamba's (arch_mamba.cpp); attention layers have the one operator.
 //  - MoE (JambaSparseMoeBlock): p = softmax(router(x)), the top num_experts_per_tok experts of
 //    each token weighted by their p (not renormalized), summed. MLPs and MoEs are not layers of
 //    the tree, but they shape the residual stream every later mixer reads.
@@ -84,10 +86,10 @@ void readJambaConfig(const ConfigFields& f, HfConfig& c) {
   c.maxPositions = 0;                                             // no positional encoding
 }
 
-class Jamba : public HfArchitecture {
+class Jamba : public HybridArchitecture {
  public:
   Jamba(const HfConfig& c, const std::string& path)
-      : HfArchitecture(c, path, {"model.", "layers.", "embed_tokens.weight"}) {}
+      : HybridArchitecture(c, path, {"model.", "layers.", "embed_tokens.weight"}) {}
 
   std::vector<ExpectedTensor> tensors() const override {
     const int64_t D = c_.hiddenSize, V = c_.vocabSize, I = c_.intermediateSize, hd = c_.headDim;
@@ -142,28 +144,12 @@ class Jamba : public HfArchitecture {
     return rmsNorm(h, w.weight(layerTensor(layer, "input_layernorm.weight")), c_.normEps);
   }
 
-  at::Tensor block(const HfWeights& w, int layer, const at::Tensor& h) const override {
-    const int64_t L = h.size(0);
-    const at::Tensor x = mixerInput(w, layer, h);
-    at::Tensor o;
-    if (isAttention(layer)) {
-      const at::Tensor y = at::matmul(attention(w, layer, x), values(w, layer, x));  // [H, L, hd]
-      o = linear(w, y.transpose(0, 1).reshape({L, int64_t(c_.numHeads) * c_.headDim}), layer, "self_attn.o_proj",
-                 false);
-    } else {
-      o = linear(w, scan(w, layer, x).t(), layer, "mamba.out_proj", false);
-    }
-    const at::Tensor h1 = h + o;
-    const at::Tensor m = rmsNorm(h1, w.weight(layerTensor(layer, "pre_ff_layernorm.weight")), c_.normEps);
-    return h1 + feedForward(w, layer, m);
-  }
-
   at::Tensor layerOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
     if (isAttention(layer)) return attention(w, layer, x);
     return materializeGenerators(layerGenerators(w, layer, x), path_);
   }
 
-  // Attention layers have none: HfModel forms their operators densely.
+  // Attention layers have none (layerHasGenerators): HfModel forms their operators densely.
   bool hasGenerators() const override { return true; }
   Generators layerGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
     if (isAttention(layer)) return {};
@@ -176,11 +162,23 @@ class Jamba : public HfArchitecture {
     return g;
   }
 
-  std::string mixerKind() const override { return layerKind(0); }
-  int heads() const override { return layerHeads(0); }
-  int valueChannels() const override { return layerValueChannels(0); }
-  double theoreticalStateSize(int split) const override { return layerTheoreticalStateSize(0, split); }
-  std::string tssFormula() const override { return layerTssFormula(0); }
+  at::Tensor ssmOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    if (isAttention(layer)) return attention(w, layer, x);
+    return materializeGenerators(ssmGenerators(w, layer, x), path_);
+  }
+  Generators ssmGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    if (isAttention(layer)) return {};
+    const Features f = features(w, layer, x);
+    Generators g;
+    g.C = f.C.unsqueeze(0).expand({f.u.size(0), -1, -1}).contiguous();  // [E, L, N]
+    g.B = (f.dt.unsqueeze(-1) * f.B.unsqueeze(0)).contiguous();
+    g.logA = (f.dt.unsqueeze(-1) * f.A.unsqueeze(1)).contiguous();
+    return g;
+  }
+  std::string ssmRemoves(int layer) const override {
+    return isAttention(layer) ? "" : "the z gate silu(z) and the D skip";
+  }
+
   double mixerBytes(double L) const override {
     return std::max(3.0 * c_.numHeads * L * L, 4.0 * L * double(inner()) * c_.stateSize) * 8.0;
   }
@@ -196,8 +194,22 @@ class Jamba : public HfArchitecture {
     return "s*(d_k+d_v) = s*(" + d + "+" + d + ")";
   }
 
+ protected:
+  bool isAttention(int layer) const override { return c_.attentionLayers.at(layer); }
+  at::Tensor attentionOutput(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    return linear(w, mergeHeads(at::matmul(attention(w, layer, x), values(w, layer, x))), layer, "self_attn.o_proj",
+                  false);
+  }
+  at::Tensor recurrentOutput(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    return linear(w, scan(w, layer, x).t(), layer, "mamba.out_proj", false);
+  }
+  /// The MLP, or the top-k routed experts, of block `layer` after pre_ff_layernorm.
+  at::Tensor feedForward(const HfWeights& w, int layer, const at::Tensor& h1) const override {
+    return routedFeedForward(w, layer,
+                             rmsNorm(h1, w.weight(layerTensor(layer, "pre_ff_layernorm.weight")), c_.normEps));
+  }
+
  private:
-  bool isAttention(int layer) const { return c_.attentionLayers.at(layer); }
   int inner() const { return c_.expand * c_.hiddenSize; }
 
   at::Tensor attention(const HfWeights& w, int layer, const at::Tensor& x) const {
@@ -218,7 +230,7 @@ class Jamba : public HfArchitecture {
   }
 
   /// The MLP, or the top-k routed experts, of block `layer` on m [L, D].
-  at::Tensor feedForward(const HfWeights& w, int layer, const at::Tensor& m) const {
+  at::Tensor routedFeedForward(const HfWeights& w, int layer, const at::Tensor& m) const {
     if (!c_.moeLayers.at(layer)) return mlp(w, layer, "feed_forward.", m);
     const at::Tensor p = at::softmax(linear(w, m, layer, "feed_forward.router", false), -1);  // [L, X]
     const auto [weight, expert] = at::topk(p, c_.expertsPerToken, -1);                        // [L, k]

@@ -8,6 +8,8 @@
 //    convolution of conv_L_cache = K taps, out_proj. Per channel d the operator is banded,
 //      T[d, r, c] = C_r[d] w[d, K - 1 - (r - c)] B_c[d] for 0 <= r - c < K,
 //    i.e. diag(C) Toeplitz(h) diag(B), on the value input x[d]; TSS K - 1 per channel.
+//    The SSM-only operator (ess/operator_scope.h) leaves out the output gate C: Toeplitz(h)
+//    diag(B), the convolution's own output conv(B * x) on x (B, the input gate, stays).
 //  - full_attention (Lfm2Attention): q and k RMSNorm'd per head (q_layernorm, k_layernorm)
 //    before RoPE (rope_theta, default 1e6), GQA, scale head_dim^-1/2; attention probabilities
 //    per query head, the KV cache as TSS.
@@ -88,10 +90,10 @@ void readLfm2Config(const ConfigFields& f, HfConfig& c) {
   }
 }
 
-class Lfm2 : public HfArchitecture {
+class Lfm2 : public HybridArchitecture {
  public:
   Lfm2(const HfConfig& c, const std::string& path)
-      : HfArchitecture(c, path, {"model.", "layers.", "embed_tokens.weight"}) {}
+      : HybridArchitecture(c, path, {"model.", "layers.", "embed_tokens.weight"}) {}
 
   std::vector<ExpectedTensor> tensors() const override {
     const int64_t D = c_.hiddenSize, V = c_.vocabSize, I = c_.intermediateSize, hd = c_.headDim;
@@ -131,44 +133,16 @@ class Lfm2 : public HfArchitecture {
     return rmsNorm(h, w.weight(layerTensor(layer, "operator_norm.weight")), c_.normEps);
   }
 
-  at::Tensor block(const HfWeights& w, int layer, const at::Tensor& h) const override {
-    const int64_t L = h.size(0);
-    const at::Tensor x = mixerInput(w, layer, h);
-    at::Tensor o;
-    if (isConv(layer)) {
-      const Conv f = conv(w, layer, x);
-      o = linear(w, (f.C * f.y).t(), layer, "conv.out_proj", false);
-    } else {
-      const at::Tensor p = attention(w, layer, x);
-      const at::Tensor v = values(w, layer, x);
-      o = linear(w, at::matmul(p, v).transpose(0, 1).reshape({L, int64_t(c_.numHeads) * c_.headDim}), layer,
-                 "self_attn.out_proj", false);
-    }
-    const at::Tensor h1 = h + o;
-    const at::Tensor m = rmsNorm(h1, w.weight(layerTensor(layer, "ffn_norm.weight")), c_.normEps);
-    return h1 + linear(w,
-                       at::silu(linear(w, m, layer, "feed_forward.w1", false)) *
-                           linear(w, m, layer, "feed_forward.w3", false),
-                       layer, "feed_forward.w2", false);
-  }
-
   at::Tensor layerOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
     if (!isConv(layer)) return attention(w, layer, x);
-    // diag(C) Toeplitz(h) diag(B) per channel: lag m = r - c weighs w[d, K - 1 - m].
-    const Conv f = conv(w, layer, x);
-    const int64_t L = x.size(0), K = c_.convKernel, D = c_.hiddenSize;
-    const at::Tensor taps = w.weight(layerTensor(layer, "conv.conv.weight")).select(1, 0);  // [D, K]
-    at::Tensor toeplitz = at::zeros({D, L, L}, x.options());
-    for (int64_t m = 0; m < std::min(K, L); ++m)
-      toeplitz += at::diag_embed(taps.select(1, K - 1 - m).unsqueeze(-1).expand({D, L - m}), -m);
-    return (f.C.unsqueeze(-1) * toeplitz * f.B.unsqueeze(1)).contiguous();
+    return convOperator(w, layer, x, true);
   }
+  at::Tensor ssmOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    if (!isConv(layer)) return attention(w, layer, x);
+    return convOperator(w, layer, x, false);
+  }
+  std::string ssmRemoves(int layer) const override { return isConv(layer) ? "the output gate C" : ""; }
 
-  std::string mixerKind() const override { return layerKind(0); }
-  int heads() const override { return layerHeads(0); }
-  int valueChannels() const override { return layerValueChannels(0); }
-  double theoreticalStateSize(int split) const override { return layerTheoreticalStateSize(0, split); }
-  std::string tssFormula() const override { return layerTssFormula(0); }
   double mixerBytes(double L) const override {
     return std::max(3.0 * c_.numHeads * L * L, 2.0 * c_.hiddenSize * L * L) * 8.0;
   }
@@ -184,8 +158,38 @@ class Lfm2 : public HfArchitecture {
     return "s*(d_k+d_v) = s*(" + d + "+" + d + ")";
   }
 
+ protected:
+  bool isAttention(int layer) const override { return !isConv(layer); }
+  at::Tensor attentionOutput(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    return linear(w, mergeHeads(at::matmul(attention(w, layer, x), values(w, layer, x))), layer, "self_attn.out_proj",
+                  false);
+  }
+  at::Tensor recurrentOutput(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    const Conv f = conv(w, layer, x);
+    return linear(w, (f.C * f.y).t(), layer, "conv.out_proj", false);
+  }
+  at::Tensor feedForward(const HfWeights& w, int layer, const at::Tensor& h1) const override {
+    const at::Tensor m = rmsNorm(h1, w.weight(layerTensor(layer, "ffn_norm.weight")), c_.normEps);
+    return linear(
+        w, at::silu(linear(w, m, layer, "feed_forward.w1", false)) * linear(w, m, layer, "feed_forward.w3", false),
+        layer, "feed_forward.w2", false);
+  }
+
  private:
   bool isConv(int layer) const { return c_.slidingLayers.at(layer); }
+
+  /// diag(C) Toeplitz(h) diag(B) per channel [D, L, L] (without diag(C) unless `outputGate`):
+  /// lag m = r - c weighs w[d, K - 1 - m].
+  at::Tensor convOperator(const HfWeights& w, int layer, const at::Tensor& x, bool outputGate) const {
+    const Conv f = conv(w, layer, x);
+    const int64_t L = x.size(0), K = c_.convKernel, D = c_.hiddenSize;
+    const at::Tensor taps = w.weight(layerTensor(layer, "conv.conv.weight")).select(1, 0);  // [D, K]
+    at::Tensor toeplitz = at::zeros({D, L, L}, x.options());
+    for (int64_t m = 0; m < std::min(K, L); ++m)
+      toeplitz += at::diag_embed(taps.select(1, K - 1 - m).unsqueeze(-1).expand({D, L - m}), -m);
+    const at::Tensor op = toeplitz * f.B.unsqueeze(1);
+    return (outputGate ? f.C.unsqueeze(-1) * op : op).contiguous();
+  }
 
   /// The conv layer's gates B, C and value input u [D, L], and y = conv(B * u) [D, L].
   struct Conv {

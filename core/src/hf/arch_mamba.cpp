@@ -5,6 +5,9 @@
 // and tensors, with dt_low, B and C RMS-normalized without a weight (eps mixer_rms_eps) right
 // after x_proj; its S6 is computed here in float64 (FalconMamba below), as the operator
 // T[e, r, c] = silu(z_r[e]) (C_r . exp(sum_{t=c+1..r} dt_t[e] A[e]) dt_c[e] B_c + [r == c] D[e]).
+// The SSM-only operator of both (ess/operator_scope.h) leaves out the z gate and the D skip:
+//   T_ssm[e, r, c] = C_r . exp(sum_{t=c+1..r} dt_t[e] A[e]) dt_c[e] B_c,
+// so that the scan's own output (before + D u and * silu(z)) is T_ssm u.
 #include <ATen/ATen.h>
 
 #include <climits>
@@ -52,6 +55,7 @@ void readMambaConfig(const ConfigFields& f, HfConfig& c) {
 void readFalconMambaConfig(const ConfigFields& f, HfConfig& c) {
   readMambaConfig(f, c);
   c.mixerRmsEps = f.number("mixer_rms_eps", 1e-6);
+  if (!(c.mixerRmsEps > 0)) f.fail("mixer_rms_eps", "must be positive, got " + std::to_string(c.mixerRmsEps));
 }
 
 /// Runs `f` (a use of layer `layer`'s Mamba mixer), prefixing its InputError (e.g. unstable
@@ -113,12 +117,62 @@ class Mamba : public HfArchitecture {
     return withLayerContext(path_, layer, [&] { return mixer(w, layer)->generators(x); });
   }
 
+  at::Tensor ssmOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    return materializeGenerators(ssmGenerators(w, layer, x), path_);
+  }
+  Generators ssmGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    return withLayerContext(path_, layer, [&] {
+      const Features f = features(w, layer, x);
+      Generators g;
+      g.C = f.C.unsqueeze(0).expand({f.u.size(0), -1, -1}).contiguous();  // [E, L, N]
+      g.B = (f.dt.unsqueeze(-1) * f.B.unsqueeze(0)).contiguous();
+      g.logA = (f.dt.unsqueeze(-1) * f.A.unsqueeze(1)).contiguous();
+      return g;
+    });
+  }
+  std::string ssmRemoves(int) const override { return "the z gate silu(z) and the D skip"; }
+
   std::string mixerKind() const override { return "mamba"; }
   int heads() const override { return c_.intermediateSize; }
   int valueChannels() const override { return 1; }
   double theoreticalStateSize(int) const override { return c_.stateSize; }
   std::string tssFormula() const override { return "N = " + std::to_string(c_.stateSize); }
   double mixerBytes(double L) const override { return 4.0 * L * c_.intermediateSize * c_.stateSize * 8.0; }
+
+ protected:
+  /// The featurization of mixer input x [L, D]: value input u, gate silu(z) and step dt [E, L];
+  /// B, C [L, N] (falcon_mamba: dt_low, B and C RMS-normalized); A = -exp(A_log) [E, N]; D [E].
+  struct Features {
+    at::Tensor u, gate, dt, B, C, A, D;
+  };
+  Features features(const HfWeights& w, int layer, const at::Tensor& x) const {
+    const auto W = [&](const char* n) { return w.weight(layerTensor(layer, std::string("mixer.") + n)); };
+    const int64_t L = x.size(0), E = c_.intermediateSize, N = c_.stateSize, R = c_.dtRank;
+    const at::Tensor xz = at::linear(x, W("in_proj.weight"));  // [L, 2E]
+    const at::Tensor xin = xz.narrow(1, 0, E).t().unsqueeze(0);
+    // Causal depthwise convolution: K - 1 zeros in front, the first L outputs.
+    const at::Tensor convBias = c_.convBias ? W("conv1d.bias") : at::zeros({E}, x.options());
+    Features f;
+    f.u = at::silu(at::conv1d(xin, W("conv1d.weight"), convBias, {1}, {c_.convKernel - 1}, {1}, E).narrow(-1, 0, L))
+              .squeeze(0);  // [E, L]
+    f.gate = at::silu(xz.narrow(1, E, E)).t();
+    const at::Tensor xdbl = at::linear(f.u.t(), W("x_proj.weight"));  // [L, R + 2N]
+    const auto unit = [&](const at::Tensor& t) {
+      return c_.mixerRmsEps > 0 ? t * at::rsqrt(t.pow(2).mean(-1, true) + c_.mixerRmsEps) : t;
+    };
+    const at::Tensor dtLow = unit(xdbl.narrow(1, 0, R));
+    f.B = unit(xdbl.narrow(1, R, N));
+    f.C = unit(xdbl.narrow(1, R + N, N));
+    f.dt = at::softplus(at::linear(dtLow, W("dt_proj.weight"), W("dt_proj.bias"))).t();  // [E, L]
+    f.A = -at::exp(W("A_log"));
+    f.D = W("D");
+    const at::Tensor bad = at::logical_not(at::isfinite(f.A)).any(-1) | at::logical_not(at::isfinite(f.dt)).any(-1);
+    if (bad.any().item<bool>())
+      throw InputError(c_.modelType + ": unstable parameters in channel " +
+                       std::to_string(bad.nonzero()[0][0].item<int64_t>()) +
+                       ": A = -exp(A_log) or the step dt is not finite, so the decay exp(dt * A) is not in [0, 1]");
+    return f;
+  }
 
  private:
   /// The S6 mixer of `layer` with the checkpoint's parameters (kept for the latest layer only, so
@@ -191,39 +245,6 @@ class FalconMamba : public Mamba {
       g.D = (f.gate * f.D.unsqueeze(-1)).contiguous();
       return g;
     });
-  }
-
- private:
-  /// The featurization of mixer input x [L, D]: value input u, gate silu(z) and step dt [E, L];
-  /// the normalized B, C [L, N]; A = -exp(A_log) [E, N]; D [E].
-  struct Features {
-    at::Tensor u, gate, dt, B, C, A, D;
-  };
-  Features features(const HfWeights& w, int layer, const at::Tensor& x) const {
-    const auto W = [&](const char* n) { return w.weight(layerTensor(layer, std::string("mixer.") + n)); };
-    const int64_t L = x.size(0), E = c_.intermediateSize, N = c_.stateSize, R = c_.dtRank;
-    const at::Tensor xz = at::linear(x, W("in_proj.weight"));  // [L, 2E]
-    const at::Tensor xin = xz.narrow(1, 0, E).t().unsqueeze(0);
-    // Causal depthwise convolution: K - 1 zeros in front, the first L outputs.
-    const at::Tensor convBias = c_.convBias ? W("conv1d.bias") : at::zeros({E}, x.options());
-    Features f;
-    f.u = at::silu(at::conv1d(xin, W("conv1d.weight"), convBias, {1}, {c_.convKernel - 1}, {1}, E).narrow(-1, 0, L))
-              .squeeze(0);  // [E, L]
-    f.gate = at::silu(xz.narrow(1, E, E)).t();
-    const at::Tensor xdbl = at::linear(f.u.t(), W("x_proj.weight"));  // [L, R + 2N]
-    const auto unit = [&](const at::Tensor& t) { return t * at::rsqrt(t.pow(2).mean(-1, true) + c_.mixerRmsEps); };
-    const at::Tensor dtLow = unit(xdbl.narrow(1, 0, R));
-    f.B = unit(xdbl.narrow(1, R, N));
-    f.C = unit(xdbl.narrow(1, R + N, N));
-    f.dt = at::softplus(at::linear(dtLow, W("dt_proj.weight"), W("dt_proj.bias"))).t();  // [E, L]
-    f.A = -at::exp(W("A_log"));
-    f.D = W("D");
-    const at::Tensor bad = at::logical_not(at::isfinite(f.A)).any(-1) | at::logical_not(at::isfinite(f.dt)).any(-1);
-    if (bad.any().item<bool>())
-      throw InputError("falcon_mamba: unstable parameters in channel " +
-                       std::to_string(bad.nonzero()[0][0].item<int64_t>()) +
-                       ": A = -exp(A_log) or the step dt is not finite, so the decay exp(dt * A) is not in [0, 1]");
-    return f;
   }
 };
 

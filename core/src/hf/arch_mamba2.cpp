@@ -10,6 +10,9 @@
 //   T[e, r, c] = s_r[e] (C_r[g] . B_c[g] exp(sum_{t=c+1..r} dt_t[h] A[h]) dt_c[h] + [r == c] D[h]),
 //   s_r[e] = w[e] silu(z_r[e]) / sqrt(mean_e'(y_r[e'] silu(z_r[e']))^2 + eps),
 // so n[e] = T[e] x[e]. s depends on the input through y, so T describes this forward pass only.
+// The SSM-only operator (ess/operator_scope.h) leaves out the gated RMSNorm (s) and the D skip:
+//   T_ssm[e, r, c] = C_r[g] . B_c[g] exp(sum_{t=c+1..r} dt_t[h] A[h]) dt_c[h],
+// so that the scan's own output (before + D x and the norm) is T_ssm x.
 #include <ATen/ATen.h>
 
 #include <limits>
@@ -121,6 +124,21 @@ class Mamba2 : public HfArchitecture {
     g.logA = (f.dt * f.A.unsqueeze(-1)).contiguous();  // [E, L]: one decay per head
     g.D = (f.scale * f.D.unsqueeze(-1)).contiguous();
     return g;
+  }
+
+  at::Tensor ssmOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    return materializeGenerators(ssmGenerators(w, layer, x), path_);
+  }
+  Generators ssmGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    const Features f = features(w, layer, x);
+    Generators g;
+    g.C = f.C.contiguous();  // [E, L, N]
+    g.B = (f.dt.unsqueeze(-1) * f.B).contiguous();
+    g.logA = (f.dt * f.A.unsqueeze(-1)).contiguous();
+    return g;
+  }
+  std::string ssmRemoves(int) const override {
+    return "the gated RMSNorm's factor w silu(z) / rms(y silu(z)) and the D skip";
   }
 
   std::string mixerKind() const override { return "mamba2"; }

@@ -13,6 +13,9 @@
 //    channel on the value input u (after the convolution), in generator form with N = 1:
 //      T[w, r, c] = y_r[w] exp(sum_{t=c+1..r} log a_t[w]) sqrt(1 - a_c[w]^2) i_c[w],
 //    the output gate y and the input gate folded in; TSS 1 per channel.
+//    The SSM-only operator (ess/operator_scope.h) leaves out the output gate y: the RG-LRU's
+//    own output h = T_ssm u with T_ssm[w, r, c] = exp(sum_{t=c+1..r} log a_t[w]) sqrt(1 - a_c[w]^2) i_c[w]
+//    (the input gate and the normalization sqrt(1 - a^2) are part of the recurrence).
 //  - attention (RecurrentGemmaSdpaAttention): GQA, RoPE on the first half of each head
 //    (partial_rotary_factor 0.5), scale head_dim^-1/2, o_proj with bias; local attention over
 //    the last attention_window_size keys (Griffin's window, as HF's decoding cache keeps them;
@@ -86,10 +89,10 @@ void readRecurrentGemmaConfig(const ConfigFields& f, HfConfig& c) {
   c.maxPositions = 0;  // local attention and a recurrence: no context limit
 }
 
-class RecurrentGemma : public HfArchitecture {
+class RecurrentGemma : public HybridArchitecture {
  public:
   RecurrentGemma(const HfConfig& c, const std::string& path)
-      : HfArchitecture(c, path, {"model.", "layers.", "embed_tokens.weight"}) {}
+      : HybridArchitecture(c, path, {"model.", "layers.", "embed_tokens.weight"}) {}
 
   std::vector<ExpectedTensor> tensors() const override {
     const int64_t D = c_.hiddenSize, V = c_.vocabSize, I = c_.intermediateSize / 2, hd = c_.headDim;
@@ -141,29 +144,12 @@ class RecurrentGemma : public HfArchitecture {
     return gemmaRmsNorm(h, w.weight(layerTensor(layer, "temporal_pre_norm.weight")), c_.normEps);
   }
 
-  at::Tensor block(const HfWeights& w, int layer, const at::Tensor& h) const override {
-    const int64_t L = h.size(0);
-    const at::Tensor x = mixerInput(w, layer, h);
-    at::Tensor o;
-    if (isAttention(layer)) {
-      const at::Tensor y = at::matmul(attention(w, layer, x), values(w, layer, x));  // [H, L, hd]
-      o = linear(w, y.transpose(0, 1).reshape({L, int64_t(c_.numHeads) * c_.headDim}), layer, "temporal_block.o_proj",
-                 true);
-    } else {
-      o = linear(w, scan(w, layer, x).t(), layer, "temporal_block.linear_out", true);
-    }
-    const at::Tensor h1 = h + o;
-    const at::Tensor m = gemmaRmsNorm(h1, w.weight(layerTensor(layer, "channel_pre_norm.weight")), c_.normEps);
-    const at::Tensor gate = activate(linear(w, m, layer, "mlp_block.gate_proj", true), c_.activation);
-    return h1 + linear(w, gate * linear(w, m, layer, "mlp_block.up_proj", true), layer, "mlp_block.down_proj", true);
-  }
-
   at::Tensor layerOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
     if (isAttention(layer)) return attention(w, layer, x);
     return materializeGenerators(layerGenerators(w, layer, x), path_);
   }
 
-  // Attention layers have none: HfModel forms their operators densely.
+  // Attention layers have none (layerHasGenerators): HfModel forms their operators densely.
   bool hasGenerators() const override { return true; }
   Generators layerGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
     if (isAttention(layer)) return {};
@@ -175,11 +161,17 @@ class RecurrentGemma : public HfArchitecture {
     return g;
   }
 
-  std::string mixerKind() const override { return layerKind(0); }
-  int heads() const override { return layerHeads(0); }
-  int valueChannels() const override { return layerValueChannels(0); }
-  double theoreticalStateSize(int split) const override { return layerTheoreticalStateSize(0, split); }
-  std::string tssFormula() const override { return layerTssFormula(0); }
+  at::Tensor ssmOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    if (isAttention(layer)) return attention(w, layer, x);
+    return materializeGenerators(ssmGenerators(w, layer, x), path_);
+  }
+  Generators ssmGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    Generators g = layerGenerators(w, layer, x);
+    if (g.C.defined()) g.C = at::ones_like(g.C);  // the rows without the output gate y
+    return g;
+  }
+  std::string ssmRemoves(int layer) const override { return isAttention(layer) ? "" : "the output gate y"; }
+
   double mixerBytes(double L) const override {
     return std::max(3.0 * c_.numHeads * L * L, 4.0 * L * double(c_.lruWidth)) * 8.0;
   }
@@ -195,9 +187,22 @@ class RecurrentGemma : public HfArchitecture {
     return s + "*(d_k+d_v) = " + s + "*(" + d + "+" + d + ")";
   }
 
- private:
-  bool isAttention(int layer) const { return c_.attentionLayers.at(layer); }
+ protected:
+  bool isAttention(int layer) const override { return c_.attentionLayers.at(layer); }
+  at::Tensor attentionOutput(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    return linear(w, mergeHeads(at::matmul(attention(w, layer, x), values(w, layer, x))), layer,
+                  "temporal_block.o_proj", true);
+  }
+  at::Tensor recurrentOutput(const HfWeights& w, int layer, const at::Tensor& x) const override {
+    return linear(w, scan(w, layer, x).t(), layer, "temporal_block.linear_out", true);
+  }
+  at::Tensor feedForward(const HfWeights& w, int layer, const at::Tensor& h1) const override {
+    const at::Tensor m = gemmaRmsNorm(h1, w.weight(layerTensor(layer, "channel_pre_norm.weight")), c_.normEps);
+    const at::Tensor gate = activate(linear(w, m, layer, "mlp_block.gate_proj", true), c_.activation);
+    return linear(w, gate * linear(w, m, layer, "mlp_block.up_proj", true), layer, "mlp_block.down_proj", true);
+  }
 
+ private:
   /// Query and key heads after RoPE on the first half of each head, keys repeated to the
   /// query heads; the probabilities over the last attention_window_size keys.
   at::Tensor attention(const HfWeights& w, int layer, const at::Tensor& x) const {

@@ -52,7 +52,21 @@ class HfArchitecture {
   virtual at::Tensor layerOperator(const HfWeights& w, int layer, const at::Tensor& x) const = 0;
   /// Whether layerGenerators gives a generator form (else HfModel returns an empty one).
   virtual bool hasGenerators() const { return false; }
+  /// Whether layer `layer` has one (a hybrid's attention layers have none): HfModel returns an
+  /// empty form for the others without running the forward pass.
+  virtual bool layerHasGenerators(int) const { return hasGenerators(); }
   virtual Generators layerGenerators(const HfWeights& w, int layer, const at::Tensor& x) const;
+  /// The SSM-only operator of `layer` on mixer input x and its generator form (README "Mixer
+  /// kinds"): the recurrence without the factors applied to its output (gate, norm, D skip). By
+  /// default the block operator: layers without such factors (attention) have only that one.
+  virtual at::Tensor ssmOperator(const HfWeights& w, int layer, const at::Tensor& x) const {
+    return layerOperator(w, layer, x);
+  }
+  virtual Generators ssmGenerators(const HfWeights& w, int layer, const at::Tensor& x) const {
+    return layerGenerators(w, layer, x);
+  }
+  /// What ssmOperator leaves out of layerOperator for `layer` ("" when they are the same).
+  virtual std::string ssmRemoves(int) const { return {}; }
   /// Whether queriesKeys is defined (queries and keys after RoPE).
   virtual bool hasRotaryQueries() const { return false; }
   virtual std::pair<at::Tensor, at::Tensor> queriesKeys(const HfWeights& w, int layer, const at::Tensor& x) const;
@@ -113,6 +127,34 @@ class AttentionArchitecture : public HfArchitecture {
   int windowOf(int layer) const {
     return c_.slidingLayers.empty() || c_.slidingLayers.at(layer) ? c_.slidingWindow : 0;
   }
+};
+
+/// A hybrid of attention and recurrent layers (lfm2, jamba, recurrent_gemma): each block is
+/// h1 = h + mixer(mixerInput(h)), then h1 + feedForward(h1); the per-model description is layer
+/// 0's; attention layers have no generator form.
+class HybridArchitecture : public HfArchitecture {
+ public:
+  using HfArchitecture::HfArchitecture;
+  at::Tensor block(const HfWeights& w, int layer, const at::Tensor& h) const final {
+    const at::Tensor x = mixerInput(w, layer, h);
+    const at::Tensor h1 = h + (isAttention(layer) ? attentionOutput(w, layer, x) : recurrentOutput(w, layer, x));
+    return h1 + feedForward(w, layer, h1);
+  }
+  bool layerHasGenerators(int layer) const override { return hasGenerators() && !isAttention(layer); }
+  std::string mixerKind() const override { return layerKind(0); }
+  int heads() const override { return layerHeads(0); }
+  int valueChannels() const override { return layerValueChannels(0); }
+  double theoreticalStateSize(int split) const override { return layerTheoreticalStateSize(0, split); }
+  std::string tssFormula() const override { return layerTssFormula(0); }
+
+ protected:
+  virtual bool isAttention(int layer) const = 0;
+  /// The attention layer's output after its output projection, [L, D], from mixer input x.
+  virtual at::Tensor attentionOutput(const HfWeights& w, int layer, const at::Tensor& x) const = 0;
+  /// The recurrent layer's output after its output projection, [L, D].
+  virtual at::Tensor recurrentOutput(const HfWeights& w, int layer, const at::Tensor& x) const = 0;
+  /// The feed-forward sublayer of `layer` on h1 [L, D], its norm included, the residual not.
+  virtual at::Tensor feedForward(const HfWeights& w, int layer, const at::Tensor& h1) const = 0;
 };
 
 /// An architecture family: how its config.json reads and how a model of it opens.

@@ -75,6 +75,8 @@ at::Tensor causalSoftmax(const at::Tensor& q, const at::Tensor& k, double scale,
   return at::softmax(scores, -1);
 }
 
+at::Tensor mergeHeads(const at::Tensor& y) { return y.transpose(0, 1).reshape({y.size(1), y.size(0) * y.size(2)}); }
+
 at::Tensor toHeads(const at::Tensor& x, int64_t headDim, int64_t repeat) {
   const at::Tensor heads = x.reshape({x.size(0), -1, headDim}).transpose(0, 1);
   return repeat > 1 ? heads.repeat_interleave(repeat, 0) : heads;

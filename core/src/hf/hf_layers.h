@@ -32,6 +32,8 @@ at::Tensor causalSoftmax(const at::Tensor& q, const at::Tensor& k, double scale,
 /// A projection x [L, n * headDim] as heads [n * repeat, L, headDim], each head repeated `repeat`
 /// times in a row (grouped-query attention's shared keys and values, as HF's repeat_kv).
 at::Tensor toHeads(const at::Tensor& x, int64_t headDim, int64_t repeat = 1);
+/// Heads y [H, L, d] as the rows [L, H * d] an output projection reads (the inverse of toHeads).
+at::Tensor mergeHeads(const at::Tensor& y);
 /// Gemma's RMSNorm: x / sqrt(mean(x^2) + eps) * (1 + w) over the last dimension.
 at::Tensor gemmaRmsNorm(const at::Tensor& x, const at::Tensor& w, double eps);
 

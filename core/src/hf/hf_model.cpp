@@ -211,14 +211,33 @@ at::Tensor HfModel::layerOperator(int layer, const at::Tensor& tokens) const {
 }
 
 Generators HfModel::layerGenerators(int layer, const at::Tensor& tokens) const {
-  if (!state_->arch->hasGenerators()) {
-    checkLayer(layer);
-    return {};
-  }
+  checkLayer(layer);
+  if (!state_->arch->layerHasGenerators(layer)) return {};
   const hf::HfWeights::LayerScope scope(*state_->weights, layer);
   at::Tensor x = mixerInput(layer, tokens);
   at::NoGradGuard noGrad;
   return state_->arch->layerGenerators(*state_->weights, layer, x);
+}
+
+at::Tensor HfModel::ssmOperator(int layer, const at::Tensor& tokens) const {
+  const hf::HfWeights::LayerScope scope(*state_->weights, layer);
+  at::Tensor x = mixerInput(layer, tokens);
+  at::NoGradGuard noGrad;
+  return state_->arch->ssmOperator(*state_->weights, layer, x);
+}
+
+Generators HfModel::ssmGenerators(int layer, const at::Tensor& tokens) const {
+  checkLayer(layer);
+  if (!state_->arch->layerHasGenerators(layer)) return {};
+  const hf::HfWeights::LayerScope scope(*state_->weights, layer);
+  at::Tensor x = mixerInput(layer, tokens);
+  at::NoGradGuard noGrad;
+  return state_->arch->ssmGenerators(*state_->weights, layer, x);
+}
+
+std::string HfModel::ssmRemoves(int layer) const {
+  checkLayer(layer);
+  return state_->arch->ssmRemoves(layer);
 }
 
 }  // namespace ess

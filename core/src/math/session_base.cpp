@@ -19,6 +19,22 @@ namespace ess {
 
 Session::~Session() = default;
 
+const char* operatorScopeName(OperatorScope scope) { return scope == OperatorScope::Ssm ? "ssm" : "block"; }
+
+OperatorScope parseOperatorScope(const std::string& text) {
+  if (text == "block") return OperatorScope::Block;
+  if (text == "ssm") return OperatorScope::Ssm;
+  throw UsageError("operator", {": expected block or ssm, got '" + text + "'"});
+}
+
+void Session::setOperatorScope(OperatorScope scope) {
+  if (scope == OperatorScope::Ssm)
+    throw UsageError("operator", {" ssm: " + info().path +
+                                  " holds one operator per layer; the SSM-only operator is defined for the "
+                                  "Hugging Face checkpoints' recurrent layers (README \"Mixer kinds\")"});
+  scope_ = scope;
+}
+
 std::vector<std::string> Session::tokenLabels() const {
   std::vector<std::string> labels;
   for (long t : tokens()) labels.push_back(std::to_string(t));

@@ -177,6 +177,7 @@ class ModelSession : public TokenModelSession {
       l.heads = model_->heads(i);
       l.valueChannels = model_->valueChannels(i);
       l.tss = model_->tssFormula(i);
+      l.ssmRemoves = model_->ssmRemoves(i);
       info_.layers.push_back(l);
     }
     info_.description = model_->description(fs::path(files.path).filename().string());
@@ -216,17 +217,27 @@ class ModelSession : public TokenModelSession {
     return model_->theoreticalStateSizeSiso(layer, split);
   }
 
+  void setOperatorScope(OperatorScope scope) override {
+    if (scope == OperatorScope::Ssm && !model_->hasSsmOperators())
+      throw UsageError("operator", {" ssm: " + info_.path + " is an " + info_.architecture +
+                                    " checkpoint; the SSM-only operator is defined for the Hugging Face "
+                                    "checkpoints' recurrent layers (README \"Mixer kinds\")"});
+    if (scope == scope_) return;
+    scope_ = scope;
+    setTokens(input_, tokens_);  // forgets the operators of the other scope
+  }
+
  protected:
   int layerHeads(int layer) const override { return model_->heads(layer); }
   // Both check the budget first: the opening input, or an input set before the budget was
   // lowered, is refused here before any weight is read.
   at::Tensor computeOperator(int layer, const at::Tensor& tokens) override {
     checkForwardPass(tokens.size(0), " " + input_.substr(0, 40));
-    return model_->layerOperator(layer, tokens);
+    return scope_ == OperatorScope::Ssm ? model_->ssmOperator(layer, tokens) : model_->layerOperator(layer, tokens);
   }
   Generators computeGenerators(int layer, const at::Tensor& tokens) override {
     checkForwardPass(tokens.size(0), " " + input_.substr(0, 40));
-    return model_->layerGenerators(layer, tokens);
+    return scope_ == OperatorScope::Ssm ? model_->ssmGenerators(layer, tokens) : model_->layerGenerators(layer, tokens);
   }
 
  private:

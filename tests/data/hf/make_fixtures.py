@@ -30,8 +30,13 @@
 #                  and feature_map relu, float32
 #   retnet_torch/  flash-linear-attention RetNetForCausalLM: RoPE on q, k, decay 1 - 2^(-5-h),
 #                  d_v = 2 d_k, bfloat16
+#   retnet_options_torch/  RetNet with 4 heads on 2 key/value heads, fuse_norm false and silu
+#                  (g_norm, then the gate), elementwise_affine false, sigmoid feature map, float32
 #   delta_net_torch/  flash-linear-attention DeltaNetForCausalLM: the delta rule, short
 #                  convolutions, L2-normalized q and k, beta from b_proj, float32
+#   delta_net_sum_torch/   use_beta false, qk_activation elu, qk_norm sum, use_short_conv false,
+#                  use_gate true, float32
+#   delta_net_relu_torch/  qk_activation relu (short convolutions without SiLU on q, k), float32
 #   gated_deltanet_torch/  GatedDeltaNetForCausalLM: a decay per value head (A_log, dt_bias),
 #                  4 value heads on 2 query/key heads (num_v_heads), gated o_norm, bfloat16
 #   gated_deltanet_noconv_torch/  use_short_conv false, float32
@@ -50,9 +55,13 @@
 # ess/mixer.h defines it, and the residual stream hidden_state.{i} entering every block) for
 # fixed tokens, computed by PyTorch in float64 with HF's formulations; for the newer fixtures also
 # hidden_state.{i}, the value inputs values.{i} [H, L, d] and the mixer's own head outputs
-# mixer_output.{i} [H, L, d] (attention weighted sums formed query by query; for SSMs the scan).
+# mixer_output.{i} [H, L, d] (attention weighted sums formed query by query; for SSMs the scan);
+# for the recurrent layers also the SSM-only operator ssm_operator.{i} [H, L, L] (ess/operator_scope.h:
+# without the output gate, the norm after the scan and the D skip) and the recurrence's own output
+# ssm_output.{i} [H, L, 1] = ssm_operator.{i} values.{i}.
 # Run from the repository root:
 #   /usr/bin/python3 tests/data/hf/make_fixtures.py            all fixtures
+#   /usr/bin/python3 tests/data/hf/make_fixtures.py --expected-only mamba   only expected.pt
 #   /usr/bin/python3 tests/data/hf/make_fixtures.py mamba      only the named ones (gpt2, qwen2, mamba)
 import argparse
 import json
@@ -297,11 +306,14 @@ def expected_mamba(folder="mamba_torch"):
         causal = torch.tril(torch.ones(L, L, dtype=torch.bool))
         seg = seg.masked_fill(~causal[None, :, :, None], float("-inf"))
         T = (C[0][None, :, None, :] * B[0][None, None, :, :] * torch.exp(seg)).sum(-1) * dt[0][:, None, :]
+        # The SSM-only operator: the recurrence without the D skip and the gate silu(z), the scan's own output.
+        Ts, ys_ssm = T.clone(), torch.stack(ys, dim=-1)[0]  # [E, L, L], [E, L]
+        assert torch.allclose(torch.matmul(Ts, u[0][:, :, None])[:, :, 0], ys_ssm, rtol=0, atol=1e-12), "ssm y != T u"
         T = (T + torch.diag_embed(sd[m + "D"][:, None].expand(E, L))) * F.silu(z[0])[:, :, None]
         assert torch.allclose(torch.matmul(T, u[0][:, :, None])[:, :, 0], y[0], rtol=0, atol=1e-12), "y != T u"
         out[f"operator.{i}"] = T
-        if folder != "mamba_torch":  # (the older fixture keeps its file as it was)
-            out[f"values.{i}"], out[f"mixer_output.{i}"] = u[0][:, :, None], y[0][:, :, None]
+        out[f"ssm_operator.{i}"], out[f"ssm_output.{i}"] = Ts, ys_ssm[:, :, None]
+        out[f"values.{i}"], out[f"mixer_output.{i}"] = u[0][:, :, None], y[0][:, :, None]
         h = h + F.linear(y.transpose(1, 2), sd[m + "out_proj.weight"])[0]  # out_proj, residual
     out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
     torch.save(out, os.path.join(HERE, folder, "expected.pt"))
@@ -742,11 +754,12 @@ def expected_mamba2(folder="mamba2_torch"):
         A = -torch.exp(sd[m + "A_log"])  # [H]
         grp = torch.arange(H) // (H // G)
         state = torch.zeros(H, P, N, dtype=torch.float64)
-        ys = []
+        ys, ys_ssm = [], []
         for t in range(L):
             Bt, Ct = B[t][grp], C[t][grp]  # [H, N]
             state = torch.exp(dt[t] * A)[:, None, None] * state + dt[t][:, None, None] * xs[t][:, :, None] * Bt[:, None, :]
             ys.append((state * Ct[:, None, :]).sum(-1) + sd[m + "D"][:, None] * xs[t])
+            ys_ssm.append((state * Ct[:, None, :]).sum(-1))  # the scan before + D x and the gated norm
         y = torch.stack(ys).reshape(L, E)
         gated = y * F.silu(z)
         inv = torch.rsqrt(gated.pow(2).mean(-1, keepdim=True) + eps)  # [L, 1]
@@ -763,21 +776,31 @@ def expected_mamba2(folder="mamba2_torch"):
         u = xs.reshape(L, E).T  # [E, L]
         assert torch.allclose(torch.matmul(T, u[:, :, None])[:, :, 0], n.T, rtol=0, atol=1e-12), "n != T x"
         out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = T, u[:, :, None], n.T[:, :, None]
+        # The SSM-only operator: without the D skip and the gated RMSNorm.
+        Ts = (CB * torch.exp(seg) * dt[None, :, :])[:, :, head].permute(2, 0, 1)  # [E, r, c]
+        ys_ssm = torch.stack(ys_ssm).reshape(L, E).T  # [E, L]
+        assert torch.allclose(torch.matmul(Ts, u[:, :, None])[:, :, 0], ys_ssm, rtol=0, atol=1e-12), "ssm y != T x"
+        out[f"ssm_operator.{i}"], out[f"ssm_output.{i}"] = Ts, ys_ssm[:, :, None]
         h = h + n @ sd[m + "out_proj.weight"].T
     assert clamped > 0, "time_step_limit clamps no step"
     out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
     save_expected(folder, out)
 
-def fla_linear(folder, kind, seed, dtype, plain=False):
+def fla_linear(folder, kind, seed, dtype, plain=False, options=False):
     """flash-linear-attention's GLAForCausalLM / RetNetForCausalLM layout ("model." prefix,
     untied lm_head): attn_norm, attn (q/k/v/g projections, GLA's low-rank gk_proj and short
     convolutions, the fused gated RMSNorm g_norm_swish_gate per head, o_proj), mlp_norm, GatedMLP.
     gla: 4 query heads on 2 key/value heads, short convolutions on q, k and v; retnet: 2 heads,
     d_v = 2 d_k (expand_v 2). plain (gla): GLA's non-default options, no output gate (no g_proj;
-    the ungated RMSNorm g_norm), no short convolutions, the relu feature map on q and k."""
+    the ungated RMSNorm g_norm), no short convolutions, the relu feature map on q and k.
+    options (retnet): RetNet's non-default options, 4 heads on 2 key/value heads (num_kv_heads),
+    fuse_norm false with hidden_act silu (the plain RMSNorm g_norm, then the gate silu(g)),
+    elementwise_affine false (no norm weight) and the sigmoid feature map before RoPE."""
     g = torch.Generator().manual_seed(seed)
     if kind == "gla":
         V, D, H, KV, ek, ev, conv = 32, 16, 4, 2, 1.0, 1.0, not plain
+    elif options:
+        V, D, H, KV, ek, ev, conv = 32, 16, 4, 2, 1.0, 1.0, False
     else:
         V, D, H, KV, ek, ev, conv = 32, 8, 2, 2, 1.0, 2.0, False
     Kd, Vd, Lyr, I, K, R = int(D * ek), int(D * ev), 2, 24, 4, 16
@@ -801,7 +824,8 @@ def fla_linear(folder, kind, seed, dtype, plain=False):
             sd[a + "gk_proj.0.weight"] = r(R, D)
             sd[a + "gk_proj.1.weight"] = r(Kd // gr, R)
             sd[a + "gk_proj.1.bias"] = torch.rand(Kd // gr, generator=g) * 4 - 2
-        sd[a + ("g_norm" if plain else "g_norm_swish_gate") + ".weight"] = 1 + r(Vd // H)
+        if not options:
+            sd[a + ("g_norm" if plain else "g_norm_swish_gate") + ".weight"] = 1 + r(Vd // H)
         sd[a + "o_proj.weight"] = r(D, Vd)
         sd[b + "mlp_norm.weight"] = 1 + r(D)
         sd[b + "mlp.gate_proj.weight"] = r(I, D)
@@ -819,6 +843,8 @@ def fla_linear(folder, kind, seed, dtype, plain=False):
         cfg.update({"use_short_conv": True, "conv_size": K, "clamp_min": None, "use_gk": True, "use_gv": False})
     if plain:
         cfg.update({"use_short_conv": False, "use_output_gate": False, "feature_map": "relu"})
+    if options:
+        cfg.update({"fuse_norm": False, "hidden_act": "silu", "elementwise_affine": False, "feature_map": "sigmoid"})
     save(folder, cfg, sd)
 
 
@@ -857,6 +883,10 @@ def expected_fla_linear(folder):
         v = v.reshape(L, KV, dv).transpose(0, 1)
         if cfg["feature_map"] == "relu":
             q, k = torch.relu(q), torch.relu(k)
+        elif cfg["feature_map"] == "sigmoid":
+            q, k = torch.sigmoid(q), torch.sigmoid(k)
+        else:
+            assert cfg["feature_map"] is None
         if kind == "gla":
             gk = (x @ sd[a + "gk_proj.0.weight"].T) @ sd[a + "gk_proj.1.weight"].T + sd[a + "gk_proj.1.bias"]
             decay = torch.sigmoid(gk.reshape(L, KV, dk).transpose(0, 1)) ** (1 / 16)  # [KV, L, dk]
@@ -883,11 +913,16 @@ def expected_fla_linear(folder):
                         prod = prod * decay[hh, t]
                     Th[hh, rr, c] = scale * (q[hh, rr] * prod * k[hh, c]).sum()
         assert torch.allclose(Th @ v, o, rtol=0, atol=1e-12), "o != T v"
+        # fla's layers fuse norm and gate (g_norm_swish_gate) only for swish with fuse_norm;
+        # otherwise the RMSNorm g_norm, then the gate act(g) (silu here); no weight without
+        # elementwise_affine.
+        fused = cfg["hidden_act"] == "swish" and cfg["fuse_norm"] and cfg["use_output_gate"]
+        norm = a + ("g_norm_swish_gate" if fused else "g_norm") + ".weight"
+        wn = sd[norm] if cfg["elementwise_affine"] else torch.ones(dv, dtype=torch.float64)
         if cfg["use_output_gate"]:
             gate = F.silu((x @ sd[a + "g_proj.weight"].T).reshape(L, H, dv).transpose(0, 1))  # [H, L, dv]
-            wn = sd[a + "g_norm_swish_gate.weight"]
         else:  # the plain RMSNorm g_norm
-            gate, wn = torch.ones(H, L, dv, dtype=torch.float64), sd[a + "g_norm.weight"]
+            gate = torch.ones(H, L, dv, dtype=torch.float64)
         inv = torch.rsqrt(o.pow(2).mean(-1, keepdim=True) + eps)  # [H, L, 1]
         n = o * inv * wn * gate  # [H, L, dv]
         s = (inv * wn * gate).permute(0, 2, 1).reshape(H * dv, L)  # [E, L]
@@ -896,6 +931,10 @@ def expected_fla_linear(folder):
         ne = n.permute(0, 2, 1).reshape(H * dv, L)
         assert torch.allclose(torch.matmul(T, u[:, :, None])[:, :, 0], ne, rtol=0, atol=1e-12), "n != T u"
         out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = T, u[:, :, None], ne[:, :, None]
+        # The SSM-only operator: the recurrence's o = T_ssm v, without the head norm and the gate.
+        Ts, oe = Th.repeat_interleave(dv, 0), o.permute(0, 2, 1).reshape(H * dv, L)
+        assert torch.allclose(torch.matmul(Ts, u[:, :, None])[:, :, 0], oe, rtol=0, atol=1e-12), "ssm o != T u"
+        out[f"ssm_operator.{i}"], out[f"ssm_output.{i}"] = Ts, oe[:, :, None]
         h = h + n.transpose(0, 1).reshape(L, H * dv) @ sd[a + "o_proj.weight"].T
         y = rms(h, sd[b + "mlp_norm.weight"])
         h = h + (F.silu(y @ sd[b + "mlp.gate_proj.weight"].T) * (y @ sd[b + "mlp.up_proj.weight"].T)) @ sd[
@@ -903,17 +942,18 @@ def expected_fla_linear(folder):
     out[f"hidden_state.{cfg['num_hidden_layers']}"] = h
     save_expected(folder, out)
 
-def fla_delta(folder, kind, seed, dtype, conv=True):
+def fla_delta(folder, kind, seed, dtype, conv=True, options=None):
     """flash-linear-attention's DeltaNetForCausalLM / GatedDeltaNetForCausalLM layout ("model."
     prefix, untied lm_head): attn_norm, attn (q/k/v projections with short convolutions, b_proj
     for beta; gated_deltanet also a_proj, A_log, dt_bias and g_proj with the gated o_norm),
     mlp_norm, GatedMLP. delta_net: 2 heads of d_k = d_v = 8, no output gate; gated_deltanet:
     2 query/key heads of head_dim 4 read by 4 value heads of d_v = 4 (num_v_heads, expand_v 1). Without conv
-    (use_short_conv false) q, k and v are SiLU'd projections."""
+    (use_short_conv false) q, k and v are SiLU'd projections. options (delta_net): config fields
+    over the defaults (use_beta, qk_activation, qk_norm, use_gate)."""
     g = torch.Generator().manual_seed(seed)
     V, D, Lyr, I, K = 32, 16, 2, 24, 4
     if kind == "delta_net":
-        H, HV, dk, dv, gate = 2, 2, 8, 8, False
+        H, HV, dk, dv, gate = 2, 2, 8, 8, (options or {}).get("use_gate", False)
     else:
         H, HV, dk, dv, gate = 2, 4, 4, 4, True
     r = lambda *s: torch.randn(*s, generator=g) * 0.3
@@ -925,7 +965,8 @@ def fla_delta(folder, kind, seed, dtype, conv=True):
         sd[a + "q_proj.weight"] = r(H * dk, D) * 2
         sd[a + "k_proj.weight"] = r(H * dk, D) * 2
         sd[a + "v_proj.weight"] = r(HV * dv, D)
-        sd[a + "b_proj.weight"] = r(HV, D)
+        if (options or {}).get("use_beta", True):
+            sd[a + "b_proj.weight"] = r(HV, D)
         if conv:
             sd[a + "q_conv1d.weight"] = r(H * dk, 1, K) * 2
             sd[a + "k_conv1d.weight"] = r(H * dk, 1, K) * 2
@@ -953,6 +994,7 @@ def fla_delta(folder, kind, seed, dtype, conv=True):
     if kind == "delta_net":
         cfg.update({"expand_k": 1.0, "expand_v": 1.0, "use_beta": True, "qk_norm": "l2", "qk_activation": "silu",
                     "use_output_norm": True})
+        cfg.update(options or {})
     else:
         cfg.update({"head_dim": dk, "expand_v": dv / dk, "num_v_heads": HV})
     save(folder, cfg, sd)
@@ -978,10 +1020,16 @@ def expected_fla_delta(folder):
     eps, K, L = cfg["norm_eps"], cfg["conv_size"], len(TOKENS)
     F = torch.nn.functional
     rms = lambda x, w: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
-    if cfg["use_short_conv"]:
-        cv = lambda y, n: F.silu(F.conv1d(y.T[None], sd[n], padding=K - 1, groups=y.shape[1])[0, :, :L].T)
-    else:  # fla: silu(q_proj(x)) etc.
+    act = cfg.get("qk_activation", "silu")  # gated_deltanet: always silu
+    conv = lambda y, n: F.conv1d(y.T[None], sd[n], padding=K - 1, groups=y.shape[1])[0, :, :L].T
+    if cfg["use_short_conv"]:  # SiLU after the q and k convolutions only with qk_activation silu
+        cv = lambda y, n: F.silu(conv(y, n))
+        cqk = cv if act == "silu" else conv
+    else:  # fla: silu(v_proj(x)); q and k SiLU'd only with qk_activation silu
         cv = lambda y, n: F.silu(y)
+        cqk = cv if act == "silu" else (lambda y, n: y)
+    qk_act = {"silu": lambda t: t, "identity": lambda t: t, "relu": torch.relu,
+              "elu": lambda t: F.elu(t) + 1}[act]
     h = sd["model.embeddings.weight"][torch.tensor(TOKENS)]
     out = {}
     for i in range(cfg["num_hidden_layers"]):
@@ -990,12 +1038,18 @@ def expected_fla_delta(folder):
         a = b + "attn."
         x = rms(h, sd[b + "attn_norm.weight"])
         out[f"mixer_input.{i}"] = x
-        q = cv(x @ sd[a + "q_proj.weight"].T, a + "q_conv1d.weight").reshape(L, H, dk)
-        k = cv(x @ sd[a + "k_proj.weight"].T, a + "k_conv1d.weight").reshape(L, H, dk)
+        q = qk_act(cqk(x @ sd[a + "q_proj.weight"].T, a + "q_conv1d.weight").reshape(L, H, dk))
+        k = qk_act(cqk(x @ sd[a + "k_proj.weight"].T, a + "k_conv1d.weight").reshape(L, H, dk))
         v = cv(x @ sd[a + "v_proj.weight"].T, a + "v_conv1d.weight").reshape(L, HV, dv)
-        q = q / torch.sqrt(q.pow(2).sum(-1, keepdim=True) + 1e-6)
-        k = k / torch.sqrt(k.pow(2).sum(-1, keepdim=True) + 1e-6)
-        beta = torch.sigmoid(x @ sd[a + "b_proj.weight"].T)  # [L, HV]
+        if cfg.get("qk_norm", "l2") == "sum":
+            q, k = q / q.sum(-1, keepdim=True), k / k.sum(-1, keepdim=True)
+        else:
+            q = q / torch.sqrt(q.pow(2).sum(-1, keepdim=True) + 1e-6)
+            k = k / torch.sqrt(k.pow(2).sum(-1, keepdim=True) + 1e-6)
+        if cfg.get("use_beta", True):
+            beta = torch.sigmoid(x @ sd[a + "b_proj.weight"].T)  # [L, HV]
+        else:
+            beta = torch.ones(L, HV, dtype=torch.float64)
         if kind == "gated_deltanet":
             alpha = torch.exp(-torch.exp(sd[a + "A_log"]) * F.softplus(x @ sd[a + "a_proj.weight"].T + sd[a + "dt_bias"]))
         else:
@@ -1031,6 +1085,10 @@ def expected_fla_delta(folder):
         ne = n.permute(0, 2, 1).reshape(HV * dv, L)
         assert torch.allclose(torch.matmul(T, u[:, :, None])[:, :, 0], ne, rtol=0, atol=1e-12), "n != T u"
         out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = T, u[:, :, None], ne[:, :, None]
+        # The SSM-only operator: the delta rule's o = T_ssm v, without o_norm and the gate.
+        Ts, oe = Th.repeat_interleave(dv, 0), o.permute(0, 2, 1).reshape(HV * dv, L)
+        assert torch.allclose(torch.matmul(Ts, u[:, :, None])[:, :, 0], oe, rtol=0, atol=1e-12), "ssm o != T u"
+        out[f"ssm_operator.{i}"], out[f"ssm_output.{i}"] = Ts, oe[:, :, None]
         h = h + n.transpose(0, 1).reshape(L, HV * dv) @ sd[a + "o_proj.weight"].T
         y = rms(h, sd[b + "mlp_norm.weight"])
         h = h + (F.silu(y @ sd[b + "mlp.gate_proj.weight"].T) * (y @ sd[b + "mlp.up_proj.weight"].T)) @ sd[
@@ -1099,6 +1157,7 @@ def expected_lfm2(folder="lfm2_torch"):
             Bm, Cm, xm = (x @ sd[b + "conv.in_proj.weight"].T).T.chunk(3, dim=0)  # [D, L] each
             w = sd[b + "conv.conv.weight"]
             y = F.conv1d((Bm * xm)[None], w, padding=K - 1, groups=D)[0, :, :L]
+            y_ssm = y  # the convolution's own output, before the output gate C
             y = Cm * y  # [D, L]
             T = torch.zeros(D, L, L, dtype=torch.float64)
             for d in range(D):
@@ -1107,6 +1166,13 @@ def expected_lfm2(folder="lfm2_torch"):
                         T[d, rr, c] = Cm[d, rr] * w[d, 0, K - 1 - (rr - c)] * Bm[d, c]
             assert torch.allclose(torch.matmul(T, xm[:, :, None])[:, :, 0], y, rtol=0, atol=1e-12), "y != T x"
             out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = T, xm[:, :, None], y[:, :, None]
+            # The SSM-only operator: Toeplitz(h) diag(B), without the output gate C.
+            Ts = torch.zeros(D, L, L, dtype=torch.float64)
+            for rr in range(L):
+                for c in range(max(0, rr - K + 1), rr + 1):
+                    Ts[:, rr, c] = w[:, 0, K - 1 - (rr - c)] * Bm[:, c]
+            assert torch.allclose(torch.matmul(Ts, xm[:, :, None])[:, :, 0], y_ssm, rtol=0, atol=1e-12), "ssm y != T x"
+            out[f"ssm_operator.{i}"], out[f"ssm_output.{i}"] = Ts, y_ssm[:, :, None]
             h = h + y.T @ sd[b + "conv.out_proj.weight"].T
         else:
             a = b + "self_attn."
@@ -1233,14 +1299,19 @@ def expected_jamba(folder="jamba_torch"):
                 ys.append(state @ Cm[t])
             y = (torch.stack(ys, 1) + u * sd[m + "D"][:, None]) * F.silu(z)  # [E, L]
             T = torch.zeros(E, L, L, dtype=torch.float64)
+            Ts = torch.zeros(E, L, L, dtype=torch.float64)  # the SSM-only operator: no D skip, no gate
             for rr in range(L):
                 for c in range(rr + 1):
                     decay = torch.exp(dt[:, c + 1: rr + 1, None] * A[:, None, :]).prod(1)  # [E, N]
                     T[:, rr, c] = (decay * Cm[rr][None] * Bm[c][None]).sum(-1) * dt[:, c]
+                    Ts[:, rr, c] = (decay * Cm[rr][None] * Bm[c][None]).sum(-1) * dt[:, c]
                 T[:, rr, rr] += sd[m + "D"]
                 T[:, rr, :] *= F.silu(z[:, rr])[:, None]
             assert torch.allclose(torch.matmul(T, u[:, :, None])[:, :, 0], y, rtol=0, atol=1e-12), "y != T u"
             out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = T, u[:, :, None], y[:, :, None]
+            ys_ssm = torch.stack(ys, 1)  # the scan before + D u and * silu(z)
+            assert torch.allclose(torch.matmul(Ts, u[:, :, None])[:, :, 0], ys_ssm, rtol=0, atol=1e-12), "ssm y != T u"
+            out[f"ssm_operator.{i}"], out[f"ssm_output.{i}"] = Ts, ys_ssm[:, :, None]
             h = h + y.T @ sd[m + "out_proj.weight"].T
         f = rms(h, sd[b + "pre_ff_layernorm.weight"])
         if X > 1 and i % cfg["expert_layer_period"] == cfg["expert_layer_offset"]:
@@ -1360,11 +1431,16 @@ def expected_recurrent_gemma(folder="recurrent_gemma_torch"):
                 hs.append(state)
             yout = torch.stack(hs, 1) * y  # [W, L]
             T = torch.zeros(W, L, L, dtype=torch.float64)
+            Ts = torch.zeros(W, L, L, dtype=torch.float64)  # the SSM-only operator: no output gate y
             for rr in range(L):
                 for c in range(rr + 1):
                     T[:, rr, c] = y[:, rr] * a[:, c + 1: rr + 1].prod(1) * mult[:, c] * ig[:, c]
+                    Ts[:, rr, c] = a[:, c + 1: rr + 1].prod(1) * mult[:, c] * ig[:, c]
             assert torch.allclose(torch.matmul(T, u[:, :, None])[:, :, 0], yout, rtol=0, atol=1e-12), "y != T u"
             out[f"operator.{i}"], out[f"values.{i}"], out[f"mixer_output.{i}"] = T, u[:, :, None], yout[:, :, None]
+            hs_ssm = torch.stack(hs, 1)  # the RG-LRU's own output h
+            assert torch.allclose(torch.matmul(Ts, u[:, :, None])[:, :, 0], hs_ssm, rtol=0, atol=1e-12), "ssm h != T u"
+            out[f"ssm_operator.{i}"], out[f"ssm_output.{i}"] = Ts, hs_ssm[:, :, None]
             h = h + lin(yout.T, "linear_out")
         m = rms(h, sd[b + "channel_pre_norm.weight"])
         mp = b + "mlp_block."
@@ -1419,6 +1495,20 @@ FIXTURES = {
     # flash-linear-attention DeltaNet: the delta rule, short convolutions, L2-normalized q, k, float32.
     "delta_net": (lambda: fla_delta("delta_net_torch", "delta_net", 16, torch.float32),
                   lambda: expected_fla_delta("delta_net_torch")),
+    # RetNet's non-default options: 4 heads on 2 key/value heads, fuse_norm false with silu (g_norm
+    # then the gate), no norm weight (elementwise_affine false), the sigmoid feature map, float32.
+    "retnet_options": (lambda: fla_linear("retnet_options_torch", "retnet", 23, torch.float32, options=True),
+                       lambda: expected_fla_linear("retnet_options_torch")),
+    # DeltaNet without beta (use_beta false), elu + 1 and sum-normalized q and k, no short
+    # convolutions, the gated o_norm (use_gate), float32.
+    "delta_net_sum": (lambda: fla_delta("delta_net_sum_torch", "delta_net", 24, torch.float32, conv=False,
+                                        options={"use_beta": False, "qk_activation": "elu", "qk_norm": "sum",
+                                                 "use_gate": True}),
+                      lambda: expected_fla_delta("delta_net_sum_torch")),
+    # DeltaNet with relu q and k (short convolutions without SiLU on them), L2-normalized, float32.
+    "delta_net_relu": (lambda: fla_delta("delta_net_relu_torch", "delta_net", 25, torch.float32,
+                                         options={"qk_activation": "relu"}),
+                       lambda: expected_fla_delta("delta_net_relu_torch")),
     # Gated DeltaNet: decay per value head, 4 value heads on 2 query/key heads, output gate, bfloat16.
     "gated_deltanet": (lambda: fla_delta("gated_deltanet_torch", "gated_deltanet", 17, torch.bfloat16),
                        lambda: expected_fla_delta("gated_deltanet_torch")),
@@ -1439,11 +1529,15 @@ FIXTURES = {
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description="Writes the PyTorch-made HF fixtures (all unless named).")
     ap.add_argument("names", nargs="*", metavar="NAME", help=", ".join(FIXTURES) + " (default: all)")
-    names = ap.parse_args().names or list(FIXTURES)
+    ap.add_argument("--expected-only", action="store_true",
+                    help="rewrite expected.pt only, from the weights already saved")
+    args = ap.parse_args()
+    names = args.names or list(FIXTURES)
     for n in names:
         if n not in FIXTURES:
             ap.error(f"unknown fixture {n!r} (known: {', '.join(FIXTURES)})")
     torch.manual_seed(0)
     for n in names:  # weights first: expected.pt is computed from the file as saved
-        FIXTURES[n][0]()
+        if not args.expected_only:
+            FIXTURES[n][0]()
         FIXTURES[n][1]()
