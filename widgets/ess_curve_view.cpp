@@ -256,7 +256,7 @@ QString EssCurveView::toCsv() const {
   bool anyCheckpoint = false;
   for (const EssSeries& s : series_)
     anyTotal = anyTotal || s.isTotal(), anyCheckpoint = anyCheckpoint || !s.checkpoint.isEmpty();
-  QString out = anyCheckpoint ? QStringLiteral("checkpoint,") : QString();
+  QString out = anyCheckpoint ? QStringLiteral("checkpoint,step,") : QString();
   out += QStringLiteral("series,split,tolerance_ess,entropy_ess,tss");
   out += anyTotal ? QStringLiteral(",utilization\n") : QStringLiteral("\n");
   for (const EssSeries& s : series_) {
@@ -264,7 +264,7 @@ QString EssCurveView::toCsv() const {
       const auto at = [i](const QVector<double>& v) {
         return i < v.size() && !std::isnan(v[i]) ? csvNumber(v[i]) : QString();
       };
-      if (anyCheckpoint) out += s.checkpoint + QLatin1Char(',');
+      if (anyCheckpoint) out += s.checkpoint + QLatin1Char(',') + csvStep(s.step) + QLatin1Char(',');
       out += s.name + QLatin1Char(',') + csvNumber(s.splits[i]) + QLatin1Char(',') + at(s.tolerance) +
              QLatin1Char(',') + at(s.entropy) + QLatin1Char(',') + at(s.tss) +
              (anyTotal ? QLatin1Char(',') + at(s.utilization) : QString()) + QLatin1Char('\n');

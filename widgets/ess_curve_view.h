@@ -16,9 +16,11 @@ struct EssSeries {
   QVector<double> entropy;
   QVector<double> tss;
   QVector<double> utilization;  ///< totals only (empty for one head); NaN where the TSS is unknown
-  /// Compare A/B: the checkpoint this curve is of ("step-20"); the CSV then has a `checkpoint`
-  /// column. Empty otherwise.
+  /// Compare A/B: the checkpoint this curve is of ("step-20"); the CSV then has the columns
+  /// `checkpoint,step`. Empty otherwise.
   QString checkpoint;
+  /// Compare A/B: that checkpoint's training step (ess/run.h); -1 when unknown (`step` empty).
+  qint64 step = -1;
   bool isTotal() const { return !utilization.isEmpty(); }
 };
 

@@ -169,10 +169,12 @@ void LayerComparisonView::setTotals(const QVector<LayerTotals>& totals) {
 }
 
 void LayerComparisonView::setCompareTotals(const QVector<LayerTotals>& totals, const QString& name,
-                                           const QString& compareName) {
+                                           const QString& compareName, qint64 step, qint64 compareStep) {
   compare_ = totals;
   nameB_ = name;
   nameA_ = compareName;
+  stepB_ = step;
+  stepA_ = compareStep;
   rebuildBars();
   replot();
 }
@@ -559,8 +561,8 @@ void LayerComparisonView::mouseMoveEvent(QMouseEvent* event) {
 
 QString LayerComparisonView::toCsv() const {
   const bool compare = !compare_.isEmpty();
-  const QString b = compare ? nameB_ + QLatin1Char(',') : QString();
-  QString out = compare ? QStringLiteral("checkpoint,") : QString();
+  const QString b = compare ? nameB_ + QLatin1Char(',') + csvStep(stepB_) + QLatin1Char(',') : QString();
+  QString out = compare ? QStringLiteral("checkpoint,step,") : QString();
   out += QStringLiteral("layer,head,mean_tolerance_ess,mean_entropy_ess,mean_tss,mean_utilization\n");
   const auto num = [](double v) { return std::isnan(v) ? QString() : csvNumber(v); };
   const auto totalRows = [&](const QVector<LayerTotals>& totals, const QString& checkpoint) {
@@ -571,7 +573,7 @@ QString LayerComparisonView::toCsv() const {
     }
   };
   totalRows(totals_, b);
-  if (compare) totalRows(compare_, nameA_ + QLatin1Char(','));
+  if (compare) totalRows(compare_, nameA_ + QLatin1Char(',') + csvStep(stepA_) + QLatin1Char(','));
   for (int l = 0; l < values_.size(); ++l)
     for (int h = 0; h < values_[l].size(); ++h)
       out += b + QString::number(l) + QLatin1Char(',') + columnLabel(l, h) + QLatin1Char(',') + num(values_[l][h]) +

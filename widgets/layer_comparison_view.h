@@ -51,9 +51,10 @@ class LayerComparisonView : public PlotView {
   /// Compare A/B: the totals given to setTotals() are one checkpoint's (`name`), `totals` the
   /// other's (`compareName`), one per layer, drawn as two more bars (tolerance-ESS, entropy-ESS,
   /// lighter, hatched) beside the first three in each layer, the legend naming both. Empty
-  /// `totals`: one checkpoint again. The CSV then has a `checkpoint` column. Call after setTotals().
+  /// `totals`: one checkpoint again. The CSV then has the columns `checkpoint,step` (`step` and
+  /// `compareStep`: the two checkpoints' training steps, -1 unknown). Call after setTotals().
   void setCompareTotals(const QVector<LayerTotals>& totals, const QString& name = QString(),
-                        const QString& compareName = QString());
+                        const QString& compareName = QString(), qint64 step = -1, qint64 compareStep = -1);
   const QVector<LayerTotals>& compareTotals() const { return compare_; }
   void clear();
   const QVector<QVector<double>>& values() const { return values_; }
@@ -81,7 +82,7 @@ class LayerComparisonView : public PlotView {
 
   /// `layer,head,mean_tolerance_ess,mean_entropy_ess,mean_tss,mean_utilization`: one row per
   /// layer with head `total` (the bars), then one per grid cell (head or group label; only the
-  /// grid's value, in the third column). Compare: a first column `checkpoint`, the compared
+  /// grid's value, in the third column). Compare: first columns `checkpoint,step`, the compared
   /// checkpoint's totals after the first's (the grid is the first's).
   QString toCsv() const override;
   QString figureName() const override { return QStringLiteral("layers"); }
@@ -126,6 +127,7 @@ class LayerComparisonView : public PlotView {
   QCPBarsGroup* barsGroup_ = nullptr;
   QVector<LayerTotals> compare_;
   QString nameA_, nameB_;
+  qint64 stepA_ = -1, stepB_ = -1;
   QCPLegend* barsLegend_ = nullptr;
   double barsHigh_ = 10;              // the highest bar's value
   int barTicksShort_ = -1;            // the layer ticks drawn: 1 indices, 0 names, -1 none yet

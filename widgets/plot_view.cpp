@@ -408,3 +408,5 @@ QString csvNumber(double v) {
   if (std::isinf(v)) return v > 0 ? QStringLiteral("inf") : QStringLiteral("-inf");
   return QString::number(v, 'g', QLocale::FloatingPointShortest);
 }
+
+QString csvStep(qint64 step) { return step >= 0 ? QString::number(step) : QString(); }

@@ -134,3 +134,5 @@ class DecadeTicker : public QCPAxisTicker {
 
 /// Formats a number for CSV: shortest round-trip form ("nan" for NaN, empty never).
 QString csvNumber(double v);
+/// The `step` column of compare CSVs: a training step, empty when unknown (negative).
+QString csvStep(qint64 step);

@@ -493,7 +493,7 @@ void PositionEssView::mouseMoveEvent(QMouseEvent* event) {
 QString PositionEssView::toCsv() const {
   bool compare = false;
   for (const PositionRow& row : rows_) compare = compare || !row.compare.splits.isEmpty();
-  QString csv = compare ? QStringLiteral("checkpoint,") : QString();
+  QString csv = compare ? QStringLiteral("checkpoint,step,") : QString();
   csv += QStringLiteral("layer,split,token,tolerance_ess,entropy_ess\n");
   for (int k = 0; k < (compare ? 2 : 1); ++k) {
     for (const PositionRow& row : rows_) {
@@ -501,7 +501,7 @@ QString PositionEssView::toCsv() const {
       for (int i = 0; i < s.splits.size(); ++i) {
         const int split = int(s.splits[i]);
         const QString token = split >= 1 && split <= tokens_.size() ? tokens_[split - 1] : QString();
-        if (compare) csv += csvField(s.checkpoint) + QLatin1Char(',');
+        if (compare) csv += csvField(s.checkpoint) + QLatin1Char(',') + csvStep(s.step) + QLatin1Char(',');
         csv += QString::number(row.layer) + QLatin1Char(',') + QString::number(split) + QLatin1Char(',') +
                csvField(token) + QLatin1Char(',') + csvNumber(s.tolerance.value(i)) + QLatin1Char(',') +
                csvNumber(s.entropy.value(i)) + QLatin1Char('\n');

@@ -66,7 +66,7 @@ class PositionEssView : public PlotView {
   void resetView();
 
   /// Columns layer,split,token,tolerance_ess,entropy_ess; `token` is the text of token s-1, the
-  /// last token read before split s (CSV-quoted). Compare A/B: a first column `checkpoint`, the
+  /// last token read before split s (CSV-quoted). Compare A/B: first columns `checkpoint,step`, the
   /// rows of `series`, then those of `compare`.
   QString toCsv() const override;
   QString figureName() const override { return QStringLiteral("position_ess"); }

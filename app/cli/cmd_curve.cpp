@@ -3,7 +3,8 @@
 // picked heads of each layer, each times the layer's value channels (ess/aggregate.h), into one
 // row per split with head `total`, the summed TSS and a trailing `utilization` column.
 // `--compare B`: checkpoint B at the same input and options after FILE (A), both in one table
-// with a first column `checkpoint` (JSON: {"checkpoints": [A, B]}); layouts that differ
+// with first columns `checkpoint,step` (the step of a `checkpoint-<N>` / `step-<N>` name, empty
+// otherwise; JSON: {"checkpoints": [A, B]} with "checkpoint" and "step"); layouts that differ
 // (ess::layoutMismatch) are an error naming both.
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include "commands.h"
 #include "ess/aggregate.h"
 #include "ess/error.h"
+#include "ess/run.h"
 #include "ess/view_policy.h"
 #include "output.h"
 #include "session_options.h"
@@ -75,13 +77,17 @@ int runCurve(const std::vector<std::string>& argv) {
 
   std::ostringstream csv;
   if (format == "csv")
-    csv << (compare ? "checkpoint," : "") << "layer,head,split,tolerance_ess,entropy_ess,tss"
+    csv << (compare ? "checkpoint,step," : "") << "layer,head,split,tolerance_ess,entropy_ess,tss"
         << (total ? ",utilization" : "") << "\n";
-  // One checkpoint's curves; `checkpoint` starts each CSV row when comparing.
-  const auto curvesOf = [&](Session& s, const std::string& checkpoint) {
-    const std::string c0 = compare ? checkpoint + "," : std::string();
+  // One checkpoint's curves; `checkpoint,step` start each CSV row when comparing.
+  const auto curvesOf = [&](Session& s, const std::string& checkpoint, const std::string& path) {
+    const int64_t step = stepFromCheckpointName(checkpointName(path));
+    const std::string c0 = compare ? checkpoint + "," + (step >= 0 ? std::to_string(step) : "") + "," : std::string();
     nlohmann::ordered_json json;
-    if (compare) json["checkpoint"] = checkpoint;
+    if (compare) {
+      json["checkpoint"] = checkpoint;
+      json["step"] = step >= 0 ? nlohmann::ordered_json(step) : nlohmann::ordered_json();
+    }
     json["file"] = s.info().path;
     json["architecture"] = s.info().architecture;
     json["input"] = s.input();
@@ -136,10 +142,10 @@ int runCurve(const std::vector<std::string>& argv) {
     }
     return json;
   };
-  nlohmann::ordered_json json = curvesOf(*session, nameA);
+  nlohmann::ordered_json json = curvesOf(*session, nameA, a.positional[0]);
   if (compare) {
     nlohmann::ordered_json both;
-    both["checkpoints"] = nlohmann::ordered_json::array({json, curvesOf(*other, nameB)});
+    both["checkpoints"] = nlohmann::ordered_json::array({json, curvesOf(*other, nameB, a.get("--compare"))});
     json = both;
   }
   emit(a.get("-o"), format == "csv" ? csv.str() : json.dump(2) + "\n");

@@ -335,6 +335,9 @@ int runRender(const std::vector<std::string>& argvIn) {
   std::unique_ptr<Session> other;
   // Short names, or the paths as given when both end alike (two runs' step-100).
   QString nameA = QString::fromStdString(checkpointName(a.positional[0])), nameB;
+  // The `step` column of compare CSVs: from a checkpoint-<N> / step-<N> name, else unknown.
+  const qint64 stepA = stepFromCheckpointName(checkpointName(a.positional[0]));
+  const qint64 stepB = compare ? stepFromCheckpointName(checkpointName(a.get("--compare"))) : -1;
   if (compare) {
     other = openWithInput(a.get("--compare"), a);
     nameB = QString::fromStdString(checkpointName(a.get("--compare")));
@@ -459,7 +462,10 @@ int runRender(const std::vector<std::string>& argvIn) {
       title = QStringLiteral("ESS over position: ") + where;
     }
     if (compare) {
-      for (PositionRow& row : rows) row.series.checkpoint = nameA, row.compare.checkpoint = nameB;
+      for (PositionRow& row : rows) {
+        row.series.checkpoint = nameA, row.compare.checkpoint = nameB;
+        row.series.step = stepA, row.compare.step = stepB;
+      }
       title += QStringLiteral(", A = %1, B = %2").arg(nameA, nameB);
     }
     v->setRows(rows, tokens, title);
@@ -478,7 +484,7 @@ int runRender(const std::vector<std::string>& argvIn) {
     if (compare) {
       QVector<LayerTotals> totals;
       for (const auto& l : other->info().layers) totals << viewdata::layerTotals(other->curve(l.index, options), l);
-      v->setCompareTotals(totals, nameA, nameB);
+      v->setCompareTotals(totals, nameA, nameB, stepA, stepB);
       v->setTitle(
           QStringLiteral("Layer totals (mean over splits), A = %1 beside B = %2; per head: A").arg(nameA, nameB));
     }
@@ -544,18 +550,19 @@ int runRender(const std::vector<std::string>& argvIn) {
     } else if (figureKind == "curve") {
       auto v = std::make_unique<EssCurveView>();
       v->setSplitPoint(&split);
-      const auto seriesOf = [&](Session& s, const QString& name) {
+      const auto seriesOf = [&](Session& s, const QString& name, qint64 step) {
         const CurveData c = s.curve(layer, options);
         EssSeries series = aggregate ? viewdata::totalSeries(sumHeads(c, s.info().layers[layer], members), what)
                                      : viewdata::series(c, head);
         if (!name.isEmpty()) series.name = series.checkpoint = name;
+        series.step = step;
         return series;
       };
       if (compare)
-        v->setSeries({seriesOf(*session, nameA), seriesOf(*other, nameB)},
+        v->setSeries({seriesOf(*session, nameA, stepA), seriesOf(*other, nameB, stepB)},
                      QStringLiteral("ESS: ") + where + QStringLiteral(", A vs B"));
       else
-        v->setSeries({seriesOf(*session, QString())}, QStringLiteral("ESS: ") + where);
+        v->setSeries({seriesOf(*session, QString(), -1)}, QStringLiteral("ESS: ") + where);
       view = std::move(v);
     } else {
       auto v = std::make_unique<SpectrumView>();

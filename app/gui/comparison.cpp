@@ -1,8 +1,10 @@
 #include "comparison.h"
 
+#include <QDir>
 #include <QFileInfo>
 
 #include "document.h"
+#include "ess/run.h"
 #include "view_data.h"
 
 namespace {
@@ -27,6 +29,26 @@ QString Comparison::shortName(const QString& path) {
   return f.fileName().isEmpty() ? QFileInfo(f.absolutePath()).fileName() : f.fileName();
 }
 
+namespace {
+QString cleanPath(const QString& path) { return QDir::cleanPath(QFileInfo(path).absoluteFilePath()); }
+}  // namespace
+
+void Comparison::setRunSteps(const QHash<QString, qint64>& steps) {
+  runSteps_.clear();
+  for (auto it = steps.begin(); it != steps.end(); ++it) runSteps_.insert(cleanPath(it.key()), it.value());
+}
+
+qint64 Comparison::stepOf(const QString& path) const {
+  if (path.isEmpty()) return -1;
+  const auto it = runSteps_.find(cleanPath(path));
+  if (it != runSteps_.end() && it.value() >= 0) return it.value();
+  return ess::stepFromCheckpointName(QFileInfo(cleanPath(path)).fileName().toStdString());
+}
+
+qint64 Comparison::stepA() const { return pinned_ ? stepOf(pinned_->path()) : -1; }
+
+qint64 Comparison::stepB() const { return stepOf(current_->path()); }
+
 QString Comparison::nameA() const {
   const QString a = pinned_ ? shortName(pinned_->path()) : QString();
   return a == shortName(current_->path()) ? a + QStringLiteral(" A") : a;
@@ -38,7 +60,11 @@ QString Comparison::nameB() const {
 }
 
 void Comparison::pin() {
-  if (!current_->isOpen()) return;
+  if (current_->isOpen()) pinPath(current_->path());
+}
+
+void Comparison::pinPath(const QString& path) {
+  if (path.isEmpty()) return;
   unpin();
   pinned_ = new Document;
   pinned_->setMemoryBudget(current_->memoryBudget());
@@ -61,7 +87,8 @@ void Comparison::pin() {
     if (active_) emit layerSummaryReady();
   });
   connect(pinned_, &Document::errorOccurred, this, &Comparison::errorOccurred);
-  pinned_->open(current_->path());
+  pinnedPath_ = path;
+  pinned_->open(path);
   emit changed();
 }
 
@@ -72,6 +99,7 @@ void Comparison::unpin() {
   pinned_->cancel();
   pinned_->deleteLater();
   pinned_ = nullptr;
+  pinnedPath_.clear();
   pinnedOpen_ = false;
   refusedFor_.clear();
   setActive(false, QString());

@@ -270,6 +270,8 @@ ess::ProgressFn Document::progressFn(quint64 generation, long offset, long scale
 }
 void Document::open(const QString& path) { startOpen(path, QString()); }
 
+void Document::openAtInput(const QString& path, const QString& input) { startOpen(path, input); }
+
 void Document::reload() {
   if (!handle_) return;
   changePrompted_ = false;  // should the reload fail, the next use of the changed file asks again
@@ -287,6 +289,7 @@ void Document::startOpen(const QString& path, const QString& input) {
   const qint64 budget = memoryBudget_;
   const ess::OperatorScope scope = operatorScope_;
   (void)QtConcurrent::run(&opens_, [this, path, input, budget, scope, openGeneration] {
+    if (openGeneration != openGeneration_.load()) return;  // abandoned while queued: never read
     std::shared_ptr<Handle> handle;
     int length = 0;
     QStringList labels;

@@ -80,6 +80,9 @@ class Document : public QObject {
   /// Opens a file or directory in the background: opened() on success, openFailed() on error
   /// (the previous document stays).
   void open(const QString& path);
+  /// As open(), then the input `input` where the new file takes it (models; a refused one leaves
+  /// its default): scrubbing through a run keeps the input.
+  void openAtInput(const QString& path, const QString& input);
   /// Sets the input spec (models only): inputChanged() or errorOccurred().
   void setInput(const QString& spec);
   /// New ESS options: drops the cached curves, emits optionsChanged().
@@ -191,9 +194,10 @@ class Document : public QObject {
   QThreadPool summaries_;  // mean |T| of channel groups, beside the long work
   QThreadPool tiles_;      // heatmap tiles of long operators, beside the long work
   // Opens run here, never on the GUI thread and never waited for: a newer open or Cancel
-  // abandons a pending one (its result is dropped by openGeneration_).
+  // abandons a pending one (its result is dropped by openGeneration_; one still queued is never
+  // started, so scrubbing through a run's checkpoints opens only the last asked for).
   QThreadPool opens_;
-  quint64 openGeneration_ = 0;
+  std::atomic<quint64> openGeneration_{0};
   bool openPending_ = false;
   QFileSystemWatcher* watcher_ = nullptr;  // the open session's files
   bool changePrompted_ = false;            // sourceChanged() was emitted for this document

@@ -1,5 +1,7 @@
 #include "head_presenter.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSlider>
@@ -18,6 +20,11 @@
 #include "split_point.h"
 #include "titles.h"
 #include "view_data.h"
+
+namespace {
+// One spelling per file: the run's paths and the document's may differ in `./`, `//` or relativity.
+QString samePath(const QString& path) { return QDir::cleanPath(QFileInfo(path).absoluteFilePath()); }
+}  // namespace
 
 HeadPresenter::HeadPresenter(Document* document, Selection* selection, SplitPoint* split, QWidget* window)
     : TabPresenter(document, selection, split, window) {
@@ -55,7 +62,32 @@ HeadPresenter::HeadPresenter(Document* document, Selection* selection, SplitPoin
   splitRow->addWidget(slider_, 1);
   splitRow->addWidget(splitSpin_);
   layout->addLayout(splitRow);
+
+  // Scrubbing through training: each position opens that checkpoint (Document drops the work of
+  // the one before); hidden until a run is open.
+  checkpointRow_ = new QWidget(page);
+  auto* checkpointRow = new QHBoxLayout(checkpointRow_);
+  checkpointRow->setContentsMargins(0, 0, 0, 0);
+  auto* checkpointTitle = new QLabel(tr("Checkpoint:"), checkpointRow_);
+  checkpointSlider_ = new QSlider(Qt::Horizontal, checkpointRow_);
+  checkpointSlider_->setRange(0, 0);
+  checkpointSlider_->setPageStep(1);
+  checkpointSlider_->setToolTip(tr("Scrub through the run's checkpoints; layer, head, split and input stay"));
+  checkpointLabel_ = new QLabel(checkpointRow_);
+  checkpointLabel_->setMinimumWidth(120);
+  checkpointTitle->setBuddy(checkpointSlider_);
+  checkpointRow->addWidget(checkpointTitle);
+  checkpointRow->addWidget(checkpointSlider_, 1);
+  checkpointRow->addWidget(checkpointLabel_);
+  checkpointRow_->setVisible(false);
+  layout->addWidget(checkpointRow_);
   setPage(page);
+  connect(checkpointSlider_, &QSlider::valueChanged, this, [this](int index) {
+    if (index < 0 || index >= checkpointPaths_.size()) return;
+    checkpointLabel_->setText(checkpointNames_[index]);
+    if (samePath(checkpointPaths_[index]) != samePath(document_->path()))
+      emit checkpointRequested(checkpointPaths_[index]);
+  });
 
   connect(slider_, &QSlider::valueChanged, split_, &SplitPoint::setSplit);
   connect(splitSpin_, qOverload<int>(&QSpinBox::valueChanged), split_, &SplitPoint::setSplit);
@@ -97,7 +129,30 @@ QString HeadPresenter::exportName(PlotView* view, const QString& base, const QSt
   return stem + QLatin1Char('_') + view->figureName() + QLatin1Char('.') + suffix;
 }
 
+void HeadPresenter::setCheckpoints(const QStringList& paths, const QStringList& names) {
+  checkpointPaths_ = paths;
+  checkpointNames_ = names;
+  checkpointRow_->setVisible(!paths.isEmpty());
+  const QSignalBlocker block(checkpointSlider_);
+  checkpointSlider_->setRange(0, std::max<int>(0, int(paths.size()) - 1));
+  syncCheckpointSlider();
+}
+
+void HeadPresenter::syncCheckpointSlider() {
+  int index = -1;
+  for (int i = 0; i < checkpointPaths_.size() && index < 0; ++i)
+    if (samePath(checkpointPaths_[i]) == samePath(document_->path())) index = i;
+  if (index < 0) {
+    checkpointLabel_->setText(checkpointPaths_.isEmpty() ? QString() : tr("(not in the run)"));
+    return;
+  }
+  const QSignalBlocker block(checkpointSlider_);
+  checkpointSlider_->setValue(index);
+  checkpointLabel_->setText(checkpointNames_[index]);
+}
+
 void HeadPresenter::documentOpened() {
+  syncCheckpointSlider();
   heatmap_->clear();
   shownOverview_ = nullptr;
   curve_->clear();
@@ -243,6 +298,7 @@ void HeadPresenter::onTileReady(int layer, int head, bool overview) {
   } else {
     title = tr("operator T, %1, L = %2\n%3").arg(titles::headTitle(info, s)).arg(L).arg(sampling);
   }
+  title += differenceNote();
   // Already shown (options changed, the same selection again): keep the user's zoom.
   if (heatmap_->isTiled() && shownOverview_ == t && heatmap_->length() == L && heatmap_->title() == title) return;
   heatmap_->setTiledOperator(L, viewdata::tileOf(*t), title);
@@ -282,11 +338,12 @@ void HeadPresenter::onGroupOperatorReady(int layer, int first, int last) {
   heatmap_->setOperator(
       op->length, QVector<double>(mean->begin(), mean->end()),
       tr("mean |T|, layer %1 (%2), %3, L = %4")
-          .arg(layer)
-          .arg(QString::fromStdString(info.layers[layer].mixer))
-          .arg(s.isLayerTotal() ? tr("all %1 %2").arg(last - first + 1).arg(viewdata::unitNoun(info, layer, true))
-                                : titles::selectionLabel(info, s))
-          .arg(op->length));
+              .arg(layer)
+              .arg(QString::fromStdString(info.layers[layer].mixer))
+              .arg(s.isLayerTotal() ? tr("all %1 %2").arg(last - first + 1).arg(viewdata::unitNoun(info, layer, true))
+                                    : titles::selectionLabel(info, s))
+              .arg(op->length) +
+          differenceNote());
 }
 
 void HeadPresenter::onCurveReady(int layer) {
@@ -317,9 +374,11 @@ void HeadPresenter::refreshCurve() {
     if (comparing()) {
       QVector<EssSeries> series{viewdata::totalSeries(t, comparison_->nameB())};
       series[0].checkpoint = comparison_->nameB();
+      series[0].step = comparison_->stepB();
       if (comparison_->pinned()->total(layer, s.first(), s.last(), &ta)) {
         series.append(viewdata::totalSeries(ta, comparison_->nameA()));
         series[1].checkpoint = comparison_->nameA();
+        series[1].step = comparison_->stepA();
       }
       curve_->setSeries(
           series, tr("layer %1 %2, B vs A").arg(layer).arg(s.isLayerTotal() ? tr("total") : label) + tol + strided);
@@ -343,11 +402,16 @@ void HeadPresenter::refreshCurve() {
     const ess::CurveData* a = comparison_->pinned()->curveData(layer);
     QVector<EssSeries> series{viewdata::series(*c, head, comparison_->nameB())};
     series[0].checkpoint = comparison_->nameB();
+    series[0].step = comparison_->stepB();
     if (a && head < int(a->tolerance.size())) {
       series.append(viewdata::series(*a, head, comparison_->nameA()));
       series[1].checkpoint = comparison_->nameA();
+      series[1].step = comparison_->stepA();
     }
-    curve_->setSeries(series, tr("ESS, layer %1 %2 %3, B vs A").arg(layer).arg(noun).arg(head) + tol + strided);
+    // All heads and A and B would be too many lines: the selected head's, with a note.
+    const QString allNote = allHeads_ && heads.size() > 1 ? tr(" (compare: this %1 only)").arg(noun) : QString();
+    curve_->setSeries(series,
+                      tr("ESS, layer %1 %2 %3, B vs A").arg(layer).arg(noun).arg(head) + allNote + tol + strided);
     return;
   }
   QVector<EssSeries> series;
@@ -398,6 +462,11 @@ void HeadPresenter::pinnedCurveReady(int layer) {
 void HeadPresenter::pinnedOperatorReady(int layer) {
   if (layer == selection_->layer() && comparison_->showsDifference() && document_->operatorData(layer))
     onOperatorReady(layer);
+}
+
+QString HeadPresenter::differenceNote() const {
+  if (!comparing() || !comparison_->showsDifference()) return QString();
+  return tr("\nCompare: T_B - T_A needs one head of a dense layer; this is B (%1) only").arg(comparison_->nameB());
 }
 
 void HeadPresenter::setDifferenceColors(bool difference) {

@@ -7,6 +7,7 @@
 
 class EssCurveView;
 class HeatmapView;
+class QLabel;
 class QSlider;
 class QSpinBox;
 class SpectrumView;
@@ -28,6 +29,12 @@ class HeadPresenter : public TabPresenter {
   EssCurveView* curve() const { return curve_; }
   SpectrumView* spectrum() const { return spectrum_; }
   QSlider* splitSlider() const { return slider_; }
+  /// The checkpoint slider (shown while a run is open): one position per checkpoint, by step.
+  QSlider* checkpointSlider() const { return checkpointSlider_; }
+  QLabel* checkpointLabel() const { return checkpointLabel_; }
+  /// The run's checkpoints (paths as Session::open takes them, and their names, "step-20"); empty:
+  /// the slider is hidden.
+  void setCheckpoints(const QStringList& paths, const QStringList& names);
   QSpinBox* splitSpinBox() const { return splitSpin_; }
 
  public slots:
@@ -37,6 +44,10 @@ class HeadPresenter : public TabPresenter {
   /// The document's memory budget changed: the layer may switch between dense and tiled.
   void memoryBudgetChanged();
   void resetZoom();
+
+ signals:
+  /// The checkpoint slider moved to `path`: open it at the same selection, split and input.
+  void checkpointRequested(const QString& path);
 
  private:
   void onSelectionChanged(int previousLayer);
@@ -61,12 +72,21 @@ class HeadPresenter : public TabPresenter {
   void pinnedCurveReady(int layer) override;
   /// The heatmap shows T_B - T_A (diverging map, symmetric range) or T_B with the user's colours.
   void setDifferenceColors(bool difference);
+  /// A second title line while T_B - T_A is asked for but cannot be drawn (a channel group, the
+  /// layer total, a tiled layer): the heatmap shows B only. Empty otherwise.
+  QString differenceNote() const;
 
   HeatmapView* heatmap_ = nullptr;
   EssCurveView* curve_ = nullptr;
   SpectrumView* spectrum_ = nullptr;
   QSlider* slider_ = nullptr;
   QSpinBox* splitSpin_ = nullptr;
+  QWidget* checkpointRow_ = nullptr;
+  QSlider* checkpointSlider_ = nullptr;
+  QLabel* checkpointLabel_ = nullptr;
+  QStringList checkpointPaths_, checkpointNames_;
+  /// The slider at the open document's checkpoint (without asking to open it).
+  void syncCheckpointSlider();
   bool allHeads_ = false;
   const void* shownOverview_ = nullptr;  // the overview tile the heatmap shows (tiled layers)
   bool differenceShown_ = false;         // the heatmap holds T_B - T_A

@@ -93,9 +93,10 @@ void LayersPresenter::refresh() {
       if (const ess::CurveData* c = a->curveData(l)) t = viewdata::layerTotals(*c, a->info().layers[l]);
       totals << t;
     }
-    layers_->setCompareTotals(totals, comparison_->nameB(), comparison_->nameA());
-    layers_->setTitle(
-        tr("Layer totals, B = %1 beside A = %2 (means over splits)").arg(comparison_->nameB(), comparison_->nameA()));
+    layers_->setCompareTotals(totals, comparison_->nameB(), comparison_->nameA(), comparison_->stepB(),
+                              comparison_->stepA());
+    layers_->setTitle(tr("Layer totals, B = %1 beside A = %2 (means over splits); per head: B only")
+                          .arg(comparison_->nameB(), comparison_->nameA()));
   } else if (!layers_->compareTotals().isEmpty()) {
     layers_->setCompareTotals({});
   }

@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QFileDialog>
@@ -23,6 +24,7 @@
 #include "comparison.h"
 #include "controls_panel.h"
 #include "document.h"
+#include "ess/run.h"
 #include "ess/version.h"
 #include "export_dialog.h"
 #include "head_presenter.h"
@@ -84,6 +86,7 @@ HeatmapView* MainWindow::heatmapView() const { return head_->heatmap(); }
 EssCurveView* MainWindow::curveView() const { return head_->curve(); }
 SpectrumView* MainWindow::spectrumView() const { return head_->spectrum(); }
 QSlider* MainWindow::splitSlider() const { return head_->splitSlider(); }
+QSlider* MainWindow::checkpointSlider() const { return head_->checkpointSlider(); }
 QSpinBox* MainWindow::splitSpinBox() const { return head_->splitSpinBox(); }
 LayerComparisonView* MainWindow::layerView() const { return layers_->layerView(); }
 PositionEssView* MainWindow::positionView() const { return position_->positionView(); }
@@ -272,8 +275,10 @@ void MainWindow::buildCompare() {
   difference->setCheckable(true);
   difference->setShortcut(QKeySequence(tr("Ctrl+Shift+D")));
   connect(difference, &QAction::toggled, comparison_, &Comparison::setShowDifference);
-  auto update = [this, unpin] {
+  auto update = [this, unpin, difference] {
     unpin->setEnabled(comparison_->isPinned());
+    const QSignalBlocker block(difference);  // a restored session sets it too
+    difference->setChecked(comparison_->showsDifference());
     if (comparison_->isActive())
       statusBar()->showMessage(tr("Comparing B = %1 with A = %2").arg(comparison_->nameB(), comparison_->nameA()));
   };
@@ -414,6 +419,38 @@ void MainWindow::reloadFromDisk() {
   document_->reload();
 }
 
+void MainWindow::openCheckpointKeepingView(const QString& path) {
+  if (!document_->isOpen() || !selection_->isValid()) {
+    openPath(path);
+    return;
+  }
+  const Selection& s = *selection_;
+  reloadPoint_ = {path,           s.isLayerTotal() ? 2 : s.isAggregate() ? 1 : 0, s.layer(), s.first(), s.last(),
+                  split_->split()};
+  reloading_ = true;
+  statusBar()->showMessage(tr("Opening %1…").arg(path));
+  document_->openAtInput(path, document_->info().needsInput ? document_->inputSpec() : QString());
+}
+
+bool MainWindow::isRun(const QString& path) {
+  const QFileInfo info(path);
+  if (info.isDir()) {
+    for (const QString& name : QDir(path).entryList(QDir::Dirs | QDir::NoDotAndDotDot))
+      if (ess::stepFromCheckpointName(name.toStdString()) >= 0) return true;
+    return false;
+  }
+  // A list of checkpoints is a small text file every entry of which exists; any other text
+  // (an input to tokenize) is not.
+  constexpr qint64 kMaxList = 1 << 20;
+  if (!info.isFile() || info.suffix().toLower() != QLatin1String("txt") || info.size() > kMaxList) return false;
+  try {
+    ess::openTrainingRun(path.toStdString());
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 void MainWindow::restoreAfterReload(const QString& path) {
   if (!reloading_ || path != reloadPoint_.path) {
     reloading_ = false;
@@ -518,7 +555,13 @@ void MainWindow::dropEvent(QDropEvent* event) {
   if (urls.isEmpty() || !urls.first().isLocalFile()) return;
   event->acceptProposedAction();
   const QString path = urls.first().toLocalFile();
-  // A text file dropped on an open model becomes its input; anything else is opened.
+  // A run (a folder of checkpoint-<step>/ or step-<N>/ folders, or a list of checkpoints) opens
+  // as a run (the Training tab); a text file dropped on an open model becomes its input; anything
+  // else is opened as before.
+  if (isRun(path)) {
+    openRun(path);
+    return;
+  }
   const QString suffix = QFileInfo(path).suffix().toLower();
   if ((suffix == QLatin1String("txt") || suffix == QLatin1String("text") || suffix == QLatin1String("md")) &&
       document_->isOpen() && document_->info().needsInput) {
@@ -554,9 +597,10 @@ void MainWindow::openRun(const QString& path) {
   if (!training_) {
     training_ = new TrainingTab(this);
     connect(training_, &TrainingTab::checkpointRequested, this, [this](const QString& checkpoint) {
-      openPath(checkpoint);
+      openCheckpointKeepingView(checkpoint);
       showTab(Tab::Head);
     });
+    connect(head_, &HeadPresenter::checkpointRequested, this, &MainWindow::openCheckpointKeepingView);
   }
   try {
     training_->openRun(path);
@@ -564,6 +608,16 @@ void MainWindow::openRun(const QString& path) {
     showError(tr("Cannot open the run"), QString::fromStdString(e.what()));
     return;
   }
+  QStringList paths, names;
+  QHash<QString, qint64> steps;  // the `step` column of compare exports
+  for (const ess::RunCheckpoint& c : training_->run().checkpoints) {
+    paths << QString::fromStdString(c.path);
+    steps.insert(paths.last(), c.step);
+    names << (c.step >= 0 ? tr("%1 (step %2)").arg(QString::fromStdString(c.name)).arg(c.step)
+                          : QString::fromStdString(c.name));
+  }
+  head_->setCheckpoints(paths, names);
+  comparison_->setRunSteps(steps);
   if (tabs_->indexOf(training_) < 0) tabs_->addTab(training_, tr("Training"));
   tabs_->setCurrentWidget(training_);
 }

@@ -74,6 +74,8 @@ class MainWindow : public QMainWindow {
   QLineEdit* positionMarksEdit() const;
   QTreeWidget* layerTree() const;
   QSlider* splitSlider() const;
+  /// The Head tab's checkpoint slider (visible once a run is open).
+  QSlider* checkpointSlider() const;
   QSpinBox* splitSpinBox() const;
   ControlsPanel* controls() const { return controls_; }
   QTabWidget* tabs() const { return tabs_; }
@@ -181,6 +183,11 @@ class MainWindow : public QMainWindow {
   /// Puts the reload bar above `central` and connects it (files changed on disk).
   QWidget* withReloadBar(QWidget* central);
   void restoreAfterReload(const QString& path);
+  /// Opens checkpoint `path` of the run at the selection, split and input shown now.
+  void openCheckpointKeepingView(const QString& path);
+  /// A run (ess/run.h): a folder holding `checkpoint-<step>/` or `step-<N>/` folders, or a `.txt`
+  /// list of checkpoints that all exist (dropping one opens it in the Training tab).
+  static bool isRun(const QString& path);
 
   void onOpened(const QString& path);
   void onMemoryBudgetChanged(qint64 bytes);

@@ -91,8 +91,13 @@ void PositionPresenter::refresh() {
       const QVector<PositionRow> a = viewdata::layerTotalRows(comparison_->pinned()->info(), pinned);
       for (PositionRow& row : rows) {
         row.series.checkpoint = comparison_->nameB();
+        row.series.step = comparison_->stepB();
         for (const PositionRow& ra : a)
-          if (ra.layer == row.layer) row.compare = ra.series, row.compare.checkpoint = comparison_->nameA();
+          if (ra.layer == row.layer) {
+            row.compare = ra.series;
+            row.compare.checkpoint = comparison_->nameA();
+            row.compare.step = comparison_->stepA();
+          }
       }
     }
     const QString missing = rows.size() < document_->layerCount()
@@ -124,6 +129,8 @@ void PositionPresenter::refresh() {
   if (!rows[0].compare.splits.isEmpty()) {
     rows[0].series.checkpoint = comparison_->nameB();
     rows[0].compare.checkpoint = comparison_->nameA();
+    rows[0].series.step = comparison_->stepB();
+    rows[0].compare.step = comparison_->stepA();
   }
   position_->setRows(rows, tokens, tr("ESS over position, layer %1 %2").arg(layer).arg(label) + tol);
 }

@@ -155,6 +155,9 @@ QByteArray toJson(const SessionState& s, const QString& sessionPath) {
   if (s.positionX.set)
     zoom.insert(QStringLiteral("position"), QJsonObject{{QStringLiteral("x"), rangeJson(s.positionX)}});
   if (!zoom.isEmpty()) root.insert(QStringLiteral("zoom"), zoom);
+  if (!s.compareA.isEmpty())
+    root.insert(QStringLiteral("compare"), QJsonObject{{QStringLiteral("a"), relativeIfBelow(s.compareA, folder)},
+                                                       {QStringLiteral("difference"), s.compareDifference}});
   return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 
@@ -261,6 +264,16 @@ bool read(const QString& path, SessionState* state, QString* error) {
   r.range(QStringLiteral("zoom.spectrum.x"), &s.spectrumX);
   r.range(QStringLiteral("zoom.spectrum.y"), &s.spectrumY);
   r.range(QStringLiteral("zoom.position.x"), &s.positionX);
+  if (r.has(QStringLiteral("compare"))) {
+    r.text(QStringLiteral("compare.a"), &s.compareA, true);
+    if (r.ok() && s.compareA.isEmpty()) r.fail(QStringLiteral("compare.a"), QStringLiteral("is empty"));
+    if (r.ok()) {
+      s.compareA = resolve(s.compareA, folder);
+      if (!QFileInfo::exists(s.compareA))
+        r.fail(QStringLiteral("compare.a"), QStringLiteral("names %1, which does not exist").arg(s.compareA));
+    }
+    r.boolean(QStringLiteral("compare.difference"), &s.compareDifference);
+  }
   if (!r.ok()) return failWith(r.error());
   *state = s;
   return true;

@@ -9,9 +9,12 @@
 //    "view": {"log_scale": false, "colormap": "auto", "range": "auto", "mask_upper": false,
 //             "all_heads": false, "position_all_layers": false, "marks": "\\n, ., <eos>"},
 //    "zoom": {"heatmap": {"x": [lo, hi], "y": [lo, hi]}, "ess_curve": {"x": [lo, hi]},
-//             "spectrum": {"x": [lo, hi], "y": [lo, hi]}, "position": {"x": [lo, hi]}}}
+//             "spectrum": {"x": [lo, hi], "y": [lo, hi]}, "position": {"x": [lo, hi]}},
+//    "compare": {"a": "run/step-10", "difference": false}}
+// `compare` (optional): the checkpoint pinned as A (Compare A/B, comparison.h) and whether the
+// heatmap shows T_B - T_A; without it the restored window compares nothing.
 // The Layers view has no zoom (it always shows every layer), so it stores none.
-// Paths (the checkpoint, a textfile: input) are written relative to the session file's
+// Paths (the checkpoint, a textfile: input, compare.a) are written relative to the session file's
 // folder when they lie below it, so a folder holding both can be moved; others absolute.
 // Plain data and JSON (QJsonDocument); the main window captures and applies it
 // (session_restore.h).
@@ -45,7 +48,9 @@ struct SessionState {
   bool positionAllLayers = false;
   QString marks;  ///< the Position tab's "mark tokens:" text
   Range heatmapX, heatmapY, curveX, positionX;
-  Range spectrumX, spectrumY;  ///< k (1-based index) and sigma; the spectrum at the stored split
+  Range spectrumX, spectrumY;      ///< k (1-based index) and sigma; the spectrum at the stored split
+  QString compareA;                ///< absolute path of the checkpoint pinned as A; empty: no comparison
+  bool compareDifference = false;  ///< the heatmap shows T_B - T_A
 };
 
 namespace sessionfile {

@@ -7,6 +7,7 @@
 #include <QLineEdit>
 #include <QTabWidget>
 
+#include "comparison.h"
 #include "controls_panel.h"
 #include "document.h"
 #include "ess_curve_view.h"
@@ -81,6 +82,10 @@ SessionState captureSession(const MainWindow& w) {
     s.spectrumX = rangeOf(spectrum->xAxis->range());
     s.spectrumY = rangeOf(spectrum->yAxis->range());
   }
+  if (const Comparison* c = w.comparison(); c && c->isPinned()) {
+    s.compareA = QFileInfo(c->pinnedPath()).absoluteFilePath();
+    s.compareDifference = c->showsDifference();
+  }
   return s;
 }
 
@@ -122,6 +127,15 @@ void SessionRestore::onOpened(const QString& path) {
     return;
   }
   applyControls();
+  // A follows B's input and options (comparison.h), so it is pinned once B is open; a session
+  // without `compare` compares nothing.
+  Comparison* comparison = window_->comparison();
+  if (state_.compareA.isEmpty()) {
+    comparison->unpin();
+  } else {
+    comparison->pinPath(state_.compareA);
+  }
+  comparison->setShowDifference(state_.compareDifference);
   Document* doc = window_->document();
   if (doc->info().needsInput && !state_.input.isEmpty() && state_.input != doc->inputSpec()) {
     step_ = Step::Input;

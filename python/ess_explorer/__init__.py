@@ -15,7 +15,8 @@ tells the future; from its singular values sigma_1 >= sigma_2 >= ...:
 Functions on arrays (NumPy arrays, PyTorch CPU tensors, anything with __array__ or
 __dlpack__; torch is never imported): curve(T), structured_curve(C, B, log_a, D),
 spectrum(...), save_operator(...), save_generators(...). Files and models (everything `ess`
-opens): open(path). Results are Curve objects with NumPy arrays, to_dict() and to_pandas()
+opens): open(path). Training runs and checkpoints side by side: open_run(path) (the runs
+`ess sweep` reads) and compare(a, b, layer=...) (`ess curve A --compare B`). Results are Curve objects with NumPy arrays, to_dict() and to_pandas()
 (the columns of `ess curve`'s CSV). Errors: ValueError (bad input or option, the CLI's
 message), OSError (a file that cannot be read or written). Long calls release the GIL, take
 a progress(done, total) callable and stop with KeyboardInterrupt on Ctrl+C.
@@ -27,8 +28,8 @@ import numpy as _np
 
 from . import _core
 
-__all__ = ["Curve", "File", "Tokens", "curve", "structured_curve", "spectrum", "open",
-           "save_operator", "save_generators", "__version__"]
+__all__ = ["Checkpoint", "Comparison", "Curve", "File", "Run", "Tokens", "compare", "curve", "structured_curve",
+           "spectrum", "open", "open_run", "save_operator", "save_generators", "__version__"]
 __version__ = _core.version()
 
 _ENGINE_DTYPES = (_np.float64, _np.float32, _np.float16)
@@ -429,3 +430,133 @@ def open(path, *, input=None, memory_budget=2.0, operator="block"):
     if input is not None:
         s.set_input(input)
     return f
+
+
+class Checkpoint:
+    """One checkpoint of a run: `path` (as open() takes it), `name` (the folder name, or the
+    path as listed) and `step` (the training step; None when unknown)."""
+
+    def __init__(self, path, name, step):
+        self.path = path
+        self.name = name
+        self.step = step
+
+    def __repr__(self):
+        return f"Checkpoint({self.name!r}, step={self.step})"
+
+
+class Run:
+    """A training run (docs/definitions.md section 7), as `ess sweep` and the GUI's Training tab
+    read it: a Hugging Face Trainer folder of `checkpoint-<step>/` folders (metrics from
+    trainer_state.json), an ess-lm run of `step-<N>/` folders beside metrics.jsonl
+    (`ess train-mqar --save-every N`), or a text file listing checkpoints (`PATH [STEP]`).
+
+    Attributes: path, kind ("hf-trainer", "ess-lm" or "list"), checkpoints (Checkpoint objects
+    by step), metrics (one dict per logged step: {"step": N, "loss": ..., ...}), metrics_note
+    (why metrics are missing or incomplete, naming the file; "" when they were read)."""
+
+    def __init__(self, d):
+        self.path = d["path"]
+        self.kind = d["kind"]
+        self.checkpoints = [Checkpoint(c["path"], c["name"], c["step"]) for c in d["checkpoints"]]
+        self.metrics = [dict(step=m["step"], **m["values"]) for m in d["metrics"]]
+        self.metrics_note = d["metrics_note"]
+
+    @property
+    def metric_names(self):
+        """Every metric logged, sorted."""
+        return sorted({k for m in self.metrics for k in m if k != "step"})
+
+    def metric(self, name):
+        """The logged metric `name` as (steps int64 [K], values float64 [K])."""
+        rows = [(m["step"], m[name]) for m in self.metrics if name in m]
+        return (_np.array([r[0] for r in rows], dtype=_np.int64), _np.array([r[1] for r in rows], dtype=_np.float64))
+
+    def __len__(self):
+        return len(self.checkpoints)
+
+    def __iter__(self):
+        return iter(self.checkpoints)
+
+    def __repr__(self):
+        return f"ess_explorer.Run({self.path!r}, {self.kind}, {len(self.checkpoints)} checkpoints)"
+
+
+def open_run(path):
+    """Reads the run at `path` (a folder or a list file; see Run). A metrics file that does not
+    parse leaves `metrics` empty and says why in `metrics_note`. Raises FileNotFoundError when
+    `path` does not exist, ValueError (the CLI's message) for a folder without checkpoints, a
+    list naming a missing checkpoint or two checkpoints of one step."""
+    path = _os.fspath(path)
+    try:
+        return Run(_core.open_run(path))
+    except ValueError as e:
+        if not _os.path.lexists(path):
+            raise FileNotFoundError(str(e)) from None
+        raise
+
+
+class Comparison:
+    """Checkpoints A and B side by side at the same input and options (compare()).
+
+    Attributes: a, b (Curve objects of the same layer and heads), names (A's and B's checkpoint
+    names, "step-20"; the paths as given when both are equal), steps (their training steps from
+    a `checkpoint-<N>` / `step-<N>` name, None when unknown), files (the two File objects)."""
+
+    def __init__(self, a, b, names, steps, files):
+        self.a = a
+        self.b = b
+        self.names = names
+        self.steps = steps
+        self.files = files
+
+    def __repr__(self):
+        return f"Comparison(A={self.names[0]!r}, B={self.names[1]!r}, layer={self.a.layer}, heads={self.a.heads})"
+
+    def to_dict(self):
+        """The columns of `ess curve A --compare B`'s CSV: checkpoint, step (None when unknown),
+        then Curve.to_dict()'s; A's rows, then B's."""
+        out = None
+        for curve, name, step in zip((self.a, self.b), self.names, self.steps):
+            d = curve.to_dict()
+            n = len(d["split"])
+            cols = {"checkpoint": [name] * n, "step": [step] * n, **d}
+            if out is None:
+                out = cols
+            else:
+                for k in out:
+                    out[k] += cols[k]
+        return out
+
+    def to_pandas(self):
+        """A pandas DataFrame of to_dict() (needs pandas)."""
+        import pandas as pd
+        return pd.DataFrame(self.to_dict())
+
+
+def compare(a, b, layer, head=None, input=None, aggregate="none", **options):
+    """ESS curves of `layer` of checkpoint A beside those of B, as `ess curve A --compare B
+    --layer N` computes them (the same numbers): `a` and `b` are paths (opened with open()) or
+    File objects. B is computed at A's input (`input` sets both; None keeps A's current one) and
+    with the same options (those of File.curve: head, aggregate, tolerance, normalization,
+    splits, metric, dtype, algorithm, threads, progress).
+
+    Returns a Comparison. Raises ValueError with the CLI's text when the layouts differ:
+    "cannot compare A (step-10) with B (step-20): layer 0 has 1 head(s) in A, 2 in B" (or a
+    different number of layers, or L = 64 against L = 16 for the input)."""
+    fa = a if isinstance(a, File) else open(a)
+    fb = b if isinstance(b, File) else open(b)
+    if input is not None:
+        fa._s.set_input(input)
+    if fb._s.source()["needs_input"] and fa.input:
+        fb._s.set_input(fa.input)
+    name_a, name_b = _core.checkpoint_name(fa.path), _core.checkpoint_name(fb.path)
+    if name_a == name_b:
+        name_a, name_b = fa.path, fb.path
+    mismatch = fa._s.layout_mismatch(fb._s, name_a, name_b)
+    if mismatch:
+        raise ValueError(mismatch)
+    ca = fa.curve(layer, head=head, aggregate=aggregate, **options)
+    cb = fb.curve(layer, head=head, aggregate=aggregate, **options)
+    return Comparison(ca, cb, (name_a, name_b), (_core.checkpoint_step(fa.path), _core.checkpoint_step(fb.path)),
+                      (fa, fb))

@@ -28,6 +28,7 @@
 #include "ess/array_session.h"
 #include "ess/error.h"
 #include "ess/model_backend.h"
+#include "ess/run.h"
 #include "ess/safetensors_io.h"
 #include "ess/session.h"
 #include "ess/version.h"
@@ -340,6 +341,12 @@ class PySession {
     s_->setOperatorScope(o);
   }
   std::string operatorScope() const { return ess::operatorScopeName(s_->operatorScope()); }
+  /// Why this session (A, `nameA`) and `other` (B) cannot be compared (ess::layoutMismatch,
+  /// the text `ess curve --compare` prints); "" when their layouts agree.
+  std::string layoutMismatch(PySession& other, const std::string& nameA, const std::string& nameB) {
+    const int la = lengthOf(), lb = other.lengthOf();
+    return ess::layoutMismatch(s_->info(), la, nameA, other.s_->info(), lb, nameB);
+  }
 
   py::tuple tokens(const std::optional<std::string>& spec) {
     setInput(spec);
@@ -430,10 +437,49 @@ class PySession {
   }
 
  private:
+  /// L: the file's, or the current input's (models).
+  int lengthOf() {
+    if (s_->info().length > 0) return s_->info().length;
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(m_);
+    return static_cast<int>(s_->tokens().size());
+  }
+
   std::string path_;
   std::unique_ptr<ess::Session> s_;
   std::mutex m_;
 };
+
+/// A training run (ess/run.h) as plain Python values: path, kind, checkpoints [{path, name,
+/// step}], metrics [{step, values}], metrics_note.
+py::dict runDict(const std::string& path) {
+  ess::TrainingRun r;
+  {
+    py::gil_scoped_release release;
+    r = ess::openTrainingRun(path);
+  }
+  py::dict d;
+  d["path"] = r.path;
+  d["kind"] = r.kind;
+  py::list checkpoints, metrics;
+  for (const ess::RunCheckpoint& c : r.checkpoints) {
+    py::dict e;
+    e["path"] = c.path;
+    e["name"] = c.name;
+    e["step"] = c.step >= 0 ? py::object(py::int_(c.step)) : py::object(py::none());
+    checkpoints.append(e);
+  }
+  for (const ess::RunMetrics& m : r.metrics) {
+    py::dict e;
+    e["step"] = m.step;
+    e["values"] = m.values;
+    metrics.append(e);
+  }
+  d["checkpoints"] = checkpoints;
+  d["metrics"] = metrics;
+  d["metrics_note"] = r.metricsNote;
+  return d;
+}
 
 void writeArrays(const std::string& path, const ess::NamedArrays& t) {
   try {
@@ -529,6 +575,15 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("path"), py::arg("C"), py::arg("B"), py::arg("log_a"), py::arg("D"), py::arg("metadata"));
   m.def("info_json", &infoJson, py::arg("path"), py::arg("tensors"));
+  m.def("open_run", &runDict, py::arg("path"));
+  m.def("checkpoint_name", &ess::checkpointName, py::arg("path"));
+  m.def(
+      "checkpoint_step",
+      [](const std::string& path) -> py::object {
+        const int64_t step = ess::stepFromCheckpointName(ess::checkpointName(path));
+        return step >= 0 ? py::object(py::int_(step)) : py::object(py::none());
+      },
+      py::arg("path"));
 
   py::class_<PySession>(m, "Session")
       .def(py::init<const std::string&, double>(), py::arg("path"), py::arg("memory_budget"))
@@ -539,6 +594,7 @@ PYBIND11_MODULE(_core, m) {
       .def("set_input", &PySession::setInput, py::arg("spec"))
       .def("set_operator", &PySession::setOperator, py::arg("scope"))
       .def("operator_scope", &PySession::operatorScope)
+      .def("layout_mismatch", &PySession::layoutMismatch, py::arg("other"), py::arg("name_a"), py::arg("name_b"))
       .def("tokens", &PySession::tokens, py::arg("spec"))
       .def("operator", &PySession::operatorOf, py::arg("layer"), py::arg("spec"))
       .def("generators", &PySession::generators, py::arg("layer"), py::arg("spec"))

@@ -4,6 +4,7 @@
 // different layouts refused with exit 1 naming both.
 #include <QtTest>
 
+#include <QDir>
 #include <QFile>
 #include <QImage>
 #include <QJsonArray>
@@ -71,18 +72,19 @@ class TestCliCompare : public QObject {
   void curveCompareHasACheckpointColumn() {
     const Run both = ess({"curve", kA, "--compare", kB, "--splits", "1:63:2"});
     QVERIFY2(both.status == 0, qPrintable(both.err));
-    QCOMPARE(both.out.section('\n', 0, 0), QStringLiteral("checkpoint,layer,head,split,tolerance_ess,entropy_ess,tss"));
+    QCOMPARE(both.out.section('\n', 0, 0),
+             QStringLiteral("checkpoint,step,layer,head,split,tolerance_ess,entropy_ess,tss"));
     QStringList expected;
     for (const QString& path : {kA, kB}) {
       const Run one = ess({"curve", path, "--splits", "1:63:2"});
       QVERIFY2(one.status == 0, qPrintable(one.err));
-      for (const QString& line : dataLines(one.out)) expected << path.section('/', -1) + ',' + line;
+      for (const QString& line : dataLines(one.out)) expected << path.section('/', -1) + ",," + line;  // no step
     }
     QCOMPARE(dataLines(both.out), expected);
     QCOMPARE(int(expected.size()), 64);  // 32 splits of each
     QStringList valuesA = expected.mid(0, 32), valuesB = expected.mid(32);
-    for (QString& line : valuesA) line = line.section(',', 1);
-    for (QString& line : valuesB) line = line.section(',', 1);
+    for (QString& line : valuesA) line = line.section(',', 2);
+    for (QString& line : valuesB) line = line.section(',', 2);
     QVERIFY(valuesA != valuesB);  // two different checkpoints
 
     // Totals too, and JSON: {"checkpoints": [A, B]}.
@@ -94,8 +96,35 @@ class TestCliCompare : public QObject {
     QCOMPARE(checkpoints[1].toObject().value("checkpoint").toString(), QStringLiteral("lti_ssm_n4_L64.safetensors"));
     const Run aloneB = ess({"curve", kB, "--aggregate", "total", "--format", "json"});
     QJsonObject b = checkpoints[1].toObject();
+    QVERIFY(b.value("step").isNull());  // an operator file: no step
     b.remove("checkpoint");
+    b.remove("step");
     QCOMPARE(b, QJsonDocument::fromJson(aloneB.out.toUtf8()).object());
+  }
+
+  void stepColumnFromCheckpointNames() {
+    // Two checkpoints of a run (the demo twice): the `step` column holds each folder's step.
+    const QString run = dir_.filePath("run");
+    QVERIFY(QDir().mkpath(run));
+    QVERIFY(QFile::link(QStringLiteral(ESS_SOURCE_DIR "/resources/demo/gla"), run + "/step-10"));
+    QVERIFY(QFile::link(QStringLiteral(ESS_SOURCE_DIR "/resources/demo/gla"), run + "/checkpoint-20"));
+    const QStringList common{"--layer",  "0",       "--head",  "0",
+                             "--splits", "1:31:10", "--input", "mqar:seed=1,len=32,pairs=4"};
+    const Run both = ess(QStringList{"curve", run + "/step-10", "--compare", run + "/checkpoint-20"} + common);
+    QVERIFY2(both.status == 0, qPrintable(both.err));
+    const Run one = ess(QStringList{"curve", run + "/step-10"} + common);
+    QVERIFY2(one.status == 0, qPrintable(one.err));
+    QStringList expected;
+    for (const QString& line : dataLines(one.out)) expected << "step-10,10," + line;
+    for (const QString& line : dataLines(one.out)) expected << "checkpoint-20,20," + line;
+    QCOMPARE(dataLines(both.out), expected);
+    QCOMPARE(int(expected.size()), 8);  // splits 1, 11, 21, 31 of each
+    const Run j =
+        ess(QStringList{"curve", run + "/step-10", "--compare", run + "/checkpoint-20", "--format", "json"} + common);
+    QVERIFY2(j.status == 0, qPrintable(j.err));
+    const QJsonArray checkpoints = QJsonDocument::fromJson(j.out.toUtf8()).object().value("checkpoints").toArray();
+    QCOMPARE(checkpoints[0].toObject().value("step").toInteger(), 10);
+    QCOMPARE(checkpoints[1].toObject().value("step").toInteger(), 20);
   }
 
   void differentLayoutsAreRefusedNamingBoth() {

@@ -6,12 +6,15 @@
 
 #include <qcustomplot.h>
 #include <QAction>
+#include <QCheckBox>
 #include <QMenu>
 #include <QMenuBar>
+#include <QTemporaryDir>
 #include <algorithm>
 #include <cmath>
 
 #include "comparison.h"
+#include "controls_panel.h"
 #include "ess/aggregate.h"
 #include "ess/session.h"
 #include "ess_curve_view.h"
@@ -19,6 +22,7 @@
 #include "heatmap_view.h"
 #include "layer_comparison_view.h"
 #include "position_ess_view.h"
+#include "training_tab.h"
 
 namespace {
 
@@ -80,9 +84,9 @@ class TestCompare : public QObject {
     }
     QVERIFY(ca.tolerance[0] != cb.tolerance[0]);  // two different curves are overlaid
     const QStringList csv = curve->toCsv().split('\n');
-    QCOMPARE(csv[0], QStringLiteral("checkpoint,series,split,tolerance_ess,entropy_ess,tss"));
-    QVERIFY(csv[1].startsWith("lti_ssm_n4_L64.safetensors,"));
-    QVERIFY(curve->toCsv().contains("\ngla_d4_L64.safetensors,gla_d4_L64.safetensors,1,"));
+    QCOMPARE(csv[0], QStringLiteral("checkpoint,step,series,split,tolerance_ess,entropy_ess,tss"));
+    QVERIFY(csv[1].startsWith("lti_ssm_n4_L64.safetensors,,"));  // no step: not a checkpoint of a run
+    QVERIFY(curve->toCsv().contains("\ngla_d4_L64.safetensors,,gla_d4_L64.safetensors,1,"));
 
     // T_B - T_A, computed here from the two files.
     HeatmapView* heatmap = t.w.heatmapView();
@@ -116,9 +120,9 @@ class TestCompare : public QObject {
     QVERIFY2(positionNames.contains("gla_d4_L64.safetensors: tolerance-ESS"), qPrintable(positionNames.join('|')));
     QVERIFY2(positionNames.contains("lti_ssm_n4_L64.safetensors: entropy-ESS"), qPrintable(positionNames.join('|')));
     QVERIFY(
-        position->toCsv().startsWith("checkpoint,layer,split,token,tolerance_ess,entropy_ess\n"
-                                     "lti_ssm_n4_L64.safetensors,0,1,"));
-    QVERIFY(position->toCsv().contains("\ngla_d4_L64.safetensors,0,1,"));
+        position->toCsv().startsWith("checkpoint,step,layer,split,token,tolerance_ess,entropy_ess\n"
+                                     "lti_ssm_n4_L64.safetensors,,0,1,"));
+    QVERIFY(position->toCsv().contains("\ngla_d4_L64.safetensors,,0,1,"));
 
     // Layers: A's layer totals beside B's.
     t.w.showLayerComparison();
@@ -133,7 +137,7 @@ class TestCompare : public QObject {
     QCOMPARE(layers->compareBars()[0]->name(), QStringLiteral("gla_d4_L64.safetensors: tolerance-ESS"));
     QVERIFY(layers->compareBars()[0]->visible());
     QCOMPARE(layers->bars()[0]->name(), QStringLiteral("lti_ssm_n4_L64.safetensors: tolerance-ESS"));
-    QVERIFY(layers->toCsv().contains("\ngla_d4_L64.safetensors,0,total,"));
+    QVERIFY(layers->toCsv().contains("\ngla_d4_L64.safetensors,,0,total,"));
 
     // Unpin: B alone again everywhere.
     compareAction(t.w, "&Unpin")->trigger();
@@ -143,6 +147,81 @@ class TestCompare : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(int(curve->series().size()), 1, kTimeout);
     QTRY_VERIFY_WITH_TIMEOUT(position->rowCount() == 1 && position->rows()[0].compare.splits.isEmpty(), kTimeout);
     QVERIFY(curve->toCsv().startsWith("series,"));
+    QVERIFY2(t.errors.isEmpty(), qPrintable(t.errors.join('\n')));
+  }
+
+  void stepColumnFromTheRun() {
+    // A run list gives the steps of two operator files: compare exports carry them.
+    QTemporaryDir dir;
+    const QString a = dir.filePath("a.safetensors"), b = dir.filePath("b.safetensors");
+    QVERIFY(QFile::copy(kA, a) && QFile::copy(kB, b));
+    QFile list(dir.filePath("run.txt"));
+    QVERIFY(list.open(QIODevice::WriteOnly));
+    list.write((a + " 100\n" + b + " 250\n").toUtf8());
+    list.close();
+    TestWindow t(kTimeout);
+    t.w.openRun(list.fileName());
+    t.w.trainingTab()->cancel();
+    QVERIFY(t.open(a));
+    t.w.comparison()->pin();
+    QTRY_VERIFY_WITH_TIMEOUT(t.w.comparison()->isActive(), kTimeout);
+    QVERIFY(t.open(b));
+    QTRY_VERIFY_WITH_TIMEOUT(t.w.comparison()->isActive(), kTimeout);
+    QCOMPARE(t.w.comparison()->stepA(), 100);
+    QCOMPARE(t.w.comparison()->stepB(), 250);
+    t.w.showTab(MainWindow::Tab::Head);
+    EssCurveView* curve = t.w.curveView();
+    QTRY_COMPARE_WITH_TIMEOUT(int(curve->series().size()), 2, kTimeout);
+    const QString csv = curve->toCsv();
+    QVERIFY2(csv.startsWith(
+                 "checkpoint,step,series,split,tolerance_ess,entropy_ess,tss\nb.safetensors,250,b.safetensors,1,"),
+             qPrintable(csv.left(200)));
+    QVERIFY(csv.contains("\na.safetensors,100,a.safetensors,1,"));
+    t.w.showTab(MainWindow::Tab::Position);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        t.w.positionView()->rowCount() == 1 && !t.w.positionView()->rows()[0].compare.splits.isEmpty(), kTimeout);
+    QVERIFY(t.w.positionView()->toCsv().contains("\nb.safetensors,250,0,1,"));
+    QVERIFY(t.w.positionView()->toCsv().contains("\na.safetensors,100,0,1,"));
+    t.w.showLayerComparison();
+    QTRY_VERIFY_WITH_TIMEOUT(
+        t.w.layerView()->compareTotals().size() == 1 && std::isfinite(t.w.layerView()->compareTotals()[0].tolerance),
+        kTimeout);
+    QVERIFY(t.w.layerView()->toCsv().contains("\nb.safetensors,250,0,total,"));
+    QVERIFY(t.w.layerView()->toCsv().contains("\na.safetensors,100,0,total,"));
+    // Outside the run, a step-<N> folder name gives the step; other names none.
+    QCOMPARE(t.w.comparison()->stepOf(dir.filePath("step-7")), 7);
+    QCOMPARE(t.w.comparison()->stepOf(kA), -1);
+    QVERIFY2(t.errors.isEmpty(), qPrintable(t.errors.join('\n')));
+  }
+
+  void viewsThatShowBOnlySaySo() {
+    // Two 2-head checkpoints: all heads, the layer total's T_B - T_A and the per-head grid are
+    // B's only, and each view says so.
+    QTemporaryDir dir;
+    const QString a = dir.filePath("a.safetensors"), b = dir.filePath("b.safetensors");
+    QVERIFY(QFile::copy(kData + "/softmax_attention_h2_L64.safetensors", a));
+    QVERIFY(QFile::copy(kData + "/softmax_attention_h2_L64.safetensors", b));
+    TestWindow t(kTimeout);
+    QVERIFY(t.open(a));
+    t.w.comparison()->pin();
+    QVERIFY(t.open(b));
+    QTRY_VERIFY_WITH_TIMEOUT(t.w.comparison()->isActive(), kTimeout);
+    t.w.controls()->allHeadsBox()->setChecked(true);
+    QTRY_VERIFY_WITH_TIMEOUT(t.w.curveView()->series().size() == 2, kTimeout);
+    QVERIFY2(t.w.curveView()->title().contains("B vs A (compare: this head only)"),
+             qPrintable(t.w.curveView()->title()));
+    t.w.comparison()->setShowDifference(true);
+    t.w.selectLayerTotal(0);
+    QTRY_VERIFY_WITH_TIMEOUT(t.w.heatmapView()->title().startsWith("mean |T|"), kTimeout);
+    QVERIFY2(t.w.heatmapView()->title().contains("Compare: T_B - T_A needs one head of a dense layer; this is B "
+                                                 "(b.safetensors) only"),
+             qPrintable(t.w.heatmapView()->title()));
+    t.w.selectHead(0, 1);
+    QTRY_VERIFY_WITH_TIMEOUT(t.w.heatmapView()->title().startsWith("T_B - T_A"), kTimeout);
+    QVERIFY(!t.w.heatmapView()->title().contains("needs one head"));
+    QCOMPARE(t.w.heatmapView()->valueAt(10, 3), 0.0);  // the same operator twice
+    t.w.showLayerComparison();
+    QTRY_VERIFY_WITH_TIMEOUT(t.w.layerView()->title().contains("per head: B only"), kTimeout);
     QVERIFY2(t.errors.isEmpty(), qPrintable(t.errors.join('\n')));
   }
 

@@ -6,6 +6,7 @@
 // naming the file and the field and leave the window usable; a checkpoint or a textfile: input
 // below the session file is stored relative to it and found again after the folder moved; a
 // channel group comes back as that group.
+#include <QAction>
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -15,6 +16,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMimeData>
 #include <QSettings>
 #include <QSignalSpy>
@@ -23,6 +26,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "comparison.h"
 #include "controls_panel.h"
 #include "document.h"
 #include "ess_curve_view.h"
@@ -303,6 +307,71 @@ class TestSession : public QObject {
     QCOMPARE(w.document()->path(), tmp.filePath(QStringLiteral("moved/data/op.safetensors")));
     QCOMPARE(w.currentHead(), 1);
     QCOMPARE(w.splitPoint()->split(), 20);
+  }
+
+  // Compare A/B in a session: the pinned A is stored (relative below the session's folder) with
+  // the T_B - T_A switch and comes back pinned and compared; a session without it unpins.
+  void comparisonComesBack() {
+    QTemporaryDir tmp;
+    const QString a = tmp.filePath(QStringLiteral("a.safetensors")), b = tmp.filePath(QStringLiteral("b.safetensors"));
+    QVERIFY(QFile::copy(QStringLiteral(ESS_TEST_DATA_DIR "/gla_d4_L64.safetensors"), a));
+    QVERIFY(QFile::copy(QStringLiteral(ESS_TEST_DATA_DIR "/lti_ssm_n4_L64.safetensors"), b));
+    const QString session = tmp.filePath(QStringLiteral("ab.json")), plain = tmp.filePath(QStringLiteral("b.json"));
+    {
+      Window win;
+      MainWindow& w = win.w;
+      QVERIFY(win.open(b));
+      QVERIFY(w.saveSession(plain));
+      QVERIFY(win.open(a));
+      w.comparison()->pin();
+      QVERIFY(win.open(b));
+      QTRY_VERIFY_WITH_TIMEOUT(w.comparison()->isActive(), kTimeout);
+      w.comparison()->setShowDifference(true);
+      w.splitPoint()->setSplit(30);
+      QVERIFY(w.saveSession(session));
+    }
+    const QJsonObject compare = readJson(session).value("compare").toObject();
+    QCOMPARE(compare.value("a").toString(), QStringLiteral("a.safetensors"));
+    QCOMPARE(compare.value("difference").toBool(), true);
+    QVERIFY(!readJson(plain).contains("compare"));
+
+    Window win;
+    MainWindow& w = win.w;
+    QVERIFY(win.restore(session));
+    QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+    QCOMPARE(w.document()->path(), b);
+    QVERIFY(w.comparison()->isPinned());
+    QCOMPARE(w.comparison()->pinnedPath(), a);
+    QVERIFY(w.comparison()->showsDifference());
+    QTRY_VERIFY_WITH_TIMEOUT(w.comparison()->isActive(), kTimeout);
+    QTRY_COMPARE_WITH_TIMEOUT(int(w.curveView()->series().size()), 2, kTimeout);
+    QCOMPARE(w.curveView()->series()[1].name, QStringLiteral("a.safetensors"));
+    QTRY_VERIFY_WITH_TIMEOUT(w.heatmapView()->title().startsWith("T_B - T_A"), kTimeout);
+    QCOMPARE(w.splitPoint()->split(), 30);
+    // The Compare menu's switch shows it.
+    bool checked = false;
+    for (QAction* menu : w.menuBar()->actions())
+      if (menu->menu())
+        for (QAction* action : menu->menu()->actions())
+          if (action->text() == QStringLiteral("Show T_B - T_A")) checked = action->isChecked();
+    QVERIFY(checked);
+
+    // A session without `compare` ends the comparison.
+    QVERIFY(win.restore(plain));
+    QVERIFY(!w.comparison()->isPinned());
+    QVERIFY(!w.comparison()->showsDifference());
+    QTRY_COMPARE_WITH_TIMEOUT(int(w.curveView()->series().size()), 1, kTimeout);
+
+    // A missing A is a field error naming the file.
+    const QString broken = tmp.filePath(QStringLiteral("broken.json"));
+    writeText(broken, QStringLiteral(R"({"format": "ess-explorer-session", "version": 1, "checkpoint": "b.safetensors",
+                                         "compare": {"a": "gone.safetensors"}})")
+                          .toUtf8());
+    win.errors.clear();
+    w.openPath(broken);
+    QCOMPARE(win.errors.size(), 1);
+    QCOMPARE(win.errors[0], QStringLiteral("Session file %1: field \"compare.a\" names %2, which does not exist.")
+                                .arg(broken, tmp.filePath(QStringLiteral("gone.safetensors"))));
   }
 
   // A textfile: input below the session's folder is stored relative too; a channel group
