@@ -103,6 +103,8 @@ class LayerComparisonView : public PlotView {
   /// Layer ticks (names or indices) and the bars' y range for the laid-out panel; true when
   /// either changed.
   bool fitBars();
+  bool fitLegend();
+  bool fitLayerTicks();
   int maxHeads() const;
   QString columnLabel(int layer, int column) const;
   QString layerLabel(int layer) const;
@@ -128,6 +130,7 @@ class LayerComparisonView : public PlotView {
   QString nameA_, nameB_;
   QCPLegend* barsLegend_ = nullptr;
   double barsHigh_ = 10;              // the highest bar's value
+  QStringList layerTicks_;            // the grid's layer tick labels now drawn
   int barTicksShort_ = -1;            // the layer ticks drawn: 1 indices, 0 names, -1 none yet
   QList<QCPItemRect*> familyStrips_;  ///< per layer, null without a family
   QList<QCPGraph*> familyKeys_;       ///< empty graphs, one legend entry per family shown
