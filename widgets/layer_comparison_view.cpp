@@ -61,16 +61,19 @@ LayerComparisonView::LayerComparisonView(QWidget* parent) : PlotView(parent) {
   g.setNanColor(QColor(235, 235, 235));  // missing heads: light grey, not a value
   colorScale_->setGradient(g);
   map_->setGradient(g);
-  auto* group = new QCPMarginGroup(this);
-  axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);
-  colorScale_->setMarginGroup(QCP::msBottom | QCP::msTop, group);
+  // The colour scale lies under the grid, horizontal (its row is added below): the figure is one
+  // column, so the legend and the scale's title get the whole width, and a grid of few layers
+  // does not squeeze a vertical scale's title.
+  plotLayout()->take(colorScale_);
+  plotLayout()->simplify();
+  colorScale_->setType(QCPAxis::atBottom);
 
   current_ = new QCPItemRect(this);
   current_->setPen(QPen(QColor(255, 60, 60), 2.5));
   current_->setVisible(false);
 
-  // The bars' legend in a row of its own, then the bars panel, above the grid (the grid and its
-  // colour scale move to row 3): a legend outside the bars hides none of them.
+  // The bars' legend in a row of its own, then the bars panel, above the grid (which moves to
+  // row 3, its colour scale to row 4): a legend outside the bars hides none of them.
   plotLayout()->insertRow(1);
   plotLayout()->insertRow(1);
   barsRect_ = new QCPAxisRect(this);
@@ -81,6 +84,9 @@ LayerComparisonView::LayerComparisonView(QWidget* parent) : PlotView(parent) {
   auto* left = new QCPMarginGroup(this);
   barsRect_->setMarginGroup(QCP::msLeft | QCP::msRight, left);
   xAxis->axisRect()->setMarginGroup(QCP::msLeft | QCP::msRight, left);
+  plotLayout()->addElement(4, 0, colorScale_);
+  plotLayout()->setRowStretchFactor(4, 0.001);
+  colorScale_->setMarginGroup(QCP::msLeft | QCP::msRight, left);
   QCPAxis* bx = barsRect_->axis(QCPAxis::atBottom);
   QCPAxis* by = barsRect_->axis(QCPAxis::atLeft);
   for (QCPAxis* a : {bx, by}) {
@@ -391,10 +397,9 @@ void LayerComparisonView::rebuild() {
       }
   }
 
-  // Axis ticks: layer labels on the left, column indices at the bottom.
-  auto layerTicker = QSharedPointer<QCPAxisTickerText>::create();
-  for (int l = 0; l < layers; ++l) layerTicker->addTick(l, layerLabel(l));
-  yAxis->setTicker(layerTicker);
+  // Axis ticks: layer labels on the left (updateLayout fits them), column indices at the bottom.
+  layerTicks_.clear();
+  fitLayerTicks();
   // Columns: head indices, or the channels of the widest layer's channel groups ("0-7").
   int widest = 0;
   for (int l = 0; l < layers; ++l)
@@ -418,30 +423,61 @@ void LayerComparisonView::rebuild() {
 }
 
 void LayerComparisonView::updateLayout() {
-  // The bars' legend in as many columns as fit the width, no taller than its rows.
   applyFigureStyle();
-  int widest = 1;
-  for (int i = 0; i < barsLegend_->itemCount(); ++i)
-    if (QCPAbstractLegendItem* item = barsLegend_->item(i))
-      widest = std::max(widest, item->minimumOuterSizeHint().width());
-  // The legend's row is as wide as the plots' column (the colour scale takes the other).
-  const int available = barsRect_->outerRect().width() > 0 ? barsRect_->outerRect().width() : viewport().width();
-  const int columns = std::clamp((available - 8) / (widest + barsLegend_->columnSpacing()), 1, 3);
-  if (barsLegend_->wrap() != columns) {
-    barsLegend_->setWrap(columns);
-    barsLegend_->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
-  }
+  fitLegend();
   // Each grid row at least a tick label high, so the layer names stay apart.
   QCPAxisRect* grid = xAxis->axisRect();
   const double row = 1.25 * QFontMetricsF(yAxis->tickLabelFont()).height();
   grid->setProperty("figureMinHeight", int(std::ceil(row * std::max<int>(1, values_.size()))));
-  applyFigureStyle();
+  fitLayerTicks();
+  PlotView::updateLayout();
+  // Then, with the panels' sizes known: the legend's columns, the layer ticks and the room above
+  // the bars.
+  bool changed = fitLegend();
+  changed = fitLayerTicks() || changed;
+  if (fitBars() || changed) PlotView::updateLayout();
+}
+
+bool LayerComparisonView::fitLegend() {
+  // The bars' legend in as many columns as fit the width, no taller than its rows.
+  int widest = 1;
+  for (int i = 0; i < barsLegend_->itemCount(); ++i)
+    if (QCPAbstractLegendItem* item = barsLegend_->item(i))
+      widest = std::max(widest, item->minimumOuterSizeHint().width());
   const QMargins m = barsLegend_->margins();
+  const int available = viewport().width();
+  const int columns = std::clamp((available - m.left() - m.right()) / (widest + barsLegend_->columnSpacing()), 1, 3);
+  bool changed = false;
+  if (barsLegend_->wrap() != columns) {
+    barsLegend_->setWrap(columns);
+    barsLegend_->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+    changed = true;
+  }
   barsLegend_->setMaximumSize(QWIDGETSIZE_MAX,
                               std::max(1, barsLegend_->minimumOuterSizeHint().height() - m.top() - m.bottom()));
-  PlotView::updateLayout();
-  // Then, with the panel's size known: the layer ticks and the room above the bars.
-  if (fitBars()) PlotView::updateLayout();
+  return changed;
+}
+
+bool LayerComparisonView::fitLayerTicks() {
+  // The layer names beside the grid, or their indices where a name would take more than a
+  // quarter of the figure's width (the hover readout and, where they fit, the bars name them).
+  const QFontMetricsF fm(yAxis->tickLabelFont());
+  const double most = viewport().width() / 4.0;
+  QStringList labels;
+  bool fit = true;
+  for (int l = 0; l < values_.size(); ++l) {
+    labels << layerLabel(l);
+    fit = fit && fm.horizontalAdvance(labels.last()) <= most;
+  }
+  if (!fit)
+    for (QString& label : labels)
+      if (label.contains(QLatin1Char(':'))) label = label.section(QLatin1Char(':'), 0, 0);
+  if (labels == layerTicks_) return false;
+  layerTicks_ = labels;
+  auto layerTicker = QSharedPointer<QCPAxisTickerText>::create();
+  for (int l = 0; l < labels.size(); ++l) layerTicker->addTick(l, labels[l]);
+  yAxis->setTicker(layerTicker);
+  return true;
 }
 
 bool LayerComparisonView::fitBars() {

@@ -104,6 +104,8 @@ class LayerComparisonView : public PlotView {
   /// Layer ticks (names or indices) and the bars' y range for the laid-out panel; true when
   /// either changed.
   bool fitBars();
+  bool fitLegend();
+  bool fitLayerTicks();
   int maxHeads() const;
   QString columnLabel(int layer, int column) const;
   QString layerLabel(int layer) const;
@@ -130,6 +132,7 @@ class LayerComparisonView : public PlotView {
   qint64 stepA_ = -1, stepB_ = -1;
   QCPLegend* barsLegend_ = nullptr;
   double barsHigh_ = 10;              // the highest bar's value
+  QStringList layerTicks_;            // the grid's layer tick labels now drawn
   int barTicksShort_ = -1;            // the layer ticks drawn: 1 indices, 0 names, -1 none yet
   QList<QCPItemRect*> familyStrips_;  ///< per layer, null without a family
   QList<QCPGraph*> familyKeys_;       ///< empty graphs, one legend entry per family shown

@@ -116,7 +116,36 @@ QPen styledPen(QObject* owner, const QPen& current, double scale) {
   if (design.toDouble() > 0) p.setWidthF(design.toDouble() * scale);
   return p;
 }
+// Defined below, with wrapTexts.
+QString wrapText(const QString& text, const QFont& font, double available, int maxLines);
 }  // namespace
+
+int PlotView::labelLength(QCPAxis* axis, int maxLines) {
+  // The full title (wrapTexts keeps it in "figureFullLabel" once it has wrapped it).
+  const QString full =
+      axis->property("figureWrappedLabel").toString() == axis->label() && axis->property("figureFullLabel").isValid()
+          ? axis->property("figureFullLabel").toString()
+          : axis->label();
+  if (full.isEmpty()) return 0;
+  const QString key = full + QLatin1Char('\t') + QString::number(axis->labelFont().pointSizeF()) +
+                      axis->labelFont().family() + QString::number(maxLines);
+  if (axis->property("figureLabelLengthKey").toString() == key) return axis->property("figureLabelLength").toInt();
+  const auto uncut = [&](int length) {
+    return !wrapText(full, axis->labelFont(), std::max(30, length), maxLines).contains(QChar(0x2026));
+  };
+  int lo = 30, hi = int(std::ceil(1.1 * QFontMetricsF(axis->labelFont()).horizontalAdvance(full))) + 2;
+  if (full.contains(QChar(0x2026)) || uncut(lo)) {
+    hi = lo;
+  } else {
+    while (hi - lo > 1) {
+      const int mid = (lo + hi) / 2;
+      (uncut(mid) ? hi : lo) = mid;
+    }
+  }
+  axis->setProperty("figureLabelLengthKey", key);
+  axis->setProperty("figureLabelLength", hi);
+  return hi;
+}
 
 bool FigureStyle::presetFromName(const QString& name, Preset* preset) {
   if (name == QLatin1String("screen"))
@@ -138,33 +167,40 @@ void PlotView::setFigureStyle(const FigureStyle& style) {
   applyFigureStyle();
 }
 
+double PlotView::compactness() const {
+  if (style_.preset == FigureStyle::Preset::Paper || style_.fontSize > 0) return 0;
+  const double inches = viewport().width() / layoutDpi();
+  return std::clamp(3.0 - inches, 0.0, 1.0);
+}
+
 void PlotView::applyFigureStyle() {
   const bool paper = style_.preset == FigureStyle::Preset::Paper;
   const double px = layoutDpi() / kDesignDpi;  // layout units per design pixel
   const double lines = px * style_.lineScale();
+  // The screen style under 3 in wide (thumbnails, narrow panes): text and paddings shrink toward
+  // the paper style's, reaching them at 2 in, so that no text is squeezed (an explicit font size
+  // is kept).
+  const double compact = paper ? 1.0 : compactness();
+  FigureStyle style = style_;
+  if (!paper && compact > 0) style.fontSize = 9.0 - compact * (9.0 - 7.5);
   const auto pad = [&](int screen, int tight) {
-    return int(std::lround((paper ? std::min(screen, tight) : screen) * px));
+    return int(std::lround((screen + compact * (std::min(screen, tight) - screen)) * px));
   };
   QList<QCPAxis*> axes;
-  for (QCPAxisRect* rect : axisRects()) {
-    axes += rect->axes();
-    // Small figures: the plot shrinks before any text is squeezed (not below a height its view
-    // asks for: property "figureMinHeight", layout units).
-    rect->setMinimumSize(pad(24, 24), std::max(pad(24, 24), rect->property("figureMinHeight").toInt()));
-  }
+  for (QCPAxisRect* rect : axisRects()) axes += rect->axes();
   for (QCPLayoutElement* e : plotLayout()->elements(true)) {
     if (auto* scale = qobject_cast<QCPColorScale*>(e)) {
       axes << scale->axis();
       if (!scale->property("figureBarWidth").isValid()) scale->setProperty("figureBarWidth", scale->barWidth());
       scale->setBarWidth(pad(scale->property("figureBarWidth").toInt(), 9));
     } else if (auto* text = qobject_cast<QCPTextElement*>(e)) {
-      text->setFont(styled(text, "figureFontPt", text->font(), style_));
+      text->setFont(styled(text, "figureFontPt", text->font(), style));
     }
   }
   for (QCPAxis* a : axes) {
     if (!a) continue;
-    a->setLabelFont(styled(a, "figureLabelPt", a->labelFont(), style_));
-    a->setTickLabelFont(styled(a, "figureTickPt", a->tickLabelFont(), style_));
+    a->setLabelFont(styled(a, "figureLabelPt", a->labelFont(), style));
+    a->setTickLabelFont(styled(a, "figureTickPt", a->tickLabelFont(), style));
     if (!a->property("figurePadding").isValid()) {
       a->setProperty("figurePadding", a->padding());
       a->setProperty("figureLabelPadding", a->labelPadding());
@@ -174,6 +210,29 @@ void PlotView::applyFigureStyle() {
     a->setLabelPadding(pad(a->property("figureLabelPadding").toInt(), 2));
     a->setTickLabelPadding(pad(a->property("figureTickLabelPadding").toInt(), 3));
   }
+  // Small figures: the plot shrinks before any text is squeezed, but not below a height its view
+  // asks for (property "figureMinHeight", layout units) nor below the length its axis titles
+  // need to fit in three lines uncut (a colour scale's in two).
+  for (QCPAxisRect* rect : axisRects()) {
+    int width = pad(24, 24), height = std::max(pad(24, 24), rect->property("figureMinHeight").toInt());
+    for (QCPAxis* a : rect->axes())
+      if (a->visible()) {
+        const int need = labelLength(a, 3);
+        (a->orientation() == Qt::Horizontal ? width : height) =
+            std::max(need, a->orientation() == Qt::Horizontal ? width : height);
+      }
+    rect->setMinimumSize(width, height);
+  }
+  for (QCPLayoutElement* e : plotLayout()->elements(true))
+    if (auto* scale = qobject_cast<QCPColorScale*>(e)) {
+      const int need = labelLength(scale->axis(), 2);
+      // The bar's length plus the scale's margins (its axis rect is inset by them).
+      const QMargins m = scale->axis()->axisRect()->margins();
+      if (scale->axis()->orientation() == Qt::Horizontal)
+        scale->setMinimumSize(need > 0 ? need + m.left() + m.right() : 0, 0);
+      else
+        scale->setMinimumSize(0, need > 0 ? need + m.top() + m.bottom() : 0);
+    }
   // Every legend: inside a plot (inset) or in a row of the layout (the position view's).
   for (QCPLayoutElement* e : plotLayout()->elements(true))
     if (auto* l = qobject_cast<QCPLegend*>(e)) {

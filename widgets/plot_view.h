@@ -100,6 +100,12 @@ class PlotView : public QCustomPlot {
   /// Applies the style to every axis, legend, text element, item and plottable (fonts by their
   /// design size, pens by their design width, recorded the first time each is seen).
   void applyFigureStyle();
+  /// How far the screen style has shrunk toward the paper style's text and paddings: 0 at 3 in
+  /// wide or more (or with an explicit font size, or in the paper style), 1 at 2 in or less.
+  double compactness() const;
+  /// The least length (layout units) at which `axis`'s title wraps into `maxLines` lines
+  /// without an ellipsis (0 without a title).
+  static int labelLength(QCPAxis* axis, int maxLines);
   /// Wraps the title to its layout cell and axis titles to their axes; true when a text changed.
   bool wrapTexts();
   /// Tick counts that fit the axes' lengths; true when one changed.

@@ -449,6 +449,7 @@ QCPAxisRect* PositionEssView::rectAt(const QPointF& pos) const {
 }
 
 void PositionEssView::mousePressEvent(QMouseEvent* event) {
+  splitBeforeClick_ = currentSplit();
   QCPAxisRect* rect = rectAt(event->position());
   if (event->button() == Qt::LeftButton && rect && !rows_.isEmpty() && (event->modifiers() & Qt::ShiftModifier) == 0) {
     const double x = rect->axis(QCPAxis::atBottom)->pixelToCoord(event->position().x());
@@ -457,6 +458,13 @@ void PositionEssView::mousePressEvent(QMouseEvent* event) {
     emit splitRequested(std::clamp(int(std::lround(x)), 1, std::max(1, length - 1)));
   }
   PlotView::mousePressEvent(event);
+}
+
+void PositionEssView::mouseDoubleClickEvent(QMouseEvent* event) {
+  if (splitBeforeClick_ >= 1 && currentSplit() != splitBeforeClick_) emit splitRequested(splitBeforeClick_);
+  resetView();
+  replot();
+  PlotView::mouseDoubleClickEvent(event);
 }
 
 void PositionEssView::mouseMoveEvent(QMouseEvent* event) {

@@ -78,6 +78,8 @@ class PositionEssView : public PlotView {
   void resizeEvent(QResizeEvent* event) override;
   void mousePressEvent(QMouseEvent* event) override;
   void mouseMoveEvent(QMouseEvent* event) override;
+  /// Resets the zoom (resetView) and nothing else: the split its first click moved is restored.
+  void mouseDoubleClickEvent(QMouseEvent* event) override;
   /// Lays out, then thins the token labels for the laid-out width (and lays out again when the
   /// labels changed), so every replot and export draws labels that fit.
   void updateLayout() override;
@@ -92,6 +94,7 @@ class PositionEssView : public PlotView {
   QCPAxisRect* rectAt(const QPointF& pos) const;
 
   QVector<PositionRow> rows_;
+  int splitBeforeClick_ = 0;  // the split when the last press began (a double-click restores it)
   QStringList tokens_;
   QStringList marks_;
   QString baseTitle_;

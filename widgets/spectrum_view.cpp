@@ -63,14 +63,11 @@ void SpectrumView::onSplitChanged(int) { refresh(); }
 
 void SpectrumView::refresh() {
   QVector<double> k, v;
-  double lo = std::numeric_limits<double>::infinity(), hi = 0;
   int zeros = 0;
   for (int i = 0; i < sigma_.size(); ++i) {
     if (sigma_[i] > 0 && std::isfinite(sigma_[i])) {
       k.append(i + 1);
       v.append(sigma_[i]);
-      lo = std::min(lo, sigma_[i]);
-      hi = std::max(hi, sigma_[i]);
     } else {
       ++zeros;  // a log axis cannot show 0: counted in the title instead
     }
@@ -89,15 +86,7 @@ void SpectrumView::refresh() {
     thresholdLabel_->position->setCoords(0.99, t);
     thresholdLabel_->setText(tr("threshold %1%2 = %3").arg(tolerance_, 0, 'g', 3).arg(ref).arg(t, 0, 'g', 3));
   }
-  if (haveData) {
-    if (!std::isfinite(lo)) lo = hi = 1;
-    if (haveCut && t > 0) lo = std::min(lo, t), hi = std::max(hi, t);
-    yAxis->setRange(lo / 3.0, hi * 3.0);
-    xAxis->setRange(0.5, std::max<double>(sigma_.size(), 1) + 0.5);
-  } else {
-    yAxis->setRange(1e-3, 1);
-    xAxis->setRange(0, 1);
-  }
+  resetView();
 
   QString text;
   if (!haveData) {
@@ -117,6 +106,28 @@ void SpectrumView::refresh() {
   }
   setTitle(text);
   replot(QCustomPlot::rpQueuedReplot);
+}
+
+void SpectrumView::resetView() {
+  double lo = std::numeric_limits<double>::infinity(), hi = 0;
+  for (double v : sigma_)
+    if (v > 0 && std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+  const double t = threshold();
+  if (dataSplit_ > 0 && !sigma_.isEmpty()) {
+    if (!std::isfinite(lo)) lo = hi = 1;
+    if (cut_.count >= 0 && t > 0) lo = std::min(lo, t), hi = std::max(hi, t);
+    yAxis->setRange(lo / 3.0, hi * 3.0);
+    xAxis->setRange(0.5, std::max<double>(sigma_.size(), 1) + 0.5);
+  } else {
+    yAxis->setRange(1e-3, 1);
+    xAxis->setRange(0, 1);
+  }
+}
+
+void SpectrumView::mouseDoubleClickEvent(QMouseEvent* event) {
+  resetView();
+  replot();
+  PlotView::mouseDoubleClickEvent(event);
 }
 
 void SpectrumView::mouseMoveEvent(QMouseEvent* event) {

@@ -37,12 +37,17 @@ class SpectrumView : public PlotView {
   double threshold() const { return cut_.threshold; }
   int countAboveThreshold() const { return cut_.count; }
 
+  /// Fits the axes to every value and the threshold (what a new spectrum shows).
+  void resetView();
+
   QString toCsv() const override;
   QString figureName() const override { return QStringLiteral("spectrum"); }
 
  protected:
   void onSplitChanged(int split) override;
   void mouseMoveEvent(QMouseEvent* event) override;
+  /// Resets the zoom (resetView) and nothing else.
+  void mouseDoubleClickEvent(QMouseEvent* event) override;
 
  private:
   void refresh();

@@ -56,6 +56,7 @@ Document::Document(QObject* parent)
     : QObject(parent),
       cancel_(std::make_shared<std::atomic<bool>>(false)),
       inputCancel_(std::make_shared<std::atomic<bool>>(false)),
+      openCancel_(std::make_shared<std::atomic<bool>>(false)),
       operators_(this, &work_, &generation_, hooks(),
                  {[this](int layer, bool) {
                     emit operatorReady(layer);
@@ -282,24 +283,27 @@ void Document::startOpen(const QString& path, const QString& input) {
   if (path.isEmpty()) return;
   // The old document's work goes on until the new one is open (invalidate() cancels it):
   // when opening fails, the window keeps the previous document as it was.
-  if (openPending_) finishJob();  // the open it replaces is abandoned, not waited for
+  if (openPending_) finishJob();  // the open it replaces is abandoned (it stops at its next read)
+  openCancel_->store(true);
+  openCancel_ = std::make_shared<std::atomic<bool>>(false);
   openPending_ = true;
   startJob(tr("opening %1").arg(path));
   const quint64 openGeneration = ++openGeneration_;
   const qint64 budget = memoryBudget_;
-  const ess::OperatorScope scope = operatorScope_;
-  (void)QtConcurrent::run(&opens_, [this, path, input, budget, scope, openGeneration] {
+  const ess::OperatorScope opScope = operatorScope_;
+  (void)QtConcurrent::run(&opens_, [this, path, input, budget, opScope, openGeneration, flag = openCancel_] {
     if (openGeneration != openGeneration_.load()) return;  // abandoned while queued: never read
     std::shared_ptr<Handle> handle;
     int length = 0;
     QStringList labels;
     QString error;
     try {
+      const ess::CancelScope scope(flag.get());  // Cancel: no further tensor is read
       auto h = std::make_shared<Handle>();
       h->session = ess::Session::open(path.toStdString(), size_t(budget));
-      if (scope != ess::OperatorScope::Block) {
+      if (opScope != ess::OperatorScope::Block) {
         try {  // files that hold one operator (operator files, ess-lm) stay Block
-          h->session->setOperatorScope(scope);
+          h->session->setOperatorScope(opScope);
         } catch (const ess::Error&) {
         }
       }
@@ -366,6 +370,7 @@ void Document::invalidate(bool keepOperators) {
 
 void Document::cancel() {
   if (openPending_) {  // the previous document stays; the abandoned open's result is dropped
+    openCancel_->store(true);
     ++openGeneration_;
     openPending_ = false;
     finishJob();

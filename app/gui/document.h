@@ -183,6 +183,7 @@ class Document : public QObject {
   quint64 generation_ = 0;  // results of older generations are dropped
   CancelFlag cancel_;       // raised by cancel() and by new input or options
   CancelFlag inputCancel_;  // raised by cancel() only: input changes queued behind one another
+  CancelFlag openCancel_;   // raised when an open is cancelled or replaced: it reads no further tensor
   int length_ = 0;
   QStringList tokenLabels_;
   qint64 memoryBudget_ = qint64(ess::Session::kDefaultMemoryBudget);

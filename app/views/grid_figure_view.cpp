@@ -432,7 +432,8 @@ void GridFigureView::squareCells() {
 
 void GridFigureView::updateLayout() {
   // Spacing between panels: room for the last tick label of one and the first of the next.
-  const double scale = figureStyle().baseFontSize() / kTickPt;
+  // (The screen style's text shrinks toward the paper style's under 3 in: PlotView::compactness.)
+  const double scale = (figureStyle().baseFontSize() - compactness() * (9.0 - 7.5)) / kTickPt;
   const QFontMetricsF fm(sized(font(), kTickPt * scale));
   grid_->setColumnSpacing(int(std::lround(fm.horizontalAdvance(QStringLiteral("00")))));
   grid_->setRowSpacing(int(std::lround(0.4 * fm.height())));

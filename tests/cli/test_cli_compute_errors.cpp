@@ -83,6 +83,30 @@ QString longGeneratorFile(const QTemporaryDir& dir) {
   return path;
 }
 
+/// An operator file [1, L, L] whose causal entries are all 1e308: finite (every open-time check
+/// passes), but the Hankel blocks' norms overflow inside LAPACK when the ESS is computed.
+QString overflowingOperatorFile(const QTemporaryDir& dir, int L = 16) {
+  QByteArray data;
+  for (int r = 0; r < L; ++r)
+    for (int c = 0; c < L; ++c) {
+      const double v = c <= r ? 1e308 : 0.0;
+      data.append(reinterpret_cast<const char*>(&v), sizeof v);
+    }
+  QJsonObject header;
+  header["operator"] = QJsonObject{
+      {"dtype", "F64"}, {"shape", QJsonArray{1, L, L}}, {"data_offsets", QJsonArray{0, qint64(data.size())}}};
+  QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
+  while (json.size() % 8) json.append(' ');
+  const QString path = dir.filePath("overflow.safetensors");
+  QFile f(path);
+  f.open(QIODevice::WriteOnly);
+  const quint64 n = quint64(json.size());
+  QByteArray len(8, '\0');
+  for (int i = 0; i < 8; ++i) len[i] = char((n >> (8 * i)) & 0xff);
+  f.write(len + json + data);
+  return path;
+}
+
 const QString kNoMemory =
     QStringLiteral(": not enough memory on this machine; lower the budget or use a shorter input\n");
 
@@ -123,6 +147,23 @@ class TestCliComputeErrors : public QObject {
     const Run ok = ess({"curve", file, "--splits", "499999:500001:1", "--format", "json"});
     QCOMPARE(ok.status, 0);
     QVERIFY2(ok.out.contains("\"tolerance_ess\""), qPrintable(ok.err));
+  }
+
+  // A real numerical failure while computing, from a file that passes every check at open: the
+  // operator's entries near the largest double overflow LAPACK's norms. One line naming the
+  // file, the layer and the work, then the problem; exit 1, nothing on standard output.
+  void numericalFailureNamesTheFile() {
+    QTemporaryDir dir;
+    const QString file = overflowingOperatorFile(dir);
+    const Run info = ess({"info", file});
+    QCOMPARE(info.status, 0);  // opens: nothing is wrong with the file as such
+    const Run r = ess({"curve", file});
+    QCOMPARE(r.status, 1);
+    QVERIFY2(r.err.startsWith("error: " + file + ": layer 0 (") && r.err.contains("computing the ESS curves: LAPACK") &&
+                 r.err.count('\n') == 1 && r.err.endsWith('\n'),
+             qPrintable(r.err));
+    QVERIFY2(!hasLibraryWords(r.err), qPrintable(r.err));
+    QVERIFY(r.out.isEmpty());
   }
 
   // A config.json that is not valid JSON (Python's json writes NaN for float("nan"); its

@@ -42,6 +42,30 @@ QString qwen2WithLongContext(const QTemporaryDir& dir) {
   return out;
 }
 
+/// An operator file [1, 16, 16] whose causal entries are all 1e308 (test_cli_compute_errors.cpp).
+QString overflowingOperatorFile(const QTemporaryDir& dir) {
+  const int L = 16;
+  QByteArray data;
+  for (int r = 0; r < L; ++r)
+    for (int c = 0; c < L; ++c) {
+      const double v = c <= r ? 1e308 : 0.0;
+      data.append(reinterpret_cast<const char*>(&v), sizeof v);
+    }
+  QJsonObject header;
+  header["operator"] = QJsonObject{
+      {"dtype", "F64"}, {"shape", QJsonArray{1, L, L}}, {"data_offsets", QJsonArray{0, qint64(data.size())}}};
+  QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
+  while (json.size() % 8) json.append(' ');
+  const QString path = dir.filePath("overflow.safetensors");
+  QFile f(path);
+  f.open(QIODevice::WriteOnly);
+  const quint64 n = quint64(json.size());
+  QByteArray len(8, '\0');
+  for (int i = 0; i < 8; ++i) len[i] = char((n >> (8 * i)) & 0xff);
+  f.write(len + json + data);
+  return path;
+}
+
 bool openAndWait(Document& doc, const QString& path) {
   QSignalSpy opened(&doc, &Document::opened);
   doc.open(path);
@@ -77,6 +101,28 @@ class TestGuiComputeErrors : public QObject {
     doc.requestCurve(0);
     QTRY_VERIFY_WITH_TIMEOUT(doc.curveData(0) != nullptr, kTimeout);
     QCOMPARE(doc.curveData(0)->length, 16);
+  }
+
+  // A real numerical failure while the curve is computed (entries near the largest double
+  // overflow LAPACK's norms; the file opens): one sentence naming the file, the layer and the
+  // work, and the document stays open: its operator still comes.
+  void numericalFailureDuringACurve() {
+    QTemporaryDir dir;
+    const QString file = overflowingOperatorFile(dir);
+    Document doc;
+    QVERIFY(openAndWait(doc, file));
+    QSignalSpy errors(&doc, &Document::errorOccurred);
+    doc.requestCurve(0);
+    QVERIFY(errors.wait(kTimeout));
+    const QString message = errors.first().first().toString();
+    QVERIFY2(message.startsWith(file + ": layer 0 (") && message.contains("computing the ESS curves: LAPACK"),
+             qPrintable(message));
+    QVERIFY2(!hasLibraryWords(message), qPrintable(message));
+    QVERIFY(doc.isOpen());
+    QSignalSpy operators(&doc, &Document::operatorReady);
+    doc.requestOperator(0);
+    QTRY_VERIFY_WITH_TIMEOUT(doc.operatorData(0) != nullptr, kTimeout);
+    QCOMPARE(doc.operatorData(0)->length, 16);
   }
 };
 

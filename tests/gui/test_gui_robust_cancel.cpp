@@ -14,6 +14,7 @@
 #include <QStandardPaths>
 #include <QToolButton>
 #include <QtTest>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -83,6 +84,13 @@ bool cancelAt(const std::string& stage, int skip, const std::function<void()>& s
   gate.cv.notify_all();
   ess::setCancelPointHook(nullptr);
   return reached;
+}
+
+// Tensor reads seen by the hook below (the open's reads of every weight).
+std::atomic<int> gTensorReads{0};
+void countTensorReads(const char* stage) {
+  if (std::string(stage) == "tensor read") ++gTensorReads;
+  holdAtStage(stage);
 }
 
 bool sameCurve(const ess::CurveData& a, const ess::CurveData& b) {
@@ -300,6 +308,63 @@ class TestGuiRobustCancel : public QObject {
     QVERIFY(inputChanged.wait(kTimeout));
     QCOMPARE(d->inputSpec(), typed);
     QCOMPARE(c->currentInputLabel()->fullText(), typed);
+  }
+
+  // Cancel while a checkpoint opens: the open stops at its next tensor read, so a big
+  // checkpoint's cancelled open returns after one tensor, not after all of them. The open is
+  // held at its first tensor read (the demo's ess-lm checkpoint reads every weight at open),
+  // Cancel is pressed, the open goes on: no second tensor is read (the Document's destructor
+  // waits for the abandoned open to end before the count is taken).
+  void cancelledOpenReadsNoFurtherTensor() {
+    gTensorReads = 0;
+    {
+      std::lock_guard<std::mutex> lock(gGate.m);
+      gGate.armed = true;
+      gGate.stage = "tensor read";
+      gGate.skip = 0;
+      gGate.hits = 0;
+      gGate.held = gGate.released = false;
+    }
+    ess::setCancelPointHook(&countTensorReads);
+    {
+      Document d;
+      QSignalSpy opened(&d, &Document::opened);
+      QSignalSpy failed(&d, &Document::openFailed);
+      QSignalSpy cancelled(&d, &Document::cancelled);
+      d.open(kDemoDir);
+      QVERIFY(d.isBusy());
+      const bool reached = QTest::qWaitFor(
+          [] {
+            std::lock_guard<std::mutex> lock(gGate.m);
+            return gGate.held;
+          },
+          kTimeout);
+      if (reached) d.cancel();
+      {
+        std::lock_guard<std::mutex> lock(gGate.m);
+        gGate.released = true;
+        gGate.armed = false;
+      }
+      gGate.cv.notify_all();
+      QVERIFY(reached);
+      QVERIFY(!d.isBusy());  // the window is free at once
+      QCOMPARE(cancelled.size(), 1);
+      QCoreApplication::processEvents();
+      QVERIFY(opened.isEmpty() && failed.isEmpty());  // nothing opened, no error shown
+    }
+    ess::setCancelPointHook(nullptr);
+    QCOMPARE(gTensorReads.load(), 1);
+    // Uncancelled, the same open reads many tensors (the count above is not trivially one).
+    gTensorReads = 0;
+    ess::setCancelPointHook(&countTensorReads);
+    {
+      Document d;
+      QSignalSpy opened(&d, &Document::opened);
+      d.open(kDemoDir);
+      QVERIFY(opened.wait(kTimeout));
+    }
+    ess::setCancelPointHook(nullptr);
+    QVERIFY2(gTensorReads.load() > 10, qPrintable(QString::number(gTensorReads.load())));
   }
 
   // Memory returns: 40 curves of the gla layer on a 64-token input, each cancelled once its

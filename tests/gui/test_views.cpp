@@ -12,6 +12,7 @@
 #include "figure_export.h"
 #include "heatmap_view.h"
 #include "layer_comparison_view.h"
+#include "position_ess_view.h"
 #include "spectrum_view.h"
 #include "split_point.h"
 #include "view_data.h"
@@ -68,6 +69,7 @@ class TestViews : public QObject {
   void layerBarsColourFamilies();
   void exportFigures();
   void csv();
+  void doubleClickResetsZoomOnly();
 };
 
 void TestViews::splitPointClamps() {
@@ -503,3 +505,67 @@ void TestViews::csv() {
 
 QTEST_MAIN(TestViews)
 #include "test_views.moc"
+
+// Every view that zooms (heatmap, curve, spectrum, position; the Layers grid does not zoom)
+// answers a double-click in its plot the same way: the zoom back to the whole data, the split
+// where it was before the double-click's first click.
+void TestViews::doubleClickResetsZoomOnly() {
+  const int L = 40;
+  SplitPoint sp;
+  sp.setLength(L);
+  HeatmapView heat;
+  EssCurveView curve;
+  SpectrumView spec;
+  PositionEssView position;
+  heat.setOperator(L, decayOperator(L), "decay");
+  curve.setSeries({syntheticSeries(L)});
+  QVector<double> sigma;
+  for (int k = 0; k < 12; ++k) sigma.append(std::pow(10.0, -k));
+  spec.setSpectrum(10, sigma, SpectrumCut{1e-3, 3});
+  QStringList tokens;
+  for (int i = 0; i < L; ++i) tokens << QStringLiteral("t%1").arg(i);
+  position.setRows({{0, syntheticSeries(L)}}, tokens, "demo");
+  const QList<PlotView*> views = {&heat, &curve, &spec, &position};
+  for (PlotView* v : views) {
+    v->resize(600, 500);
+    v->setSplitPoint(&sp);
+    connect(v, &PlotView::splitRequested, &sp, &SplitPoint::setSplit);
+    v->show();
+    QVERIFY(QTest::qWaitForWindowExposed(v));
+    v->replot();
+  }
+  for (PlotView* v : views) {
+    const QString name = v->metaObject()->className();
+    QCPAxisRect* rect = v->axisRects().value(0);
+    QCPAxis* x = rect->axis(QCPAxis::atBottom);
+    QCPAxis* y = rect->axis(QCPAxis::atLeft);
+    sp.setSplit(10);
+    const QCPRange x0 = x->range(), y0 = y->range();
+    // Zoomed in, the split at 10.
+    x->setRange(x0.lower + 0.3 * x0.size(), x0.lower + 0.6 * x0.size());
+    y->setRange(y0.lower + 0.2 * y0.size(), y0.lower + 0.5 * y0.size());
+    v->replot();
+    // A double-click in the plot: press and release (which may move the split), then the
+    // double-click event and its release, as a window system delivers them.
+    const QPoint at = rect->rect().center() + QPoint(rect->rect().width() / 5, 0);
+    QTest::mouseClick(v, Qt::LeftButton, {}, at);
+    QTest::mouseDClick(v, Qt::LeftButton, {}, at);
+    QTest::mouseRelease(v, Qt::LeftButton, {}, at);
+    QVERIFY2(std::abs(x->range().lower - x0.lower) < 1e-9 && std::abs(x->range().upper - x0.upper) < 1e-9,
+             qPrintable(QStringLiteral("%1: x range %2..%3, not %4..%5")
+                            .arg(name)
+                            .arg(x->range().lower)
+                            .arg(x->range().upper)
+                            .arg(x0.lower)
+                            .arg(x0.upper)));
+    QVERIFY2(std::abs(y->range().lower - y0.lower) < 1e-9 * std::max(1.0, std::abs(y0.lower)) &&
+                 std::abs(y->range().upper - y0.upper) < 1e-9 * std::max(1.0, std::abs(y0.upper)),
+             qPrintable(QStringLiteral("%1: y range %2..%3, not %4..%5")
+                            .arg(name)
+                            .arg(y->range().lower)
+                            .arg(y->range().upper)
+                            .arg(y0.lower)
+                            .arg(y0.upper)));
+    QVERIFY2(sp.split() == 10, qPrintable(QStringLiteral("%1: the split moved to %2").arg(name).arg(sp.split())));
+  }
+}

@@ -14,6 +14,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "ess/cancel.h"
 #include "ess/error.h"
 #include "ess/input_file.h"
 
@@ -958,6 +959,7 @@ NamedTensors readZipCheckpoint(const std::string& path) {
     if (__builtin_mul_overflow(static_cast<uint64_t>(numel), itemsize, &nbytes) || have < nbytes)
       fail(path, "archive entry '" + entry + "' has " + std::to_string(have) + " bytes, too few for " +
                      std::to_string(numel) + " elements of " + c10::toString(stype->dtype));
+    checkCancelled("tensor read");  // a cancelled open reads no further storage
     at::Tensor flat = at::empty({numel}, at::TensorOptions().dtype(isBool ? at::kByte : stype->dtype));
     if (nbytes > 0) zip.read(idx, entry, flat.data_ptr(), nbytes);
     if (bigEndian) byteswap(flat);

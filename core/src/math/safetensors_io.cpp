@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ess/atomic_file.h"
+#include "ess/cancel.h"
 #include "ess/input_file.h"
 
 #include <cstdint>
@@ -89,6 +90,7 @@ const std::map<std::string, std::string>& SafetensorsFile::metadata() const { re
 
 Array SafetensorsFile::read(const std::string& name) const {
   const Entry& e = impl_->entries.at(impl_->byName.at(name));
+  checkCancelled("tensor read");  // a cancelled open or computation reads no further tensor
   checkFilesUnchanged({identity()});
   Array a = impl_->readEntry(e);
   checkFilesUnchanged({identity()});
@@ -138,7 +140,10 @@ NamedArrays readSafetensorArrays(const std::string& path) {
   out.metadata = file.metadata();
   // Every tensor is read into memory now, not mapped: a file that is truncated or rewritten
   // later (a training job saving over it) cannot fault a mapping (SIGBUS) or change data in use.
-  for (const auto& e : file.entries()) out.add(e.name, file.impl_->readEntry(e));
+  for (const auto& e : file.entries()) {
+    checkCancelled("tensor read");
+    out.add(e.name, file.impl_->readEntry(e));
+  }
   file.impl_->f.checkUnchanged();
   return out;
 }

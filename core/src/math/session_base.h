@@ -2,6 +2,7 @@
 // tiles, curves and spectra from a layer's dense operator [H, L, L] or its generators. The
 // operator-file session (essmath) and the model sessions (esscore) derive from it.
 #pragma once
+#include <algorithm>
 #include <exception>
 #include <memory>
 #include <string>
@@ -16,12 +17,20 @@ namespace ess {
 /// The core's boundary while computing (README "Bad input"): what the libraries below throw
 /// (LibTorch's c10::Error, std::bad_alloc, any other std::exception) becomes one InputError
 /// sentence, "<work>: <problem>", where `work` names the file, the layer, the input and what was
-/// being done; the core's own errors (ess::Error) and Cancelled pass unchanged.
+/// being done; the core's own errors (ess::Error) and Cancelled pass unchanged, but for an
+/// InputError that names no file (the engines' numerical failures), which gets `work` first.
 [[noreturn]] void throwLibraryError(const std::string& work, const std::exception& e);
 template <class F>
 auto atCoreBoundary(const std::string& work, F&& body) -> decltype(body()) {
   try {
     return body();
+  } catch (const InputError& e) {
+    // The core's own errors name their file; one from the engines that does not (a numerical
+    // failure, LAPACK's on entries near the largest double) gets the work's words first.
+    const std::string file = work.substr(0, std::min(work.find(": "), work.find(", ")));
+    if (e.field().empty() && std::string(e.what()).find(file) == std::string::npos)
+      throw InputError(work + ": " + e.what());
+    throw;
   } catch (const Error&) {
     throw;
   } catch (const Cancelled&) {
