@@ -27,8 +27,8 @@ auto atCoreBoundary(const std::string& work, F&& body) -> decltype(body()) {
   } catch (const InputError& e) {
     // The core's own errors name their file; one from the engines that does not (a numerical
     // failure, LAPACK's on entries near the largest double) gets the work's words first.
-    const std::string file = work.substr(0, std::min(work.find(": "), work.find(", ")));
-    if (e.field().empty() && std::string(e.what()).find(file) == std::string::npos)
+    // ("<file>: ..." is the form of every message that names one.)
+    if (e.field().empty() && std::string(e.what()).find(": ") == std::string::npos)
       throw InputError(work + ": " + e.what());
     throw;
   } catch (const Error&) {
