@@ -12,9 +12,12 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 
+#include "../qt_safetensors.h"
 #include "cli_test_util.h"
 
 namespace {
+
+using testfiles::overflowingOperatorFile;
 
 using clitest::Run;
 
@@ -71,40 +74,7 @@ QString longGeneratorFile(const QTemporaryDir& dir) {
     header[name] = QJsonObject{
         {"dtype", "F64"}, {"shape", QJsonArray{1, L, 1}}, {"data_offsets", QJsonArray{begin, qint64(data.size())}}};
   }
-  QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
-  while (json.size() % 8) json.append(' ');
-  const QString path = dir.filePath("long.safetensors");
-  QFile f(path);
-  f.open(QIODevice::WriteOnly);
-  const quint64 n = quint64(json.size());
-  QByteArray len(8, '\0');
-  for (int i = 0; i < 8; ++i) len[i] = char((n >> (8 * i)) & 0xff);
-  f.write(len + json + data);
-  return path;
-}
-
-/// An operator file [1, L, L] whose causal entries are all 1e308: finite (every open-time check
-/// passes), but the Hankel blocks' norms overflow inside LAPACK when the ESS is computed.
-QString overflowingOperatorFile(const QTemporaryDir& dir, int L = 16) {
-  QByteArray data;
-  for (int r = 0; r < L; ++r)
-    for (int c = 0; c < L; ++c) {
-      const double v = c <= r ? 1e308 : 0.0;
-      data.append(reinterpret_cast<const char*>(&v), sizeof v);
-    }
-  QJsonObject header;
-  header["operator"] = QJsonObject{
-      {"dtype", "F64"}, {"shape", QJsonArray{1, L, L}}, {"data_offsets", QJsonArray{0, qint64(data.size())}}};
-  QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
-  while (json.size() % 8) json.append(' ');
-  const QString path = dir.filePath("overflow.safetensors");
-  QFile f(path);
-  f.open(QIODevice::WriteOnly);
-  const quint64 n = quint64(json.size());
-  QByteArray len(8, '\0');
-  for (int i = 0; i < 8; ++i) len[i] = char((n >> (8 * i)) & 0xff);
-  f.write(len + json + data);
-  return path;
+  return testfiles::writeSafetensors(dir.filePath("long.safetensors"), header, data);
 }
 
 const QString kNoMemory =

@@ -11,6 +11,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "../qt_safetensors.h"
 #include "document.h"
 
 namespace {
@@ -42,29 +43,7 @@ QString qwen2WithLongContext(const QTemporaryDir& dir) {
   return out;
 }
 
-/// An operator file [1, 16, 16] whose causal entries are all 1e308 (test_cli_compute_errors.cpp).
-QString overflowingOperatorFile(const QTemporaryDir& dir) {
-  const int L = 16;
-  QByteArray data;
-  for (int r = 0; r < L; ++r)
-    for (int c = 0; c < L; ++c) {
-      const double v = c <= r ? 1e308 : 0.0;
-      data.append(reinterpret_cast<const char*>(&v), sizeof v);
-    }
-  QJsonObject header;
-  header["operator"] = QJsonObject{
-      {"dtype", "F64"}, {"shape", QJsonArray{1, L, L}}, {"data_offsets", QJsonArray{0, qint64(data.size())}}};
-  QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
-  while (json.size() % 8) json.append(' ');
-  const QString path = dir.filePath("overflow.safetensors");
-  QFile f(path);
-  f.open(QIODevice::WriteOnly);
-  const quint64 n = quint64(json.size());
-  QByteArray len(8, '\0');
-  for (int i = 0; i < 8; ++i) len[i] = char((n >> (8 * i)) & 0xff);
-  f.write(len + json + data);
-  return path;
-}
+using testfiles::overflowingOperatorFile;
 
 bool openAndWait(Document& doc, const QString& path) {
   QSignalSpy opened(&doc, &Document::opened);
