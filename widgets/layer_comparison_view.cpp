@@ -424,6 +424,10 @@ void LayerComparisonView::rebuild() {
 
 void LayerComparisonView::updateLayout() {
   applyFigureStyle();
+  // The colour scale reports its current margins as its own need (QCPLayoutElement's
+  // calculateAutoMargin), so the panels' margin group could only grow: a layout at the window's
+  // width left a 2-inch export with the wide layout's margins. The group sets them again.
+  colorScale_->setMargins(QMargins());
   fitLegend();
   // Each grid row at least a tick label high, so the layer names stay apart.
   QCPAxisRect* grid = xAxis->axisRect();

@@ -371,7 +371,15 @@ int PlotView::minimumHeight(int width) {
   const QRect old = viewport();
   setViewport(QRect(0, 0, width, std::max(old.height(), width)));
   updateLayout();
-  const int height = plotLayout()->minimumOuterSizeHint().height();
+  int height = plotLayout()->minimumOuterSizeHint().height();
+  // Laid out at that height, texts may wrap differently and ask for more: take the larger.
+  for (int pass = 0; pass < 2; ++pass) {
+    setViewport(QRect(0, 0, width, height));
+    updateLayout();
+    const int need = plotLayout()->minimumOuterSizeHint().height();
+    if (need <= height) break;
+    height = need;
+  }
   setViewport(old);
   updateLayout();
   return height;

@@ -25,6 +25,7 @@
 #include "heatmap_view.h"
 #include "layer_comparison_view.h"
 #include "position_ess_view.h"
+#include "qcustomplot.h"
 #include "spectrum_view.h"
 #include "split_point.h"
 #include "training_figure_view.h"
@@ -342,6 +343,7 @@ class TestFigureRender : public QObject {
   void positionRowsShareOneHeight();
   void gridOfFiles_data();
   void gridOfFiles();
+  void narrowExportAfterAWideLayout();
 };
 
 void TestFigureRender::textInsideAndApart_data() {
@@ -916,4 +918,50 @@ void TestFigureRender::tiledZerosAndMaskAreNeutral() {
 }
 
 QTEST_MAIN(TestFigureRender)
+
+namespace {
+
+std::unique_ptr<LayerComparisonView> longNamedLayers() {
+  auto v = std::make_unique<LayerComparisonView>();
+  v->setData({"0: softmax_attention", "1: gla"}, {{15.5, 16.1}, {14.3, 14.1}}, "mean tolerance-ESS", QString(),
+             {{"0", "1"}, {"0", "1"}});
+  v->setTotals({{"0: softmax_attention", 1000.0, 600.0, 4096.0, 0.25}, {"1: gla", 950.0, 400.0, 2048.0, 0.46}});
+  return v;
+}
+
+}  // namespace
+
+void TestFigureRender::narrowExportAfterAWideLayout() {
+  // A view first laid out at a window's width (long layer names fit there), then exported at
+  // 2 in: its panels get the margins of the 2-inch layout, not the wide one's (a colour scale
+  // in the panels' margin group once kept them), and the legend keeps its rows.
+  FigureStyle style;
+  style.preset = FigureStyle::Preset::Paper;
+  figure::ExportOptions o;
+  o.width = 400;
+  o.dpi = 200;
+  auto fresh = longNamedLayers();
+  fresh->setFigureStyle(style);
+  o.height = figure::resolvedSize(fresh.get(), figure::Format::Png, o).height();
+  QVERIFY(!figure::renderImage(fresh.get(), o).isNull());
+  const int freshMargin = fresh->axisRect()->margins().left();
+
+  auto wide = longNamedLayers();
+  wide->setFigureStyle(style);
+  wide->resize(900, 600);
+  wide->replot();
+  const int wideMargin = wide->axisRect()->margins().left();
+  QVERIFY2(wideMargin > freshMargin, qPrintable(QStringLiteral("wide %1, 2 in %2").arg(wideMargin).arg(freshMargin)));
+  o.height = figure::resolvedSize(wide.get(), figure::Format::Png, o).height();
+  QVERIFY(!figure::renderImage(wide.get(), o).isNull());
+  QCOMPARE(wide->axisRect()->margins().left(), freshMargin);
+  for (QCPLayoutElement* e : wide->plotLayout()->elements(true))
+    if (auto* legend = qobject_cast<QCPLegend*>(e))
+      if (legend->visible())
+        QVERIFY2(legend->outerRect().height() >= legend->minimumOuterSizeHint().height(),
+                 qPrintable(QStringLiteral("legend %1 px tall, needs %2")
+                                .arg(legend->outerRect().height())
+                                .arg(legend->minimumOuterSizeHint().height())));
+}
+
 #include "test_figure_render.moc"
