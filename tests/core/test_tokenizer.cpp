@@ -168,11 +168,6 @@ class TestTokenizer : public QObject {
   }
 
   void sentencePieceModelThroughLibsentencepiece() {
-#ifdef ESS_SANITIZE
-    QSKIP(
-        "needs libsentencepiece, which AddressSanitizer cannot isolate from LibTorch's protobuf (no RTLD_DEEPBIND); "
-        "runs in the normal build");
-#endif
     // spm_tiny/tokenizer.model: 320 pieces, BPE with byte fallback (make_spm_tiny.cpp; the ids
     // below are the ones libsentencepiece printed when it trained the model).
     // libsentencepiece runs in the ess_sentencepiece module next to LibTorch in this process.
@@ -207,11 +202,6 @@ class TestTokenizer : public QObject {
   }
 
   void sentencePieceJsonMatchesLibsentencepiece() {
-#ifdef ESS_SANITIZE
-    QSKIP(
-        "needs libsentencepiece, which AddressSanitizer cannot isolate from LibTorch's protobuf (no RTLD_DEEPBIND); "
-        "runs in the normal build");
-#endif
     // spm_tiny_json/: spm_tiny converted by make_spm_json.py into both tokenizer.json layouts,
     // its tokenizer.model (spm_tiny keeping runs of spaces, as Llama-2's model does) and the
     // ids libsentencepiece gave for a corpus of tricky strings (reference.json).
@@ -347,11 +337,6 @@ class TestTokenizer : public QObject {
   }
 
   void specialTokensAsInTraining() {
-#ifdef ESS_SANITIZE
-    QSKIP(
-        "needs libsentencepiece, which AddressSanitizer cannot isolate from LibTorch's protobuf (no RTLD_DEEPBIND); "
-        "runs in the normal build");
-#endif
     // tokenizer.json: the post_processor's single template (<s> $A in spm_tiny_json).
     const std::string dir = dataPath("tokenizer/spm_tiny_json/");
     const auto legacy = Tokenizer::fromJsonFile(dir + "legacy/tokenizer.json");
@@ -418,11 +403,6 @@ class TestTokenizer : public QObject {
   }
 
   void hfSessionWithSentencePieceAddsBos() {
-#ifdef ESS_SANITIZE
-    QSKIP(
-        "needs libsentencepiece, which AddressSanitizer cannot isolate from LibTorch's protobuf (no RTLD_DEEPBIND); "
-        "runs in the normal build");
-#endif
     // tests/data/hf/llama_spm_torch: the spm_tiny model with add_bos_token true.
     auto session = Session::open(dataPath("hf/llama_spm_torch"));
     session->setInput("text:the cat sat on the mat");

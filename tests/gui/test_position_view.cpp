@@ -257,11 +257,6 @@ class TestPositionView : public QObject {
   // the pieces, spaces shown as "·" and the newline byte as "⏎", spell the text; the heatmap's
   // axes are titled by tokens.
   void sentencePieceCheckpointWithText() {
-#ifdef ESS_SANITIZE
-    QSKIP(
-        "needs libsentencepiece, which AddressSanitizer cannot isolate from LibTorch's protobuf (no RTLD_DEEPBIND); "
-        "runs in the normal build");
-#endif
     Window win;
     MainWindow& w = win.w;
     QVERIFY(win.open(QStringLiteral(ESS_TEST_DATA_DIR "/hf/llama_spm_torch")));

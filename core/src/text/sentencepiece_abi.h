@@ -4,8 +4,11 @@
 // Why a module: Debian's libsentencepiece.so carries its own copy of protobuf (1,600 exported
 // google::protobuf symbols) which clashes with the libprotobuf that LibTorch loads: a program
 // linking both crashes in protobuf's static initializers before main. The module links
-// libsentencepiece alone and is opened with dlopen(RTLD_LOCAL | RTLD_DEEPBIND), so its protobuf
-// symbols resolve inside the module and never meet LibTorch's. Only C types cross the boundary.
+// libsentencepiece alone and is opened with dlmopen(LM_ID_NEWLM) in a link namespace of its own,
+// so its protobuf symbols resolve inside that namespace and never meet LibTorch's (this needs no
+// RTLD_DEEPBIND, which AddressSanitizer refuses; the sanitizer build leaves the module
+// uninstrumented, as the namespace cannot see the sanitizer runtime). Only C types cross the
+// boundary, and memory is never freed on the other side.
 #pragma once
 #include <stddef.h>
 

@@ -1,4 +1,4 @@
-// Opens the ess_sentencepiece module with dlopen(RTLD_LOCAL | RTLD_DEEPBIND) and calls
+// Opens the ess_sentencepiece module in a link namespace of its own (dlmopen) and calls
 // libsentencepiece through its C interface (sentencepiece_abi.h).
 #include "text/sentencepiece_model.h"
 
@@ -80,11 +80,15 @@ std::unique_ptr<SentencePieceModel> SentencePieceModel::load(const std::string& 
         tried += "\n  " + candidate + " (absent)";
         continue;
       }
-#ifdef ESS_SANITIZE
-      // AddressSanitizer refuses RTLD_DEEPBIND (it would bypass its malloc).
-      void* lib = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
-#else
-      void* lib = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+      // A namespace of its own: libsentencepiece's protobuf never meets LibTorch's, and no
+      // RTLD_DEEPBIND is needed (AddressSanitizer refuses it). Only C types cross.
+      void* lib = dlmopen(LM_ID_NEWLM, candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
+#ifndef ESS_SANITIZE
+      if (!lib) {  // a C library without dlmopen namespaces left: the symbols kept apart by lookup order
+        const std::string why = dlerror();
+        lib = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+        if (!lib) tried += "\n  " + candidate + " (dlmopen: " + why + ")";
+      }
 #endif
       if (!lib) {
         tried += "\n  " + candidate + " (" + dlerror() + ")";
