@@ -361,7 +361,9 @@ std::vector<double> splitSingularValues(const Array& op, int split, DType dtype)
   const int L = op.size(0);
   if (split < 1 || split > L - 1)
     throw UsageError("split " + std::to_string(split) + " is outside 1.." + std::to_string(L - 1));
-  return singularValuesOf(op.toFloat64().doubles(), L, split, dtype);
+  const Array t = op.toFloat64();
+  checkFinite(t);  // LAPACK is handed finite entries only (lapack_kernels.cpp)
+  return singularValuesOf(t.doubles(), L, split, dtype);
 }
 
 namespace {

@@ -35,10 +35,15 @@ std::vector<T>& workspace(size_t size) {
   return w;
 }
 
+// Every caller hands LAPACK finite entries (operators and generators are checked for NaN and
+// Inf first), so a failure means values that overflow double precision on the way.
+constexpr const char* kOverflow =
+    " block of finite entries, which overflow double precision in the factorization (scale the operator down)";
+
 void check(int info, const char* routine, int m, int n) {
   if (info != 0)
     throw InputError(std::string("LAPACK ") + routine + " failed (info " + std::to_string(info) + ") on a " +
-                     std::to_string(m) + " x " + std::to_string(n) + " block; the operator may hold NaN or Inf");
+                     std::to_string(m) + " x " + std::to_string(n) + kOverflow);
 }
 
 }  // namespace
@@ -129,7 +134,7 @@ int truncatedPivotedQr(double* a, int m, int n, int lda, int maxRank, double sto
     residual = k < minmn ? r22.norm() : 0.0;
     if (!std::isfinite(residual))
       throw InputError("LAPACK dlaqps produced a non-finite residual on a " + std::to_string(m) + " x " +
-                       std::to_string(n) + " block; the operator may hold NaN or Inf");
+                       std::to_string(n) + kOverflow);
     if (residual <= stop || k >= minmn) return k;
     if (k >= maxRank) return -1;
     const int jb = std::min(kBlock, minmn - k), cols = n - k, ldf = cols;
