@@ -153,13 +153,7 @@ class Jamba : public HybridArchitecture {
   bool hasGenerators() const override { return true; }
   Generators layerGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
     if (isAttention(layer)) return {};
-    const Features f = features(w, layer, x);
-    Generators g;
-    g.C = (f.gate.unsqueeze(-1) * f.C.unsqueeze(0)).contiguous();  // [E, L, N]
-    g.B = (f.dt.unsqueeze(-1) * f.B.unsqueeze(0)).contiguous();
-    g.logA = (f.dt.unsqueeze(-1) * f.A.unsqueeze(1)).contiguous();
-    g.D = (f.gate * f.D.unsqueeze(-1)).contiguous();
-    return g;
+    return mamba1Generators(features(w, layer, x), false);
   }
 
   at::Tensor ssmOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
@@ -168,12 +162,7 @@ class Jamba : public HybridArchitecture {
   }
   Generators ssmGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
     if (isAttention(layer)) return {};
-    const Features f = features(w, layer, x);
-    Generators g;
-    g.C = f.C.unsqueeze(0).expand({f.u.size(0), -1, -1}).contiguous();  // [E, L, N]
-    g.B = (f.dt.unsqueeze(-1) * f.B.unsqueeze(0)).contiguous();
-    g.logA = (f.dt.unsqueeze(-1) * f.A.unsqueeze(1)).contiguous();
-    return g;
+    return mamba1Generators(features(w, layer, x), true);
   }
   std::string ssmRemoves(int layer) const override {
     return isAttention(layer) ? "" : "the z gate silu(z) and the D skip";
@@ -245,49 +234,16 @@ class Jamba : public HybridArchitecture {
     return out;
   }
 
-  /// The featurization of mixer input x [L, D]: value input u, gate silu(z) and step dt [E, L];
-  /// the normalized B, C [L, N]; A = -exp(A_log) [E, N]; D [E].
-  struct Features {
-    at::Tensor u, gate, dt, B, C, A, D;
-  };
-  Features features(const HfWeights& w, int layer, const at::Tensor& x) const {
-    const auto W = [&](const std::string& n) { return w.weight(layerTensor(layer, "mamba." + n)); };
-    const int64_t L = x.size(0), E = inner(), N = c_.stateSize, R = c_.dtRank;
-    const at::Tensor xz = at::linear(x, W("in_proj.weight"));  // [L, 2E]
-    const at::Tensor xin = xz.narrow(1, 0, E).t().unsqueeze(0);
-    const at::Tensor convBias = c_.convBias ? W("conv1d.bias") : at::zeros({E}, x.options());
-    Features f;
-    f.u = at::silu(at::conv1d(xin, W("conv1d.weight"), convBias, {1}, {c_.convKernel - 1}, {1}, E).narrow(-1, 0, L))
-              .squeeze(0);  // [E, L]
-    f.gate = at::silu(xz.narrow(1, E, E)).t();
-    const at::Tensor xdbl = at::linear(f.u.t(), W("x_proj.weight"));  // [L, R + 2N]
-    const at::Tensor dtLow = rmsNorm(xdbl.narrow(1, 0, R), W("dt_layernorm.weight"), c_.normEps);
-    f.B = rmsNorm(xdbl.narrow(1, R, N), W("b_layernorm.weight"), c_.normEps);
-    f.C = rmsNorm(xdbl.narrow(1, R + N, N), W("c_layernorm.weight"), c_.normEps);
-    f.dt = at::softplus(at::linear(dtLow, W("dt_proj.weight"), W("dt_proj.bias"))).t();  // [E, L]
-    f.A = -at::exp(W("A_log"));
-    f.D = W("D");
-    const at::Tensor bad = at::logical_not(at::isfinite(f.A)).any(-1) | at::logical_not(at::isfinite(f.dt)).any(-1);
-    if (bad.any().item<bool>())
-      throw InputError(path_ + ": layer " + std::to_string(layer) + ": unstable parameters in channel " +
-                       std::to_string(bad.nonzero()[0][0].item<int64_t>()) +
-                       ": A = -exp(A_log) or the step dt is not finite, so the decay exp(dt * A) is not in [0, 1]");
-    return f;
+  /// Mamba-1's featurization of mixer input x [L, D], with the weighted RMSNorms of dt_low, B, C.
+  Mamba1Features features(const HfWeights& w, int layer, const at::Tensor& x) const {
+    const auto weight = [&](const std::string& n) { return w.weight(layerTensor(layer, "mamba." + n)); };
+    return mamba1Features(weight, x, c_, inner(), Mamba1Norm::Weighted, c_.normEps,
+                          path_ + ": layer " + std::to_string(layer));
   }
 
-  /// The gated scan output [E, L] of the Mamba layer (HF slow_forward), one step per position.
+  /// The gated scan output [E, L] of the Mamba layer (HF slow_forward).
   at::Tensor scan(const HfWeights& w, int layer, const at::Tensor& x) const {
-    const Features f = features(w, layer, x);
-    const int64_t L = x.size(0);
-    const at::Tensor a = at::exp(f.dt.unsqueeze(-1) * f.A.unsqueeze(1));    // [E, L, N]
-    const at::Tensor b = (f.dt * f.u).unsqueeze(-1) * f.B.unsqueeze(0);     // [E, L, N]
-    at::Tensor state = at::zeros({f.u.size(0), f.B.size(1)}, x.options());  // [E, N]
-    std::vector<at::Tensor> ys;
-    for (int64_t t = 0; t < L; ++t) {
-      state = a.select(1, t) * state + b.select(1, t);
-      ys.push_back(at::matmul(state, f.C[t]));  // [E]
-    }
-    return (at::stack(ys, 1) + f.D.unsqueeze(1) * f.u) * f.gate;
+    return mamba1Scan(features(w, layer, x));
   }
 };
 

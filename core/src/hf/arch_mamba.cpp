@@ -121,14 +121,7 @@ class Mamba : public HfArchitecture {
     return materializeGenerators(ssmGenerators(w, layer, x), path_);
   }
   Generators ssmGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
-    return withLayerContext(path_, layer, [&] {
-      const Features f = features(w, layer, x);
-      Generators g;
-      g.C = f.C.unsqueeze(0).expand({f.u.size(0), -1, -1}).contiguous();  // [E, L, N]
-      g.B = (f.dt.unsqueeze(-1) * f.B.unsqueeze(0)).contiguous();
-      g.logA = (f.dt.unsqueeze(-1) * f.A.unsqueeze(1)).contiguous();
-      return g;
-    });
+    return withLayerContext(path_, layer, [&] { return mamba1Generators(features(w, layer, x), true); });
   }
   std::string ssmRemoves(int) const override { return "the z gate silu(z) and the D skip"; }
 
@@ -140,38 +133,12 @@ class Mamba : public HfArchitecture {
   double mixerBytes(double L) const override { return 4.0 * L * c_.intermediateSize * c_.stateSize * 8.0; }
 
  protected:
-  /// The featurization of mixer input x [L, D]: value input u, gate silu(z) and step dt [E, L];
-  /// B, C [L, N] (falcon_mamba: dt_low, B and C RMS-normalized); A = -exp(A_log) [E, N]; D [E].
-  struct Features {
-    at::Tensor u, gate, dt, B, C, A, D;
-  };
-  Features features(const HfWeights& w, int layer, const at::Tensor& x) const {
-    const auto W = [&](const char* n) { return w.weight(layerTensor(layer, std::string("mixer.") + n)); };
-    const int64_t L = x.size(0), E = c_.intermediateSize, N = c_.stateSize, R = c_.dtRank;
-    const at::Tensor xz = at::linear(x, W("in_proj.weight"));  // [L, 2E]
-    const at::Tensor xin = xz.narrow(1, 0, E).t().unsqueeze(0);
-    // Causal depthwise convolution: K - 1 zeros in front, the first L outputs.
-    const at::Tensor convBias = c_.convBias ? W("conv1d.bias") : at::zeros({E}, x.options());
-    Features f;
-    f.u = at::silu(at::conv1d(xin, W("conv1d.weight"), convBias, {1}, {c_.convKernel - 1}, {1}, E).narrow(-1, 0, L))
-              .squeeze(0);  // [E, L]
-    f.gate = at::silu(xz.narrow(1, E, E)).t();
-    const at::Tensor xdbl = at::linear(f.u.t(), W("x_proj.weight"));  // [L, R + 2N]
-    const auto unit = [&](const at::Tensor& t) {
-      return c_.mixerRmsEps > 0 ? t * at::rsqrt(t.pow(2).mean(-1, true) + c_.mixerRmsEps) : t;
-    };
-    const at::Tensor dtLow = unit(xdbl.narrow(1, 0, R));
-    f.B = unit(xdbl.narrow(1, R, N));
-    f.C = unit(xdbl.narrow(1, R + N, N));
-    f.dt = at::softplus(at::linear(dtLow, W("dt_proj.weight"), W("dt_proj.bias"))).t();  // [E, L]
-    f.A = -at::exp(W("A_log"));
-    f.D = W("D");
-    const at::Tensor bad = at::logical_not(at::isfinite(f.A)).any(-1) | at::logical_not(at::isfinite(f.dt)).any(-1);
-    if (bad.any().item<bool>())
-      throw InputError(c_.modelType + ": unstable parameters in channel " +
-                       std::to_string(bad.nonzero()[0][0].item<int64_t>()) +
-                       ": A = -exp(A_log) or the step dt is not finite, so the decay exp(dt * A) is not in [0, 1]");
-    return f;
+  /// Mamba-1's featurization of mixer input x [L, D] (falcon_mamba: dt_low, B and C normalized to
+  /// unit RMS).
+  Mamba1Features features(const HfWeights& w, int layer, const at::Tensor& x) const {
+    const auto weight = [&](const std::string& n) { return w.weight(layerTensor(layer, "mixer." + n)); };
+    return mamba1Features(weight, x, c_, c_.intermediateSize, c_.mixerRmsEps > 0 ? Mamba1Norm::Unit : Mamba1Norm::None,
+                          c_.mixerRmsEps, c_.modelType);
   }
 
  private:
@@ -215,18 +182,7 @@ class FalconMamba : public Mamba {
   at::Tensor block(const HfWeights& w, int layer, const at::Tensor& h) const override {
     const at::Tensor x = mixerInput(w, layer, h);
     return h + withLayerContext(path_, layer, [&] {
-             const Features f = features(w, layer, x);
-             // The selective scan, one step per position (HF slow_forward): state [E, N].
-             const int64_t L = x.size(0);
-             at::Tensor a = at::exp(f.dt.unsqueeze(-1) * f.A.unsqueeze(1));          // [E, L, N]
-             at::Tensor b = (f.dt * f.u).unsqueeze(-1) * f.B.unsqueeze(0);           // [E, L, N]
-             at::Tensor state = at::zeros({f.u.size(0), f.B.size(1)}, x.options());  // [E, N]
-             std::vector<at::Tensor> ys;
-             for (int64_t t = 0; t < L; ++t) {
-               state = a.select(1, t) * state + b.select(1, t);
-               ys.push_back(at::matmul(state, f.C[t]));  // [E]
-             }
-             at::Tensor y = (at::stack(ys, 1) + f.D.unsqueeze(1) * f.u) * f.gate;  // [E, L]
+             const at::Tensor y = mamba1Scan(features(w, layer, x));  // [E, L]
              return at::linear(y.t(), w.weight(layerTensor(layer, "mixer.out_proj.weight")));
            });
   }
@@ -236,15 +192,7 @@ class FalconMamba : public Mamba {
   }
 
   Generators layerGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
-    return withLayerContext(path_, layer, [&] {
-      const Features f = features(w, layer, x);
-      Generators g;
-      g.C = (f.gate.unsqueeze(-1) * f.C.unsqueeze(0)).contiguous();  // [E, L, N]
-      g.B = (f.dt.unsqueeze(-1) * f.B.unsqueeze(0)).contiguous();
-      g.logA = (f.dt.unsqueeze(-1) * f.A.unsqueeze(1)).contiguous();
-      g.D = (f.gate * f.D.unsqueeze(-1)).contiguous();
-      return g;
-    });
+    return withLayerContext(path_, layer, [&] { return mamba1Generators(features(w, layer, x), false); });
   }
 };
 

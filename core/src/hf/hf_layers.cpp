@@ -3,8 +3,12 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
+
+#include "ess/error.h"
 
 namespace ess::hf {
 
@@ -80,6 +84,67 @@ at::Tensor mergeHeads(const at::Tensor& y) { return y.transpose(0, 1).reshape({y
 at::Tensor toHeads(const at::Tensor& x, int64_t headDim, int64_t repeat) {
   const at::Tensor heads = x.reshape({x.size(0), -1, headDim}).transpose(0, 1);
   return repeat > 1 ? heads.repeat_interleave(repeat, 0) : heads;
+}
+
+Mamba1Features mamba1Features(const std::function<at::Tensor(const std::string&)>& weight, const at::Tensor& x,
+                              const HfConfig& c, int64_t inner, Mamba1Norm norm, double eps, const std::string& what) {
+  const int64_t L = x.size(0), E = inner, N = c.stateSize, R = c.dtRank;
+  const at::Tensor xz = at::linear(x, weight("in_proj.weight"));  // [L, 2E]
+  const at::Tensor xin = xz.narrow(1, 0, E).t().unsqueeze(0);
+  // Causal depthwise convolution: K - 1 zeros in front, the first L outputs.
+  const at::Tensor convBias = c.convBias ? weight("conv1d.bias") : at::zeros({E}, x.options());
+  Mamba1Features f;
+  f.u = at::silu(at::conv1d(xin, weight("conv1d.weight"), convBias, {1}, {c.convKernel - 1}, {1}, E).narrow(-1, 0, L))
+            .squeeze(0);  // [E, L]
+  f.gate = at::silu(xz.narrow(1, E, E)).t();
+  const at::Tensor xdbl = at::linear(f.u.t(), weight("x_proj.weight"));  // [L, R + 2N]
+  const auto normed = [&](const at::Tensor& t, const char* layerNorm) {
+    if (norm == Mamba1Norm::Weighted) return rmsNorm(t, weight(layerNorm), eps);
+    if (norm == Mamba1Norm::Unit) return t * at::rsqrt(t.pow(2).mean(-1, true) + eps);
+    return t;
+  };
+  const at::Tensor dtLow = normed(xdbl.narrow(1, 0, R), "dt_layernorm.weight");
+  f.B = normed(xdbl.narrow(1, R, N), "b_layernorm.weight");
+  f.C = normed(xdbl.narrow(1, R + N, N), "c_layernorm.weight");
+  f.dt = at::softplus(at::linear(dtLow, weight("dt_proj.weight"), weight("dt_proj.bias"))).t();  // [E, L]
+  f.A = -at::exp(weight("A_log"));
+  f.D = weight("D");
+  const at::Tensor bad = at::logical_not(at::isfinite(f.A)).any(-1) | at::logical_not(at::isfinite(f.dt)).any(-1);
+  if (bad.any().item<bool>())
+    throw InputError(what + ": unstable parameters in channel " + std::to_string(bad.nonzero()[0][0].item<int64_t>()) +
+                     ": A = -exp(A_log) or the step dt is not finite, so the decay exp(dt * A) is not in [0, 1]");
+  return f;
+}
+
+at::Tensor mamba1Scan(const Mamba1Features& f) {
+  const int64_t E = f.u.size(0), L = f.u.size(1), N = f.B.size(1);
+  const int64_t group = std::clamp<int64_t>((int64_t(64) << 20) / 8 / std::max<int64_t>(1, L * N), 1, E);
+  std::vector<at::Tensor> parts;
+  for (int64_t e0 = 0; e0 < E; e0 += group) {
+    const int64_t n = std::min(group, E - e0);
+    const at::Tensor dt = f.dt.narrow(0, e0, n), u = f.u.narrow(0, e0, n);
+    const at::Tensor a = at::exp(dt.unsqueeze(-1) * f.A.narrow(0, e0, n).unsqueeze(1));  // [E_g, L, N]
+    const at::Tensor b = (dt * u).unsqueeze(-1) * f.B.unsqueeze(0);                      // [E_g, L, N]
+    at::Tensor state = at::zeros({n, N}, f.u.options());
+    std::vector<at::Tensor> ys;
+    ys.reserve(L);
+    for (int64_t t = 0; t < L; ++t) {
+      state = a.select(1, t) * state + b.select(1, t);
+      ys.push_back(at::matmul(state, f.C[t]));  // [E_g]
+    }
+    parts.push_back(at::stack(ys, 1));
+  }
+  return (at::cat(parts, 0) + f.D.unsqueeze(1) * f.u) * f.gate;  // [E, L]
+}
+
+Generators mamba1Generators(const Mamba1Features& f, bool ssmOnly) {
+  Generators g;
+  g.C = ssmOnly ? f.C.unsqueeze(0).expand({f.u.size(0), -1, -1}).contiguous()
+                : (f.gate.unsqueeze(-1) * f.C.unsqueeze(0)).contiguous();  // [E, L, N]
+  g.B = (f.dt.unsqueeze(-1) * f.B.unsqueeze(0)).contiguous();
+  g.logA = (f.dt.unsqueeze(-1) * f.A.unsqueeze(1)).contiguous();
+  if (!ssmOnly) g.D = (f.gate * f.D.unsqueeze(-1)).contiguous();
+  return g;
 }
 
 }  // namespace ess::hf

@@ -3,9 +3,11 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 
+#include "ess/generators.h"
 #include "ess/hf_model.h"
 
 namespace ess::hf {
@@ -36,5 +38,27 @@ at::Tensor toHeads(const at::Tensor& x, int64_t headDim, int64_t repeat = 1);
 at::Tensor mergeHeads(const at::Tensor& y);
 /// Gemma's RMSNorm: x / sqrt(mean(x^2) + eps) * (1 + w) over the last dimension.
 at::Tensor gemmaRmsNorm(const at::Tensor& x, const at::Tensor& w, double eps);
+
+/// Mamba-1's featurization of a mixer input x [L, D] (Gu and Dao 2023; HF MambaMixer,
+/// FalconMambaMixer and JambaMambaMixer slow_forward): value input u = silu(conv1d(x_in)), gate
+/// silu(z) and step dt [E, L]; B, C [L, N]; A = -exp(A_log) [E, N]; D [E].
+struct Mamba1Features {
+  at::Tensor u, gate, dt, B, C, A, D;
+};
+/// How dt_low, B and C are normalized after x_proj: not at all (mamba), to unit RMS with eps
+/// (falcon_mamba's mixer_rms_eps), or by the weighted RMSNorms dt_layernorm, b_layernorm and
+/// c_layernorm with eps (jamba's rms_norm_eps).
+enum class Mamba1Norm { None, Unit, Weighted };
+/// `weight(name)` gives the mixer's tensor `name` ("in_proj.weight", ...) in float64; E = inner
+/// channels; shapes from c (stateSize, dtRank, convKernel, convBias). Throws InputError "`what`:
+/// unstable parameters in channel e: ..." when A or dt is not finite.
+Mamba1Features mamba1Features(const std::function<at::Tensor(const std::string&)>& weight, const at::Tensor& x,
+                              const HfConfig& c, int64_t inner, Mamba1Norm norm, double eps, const std::string& what);
+/// The gated scan output (y + D u) * gate [E, L], one step per position; channels are scanned in
+/// groups whose float64 [E_g, L, N] terms stay near 64 MiB.
+at::Tensor mamba1Scan(const Mamba1Features& f);
+/// Generators [E, L, N] of the layer operator (gate and D skip included) or, with ssmOnly, of the
+/// SSM alone (ess/operator_scope.h: no gate, no D).
+Generators mamba1Generators(const Mamba1Features& f, bool ssmOnly);
 
 }  // namespace ess::hf
