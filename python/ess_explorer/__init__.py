@@ -29,7 +29,8 @@ import numpy as _np
 from . import _core
 
 __all__ = ["Checkpoint", "Comparison", "Curve", "File", "Run", "Tokens", "compare", "curve", "structured_curve",
-           "spectrum", "open", "open_run", "save_operator", "save_generators", "__version__"]
+           "spectrum", "open", "open_run", "save_operator", "save_generators", "default_memory_budget",
+           "__version__"]
 __version__ = _core.version()
 
 _ENGINE_DTYPES = (_np.float64, _np.float32, _np.float16)
@@ -202,13 +203,29 @@ def curve(T, *, tolerance=1e-3, normalization="max", splits=None, metric="both",
     return _curve_from(d, metric, range(d["tolerance"].shape[0]), squeeze=a.ndim == 2)
 
 
+def default_memory_budget():
+    """The memory budget (GiB) that `ess`, the GUI and open() use when none is given: half of
+    this machine's memory (its cgroup limit when lower), at least 1 and at most 32 GiB."""
+    return _core.default_memory_budget() / 2**30
+
+
+def _budget_bytes(memory_budget):
+    if memory_budget is None:
+        return _core.default_memory_budget()
+    try:
+        gib = float(memory_budget)
+    except (TypeError, ValueError):
+        raise ValueError(f"memory_budget: expected a number of GiB or None, got {memory_budget!r}") from None
+    return gib * 2**30
+
+
 def _generator_arrays(C, B, log_a, D):
     return (_as_array(C, "C"), _as_array(B, "B"), _as_array(log_a, "log_a"),
             None if D is None else _as_array(D, "D"))
 
 
 def structured_curve(C, B, log_a, D=None, *, tolerance=1e-3, normalization="max", splits=None, metric="both",
-                     dtype="float64", algorithm="auto", threads=0, memory_budget=2.0, progress=None):
+                     dtype="float64", algorithm="auto", threads=0, memory_budget=None, progress=None):
     """ESS curves of a semiseparable operator given by its generators (the layout of a
     generator file, docs/definitions.md section 6), on the structured engine, without forming
     the L x L operator:
@@ -220,13 +237,13 @@ def structured_curve(C, B, log_a, D=None, *, tolerance=1e-3, normalization="max"
     layer); D: [H, L] or None. Linear attention (log_a = 0), GLA, RetNet, diagonal SSMs and
     Mamba's S6 fit. Cost O(L N^2 + L N^3) for a whole curve. TSS = N. Result arrays are [H, S].
     memory_budget (GiB) caps the dense operator formed when "auto" or "dense" picks the dense
-    engine (2 N >= L). The numbers equal `ess curve` on a generator file with these tensors.
+    engine (2 N >= L); None: default_memory_budget(). The numbers equal `ess curve` on a generator file with these tensors.
 """
     _check_metric(metric)
     _check_progress(progress)
     C, B, log_a, D = _generator_arrays(C, B, log_a, D)
     d = _core.generator_curve(C, B, log_a, D, float(tolerance), normalization, _splits_spec(splits), dtype,
-                              algorithm, int(threads), float(memory_budget) * 2**30, progress)
+                              algorithm, int(threads), _budget_bytes(memory_budget), progress)
     return _curve_from(d, metric, range(d["tolerance"].shape[0]), squeeze=False)
 
 
@@ -405,11 +422,11 @@ for _f in (curve, structured_curve, File.curve):
     _f.__doc__ += _OPTIONS_DOC
 
 
-def open(path, *, input=None, memory_budget=2.0, operator="block"):
+def open(path, *, input=None, memory_budget=None, operator="block"):
     """Opens what `ess` opens: a model folder (ess-lm, Hugging Face), a PyTorch checkpoint
     (.pt/.pth/.bin), an operator or generator file (.safetensors). Models load the model
     library (LibTorch) on first use. memory_budget (GiB) caps dense operators [H, L, L]
-    float64 (default 2). input: an input spec for models (None: the model's default).
+    float64 and one layer's forward pass (None: default_memory_budget(), as `ess`). input: an input spec for models (None: the model's default).
     operator: "block" (default) or "ssm", the CLI's --operator: for the Hugging Face recurrent
     layers the SSM-only operator, without output gate, norm and D skip (each layer's
     "ssm_removes" in layers() says what it leaves out; README "Mixer kinds").
@@ -417,7 +434,7 @@ def open(path, *, input=None, memory_budget=2.0, operator="block"):
     ValueError when it is not a file ESS Explorer reads, with the CLI's message."""
     path = _os.fspath(path)
     try:
-        s = _core.Session(path, float(memory_budget) * 2**30)
+        s = _core.Session(path, _budget_bytes(memory_budget))
     except ValueError as e:
         if not _os.path.lexists(path):
             raise FileNotFoundError(str(e)) from None

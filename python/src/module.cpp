@@ -27,6 +27,7 @@
 #include "ess/aggregate.h"
 #include "ess/array_session.h"
 #include "ess/error.h"
+#include "ess/memory_budget.h"
 #include "ess/model_backend.h"
 #include "ess/run.h"
 #include "ess/safetensors_io.h"
@@ -545,7 +546,7 @@ PYBIND11_MODULE(_core, m) {
       "generator_spectrum",
       [](const py::array& C, const py::array& B, const py::array& logA, const std::optional<py::array>& D, int head,
          int split) {
-        auto s = generatorSession(C, B, logA, D, ess::Session::kDefaultMemoryBudget);
+        auto s = generatorSession(C, B, logA, D, ess::defaultMemoryBudget());
         return spectrumOf(*s, 0, head, split, "float64");
       },
       py::arg("C"), py::arg("B"), py::arg("log_a"), py::arg("D"), py::arg("head"), py::arg("split"));
@@ -564,7 +565,7 @@ PYBIND11_MODULE(_core, m) {
       "save_generators",
       [](const std::string& path, const py::array& C, const py::array& B, const py::array& logA,
          const std::optional<py::array>& D, const std::map<std::string, std::string>& metadata) {
-        auto s = generatorSession(C, B, logA, D, ess::Session::kDefaultMemoryBudget);
+        auto s = generatorSession(C, B, logA, D, ess::defaultMemoryBudget());
         ess::NamedArrays t;
         t.add("C", viewOf(C, "C"));
         t.add("B", viewOf(B, "B"));
@@ -575,6 +576,7 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("path"), py::arg("C"), py::arg("B"), py::arg("log_a"), py::arg("D"), py::arg("metadata"));
   m.def("info_json", &infoJson, py::arg("path"), py::arg("tensors"));
+  m.def("default_memory_budget", [] { return static_cast<double>(ess::defaultMemoryBudget()); });
   m.def("open_run", &runDict, py::arg("path"));
   m.def("checkpoint_name", &ess::checkpointName, py::arg("path"));
   m.def(

@@ -60,3 +60,25 @@ def test_save_is_atomic_and_checked(ess, tmp_path):
                 ess.save_operator(ro / "x.safetensors", T)
     finally:
         ro.chmod(0o700)
+
+
+def test_default_memory_budget_is_half_the_machine(ess):
+    # The rule of `ess --memory-budget`'s default, computed here from the OS: half of physical
+    # memory or of the cgroup v2 limit when lower, within 1..32 GiB.
+    usable = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    try:
+        with open("/sys/fs/cgroup/memory.max") as f:
+            limit = f.read().strip()
+        if limit != "max":
+            usable = min(usable, int(limit))
+    except OSError:
+        pass
+    expected = min(max(usable / 2 / 2**30, 1.0), 32.0)
+    assert ess.default_memory_budget() == pytest.approx(expected, rel=1e-9)
+    # None is that default; a budget that is not a number is refused with the parameter's name.
+    f = ess.open(os.path.join(DATA, "softmax_attention_h2_L64.safetensors"), memory_budget=None)
+    assert f.layers[0]["heads"] == 2
+    with pytest.raises(ValueError, match="memory_budget"):
+        ess.open(os.path.join(DATA, "softmax_attention_h2_L64.safetensors"), memory_budget="lots")
+    with pytest.raises(ValueError, match="memory_budget"):
+        ess.open(os.path.join(DATA, "softmax_attention_h2_L64.safetensors"), memory_budget=-1)

@@ -20,7 +20,7 @@ namespace ess {
 /// [0, 3, 1] (head, row, column)"). Throws InputError for what an operator or generator file
 /// would be refused for (shapes, dtype, NaN or Inf, L < 2, a dense operator over `memoryBudget`).
 std::unique_ptr<Session> openArraySession(const NamedArrays& tensors, const std::string& name,
-                                          size_t memoryBudget = Session::kDefaultMemoryBudget);
+                                          size_t memoryBudget = defaultMemoryBudget());
 
 /// The generator form of `layer` of `session` (docs/definitions.md section 6, float64): the
 /// arrays of a generator file, or those a model layer's mixer emits for the current input;

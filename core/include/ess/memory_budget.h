@@ -2,8 +2,8 @@
 // Memory budget setting: what the float64 forward pass of one layer, a dense operator and the
 // session's caches may hold. Half of this machine's memory, so that the paper's 7B-8B models run
 // at their lengths on a 24 GiB desk machine (12 GiB: Llama 3 8B needs about 3 GiB at 512 tokens)
-// while the rest of the machine keeps the other half. `ess` and the GUI pass it to Session::open;
-// a library caller that passes no budget gets Session::kDefaultMemoryBudget (2 GiB).
+// while the rest of the machine keeps the other half. It is Session::open's default, and the
+// Python module's (memory_budget=None).
 #pragma once
 #include <cstddef>
 #include <cstdint>

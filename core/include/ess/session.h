@@ -15,6 +15,7 @@
 #include "ess/curve.h"
 #include "ess/ess_options.h"
 #include "ess/file_identity.h"
+#include "ess/memory_budget.h"
 #include "ess/operator_data.h"
 #include "ess/operator_scope.h"
 #include "ess/source_info.h"
@@ -27,10 +28,11 @@ class Session {
   /// model.safetensors or a PyTorch .pt/.pth/.bin), an operator file (docs/definitions.md section 6),
   /// or a weights file with config.json beside it. Throws InputError("<path>: ...").
   /// `memoryBudget` (bytes) caps dense operators: a larger one is refused with a message that
-  /// says which length fits. Defined in the math library (essmath), which reads operator and
-  /// generator files itself and hands every other path to the model library (esscore,
-  /// LibTorch), loaded on first use (ess/model_backend.h).
-  static std::unique_ptr<Session> open(const std::string& path, size_t memoryBudget = kDefaultMemoryBudget);
+  /// says which length fits (default: half of this machine's memory, ess/memory_budget.h). Defined in the math library
+  /// (essmath), which reads operator and generator files itself and hands every other path to the model library
+  /// (esscore, LibTorch), loaded on first use (ess/model_backend.h).
+  static std::unique_ptr<Session> open(const std::string& path, size_t memoryBudget = defaultMemoryBudget());
+  /// The budget of a session before open() sets it, and of a machine whose memory is unknown.
   static constexpr size_t kDefaultMemoryBudget = size_t(2) << 30;
   virtual ~Session();
 
@@ -79,7 +81,7 @@ class Session {
   /// in SISO units; nullopt where unknown (operator files).
   virtual std::optional<double> theoreticalStateSize(int layer, int head, int split, int length) const = 0;
 
-  /// Memory budget for dense operators, in bytes (default 2 GiB).
+  /// Memory budget for dense operators, in bytes (as open() was given it).
   void setMemoryBudget(size_t bytes) { memoryBudget_ = bytes; }
   size_t memoryBudget() const { return memoryBudget_; }
 
