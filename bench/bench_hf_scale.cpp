@@ -41,6 +41,21 @@ namespace fs = std::filesystem;
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
+/// CPU seconds (user + system) of this process so far: on a shared machine, CPU seconds over
+/// the two cores estimate the idle wall time.
+double cpuSeconds() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + 1e-6 * double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+double loadAverage() {
+  std::ifstream f("/proc/loadavg");
+  double l = -1;
+  f >> l;
+  return l;
+}
+
 double peakRssGib() {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
@@ -175,10 +190,10 @@ void runLayers(const std::string& dir, const std::vector<int>& layers, int lengt
     const ess::CurveData c = s->curve(layer, ess::EssOptions());
     const double b = now();
     std::printf(
-        "layer %2d: curve (%zu operators x %zu splits) %.1f s, since start %.1f s, peak RSS %.2f GiB, "
-        "float64 weights held at most %.2f GiB\n",
-        layer, c.tolerance.size(), c.splits.size(), b - a, b - t0, peakRssGib(),
-        double(ess::hfWeightCopyBytes().peak) / double(1ull << 30));
+        "layer %2d: curve (%zu operators x %zu splits) %.1f s, since start %.1f s (CPU %.1f s), peak RSS %.2f GiB, "
+        "float64 weights held at most %.2f GiB, load %.2f\n",
+        layer, c.tolerance.size(), c.splits.size(), b - a, b - t0, cpuSeconds(), peakRssGib(),
+        double(ess::hfWeightCopyBytes().peak) / double(1ull << 30), loadAverage());
     std::fflush(stdout);
   }
 }

@@ -6,6 +6,8 @@
 // with first columns `checkpoint,step` (the step of a `checkpoint-<N>` / `step-<N>` name, empty
 // otherwise; JSON: {"checkpoints": [A, B]} with "checkpoint" and "step"); layouts that differ
 // (ess::layoutMismatch) are an error naming both.
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -79,6 +81,9 @@ int runCurve(const std::vector<std::string>& argv) {
   if (format == "csv")
     csv << (compare ? "checkpoint,step," : "") << "layer,head,split,tolerance_ess,entropy_ess,tss"
         << (total ? ",utilization" : "") << "\n";
+  // Long work (a deep layer's forward pass, every layer of a model) shows where it is on a terminal.
+  TerminalProgress progress(isatty(2) != 0);
+  const ProgressScope forwardProgress(progress.stageListener());
   // One checkpoint's curves; `checkpoint,step` start each CSV row when comparing.
   const auto curvesOf = [&](Session& s, const std::string& checkpoint, const std::string& path) {
     const int64_t step = stepFromCheckpointName(checkpointName(path));
@@ -99,7 +104,9 @@ int runCurve(const std::vector<std::string>& argv) {
     for (size_t li = 0; li < layers.size(); ++li) {
       const int layer = layers[li];
       const std::vector<int>& heads = headsOf[li];
-      const CurveData c = s.curve(layer, options);
+      progress.setPrefix("layer " + std::to_string(layer) + " (" + std::to_string(li + 1) + " of " +
+                         std::to_string(layers.size()) + ")");
+      const CurveData c = s.curve(layer, options, progress.curveProgress());
       const LayerSummary& summary = s.info().layers[layer];
       nlohmann::ordered_json lj;
       lj["layer"] = layer;

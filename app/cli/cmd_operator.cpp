@@ -1,5 +1,7 @@
 // `ess operator FILE --layer N [--head H|all] [--input SPEC] [--memory-budget GIB] [--operator block|ssm]
 //  -o OUT.safetensors`
+#include <unistd.h>
+
 #include "commands.h"
 #include "ess/error.h"
 #include "output.h"
@@ -17,7 +19,12 @@ int runOperator(const std::vector<std::string>& argv) {
   const SourceInfo& info = session->info();
   const int layer = indicesFrom(a, "--layer", static_cast<int>(info.layers.size()), false).at(0);
   const std::vector<int> heads = indicesFrom(a, "--head", info.layers[layer].heads);
-  OperatorData op = session->operatorOf(layer);
+  OperatorData op = [&] {
+    TerminalProgress progress(isatty(2) != 0);  // a deep layer's forward pass takes minutes
+    progress.setPrefix("layer " + std::to_string(layer));
+    const ProgressScope forwardProgress(progress.stageListener());
+    return session->operatorOf(layer);
+  }();
   OperatorData out;
   out.heads = static_cast<int>(heads.size());
   out.length = op.length;

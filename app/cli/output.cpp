@@ -59,4 +59,40 @@ void finishStandardOutput() {
   }
 }
 
+TerminalProgress::TerminalProgress(bool enabled) : enabled_(enabled) {
+  stage_ = [this](const char* stage, long done, long total) { draw(stage, done, total, false); };
+}
+
+TerminalProgress::~TerminalProgress() {
+  if (enabled_ && width_ > 0) std::fprintf(stderr, "\r%s\r", std::string(width_, ' ').c_str());
+  std::fflush(stderr);
+}
+
+void TerminalProgress::setPrefix(const std::string& prefix) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  prefix_ = prefix;
+  last_ = {};  // the next report draws at once
+}
+
+ProgressFn TerminalProgress::curveProgress() {
+  if (!enabled_) return {};
+  return [this](long done, long total) { draw("ESS curve", done, total, true); };
+}
+
+void TerminalProgress::draw(const std::string& what, long done, long total, bool percent) {
+  if (!enabled_ || total <= 0) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
+  last_ = now;
+  std::string line = prefix_.empty() ? what : prefix_ + ": " + what;
+  line += percent ? " " + std::to_string(done * 100 / total) + "%"
+                  : " " + std::to_string(done) + "/" + std::to_string(total) + " blocks";
+  const size_t width = line.size();
+  if (line.size() < width_) line += std::string(width_ - line.size(), ' ');  // over the longer last line
+  width_ = width;
+  std::fprintf(stderr, "\r%s", line.c_str());
+  std::fflush(stderr);
+}
+
 }  // namespace ess::cli

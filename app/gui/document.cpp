@@ -490,9 +490,13 @@ void Document::requestOperator(int layer) {
   if (!handle_ || layer < 0 || layer >= layerCount()) return;
   HandlePtr handle = handle_;
   CancelFlag flag = cancel_;
+  // The forward pass to a deep layer is most of the work: its blocks drive the progress bar.
+  const ess::ProgressFn progress = progressFn(generation_);
   operators_.request(layer, tr("operator of layer %1").arg(layer),
-                     [handle, layer, flag](const AsyncCache<int, ess::OperatorData>::Deliver& deliver) {
+                     [handle, layer, flag, progress](const AsyncCache<int, ess::OperatorData>::Deliver& deliver) {
                        const ess::CancelScope scope(flag.get());
+                       const ess::StageProgressFn forward = [progress](const char*, long d, long t) { progress(d, t); };
+                       const ess::ProgressScope progressScope(&forward);
                        QReadLocker lock(&handle->lock);
                        deliver(std::make_shared<const ess::OperatorData>(handle->session->operatorOf(layer)), true);
                      });

@@ -8,6 +8,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 
 #include "cli_test_util.h"
@@ -617,11 +618,6 @@ class TestCli : public QObject {
     QCOMPARE(oneToken.status, 1);
     QVERIFY2(oneToken.err.contains("1 token") && oneToken.err.contains("at least 2"), qPrintable(oneToken.err));
     // The rest needs libsentencepiece (tokenizer.model); gpt2's tokenizer.json above does not.
-#ifdef ESS_SANITIZE
-    QSKIP(
-        "needs libsentencepiece, which AddressSanitizer cannot isolate from LibTorch's protobuf (no RTLD_DEEPBIND); "
-        "runs in the normal build");
-#endif
     Run spmInfo = ess({"info", data("hf/llama_spm_torch")});
     QCOMPARE(spmInfo.status, 0);
     QVERIFY2(spmInfo.out.contains("tokenizer: ") && spmInfo.out.contains("tokenizer.model (320 tokens)"),
@@ -641,6 +637,32 @@ class TestCli : public QObject {
   // `--operator block|ssm`: the SSM-only operators of a Hugging Face recurrent model differ from
   // the block's (curves, operator files), `ess info` names what ssm leaves out; a bad value
   // and an operator file are usage errors naming the option.
+  // Long work shows where it is on a terminal (stderr a tty, here the pty of util-linux
+  // `script`), and writes nothing to a stderr that is a pipe or a log.
+  void progressOnTerminalOnly() {
+    const QString script = QStandardPaths::findExecutable(QStringLiteral("script"));
+    if (script.isEmpty()) QSKIP("util-linux script(1) missing");
+    QTemporaryDir dir;
+    const QString model = data("hf/qwen2_torch"), csv = dir.filePath("c.csv");
+    const QStringList args = {"curve", model, "--layer", "1", "--input", "random:seed=0,len=16", "-o", csv};
+    const Run plain = ess(args);
+    QCOMPARE(plain.status, 0);
+    QVERIFY2(plain.err.isEmpty(), qPrintable(plain.err));
+    QString line = QStringLiteral(ESS_CLI);
+    for (const QString& x : args) line += " '" + x + "'";
+    QProcess p;
+    p.start(script, {"-qec", line, "/dev/null"});
+    QVERIFY(p.waitForFinished(120000));
+    QCOMPARE(p.exitCode(), 0);
+    const QString tty = QString::fromUtf8(p.readAllStandardOutput());
+    QVERIFY2(tty.contains("layer 1 (1 of 1): forward pass 1/1 blocks") && tty.contains("layer 1 (1 of 1): ESS curve") &&
+                 tty.contains('\r'),
+             qPrintable(tty));
+    QFile a(csv);
+    QVERIFY(a.open(QIODevice::ReadOnly));
+    QVERIFY(a.readAll().startsWith("layer,head,split"));  // the output itself is the same file as before
+  }
+
   void operatorScopeOption() {
     QTemporaryDir dir;
     const QString m2 = data("hf/mamba2_torch");

@@ -132,6 +132,7 @@ class TestMainWindow : public QObject {
   void applyEmptyTextSaysSo();
   void opensDemoCheckpoint();
   void longCurveShowsProgressAndCancels();
+  void forwardPassDrivesTheProgressBar();
 };
 
 void TestMainWindow::initTestCase() {
@@ -618,6 +619,23 @@ void TestMainWindow::longCurveShowsProgressAndCancels() {
   // The window still works after the cancel: the split moves and the spectrum follows.
   w.splitSlider()->setValue(100);
   QTRY_VERIFY_WITH_TIMEOUT(w.spectrumView()->dataSplit() == 100, kTimeout);
+}
+
+// A deep layer's operator is mostly the forward pass to it: its blocks drive the progress bar
+// (ess::ProgressScope), so choosing layer 31 of an 8B model shows how far it has got.
+void TestMainWindow::forwardPassDrivesTheProgressBar() {
+  Window win;
+  MainWindow& w = win.w;
+  QVERIFY(openAndWait(win, QStringLiteral(ESS_TEST_DATA_DIR "/hf/qwen2_torch")));
+  QVERIFY(w.document()->layerCount() == 2);
+  QSignalSpy progress(w.document(), &Document::progressChanged);
+  QSignalSpy ready(w.document(), &Document::operatorReady);
+  w.document()->requestOperator(1);  // one block (layer 0) before layer 1's mixer input
+  QTRY_VERIFY_WITH_TIMEOUT(w.document()->operatorData(1) != nullptr, kTimeout);
+  bool blocks = false;
+  for (const QList<QVariant>& p : progress) blocks = blocks || (p.at(0).toLongLong() == 1 && p.at(1).toLongLong() == 1);
+  QVERIFY2(blocks, "no progress report of the forward pass (1 of 1 blocks)");
+  QVERIFY(win.errors.isEmpty());
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -5,6 +5,7 @@
 // CancelScope around the work, so the sessions, models and engines need no extra parameter.
 #pragma once
 #include <atomic>
+#include <functional>
 
 namespace ess {
 
@@ -28,6 +29,25 @@ const std::atomic<bool>* currentCancelFlag();
 /// A cancel point: throws Cancelled when this thread's flag is raised. `stage` names the point
 /// ("forward pass", "operator", "tile", ...) for the test hook below.
 void checkCancelled(const char* stage);
+
+/// Progress of work that takes no progress argument (the forward pass to a layer, which the
+/// operator, tile and curve calls run first), reported to this thread's listener as
+/// `listener(stage, done, total)` in the stage's own units (blocks). Scopes nest like
+/// CancelScope; a null listener keeps the enclosing one. It must outlive the scope.
+using StageProgressFn = std::function<void(const char* stage, long done, long total)>;
+class ProgressScope {
+ public:
+  explicit ProgressScope(const StageProgressFn* listener);
+  ~ProgressScope();
+  ProgressScope(const ProgressScope&) = delete;
+  ProgressScope& operator=(const ProgressScope&) = delete;
+
+ private:
+  const StageProgressFn* previous_;
+};
+
+/// Tells this thread's listener (if any) that `done` of `total` units of `stage` are done.
+void reportStageProgress(const char* stage, long done, long total);
 
 /// Test seam (set from code only, never from the environment): called on the working thread at
 /// every cancel point with its stage, before the flag is read, so that a test can press Cancel

@@ -185,12 +185,16 @@ at::Tensor HfModel::hiddenState(int layer, const at::Tensor& tokens) const {
     state_->hidden.clear();
     state_->hidden.push_back(state_->arch->embed(*state_->weights, tok));
   }
+  // Progress in blocks of this pass: those cached already count as done.
+  const long cached = static_cast<long>(state_->hidden.size()) - 1;
   while (static_cast<int>(state_->hidden.size()) <= layer) {
     checkCancelled("forward pass");  // between blocks (ess/cancel.h); the blocks done stay cached
     const int i = static_cast<int>(state_->hidden.size()) - 1;
+    reportStageProgress("forward pass", i - cached, layer - cached);
     const hf::HfWeights::LayerScope scope(*state_->weights, i);  // block i's weights, once each
     state_->hidden.push_back(state_->arch->block(*state_->weights, i, state_->hidden.back()));
   }
+  if (layer > cached) reportStageProgress("forward pass", layer - cached, layer - cached);
   return state_->hidden[layer];
 }
 
