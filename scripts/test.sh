@@ -8,5 +8,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-debian.sh
 bash scripts/check-format.sh
 bash scripts/build.sh -DESS_BUILD_TESTS=ON -DESS_WERROR=ON
-(cd build && QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 1200 "$@")
+# One suite per core at a time, as scripts/sanitize.sh runs them (CI has 2 cores).
+(cd build && QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 1200 -j "$(nproc)" "$@")
 bash scripts/sanitize.sh

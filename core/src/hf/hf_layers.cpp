@@ -3,12 +3,11 @@
 
 #include <ATen/ATen.h>
 
-#include <algorithm>
 #include <cmath>
 #include <limits>
-#include <vector>
 
 #include "ess/error.h"
+#include "mixer/selective_scan.h"
 
 namespace ess::hf {
 
@@ -116,26 +115,7 @@ Mamba1Features mamba1Features(const std::function<at::Tensor(const std::string&)
   return f;
 }
 
-at::Tensor mamba1Scan(const Mamba1Features& f) {
-  const int64_t E = f.u.size(0), L = f.u.size(1), N = f.B.size(1);
-  const int64_t group = std::clamp<int64_t>((int64_t(64) << 20) / 8 / std::max<int64_t>(1, L * N), 1, E);
-  std::vector<at::Tensor> parts;
-  for (int64_t e0 = 0; e0 < E; e0 += group) {
-    const int64_t n = std::min(group, E - e0);
-    const at::Tensor dt = f.dt.narrow(0, e0, n), u = f.u.narrow(0, e0, n);
-    const at::Tensor a = at::exp(dt.unsqueeze(-1) * f.A.narrow(0, e0, n).unsqueeze(1));  // [E_g, L, N]
-    const at::Tensor b = (dt * u).unsqueeze(-1) * f.B.unsqueeze(0);                      // [E_g, L, N]
-    at::Tensor state = at::zeros({n, N}, f.u.options());
-    std::vector<at::Tensor> ys;
-    ys.reserve(L);
-    for (int64_t t = 0; t < L; ++t) {
-      state = a.select(1, t) * state + b.select(1, t);
-      ys.push_back(at::matmul(state, f.C[t]));  // [E_g]
-    }
-    parts.push_back(at::stack(ys, 1));
-  }
-  return (at::cat(parts, 0) + f.D.unsqueeze(1) * f.u) * f.gate;  // [E, L]
-}
+at::Tensor mamba1Scan(const Mamba1Features& f) { return selectiveScan(f.u, f.gate, f.dt, f.B, f.C, f.A, f.D); }
 
 Generators mamba1Generators(const Mamba1Features& f, bool ssmOnly) {
   Generators g;

@@ -54,8 +54,7 @@ enum class Mamba1Norm { None, Unit, Weighted };
 /// unstable parameters in channel e: ..." when A or dt is not finite.
 Mamba1Features mamba1Features(const std::function<at::Tensor(const std::string&)>& weight, const at::Tensor& x,
                               const HfConfig& c, int64_t inner, Mamba1Norm norm, double eps, const std::string& what);
-/// The gated scan output (y + D u) * gate [E, L], one step per position; channels are scanned in
-/// groups whose float64 [E_g, L, N] terms stay near 64 MiB.
+/// The gated scan output (y + D u) * gate [E, L] (mixer/selective_scan.h).
 at::Tensor mamba1Scan(const Mamba1Features& f);
 /// Generators [E, L, N] of the layer operator (gate and D skip included) or, with ssmOnly, of the
 /// SSM alone (ess/operator_scope.h: no gate, no D).

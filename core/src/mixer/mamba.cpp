@@ -25,12 +25,12 @@
 // Initialization as in Mamba: dt = softplus(dt_proj.bias) log-uniform in [1e-3, 1e-1],
 // A_log = log(1..N), D = 1, linear and conv weights uniform in +-1/sqrt(fan_in).
 // Unstable parameters (non-finite A_log, a decay exp(dt A) >= 1) are reported with InputError.
-#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "ess/error.h"
 #include "ess/mixer.h"
+#include "mixer/selective_scan.h"
 
 namespace ess {
 namespace {
@@ -159,44 +159,9 @@ class Mamba : public Mixer {
   std::string tssFormula() const override { return "N = " + std::to_string(state_); }
 
  private:
-  /// The selective scan: h [..., E, N], one step per position; returns [..., E, L, 1].
-  /// Channels are independent, so they are scanned in groups whose [..., E_g, L, N] terms stay
-  /// near 64 MiB: a 2.8B-parameter layer (E = 5120) at L = 1024 would otherwise hold four
-  /// 0.67 GB float64 tensors at once.
+  /// The selective scan (mixer/selective_scan.h) as [..., E, L, 1].
   static at::Tensor scan(const Features& f, const at::Tensor& A, const at::Tensor& D) {
-    const int64_t E = f.u.size(-2), N = A.size(-1);
-    const int64_t perChannel = std::max<int64_t>(1, f.u.numel() / std::max<int64_t>(1, E) * N);
-    const int64_t group = std::clamp<int64_t>((int64_t(64) << 20) / 8 / perChannel, 1, std::max<int64_t>(1, E));
-    if (group >= E) return scanGroup(f.u, f.gate, f.dt, f.B, f.C, A, D);
-    std::vector<at::Tensor> parts;
-    for (int64_t e0 = 0; e0 < E; e0 += group) {
-      const int64_t n = std::min(group, E - e0);
-      parts.push_back(scanGroup(f.u.narrow(-2, e0, n), f.gate.narrow(-2, e0, n), f.dt.narrow(-2, e0, n), f.B, f.C,
-                                A.narrow(0, e0, n), D.narrow(0, e0, n)));
-    }
-    return at::cat(parts, -3);
-  }
-
-  /// The scan of channels u, gate, dt [..., E_g, L] with their A [E_g, N] and D [E_g].
-  static at::Tensor scanGroup(const at::Tensor& u, const at::Tensor& gate, const at::Tensor& dt, const at::Tensor& B,
-                              const at::Tensor& C, const at::Tensor& A, const at::Tensor& D) {
-    const int64_t L = u.size(-1);
-    // Everything that does not depend on the state is computed for all steps at once; the loop
-    // keeps one fused multiply-add per step, h_t = a_t * h_{t-1} + b_t.
-    auto a = at::exp(dt.unsqueeze(-1) * A.unsqueeze(-2));  // [..., E_g, L, N]
-    auto b = (dt * u).unsqueeze(-1) * B.unsqueeze(-3);     // [..., E_g, L, N]
-    // unbind once (its backward stacks the gradients once; select per step would scatter a
-    // full-size gradient at every step).
-    auto as = a.unbind(-2), bs = b.unbind(-2);
-    auto h = at::zeros_like(bs[0]);
-    std::vector<at::Tensor> states;
-    states.reserve(L);
-    for (int64_t t = 0; t < L; ++t) {
-      h = at::addcmul(bs[t], as[t], h);
-      states.push_back(h);
-    }
-    auto y = (at::stack(states, -2) * C.unsqueeze(-3)).sum(-1);  // [..., E_g, L]
-    return ((y + D.unsqueeze(-1) * u) * gate).unsqueeze(-1);
+    return selectiveScan(f.u, f.gate, f.dt, f.B, f.C, A, D).unsqueeze(-1);
   }
 
   /// Reports steps dt that are not finite (the decay exp(dt A) would not be in [0, 1]), naming
