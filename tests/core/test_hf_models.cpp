@@ -9,6 +9,7 @@
 // scan), then the Session (info, TSS, inputs, curves) and the errors for bad checkpoints.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
@@ -26,6 +27,7 @@
 #include "ess/safetensors.h"
 #include "ess/session.h"
 #include "ess/tensors.h"
+#include "hf/hf_layers.h"
 #include "test_support.h"
 // Qt after LibTorch: Qt's `slots` macro clashes with torch/jit headers.
 #include <QTemporaryDir>
@@ -458,6 +460,28 @@ class TestHfModels : public QObject {
   Q_OBJECT
 
  private slots:
+  void rowParallelLinearMatchesLinear() {
+    // The forward passes' projections split their rows over two threads (hf_layers.h); shapes
+    // above the split's 2^24 multiply-adds, with an odd row count, give at::linear's values.
+    const int threads = at::get_num_threads();
+    at::set_num_threads(2);
+    at::manual_seed(3);
+    const auto opts = at::TensorOptions().dtype(at::kDouble);
+    const at::Tensor x = at::randn({301, 256}, opts), w = at::randn({300, 256}, opts), b = at::randn({300}, opts);
+    QVERIFY(301 * 256 * 300 >= (1 << 24));
+    for (const bool bias : {false, true}) {
+      const at::Tensor want = bias ? at::linear(x, w, b) : at::linear(x, w);
+      const at::Tensor got = ess::hf::rowParallelLinear(x, w, bias ? b : at::Tensor());
+      QCOMPARE(got.sizes().vec(), want.sizes().vec());
+      QVERIFY2((got - want).abs().max().item<double>() <= 1e-12 * want.abs().max().item<double>(),
+               bias ? "with bias" : "without bias");
+    }
+    // A transposed (non-contiguous) input, as Mamba's x_proj reads u^T.
+    const at::Tensor xt = at::randn({256, 301}, opts).t();
+    QVERIFY(at::allclose(ess::hf::rowParallelLinear(xt, w), at::linear(xt, w), 1e-12, 1e-12));
+    at::set_num_threads(threads);
+  }
+
   void architectureTableListsModelTypes() {
     // The table of src/hf/hf_architectures.cpp, in its order; an unknown model_type lists it.
     QCOMPARE(HfModel::supportedModelTypes(),

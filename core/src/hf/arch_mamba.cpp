@@ -1,9 +1,10 @@
-// Mamba-1 (Gu and Dao 2023, HF MambaModel): RMSNorm, then the S6 mixer of ess/mixer.h (kind
-// "mamba", the same parameter names), residual; embeddings backbone.embeddings.weight, final
-// norm backbone.norm_f.weight.
+// Mamba-1 (Gu and Dao 2023, HF MambaModel): RMSNorm, then the S6 mixer (the parameter names of
+// the `mamba` mixer kind), residual; embeddings backbone.embeddings.weight, final norm
+// backbone.norm_f.weight.
 // Falcon Mamba (Zuo et al. 2024, HF FalconMambaModel, model_type falcon_mamba): the same blocks
 // and tensors, with dt_low, B and C RMS-normalized without a weight (eps mixer_rms_eps) right
-// after x_proj; its S6 is computed here in float64 (FalconMamba below), as the operator
+// after x_proj. Both compute their S6 in float64 from the checkpoint's tensors (hf_layers.h
+// mamba1Features / mamba1Scan / mamba1Generators), as the operator
 // T[e, r, c] = silu(z_r[e]) (C_r . exp(sum_{t=c+1..r} dt_t[e] A[e]) dt_c[e] B_c + [r == c] D[e]).
 // The SSM-only operator of both (ess/operator_scope.h) leaves out the z gate and the D skip:
 //   T_ssm[e, r, c] = C_r . exp(sum_{t=c+1..r} dt_t[e] A[e]) dt_c[e] B_c,
@@ -12,12 +13,9 @@
 
 #include <climits>
 #include <cstdint>
-#include <map>
-#include <mutex>
 
 #include "ess/error.h"
 #include "ess/generators.h"
-#include "ess/mixer.h"
 #include "hf/hf_architecture.h"
 #include "hf/hf_layers.h"
 
@@ -104,17 +102,20 @@ class Mamba : public HfArchitecture {
   }
 
   at::Tensor block(const HfWeights& w, int layer, const at::Tensor& h) const override {
-    at::Tensor x = rmsNorm(h, w.weight(layerTensor(layer, "norm.weight")), c_.normEps);
-    return h + withLayerContext(path_, layer, [&] { return mixer(w, layer)->forward(x.unsqueeze(0)).squeeze(0); });
+    const at::Tensor x = mixerInput(w, layer, h);
+    return h + withLayerContext(path_, layer, [&] {
+             const at::Tensor y = mamba1Scan(features(w, layer, x));  // [E, L]
+             return rowParallelLinear(y.t(), w.weight(layerTensor(layer, "mixer.out_proj.weight")));
+           });
   }
 
   at::Tensor layerOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
-    return withLayerContext(path_, layer, [&] { return mixer(w, layer)->materialize(x); });
+    return materializeGenerators(layerGenerators(w, layer, x), path_);
   }
 
   bool hasGenerators() const override { return true; }
   Generators layerGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
-    return withLayerContext(path_, layer, [&] { return mixer(w, layer)->generators(x); });
+    return withLayerContext(path_, layer, [&] { return mamba1Generators(features(w, layer, x), false); });
   }
 
   at::Tensor ssmOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
@@ -140,60 +141,6 @@ class Mamba : public HfArchitecture {
     return mamba1Features(weight, x, c_, c_.intermediateSize, c_.mixerRmsEps > 0 ? Mamba1Norm::Unit : Mamba1Norm::None,
                           c_.mixerRmsEps, c_.modelType);
   }
-
- private:
-  /// The S6 mixer of `layer` with the checkpoint's parameters (kept for the latest layer only, so
-  /// that memory holds one layer's float64 parameters).
-  std::shared_ptr<Mixer> mixer(const HfWeights& w, int layer) const {
-    std::lock_guard<std::mutex> lock(mixerMutex_);
-    auto it = mixers_.find(layer);
-    if (it != mixers_.end()) return it->second;
-    MixerOptions o;
-    o.expand = c_.expand;
-    o.stateSize = c_.stateSize;
-    o.convKernel = c_.convKernel;
-    o.dtRank = c_.dtRank;
-    auto m = makeMixer("mamba", c_.hiddenSize, 1, nullptr, o);
-    at::NoGradGuard noGrad;
-    for (auto& p : m->named_parameters()) {
-      const std::string name = layerTensor(layer, "mixer." + p.key());
-      if (w.find(name)) {
-        p.value().copy_(w.weight(name, false));  // the mixer keeps its own copy
-      } else if (p.key() == "conv1d.bias") {     // use_conv_bias false
-        p.value().zero_();
-      } else {
-        throw std::logic_error("HfModel: mamba parameter " + p.key() + " has no checkpoint tensor");
-      }
-    }
-    mixers_.clear();  // one layer's parameters at a time: a sweep goes layer by layer
-    mixers_[layer] = m;
-    return m;
-  }
-
-  mutable std::mutex mixerMutex_;
-  mutable std::map<int, std::shared_ptr<Mixer>> mixers_;
-};
-
-/// Falcon Mamba: Mamba's tensors and blocks, with its own float64 S6 (the normalized B, C, dt).
-class FalconMamba : public Mamba {
- public:
-  using Mamba::Mamba;
-
-  at::Tensor block(const HfWeights& w, int layer, const at::Tensor& h) const override {
-    const at::Tensor x = mixerInput(w, layer, h);
-    return h + withLayerContext(path_, layer, [&] {
-             const at::Tensor y = mamba1Scan(features(w, layer, x));  // [E, L]
-             return at::linear(y.t(), w.weight(layerTensor(layer, "mixer.out_proj.weight")));
-           });
-  }
-
-  at::Tensor layerOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
-    return materializeGenerators(layerGenerators(w, layer, x), path_);
-  }
-
-  Generators layerGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
-    return withLayerContext(path_, layer, [&] { return mamba1Generators(features(w, layer, x), false); });
-  }
 };
 
 std::unique_ptr<HfArchitecture> openMamba(const HfConfig& c, const std::string& path) {
@@ -201,7 +148,7 @@ std::unique_ptr<HfArchitecture> openMamba(const HfConfig& c, const std::string& 
 }
 
 std::unique_ptr<HfArchitecture> openFalconMamba(const HfConfig& c, const std::string& path) {
-  return std::make_unique<FalconMamba>(c, path);
+  return std::make_unique<Mamba>(c, path);  // its config sets mixerRmsEps
 }
 
 }  // namespace

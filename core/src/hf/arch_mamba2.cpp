@@ -108,7 +108,7 @@ class Mamba2 : public HfArchitecture {
   at::Tensor block(const HfWeights& w, int layer, const at::Tensor& h) const override {
     const Features f = features(w, layer, mixerInput(w, layer, h));
     const at::Tensor n = (f.scale * f.y).t();  // [L, E]: the gated, normalized scan output
-    return h + at::linear(n, w.weight(layerTensor(layer, "mixer.out_proj.weight")));
+    return h + rowParallelLinear(n, w.weight(layerTensor(layer, "mixer.out_proj.weight")));
   }
 
   at::Tensor layerOperator(const HfWeights& w, int layer, const at::Tensor& x) const override {
@@ -162,8 +162,8 @@ class Mamba2 : public HfArchitecture {
     const auto W = [&](const char* n) { return w.weight(layerTensor(layer, std::string("mixer.") + n)); };
     const int64_t L = x.size(0), E = c_.intermediateSize, H = c_.numHeads, P = c_.headDim, N = c_.stateSize;
     const int64_t G = c_.numGroups, conv = convChannels();
-    const at::Tensor zxbcdt = at::linear(x, W("in_proj.weight"));  // [L, E + conv + H]
-    const at::Tensor z = zxbcdt.narrow(1, 0, E).t();               // [E, L]
+    const at::Tensor zxbcdt = rowParallelLinear(x, W("in_proj.weight"));  // [L, E + conv + H]
+    const at::Tensor z = zxbcdt.narrow(1, 0, E).t();                      // [E, L]
     // Causal depthwise convolution over xBC: K - 1 zeros in front, the first L outputs.
     const at::Tensor convBias = c_.convBias ? W("conv1d.bias") : at::zeros({conv}, x.options());
     const at::Tensor xBC = at::silu(at::conv1d(zxbcdt.narrow(1, E, conv).t().unsqueeze(0), W("conv1d.weight"), convBias,

@@ -12,8 +12,8 @@ namespace ess::hf {
 
 at::Tensor HfArchitecture::linear(const HfWeights& w, const at::Tensor& x, int layer, const std::string& n,
                                   bool bias) const {
-  return bias ? at::linear(x, w.weight(layerTensor(layer, n + ".weight")), w.weight(layerTensor(layer, n + ".bias")))
-              : at::linear(x, w.weight(layerTensor(layer, n + ".weight")));
+  return rowParallelLinear(x, w.weight(layerTensor(layer, n + ".weight")),
+                           bias ? w.weight(layerTensor(layer, n + ".bias")) : at::Tensor());
 }
 
 at::Tensor HfArchitecture::layerNormOf(const HfWeights& w, const at::Tensor& x, int layer, const std::string& n) const {

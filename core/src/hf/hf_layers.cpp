@@ -2,11 +2,13 @@
 #include "hf/hf_layers.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <cmath>
 #include <limits>
 
 #include "ess/error.h"
+#include "ess/ess_engine.h"
 #include "mixer/selective_scan.h"
 
 namespace ess::hf {
@@ -85,10 +87,31 @@ at::Tensor toHeads(const at::Tensor& x, int64_t headDim, int64_t repeat) {
   return repeat > 1 ? heads.repeat_interleave(repeat, 0) : heads;
 }
 
+at::Tensor rowParallelLinear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+  const int threads = at::get_num_threads();
+  const int64_t rows = x.dim() == 2 ? x.size(0) : 0;
+  // Below ~2^24 multiply-adds, or a few rows a thread, the split costs more than it saves.
+  const bool split = threads > 1 && rows >= 8 * threads && w.dim() == 2 && x.is_cpu() && !x.requires_grad() &&
+                     !w.requires_grad() && !at::in_parallel_region() && x.scalar_type() == w.scalar_type() &&
+                     rows * x.size(1) * w.size(0) >= (int64_t(1) << 24) && useSingleThreadedBlas();
+  if (!split) return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
+  at::Tensor out = at::empty({rows, w.size(0)}, x.options());
+  const at::Tensor wt = w.t();
+  at::parallel_for(0, rows, (rows + threads - 1) / threads, [&](int64_t r0, int64_t r1) {
+    at::Tensor o = out.narrow(0, r0, r1 - r0);
+    const at::Tensor xs = x.narrow(0, r0, r1 - r0);
+    if (b.defined())
+      at::addmm_out(o, b, xs, wt);
+    else
+      at::mm_out(o, xs, wt);
+  });
+  return out;
+}
+
 Mamba1Features mamba1Features(const std::function<at::Tensor(const std::string&)>& weight, const at::Tensor& x,
                               const HfConfig& c, int64_t inner, Mamba1Norm norm, double eps, const std::string& what) {
   const int64_t L = x.size(0), E = inner, N = c.stateSize, R = c.dtRank;
-  const at::Tensor xz = at::linear(x, weight("in_proj.weight"));  // [L, 2E]
+  const at::Tensor xz = rowParallelLinear(x, weight("in_proj.weight"));  // [L, 2E]
   const at::Tensor xin = xz.narrow(1, 0, E).t().unsqueeze(0);
   // Causal depthwise convolution: K - 1 zeros in front, the first L outputs.
   const at::Tensor convBias = c.convBias ? weight("conv1d.bias") : at::zeros({E}, x.options());
@@ -96,7 +119,7 @@ Mamba1Features mamba1Features(const std::function<at::Tensor(const std::string&)
   f.u = at::silu(at::conv1d(xin, weight("conv1d.weight"), convBias, {1}, {c.convKernel - 1}, {1}, E).narrow(-1, 0, L))
             .squeeze(0);  // [E, L]
   f.gate = at::silu(xz.narrow(1, E, E)).t();
-  const at::Tensor xdbl = at::linear(f.u.t(), weight("x_proj.weight"));  // [L, R + 2N]
+  const at::Tensor xdbl = rowParallelLinear(f.u.t(), weight("x_proj.weight"));  // [L, R + 2N]
   const auto normed = [&](const at::Tensor& t, const char* layerNorm) {
     if (norm == Mamba1Norm::Weighted) return rmsNorm(t, weight(layerNorm), eps);
     if (norm == Mamba1Norm::Unit) return t * at::rsqrt(t.pow(2).mean(-1, true) + eps);
@@ -105,7 +128,7 @@ Mamba1Features mamba1Features(const std::function<at::Tensor(const std::string&)
   const at::Tensor dtLow = normed(xdbl.narrow(1, 0, R), "dt_layernorm.weight");
   f.B = normed(xdbl.narrow(1, R, N), "b_layernorm.weight");
   f.C = normed(xdbl.narrow(1, R + N, N), "c_layernorm.weight");
-  f.dt = at::softplus(at::linear(dtLow, weight("dt_proj.weight"), weight("dt_proj.bias"))).t();  // [E, L]
+  f.dt = at::softplus(rowParallelLinear(dtLow, weight("dt_proj.weight"), weight("dt_proj.bias"))).t();  // [E, L]
   f.A = -at::exp(weight("A_log"));
   f.D = weight("D");
   const at::Tensor bad = at::logical_not(at::isfinite(f.A)).any(-1) | at::logical_not(at::isfinite(f.dt)).any(-1);
