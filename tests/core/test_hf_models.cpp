@@ -9,7 +9,6 @@
 // scan), then the Session (info, TSS, inputs, curves) and the errors for bad checkpoints.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
-#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
@@ -461,10 +460,8 @@ class TestHfModels : public QObject {
 
  private slots:
   void rowParallelLinearMatchesLinear() {
-    // The forward passes' projections split their rows over two threads (hf_layers.h); shapes
+    // The forward passes' projections split their rows over the CPUs (hf_layers.h); shapes
     // above the split's 2^24 multiply-adds, with an odd row count, give at::linear's values.
-    const int threads = at::get_num_threads();
-    at::set_num_threads(2);
     at::manual_seed(3);
     const auto opts = at::TensorOptions().dtype(at::kDouble);
     const at::Tensor x = at::randn({301, 256}, opts), w = at::randn({300, 256}, opts), b = at::randn({300}, opts);
@@ -479,7 +476,6 @@ class TestHfModels : public QObject {
     // A transposed (non-contiguous) input, as Mamba's x_proj reads u^T.
     const at::Tensor xt = at::randn({256, 301}, opts).t();
     QVERIFY(at::allclose(ess::hf::rowParallelLinear(xt, w), at::linear(xt, w), 1e-12, 1e-12));
-    at::set_num_threads(threads);
   }
 
   void architectureTableListsModelTypes() {

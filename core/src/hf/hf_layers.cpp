@@ -2,13 +2,15 @@
 #include "hf/hf_layers.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <thread>
 
 #include "ess/error.h"
 #include "ess/ess_engine.h"
+#include "math/parallel.h"
 #include "mixer/selective_scan.h"
 
 namespace ess::hf {
@@ -88,16 +90,18 @@ at::Tensor toHeads(const at::Tensor& x, int64_t headDim, int64_t repeat) {
 }
 
 at::Tensor rowParallelLinear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
-  const int threads = at::get_num_threads();
+  const int64_t threads = std::max(1u, std::thread::hardware_concurrency());
   const int64_t rows = x.dim() == 2 ? x.size(0) : 0;
   // Below ~2^24 multiply-adds, or a few rows a thread, the split costs more than it saves.
   const bool split = threads > 1 && rows >= 8 * threads && w.dim() == 2 && x.is_cpu() && !x.requires_grad() &&
-                     !w.requires_grad() && !at::in_parallel_region() && x.scalar_type() == w.scalar_type() &&
+                     !w.requires_grad() && x.scalar_type() == w.scalar_type() &&
                      rows * x.size(1) * w.size(0) >= (int64_t(1) << 24) && useSingleThreadedBlas();
   if (!split) return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
   at::Tensor out = at::empty({rows, w.size(0)}, x.options());
   const at::Tensor wt = w.t();
-  at::parallel_for(0, rows, (rows + threads - 1) / threads, [&](int64_t r0, int64_t r1) {
+  // ess::parallelFor (std::thread): at::parallel_for is an OpenMP template that runs serially in
+  // code compiled without -fopenmp, as this library is.
+  parallelFor(0, rows, (rows + threads - 1) / threads, [&](int64_t r0, int64_t r1) {
     at::Tensor o = out.narrow(0, r0, r1 - r0);
     const at::Tensor xs = x.narrow(0, r0, r1 - r0);
     if (b.defined())

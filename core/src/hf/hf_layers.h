@@ -37,7 +37,7 @@ at::Tensor toHeads(const at::Tensor& x, int64_t headDim, int64_t repeat = 1);
 /// Heads y [H, L, d] as the rows [L, H * d] an output projection reads (the inverse of toHeads).
 at::Tensor mergeHeads(const at::Tensor& y);
 /// at::linear(x, w, b) of x [R, K], w [F, K], b [F] (or undefined), with the R rows split over
-/// LibTorch's intra-op threads. The ESS engine keeps OpenBLAS to one thread per call
+/// this machine's CPUs. The ESS engine keeps OpenBLAS to one thread per call
 /// (ess_engine.h useSingleThreadedBlas), which would leave a float64 forward pass on one core.
 /// Falls back to at::linear for small products, other shapes, autograd, or an OpenBLAS whose
 /// concurrent calls are not safe.

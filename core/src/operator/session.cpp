@@ -4,9 +4,14 @@
 // (math/operator_session.cpp).
 #include "ess/session.h"
 
+#include <ATen/Parallel.h>
+#include <sched.h>
+
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "ess/cancel.h"
@@ -347,10 +352,28 @@ std::unique_ptr<Session> openFiles(CheckpointFiles files, size_t budget = Sessio
 
 }  // namespace
 
+namespace {
+
+// LibTorch sizes its intra-op thread pool from the physical cores it detects, which on some
+// virtual machines is 1 of 2 CPUs, leaving a model's forward pass on one core. Unless the user
+// chose (OMP_NUM_THREADS, as Slurm jobs set it), use every CPU this process may run on.
+void useEveryCpuForTensorOps() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (std::getenv("OMP_NUM_THREADS")) return;
+    cpu_set_t cpus;
+    if (sched_getaffinity(0, sizeof cpus, &cpus) != 0) return;
+    if (CPU_COUNT(&cpus) > at::get_num_threads()) at::set_num_threads(CPU_COUNT(&cpus));
+  });
+}
+
+}  // namespace
+
 // Session::open and summarizeFile (math library) hand these every path that is not an operator
 // or generator file they read themselves (ess/model_backend.h).
 std::unique_ptr<Session> openModelSession(const std::string& path, size_t memoryBudget) {
   useSingleThreadedBlas();
+  useEveryCpuForTensorOps();
   registerCudaEss();
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path + ": no such file or directory");
