@@ -2,7 +2,7 @@
 // none of computeEss's fast paths (Gram matrix, band corner aside, truncated pivoted QR of
 // numerically low-rank blocks). The fast paths are tested against it (tests/math/
 // test_dense_engine.cpp); docs/definitions.md section 5 gives their certified bounds
-// (tolerance-ESS exact, entropy-ESS within 1e-7 relative, one rule for both fast paths).
+// (tolerance-ESS exact, entropy-ESS within 5e-7 relative, one rule for every fast path).
 #pragma once
 #include <atomic>
 

@@ -35,16 +35,16 @@ double entropyEss(const std::vector<double>& sigma);
 /// - Gram fast path: eigenvalues (LAPACK DSYTRD + DSTERF, float64) of the smaller Gram matrix
 ///   H_s^T H_s or H_s H_s^T, updated from split to split (a rank-one downdate plus a new row and
 ///   column, or a rank-one update after dropping a row); sigma_k = sqrt(lambda_k), each within
-///   a bound from the rounding of G and of the eigensolver (small values are uncertain);
+///   a bound from the rounding of G and of the eigensolver (uncertain small ones refined);
 ///   otherwise
 /// - truncated QR with column pivoting (LAPACK DLAQPS blocks) when H_s has low numerical rank;
 ///   otherwise
 /// - SVD of H_s (LAPACK xGESVD, values only) in `options.dtype_` (computeEssBySvd in
 ///   ess/dense_reference.h runs this alone, as the reference).
 /// A fast path's values are used only when its bounds certify them (one rule for both: no
-/// value's interval meets the tolerance threshold, entropy-ESS within 1e-7 relative;
+/// value's interval meets the tolerance threshold, entropy-ESS within 5e-7 relative;
 /// docs/definitions.md section 5), so tolerance-ESS equals the plain SVD's and entropy-ESS
-/// agrees to 1e-7 relative in float64 (float32 SVDs, used only where no fast path is, agree
+/// agrees to 5e-7 relative in float64 (float32 SVDs, used only where no fast path is, agree
 /// with float64 to ~1e-5).
 /// `progress(done, total)` counts (head, split) pairs; raising `*cancel` throws Cancelled.
 /// Throws InputError when `op` holds NaN or Inf.

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -17,9 +18,46 @@
 
 #include "ess/error.h"
 #include "ess/view_policy.h"
+#include "metric/dense_paths.h"
 #include "metric/lapack_kernels.h"
 
+extern "C" {
+void dgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const double* alpha,
+            const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
+            const int* ldc);
+void dsymm_(const char* side, const char* uplo, const int* m, const int* n, const double* alpha, const double* a,
+            const int* lda, const double* b, const int* ldb, const double* beta, double* c, const int* ldc);
+void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha, const double* a,
+            const int* lda, const double* beta, double* c, const int* ldc);
+}
+
 namespace ess {
+
+namespace {
+std::atomic<long> refinedBlocks{0};
+}  // namespace
+
+long detail::denseRefinedBlocks() { return refinedBlocks.load(); }
+
+namespace {
+// Column-major BLAS-3 products of the Gram refinement; each result's leading dimension is its
+// number of rows. Lower triangle of C = A^T A, A `rows` x n, C n x n.
+void blasSyrk(int n, int rows, const double* a, int lda, double* c) {
+  const double one = 1.0, zero = 0.0;
+  dsyrk_("L", "T", &n, &rows, &one, a, &lda, &zero, c, &n);
+}
+// C = G V, G symmetric n x n (lower triangle, leading dimension ldg), V n x k.
+void blasSymm(int n, int k, const double* g, int ldg, const double* v, double* c) {
+  const double one = 1.0, zero = 0.0;
+  dsymm_("L", "L", &n, &k, &one, g, &ldg, v, &n, &zero, c, &n);
+}
+// C = X V (m x k) with X m x n stored as its transpose (column-major n x m, leading dimension
+// ldx) when `transposed`, else column-major m x n.
+void blasGemm(bool transposed, int m, int k, int n, const double* x, int ldx, const double* v, int ldv, double* c) {
+  const double one = 1.0, zero = 0.0;
+  dgemm_(transposed ? "T" : "N", "N", &m, &k, &n, &one, x, &ldx, v, &ldv, &zero, c, &m);
+}
+}  // namespace
 
 double toleranceEss(const std::vector<double>& sigma, double tolerance, Normalization n) {
   return toleranceCut(sigma, tolerance, n).count;
@@ -103,17 +141,28 @@ std::vector<double> singularValuesOf(const double* t, int L, int s, DType dtype)
   return blockSingularValues(t, L, s, L - s, 0, s, dtype);
 }
 
-// Relative change of entropy-ESS that a certified fast path may cause (docs/definitions.md
-// section 5); the tests hold the fast paths to the plain SVD at 1e-6.
-constexpr double kEntropyBound = 1e-7;
+// Relative change of entropy-ESS that a certified fast path may cause, half of the 1e-6 the
+// tests hold the fast paths to against the plain SVD (docs/definitions.md section 5).
+constexpr double kEntropyBound = 5e-7;
+
+// Bound on the integral of max(ln(K / x), ln n) over any segment of length rho inside
+// [max(0, s - rho), s + rho]: the integrand decreases, so the lowest segment is the worst;
+// from 0 it is rho (ln(K / rho) + 1) (or less, when ln n is the larger term).
+double segmentLogBound(double s, double rho, double K, double logCount) {
+  if (rho == 0.0) return 0.0;
+  const double viaZero = rho * (std::max(std::log(K / rho), logCount) + 1.0);
+  const double lowest = s - rho;
+  return lowest > 0.0 ? std::min(rho * std::max(std::log(K / lowest), logCount), viaZero) : viaZero;
+}
 
 // Whether tolerance-ESS and entropy-ESS of `sigma` (descending approximations of the `count`
 // singular values of H_s; missing ones are 0) equal those of the exact values, given per-value
 // bounds rho[k] >= |sigma_k(H_s) - sigma_k| (values matched in sorted order, Weyl),
 // `rhoMissing` for the missing ones, and delta >= sum_k |sigma_k(H_s) - sigma_k| (Mirsky): the
 // count is exact when no interval sigma_k +- rho[k] meets the threshold, whose reference moves
-// by rho[0] (max) or delta (sum) too; entropy-ESS moves by at most exp(T ln(count - 1) + h(T)) - 1
-// with T = delta / sum_k sigma_k (Fannes-Audenaert). One rule for the Gram and the QR paths.
+// by rho[0] (max) or delta (sum) too; entropy-ESS moves by at most exp(b) - 1, b the smaller of
+// the Fannes-Audenaert bound T ln(count - 1) + h(T), T = delta / (S - delta) (the trace
+// distance of the normalized vectors), and the mean-value bound. One rule for every fast path.
 bool certified(const std::vector<double>& sigma, const std::vector<double>& rho, double rhoMissing, int count,
                double delta, double tolerance, Normalization n) {
   double sum = 0.0;
@@ -125,26 +174,23 @@ bool certified(const std::vector<double>& sigma, const std::vector<double>& rho,
   const double refHi = n == Normalization::Max ? top + topRho : n == Normalization::Sum ? sum + delta : 1.0;
   if (!(refLo > 0.0)) return false;
   const double lo = tolerance * refLo, hi = tolerance * refHi;
-  if (!(rhoMissing <= lo) && static_cast<int>(sigma.size()) < count) return false;  // a zero may exceed it
+  const int missing = count - static_cast<int>(sigma.size());
+  if (!(rhoMissing <= lo) && missing > 0) return false;  // a zero may exceed it
   for (size_t k = 0; k < sigma.size(); ++k)
     if (!(sigma[k] - rho[k] > hi || sigma[k] + rho[k] <= lo)) return false;
-  const double t = delta / sum;
-  if (t <= 0.0) return true;
-  if (t >= 0.5) return false;
-  double bound = t * std::log(std::max(1, count - 1)) - t * std::log(t) - (1.0 - t) * std::log1p(-t);
-  // Mean value theorem: dH/dsigma_j = -(log p_j + H) / S, and |log p_j + H| <= max(-log p_j,
-  // log count) with p_j >= (sigma_j - rho_j) / (S + delta) and S >= sum - delta on the whole box.
-  if (static_cast<int>(sigma.size()) == count && sum > delta) {
-    double slope = 0.0;
-    const double logCount = std::log(std::max(1, count));
-    for (size_t k = 0; k < sigma.size() && std::isfinite(slope); ++k) {
-      if (rho[k] == 0.0) continue;
-      const double lowest = sigma[k] - rho[k];
-      slope = lowest > 0.0 ? slope + rho[k] * std::max(std::log((sum + delta) / lowest), logCount)
-                           : std::numeric_limits<double>::infinity();
-    }
-    bound = std::min(bound, slope / (sum - delta));
-  }
+  if (delta <= 0.0) return true;
+  if (!(sum > delta)) return false;
+  double bound = std::numeric_limits<double>::infinity();
+  const double t = delta / (sum - delta);
+  if (t < 0.5) bound = t * std::log(std::max(1, count - 1)) - t * std::log(t) - (1.0 - t) * std::log1p(-t);
+  // Mean value theorem along the segment from sigma to the exact values: dH/dsigma_j =
+  // -(ln p_j + H) / S with |ln p_j + H| <= max(ln(K / sigma_j), ln count), K = S + delta >= the
+  // exact sum, and S >= sum - delta on the whole segment.
+  const double K = sum + delta, logCount = std::log(std::max(1, count));
+  double slope = 0.0;
+  for (size_t k = 0; k < sigma.size(); ++k) slope += segmentLogBound(sigma[k], rho[k], K, logCount);
+  if (missing > 0) slope += missing * segmentLogBound(0.0, rhoMissing, K, logCount);
+  bound = std::min(bound, slope / (sum - delta));
   return std::expm1(bound) <= kEntropyBound;
 }
 
@@ -212,7 +258,7 @@ class GramTracker {
     for (int j = 0; j < n; ++j)
       std::copy(g_.data() + static_cast<size_t>(j) * ld_ + j, g_.data() + static_cast<size_t>(j) * ld_ + n,
                 work_.data() + static_cast<size_t>(j) * n + j);
-    if (!lapack::gramEigenvalues(work_.data(), n, n, lambda_)) return false;
+    if (!lapack::gramEigenvalues(work_.data(), n, n, lambda_, n > kKeepFrom ? &tri_ : nullptr)) return false;
     const double top = std::max(std::abs(lambda_.front()), std::abs(lambda_.back()));
     if (!(top < 1e250) || (top > 0.0 && top < 1e-250)) return false;  // squares over- or underflow
     const double e = err_ + (4.0 * n + 10.0) * kEps * top;
@@ -225,11 +271,130 @@ class GramTracker {
       rho_[k] = std::max(std::sqrt(l + e) - sigma[k], sigma[k] - std::sqrt(std::max(l - e, 0.0)));
       delta += rho_[k];
     }
-    return certified(sigma, rho_, 0.0, n, delta, options.tolerance_, options.normalization_);
+    if (certified(sigma, rho_, 0.0, n, delta, options.tolerance_, options.normalization_)) return true;
+    return n > kKeepFrom && refineSmall(s, e, options, sigma);
   }
 
  private:
   static constexpr double kEps = std::numeric_limits<double>::epsilon();
+  // Below this size the Gram matrix is reduced by Eigen and not kept; such blocks are cheap to
+  // decompose by SVD anyway.
+  static constexpr int kKeepFrom = 96;
+
+  // The uncertain small singular values resolved from H_s itself (docs/definitions.md section
+  // 5): with V the computed eigenvectors of G's k smallest eigenvalues, the singular values of
+  // B = X V (X = H_s or H_s^T, G = X^T X) are found from B's own Gram matrix, whose rounding
+  // scales with ||B||^2, not ||H_s||^2. They stand for H_s's k smallest within
+  // ||C||^2 / eta (quadratic residual bound), where ||C|| <= ||G V - V W|| / sqrt(1 - omega),
+  // omega >= ||V^T V - I||, and eta is the gap between G's other eigenvalues and B's.
+  bool refineSmall(int s, double e, const EssOptions& options, std::vector<double>& sigma) {
+    const int n = n_;
+    const bool left = left_;
+    const int m = left ? L_ - s : s;  // rows of X
+    // The smallest k whose refinement leaves the rest certifiable: values whose interval meets
+    // the threshold, and the mean-value terms above half the entropy budget.
+    double sum = 0.0, delta = 0.0;
+    for (int j = 0; j < n; ++j) sum += sigma[j], delta += rho_[j];
+    if (!(sum > 2.0 * delta) || !(sigma.front() > rho_.front())) return false;
+    const double K = sum + delta, logCount = std::log(n), budget = 0.9 * kEntropyBound * (sum - delta);
+    const double ref = options.normalization_ == Normalization::Max   ? sigma.front()
+                       : options.normalization_ == Normalization::Sum ? sum
+                                                                      : 1.0;
+    const double slack = options.normalization_ == Normalization::Max   ? rho_.front()
+                         : options.normalization_ == Normalization::Sum ? delta
+                                                                        : 0.0;
+    const double lo = options.tolerance_ * (ref - slack), hi = options.tolerance_ * (ref + slack);
+    int kMin = 0;
+    double rest = 0.0;
+    for (int j = 0; j < n; ++j) {
+      rest += segmentLogBound(sigma[j], rho_[j], K, logCount);
+      const bool straddles = !(sigma[j] - rho_[j] > hi || sigma[j] + rho_[j] <= lo);
+      if (rest > budget || straddles) {
+        kMin = n - j;
+        break;
+      }
+    }
+    if (kMin <= 0 || kMin >= n) return false;
+    // The cut with the widest gap among the next few (eta enters quadratically).
+    int k = kMin;
+    for (int c = kMin + 1; c <= std::min(n - 1, kMin + std::max(4, n / 64)); ++c)
+      if (lambda_[n - c - 1] - lambda_[n - c] > lambda_[n - k - 1] - lambda_[n - k]) k = c;
+    // Not when it would cost more than the plain SVD (BLAS-3 products counted at a fifth).
+    const double nn = n, mm = m, kk = k;
+    const double refineCost =
+        (4 * nn * nn * kk + 2 * mm * nn * kk + nn * kk * kk + mm * kk * kk) / 5 + 4 * kk * kk * kk / 3;
+    if (refineCost > 4 * nn * nn * (mm - nn / 3)) return false;
+
+    v_.resize(static_cast<size_t>(n) * k);
+    if (!lapack::smallestEigenvectors(work_.data(), n, n, tri_, k, v_.data(), w_)) return false;
+    // omega: ||V^T V - I||_2 <= its computed Frobenius norm plus the product's rounding.
+    aux_.resize(static_cast<size_t>(k) * k);
+    blasSyrk(k, n, v_.data(), n, aux_.data());
+    double off = 0.0, vf2 = 0.0;
+    for (int j = 0; j < k; ++j) {
+      vf2 += aux_[static_cast<size_t>(j) * k + j];
+      for (int i = j; i < k; ++i) {
+        const double d = aux_[static_cast<size_t>(j) * k + i] - (i == j ? 1.0 : 0.0);
+        off += (i == j ? 1.0 : 2.0) * d * d;
+      }
+    }
+    const double gammaN = (n + 2.0) * kEps, gammaM = (m + 2.0) * kEps;
+    vf2 *= 1.0 + gammaN;
+    const double omega = std::sqrt(off) + gammaN * vf2;
+    if (!(omega < 0.01)) return false;
+    const double vf = std::sqrt(vf2);
+    // ||C||: the residual G_c V - V W, its rounding, and G_c's own error err_.
+    res_.resize(static_cast<size_t>(n) * k);
+    blasSymm(n, k, g_.data(), ld_, v_.data(), res_.data());
+    double r2 = 0.0, wMax = 0.0, gf2 = 0.0;
+    for (int j = 0; j < k; ++j) {
+      wMax = std::max(wMax, std::abs(w_[j]));
+      for (int i = 0; i < n; ++i) {
+        const double r = res_[static_cast<size_t>(j) * n + i] - v_[static_cast<size_t>(j) * n + i] * w_[j];
+        r2 += r * r;
+      }
+    }
+    for (int j = 0; j < n; ++j)
+      for (int i = j; i < n; ++i) gf2 += (i == j ? 1.0 : 2.0) * at(i, j) * at(i, j);
+    const double residual = std::sqrt(r2) * (1.0 + 2.0 * kEps) + (gammaN + 2.0 * kEps) * (std::sqrt(gf2) + wMax) * vf;
+    const double cNorm = (residual + err_ * std::sqrt(1.0 + omega)) / std::sqrt(1.0 - omega);
+    // B = X V and its Gram matrix; beta >= ||fl(X V) - X V||_F.
+    b_.resize(static_cast<size_t>(m) * k);
+    const double* x = t_ + static_cast<size_t>(s) * L_;
+    blasGemm(left, m, k, n, x, L_, v_.data(), n, b_.data());
+    const double xf = std::sqrt(trace() + n * err_);
+    const double beta = gammaN * xf * vf;
+    aux_.resize(static_cast<size_t>(k) * k);
+    blasSyrk(k, m, b_.data(), m, aux_.data());
+    double trace2 = 0.0;
+    for (int j = 0; j < k; ++j) trace2 += aux_[static_cast<size_t>(j) * k + j];
+    if (!lapack::gramEigenvalues(aux_.data(), k, k, mu_)) return false;
+    const double e2 = gammaM * trace2 + (4.0 * k + 10.0) * kEps * std::max(std::abs(mu_.front()), std::abs(mu_.back()));
+    // Intervals of lambda_j(W^T G W), W = V (V^T V)^(-1/2) orthonormal.
+    yLo_.resize(k);
+    yHi_.resize(k);
+    for (int j = 0; j < k; ++j) {
+      const double bHi = std::sqrt(std::max(mu_[j], 0.0) + e2) + beta;
+      const double bLo = std::max(std::sqrt(std::max(mu_[j] - e2, 0.0)) - beta, 0.0);
+      yHi_[j] = bHi * bHi / (1.0 - omega);
+      yLo_[j] = bLo * bLo / (1.0 + omega);
+    }
+    const double eta = lambda_[n - k - 1] - e - cNorm - yHi_.front();
+    if (!(eta > 0.0)) return false;
+    const double c = cNorm * cNorm / eta;
+    for (int j = 0; j < k; ++j) {
+      const double v = std::sqrt(std::max(mu_[j], 0.0));
+      const double vLo = std::sqrt(std::max(yLo_[j] - c, 0.0)), vHi = std::sqrt(yHi_[j] + c);
+      sigma[n - k + j] = v;
+      rho_[n - k + j] = std::max(vHi - v, v - vLo);
+    }
+    if (sigma[n - k - 1] < sigma[n - k]) return false;  // kept descending (eta > 0 implies it)
+    double total = 0.0;
+    for (int j = 0; j < n; ++j) total += rho_[j];
+    if (!certified(sigma, rho_, 0.0, n, total, options.tolerance_, options.normalization_)) return false;
+    refinedBlocks.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
 
   double trace() const {
     double t = 0.0;
@@ -318,6 +483,8 @@ class GramTracker {
   double err_ = 0.0;  // bound on the 2-norm of G's accumulated rounding
   std::vector<double> g_, work_, lambda_, rho_;
   Eigen::VectorXd col_;
+  lapack::Tridiagonal tri_;
+  std::vector<double> v_, w_, aux_, res_, b_, mu_, yLo_, yHi_;
 };
 
 // `op` as float64 [H, L, L] (a view when it already is float64).
@@ -384,6 +551,8 @@ EssCurve computeEssBySvd(const Array& op, const EssOptions& options, const Progr
 }
 
 namespace {
+constexpr double kSmallCurveWork = 2e6;
+
 EssCurve denseEss(const Array& op, const EssOptions& options, const ProgressFn& progress,
                   const std::atomic<bool>* cancel, bool exactSvd) {
   const bool concurrentLapack = useSingleThreadedBlas();
@@ -487,6 +656,16 @@ EssCurve denseEss(const Array& op, const EssOptions& options, const ProgressFn& 
   };
   int threads = options.threads_ > 0 ? options.threads_ : static_cast<int>(std::thread::hardware_concurrency());
   if (!concurrentLapack) threads = 1;
+  // A small curve (the trained demos, L = 64) finishes before a woken worker thread would be
+  // scheduled on a busy machine: it runs on the calling thread. Work: min^2 max of each block
+  // (the band corner's size when banded), ~ flops / 4.
+  double work = 0.0;
+  for (int s : splits) {
+    const double lo = std::min(s, L - s), hi = std::max(s, L - s);
+    const double w = band - 1 < lo ? std::max(band - 1, 0) : lo;
+    work += band - 1 < lo ? w * w * w : w * w * hi;
+  }
+  if (work * H < kSmallCurveWork) threads = 1;
   threads = std::max(1, std::min<int>(threads, static_cast<int>(tasks.size())));
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back(worker);

@@ -18,6 +18,12 @@ void sgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, fl
 void dsytrd_(const char* uplo, const int* n, double* a, const int* lda, double* d, double* e, double* tau, double* work,
              const int* lwork, int* info);
 void dsterf_(const int* n, double* d, double* e, int* info);
+void dstemr_(const char* jobz, const char* range, const int* n, double* d, double* e, const double* vl,
+             const double* vu, const int* il, const int* iu, int* m, double* w, double* z, const int* ldz,
+             const int* nzc, int* isuppz, int* tryrac, double* work, const int* lwork, int* iwork, const int* liwork,
+             int* info);
+void dormtr_(const char* side, const char* uplo, const char* trans, const int* m, const int* n, const double* a,
+             const int* lda, const double* tau, double* c, const int* ldc, double* work, const int* lwork, int* info);
 void dbdsqr_(const char* uplo, const int* n, const int* ncvt, const int* nru, const int* ncc, double* d, double* e,
              double* vt, const int* ldvt, double* u, const int* ldu, double* c, const int* ldc, double* work,
              int* info);
@@ -68,13 +74,13 @@ void singularValues(float* a, int m, int n, int lda, float* sigma) {
   check(info, "sgesvd", m, n);
 }
 
-bool gramEigenvalues(double* g, int n, int ld, std::vector<double>& lambda) {
+bool gramEigenvalues(double* g, int n, int ld, std::vector<double>& lambda, Tridiagonal* keep) {
   lambda.resize(std::max(n, 0));
   if (n <= 0) return false;
   thread_local std::vector<double> d, e, tau;
   d.resize(n);
   e.resize(std::max(1, n - 1));
-  if (n <= 96) {
+  if (n <= 96 && !keep) {
     Eigen::Map<Eigen::MatrixXd, 0, Eigen::OuterStride<>> G(g, n, n, Eigen::OuterStride<>(ld));
     if (n > 1) {
       thread_local Eigen::VectorXd h;
@@ -90,6 +96,11 @@ bool gramEigenvalues(double* g, int n, int ld, std::vector<double>& lambda) {
     int info = 0;
     dsytrd_("L", &n, g, &ld, d.data(), e.data(), tau.data(), work.data(), &lwork, &info);
     check(info, "dsytrd", n, n);
+    if (keep) {
+      keep->d.assign(d.begin(), d.end());
+      keep->e.assign(e.begin(), e.begin() + n - 1);
+      keep->tau = tau;
+    }
   }
   int info = 0;
   dsterf_(&n, d.data(), e.data(), &info);
@@ -97,6 +108,40 @@ bool gramEigenvalues(double* g, int n, int ld, std::vector<double>& lambda) {
   // DSTERF sorts ascending.
   if (!std::isfinite(d[n - 1]) || !std::isfinite(d[0])) return false;
   for (int k = 0; k < n; ++k) lambda[k] = d[n - 1 - k];
+  return true;
+}
+
+bool smallestEigenvectors(double* g, int n, int ld, const Tridiagonal& t, int k, double* v, std::vector<double>& w) {
+  if (k <= 0 || k > n || static_cast<int>(t.d.size()) != n) return false;
+  thread_local std::vector<double> d, e, z;
+  thread_local std::vector<int> isuppz, iwork;
+  d = t.d;
+  e.assign(n, 0.0);  // DSTEMR wants length n (the last entry is workspace)
+  std::copy(t.e.begin(), t.e.end(), e.begin());
+  w.resize(n);
+  z.resize(static_cast<size_t>(n) * n);
+  isuppz.resize(2 * static_cast<size_t>(n));
+  // All of them (RANGE = 'A': dqds for the values; a subset would be found by bisection, which
+  // costs more than the vectors), then Q applied to the k wanted ones only.
+  const double vl = 0.0, vu = 0.0;
+  const int il = 0, iu = 0;
+  int found = 0, tryrac = 1, info = 0, query = -1, liwork = 0;
+  double lwork = 0.0;
+  dstemr_("V", "A", &n, d.data(), e.data(), &vl, &vu, &il, &iu, &found, w.data(), z.data(), &n, &n, isuppz.data(),
+          &tryrac, &lwork, &query, &liwork, &query, &info);
+  if (info != 0) return false;
+  const int lw = static_cast<int>(lwork) + 1, liw = liwork + 1;
+  auto& work = workspace<double>(std::max(lw, 64 * k));
+  iwork.resize(liw);
+  tryrac = 1;
+  dstemr_("V", "A", &n, d.data(), e.data(), &vl, &vu, &il, &iu, &found, w.data(), z.data(), &n, &n, isuppz.data(),
+          &tryrac, work.data(), &lw, iwork.data(), &liw, &info);
+  if (info != 0 || found != n) return false;
+  w.resize(k);  // ascending
+  std::copy(z.begin(), z.begin() + static_cast<size_t>(n) * k, v);
+  const int lwq = 64 * k;
+  dormtr_("L", "L", "N", &n, &k, g, &ld, t.tau.data(), v, &n, work.data(), &lwq, &info);
+  check(info, "dormtr", n, k);
   return true;
 }
 

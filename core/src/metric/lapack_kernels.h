@@ -30,7 +30,19 @@ bool gramSingularValues(double* g, int n, int ld, std::vector<double>& sigma);
 /// tridiagonalization and DSTERF as gramSingularValues, with no accuracy guard: each is an exact
 /// eigenvalue of g + F, ||F||_2 <= ~n eps ||g||_2 (LAPACK's backward error). False when DSTERF
 /// does not converge or a value is not finite.
-bool gramEigenvalues(double* g, int n, int ld, std::vector<double>& lambda);
+/// With `keep`, the tridiagonalization is always DSYTRD's (lower), and its T = Q^T g Q (diagonal
+/// d, subdiagonal e) and Q (reflectors left in `g`, scalars in tau) are kept for
+/// smallestEigenvectors().
+struct Tridiagonal {
+  std::vector<double> d, e, tau;
+};
+bool gramEigenvalues(double* g, int n, int ld, std::vector<double>& lambda, Tridiagonal* keep = nullptr);
+
+/// Eigenvectors of the k smallest eigenvalues of the matrix that gramEigenvalues(g, n, ld, ...,
+/// &t) reduced (`g` as it left it), orthonormal to working precision: DSTEMR (MRRR) on T, then
+/// DORMTR applies Q. Into the column-major n x k `v` (leading dimension n), ascending; their
+/// eigenvalues (of T) into `w`. False when DSTEMR fails.
+bool smallestEigenvectors(double* g, int n, int ld, const Tridiagonal& t, int k, double* v, std::vector<double>& w);
 
 /// Truncated QR with column pivoting of the m x n column-major `a` (leading dimension lda;
 /// overwritten), in blocks of LAPACK DLAQPS as DGEQP3 runs them: a P = Q [R11 R12; 0 R22] with
