@@ -273,6 +273,11 @@ void Document::open(const QString& path) { startOpen(path, QString()); }
 
 void Document::openAtInput(const QString& path, const QString& input) { startOpen(path, input); }
 
+void Document::openWithScope(const QString& path, ess::OperatorScope scope) {
+  operatorScope_ = scope;
+  startOpen(path, QString());
+}
+
 void Document::reload() {
   if (!handle_) return;
   changePrompted_ = false;  // should the reload fail, the next use of the changed file asks again
@@ -328,6 +333,7 @@ void Document::startOpen(const QString& path, const QString& input) {
           openPending_ = false;
           finishJob();
           if (!handle) {
+            if (handle_) operatorScope_ = handle_->session->operatorScope();  // the open file's, as before
             emit openFailed(path, error);
             return;
           }

@@ -83,6 +83,10 @@ class Document : public QObject {
   /// As open(), then the input `input` where the new file takes it (models; a refused one leaves
   /// its default): scrubbing through a run keeps the input.
   void openAtInput(const QString& path, const QString& input);
+  /// As open(), the recurrent layers forming the operators of `scope` (setOperatorScope's, for
+  /// this file and those opened later) without forming the open file's again; a file that holds
+  /// one operator per layer opens with the block's (operatorScope() says which).
+  void openWithScope(const QString& path, ess::OperatorScope scope);
   /// Sets the input spec (models only): inputChanged() or errorOccurred().
   void setInput(const QString& spec);
   /// New ESS options: drops the cached curves, emits optionsChanged().

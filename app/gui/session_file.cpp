@@ -129,6 +129,7 @@ QByteArray toJson(const SessionState& s, const QString& sessionPath) {
       {QStringLiteral("options"), QJsonObject{{QStringLiteral("tolerance"), s.tolerance},
                                               {QStringLiteral("normalization"), s.normalization},
                                               {QStringLiteral("dtype"), s.dtype}}},
+      {QStringLiteral("operator"), QString::fromLatin1(ess::operatorScopeName(s.operatorScope))},
       {QStringLiteral("selection"), QJsonObject{{QStringLiteral("kind"), s.selectionKind},
                                                 {QStringLiteral("layer"), s.layer},
                                                 {QStringLiteral("first"), s.first},
@@ -226,6 +227,13 @@ bool read(const QString& path, SessionState* state, QString* error) {
   r.text(QStringLiteral("options.dtype"), &s.dtype);
   if (!QStringList{QStringLiteral("float64"), QStringLiteral("float32")}.contains(s.dtype))
     r.fail(QStringLiteral("options.dtype"), QStringLiteral("must be float64 or float32, not '%1'").arg(s.dtype));
+
+  QString scope = QString::fromLatin1(ess::operatorScopeName(s.operatorScope));
+  r.text(QStringLiteral("operator"), &scope);
+  if (scope == QLatin1String("ssm"))
+    s.operatorScope = ess::OperatorScope::Ssm;
+  else if (scope != QLatin1String("block"))
+    r.fail(QStringLiteral("operator"), QStringLiteral("must be block or ssm, not '%1'").arg(scope));
 
   r.text(QStringLiteral("selection.kind"), &s.selectionKind);
   if (!QStringList{QStringLiteral("head"), QStringLiteral("group"), QStringLiteral("total")}.contains(s.selectionKind))

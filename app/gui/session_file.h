@@ -4,6 +4,7 @@
 //   {"format": "ess-explorer-session", "version": 1, "checkpoint": "model",
 //    "input": "mqar:seed=3,len=32,pairs=4",
 //    "options": {"tolerance": 0.001, "normalization": "max", "dtype": "float64"},
+//    "operator": "ssm",
 //    "selection": {"kind": "head", "layer": 1, "first": 1, "last": 1}, "split": 12,
 //    "tab": "position",
 //    "view": {"log_scale": false, "colormap": "auto", "range": "auto", "mask_upper": false,
@@ -13,6 +14,8 @@
 //    "compare": {"a": "run/step-10", "difference": false}}
 // `compare` (optional): the checkpoint pinned as A (Compare A/B, comparison.h) and whether the
 // heatmap shows T_B - T_A; without it the restored window compares nothing.
+// `operator` (optional, "block" or "ssm", as `--operator`): View > SSM-only Operators; without it
+// (sessions saved before it was stored) the block's operators.
 // The Layers view has no zoom (it always shows every layer), so it stores none.
 // Paths (the checkpoint, a textfile: input, compare.a) are written relative to the session file's
 // folder when they lie below it, so a folder holding both can be moved; others absolute.
@@ -20,6 +23,8 @@
 // (session_restore.h).
 #pragma once
 #include <QString>
+
+#include "ess/operator_scope.h"
 
 struct SessionState {
   /// The version this build writes and the newest it reads.
@@ -34,8 +39,9 @@ struct SessionState {
   QString checkpoint;  ///< absolute path of the checkpoint folder, operator or generator file
   QString input;       ///< the input spec (textfile: paths absolute); empty for operator files
   double tolerance = 1e-3;
-  QString normalization = QStringLiteral("max");   ///< max, sum or none
-  QString dtype = QStringLiteral("float64");       ///< float64 or float32
+  QString normalization = QStringLiteral("max");  ///< max, sum or none
+  QString dtype = QStringLiteral("float64");      ///< float64 or float32
+  ess::OperatorScope operatorScope = ess::OperatorScope::Block;
   QString selectionKind = QStringLiteral("head");  ///< head, group or total
   int layer = 0, first = 0, last = 0;              ///< heads first..last inclusive
   int split = 0;                                   ///< 0: none stored

@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
 #include <QLineEdit>
@@ -48,6 +49,7 @@ SessionState captureSession(const MainWindow& w) {
                     : o.normalization_ == ess::Normalization::None ? QStringLiteral("none")
                                                                    : QStringLiteral("max");
   s.dtype = o.dtype_ == ess::DType::Float32 ? QStringLiteral("float32") : QStringLiteral("float64");
+  s.operatorScope = doc->operatorScope();
   const Selection* sel = w.selection();
   s.selectionKind = sel->kind() == Selection::Kind::Group        ? QStringLiteral("group")
                     : sel->kind() == Selection::Kind::LayerTotal ? QStringLiteral("total")
@@ -112,7 +114,8 @@ void SessionRestore::start() {
   connect(doc, &Document::busyChanged, this, [this](bool busy) {
     if (!busy && step_ == Step::Zoom) waitUntilIdle();
   });
-  doc->open(state_.checkpoint);
+  // The operators the session names are formed by the open itself (not the block's first).
+  doc->openWithScope(state_.checkpoint, state_.operatorScope);
 }
 
 bool SessionRestore::isOpening(const QString& path) const {
@@ -126,6 +129,11 @@ void SessionRestore::onOpened(const QString& path) {
     deleteLater();
     return;
   }
+  if (window_->document()->operatorScope() != state_.operatorScope)
+    return fail(QStringLiteral("operator"),
+                QStringLiteral("is 'ssm', but %1 holds one operator per layer (the SSM-only operator is defined "
+                               "for the Hugging Face checkpoints' recurrent layers)")
+                    .arg(QDir::toNativeSeparators(path)));
   applyControls();
   // A follows B's input and options (comparison.h), so it is pinned once B is open; a session
   // without `compare` compares nothing.

@@ -1,6 +1,7 @@
 // Sessions in the main window: captureSession() reads what the window shows into a
 // SessionState (session_file.h); SessionRestore brings a window back to one. Restoring is a
-// chain of the Document's asynchronous answers: open the checkpoint, then the view and ESS
+// chain of the Document's asynchronous answers: open the checkpoint (its recurrent layers
+// forming the block's or the SSM-only operators, as the session says), then the view and ESS
 // options, then the input (its inputChanged), then the selection, the split and the tab, and
 // once the Document is idle (every view drawn) the zoom ranges. A problem found on the way (a
 // layer the model does not have, an input it refuses) ends the restore with one sentence

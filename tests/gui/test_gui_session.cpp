@@ -5,7 +5,7 @@
 // missing checkpoint, a mistyped field, a layer the model does not have) give one error
 // naming the file and the field and leave the window usable; a checkpoint or a textfile: input
 // below the session file is stored relative to it and found again after the folder moved; a
-// channel group comes back as that group.
+// channel group comes back as that group; the SSM-only operator choice comes back.
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
@@ -25,6 +25,7 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <cmath>
 
 #include "comparison.h"
 #include "controls_panel.h"
@@ -67,6 +68,16 @@ QJsonObject readJson(const QString& path) {
   QFile f(path);
   if (!f.open(QIODevice::ReadOnly)) return {};
   return QJsonDocument::fromJson(f.readAll()).object();
+}
+
+/// The document's operator of `layer`, formed now (waits for operatorReady).
+const ess::OperatorData* operatorOf(Document* d, int layer) {
+  if (!d->operatorData(layer)) {
+    QSignalSpy ready(d, &Document::operatorReady);
+    d->requestOperator(layer);
+    if (!d->operatorData(layer) && !ready.wait(kTimeout)) return nullptr;
+  }
+  return d->operatorData(layer);
 }
 
 void compareRange(const QCPRange& got, double lower, double upper) {
@@ -372,6 +383,84 @@ class TestSession : public QObject {
     QCOMPARE(win.errors.size(), 1);
     QCOMPARE(win.errors[0], QStringLiteral("Session file %1: field \"compare.a\" names %2, which does not exist.")
                                 .arg(broken, tmp.filePath(QStringLiteral("gone.safetensors"))));
+  }
+
+  // View > SSM-only Operators: stored as "operator": "ssm" and restored (the open forms the
+  // SSM-only operators, the menu entry is checked); a session without the key (written before it
+  // was stored) opens with the block's; ssm for an operator file, or another word, is a field error.
+  void operatorScopeComesBack() {
+    QTemporaryDir tmp;
+    const QString mamba2 = QStringLiteral(ESS_TEST_DATA_DIR "/hf/mamba2_torch");
+    const QString input = QStringLiteral("tokens:1,31,7,7,0,12,25,3,9,18,30,2");
+    const QString session = tmp.filePath(QStringLiteral("ssm.json"));
+    double block = 0, ssm = 0;
+    {
+      Window win;
+      MainWindow& w = win.w;
+      QVERIFY(win.open(mamba2));
+      QVERIFY(win.setInput(input));
+      QVERIFY(operatorOf(w.document(), 0));
+      block = operatorOf(w.document(), 0)->at(5, 11, 2);
+      auto* action = w.findChild<QAction*>(QStringLiteral("ssmOperatorsAction"));
+      QVERIFY(action);
+      QSignalSpy changed(w.document(), &Document::operatorScopeChanged);
+      action->trigger();
+      QVERIFY(changed.wait(kTimeout));
+      QCOMPARE(w.document()->operatorScope(), ess::OperatorScope::Ssm);
+      QVERIFY(operatorOf(w.document(), 0));
+      ssm = operatorOf(w.document(), 0)->at(5, 11, 2);
+      QVERIFY(std::abs(ssm - block) > 1e-6);  // the gated norm's factor is gone
+      QVERIFY(w.saveSession(session));
+      QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+    }
+    QJsonObject json = readJson(session);
+    QCOMPARE(json.value("operator").toString(), QStringLiteral("ssm"));
+
+    Window win;
+    MainWindow& w = win.w;
+    auto* action = w.findChild<QAction*>(QStringLiteral("ssmOperatorsAction"));
+    QVERIFY(action && !action->isChecked());
+    QVERIFY(win.restore(session));
+    QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+    QCOMPARE(w.document()->operatorScope(), ess::OperatorScope::Ssm);
+    QVERIFY(action->isChecked());
+    QCOMPARE(w.document()->inputSpec(), input);
+    QVERIFY(operatorOf(w.document(), 0));
+    QCOMPARE(operatorOf(w.document(), 0)->at(5, 11, 2), ssm);
+    QCOMPARE(captureSession(w).operatorScope, ess::OperatorScope::Ssm);
+
+    // Without the key (an older session file): the block's operators, even in a window showing
+    // the SSM-only ones.
+    json.remove(QStringLiteral("operator"));
+    const QString old = tmp.filePath(QStringLiteral("old.json"));
+    writeText(old, QJsonDocument(json).toJson());
+    QVERIFY(win.restore(old));
+    QVERIFY2(win.errors.isEmpty(), qPrintable(win.errors.join('\n')));
+    QCOMPARE(w.document()->operatorScope(), ess::OperatorScope::Block);
+    QVERIFY(!action->isChecked());
+    QVERIFY(operatorOf(w.document(), 0));
+    QCOMPARE(operatorOf(w.document(), 0)->at(5, 11, 2), block);
+
+    // An operator file has no SSM-only operators; "full" is no scope.
+    const QString head = QStringLiteral(R"({"format": "ess-explorer-session", "version": 1, "checkpoint": "%1", )");
+    const QString file = tmp.filePath(QStringLiteral("file.json")), word = tmp.filePath(QStringLiteral("word.json"));
+    writeText(file, (head + QStringLiteral(R"("operator": "ssm"})")).arg(kOperatorFile).toUtf8());
+    writeText(word, (head + QStringLiteral(R"("operator": "full"})")).arg(mamba2).toUtf8());
+    win.errors.clear();
+    w.openPath(word);
+    QCOMPARE(win.errors.size(), 1);
+    QCOMPARE(win.errors[0],
+             QStringLiteral("Session file %1: field \"operator\" must be block or ssm, not 'full'.").arg(word));
+    win.errors.clear();
+    w.openPath(file);
+    QTRY_COMPARE_WITH_TIMEOUT(win.errors.size(), 1, kTimeout);
+    QVERIFY2(win.errors[0].startsWith(QStringLiteral("Session file %1: field \"operator\" is 'ssm', but %2 holds one "
+                                                     "operator per layer")
+                                          .arg(file, kOperatorFile)),
+             qPrintable(win.errors[0]));
+    QCOMPARE(w.document()->path(), kOperatorFile);
+    QCOMPARE(w.document()->operatorScope(), ess::OperatorScope::Block);
+    QVERIFY(!action->isChecked());
   }
 
   // A textfile: input below the session's folder is stored relative too; a channel group
