@@ -444,7 +444,22 @@ void LayerComparisonView::updateLayout() {
 
 bool LayerComparisonView::fitLegend() {
   // The bars' legend in as many columns as fit the width, no taller than its rows.
-  return fitLegendColumns(barsLegend_, viewport().width(), 3);
+  int widest = 1;
+  for (int i = 0; i < barsLegend_->itemCount(); ++i)
+    if (QCPAbstractLegendItem* item = barsLegend_->item(i))
+      widest = std::max(widest, item->minimumOuterSizeHint().width());
+  const QMargins m = barsLegend_->margins();
+  const int available = viewport().width();
+  const int columns = std::clamp((available - m.left() - m.right()) / (widest + barsLegend_->columnSpacing()), 1, 3);
+  bool changed = false;
+  if (barsLegend_->wrap() != columns) {
+    barsLegend_->setWrap(columns);
+    barsLegend_->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+    changed = true;
+  }
+  barsLegend_->setMaximumSize(QWIDGETSIZE_MAX,
+                              std::max(1, barsLegend_->minimumOuterSizeHint().height() - m.top() - m.bottom()));
+  return changed;
 }
 
 bool LayerComparisonView::fitLayerTicks() {

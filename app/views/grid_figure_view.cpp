@@ -5,8 +5,6 @@
 #include <climits>
 #include <cmath>
 #include <limits>
-#include <numeric>
-#include <utility>
 
 namespace {
 
@@ -66,10 +64,6 @@ void GridFigureView::clearPanels() {
   clearPlottables();
   clearItems();
   grid_->clear();
-  qDeleteAll(groups_);  // after the panels: nothing is in them any more
-  groups_.clear();
-  cells_.clear();
-  at_.clear();
   rects_.clear();
   titles_.clear();
   maps_.clear();
@@ -80,24 +74,33 @@ void GridFigureView::clearPanels() {
   legendRow_ = nullptr;
   legend_ = nullptr;
   plotLayout()->simplify();
-  rows_ = columns_ = naturalRows_ = naturalColumns_ = 0;
-  arrangedKey_.clear();
+  rows_ = columns_ = 0;
 }
 
 void GridFigureView::buildPanels(const QString& title) {
   for (const GridPanel& p : panels_) {
-    naturalRows_ = std::max(naturalRows_, p.row + 1);
-    naturalColumns_ = std::max(naturalColumns_, p.column + 1);
+    rows_ = std::max(rows_, p.row + 1);
+    columns_ = std::max(columns_, p.column + 1);
   }
+  // The outer panels carry the tick labels and axis titles: the lowest panel of each column,
+  // the first of each row.
+  QVector<int> lowest(columns_, -1);
+  for (const GridPanel& p : panels_) lowest[p.column] = std::max(lowest[p.column], p.row);
+  QVector<QCPMarginGroup*> columnGroups, rowGroups;
+  for (int c = 0; c < columns_; ++c) columnGroups.append(new QCPMarginGroup(this));
+  for (int r = 0; r < rows_; ++r) rowGroups.append(new QCPMarginGroup(this));
   const bool heatmap = kind_ == Kind::Heatmap;
   for (const GridPanel& p : panels_) {
     auto* cell = new QCPLayoutGrid;
+    grid_->addElement(p.row, p.column, cell);
     cell->setRowSpacing(0);
     auto* t = new PanelTitle(this, p.title, sized(font(), kPanelTitlePt));
     cell->addElement(0, 0, t);
     auto* rect = new QCPAxisRect(this, true);
     cell->addElement(1, 0, rect);
     cell->setRowStretchFactor(0, 0.001);
+    rect->setMarginGroup(QCP::msLeft | QCP::msRight, columnGroups[p.column]);
+    rect->setMarginGroup(QCP::msTop | QCP::msBottom, rowGroups[p.row]);
     QCPAxis* x = rect->axis(QCPAxis::atBottom);
     QCPAxis* y = rect->axis(QCPAxis::atLeft);
     rect->axis(QCPAxis::atTop)->setVisible(false);
@@ -109,7 +112,13 @@ void GridFigureView::buildPanels(const QString& title) {
       ticker->length = heatmap ? p.length : 0;
       a->setTicker(ticker);
     }
+    const bool bottom = p.row == lowest[p.column], left = p.column == 0;
+    x->setTickLabels(bottom);
+    y->setTickLabels(left);
     if (heatmap) {
+      // Short: small panels would wrap "input position c (column)" onto three lines.
+      x->setLabel(bottom ? tr("input c") : QString());
+      y->setLabel(left ? tr("output r") : QString());
       y->setRangeReversed(true);  // row 0 at the top, like a matrix
       x->grid()->setVisible(false);
       y->grid()->setVisible(false);
@@ -119,58 +128,13 @@ void GridFigureView::buildPanels(const QString& title) {
       y->setSubTicks(false);
     } else {
       y->setTicker(QSharedPointer<QCPAxisTicker>::create());
+      x->setLabel(bottom ? tr("split s") : QString());
+      y->setLabel(left ? tr("ESS") : QString());
     }
-    cells_.append(cell);
     rects_.append(rect);
     titles_.append(t);
   }
-  arrange(naturalColumns_);
   setTitle(title);
-}
-
-void GridFigureView::arrange(int columns) {
-  // Where each panel sits: its own cell (a row per layer, a column per head), or, in fewer
-  // columns, the panels in reading order (layer by layer), row after row.
-  at_.resize(panels_.size());
-  if (columns >= naturalColumns_) {
-    for (int k = 0; k < panels_.size(); ++k) at_[k] = QPoint(panels_[k].column, panels_[k].row);
-  } else {
-    QVector<int> order(panels_.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [this](int a, int b) {
-      return std::pair(panels_[a].row, panels_[a].column) < std::pair(panels_[b].row, panels_[b].column);
-    });
-    for (int i = 0; i < order.size(); ++i) at_[order[i]] = QPoint(i % columns, i / columns);
-  }
-  rows_ = columns_ = 0;
-  for (const QPoint& at : at_) rows_ = std::max(rows_, at.y() + 1), columns_ = std::max(columns_, at.x() + 1);
-  for (QCPLayoutGrid* cell : cells_)
-    if (cell->layout() == grid_) grid_->take(cell);
-  grid_->simplify();
-  for (int k = 0; k < cells_.size(); ++k) grid_->addElement(at_[k].y(), at_[k].x(), cells_[k]);
-  // Shared edges per column and per row of the arrangement.
-  const QVector<QCPMarginGroup*> old = groups_;
-  groups_.clear();
-  for (int i = 0; i < columns_ + rows_; ++i) groups_.append(new QCPMarginGroup(this));
-  // The outer panels carry the tick labels and axis titles: the lowest panel of each column,
-  // the first of each row.
-  QVector<int> lowest(columns_, -1);
-  for (const QPoint& at : at_) lowest[at.x()] = std::max(lowest[at.x()], at.y());
-  const bool heatmap = kind_ == Kind::Heatmap;
-  for (int k = 0; k < rects_.size(); ++k) {
-    QCPAxisRect* rect = rects_[k];
-    rect->setMarginGroup(QCP::msLeft | QCP::msRight, groups_[at_[k].x()]);
-    rect->setMarginGroup(QCP::msTop | QCP::msBottom, groups_[columns_ + at_[k].y()]);
-    const bool bottom = at_[k].y() == lowest[at_[k].x()], left = at_[k].x() == 0;
-    QCPAxis* x = rect->axis(QCPAxis::atBottom);
-    QCPAxis* y = rect->axis(QCPAxis::atLeft);
-    x->setTickLabels(bottom);
-    y->setTickLabels(left);
-    // Short: small panels would wrap "input position c (column)" onto three lines.
-    x->setLabel(bottom ? (heatmap ? tr("input c") : tr("split s")) : QString());
-    y->setLabel(left ? (heatmap ? tr("output r") : tr("ESS")) : QString());
-  }
-  qDeleteAll(old);
 }
 
 void GridFigureView::setHeatmaps(const QVector<GridPanel>& panels, const HeatmapStyle& style, const QString& title) {
@@ -382,13 +346,13 @@ bool GridFigureView::equalizePanels() {
   QVector<double> margin(columns_, 0), extra(rows_, 0);
   QVector<double> width(columns_, 0), height(rows_, 0);
   for (int k = 0; k < rects_.size(); ++k) {
-    const QPoint at = at_[k];
+    const GridPanel& p = panels_[k];
     const QRect inner = rects_[k]->rect();
     const QRect cell = rects_[k]->layout()->outerRect();
-    margin[at.x()] = cell.width() - inner.width();
-    width[at.x()] = cell.width();
-    extra[at.y()] = cell.height() - inner.height();
-    height[at.y()] = cell.height();
+    margin[p.column] = cell.width() - inner.width();
+    width[p.column] = cell.width();
+    extra[p.row] = cell.height() - inner.height();
+    height[p.row] = cell.height();
   }
   const auto equalize = [](const QVector<double>& sizes, const QVector<double>& margins, double total,
                            QList<double>* stretch) {
@@ -467,43 +431,6 @@ void GridFigureView::squareCells() {
 }
 
 void GridFigureView::updateLayout() {
-  arrangeFor(viewport().width());
-  layOut();
-}
-
-void GridFigureView::arrangeFor(int width) {
-  if (panels_.isEmpty() || width <= 0) return;
-  const FigureStyle& style = figureStyle();
-  const QString key =
-      QStringLiteral("%1 %2 %3 %4").arg(width).arg(int(style.preset)).arg(style.fontSize).arg(style.fontFamily);
-  if (key == arrangedKey_) return;
-  arrangedKey_ = key;
-  // The most columns (up to a column per head) whose panels, laid out at this width, are at
-  // least as wide as their short titles and three tick labels high, with nothing beyond the
-  // right edge. Laid out in a tall probe: only the width decides, so every height (tightHeight's
-  // probes, the export) gets the same arrangement.
-  const QRect old = viewport();
-  for (int columns = naturalColumns_; columns >= 1; --columns) {
-    arrange(columns);
-    if (columns == 1) break;
-    const int rows = rows_;
-    setViewport(QRect(0, 0, width, std::max(64, int(width * (2.0 * rows / columns + 2.0)))));
-    layOut();
-    bool fit = true;
-    for (int k = 0; k < rects_.size() && fit; ++k) {
-      const QRect inner = rects_[k]->rect();
-      const double need =
-          std::max(1.04 * QFontMetricsF(titles_[k]->font()).horizontalAdvance(panels_[k].shortTitle) + 2,
-                   3.0 * QFontMetricsF(rects_[k]->axis(QCPAxis::atBottom)->tickLabelFont()).height());
-      fit = inner.width() >= need && rects_[k]->outerRect().right() <= width;
-    }
-    if (colorScale_ && colorScale_->outerRect().right() > width) fit = false;
-    if (fit) break;
-  }
-  setViewport(old);
-}
-
-void GridFigureView::layOut() {
   // Spacing between panels: room for the last tick label of one and the first of the next.
   // (The screen style's text shrinks toward the paper style's under 3 in: PlotView::compactness.)
   const double scale = (figureStyle().baseFontSize() - compactness() * (9.0 - 7.5)) / kTickPt;
@@ -518,7 +445,19 @@ void GridFigureView::layOut() {
       if (auto* item = qobject_cast<QCPPlottableLegendItem*>(legend_->item(i))) item->setFont(f);
     const double px = layoutDpi() / 96.0 * (figureStyle().preset == FigureStyle::Preset::Paper ? 0.7 : 1.0);
     legend_->setIconSize(int(std::lround(24 * px)), int(std::lround(10 * px)));
-    fitLegendColumns(legend_, viewport().width(), 3);  // as many columns as fit the width
+    // As many columns as fit the width (EssCurveView's rule).
+    int widest = 1;
+    for (int i = 0; i < legend_->itemCount(); ++i)
+      if (QCPAbstractLegendItem* item = legend_->item(i))
+        widest = std::max(widest, item->minimumOuterSizeHint().width());
+    const int columns = std::clamp((viewport().width() - 8) / (widest + legend_->columnSpacing()), 1, 3);
+    if (legend_->wrap() != columns) {
+      legend_->setWrap(columns);
+      legend_->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+    }
+    const QMargins m = legend_->margins();
+    legend_->setMaximumSize(QWIDGETSIZE_MAX,
+                            std::max(1, legend_->minimumOuterSizeHint().height() - m.top() - m.bottom()));
   }
   // Panels sit close: QCPAxisRect's default minimum margins are 15 pixels on every side; the
   // right one keeps room for half of a last tick label.
@@ -536,7 +475,6 @@ void GridFigureView::layOut() {
 }
 
 int GridFigureView::tightHeight(int width) {
-  arrangeFor(width);  // the rows at this width (aspect() follows them too)
   if (kind_ != Kind::Heatmap || rects_.isEmpty()) return 0;
   // Lay out in a tall probe, then drop each row's height beyond its square; again at that height.
   const QRect old = viewport();

@@ -2,8 +2,6 @@
 // multiples", `ess render --figure grid`): one panel per (layer, head), a row per layer and a
 // column per head, with shared axes (tick labels and axis titles on the outer panels only, as
 // matplotlib's sharex/sharey with label_outer) and a title per panel ("layer 0, head 1").
-// Where a column per head would leave panels narrower than their short titles ("L0 H1"), e.g.
-// three heads in 2 in, the panels flow in reading order into fewer columns and more rows.
 // Heatmap panels draw the operators T[head] of docs/definitions.md section 1 (row 0 at the
 // top, square cells) with ONE colour bar and one colour range common to all panels, in the
 // colours of HeatmapView (colormaps, ranges, log10|T| with exact zeros and the masked upper
@@ -56,8 +54,6 @@ class GridFigureView : public PlotView {
   Kind kind() const { return kind_; }
   int panelCount() const { return int(panels_.size()); }
   const GridPanel& panel(int i) const { return panels_[i]; }
-  /// Rows and columns as arranged at the width last laid out (a row per layer and a column per
-  /// head unless they did not fit).
   int rowCount() const { return rows_; }
   int columnCount() const { return columns_; }
   QCPAxisRect* panelRect(int i) const { return rects_.value(i); }
@@ -85,14 +81,6 @@ class GridFigureView : public PlotView {
  private:
   void clearPanels();
   void buildPanels(const QString& title);
-  /// Puts the panels in `columns` columns: each in its own cell (a row per layer, a column per
-  /// head) when `columns` is at least the heads', else in reading order, row after row; the
-  /// outer panels of that arrangement carry the tick labels and axis titles.
-  void arrange(int columns);
-  /// The arrangement for a figure `width` layout units wide (cached per width and style).
-  void arrangeFor(int width);
-  /// The layout passes at the current arrangement.
-  void layOut();
   bool equalizePanels();
   bool fitPanelTitles();
   void uniformPanels();
@@ -101,19 +89,14 @@ class GridFigureView : public PlotView {
 
   Kind kind_ = Kind::Heatmap;
   QVector<GridPanel> panels_;
-  int rows_ = 0, columns_ = 0;                // as arranged now
-  int naturalRows_ = 0, naturalColumns_ = 0;  // a row per layer, a column per head
-  QVector<QPoint> at_;                        // per panel: its cell (x column, y row) as arranged
-  QString arrangedKey_;                       // the width and style arrangeFor last decided for
-  QCPLayoutGrid* grid_ = nullptr;             // the panels, in plotLayout() cell (1, 0)
-  QVector<QCPLayoutGrid*> cells_;             // per panel: its title above its axis rect
-  QVector<QCPMarginGroup*> groups_;           // shared edges: per column, then per row
-  QVector<QCPAxisRect*> rects_;               // per panel
-  QVector<QCPTextElement*> titles_;           // per panel
-  QVector<QCPColorMap*> maps_;                // per heatmap panel
-  QVector<QCPItemRect*> backgrounds_;         // per heatmap panel: the neutral colour behind masked cells
-  QCPColorScale* colorScale_ = nullptr;       // heatmaps
-  QCPLegend* legend_ = nullptr;               // curves, below the panels
+  int rows_ = 0, columns_ = 0;
+  QCPLayoutGrid* grid_ = nullptr;        // the panels, in plotLayout() cell (1, 0)
+  QVector<QCPAxisRect*> rects_;          // per panel
+  QVector<QCPTextElement*> titles_;      // per panel
+  QVector<QCPColorMap*> maps_;           // per heatmap panel
+  QVector<QCPItemRect*> backgrounds_;    // per heatmap panel: the neutral colour behind masked cells
+  QCPColorScale* colorScale_ = nullptr;  // heatmaps
+  QCPLegend* legend_ = nullptr;          // curves, below the panels
   QCPLayoutGrid* legendRow_ = nullptr;
   colormaps::Map effectiveMap_ = colormaps::Map::Viridis;
 };
