@@ -15,6 +15,16 @@
 #include "main_window.h"
 
 /// Resident set size of this process in MiB (/proc/self/statm, second field, in pages).
+/// The document's operator of `layer`, formed now (waits up to timeoutMs for operatorReady).
+inline const ess::OperatorData* operatorOf(Document* d, int layer, int timeoutMs) {
+  if (!d->operatorData(layer)) {
+    QSignalSpy ready(d, &Document::operatorReady);
+    d->requestOperator(layer);
+    if (!d->operatorData(layer) && !ready.wait(timeoutMs)) return nullptr;
+  }
+  return d->operatorData(layer);
+}
+
 inline double residentMiB() {
   QFile f(QStringLiteral("/proc/self/statm"));
   if (!f.open(QIODevice::ReadOnly)) return 0;

@@ -71,14 +71,7 @@ QJsonObject readJson(const QString& path) {
 }
 
 /// The document's operator of `layer`, formed now (waits for operatorReady).
-const ess::OperatorData* operatorOf(Document* d, int layer) {
-  if (!d->operatorData(layer)) {
-    QSignalSpy ready(d, &Document::operatorReady);
-    d->requestOperator(layer);
-    if (!d->operatorData(layer) && !ready.wait(kTimeout)) return nullptr;
-  }
-  return d->operatorData(layer);
-}
+const ess::OperatorData* operatorOf(Document* d, int layer) { return ::operatorOf(d, layer, kTimeout); }
 
 void compareRange(const QCPRange& got, double lower, double upper) {
   QCOMPARE(got.lower, lower);
