@@ -21,16 +21,6 @@
 #include "metric/dense_paths.h"
 #include "metric/lapack_kernels.h"
 
-extern "C" {
-void dgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const double* alpha,
-            const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
-            const int* ldc);
-void dsymm_(const char* side, const char* uplo, const int* m, const int* n, const double* alpha, const double* a,
-            const int* lda, const double* b, const int* ldb, const double* beta, double* c, const int* ldc);
-void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha, const double* a,
-            const int* lda, const double* beta, double* c, const int* ldc);
-}
-
 namespace ess {
 
 namespace {
@@ -38,26 +28,6 @@ std::atomic<long> refinedBlocks{0};
 }  // namespace
 
 long detail::denseRefinedBlocks() { return refinedBlocks.load(); }
-
-namespace {
-// Column-major BLAS-3 products of the Gram refinement; each result's leading dimension is its
-// number of rows. Lower triangle of C = A^T A, A `rows` x n, C n x n.
-void blasSyrk(int n, int rows, const double* a, int lda, double* c) {
-  const double one = 1.0, zero = 0.0;
-  dsyrk_("L", "T", &n, &rows, &one, a, &lda, &zero, c, &n);
-}
-// C = G V, G symmetric n x n (lower triangle, leading dimension ldg), V n x k.
-void blasSymm(int n, int k, const double* g, int ldg, const double* v, double* c) {
-  const double one = 1.0, zero = 0.0;
-  dsymm_("L", "L", &n, &k, &one, g, &ldg, v, &n, &zero, c, &n);
-}
-// C = X V (m x k) with X m x n stored as its transpose (column-major n x m, leading dimension
-// ldx) when `transposed`, else column-major m x n.
-void blasGemm(bool transposed, int m, int k, int n, const double* x, int ldx, const double* v, int ldv, double* c) {
-  const double one = 1.0, zero = 0.0;
-  dgemm_(transposed ? "T" : "N", "N", &m, &k, &n, &one, x, &ldx, v, &ldv, &zero, c, &m);
-}
-}  // namespace
 
 double toleranceEss(const std::vector<double>& sigma, double tolerance, Normalization n) {
   return toleranceCut(sigma, tolerance, n).count;
@@ -329,7 +299,7 @@ class GramTracker {
     if (!lapack::smallestEigenvectors(work_.data(), n, n, tri_, k, v_.data(), w_)) return false;
     // omega: ||V^T V - I||_2 <= its computed Frobenius norm plus the product's rounding.
     aux_.resize(static_cast<size_t>(k) * k);
-    blasSyrk(k, n, v_.data(), n, aux_.data());
+    lapack::syrkLower(k, n, v_.data(), n, aux_.data());
     double off = 0.0, vf2 = 0.0;
     for (int j = 0; j < k; ++j) {
       vf2 += aux_[static_cast<size_t>(j) * k + j];
@@ -345,7 +315,7 @@ class GramTracker {
     const double vf = std::sqrt(vf2);
     // ||C||: the residual G_c V - V W, its rounding, and G_c's own error err_.
     res_.resize(static_cast<size_t>(n) * k);
-    blasSymm(n, k, g_.data(), ld_, v_.data(), res_.data());
+    lapack::symmLower(n, k, g_.data(), ld_, v_.data(), res_.data());
     double r2 = 0.0, wMax = 0.0, gf2 = 0.0;
     for (int j = 0; j < k; ++j) {
       wMax = std::max(wMax, std::abs(w_[j]));
@@ -361,11 +331,11 @@ class GramTracker {
     // B = X V and its Gram matrix; beta >= ||fl(X V) - X V||_F.
     b_.resize(static_cast<size_t>(m) * k);
     const double* x = t_ + static_cast<size_t>(s) * L_;
-    blasGemm(left, m, k, n, x, L_, v_.data(), n, b_.data());
+    lapack::gemm(left, m, k, n, x, L_, v_.data(), n, b_.data());
     const double xf = std::sqrt(trace() + n * err_);
     const double beta = gammaN * xf * vf;
     aux_.resize(static_cast<size_t>(k) * k);
-    blasSyrk(k, m, b_.data(), m, aux_.data());
+    lapack::syrkLower(k, m, b_.data(), m, aux_.data());
     double trace2 = 0.0;
     for (int j = 0; j < k; ++j) trace2 += aux_[static_cast<size_t>(j) * k + j];
     if (!lapack::gramEigenvalues(aux_.data(), k, k, mu_)) return false;

@@ -17,6 +17,13 @@ void sgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, fl
              float* u, const int* ldu, float* vt, const int* ldvt, float* work, const int* lwork, int* info);
 void dsytrd_(const char* uplo, const int* n, double* a, const int* lda, double* d, double* e, double* tau, double* work,
              const int* lwork, int* info);
+void dgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const double* alpha,
+            const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
+            const int* ldc);
+void dsymm_(const char* side, const char* uplo, const int* m, const int* n, const double* alpha, const double* a,
+            const int* lda, const double* b, const int* ldb, const double* beta, double* c, const int* ldc);
+void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha, const double* a,
+            const int* lda, const double* beta, double* c, const int* ldc);
 void dsterf_(const int* n, double* d, double* e, int* info);
 void dstemr_(const char* jobz, const char* range, const int* n, double* d, double* e, const double* vl,
              const double* vu, const int* il, const int* iu, int* m, double* w, double* z, const int* ldz,
@@ -199,6 +206,24 @@ void bidiagonalSingularValues(double* d, double* e, int n) {
   int info = 0, zero = 0, one = 1;
   dbdsqr_("U", &n, &zero, &zero, &zero, d, e, nullptr, &one, nullptr, &one, nullptr, &one, work.data(), &info);
   check(info, "dbdsqr", n, n);
+}
+
+// Column-major BLAS-3 products of the Gram refinement; each result's leading dimension is its
+// number of rows. Lower triangle of C = A^T A, A `rows` x n, C n x n.
+void syrkLower(int n, int rows, const double* a, int lda, double* c) {
+  const double one = 1.0, zero = 0.0;
+  dsyrk_("L", "T", &n, &rows, &one, a, &lda, &zero, c, &n);
+}
+// C = G V, G symmetric n x n (lower triangle, leading dimension ldg), V n x k.
+void symmLower(int n, int k, const double* g, int ldg, const double* v, double* c) {
+  const double one = 1.0, zero = 0.0;
+  dsymm_("L", "L", &n, &k, &one, g, &ldg, v, &n, &zero, c, &n);
+}
+// C = X V (m x k) with X m x n stored as its transpose (column-major n x m, leading dimension
+// ldx) when `transposed`, else column-major m x n.
+void gemm(bool transposed, int m, int k, int n, const double* x, int ldx, const double* v, int ldv, double* c) {
+  const double one = 1.0, zero = 0.0;
+  dgemm_(transposed ? "T" : "N", "N", &m, &k, &n, &one, x, &ldx, v, &ldv, &zero, c, &m);
 }
 
 }  // namespace ess::lapack

@@ -59,4 +59,12 @@ int truncatedPivotedQr(double* a, int m, int n, int lda, int maxRank, double sto
 /// it does not converge.
 void bidiagonalSingularValues(double* d, double* e, int n);
 
+/// Column-major BLAS-3 products of the dense engine's Gram refinement (each result's leading
+/// dimension is its number of rows): the lower triangle of C = A^T A (A rows x n, C n x n);
+/// C = G V (G symmetric n x n, lower triangle, leading dimension ldg; V n x k); C = X V (m x k),
+/// X m x n given as its transpose (column-major n x m, leading dimension ldx) when `transposed`.
+void syrkLower(int n, int rows, const double* a, int lda, double* c);
+void symmLower(int n, int k, const double* g, int ldg, const double* v, double* c);
+void gemm(bool transposed, int m, int k, int n, const double* x, int ldx, const double* v, int ldv, double* c);
+
 }  // namespace ess::lapack
