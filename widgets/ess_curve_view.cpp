@@ -124,16 +124,7 @@ void EssCurveView::resetView() {
 
 void EssCurveView::updateLayout() {
   applyFigureStyle();
-  int widest = 1;
-  for (int i = 0; i < legend->itemCount(); ++i)
-    if (QCPAbstractLegendItem* item = legend->item(i)) widest = std::max(widest, item->minimumOuterSizeHint().width());
-  const int columns = std::clamp((viewport().width() - 8) / (widest + legend->columnSpacing()), 1, 3);
-  if (legend->wrap() != columns) {
-    legend->setWrap(columns);
-    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
-  }
-  const QMargins m = legend->margins();
-  legend->setMaximumSize(QWIDGETSIZE_MAX, std::max(1, legend->minimumOuterSizeHint().height() - m.top() - m.bottom()));
+  fitLegendColumns(legend, viewport().width(), 3);
   PlotView::updateLayout();
 }
 

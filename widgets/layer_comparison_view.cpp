@@ -428,6 +428,22 @@ void LayerComparisonView::updateLayout() {
   // calculateAutoMargin), so the panels' margin group could only grow: a layout at the window's
   // width left a 2-inch export with the wide layout's margins. The group sets them again.
   colorScale_->setMargins(QMargins());
+  // Under 3 in wide the panels' empty margins (QCPAxisRect's 15 units on every side) and the
+  // rows' spacing (5) shrink toward 4 and 2, reached at 2 in: a thumbnail's height goes to the
+  // panels, not to gaps. The top keeps half a tick label (the bars' highest decade label reaches
+  // above its tick), the right half of the colour scale's last label (QCustomPlot drops a label
+  // that would cross the figure's edge).
+  const double thumbnail = std::clamp(3.0 - viewport().width() / layoutDpi(), 0.0, 1.0);
+  const int side = int(std::lround(15 - 11 * thumbnail));
+  const QFontMetricsF tickMetrics(colorScale_->axis()->tickLabelFont());
+  const QVector<QString> labels = colorScale_->axis()->tickVectorLabels();
+  const double last = tickMetrics.horizontalAdvance(labels.isEmpty() ? QStringLiteral("00") : labels.last());
+  const int right = std::max(side, int(std::ceil(0.5 * last)) + 3);
+  const int top = std::max(side, int(std::ceil(0.6 * QFontMetricsF(yAxis->tickLabelFont()).height())));
+  for (QCPAxisRect* r : {barsRect_, xAxis->axisRect()}) r->setMinimumMargins(QMargins(side, top, right, side));
+  colorScale_->setMinimumMargins(
+      QMargins(0, int(std::lround(6 - 4 * thumbnail)), 0, int(std::lround(6 - 4 * thumbnail))));
+  plotLayout()->setRowSpacing(int(std::lround(5 - 3 * thumbnail)));
   fitLegend();
   // Each grid row at least a tick label high, so the layer names stay apart.
   QCPAxisRect* grid = xAxis->axisRect();
@@ -444,22 +460,7 @@ void LayerComparisonView::updateLayout() {
 
 bool LayerComparisonView::fitLegend() {
   // The bars' legend in as many columns as fit the width, no taller than its rows.
-  int widest = 1;
-  for (int i = 0; i < barsLegend_->itemCount(); ++i)
-    if (QCPAbstractLegendItem* item = barsLegend_->item(i))
-      widest = std::max(widest, item->minimumOuterSizeHint().width());
-  const QMargins m = barsLegend_->margins();
-  const int available = viewport().width();
-  const int columns = std::clamp((available - m.left() - m.right()) / (widest + barsLegend_->columnSpacing()), 1, 3);
-  bool changed = false;
-  if (barsLegend_->wrap() != columns) {
-    barsLegend_->setWrap(columns);
-    barsLegend_->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
-    changed = true;
-  }
-  barsLegend_->setMaximumSize(QWIDGETSIZE_MAX,
-                              std::max(1, barsLegend_->minimumOuterSizeHint().height() - m.top() - m.bottom()));
-  return changed;
+  return fitLegendColumns(barsLegend_, viewport().width(), 3);
 }
 
 bool LayerComparisonView::fitLayerTicks() {

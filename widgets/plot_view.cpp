@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace {
 // The title: as wide as its column, whatever its text (wrapTexts fits the text to it).
@@ -77,6 +78,30 @@ QCPLegend* PlotView::addCentredLegendRow(int row) {
   legendRow->addElement(0, 1, l);
   plotLayout()->addElement(row, 0, legendRow);
   return l;
+}
+
+bool PlotView::fitLegendColumns(QCPLegend* legend, int available, int most) {
+  const int n = legend->itemCount();
+  QVector<int> widths(n, 0);
+  for (int i = 0; i < n; ++i)
+    if (QCPAbstractLegendItem* item = legend->item(i)) widths[i] = item->minimumOuterSizeHint().width();
+  const QMargins m = legend->margins();
+  int columns = 1;
+  for (int c = std::min(most, n); c > 1 && columns == 1; --c) {
+    // Filled columns first: entry i sits in column i % c.
+    QVector<int> column(c, 0);
+    for (int i = 0; i < n; ++i) column[i % c] = std::max(column[i % c], widths[i]);
+    int total = m.left() + m.right() + (c - 1) * legend->columnSpacing();
+    for (int w : column) total += w;
+    if (total <= available) columns = c;
+  }
+  const bool changed = legend->wrap() != columns;
+  if (changed) {
+    legend->setWrap(columns);
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+  }
+  legend->setMaximumSize(QWIDGETSIZE_MAX, std::max(1, legend->minimumOuterSizeHint().height() - m.top() - m.bottom()));
+  return changed;
 }
 
 void PlotView::setTitle(const QString& title) {
@@ -236,14 +261,14 @@ void PlotView::applyFigureStyle() {
   // Every legend: inside a plot (inset) or in a row of the layout (the position view's).
   for (QCPLayoutElement* e : plotLayout()->elements(true))
     if (auto* l = qobject_cast<QCPLegend*>(e)) {
-      l->setFont(styled(l, "figureFontPt", l->font(), style_));
+      l->setFont(styled(l, "figureFontPt", l->font(), style));
       l->setIconSize(pad(32, 20), pad(18, 11));
       l->setMargins(QMargins(pad(7, 4), pad(5, 2), pad(7, 4), pad(4, 2)));
     }
   for (int i = 0; i < itemCount(); ++i) {
     QCPAbstractItem* it = item(i);
     if (auto* t = qobject_cast<QCPItemText*>(it)) {
-      t->setFont(styled(t, "figureFontPt", t->font(), style_));
+      t->setFont(styled(t, "figureFontPt", t->font(), style));
       t->setPen(styledPen(t, t->pen(), lines));
     } else if (auto* sl = qobject_cast<QCPItemStraightLine*>(it)) {
       sl->setPen(styledPen(sl, sl->pen(), lines));
@@ -397,6 +422,36 @@ void PlotView::updateLayout() {
   }
 }
 
+namespace {
+// Whether `axis`'s tick labels, made by its ticker with `count` ticks asked for, would lie
+// closer than a small gap to one another where the axis is laid out now.
+bool tickLabelsCollide(QCPAxis* axis, int count) {
+  QCPAxisTicker* ticker = axis->ticker().data();
+  const int asked = ticker->tickCount();
+  ticker->setTickCount(count);
+  QVector<double> ticks;
+  QVector<QString> labels;
+  const QString format = axis->numberFormat();
+  ticker->generate(axis->range(), axis->parentPlot()->locale(), format.isEmpty() ? QLatin1Char('g') : format.at(0),
+                   axis->numberPrecision(), ticks, nullptr, &labels);
+  ticker->setTickCount(asked);
+  const QFontMetricsF fm(axis->tickLabelFont());
+  const bool horizontal = axis->orientation() == Qt::Horizontal;
+  QVector<std::pair<double, double>> spans;
+  for (int i = 0; i < ticks.size() && i < labels.size(); ++i) {
+    if (labels[i].isEmpty() || !axis->range().contains(ticks[i])) continue;
+    const QRectF r = fm.boundingRect(QRectF(), Qt::TextDontClip | Qt::AlignCenter, labels[i]);
+    const double at = axis->coordToPixel(ticks[i]), half = (horizontal ? r.width() : r.height()) / 2;
+    spans.append({at - half, at + half});
+  }
+  std::sort(spans.begin(), spans.end());
+  const double gap = horizontal ? fm.averageCharWidth() : 0.2 * fm.height();
+  for (int i = 1; i < spans.size(); ++i)
+    if (spans[i].first < spans[i - 1].second + gap) return true;
+  return false;
+}
+}  // namespace
+
 bool PlotView::fitTickCounts() {
   bool changed = false;
   QList<QCPAxis*> axes;
@@ -414,7 +469,10 @@ bool PlotView::fitTickCounts() {
     double widest = fm.horizontalAdvance(QStringLiteral("0000"));
     for (const QString& label : a->tickVectorLabels()) widest = std::max(widest, fm.boundingRect(label).width());
     const double per = horizontal ? 1.5 * widest + 8 : 2.2 * fm.height();
-    const int count = std::clamp(int(length / per), 1, 6);
+    int count = std::clamp(int(length / per), 1, 6);
+    // Fewer where the ticks made of that count still collide: a tick step is rounded to a nice
+    // one, which can give more ticks than asked for (0..1 in 3: 0, 0.25, ..., 1).
+    while (count > 1 && tickLabelsCollide(a, count)) --count;
     if (a->ticker()->tickCount() != count) {
       a->ticker()->setTickCount(count);
       changed = true;

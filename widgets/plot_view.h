@@ -89,6 +89,12 @@ class PlotView : public QCustomPlot {
   /// spacers (so it never sits over the data).
   QCPLegend* addCentredLegendRow(int row);
 
+  /// Lays `legend` out in the most columns, up to `most`, that fit `available` layout units
+  /// with each column as wide as its widest entry (not every column as wide as the widest of
+  /// all: a thumbnail's legend keeps two or three entries a row), filled row by row, and caps its
+  /// height at its rows'. True when the number of columns changed.
+  static bool fitLegendColumns(QCPLegend* legend, int available, int most);
+
   /// A crisp (non-interpolated) colour map on the main axes with a colour scale at the right
   /// of the plot (layout cell 1, 1), the scale's fonts matching the axes.
   QCPColorMap* addColorMapWithScale(QCPColorScale** scale);

@@ -143,6 +143,7 @@ void GridFigureView::setHeatmaps(const QVector<GridPanel>& panels, const Heatmap
   panels_ = panels;
   buildPanels(title);
   colorScale_ = new QCPColorScale(this);
+  barBelow_ = false;
   plotLayout()->addElement(1, 1, colorScale_);
   colorScale_->setType(QCPAxis::atRight);
   colorScale_->setBarWidth(14);
@@ -320,8 +321,16 @@ bool GridFigureView::fitPanelTitles() {
   for (int k = 0; k < titles_.size(); ++k) {
     QCPTextElement* t = titles_[k];
     // Over the panel's plot area (not its tick labels, which may reach up beside it).
+    // Centred on the plot area, the title may reach into the panel's side margins as far as both
+    // are empty at its height: the left one up to its tick labels (the top one reaches up beside
+    // the title), never into the next panel (the column spacing lies between).
     const QMargins m = rects_[k]->margins();
-    const QMargins want(m.left(), t->margins().top(), m.right(), t->margins().bottom());
+    const QCPAxis* y = rects_[k]->axis(QCPAxis::atLeft);
+    const int leftFree = y->tickLabels()
+                             ? std::min(m.left(), y->offset() + std::max(0, y->tickLengthOut()) + y->tickLabelPadding())
+                             : m.left();
+    const int side = std::max(0, std::min(leftFree, m.right()));
+    const QMargins want(m.left() - side, t->margins().top(), m.right() - side, t->margins().bottom());
     if (t->margins() != want) {
       t->setMargins(want);
       changed = true;
@@ -403,16 +412,52 @@ void GridFigureView::uniformPanels() {
 
 void GridFigureView::placeColorScale() {
   if (!colorScale_ || rects_.isEmpty()) return;
-  // The bar spans the panels' plot areas, from the first row's top to the last row's bottom.
-  int top = INT_MAX, bottom = INT_MIN;
+  // The bar spans the panels' plot areas: beside them from the first row's top to the last
+  // row's bottom, or below them from the first column's left to the last column's right.
+  int top = INT_MAX, bottom = INT_MIN, left = INT_MAX, right = INT_MIN;
   for (QCPAxisRect* r : rects_) {
     top = std::min(top, r->rect().top());
     bottom = std::max(bottom, r->rect().bottom());
+    left = std::min(left, r->rect().left());
+    right = std::max(right, r->rect().right());
   }
   const QRect outer = colorScale_->outerRect();
   const QMargins m = colorScale_->margins();
-  colorScale_->setOuterRect(QRect(outer.left(), top - m.top(), outer.width(), bottom - top + 1 + m.top() + m.bottom()));
+  if (barBelow_)
+    colorScale_->setOuterRect(
+        QRect(left - m.left(), outer.top(), right - left + 1 + m.left() + m.right(), outer.height()));
+  else
+    colorScale_->setOuterRect(
+        QRect(outer.left(), top - m.top(), outer.width(), bottom - top + 1 + m.top() + m.bottom()));
   static_cast<QCPLayoutElement*>(colorScale_)->update(QCPLayoutElement::upLayout);
+}
+
+bool GridFigureView::placeColorScaleCell(const QFontMetricsF& tickMetrics) {
+  if (!colorScale_ || columns_ == 0) return false;
+  // A vertical bar with its tick labels and title takes about 3.5 tick-label lines of width:
+  // where that leaves columns narrower than about 7 lines (three heads in 2 in, sixteen in
+  // 7 in), the bar lies under the panels instead and the panels get the whole width (a grid is
+  // read by its pattern across heads; its height has room to spare).
+  const bool below = viewport().width() < 7.0 * tickMetrics.height() * columns_;
+  if (below == barBelow_ && colorScale_->layout()) return false;
+  barBelow_ = below;
+  if (colorScale_->layout()) plotLayout()->take(colorScale_);
+  plotLayout()->simplify();
+  if (below) {
+    colorScale_->setType(QCPAxis::atBottom);
+    plotLayout()->addElement(2, 0, colorScale_);
+    plotLayout()->setRowStretchFactor(2, 0.001);
+  } else {
+    colorScale_->setType(QCPAxis::atRight);
+    plotLayout()->addElement(1, 1, colorScale_);
+  }
+  // QCPColorScale keeps the gradient image of its old orientation until its gradient changes.
+  const QCPColorGradient gradient = colorScale_->gradient();
+  QCPColorGradient other = gradient;
+  other.setPeriodic(!gradient.periodic());
+  colorScale_->setGradient(other);
+  colorScale_->setGradient(gradient);
+  return true;
 }
 
 void GridFigureView::squareCells() {
@@ -435,6 +480,7 @@ void GridFigureView::updateLayout() {
   // (The screen style's text shrinks toward the paper style's under 3 in: PlotView::compactness.)
   const double scale = (figureStyle().baseFontSize() - compactness() * (9.0 - 7.5)) / kTickPt;
   const QFontMetricsF fm(sized(font(), kTickPt * scale));
+  placeColorScaleCell(fm);
   grid_->setColumnSpacing(int(std::lround(fm.horizontalAdvance(QStringLiteral("00")))));
   grid_->setRowSpacing(int(std::lround(0.4 * fm.height())));
   if (legend_) {

@@ -3,11 +3,13 @@
 // column per head, with shared axes (tick labels and axis titles on the outer panels only, as
 // matplotlib's sharex/sharey with label_outer) and a title per panel ("layer 0, head 1").
 // Heatmap panels draw the operators T[head] of docs/definitions.md section 1 (row 0 at the
-// top, square cells) with ONE colour bar and one colour range common to all panels, in the
+// top, square cells) with ONE colour bar (beside the panels, or under them where the columns
+// are narrow: about 7 tick-label lines each) and one colour range common to all panels, in the
 // colours of HeatmapView (colormaps, ranges, log10|T| with exact zeros and the masked upper
 // triangle in colormaps::maskColor()). Curve panels draw tolerance-ESS, entropy-ESS and the TSS
 // against the split on one shared y range, with one legend below the panels.
 #pragma once
+#include <QFontMetricsF>
 #include <QString>
 #include <QVector>
 
@@ -85,6 +87,7 @@ class GridFigureView : public PlotView {
   bool fitPanelTitles();
   void uniformPanels();
   void placeColorScale();
+  bool placeColorScaleCell(const QFontMetricsF& tickMetrics);
   void squareCells();
 
   Kind kind_ = Kind::Heatmap;
@@ -96,6 +99,7 @@ class GridFigureView : public PlotView {
   QVector<QCPColorMap*> maps_;           // per heatmap panel
   QVector<QCPItemRect*> backgrounds_;    // per heatmap panel: the neutral colour behind masked cells
   QCPColorScale* colorScale_ = nullptr;  // heatmaps
+  bool barBelow_ = false;                // the colour scale under the panels (narrow columns)
   QCPLegend* legend_ = nullptr;          // curves, below the panels
   QCPLayoutGrid* legendRow_ = nullptr;
   colormaps::Map effectiveMap_ = colormaps::Map::Viridis;

@@ -121,17 +121,8 @@ void TrainingFigureView::setData(const QVector<TrainingSeries>& ess, const QStri
 
 void TrainingFigureView::updateLayout() {
   applyFigureStyle();
-  int widest = 1;
-  for (int i = 0; i < legend_->itemCount(); ++i)
-    if (QCPAbstractLegendItem* item = legend_->item(i)) widest = std::max(widest, item->minimumOuterSizeHint().width());
   // The legend's row spans the figure's width (the viewport at the size being laid out).
-  const int available = viewport().width();
-  const int columns =
-      std::clamp((available - 8) / (widest + legend_->columnSpacing()), 1, std::max(1, legend_->itemCount()));
-  if (legend_->wrap() != columns) {
-    legend_->setWrap(columns);
-    legend_->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
-  }
+  fitLegendColumns(legend_, viewport().width(), std::max(1, legend_->itemCount()));
   // The panels half a tick label apart (the ESS panel's step labels are the metrics panel's):
   // their facing tick labels reach half a line beyond each panel.
   const int half = int(std::ceil(0.6 * QFontMetricsF(yAxis->tickLabelFont()).height())) + 2;
@@ -142,9 +133,6 @@ void TrainingFigureView::updateLayout() {
   mm.setTop(half);
   essRect()->setMargins(em);
   metricsRect_->setMargins(mm);
-  const QMargins m = legend_->margins();
-  legend_->setMaximumSize(QWIDGETSIZE_MAX,
-                          std::max(1, legend_->minimumOuterSizeHint().height() - m.top() - m.bottom()));
   PlotView::updateLayout();
   if (fitStepRange()) PlotView::updateLayout();
 }
