@@ -4,7 +4,8 @@
 // interleaves the lanes innermost: element (i, k) of lane l of an N x N factor lies at
 // [(i * N + k) * kLanes + l]. The arithmetic of each lane is that of the one-channel kernels
 // in structured_ess.cpp (same Givens formulas, same decay steps). Each kernel is compiled for
-// x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA) and baseline x86-64, picked at load time (GCC target_clones).
+// x86-64-v4 (AVX-512, eight-double vectors), x86-64-v3 (AVX2 + FMA) and baseline x86-64 (four-
+// double vectors), picked at load time.
 #pragma once
 
 namespace ess::lanes {
