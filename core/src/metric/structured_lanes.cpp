@@ -44,8 +44,10 @@ namespace w8 {
 }  // namespace w8
 
 namespace {
-const bool kWide = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                   __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
+// A dynamic initializer may run before libgcc's own constructor has read the CPU's features.
+const bool kWide = (__builtin_cpu_init(), true) && __builtin_cpu_supports("avx512f") &&
+                   __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+                   __builtin_cpu_supports("avx512bw");
 }  // namespace
 #define ESS_LANE_CALL(f, ...) return kWide ? w8::f(__VA_ARGS__) : w4::f(__VA_ARGS__)
 #else

@@ -371,9 +371,6 @@ std::unique_ptr<Session> openFiles(CheckpointFiles files, size_t budget = Sessio
 
 namespace {
 
-// LibTorch sizes its intra-op thread pool from the physical cores it detects, which on some
-// virtual machines is 1 of 2 CPUs, leaving a model's forward pass on one core. Unless the user
-// chose (OMP_NUM_THREADS, as Slurm jobs set it), use every CPU this process may run on.
 // glibc raises its mmap threshold (up to 32 MiB) each time a block above it is freed; from then
 // on a model's megabyte-sized activations, weights and generators come from the heap, whose
 // freed space fragments: a Mamba-2.8B sweep grew 0.06 GiB a layer (past 6 GiB by layer 20), and
@@ -389,6 +386,9 @@ void keepLargeBlocksOutOfTheHeap() {
   });
 }
 
+// LibTorch sizes its intra-op thread pool from the physical cores it detects, which on some
+// virtual machines is 1 of 2 CPUs, leaving a model's forward pass on one core. Unless the user
+// chose (OMP_NUM_THREADS, as Slurm jobs set it), use every CPU this process may run on.
 void useEveryCpuForTensorOps() {
   static std::once_flag once;
   std::call_once(once, [] {
