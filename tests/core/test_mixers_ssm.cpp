@@ -380,12 +380,19 @@ class TestMixersSsm : public QObject {
       }
     }
     auto got = m->headOutputs(x.unsqueeze(0))[0];  // [E, L, 1]
-    auto T = m->materialize(x);                    // [E, L, L]
-    auto tu = at::matmul(T, m->values(x));         // [E, L, 1]
+    at::Tensor gotGrad;
+    {  // with autograd on, the scan takes ATen's differentiable path instead of the plain loop
+      QVERIFY(param(*m, "A_log").requires_grad());
+      at::AutoGradMode grad(true);
+      gotGrad = m->headOutputs(x.unsqueeze(0))[0].detach();
+    }
+    auto T = m->materialize(x);             // [E, L, L]
+    auto tu = at::matmul(T, m->values(x));  // [E, L, 1]
     double err = 0, errT = 0, ref = 0;
     for (int t = 0; t < L; ++t)
       for (int e = 0; e < E; ++e) {
         err = std::max(err, std::abs(got[e][t][0].item<double>() - y[t][e]));
+        err = std::max(err, std::abs(gotGrad[e][t][0].item<double>() - y[t][e]));
         errT = std::max(errT, std::abs(tu[e][t][0].item<double>() - y[t][e]));
         ref = std::max(ref, std::abs(y[t][e]));
       }
