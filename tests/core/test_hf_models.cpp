@@ -19,12 +19,14 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
+#include "ess/array_session.h"
 #include "ess/checkpoint.h"
 #include "ess/error.h"
 #include "ess/hf_model.h"
 #include "ess/memory_budget.h"
 #include "ess/safetensors.h"
 #include "ess/session.h"
+#include "ess/structured_ess.h"
 #include "ess/tensors.h"
 #include "hf/hf_layers.h"
 #include "test_support.h"
@@ -1273,9 +1275,20 @@ class TestHfModels : public QObject {
         QVERIFY(std::abs(structured.entropy[h][i] - full.entropy[h][i]) < 1e-6 * full.entropy[h][i] + 1e-9);
         QVERIFY(full.tolerance[h][i] <= 4);
       }
-    OperatorTile tile = sm->operatorTile(1, 3, TileRequest{});
+    // The curve, tile and spectrum above read the rows the channels share; the generators they
+    // stand for give the same curve, value for value (the batched engine forms the same products).
+    const EssCurve fromGenerators = computeStructuredEss(layerGenerators(*sm, 1), o);
+    QVERIFY(fromGenerators.tolerance == structured.tolerance && fromGenerators.entropy == structured.entropy);
+    auto fresh = Session::open(mb);  // no dense operator at hand: tiles and spectra from the rows
+    fresh->setInput("random:seed=3,len=20");
+    const std::vector<double> sigma = fresh->spectrum(1, 3, 7, o);
+    OperatorTile tile = fresh->operatorTile(1, 3, TileRequest{});
     OperatorData mop = sm->operatorOf(1);
     QVERIFY(std::abs(tile.at(9, 4) - mop.at(3, 9, 4)) < 1e-12);
+    QVERIFY(std::abs(tile.at(6, 6) - mop.at(3, 6, 6)) < 1e-12);  // the diagonal holds D
+    const std::vector<double> sigmaDense = sm->spectrum(1, 3, 7, dense);
+    QCOMPARE(sigma.size(), sigmaDense.size());
+    for (size_t i = 0; i < sigma.size(); ++i) QVERIFY(std::abs(sigma[i] - sigmaDense[i]) < 1e-10 * sigmaDense[0]);
   }
 
   void badCheckpoints() {

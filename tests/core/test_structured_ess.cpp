@@ -393,6 +393,44 @@ class TestStructuredEss : public QObject {
     COMPARE_CURVES(c, computeStructuredEssPerChannel(toArrays(g), o), 1e-10);
   }
 
+  // Shared rows and scales (Mamba's S6, ess/generator_form.h) give the curve of the generators
+  // they stand for, formed by the test itself: identical where the channels are batched (the
+  // same products), within 1e-10 through the fallbacks (one channel; N close to L, dense).
+  void sharedMatchesFormed() {
+    for (auto [H, L, N] : {std::tuple<int, int, int>{17, 200, 16}, {40, 61, 4}, {1, 90, 8}, {3, 12, 8}}) {
+      at::manual_seed(100 * H + N);
+      const at::Tensor Cs = at::randn({L, N}, at::kDouble), Bs = at::randn({L, N}, at::kDouble);
+      const at::Tensor gate = at::randn({H, L}, at::kDouble), dt = 0.2 * at::rand({H, L}, at::kDouble);
+      const at::Tensor rate = -at::rand({H, N}, at::kDouble) - 0.5 * at::arange(N, at::kDouble).unsqueeze(0);
+      SharedGeneratorArrays sh{toArray(Cs), toArray(Bs), toArray(gate), toArray(dt), toArray(dt), toArray(rate), {}};
+      Generators formed;
+      formed.C = gate.unsqueeze(-1) * Cs.unsqueeze(0);
+      formed.B = dt.unsqueeze(-1) * Bs.unsqueeze(0);
+      formed.logA = dt.unsqueeze(-1) * rate.unsqueeze(1);
+      const GeneratorArrays expanded = expandSharedGenerators(sh);
+      QVERIFY(at::equal(toTensor(expanded.C), formed.C) && at::equal(toTensor(expanded.logA), formed.logA));
+      QVERIFY(at::allclose(toTensor(expandSharedGenerators(sh, H - 1, 1).B), formed.B.narrow(0, H - 1, 1)));
+      for (int threads : {1, 2}) {
+        const auto o = EssOptions().algorithm(Algorithm::Structured).threads(threads);
+        const EssCurve got = computeStructuredEss(sh, o);
+        COMPARE_CURVES(got, computeStructuredEss(formed, o), H > 1 && 2 * N < L ? 0.0 : 1e-10);
+        COMPARE_CURVES(got, computeStructuredEssPerChannel(toArrays(formed), o), 1e-10);
+      }
+    }
+    // Shapes that disagree and values that are not finite are named.
+    const at::Tensor rows = at::randn({8, 2}, at::kDouble), scales = at::rand({3, 8}, at::kDouble);
+    SharedGeneratorArrays bad{toArray(rows),
+                              toArray(rows),
+                              toArray(scales),
+                              toArray(scales),
+                              toArray(scales),
+                              toArray(at::randn({3, 5}, at::kDouble)),
+                              {}};
+    QVERIFY(contains(inputErrorOf([&] { computeStructuredEss(bad, EssOptions()); }), "rate [3, 5]"));
+    bad.rate = toArray(at::full({3, 2}, std::nan(""), at::kDouble));
+    QVERIFY(contains(inputErrorOf([&] { computeStructuredEss(bad, EssOptions()); }), "rate holds NaN"));
+  }
+
   void algorithmOption() {
     QVERIFY(parseAlgorithm("auto") == Algorithm::Auto);
     QVERIFY(parseAlgorithm("dense") == Algorithm::Dense);

@@ -25,6 +25,31 @@ struct GeneratorArrays {
   bool perHeadDecay() const { return logA.defined() && logA.dim() == 2; }
 };
 
+/// Generators of a selective SSM whose channels share their input and output rows and differ in
+/// their steps and decay rates (Mamba-1's S6, Gu and Dao 2023), float64 arrays:
+///   Cshared, Bshared [L, N]   the rows C_t, B_t every channel reads,
+///   cScale, bScale [H, L]     each channel's factor per step (Mamba: the gate silu(z_t), or 1
+///                             without it, and the step dt_t),
+///   step [H, L], rate [H, N]  log a[h,t,n] = step[h,t] * rate[h,n] (Mamba: dt_t and A),
+///   D [H, L] or undefined.
+/// They stand for the generators C[h,t,n] = cScale[h,t] Cshared[t,n], B[h,t,n] = bScale[h,t]
+/// Bshared[t,n] (expandSharedGenerators), 3 H L N doubles the structured engine never forms:
+/// 2 GB for a Mamba-2.8B layer at L = 1024.
+struct SharedGeneratorArrays {
+  Array Cshared, Bshared, cScale, bScale, step, rate, D;
+  int heads() const { return cScale.defined() ? static_cast<int>(cScale.size(0)) : 0; }
+  int length() const { return Cshared.defined() ? static_cast<int>(Cshared.size(0)) : 0; }
+  int stateSize() const { return Cshared.defined() ? static_cast<int>(Cshared.size(1)) : 0; }
+};
+
+/// Throws InputError naming the arrays and their shapes when the shapes of `g` disagree, the
+/// array when values are not finite, and C, B or log_a when their products would overflow.
+void checkSharedGenerators(const SharedGeneratorArrays& g);
+
+/// The generators of channels [first, first + count) of `g` (count < 0: all), formed: each
+/// value is the same product the structured engine takes. Checks `g` as above.
+GeneratorArrays expandSharedGenerators(const SharedGeneratorArrays& g, int first = 0, int count = -1);
+
 /// True when `t` holds the arrays `C`, `B` and `log_a` of a generator file.
 bool isGeneratorFile(const NamedArrays& t);
 

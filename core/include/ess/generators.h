@@ -31,6 +31,14 @@ struct Generators {
   bool perHeadDecay() const { return logA.defined() && logA.dim() == 2; }
 };
 
+/// SharedGeneratorArrays (ess/generator_form.h) on float64 CPU tensors: Cshared, Bshared [L, N],
+/// cScale, bScale, step [H, L], rate [H, N], D [H, L] or undefined (Mamba-1's S6: C_t, B_t,
+/// the gate, dt, dt, A). The structured engine reads them without forming C, B, log_a [H, L, N].
+struct SharedGenerators {
+  at::Tensor Cshared, Bshared, cScale, bScale, step, rate, D;
+  int heads() const { return cScale.defined() ? static_cast<int>(cScale.size(0)) : 0; }
+};
+
 /// The generators of a generator file, validated and converted to float64. Throws InputError
 /// naming `path`, the tensors and their shapes when shapes disagree, and the tensor when values
 /// are not finite.
@@ -49,6 +57,7 @@ at::Tensor materializeGenerators(const NamedTensors& t, const std::string& path)
 
 /// Zero-copy conversions to and from the arrays of the math library (CPU, contiguous).
 GeneratorArrays toArrays(const Generators& g);
+SharedGeneratorArrays toArrays(const SharedGenerators& g);
 Generators toGenerators(const GeneratorArrays& g);
 
 }  // namespace ess

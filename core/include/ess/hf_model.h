@@ -245,6 +245,7 @@ class HfModel : public LanguageModel {
   bool hasSsmOperators() const override { return true; }
   at::Tensor ssmOperator(int layer, const at::Tensor& tokens) const override;
   Generators ssmGenerators(int layer, const at::Tensor& tokens) const override;
+  SharedGenerators layerSharedGenerators(int layer, const at::Tensor& tokens, bool ssm) const override;
   std::string ssmRemoves(int layer) const override;
 
   /// Rough peak memory, in bytes, of the float64 forward pass and operator of one layer for

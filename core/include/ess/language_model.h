@@ -49,6 +49,10 @@ class LanguageModel {
   /// The same operator in generator form (float64) where the mixer has one; empty
   /// (heads() == 0) otherwise.
   virtual Generators layerGenerators(int layer, const at::Tensor& tokens) const = 0;
+  /// The same generators as rows its channels share (ess/generators.h) where the mixer has that
+  /// structure (Mamba-1's S6), those of ssmGenerators when `ssm`; empty (heads() == 0)
+  /// otherwise. The structured engine reads them without forming 3 H L N doubles.
+  virtual SharedGenerators layerSharedGenerators(int, const at::Tensor&, bool /*ssm*/) const { return {}; }
   /// Whether the model defines the SSM-only operators (ess/operator_scope.h): the Hugging Face
   /// checkpoints do, ess-lm does not (its sessions refuse OperatorScope::Ssm).
   virtual bool hasSsmOperators() const { return false; }

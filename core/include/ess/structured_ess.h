@@ -49,6 +49,13 @@ namespace ess {
 EssCurve computeStructuredEss(const GeneratorArrays& g, const EssOptions& options, const ProgressFn& progress = {},
                               const std::atomic<bool>* cancel = nullptr);
 
+/// computeStructuredEss of the generators `g` stands for (ess/generator_form.h), without forming
+/// them: the batched channels read the shared rows and scales directly. Same results as
+/// computeStructuredEss(expandSharedGenerators(g)) (identical where channels are batched), same
+/// progress and errors; the fallbacks above (one channel, dense, large buffers) expand `g`.
+EssCurve computeStructuredEss(const SharedGeneratorArrays& g, const EssOptions& options,
+                              const ProgressFn& progress = {}, const std::atomic<bool>* cancel = nullptr);
+
 /// The exact generator form of any dense operator `op` [H, L, L] or [L, L]: C = the rows of T
 /// (lower triangle, N = L), B = identity, logA = 0 [H, L] (one decay per head), D undefined, so that
 /// materializeGenerators(g) == tril(op). Useful to cross-check the structured engine on any

@@ -125,6 +125,9 @@ class Mamba : public HfArchitecture {
   Generators ssmGenerators(const HfWeights& w, int layer, const at::Tensor& x) const override {
     return withLayerContext(path_, layer, [&] { return mamba1Generators(features(w, layer, x), true); });
   }
+  SharedGenerators sharedGenerators(const HfWeights& w, int layer, const at::Tensor& x, bool ssm) const override {
+    return withLayerContext(path_, layer, [&] { return mamba1SharedGenerators(features(w, layer, x), ssm); });
+  }
   std::string ssmRemoves(int) const override { return "the z gate silu(z) and the D skip"; }
 
   std::string mixerKind() const override { return "mamba"; }

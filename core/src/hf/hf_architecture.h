@@ -65,6 +65,9 @@ class HfArchitecture {
   virtual Generators ssmGenerators(const HfWeights& w, int layer, const at::Tensor& x) const {
     return layerGenerators(w, layer, x);
   }
+  /// The generators (of ssmGenerators when `ssm`) as rows the channels share, where the layer
+  /// has that structure (Mamba-1); empty otherwise.
+  virtual SharedGenerators sharedGenerators(const HfWeights&, int, const at::Tensor&, bool /*ssm*/) const { return {}; }
   /// What ssmOperator leaves out of layerOperator for `layer` ("" when they are the same).
   virtual std::string ssmRemoves(int) const { return {}; }
   /// Whether queriesKeys is defined (queries and keys after RoPE).

@@ -175,6 +175,19 @@ Generators mamba1GeneratorsDirect(const Mamba1Features& f, bool ssmOnly) {
 }
 }  // namespace
 
+SharedGenerators mamba1SharedGenerators(const Mamba1Features& f, bool ssmOnly) {
+  SharedGenerators g;
+  g.Cshared = f.C.to(at::kDouble).contiguous();
+  g.Bshared = f.B.to(at::kDouble).contiguous();
+  g.cScale =
+      ssmOnly ? at::ones(f.gate.sizes(), f.gate.options().dtype(at::kDouble)) : f.gate.to(at::kDouble).contiguous();
+  g.bScale = f.dt.to(at::kDouble).contiguous();
+  g.step = g.bScale;
+  g.rate = f.A.to(at::kDouble).contiguous();
+  if (!ssmOnly) g.D = (f.gate * f.D.unsqueeze(-1)).to(at::kDouble).contiguous();
+  return g;
+}
+
 Generators mamba1Generators(const Mamba1Features& f, bool ssmOnly) {
   const bool direct = f.u.dim() == 2 && f.C.dim() == 2 && f.B.dim() == 2 && f.A.dim() == 2;
   bool plainDouble = direct;

@@ -65,5 +65,8 @@ at::Tensor mamba1Scan(const Mamba1Features& f);
 /// Generators [E, L, N] of the layer operator (gate and D skip included) or, with ssmOnly, of the
 /// SSM alone (ess/operator_scope.h: no gate, no D).
 Generators mamba1Generators(const Mamba1Features& f, bool ssmOnly);
+/// The same generators as the rows C_t, B_t the channels share, scaled per channel by the gate
+/// (1 when ssmOnly) and dt, with log a = dt A (ess/generators.h).
+SharedGenerators mamba1SharedGenerators(const Mamba1Features& f, bool ssmOnly);
 
 }  // namespace ess::hf

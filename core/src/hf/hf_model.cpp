@@ -223,6 +223,15 @@ Generators HfModel::layerGenerators(int layer, const at::Tensor& tokens) const {
   return state_->arch->layerGenerators(*state_->weights, layer, x);
 }
 
+SharedGenerators HfModel::layerSharedGenerators(int layer, const at::Tensor& tokens, bool ssm) const {
+  checkLayer(layer);
+  if (!state_->arch->layerHasGenerators(layer)) return {};
+  const hf::HfWeights::LayerScope scope(*state_->weights, layer);
+  at::Tensor x = mixerInput(layer, tokens);
+  at::NoGradGuard noGrad;
+  return state_->arch->sharedGenerators(*state_->weights, layer, x, ssm);
+}
+
 at::Tensor HfModel::ssmOperator(int layer, const at::Tensor& tokens) const {
   const hf::HfWeights::LayerScope scope(*state_->weights, layer);
   at::Tensor x = mixerInput(layer, tokens);

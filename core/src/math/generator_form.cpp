@@ -122,4 +122,87 @@ Array materializeGenerators(const GeneratorArrays& g, const std::string& path) {
   return T;
 }
 
+namespace {
+double largestMagnitude(const Array& a) {
+  double m = 0;
+  const double* p = a.doubles();
+  for (int64_t i = 0, n = a.numel(); i < n; ++i) m = std::max(m, std::fabs(p[i]));
+  return m;
+}
+}  // namespace
+
+void checkSharedGenerators(const SharedGeneratorArrays& g) {
+  for (auto [name, a] : {std::pair<const char*, const Array*>{"C_shared", &g.Cshared},
+                         {"B_shared", &g.Bshared},
+                         {"c_scale", &g.cScale},
+                         {"b_scale", &g.bScale},
+                         {"step", &g.step},
+                         {"rate", &g.rate}}) {
+    if (!a->defined()) throw InputError(std::string("shared generators: ") + name + " is missing");
+    if (a->dtype() != ArrayDType::F64 || a->dim() != 2)
+      throw InputError(std::string("shared generators: ") + name + " " + a->shapeText() + " must be 2-D float64");
+  }
+  const int64_t H = g.cScale.size(0), L = g.Cshared.size(0), N = g.Cshared.size(1);
+  const std::vector<int64_t> ln{L, N}, hl{H, L}, hn{H, N};
+  if (g.Bshared.shape() != ln || g.cScale.shape() != hl || g.bScale.shape() != hl || g.step.shape() != hl ||
+      g.rate.shape() != hn || (g.D.defined() && g.D.shape() != hl))
+    throw InputError("shared generators: C_shared " + g.Cshared.shapeText() + ", B_shared " + g.Bshared.shapeText() +
+                     ", c_scale " + g.cScale.shapeText() + ", b_scale " + g.bScale.shapeText() + ", step " +
+                     g.step.shapeText() + ", rate " + g.rate.shapeText() +
+                     " must be [L, N], [L, N], [H, L], [H, L], [H, L], [H, N]");
+  double mag[6];
+  int i = 0;
+  for (auto [name, a] : {std::pair<const char*, const Array*>{"C_shared", &g.Cshared},
+                         {"B_shared", &g.Bshared},
+                         {"c_scale", &g.cScale},
+                         {"b_scale", &g.bScale},
+                         {"step", &g.step},
+                         {"rate", &g.rate}}) {
+    mag[i] = largestMagnitude(*a);  // NaN never compares larger: checked apart
+    const double* p = a->doubles();
+    for (int64_t k = 0, n = a->numel(); k < n; ++k)
+      if (!std::isfinite(p[k]))
+        throw InputError(std::string("shared generators: ") + name + " holds NaN or Inf values");
+    ++i;
+  }
+  const double top = std::numeric_limits<double>::max();
+  if (mag[0] > 0 && mag[2] > top / mag[0])
+    throw InputError("generators: C holds NaN or Inf values (C_shared x c_scale overflows)");
+  if (mag[1] > 0 && mag[3] > top / mag[1])
+    throw InputError("generators: B holds NaN or Inf values (B_shared x b_scale overflows)");
+  if (mag[4] > 0 && mag[5] > top / mag[4])
+    throw InputError("generators: log_a holds NaN or Inf values (step x rate overflows)");
+}
+
+GeneratorArrays expandSharedGenerators(const SharedGeneratorArrays& g, int first, int count) {
+  checkSharedGenerators(g);
+  const int64_t H = g.heads(), L = g.length(), N = g.stateSize();
+  if (count < 0) count = static_cast<int>(H - first);
+  if (first < 0 || count < 0 || first + count > H)
+    throw InputError("shared generators: channels " + std::to_string(first) + ".." + std::to_string(first + count - 1) +
+                     " are outside 0.." + std::to_string(H - 1));
+  GeneratorArrays out;
+  out.C = Array(ArrayDType::F64, {count, L, N});
+  out.B = Array(ArrayDType::F64, {count, L, N});
+  out.logA = Array(ArrayDType::F64, {count, L, N});
+  const double *cs = g.Cshared.doubles(), *bs = g.Bshared.doubles(), *cw = g.cScale.doubles(), *bw = g.bScale.doubles(),
+               *st = g.step.doubles(), *ra = g.rate.doubles();
+  double *oc = out.C.doubles(), *ob = out.B.doubles(), *oa = out.logA.doubles();
+  for (int64_t k = 0; k < count; ++k) {
+    const int64_t h = first + k;
+    for (int64_t t = 0; t < L; ++t)
+      for (int64_t n = 0; n < N; ++n) {
+        const size_t o = static_cast<size_t>((k * L + t) * N + n);
+        oc[o] = cw[h * L + t] * cs[t * N + n];
+        ob[o] = bw[h * L + t] * bs[t * N + n];
+        oa[o] = st[h * L + t] * ra[h * N + n];
+      }
+  }
+  if (g.D.defined()) {
+    out.D = Array(ArrayDType::F64, {count, L});
+    std::copy(g.D.doubles() + first * L, g.D.doubles() + (first + count) * L, out.D.doubles());
+  }
+  return out;
+}
+
 }  // namespace ess

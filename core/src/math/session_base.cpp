@@ -244,8 +244,11 @@ OperatorTile SessionBase::operatorTileUnchecked(int layer, int head, const TileR
   OperatorTile t = tileGrid(req, L);
   t.head = head;
   checkCancelled("tile");
-  const GeneratorArrays g = generatorsOf(layer);
-  if (g.heads() > 0 && !hasDenseOperator(layer)) {
+  const SharedGeneratorArrays sh = hasDenseOperator(layer) ? SharedGeneratorArrays{} : sharedGeneratorsOf(layer);
+  const GeneratorArrays g = sh.heads() > 0 ? expandSharedGenerators(sh, head, 1) : generatorsOf(layer);
+  if (sh.heads() > 0) {
+    fillTileFromGenerators(g, 0, t);
+  } else if (g.heads() > 0 && !hasDenseOperator(layer)) {
     fillTileFromGenerators(g, head, t);
   } else {
     const Array op = operatorArray(layer);
@@ -282,9 +285,15 @@ CurveData SessionBase::curveUnchecked(int layer, const EssOptions& options, cons
   checkCancelled("curve");
   EssCurve c;
   int heads = 0;
-  const GeneratorArrays g = options.algorithm_ != Algorithm::Dense ? generatorsOf(layer) : GeneratorArrays{};
+  const SharedGeneratorArrays sh =
+      options.algorithm_ != Algorithm::Dense ? sharedGeneratorsOf(layer) : SharedGeneratorArrays{};
+  const GeneratorArrays g =
+      options.algorithm_ != Algorithm::Dense && sh.heads() == 0 ? generatorsOf(layer) : GeneratorArrays{};
   checkCancelled("generators formed");
-  if (g.heads() > 0) {
+  if (sh.heads() > 0) {
+    c = computeStructuredEss(sh, options, progress, cancel);
+    heads = sh.heads();
+  } else if (g.heads() > 0) {
     c = computeStructuredEss(g, options, progress, cancel);
     heads = g.heads();
   } else {
@@ -319,6 +328,9 @@ std::vector<double> SessionBase::spectrumUnchecked(int layer, int head, int spli
     throw UsageError("head", {" " + std::to_string(head) + " is outside 0.." + std::to_string(heads - 1)});
   checkCancelled("spectrum");
   if (options.algorithm_ != Algorithm::Dense && !hasDenseOperator(layer)) {
+    const SharedGeneratorArrays sh = sharedGeneratorsOf(layer);
+    checkCancelled("generators formed");
+    if (sh.heads() > 0) return generatorSpectrum(expandSharedGenerators(sh, head, 1), 0, split);
     const GeneratorArrays g = generatorsOf(layer);
     checkCancelled("generators formed");
     if (g.heads() > 0) return generatorSpectrum(g, head, split);

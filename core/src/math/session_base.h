@@ -65,6 +65,9 @@ class SessionBase : public Session {
   static std::string inputText(const std::string& spec);
   /// Generator form of `layer` (empty when the layer has none).
   virtual GeneratorArrays generatorsOf(int) { return {}; }
+  /// The same generators as rows the channels share (empty where the layer has none in that
+  /// form): curves, tiles and spectra read them rather than forming generatorsOf's.
+  virtual SharedGeneratorArrays sharedGeneratorsOf(int) { return {}; }
   /// Whether the dense operator of `layer` is already at hand (then tiles and spectra use it).
   virtual bool hasDenseOperator(int) const { return true; }
   /// Sequence length of `layer`'s operator.

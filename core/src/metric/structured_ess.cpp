@@ -205,11 +205,13 @@ void factorSingularValues(const double* Rf, const double* Rp, int N, Scratch& w)
   if (++w.sinceRefusal >= 16) w.tryGram = true;
 }
 
-// The validated float64 generators.
+// The validated float64 generators: C, B, logA, or (shared != nullptr, checked) the shared
+// rows and scales they stand for, read only by the batched path.
 struct Checked {
   Array C, B, logA;
   int H = 0, L = 0, N = 0;
   bool perHead = false;
+  const SharedGeneratorArrays* shared = nullptr;
 };
 
 Checked check(const GeneratorArrays& g) {
@@ -373,12 +375,31 @@ EssCurve batchedCurve(const Checked& c, const std::vector<int>& splits, const Es
     std::vector<double>& a = gb.a;
     a.resize(static_cast<size_t>(L) * stepDecays);
     const size_t perHeadDecays = c.perHead ? static_cast<size_t>(L) : static_cast<size_t>(L) * N;
+    const SharedGeneratorArrays* sh = c.shared;
     for (int l = 0; l < kW; ++l) {
+      if (sh) {  // log a[h,t,n] = step[h,t] rate[h,n], the product expandSharedGenerators forms
+        const double *step = sh->step.doubles() + static_cast<size_t>(head[l]) * L,
+                     *rate = sh->rate.doubles() + static_cast<size_t>(head[l]) * N;
+        for (int t = 0; t < L; ++t)
+          for (int n = 0; n < N; ++n) a[(static_cast<size_t>(t) * N + n) * kW + l] = std::exp(step[t] * rate[n]);
+        continue;
+      }
       const double* logA = c.logA.doubles() + head[l] * perHeadDecays;
       for (size_t i = 0; i < perHeadDecays; ++i) a[i * kW + l] = std::exp(logA[i]);
     }
     auto decay = [&](double* R, int t) { lanes::applyDecay(R, a.data() + t * stepDecays, N, c.perHead); };
-    auto gather = [&](const Array& X, int t, double* out) {
+    // Row t of C (future) or B (past) of every lane, [N][kW].
+    auto gather = [&](bool future, int t, double* out) {
+      if (sh) {
+        const Array &rows = future ? sh->Cshared : sh->Bshared, &scales = future ? sh->cScale : sh->bScale;
+        const double* x = rows.doubles() + static_cast<size_t>(t) * N;
+        for (int l = 0; l < kW; ++l) {
+          const double w = scales.doubles()[static_cast<size_t>(head[l]) * L + t];
+          for (int n = 0; n < N; ++n) out[static_cast<size_t>(n) * kW + l] = w * x[n];
+        }
+        return;
+      }
+      const Array& X = future ? c.C : c.B;
       for (int l = 0; l < kW; ++l) {
         const double* x = X.doubles() + (static_cast<size_t>(head[l]) * L + t) * N;
         for (int n = 0; n < N; ++n) out[static_cast<size_t>(n) * kW + l] = x[n];
@@ -393,7 +414,7 @@ EssCurve batchedCurve(const Checked& c, const std::vector<int>& splits, const Es
       std::vector<double> R(NNW, 0.0), x(static_cast<size_t>(N) * kW), tmp(static_cast<size_t>(N) * kW);
       if (which == 0) {
         for (int s = 1; s < L; ++s) {
-          gather(c.B, s - 1, x.data());
+          gather(false, s - 1, x.data());
           lanes::appendRow(R.data(), x.data(), N, tmp.data());
           decay(R.data(), s);
           if ((s - 1) % K == 0) std::copy(R.begin(), R.end(), cpP.begin() + ((s - 1) / K) * NNW);
@@ -403,7 +424,7 @@ EssCurve batchedCurve(const Checked& c, const std::vector<int>& splits, const Es
       } else {
         for (int s = L - 1; s >= 1; --s) {
           if (s < L - 1) decay(R.data(), s + 1);
-          gather(c.C, s, x.data());
+          gather(true, s, x.data());
           lanes::appendRow(R.data(), x.data(), N, tmp.data());
           if ((s - 1) % K == 0) std::copy(R.begin(), R.end(), cpF.begin() + ((s - 1) / K) * NNW);
           if ((s & 255) == 0 && cancel && cancel->load()) return;
@@ -426,7 +447,7 @@ EssCurve batchedCurve(const Checked& c, const std::vector<int>& splits, const Es
       if (b + 1 < blocks) std::copy(cpF.begin() + (b + 1) * NNW, cpF.begin() + (b + 2) * NNW, w.R.begin());
       for (int s = s1 - 1; s >= s0; --s) {
         if (s < L - 1) decay(w.R.data(), s + 1);
-        gather(c.C, s, x.data());
+        gather(true, s, x.data());
         lanes::appendRow(w.R.data(), x.data(), N, w.row.data());
         std::copy(w.R.begin(), w.R.end(), w.blockF.begin() + (s - s0) * NNW);
       }
@@ -443,7 +464,7 @@ EssCurve batchedCurve(const Checked& c, const std::vector<int>& splits, const Es
           if (progress) progress(d, total);
         }
         if (s + 1 < s1) {
-          gather(c.B, s, x.data());
+          gather(false, s, x.data());
           lanes::appendRow(w.rp.data(), x.data(), N, w.row.data());
           decay(w.rp.data(), s + 1);
         }
@@ -478,10 +499,13 @@ GeneratorArrays denseAsGenerators(const Array& op) {
 
 namespace {
 
-EssCurve structuredCurve(const GeneratorArrays& g, const EssOptions& options, const ProgressFn& progress,
+EssCurve structuredCurve(const Checked& c, const EssOptions& options, const ProgressFn& progress,
                          const std::atomic<bool>* cancel, bool batchChannels) {
   const bool concurrentLapack = useSingleThreadedBlas();
-  const Checked c = check(g);
+  // Where the shared form cannot be read in place (every path but the batched one), it is formed.
+  auto expanded = [&] {
+    return structuredCurve(check(expandSharedGenerators(*c.shared)), options, progress, cancel, batchChannels);
+  };
   const int H = c.H, L = c.L, N = c.N;
   const std::vector<int> splits = resolveSplits(options.splits_, L);
   int threads = options.threads_ > 0 ? options.threads_ : static_cast<int>(std::thread::hardware_concurrency());
@@ -501,6 +525,7 @@ EssCurve structuredCurve(const GeneratorArrays& g, const EssOptions& options, co
   const double factorDoubles = (2.0 * blocks + double(threads) * K) * double(NN);
   const bool denseSmaller = factorDoubles > double(L) * L + double(1 << 24);
   if (options.algorithm_ == Algorithm::Dense || (options.algorithm_ == Algorithm::Auto && 2 * N >= L) || denseSmaller) {
+    if (c.shared) return expanded();
     GeneratorArrays d{c.C, c.B, c.logA, Array()};
     EssOptions dense = options;
     dense.algorithm(Algorithm::Dense);
@@ -515,6 +540,7 @@ EssCurve structuredCurve(const GeneratorArrays& g, const EssOptions& options, co
     if (batchedDoubles(L, N, KB, blocksB, inner, c.perHead) <= double(1 << 24))
       return batchedCurve(c, splits, options, threads, progress, cancel);
   }
+  if (c.shared) return expanded();
 
   EssCurve curve;
   curve.length = L;
@@ -615,12 +641,23 @@ EssCurve structuredCurve(const GeneratorArrays& g, const EssOptions& options, co
 
 EssCurve computeStructuredEss(const GeneratorArrays& g, const EssOptions& options, const ProgressFn& progress,
                               const std::atomic<bool>* cancel) {
-  return structuredCurve(g, options, progress, cancel, true);
+  return structuredCurve(check(g), options, progress, cancel, true);
+}
+
+EssCurve computeStructuredEss(const SharedGeneratorArrays& g, const EssOptions& options, const ProgressFn& progress,
+                              const std::atomic<bool>* cancel) {
+  checkSharedGenerators(g);
+  Checked c;
+  c.H = g.heads();
+  c.L = g.length();
+  c.N = g.stateSize();
+  c.shared = &g;
+  return structuredCurve(c, options, progress, cancel, true);
 }
 
 EssCurve computeStructuredEssPerChannel(const GeneratorArrays& g, const EssOptions& options, const ProgressFn& progress,
                                         const std::atomic<bool>* cancel) {
-  return structuredCurve(g, options, progress, cancel, false);
+  return structuredCurve(check(g), options, progress, cancel, false);
 }
 
 }  // namespace ess

@@ -6,6 +6,11 @@ namespace ess {
 
 GeneratorArrays toArrays(const Generators& g) { return {toArray(g.C), toArray(g.B), toArray(g.logA), toArray(g.D)}; }
 
+SharedGeneratorArrays toArrays(const SharedGenerators& g) {
+  return {toArray(g.Cshared), toArray(g.Bshared), toArray(g.cScale), toArray(g.bScale),
+          toArray(g.step),    toArray(g.rate),    toArray(g.D)};
+}
+
 Generators toGenerators(const GeneratorArrays& g) {
   return {toTensor(g.C), toTensor(g.B), toTensor(g.logA), toTensor(g.D)};
 }

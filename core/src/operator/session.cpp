@@ -93,6 +93,8 @@ class TokenModelSession : public SessionBase {
   /// The model's operator [H, L, L] and generators of `layer` for the tokens [L].
   virtual at::Tensor computeOperator(int layer, const at::Tensor& tokens) = 0;
   virtual Generators computeGenerators(int layer, const at::Tensor& tokens) = 0;
+  /// The same as rows the channels share, where the layer has that form (else empty).
+  virtual SharedGenerators computeSharedGenerators(int, const at::Tensor&) { return {}; }
 
   /// Makes `tokens` (read from `spec`) the input and forgets what was computed for the old one.
   void setTokens(const std::string& spec, std::vector<long> tokens) {
@@ -101,6 +103,7 @@ class TokenModelSession : public SessionBase {
     std::lock_guard<std::mutex> lock(mutex_);
     cache_.clear();
     genCache_.clear();
+    sharedCache_.clear();
     cacheOrder_.clear();
   }
   at::Tensor tokenTensor() const { return at::tensor(std::vector<int64_t>(tokens_.begin(), tokens_.end()), at::kLong); }
@@ -119,7 +122,7 @@ class TokenModelSession : public SessionBase {
     checkCancelled("operator formed");
     checkFiniteOperator(op, what + " operator");
     cache_[layer] = op;
-    cached(false, layer);
+    cached(Kind::Operator, layer);
     return op;
   }
   GeneratorArrays generatorsOf(int layer) override {
@@ -138,7 +141,29 @@ class TokenModelSession : public SessionBase {
     }
     GeneratorArrays a = g.heads() > 0 ? toArrays(g) : GeneratorArrays{};
     genCache_[layer] = a;
-    cached(true, layer);
+    cached(Kind::Generators, layer);
+    return a;
+  }
+  SharedGeneratorArrays sharedGeneratorsOf(int layer) override {
+    checkLayer(layer);
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = sharedCache_.find(layer);
+    if (it != sharedCache_.end()) return it->second;
+    checkCancelled("generators");
+    makeRoom();
+    const SharedGenerators g = computeSharedGenerators(layer, tokenTensor());
+    checkCancelled("generators formed");
+    SharedGeneratorArrays a;
+    if (g.heads() > 0) {
+      a = toArrays(g);
+      try {
+        checkSharedGenerators(a);
+      } catch (const InputError& e) {
+        throw InputError(info_.path + ": layer " + std::to_string(layer) + ": " + e.what());
+      }
+    }
+    sharedCache_[layer] = a;  // empty too: the layer has no shared form, asked once
+    cached(Kind::Shared, layer);
     return a;
   }
   bool hasDenseOperator(int layer) const override {
@@ -156,8 +181,9 @@ class TokenModelSession : public SessionBase {
   /// large model keeps a few layers' operators, not all of them, and the caches beside a forward
   /// pass within the budget stay within 1.25 budgets (the default budget is half the machine's
   /// memory, ess/memory_budget.h). Called with mutex_ held.
-  void cached(bool generators, int layer) {
-    cacheOrder_.emplace_back(generators, layer);
+  enum class Kind { Operator, Generators, Shared };
+  void cached(Kind kind, int layer) {
+    cacheOrder_.emplace_back(kind, layer);
     evictWhile([this](size_t held, size_t) { return cacheOrder_.size() > 1 && held > memoryBudget_ / 4; });
   }
   /// Before a new entry is computed: forgets the oldest ones while the caches and one more entry
@@ -169,32 +195,42 @@ class TokenModelSession : public SessionBase {
   }
   static size_t bytes(const Array& a) { return a.defined() ? a.nbytes() : size_t(0); }
   static size_t bytes(const GeneratorArrays& g) { return bytes(g.C) + bytes(g.B) + bytes(g.logA) + bytes(g.D); }
+  static size_t bytes(const SharedGeneratorArrays& g) {
+    // step often shares bScale's storage; counted twice, an overestimate.
+    return bytes(g.Cshared) + bytes(g.Bshared) + bytes(g.cScale) + bytes(g.bScale) + bytes(g.step) + bytes(g.rate) +
+           bytes(g.D);
+  }
+  template <typename Map>
+  static bool forget(Map& m, int layer, size_t& held) {
+    auto it = m.find(layer);
+    if (it == m.end()) return false;
+    held -= bytes(it->second);
+    m.erase(it);
+    return true;
+  }
   /// Forgets the oldest entry while more(bytes held, largest entry's bytes) holds.
   template <typename More>
   void evictWhile(More more) {
     size_t held = 0, largest = 0;
     for (const auto& [_, a] : cache_) held += bytes(a), largest = std::max(largest, bytes(a));
     for (const auto& [_, g] : genCache_) held += bytes(g), largest = std::max(largest, bytes(g));
+    for (const auto& [_, g] : sharedCache_) held += bytes(g), largest = std::max(largest, bytes(g));
     while (!cacheOrder_.empty() && more(held, largest)) {
-      const auto [gen, l] = cacheOrder_.front();
+      const auto [kind, l] = cacheOrder_.front();
       cacheOrder_.pop_front();
-      if (gen) {
-        auto it = genCache_.find(l);
-        if (it == genCache_.end()) continue;
-        held -= bytes(it->second);
-        genCache_.erase(it);
-      } else {
-        auto it = cache_.find(l);
-        if (it == cache_.end()) continue;
-        held -= bytes(it->second);
-        cache_.erase(it);
-      }
+      if (kind == Kind::Generators)
+        forget(genCache_, l, held);
+      else if (kind == Kind::Shared)
+        forget(sharedCache_, l, held);
+      else
+        forget(cache_, l, held);
     }
   }
 
   std::map<int, Array> cache_;
   std::map<int, GeneratorArrays> genCache_;
-  std::deque<std::pair<bool, int>> cacheOrder_;  ///< (generators?, layer), oldest first
+  std::map<int, SharedGeneratorArrays> sharedCache_;
+  std::deque<std::pair<Kind, int>> cacheOrder_;  ///< (what, layer), oldest first
   mutable std::mutex mutex_;
 };
 
@@ -277,6 +313,10 @@ class ModelSession : public TokenModelSession {
   Generators computeGenerators(int layer, const at::Tensor& tokens) override {
     checkForwardPass(tokens.size(0), " " + input_.substr(0, 40));
     return scope_ == OperatorScope::Ssm ? model_->ssmGenerators(layer, tokens) : model_->layerGenerators(layer, tokens);
+  }
+  SharedGenerators computeSharedGenerators(int layer, const at::Tensor& tokens) override {
+    checkForwardPass(tokens.size(0), " " + input_.substr(0, 40));
+    return model_->layerSharedGenerators(layer, tokens, scope_ == OperatorScope::Ssm);
   }
 
  private:
