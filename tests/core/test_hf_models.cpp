@@ -2004,7 +2004,15 @@ class TestHfModels : public QObject {
       QCOMPARE(g.heads(), 32);
       QCOMPARE(g.stateSize(), 4);
       QVERIFY(maxDiff(materializeGenerators(g, "g"), T) < 1e-10);
+      for (bool ssm : {false, true}) {  // the shared rows stand for the same generators
+        const GeneratorArrays formed = expandSharedGenerators(toArrays(m.layerSharedGenerators(i, tok, ssm)));
+        const Generators want = ssm ? m.ssmGenerators(i, tok) : g;
+        QVERIFY(maxDiff(toTensor(formed.C), want.C) < 1e-14 && maxDiff(toTensor(formed.B), want.B) < 1e-14);
+        QVERIFY(maxDiff(toTensor(formed.logA), want.logA) < 1e-14);
+        QVERIFY(ssm ? !formed.D.defined() : maxDiff(toTensor(formed.D), want.D) < 1e-14);
+      }
     }
+    QCOMPARE(m.layerSharedGenerators(1, tok, false).heads(), 0);
     QCOMPARE(m.layerGenerators(1, tok).heads(), 0);  // attention: formed densely
     checkRowsSumToOne(m.layerOperator(1, tok));
     auto s = Session::open(dir);

@@ -164,6 +164,10 @@ class Jamba : public HybridArchitecture {
     if (isAttention(layer)) return {};
     return mamba1Generators(features(w, layer, x), true);
   }
+  SharedGenerators sharedGenerators(const HfWeights& w, int layer, const at::Tensor& x, bool ssm) const override {
+    if (isAttention(layer)) return {};
+    return mamba1SharedGenerators(features(w, layer, x), ssm);
+  }
   std::string ssmRemoves(int layer) const override {
     return isAttention(layer) ? "" : "the z gate silu(z) and the D skip";
   }
