@@ -122,24 +122,17 @@ Array materializeGenerators(const GeneratorArrays& g, const std::string& path) {
   return T;
 }
 
-namespace {
-double largestMagnitude(const Array& a) {
-  double m = 0;
-  const double* p = a.doubles();
-  for (int64_t i = 0, n = a.numel(); i < n; ++i) m = std::max(m, std::fabs(p[i]));
-  return m;
-}
-}  // namespace
-
 void checkSharedGenerators(const SharedGeneratorArrays& g) {
-  for (auto [name, a] : {std::pair<const char*, const Array*>{"C_shared", &g.Cshared},
-                         {"B_shared", &g.Bshared},
-                         {"c_scale", &g.cScale},
-                         {"b_scale", &g.bScale},
-                         {"step", &g.step},
-                         {"rate", &g.rate}}) {
-    if (!a->defined()) throw InputError(std::string("shared generators: ") + name + " is missing");
-    if (a->dtype() != ArrayDType::F64 || a->dim() != 2)
+  const std::pair<const char*, const Array*> parts[] = {{"C_shared", &g.Cshared},
+                                                        {"B_shared", &g.Bshared},
+                                                        {"c_scale", &g.cScale},
+                                                        {"b_scale", &g.bScale},
+                                                        {"step", &g.step},
+                                                        {"rate", &g.rate},
+                                                        {"D", &g.D}};
+  for (auto [name, a] : parts) {
+    if (!a->defined() && a != &g.D) throw InputError(std::string("shared generators: ") + name + " is missing");
+    if (a->defined() && (a->dtype() != ArrayDType::F64 || a->dim() != 2))
       throw InputError(std::string("shared generators: ") + name + " " + a->shapeText() + " must be 2-D float64");
   }
   const int64_t H = g.cScale.size(0), L = g.Cshared.size(0), N = g.Cshared.size(1);
@@ -150,20 +143,16 @@ void checkSharedGenerators(const SharedGeneratorArrays& g) {
                      ", c_scale " + g.cScale.shapeText() + ", b_scale " + g.bScale.shapeText() + ", step " +
                      g.step.shapeText() + ", rate " + g.rate.shapeText() +
                      " must be [L, N], [L, N], [H, L], [H, L], [H, L], [H, N]");
-  double mag[6];
-  int i = 0;
-  for (auto [name, a] : {std::pair<const char*, const Array*>{"C_shared", &g.Cshared},
-                         {"B_shared", &g.Bshared},
-                         {"c_scale", &g.cScale},
-                         {"b_scale", &g.bScale},
-                         {"step", &g.step},
-                         {"rate", &g.rate}}) {
-    mag[i] = largestMagnitude(*a);  // NaN never compares larger: checked apart
+  double mag[7] = {};
+  for (int i = 0; i < 7; ++i) {
+    const auto [name, a] = parts[i];
+    if (!a->defined()) continue;
     const double* p = a->doubles();
-    for (int64_t k = 0, n = a->numel(); k < n; ++k)
+    for (int64_t k = 0, n = a->numel(); k < n; ++k) {
       if (!std::isfinite(p[k]))
         throw InputError(std::string("shared generators: ") + name + " holds NaN or Inf values");
-    ++i;
+      mag[i] = std::max(mag[i], std::fabs(p[k]));
+    }
   }
   const double top = std::numeric_limits<double>::max();
   if (mag[0] > 0 && mag[2] > top / mag[0])

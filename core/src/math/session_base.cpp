@@ -244,12 +244,14 @@ OperatorTile SessionBase::operatorTileUnchecked(int layer, int head, const TileR
   OperatorTile t = tileGrid(req, L);
   t.head = head;
   checkCancelled("tile");
-  const SharedGeneratorArrays sh = hasDenseOperator(layer) ? SharedGeneratorArrays{} : sharedGeneratorsOf(layer);
-  const GeneratorArrays g = sh.heads() > 0 ? expandSharedGenerators(sh, head, 1) : generatorsOf(layer);
-  if (sh.heads() > 0) {
-    fillTileFromGenerators(g, 0, t);
-  } else if (g.heads() > 0 && !hasDenseOperator(layer)) {
-    fillTileFromGenerators(g, head, t);
+  // A dense operator at hand serves; else one channel of the shared rows, else the generators.
+  const bool dense = hasDenseOperator(layer);
+  const SharedGeneratorArrays sh = dense ? SharedGeneratorArrays{} : sharedGeneratorsOf(layer);
+  const GeneratorArrays g = sh.heads() > 0 ? expandSharedGenerators(sh, head, 1)
+                            : dense        ? GeneratorArrays{}
+                                           : generatorsOf(layer);
+  if (g.heads() > 0) {
+    fillTileFromGenerators(g, sh.heads() > 0 ? 0 : head, t);
   } else {
     const Array op = operatorArray(layer);
     checkCancelled("operator formed");

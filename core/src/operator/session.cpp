@@ -159,7 +159,8 @@ class TokenModelSession : public SessionBase {
       try {
         checkSharedGenerators(a);
       } catch (const InputError& e) {
-        throw InputError(info_.path + ": layer " + std::to_string(layer) + ": " + e.what());
+        throw InputError(info_.path + ": layer " + std::to_string(layer) + ": the generators hold NaN or Inf (" +
+                         e.what() + ")");
       }
     }
     sharedCache_[layer] = a;  // empty too: the layer has no shared form, asked once
