@@ -47,7 +47,9 @@ struct SharedGeneratorArrays {
 void checkSharedGenerators(const SharedGeneratorArrays& g);
 
 /// The generators of channels [first, first + count) of `g` (count < 0: all), formed: each
-/// value is the same product the structured engine takes. Checks `g` as above.
+/// value is the same product the structured engine takes. Checks the shapes of `g` as above
+/// (its values are the caller's: a tile asks for one channel at a time, and reading all of
+/// them each time would cost more than the channel).
 GeneratorArrays expandSharedGenerators(const SharedGeneratorArrays& g, int first = 0, int count = -1);
 
 /// True when `t` holds the arrays `C`, `B` and `log_a` of a generator file.

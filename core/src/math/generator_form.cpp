@@ -2,6 +2,7 @@
 #include "ess/generator_form.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -122,14 +123,21 @@ Array materializeGenerators(const GeneratorArrays& g, const std::string& path) {
   return T;
 }
 
-void checkSharedGenerators(const SharedGeneratorArrays& g) {
-  const std::pair<const char*, const Array*> parts[] = {{"C_shared", &g.Cshared},
-                                                        {"B_shared", &g.Bshared},
-                                                        {"c_scale", &g.cScale},
-                                                        {"b_scale", &g.bScale},
-                                                        {"step", &g.step},
-                                                        {"rate", &g.rate},
-                                                        {"D", &g.D}};
+namespace {
+// The arrays of `g` with the names messages give them, D last.
+std::array<std::pair<const char*, const Array*>, 7> namedParts(const SharedGeneratorArrays& g) {
+  return {{{"C_shared", &g.Cshared},
+           {"B_shared", &g.Bshared},
+           {"c_scale", &g.cScale},
+           {"b_scale", &g.bScale},
+           {"step", &g.step},
+           {"rate", &g.rate},
+           {"D", &g.D}}};
+}
+
+// The shapes and dtypes of `g` (what checkSharedGenerators says, less the values).
+void checkSharedShapes(const SharedGeneratorArrays& g) {
+  const auto parts = namedParts(g);
   for (auto [name, a] : parts) {
     if (!a->defined() && a != &g.D) throw InputError(std::string("shared generators: ") + name + " is missing");
     if (a->defined() && (a->dtype() != ArrayDType::F64 || a->dim() != 2))
@@ -143,6 +151,12 @@ void checkSharedGenerators(const SharedGeneratorArrays& g) {
                      ", c_scale " + g.cScale.shapeText() + ", b_scale " + g.bScale.shapeText() + ", step " +
                      g.step.shapeText() + ", rate " + g.rate.shapeText() +
                      " must be [L, N], [L, N], [H, L], [H, L], [H, L], [H, N]");
+}
+}  // namespace
+
+void checkSharedGenerators(const SharedGeneratorArrays& g) {
+  checkSharedShapes(g);
+  const auto parts = namedParts(g);
   double mag[7] = {};
   for (int i = 0; i < 7; ++i) {
     const auto [name, a] = parts[i];
@@ -164,7 +178,7 @@ void checkSharedGenerators(const SharedGeneratorArrays& g) {
 }
 
 GeneratorArrays expandSharedGenerators(const SharedGeneratorArrays& g, int first, int count) {
-  checkSharedGenerators(g);
+  checkSharedShapes(g);
   const int64_t H = g.heads(), L = g.length(), N = g.stateSize();
   if (count < 0) count = static_cast<int>(H - first);
   if (first < 0 || count < 0 || first + count > H)
@@ -177,16 +191,18 @@ GeneratorArrays expandSharedGenerators(const SharedGeneratorArrays& g, int first
   const double *cs = g.Cshared.doubles(), *bs = g.Bshared.doubles(), *cw = g.cScale.doubles(), *bw = g.bScale.doubles(),
                *st = g.step.doubles(), *ra = g.rate.doubles();
   double *oc = out.C.doubles(), *ob = out.B.doubles(), *oa = out.logA.doubles();
-  for (int64_t k = 0; k < count; ++k) {
-    const int64_t h = first + k;
-    for (int64_t t = 0; t < L; ++t)
-      for (int64_t n = 0; n < N; ++n) {
-        const size_t o = static_cast<size_t>((k * L + t) * N + n);
-        oc[o] = cw[h * L + t] * cs[t * N + n];
-        ob[o] = bw[h * L + t] * bs[t * N + n];
-        oa[o] = st[h * L + t] * ra[h * N + n];
-      }
-  }
+  parallelFor(0, count, 64, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      const int64_t h = first + k;
+      for (int64_t t = 0; t < L; ++t)
+        for (int64_t n = 0; n < N; ++n) {
+          const size_t o = static_cast<size_t>((k * L + t) * N + n);
+          oc[o] = cw[h * L + t] * cs[t * N + n];
+          ob[o] = bw[h * L + t] * bs[t * N + n];
+          oa[o] = st[h * L + t] * ra[h * N + n];
+        }
+    }
+  });
   if (g.D.defined()) {
     out.D = Array(ArrayDType::F64, {count, L});
     std::copy(g.D.doubles() + first * L, g.D.doubles() + (first + count) * L, out.D.doubles());
